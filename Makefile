@@ -1,0 +1,50 @@
+# Quant platform: `make help` lists the targets.
+SHELL := /bin/bash
+UV_VERSION := 0.13.8
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+BOOT := .quant/bootstrap
+REPORTS := reports
+
+.DEFAULT_GOAL := help
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(BOOT)/bin/uv:
+	@command -v python3 >/dev/null || { echo "python3 (3.11+) is required"; exit 1; }
+	python3 -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
+	python3 -m venv $(BOOT)
+	$(BOOT)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+setup: $(BOOT)/bin/uv ## install everything into .venv (uv workspace, locked)
+	$(BOOT)/bin/uv sync --all-packages --locked --python python3
+
+demo: setup ## backtest momentum_v1 and buy_and_hold on the real S&P 500 sample
+	$(VENV)/bin/quant backtest configs/strategies/momentum_v1.yaml --out $(REPORTS)/momentum_v1
+	$(VENV)/bin/quant backtest configs/strategies/buy_and_hold.yaml --out $(REPORTS)/buy_and_hold
+	@echo ""
+	@echo "Open the reports in a browser:"
+	@echo "  file://$(CURDIR)/$(REPORTS)/momentum_v1/report.html"
+	@echo "  file://$(CURDIR)/$(REPORTS)/buy_and_hold/report.html"
+
+test: setup lint typecheck ## lint, type-check and run the whole test suite
+	$(VENV)/bin/pytest -q -p no:cacheprovider
+
+lint: setup ## ruff lint + format check, import-linter layer contracts
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
+
+typecheck: setup ## mypy --strict over every package
+	$(VENV)/bin/mypy packages/*/src services/*/src apps/cli/src
+
+bench: setup ## run the benchmarks in bench/ (numbers go to docs/benchmarks.md)
+	$(PY) bench/event_loop.py
+
+fmt: setup ## format the code
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+.PHONY: help setup demo test lint typecheck bench fmt

@@ -1,0 +1,170 @@
+"""`quant backtest`: run one strategy config and write report.html and result.json."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from quant_backtest import BacktestResult, run
+from quant_backtest.report_html import write_html_report
+from quant_backtest.report_json import write_json_report
+from quant_cli.errors import fail, user_errors, validation_message
+from quant_cli.formatting import metrics_table
+from quant_domain import PositionSizing, SizingMode
+from quant_engine import BacktestConfig, FillTiming
+from quant_marketdata import open_source
+from quant_strategy import StrategyConfig, apply_overrides, load_strategy_config
+
+_FLAGS = {
+    "initial_capital": "--capital",
+    "commission_per_trade": "--commission",
+    "commission_bps": "--commission-bps",
+    "slippage_bps": "--slippage-bps",
+    "fill_timing": "--fill-timing",
+    "start": "--start",
+    "end": "--end",
+    "sizing": "--sizing",
+    "sizing.fraction": "--fraction",
+    "sizing.quantity": "--quantity",
+    "sizing.fractional": "--fractional",
+    "periods_per_year": "--periods-per-year",
+    "risk_free_rate": "--risk-free-rate",
+    "seed": "--seed",
+    "fraction": "--fraction",
+    "quantity": "--quantity",
+    "mode": "--sizing",
+}
+
+DateOption = Annotated[
+    datetime | None, typer.Option(formats=["%Y-%m-%d"], help="first day (YYYY-MM-DD)")
+]
+
+
+def build_sizing(
+    config: StrategyConfig,
+    mode: SizingMode | None,
+    fraction: float | None,
+    quantity: float | None,
+    fractional: bool | None,
+) -> PositionSizing:
+    """The config's sizing (or the default) with any command-line flags laid over it."""
+    base = config.sizing or PositionSizing()
+    changes: dict[str, object] = {}
+    if mode is not None:
+        changes["mode"] = mode
+    if fraction is not None:
+        changes["fraction"] = fraction
+    if quantity is not None:
+        changes["quantity"] = Decimal(str(quantity))
+    if fractional is not None:
+        changes["fractional"] = fractional
+    try:
+        return PositionSizing.model_validate({**base.model_dump(), **changes})
+    except ValidationError as exc:
+        raise fail(validation_message(exc, _FLAGS)) from None
+
+
+def run_with_progress(
+    config: StrategyConfig, source_spec: str, bt: BacktestConfig, console: Console
+) -> BacktestResult:
+    source = open_source(source_spec)
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("bars"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(f"backtest {config.id}", total=None)
+
+        def report(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return run(config, source, bt, progress=report)
+
+
+@user_errors
+def backtest(
+    config_path: Annotated[Path, typer.Argument(metavar="CONFIG", help="strategy YAML file")],
+    data: Annotated[
+        str | None, typer.Option(help="data source: samples, synthetic[:k=v,...] or a folder")
+    ] = None,
+    start: DateOption = None,
+    end: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="last day (YYYY-MM-DD)")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="output folder (default reports/<strategy id>)")
+    ] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="override a param: NAME=VALUE")
+    ] = None,
+    capital: Annotated[float, typer.Option(help="initial capital")] = 100_000.0,
+    commission: Annotated[float, typer.Option(help="commission per trade")] = 1.0,
+    commission_bps: Annotated[float, typer.Option(help="commission in bps of notional")] = 0.0,
+    slippage_bps: Annotated[
+        float, typer.Option(help="slippage in bps against the reference price")
+    ] = 10.0,
+    fill_timing: Annotated[
+        FillTiming, typer.Option(help="market orders fill at the bar close or the next open")
+    ] = FillTiming.CLOSE,
+    sizing: Annotated[
+        SizingMode | None, typer.Option(help="fraction of equity or fixed quantity")
+    ] = None,
+    fraction: Annotated[
+        float | None, typer.Option(help="share of equity per full-strength signal")
+    ] = None,
+    quantity: Annotated[
+        float | None, typer.Option(help="units per full-strength signal (fixed sizing)")
+    ] = None,
+    fractional: Annotated[
+        bool | None, typer.Option("--fractional/--whole", help="fractional or whole units")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="random seed (default: the config's)")] = None,
+    periods_per_year: Annotated[
+        float | None, typer.Option(help="annualisation factor (inferred by default)")
+    ] = None,
+    risk_free_rate: Annotated[float, typer.Option(help="annual risk-free rate for Sharpe")] = 0.0,
+) -> None:
+    """Backtest CONFIG; print a metrics table and write report.html and result.json."""
+    console = Console()
+    config = load_strategy_config(config_path)
+    if set_:
+        config = apply_overrides(config, set_)
+    position_sizing = build_sizing(config, sizing, fraction, quantity, fractional)
+    try:
+        bt = BacktestConfig(
+            initial_capital=Decimal(str(capital)),
+            commission_per_trade=Decimal(str(commission)),
+            commission_bps=Decimal(str(commission_bps)),
+            slippage_bps=Decimal(str(slippage_bps)),
+            fill_timing=fill_timing,
+            start=start.date() if start else None,
+            end=end.date() if end else None,
+            sizing=position_sizing,
+            seed=seed if seed is not None else config.seed,
+            periods_per_year=periods_per_year,
+            risk_free_rate=risk_free_rate,
+        )
+    except ValidationError as exc:
+        raise fail(validation_message(exc, _FLAGS)) from None
+    result = run_with_progress(config, data or config.data or "samples", bt, console)
+    folder = out or Path("reports") / config.id
+    html = write_html_report(result, folder / "report.html")
+    js = write_json_report(result, folder / "result.json")
+    console.print(
+        f"[bold]{config.id}[/bold] on {result.metadata.data_source} "
+        f"{result.start.date()} .. {result.end.date()}: {len(result.fills)} fills, "
+        f"{sum(1 for t in result.trades if not t.is_open)} closed trades"
+    )
+    console.print(metrics_table("", {config.id: result.metrics}))
+    console.print(f"report: {html}\nresult: {js}")

@@ -1,0 +1,54 @@
+"""`quant strategies list`: the strategy configs in a folder, and whether each one loads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from quant_cli.errors import fail
+from quant_domain import ConfigError
+from quant_strategy import StrategyConfig, load_strategy_config, resolve_class
+
+strategies_app = typer.Typer(help="Strategy configs and classes.", no_args_is_help=True)
+
+
+def _check(config: StrategyConfig) -> str:
+    cls = resolve_class(config)
+    cls.parse_params(config)
+    return cls.__name__
+
+
+@strategies_app.command("list")
+def list_strategies(
+    folder: Annotated[Path, typer.Option("--dir", help="folder of strategy YAML files")] = Path(
+        "configs/strategies"
+    ),
+) -> None:
+    """List every strategy config in --dir with its class, universe and status."""
+    if not folder.is_dir():
+        raise fail(f"{folder}: no such folder of strategy configs")
+    table = Table(title=f"Strategies in {folder}", title_justify="left")
+    for column in ("id", "class", "universe", "timeframe", "description / problem"):
+        table.add_column(column)
+    files = sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml"))
+    broken = 0
+    for path in files:
+        try:
+            config = load_strategy_config(path)
+            class_name = _check(config)
+        except ConfigError as exc:
+            broken += 1
+            table.add_row(path.stem, "-", "-", "-", f"[red]{exc}[/red]")
+            continue
+        table.add_row(
+            config.id, class_name, ", ".join(config.universe), config.timeframe, config.description
+        )
+    console = Console()
+    console.print(table)
+    console.print(f"{len(files)} configs, {broken} with problems")
+    if broken:
+        raise typer.Exit(1)

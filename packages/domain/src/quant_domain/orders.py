@@ -1,0 +1,100 @@
+"""Orders: what a strategy asks the execution layer to do."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from quant_domain.errors import OrderError
+
+
+class OrderSide(StrEnum):
+    BUY = "buy"
+    SELL = "sell"
+
+    @property
+    def sign(self) -> int:
+        return 1 if self is OrderSide.BUY else -1
+
+
+class OrderType(StrEnum):
+    MARKET = "market"
+    LIMIT = "limit"
+    STOP = "stop"
+    STOP_LIMIT = "stop_limit"
+
+
+class TimeInForce(StrEnum):
+    DAY = "day"
+    GTC = "gtc"
+    IOC = "ioc"
+
+
+class OrderStatus(StrEnum):
+    ACCEPTED = "accepted"
+    FILLED = "filled"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    REJECTED = "rejected"
+
+    @property
+    def is_final(self) -> bool:
+        return self is not OrderStatus.ACCEPTED
+
+
+_ids = itertools.count(1)
+
+
+def next_client_order_id(prefix: str = "o") -> str:
+    """Process-unique client order id; brokers use it to make submission idempotent."""
+    return f"{prefix}-{next(_ids)}"
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """An instruction to trade `quantity` (always > 0) of `symbol` on `side`."""
+
+    symbol: str
+    side: OrderSide
+    quantity: Decimal
+    type: OrderType = OrderType.MARKET
+    limit_price: Decimal | None = None
+    stop_price: Decimal | None = None
+    time_in_force: TimeInForce = TimeInForce.DAY
+    client_order_id: str = field(default_factory=next_client_order_id)
+    strategy_id: str = ""
+    created_at: datetime | None = None
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.quantity, Decimal):
+            raise OrderError(f"order {self.client_order_id}: quantity must be a Decimal")
+        if not self.quantity.is_finite() or self.quantity <= 0:
+            raise OrderError(
+                f"order {self.client_order_id}: quantity must be > 0, got {self.quantity}"
+            )
+        needs_limit = self.type in (OrderType.LIMIT, OrderType.STOP_LIMIT)
+        needs_stop = self.type in (OrderType.STOP, OrderType.STOP_LIMIT)
+        if needs_limit != (self.limit_price is not None):
+            raise OrderError(
+                f"order {self.client_order_id}: limit_price is "
+                + ("required" if needs_limit else "not allowed")
+                + f" for {self.type.value} orders"
+            )
+        if needs_stop != (self.stop_price is not None):
+            raise OrderError(
+                f"order {self.client_order_id}: stop_price is "
+                + ("required" if needs_stop else "not allowed")
+                + f" for {self.type.value} orders"
+            )
+        for name in ("limit_price", "stop_price"):
+            price = getattr(self, name)
+            if price is not None and (not isinstance(price, Decimal) or price <= 0):
+                raise OrderError(f"order {self.client_order_id}: {name} must be a Decimal > 0")
+
+    @property
+    def signed_quantity(self) -> Decimal:
+        return self.quantity if self.side is OrderSide.BUY else -self.quantity

@@ -1,0 +1,51 @@
+"""BacktestConfig: capital, costs, fill timing, dates and sizing for one simulated run."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from quant_domain import CostModel, PositionSizing
+
+
+class FillTiming(StrEnum):
+    """When a market order fills: at the close of the bar that triggered it, or the next open."""
+
+    CLOSE = "close"
+    NEXT_OPEN = "next_open"
+
+
+class BacktestConfig(BaseModel):
+    """Everything about a simulated run that is not the strategy itself."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    initial_capital: Decimal = Field(default=Decimal(100_000), gt=0)
+    commission_per_trade: Decimal = Field(default=Decimal("1.00"), ge=0)
+    commission_bps: Decimal = Field(default=Decimal(0), ge=0, le=1000)
+    slippage_bps: Decimal = Field(default=Decimal(10), ge=0, le=1000)
+    fill_timing: FillTiming = FillTiming.CLOSE
+    start: date | None = None
+    end: date | None = None
+    sizing: PositionSizing = Field(default_factory=PositionSizing)
+    allow_margin: bool = Field(default=False, description="let buys take cash below zero")
+    periods_per_year: float | None = Field(default=None, gt=0, description="inferred when None")
+    risk_free_rate: float = Field(default=0.0, ge=-0.5, le=1.0, description="annual, for Sharpe")
+    seed: int = 0
+
+    @model_validator(mode="after")
+    def _dates_ordered(self) -> BacktestConfig:
+        if self.start is not None and self.end is not None and self.start > self.end:
+            raise ValueError(f"start ({self.start}) is after end ({self.end})")
+        return self
+
+    @property
+    def costs(self) -> CostModel:
+        return CostModel(
+            commission_per_trade=self.commission_per_trade,
+            commission_bps=self.commission_bps,
+            slippage_bps=self.slippage_bps,
+        )

@@ -1,0 +1,341 @@
+"""The event-driven loop shared by every mode: bars in, signals, orders, fills, equity out.
+
+Per step t: fill working orders that the bar at t reaches (next-open market orders, limits,
+stops), hand each symbol's bar to on_market_data, ask generate_signals once, size the signals
+with risk_check, execute (market orders at the close of t unless fill timing is next-open),
+mark equity at the closes of t, and call daily_close after the last step of a trading day.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from quant_domain import (
+    Bar,
+    Fill,
+    Order,
+    OrderSide,
+    OrderStatus,
+    OrderType,
+    TimeInForce,
+    Trade,
+    to_cents,
+    to_decimal,
+)
+from quant_engine.config import BacktestConfig, FillTiming
+from quant_engine.fill_models import working_reference
+from quant_engine.ledger import Ledger
+from quant_engine.orders_book import OrderBook, OrderRecord
+from quant_engine.timeline import Timeline
+from quant_engine.trade_log import TradeLog
+from quant_strategy import Strategy
+
+Progress = Callable[[int, int], None]
+StepObserver = Callable[[int, "BacktestEngine"], None]
+FloatArray = npt.NDArray[np.float64]
+_BPS = Decimal(10_000)
+_FRACTION_STEP = Decimal("0.000001")
+
+
+class _State:
+    """The MarketState handed to generate_signals; one object, updated in place each step."""
+
+    __slots__ = ("bars", "portfolio", "timestamp")
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.bars: dict[str, Bar] = {}
+        self.portfolio = ledger
+        self.timestamp: datetime = datetime.min
+
+
+@dataclass(slots=True)
+class EngineRun:
+    """Raw output of one run; the backtest service turns it into a BacktestResult."""
+
+    index: pd.DatetimeIndex
+    equity: FloatArray
+    cash: FloatArray
+    positions_value: FloatArray
+    gross_exposure: FloatArray
+    fills: list[Fill]
+    trades: list[Trade]
+    orders: list[OrderRecord]
+    final_cash: Decimal
+    final_positions: dict[str, Decimal]
+    final_equity: Decimal
+    total_fees: Decimal
+    traded_notional: Decimal
+    bars_processed: int
+
+
+class BacktestEngine:
+    """Runs one strategy over one timeline under one BacktestConfig."""
+
+    def __init__(self, config: BacktestConfig) -> None:
+        self.config = config
+        self._slip = config.slippage_bps / _BPS
+        self._slip_f = float(self._slip)
+        self._costs = config.costs
+
+    # -- setup -----------------------------------------------------------------------------
+    def _reset(self, strategy: Strategy[Any], timeline: Timeline) -> None:
+        self.strategy = strategy
+        self.timeline = timeline
+        self.ledger = Ledger(
+            timeline.symbols, self.config.initial_capital, self.config.sizing, self._costs
+        )
+        self.book = OrderBook()
+        self.trade_log = TradeLog()
+        self.fills: list[Fill] = []
+        self.notional = Decimal(0)
+        self._fill_count = 0
+        self.step = 0
+        self.day = 0  # trading days completed so far; DAY orders expire by this count
+        self.now: datetime = timeline.times[0]
+
+    # -- execution -------------------------------------------------------------------------
+    def submit(self, order: Order) -> OrderRecord:
+        """Accept an order at the current step: fill it now (market at close) or keep it working."""
+        i = self.step
+        record = OrderRecord(order=order, submitted_at=self.now, eligible_step=i + 1)
+        k = self.ledger.index.get(order.symbol)
+        if k is None:
+            record.close(
+                OrderStatus.REJECTED, self.now, f"{order.symbol} is not in this run's data"
+            )
+            self.book.add(record)
+            return record
+        if order.type is OrderType.MARKET and self.config.fill_timing is FillTiming.CLOSE:
+            close = self.timeline.closes[k][i]
+            if math.isnan(close):  # the symbol has no bar at this step
+                record.close(OrderStatus.REJECTED, self.now, f"no {order.symbol} bar at this step")
+            else:
+                self._execute(record, close)
+        self.book.add(record)
+        return record
+
+    def _execute(self, record: OrderRecord, reference: float) -> None:
+        order = record.order
+        buy = order.side is OrderSide.BUY
+        ref = to_decimal(reference)
+        price = ref * (1 + self._slip) if buy else ref * (1 - self._slip)
+        if order.type in (OrderType.LIMIT, OrderType.STOP_LIMIT) and order.limit_price is not None:
+            price = min(price, order.limit_price) if buy else max(price, order.limit_price)
+        quantity = order.quantity
+        position = self.ledger.positions[order.symbol].quantity
+        if buy and not self.config.allow_margin:
+            quantity = self._affordable(quantity, price, position)
+            if quantity <= 0:
+                record.close(OrderStatus.REJECTED, self.now, "insufficient cash")
+                return
+        commission = to_cents(self._costs.commission(quantity * price))
+        self._fill_count += 1
+        fill = Fill(
+            fill_id=f"f-{self._fill_count}",
+            client_order_id=order.client_order_id,
+            symbol=order.symbol,
+            side=order.side,
+            quantity=quantity,
+            price=price,
+            commission=commission,
+            timestamp=self.now,
+            slippage=abs(price - ref) * quantity,
+            strategy_id=order.strategy_id,
+        )
+        realized = self.ledger.apply(fill)
+        self.trade_log.on_fill(fill, position, realized, self.step)
+        self.fills.append(fill)
+        self.notional += fill.notional
+        record.filled_quantity = quantity
+        record.fill_price = price
+        record.fill_id = fill.fill_id
+        note = "" if quantity == order.quantity else f"resized from {order.quantity} to fit cash"
+        record.close(OrderStatus.FILLED, self.now, note)
+        self.strategy.on_fill(fill)
+
+    def _affordable(self, quantity: Decimal, price: Decimal, position: Decimal) -> Decimal:
+        """Largest quantity <= `quantity` whose purchase keeps cash >= 0 (closing shorts always allowed)."""
+        cash = self.ledger.cash_dec
+        cost = quantity * price + to_cents(self._costs.commission(quantity * price))
+        if cash - cost >= 0:
+            return quantity
+        rate = 1 + self._costs.commission_bps / _BPS
+        room = (cash - self._costs.commission_per_trade) / (price * rate)
+        if self.config.sizing.fractional:
+            room = room.quantize(_FRACTION_STEP, rounding="ROUND_DOWN")
+        else:
+            room = Decimal(int(room)) if room > 0 else Decimal(0)
+        cover = -position if position < 0 else Decimal(0)
+        best = max(min(room, quantity), min(cover, quantity))
+        # commission rounding can still tip a boundary quantity over; step down until it fits
+        unit = _FRACTION_STEP if self.config.sizing.fractional else Decimal(1)
+        while (
+            best > cover
+            and cash - best * price - to_cents(self._costs.commission(best * price)) < 0
+        ):
+            best -= unit
+        return max(best, Decimal(0))
+
+    def _match_working(self) -> None:
+        i = self.step
+        tl = self.timeline
+        for record in self.book.working:
+            if record.status.is_final or i < record.eligible_step:
+                continue
+            order = record.order
+            k = self.ledger.index[order.symbol]
+            open_ = tl.opens[k][i]
+            if math.isnan(open_):
+                continue
+            if record.expires_day is None:
+                record.expires_day = self.day
+            if order.type is OrderType.MARKET:
+                self._execute(record, open_)
+                continue
+            reference, triggered = working_reference(
+                order.type,
+                order.side,
+                float(order.limit_price or 0),
+                float(order.stop_price or 0),
+                record.triggered,
+                open_,
+                tl.highs[k][i],
+                tl.lows[k][i],
+            )
+            record.triggered = record.triggered or triggered
+            if reference > 0:
+                self._execute(record, reference)
+            elif order.time_in_force is TimeInForce.IOC:
+                record.close(OrderStatus.CANCELLED, self.now, "IOC: not fillable on its first bar")
+        self.book.prune()
+
+    def _expire_day_orders(self) -> None:
+        day = self.day
+        for record in self.book.working:
+            if (
+                not record.status.is_final
+                and record.order.time_in_force is TimeInForce.DAY
+                and record.expires_day == day
+            ):
+                record.close(
+                    OrderStatus.EXPIRED, self.now, "DAY order unfilled at the end of its day"
+                )
+        self.book.prune()
+
+    # -- the loop --------------------------------------------------------------------------
+    def run(
+        self,
+        strategy: Strategy[Any],
+        timeline: Timeline,
+        progress: Progress | None = None,
+        observer: StepObserver | None = None,
+    ) -> EngineRun:
+        """Run `strategy` (already initialised) over `timeline` and return the raw result."""
+        self._reset(strategy, timeline)
+        tl = timeline
+        n = len(tl)
+        ledger = self.ledger
+        book = self.book
+        state = _State(ledger)
+        bars = state.bars
+        last = ledger.last
+        qty = ledger.qty
+        held = ledger.held
+        on_market_data = strategy.on_market_data
+        generate_signals = strategy.generate_signals
+        risk_check = strategy.risk_check
+        daily_close = strategy.daily_close
+        symbols = tl.symbols
+        m = len(symbols)
+        present = tl.present
+        times, day_end = tl.times, tl.day_end
+        opens, highs, lows, closes, volumes = tl.opens, tl.highs, tl.lows, tl.closes, tl.volumes
+        every_symbol = list(range(m))
+        equity = array("d", bytes(8 * n))
+        cash = array("d", bytes(8 * n))
+        positions_value = array("d", bytes(8 * n))
+        gross = array("d", bytes(8 * n))
+        report_every = max(n // 100, 1)
+        for i in range(n):
+            ts = times[i]
+            self.step = i
+            self.now = ts
+            if book.working:
+                self._match_working()
+            for k in every_symbol if present is None else present[i]:
+                symbol = symbols[k]
+                close = closes[k][i]
+                bar = Bar(symbol, ts, opens[k][i], highs[k][i], lows[k][i], close, volumes[k][i])
+                last[k] = close
+                bars[symbol] = bar
+                on_market_data(bar)
+            state.timestamp = ts
+            signals = generate_signals(state)
+            if signals:
+                for order in risk_check(signals, ledger):
+                    self.submit(order)
+            value = 0.0
+            gross_value = 0.0
+            for k in held:
+                v = qty[k] * last[k]
+                value += v
+                gross_value += v if v >= 0.0 else -v
+            account = ledger.cash
+            equity[i] = account + value
+            cash[i] = account
+            positions_value[i] = value
+            gross[i] = gross_value
+            if day_end[i]:
+                if book.working:
+                    self._expire_day_orders()
+                self.day += 1
+                daily_close()
+            if observer is not None:
+                observer(i, self)
+            if progress is not None and (i + 1) % report_every == 0:
+                progress(i + 1, n)
+        if progress is not None and n % report_every:
+            progress(n, n)
+        return self._finish(tl, equity, cash, positions_value, gross)
+
+    def _finish(
+        self,
+        tl: Timeline,
+        equity: array[float],
+        cash: array[float],
+        positions_value: array[float],
+        gross: array[float],
+    ) -> EngineRun:
+        for record in self.book.working:
+            if not record.status.is_final:
+                record.close(OrderStatus.CANCELLED, self.now, "still working when the data ended")
+        eq = np.frombuffer(equity, dtype=np.float64).copy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            exposure = np.where(eq > 0, np.frombuffer(gross, dtype=np.float64) / eq, 0.0)
+        trades = self.trade_log.closed + self.trade_log.open_trades(len(tl) - 1)
+        return EngineRun(
+            index=tl.index,
+            equity=eq,
+            cash=np.frombuffer(cash, dtype=np.float64).copy(),
+            positions_value=np.frombuffer(positions_value, dtype=np.float64).copy(),
+            gross_exposure=exposure,
+            fills=self.fills,
+            trades=trades,
+            orders=self.book.records,
+            final_cash=self.ledger.cash_dec,
+            final_positions={s: p.quantity for s, p in self.ledger.positions.items() if p.quantity},
+            final_equity=self.ledger.equity_decimal(),
+            total_fees=self.ledger.fees_dec,
+            traded_notional=self.notional,
+            bars_processed=tl.bar_count,
+        )

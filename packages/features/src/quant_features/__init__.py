@@ -1,0 +1,21 @@
+"""Pure indicator and feature functions: incremental for the event loop, vectorised for research."""
+
+from quant_features.rolling import (
+    BollingerBands,
+    RelativeStrengthIndex,
+    RollingStd,
+    SimpleMovingAverage,
+)
+from quant_features.vectorised import bollinger, momentum, rolling_std, rsi, sma
+
+__all__ = [
+    "BollingerBands",
+    "RelativeStrengthIndex",
+    "RollingStd",
+    "SimpleMovingAverage",
+    "bollinger",
+    "momentum",
+    "rolling_std",
+    "rsi",
+    "sma",
+]

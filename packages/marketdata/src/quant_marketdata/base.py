@@ -1,0 +1,47 @@
+"""The market-data port: every source returns bars in one frame shape."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from datetime import datetime
+
+import pandas as pd
+
+from quant_domain import Instrument, Timeframe
+
+BAR_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "volume")
+"""Columns of every bar frame, all float64, indexed by a UTC DatetimeIndex named "timestamp"."""
+
+
+class DataSource(ABC):
+    """Where bars come from: a folder of files, the bundled samples, a generator, later a database.
+
+    Contract of `get_bars`: a DataFrame with exactly BAR_COLUMNS as float64, indexed by a sorted,
+    duplicate-free, timezone-aware UTC DatetimeIndex named "timestamp", restricted to
+    start <= timestamp <= end (either bound may be None). Unknown symbols raise DataNotFoundError
+    naming the symbols that exist; bars that fail the structural checks raise DataQualityError.
+    """
+
+    name: str = "source"
+
+    @abstractmethod
+    def symbols(self) -> list[str]:
+        """Every symbol this source can serve."""
+
+    @abstractmethod
+    def get_bars(
+        self,
+        symbol: str,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        timeframe: Timeframe | None = None,
+    ) -> pd.DataFrame:
+        """Bars for `symbol` in [start, end], resampled to `timeframe` when it is coarser."""
+
+    def instrument(self, symbol: str) -> Instrument:
+        """What `symbol` is (asset class, currency, calendar); equities on XNYS unless told."""
+        return Instrument(symbol)
+
+    def native_timeframe(self, symbol: str) -> Timeframe:
+        """The timeframe the source stores `symbol` in."""
+        return Timeframe.parse("1d")

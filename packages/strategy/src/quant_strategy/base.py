@@ -1,0 +1,109 @@
+"""The Strategy ABC: one class serves backtest, paper and live; only the engine around it changes."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar, Generic, TypeVar, cast
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from quant_domain import Bar, Fill, MarketState, Order, PortfolioView, Signal
+from quant_strategy.config import StrategyConfig
+from quant_strategy.sizing import signals_to_orders
+
+
+class StrategyParams(BaseModel):
+    """Base of every strategy's typed parameters: unknown keys are errors, values are frozen."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+P = TypeVar("P", bound=StrategyParams)
+
+
+class Strategy(ABC, Generic[P]):
+    """Subclass this, set `params_model`, and implement on_market_data and generate_signals.
+
+    Per step the engine calls, in order: on_market_data(bar) for every symbol with a bar at that
+    time, generate_signals(state) once, risk_check(signals, portfolio) when there are signals,
+    on_fill(fill) for each execution, and daily_close() after the last bar of each trading day.
+    A strategy never touches a data source, database or broker: it sees bars, state and fills.
+    """
+
+    params_model: ClassVar[type[StrategyParams]] = StrategyParams
+
+    def __init__(self) -> None:
+        self._config: StrategyConfig | None = None
+        self._params: P | None = None
+
+    @property
+    def config(self) -> StrategyConfig:
+        if self._config is None:
+            raise RuntimeError(f"{type(self).__name__} used before initialize(config)")
+        return self._config
+
+    @property
+    def params(self) -> P:
+        if self._params is None:
+            raise RuntimeError(f"{type(self).__name__} used before initialize(config)")
+        return self._params
+
+    @property
+    def id(self) -> str:
+        return self.config.id
+
+    @property
+    def symbols(self) -> list[str]:
+        return self.config.universe
+
+    def initialize(self, config: StrategyConfig) -> None:
+        """Validate `config.params` against `params_model`, then set up state in on_start()."""
+        self._config = config
+        self._params = cast(P, self.parse_params(config))
+        self.on_start()
+
+    @classmethod
+    def parse_params(cls, config: StrategyConfig) -> StrategyParams:
+        try:
+            return cls.params_model.model_validate(config.params)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            path = ".".join(str(p) for p in ("params", *err["loc"]))
+            message = "unknown parameter" if err["type"] == "extra_forbidden" else err["msg"]
+            raise config.error(path, message) from None
+
+    def on_start(self) -> None:
+        """Create indicators and per-run state; called by initialize()."""
+
+    @property
+    def warmup_bars(self) -> int:
+        """Bars a symbol needs before the strategy can signal; 0 unless a subclass says more."""
+        return 0
+
+    @abstractmethod
+    def on_market_data(self, bar: Bar) -> None:
+        """Take in one completed bar (update indicators); must not look at anything later."""
+
+    @abstractmethod
+    def generate_signals(self, state: MarketState) -> list[Signal]:
+        """Return the signals for this step; an empty list means 'no change'."""
+
+    def risk_check(self, signals: list[Signal], portfolio: PortfolioView) -> list[Order]:
+        """Turn signals into sized orders within the config's risk caps (override to customise)."""
+        return signals_to_orders(
+            signals,
+            portfolio,
+            risk=self.config.risk,
+            thresholds=self.config.signals,
+            strategy_id=self.config.id,
+        )
+
+    def on_fill(self, fill: Fill) -> None:
+        """React to an execution of one of this strategy's orders."""
+
+    def daily_close(self) -> None:
+        """End of a trading day: roll daily state, log, reset counters."""
+
+    def describe(self) -> dict[str, Any]:
+        """Id, class and params, for listings and reports."""
+        return {"id": self.id, "class": self.config.class_path, "params": self.params.model_dump()}

@@ -1,0 +1,1 @@
+"""Built-in strategies, each with a config in configs/strategies/."""

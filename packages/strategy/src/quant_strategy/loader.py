@@ -1,0 +1,147 @@
+"""Load strategy configs from YAML, turning every mistake into one ConfigError with file and line."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Collection
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+from pydantic import ValidationError
+
+from quant_domain import ConfigError
+from quant_strategy.config import ConfigSource, StrategyConfig
+
+if TYPE_CHECKING:
+    from quant_strategy.base import Strategy
+
+
+def _line_map(node: yaml.Node, prefix: str, out: dict[str, int]) -> None:
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = f"{prefix}.{key_node.value}" if prefix else str(key_node.value)
+            out[key] = key_node.start_mark.line + 1
+            _line_map(value_node, key, out)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            key = f"{prefix}.{index}" if prefix else str(index)
+            out[key] = item.start_mark.line + 1
+            _line_map(item, key, out)
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc) if loc else "(top level)"
+
+
+def _first_error(exc: ValidationError) -> tuple[str, str]:
+    err = exc.errors()[0]
+    path = _field_path(tuple(err["loc"]))
+    message = err["msg"]
+    if err["type"] == "missing":
+        message = "required field is missing"
+    elif err["type"] == "extra_forbidden":
+        message = "unknown field (check the spelling)"
+    return path, message
+
+
+def parse_strategy_config(text: str, file: str) -> StrategyConfig:
+    """Validate YAML `text` as a StrategyConfig; `file` is used in error messages."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line = mark.line + 1 if mark is not None else None
+        raise ConfigError(f"YAML syntax error: {exc.problem}", file=file, line=line) from None
+    if not isinstance(data, dict) or root is None:
+        raise ConfigError(
+            "expected a mapping of fields (id, class, universe, params, ...)", file=file, line=1
+        )
+    lines: dict[str, int] = {}
+    _line_map(root, "", lines)
+    source = ConfigSource(file=file, lines=lines)
+    try:
+        config = StrategyConfig.model_validate(data)
+    except ValidationError as exc:
+        path, message = _first_error(exc)
+        if path == "class_path":
+            path = "class"
+        raise ConfigError(message, file=file, line=source.line_of(path) or 1, field=path) from None
+    return config.with_source(source)
+
+
+def load_strategy_config(
+    path: str | Path, known_symbols: Collection[str] | None = None
+) -> StrategyConfig:
+    """Read and validate a strategy YAML file; with `known_symbols`, refuse symbols not in it."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("no such file", file=str(path)) from None
+    except (IsADirectoryError, UnicodeDecodeError, PermissionError) as exc:
+        raise ConfigError(
+            f"cannot read strategy config: {exc.__class__.__name__}", file=str(path)
+        ) from None
+    config = parse_strategy_config(text, str(path))
+    if known_symbols is not None:
+        check_symbols(config, known_symbols)
+    return config
+
+
+def check_symbols(config: StrategyConfig, known_symbols: Collection[str]) -> None:
+    """Raise a ConfigError at the first universe or benchmark symbol the data source lacks."""
+    known = set(known_symbols)
+    hint = ", ".join(sorted(known)[:12]) + (" ..." if len(known) > 12 else "")
+    for index, symbol in enumerate(config.universe):
+        if symbol not in known:
+            raise config.error(
+                f"universe.{index}", f"unknown symbol {symbol!r}; the data source has {hint}"
+            )
+    if config.benchmark is not None and config.benchmark not in known:
+        raise config.error(
+            "benchmark", f"unknown symbol {config.benchmark!r}; the data source has {hint}"
+        )
+
+
+def resolve_class(config: StrategyConfig) -> type[Strategy[Any]]:
+    """Import the class named by `config.class_path` ("package.module:ClassName")."""
+    from quant_strategy.base import Strategy  # noqa: PLC0415 - base imports this module
+
+    module_name, _, class_name = config.class_path.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        raise config.error("class", f"cannot import module {module_name!r} ({exc.msg})") from None
+    cls = getattr(module, class_name, None)
+    if cls is None:
+        raise config.error("class", f"module {module_name!r} has no class {class_name!r}")
+    if not (isinstance(cls, type) and issubclass(cls, Strategy)):
+        raise config.error("class", f"{config.class_path} is not a Strategy subclass")
+    return cls
+
+
+def build_strategy(config: StrategyConfig) -> Strategy[Any]:
+    """Instantiate and initialise the strategy a config names; params errors name their line."""
+    strategy = resolve_class(config)()
+    strategy.initialize(config)
+    return strategy
+
+
+def apply_overrides(config: StrategyConfig, assignments: list[str]) -> StrategyConfig:
+    """Apply `--set name=value` params overrides (values parsed as YAML scalars)."""
+    params = dict(config.params)
+    names: set[str] = set()
+    for assignment in assignments:
+        name, sep, raw = assignment.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise ConfigError(f"--set expects NAME=VALUE, got {assignment!r}", field="--set")
+        name = name.removeprefix("params.")
+        names.add(name)
+        try:
+            params[name] = yaml.safe_load(raw) if raw.strip() else raw
+        except yaml.YAMLError:
+            raise ConfigError(f"cannot parse value {raw!r}", field=f"--set {name}") from None
+    return config.updated(overridden=frozenset(names), params=params)

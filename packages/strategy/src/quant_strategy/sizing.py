@@ -1,0 +1,153 @@
+"""The default risk_check: signals become target positions within caps, then orders for the change."""
+
+from __future__ import annotations
+
+import math
+from decimal import ROUND_DOWN, Decimal
+
+from quant_domain import (
+    Order,
+    OrderSide,
+    PortfolioView,
+    Signal,
+    SignalDirection,
+    SizingMode,
+)
+from quant_strategy.config import RiskCaps, SignalThresholds
+
+_FRACTION_STEP = Decimal("0.000001")
+
+
+def _target_quantities(
+    wanted: dict[str, Signal], portfolio: PortfolioView, risk: RiskCaps, equity: float
+) -> dict[str, float]:
+    sizing = portfolio.sizing
+    costs = portfolio.costs
+    # reserve slippage and commission so a full-size buy fits in the cash the account has
+    cost_rate = float(costs.slippage_bps + costs.commission_bps) / 10_000.0
+    fee = float(costs.commission_per_trade)
+    targets: dict[str, float] = {}
+    for symbol, signal in wanted.items():
+        sign = signal.direction.sign
+        if sign < 0 and not risk.allow_short:
+            sign = 0
+        price = portfolio.price(symbol)
+        if sign == 0 or price <= 0.0:
+            targets[symbol] = 0.0
+            continue
+        cap_qty = risk.max_position_pct * equity / price
+        if sizing.mode is SizingMode.FRACTION:
+            fraction = min(sizing.fraction * signal.strength, risk.max_position_pct)
+            budget = max(fraction * equity - fee, 0.0)
+            qty = budget / (price * (1.0 + cost_rate))
+        else:
+            qty = min(float(sizing.quantity), cap_qty)
+        targets[symbol] = sign * qty
+    return targets
+
+
+def _apply_position_limit(
+    targets: dict[str, float],
+    wanted: dict[str, Signal],
+    portfolio: PortfolioView,
+    limit: int | None,
+) -> None:
+    if limit is None:
+        return
+    held = {
+        s
+        for s in portfolio_symbols(portfolio, targets)
+        if targets.get(s, portfolio.position(s)) != 0.0
+    }
+    if len(held) <= limit:
+        return
+    # keep what is already held, then the strongest new entries
+    new = [s for s in held if portfolio.position(s) == 0.0]
+    new.sort(key=lambda s: wanted[s].strength, reverse=True)
+    for symbol in new[max(limit - (len(held) - len(new)), 0) :]:
+        targets[symbol] = 0.0
+
+
+def portfolio_symbols(portfolio: PortfolioView, targets: dict[str, float]) -> set[str]:
+    return set(targets).union(portfolio.held_symbols())
+
+
+def _apply_gross_cap(
+    targets: dict[str, float], portfolio: PortfolioView, cap: float, equity: float
+) -> None:
+    others = sum(
+        abs(portfolio.position(s)) * portfolio.price(s)
+        for s in portfolio_symbols(portfolio, targets)
+        if s not in targets
+    )
+    targeted = sum(abs(q) * portfolio.price(s) for s, q in targets.items())
+    room = cap * equity - others
+    if targeted > room > -math.inf and targeted > 0:
+        scale = max(room, 0.0) / targeted
+        for symbol in targets:
+            targets[symbol] *= scale
+
+
+def _to_quantity(delta: float, fractional: bool) -> Decimal:
+    if fractional:
+        return Decimal(repr(abs(delta))).quantize(_FRACTION_STEP, rounding=ROUND_DOWN)
+    return Decimal(math.floor(abs(delta) + 1e-9))
+
+
+def signals_to_orders(
+    signals: list[Signal],
+    portfolio: PortfolioView,
+    *,
+    risk: RiskCaps,
+    thresholds: SignalThresholds,
+    strategy_id: str,
+) -> list[Order]:
+    """Market orders moving each signalled symbol to its target; sells come before buys.
+
+    Sizing: a FRACTION account targets strength x fraction of equity per symbol (capped by
+    max_position_pct), less a reserve for commission and slippage; a FIXED account targets the
+    fixed quantity. Shorts become flat unless allow_short. max_positions keeps existing holdings
+    first; max_gross_exposure scales the signalled targets down together.
+    """
+    equity = portfolio.equity
+    if not signals or equity <= 0.0:
+        return []
+    wanted: dict[str, Signal] = {}
+    for signal in signals:
+        if (
+            signal.direction is not SignalDirection.FLAT
+            and signal.strength < thresholds.min_strength
+        ):
+            continue
+        wanted[signal.symbol] = signal
+    targets = _target_quantities(wanted, portfolio, risk, equity)
+    _apply_position_limit(targets, wanted, portfolio, risk.max_positions)
+    _apply_gross_cap(targets, portfolio, risk.max_gross_exposure, equity)
+
+    fractional = portfolio.sizing.fractional
+    orders: list[Order] = []
+    for symbol, wanted_qty in targets.items():
+        current = portfolio.position(symbol)
+        target = wanted_qty if fractional else float(math.trunc(wanted_qty))
+        delta = target - current
+        if target == 0.0 and current != 0.0:
+            quantity = Decimal(repr(abs(current)))  # close exactly what is held
+        else:
+            if abs(delta) * portfolio.price(symbol) < risk.min_trade_pct * equity:
+                continue
+            quantity = _to_quantity(delta, fractional)
+        if quantity <= 0:
+            continue
+        side = OrderSide.BUY if delta > 0 else OrderSide.SELL
+        orders.append(
+            Order(
+                symbol=symbol,
+                side=side,
+                quantity=quantity,
+                strategy_id=strategy_id,
+                created_at=wanted[symbol].timestamp,
+                reason=wanted[symbol].reason,
+            )
+        )
+    orders.sort(key=lambda o: o.side is OrderSide.BUY)
+    return orders

@@ -1,0 +1,102 @@
+"""Reproducibility facts: code version, config hash, data fingerprint."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import subprocess
+import sys
+from datetime import UTC, datetime
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from quant_backtest.result import RunMetadata
+
+_PACKAGES = (
+    "quant-domain",
+    "quant-strategy",
+    "quant-engine",
+    "quant-marketdata",
+    "quant-backtest",
+    "numpy",
+    "pandas",
+)
+
+
+def code_version(start: Path | None = None) -> str:
+    """The git commit of the checkout (with -dirty when files changed), else the package version."""
+    where = start or Path(__file__).resolve().parent
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=where,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=where,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+        return f"{head}{'-dirty' if dirty else ''}"
+    except (OSError, subprocess.SubprocessError):
+        return f"quant-backtest {importlib_metadata.version('quant-backtest')}"
+
+
+def config_hash(*configs: dict[str, Any]) -> str:
+    """sha256 of the configs as canonical JSON (sorted keys, no whitespace)."""
+    canonical = json.dumps(configs, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def data_fingerprint(frames: dict[str, pd.DataFrame]) -> str:
+    """sha256 over every symbol's timestamps and OHLCV values, in symbol order."""
+    digest = hashlib.sha256()
+    for symbol in sorted(frames):
+        frame = frames[symbol]
+        stamps = pd.DatetimeIndex(frame.index).as_unit("us")
+        digest.update(symbol.encode())
+        digest.update(np.ascontiguousarray(stamps.asi8).tobytes())
+        digest.update(np.ascontiguousarray(frame.to_numpy(dtype=np.float64)).tobytes())
+    return digest.hexdigest()
+
+
+def package_versions() -> dict[str, str]:
+    versions = {}
+    for name in _PACKAGES:
+        try:
+            versions[name] = importlib_metadata.version(name)
+        except importlib_metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def build_metadata(
+    *,
+    strategy_config: dict[str, Any],
+    backtest_config: dict[str, Any],
+    frames: dict[str, pd.DataFrame],
+    seed: int,
+    data_source: str,
+) -> RunMetadata:
+    return RunMetadata(
+        code_version=code_version(),
+        config_hash=config_hash(strategy_config, backtest_config),
+        data_fingerprint=data_fingerprint(frames),
+        seed=seed,
+        created_at=datetime.now(UTC),
+        python_version=sys.version.split()[0],
+        platform=platform.platform(),
+        package_versions=package_versions(),
+        data_source=data_source,
+    )

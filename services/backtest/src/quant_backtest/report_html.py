@@ -1,0 +1,271 @@
+"""One self-contained HTML page per backtest run: metrics, charts, metadata and assumptions."""
+
+from __future__ import annotations
+
+import math
+from html import escape
+from itertools import chain
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+
+from quant_backtest.metric_labels import format_plain, metric_rows
+from quant_backtest.result import BacktestResult
+from quant_domain import OrderSide
+from quant_engine.metrics import Metrics, drawdown_series, monthly_returns, rolling_sharpe
+
+MAX_LINE_POINTS = 20_000
+"""Line traces longer than this are thinned to each bucket's min and max (fills are all kept)."""
+
+MAX_PRICE_SYMBOLS = 4
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;
+max-width:1200px;color:#1f2933;padding:0 1rem}
+h1{font-size:1.5rem;margin-bottom:.2rem}h2{font-size:1.15rem;margin-top:2rem}
+.sub{color:#616e7c;margin-top:0}
+table{border-collapse:collapse;font-size:.9rem}
+td,th{padding:.25rem .75rem;border-bottom:1px solid #e4e7eb;text-align:left}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
+.metrics{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:0 2rem}
+.note{background:#f5f7fa;border-left:4px solid #9aa5b1;padding:.5rem 1rem;font-size:.9rem}
+code{font-size:.85rem}
+"""
+
+
+def write_html_report(result: BacktestResult, path: Path) -> Path:
+    """Write the run's report to `path` (parents created) and return it.
+
+    The page is self-contained: plotly.js is inlined once and nothing loads from the network.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_html_report(result), encoding="utf-8")
+    return path
+
+
+def render_html_report(result: BacktestResult) -> str:
+    """The report page as one HTML string; every user-supplied string is escaped."""
+    charts = [
+        ("Equity vs benchmark", _equity_figure(result)),
+        ("Drawdown (%)", _drawdown_figure(result)),
+        ("Monthly returns (%)", _monthly_figure(result)),
+        *((f"Trades: {symbol}", _trades_figure(result, symbol)) for symbol in _symbols(result)),
+        (_rolling_title(len(result.equity)), _rolling_figure(result)),
+    ]
+    chart_html = "\n".join(
+        f"<h2>{escape(title)}</h2>\n{_figure_div(figure, position)}"
+        for position, (title, figure) in enumerate(charts)
+    )
+    title = f"Backtest {result.strategy_id} — run {result.id}"
+    period = f"{result.start.isoformat()} → {result.end.isoformat()}"
+    return "\n".join(
+        [
+            "<!DOCTYPE html>",
+            '<html lang="en"><head><meta charset="utf-8">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>",
+            f"<h1>{escape(title)}</h1>",
+            f'<p class="sub">{escape(period)}</p>',
+            "<h2>Metrics</h2>",
+            _metrics_tables(result.metrics),
+            "<h2>Backtest assumptions</h2>",
+            _assumptions(result),
+            chart_html,
+            "<h2>Run metadata</h2>",
+            _metadata_table(result),
+            "</body></html>",
+        ]
+    )
+
+
+def _figure_div(figure: go.Figure, position: int) -> str:
+    figure.update_layout(
+        height=420, margin={"l": 60, "r": 20, "t": 30, "b": 40}, template="plotly_white"
+    )
+    html: str = pio.to_html(
+        figure,
+        full_html=False,
+        include_plotlyjs=position == 0,
+        div_id=f"chart-{position}",
+        default_height="420px",
+        config={"displaylogo": False, "responsive": True},
+    )
+    return html
+
+
+def _metrics_tables(metrics: Metrics) -> str:
+    cell = '<tr><th>{}</th><td class="num">{}</td></tr>'
+    rows = [cell.format(escape(label), escape(text)) for label, text in metric_rows(metrics)]
+    half = (len(rows) + 1) // 2
+    tables = (f"<table>{''.join(part)}</table>" for part in (rows[:half], rows[half:]))
+    return f'<div class="metrics">{"".join(tables)}</div>'
+
+
+def _metadata_table(result: BacktestResult) -> str:
+    meta = result.metadata
+    rows = [
+        ("Code version", meta.code_version),
+        ("Config hash", meta.config_hash),
+        ("Data fingerprint", meta.data_fingerprint),
+        ("Seed", str(meta.seed)),
+        ("Data source", meta.data_source or "not recorded"),
+        ("Created at", meta.created_at.isoformat()),
+    ]
+    body = "".join(
+        f"<tr><th>{escape(k)}</th><td><code>{escape(v)}</code></td></tr>" for k, v in rows
+    )
+    return f"<table>{body}</table>"
+
+
+def _assumptions(result: BacktestResult) -> str:
+    config = result.backtest_config
+    timing = str(config.get("fill_timing", "close"))
+    where = "the next bar's open" if timing == "next_open" else f"the signal bar's {timing}"
+    slippage = _config_number(config, "slippage_bps", "{:g}")
+    per_trade = _config_number(config, "commission_per_trade", "{:,.2f}")
+    bps = _config_number(config, "commission_bps", "{:g}")
+    lines = [
+        f"Market orders fill at {where} × (1 ± slippage): buys pay {slippage} bps more, "
+        f"sells receive {slippage} bps less.",
+        f"Commission: {per_trade} per trade plus {bps} bps of traded notional.",
+        f"Ratios are annualised with {format_plain(result.metrics.periods_per_year)} periods per year; "
+        "trade statistics use net PnL (after commissions) of closed trades only.",
+    ]
+    items = "".join(f"<li>{escape(line)}</li>" for line in lines)
+    return f'<div class="note"><ul>{items}</ul></div>'
+
+
+def _config_number(config: dict[str, Any], key: str, pattern: str) -> str:
+    value = config.get(key)
+    if value is None:
+        return "(not recorded)"
+    try:
+        return pattern.format(float(value))
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _equity_figure(result: BacktestResult) -> go.Figure:
+    figure = go.Figure()
+    equity = result.equity["equity"]
+    figure.add_trace(_line(equity.index, equity.to_numpy(dtype=np.float64), "Strategy"))
+    if result.benchmark is not None and not result.benchmark.empty:
+        label = f"Buy & hold {result.benchmark_symbol or 'benchmark'}"
+        bench = result.benchmark
+        figure.add_trace(_line(bench.index, bench.to_numpy(dtype=np.float64), escape(label)))
+    figure.update_layout(yaxis_title="Equity", hovermode="x unified")
+    return figure
+
+
+def _drawdown_figure(result: BacktestResult) -> go.Figure:
+    equity = result.equity["equity"]
+    depth = drawdown_series(equity.to_numpy(dtype=np.float64)) * 100.0
+    trace = _line(equity.index, depth, "Drawdown")
+    trace.update(fill="tozeroy", line={"color": "#c81e1e"})
+    figure = go.Figure(trace)
+    figure.update_layout(yaxis_title="% below peak", yaxis_ticksuffix="%")
+    return figure
+
+
+def _monthly_figure(result: BacktestResult) -> go.Figure:
+    table = monthly_returns(result.equity["equity"]) * 100.0
+    values = table.to_numpy(dtype=np.float64)
+    text = [["" if math.isnan(v) else f"{v:.1f}%" for v in row] for row in values]
+    heatmap = go.Heatmap(
+        z=values,
+        x=list(_MONTHS),
+        y=[str(year) for year in table.index],
+        text=text,
+        texttemplate="%{text}",
+        colorscale="RdYlGn",
+        zmid=0.0,
+        hovertemplate="%{y} %{x}: %{z:.2f}%<extra></extra>",
+        colorbar={"ticksuffix": "%"},
+    )
+    figure = go.Figure(heatmap)
+    figure.update_yaxes(type="category", autorange="reversed")
+    return figure
+
+
+def _trades_figure(result: BacktestResult, symbol: str) -> go.Figure:
+    figure = go.Figure()
+    bars = result.prices.get(symbol)
+    if bars is not None and "close" in bars:
+        close = bars["close"]
+        figure.add_trace(_line(close.index, close.to_numpy(dtype=np.float64), "Close"))
+    fills = [f for f in result.fills if f.symbol == symbol]
+    for side, marker, colour in (
+        (OrderSide.BUY, "triangle-up", "#15803d"),
+        (OrderSide.SELL, "triangle-down", "#b91c1c"),
+    ):
+        chosen = [f for f in fills if f.side is side]
+        figure.add_trace(
+            go.Scatter(
+                x=[f.timestamp for f in chosen],
+                y=[float(f.price) for f in chosen],
+                mode="markers",
+                name=side.value.capitalize(),
+                marker={"symbol": marker, "size": 11, "color": colour},
+                text=[escape(f"{side.value} {f.quantity} @ {f.price}") for f in chosen],
+                hovertemplate="%{x}<br>%{text}<extra></extra>",
+            )
+        )
+    figure.update_layout(yaxis_title=escape(symbol))
+    return figure
+
+
+def _rolling_window(n_points: int) -> int:
+    return max(2, min(126, n_points // 4))
+
+
+def _rolling_title(n_points: int) -> str:
+    return f"Rolling Sharpe ({_rolling_window(n_points)} periods)"
+
+
+def _rolling_figure(result: BacktestResult) -> go.Figure:
+    equity = result.equity["equity"]
+    window = _rolling_window(len(equity))
+    values = rolling_sharpe(
+        equity.to_numpy(dtype=np.float64), window, result.metrics.periods_per_year
+    )
+    figure = go.Figure(_line(equity.index[1:], values, "Rolling Sharpe"))
+    figure.update_layout(yaxis_title="Annualised Sharpe")
+    return figure
+
+
+def _symbols(result: BacktestResult) -> list[str]:
+    ordered = dict.fromkeys(chain(result.prices, (f.symbol for f in result.fills)))
+    return list(ordered)[:MAX_PRICE_SYMBOLS]
+
+
+def _line(index: pd.Index, values: np.ndarray, name: str) -> go.Scatter:
+    keep = thin_positions(values)
+    return go.Scatter(x=index[keep], y=values[keep], mode="lines", name=name)
+
+
+def thin_positions(values: np.ndarray, limit: int = MAX_LINE_POINTS) -> np.ndarray:
+    """Positions to plot so a line keeps its shape in at most `limit` points.
+
+    Short series come back whole; longer ones keep the first and last point and, per bucket,
+    the positions of the minimum and the maximum (NaN never wins either).
+    """
+    n = values.size
+    if n <= limit:
+        return np.arange(n)
+    buckets = max(1, (limit - 2) // 2)
+    size = math.ceil(n / buckets)
+    padded = np.full(math.ceil(n / size) * size, np.nan)
+    padded[:n] = values
+    rows = padded.reshape(-1, size)
+    finite = np.isfinite(rows)
+    starts = np.arange(rows.shape[0]) * size
+    lows = np.argmin(np.where(finite, rows, np.inf), axis=1) + starts
+    highs = np.argmax(np.where(finite, rows, -np.inf), axis=1) + starts
+    keep = np.unique(np.concatenate([lows, highs, [0, n - 1]]))
+    return keep[keep < n]

@@ -1,0 +1,98 @@
+"""result.json: metrics, trades with their fills, orders, the equity curve and the metadata."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from quant_backtest.result import BacktestResult
+from quant_domain import Fill, Trade
+
+FORMAT_VERSION = 1
+
+
+def fill_to_dict(fill: Fill) -> dict[str, Any]:
+    return {
+        "fill_id": fill.fill_id,
+        "client_order_id": fill.client_order_id,
+        "symbol": fill.symbol,
+        "side": fill.side.value,
+        "quantity": str(fill.quantity),
+        "price": str(fill.price),
+        "commission": str(fill.commission),
+        "slippage": str(fill.slippage),
+        "timestamp": fill.timestamp.isoformat(),
+    }
+
+
+def trade_to_dict(trade: Trade, fills_by_id: dict[str, Fill]) -> dict[str, Any]:
+    return {
+        "trade_id": trade.trade_id,
+        "symbol": trade.symbol,
+        "direction": trade.direction.value,
+        "status": "open" if trade.is_open else "closed",
+        "quantity": str(trade.quantity),
+        "entry_time": trade.entry_time.isoformat(),
+        "entry_price": str(trade.entry_price),
+        "exit_time": None if trade.exit_time is None else trade.exit_time.isoformat(),
+        "exit_price": None if trade.exit_price is None else str(trade.exit_price),
+        "gross_pnl": str(trade.gross_pnl),
+        "commission": str(trade.commission),
+        "pnl": str(trade.pnl),
+        "return_pct": trade.return_pct,
+        "bars_held": trade.bars_held,
+        "fills": [fill_to_dict(fills_by_id[f]) for f in trade.fill_ids],
+    }
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def result_to_dict(result: BacktestResult) -> dict[str, Any]:
+    fills_by_id = {f.fill_id: f for f in result.fills}
+    eq = result.equity
+    peak = np.maximum.accumulate(eq["equity"].to_numpy())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        drawdown = np.where(peak > 0, eq["equity"].to_numpy() / peak - 1.0, 0.0)
+    bench = result.benchmark.reindex(eq.index).to_numpy() if result.benchmark is not None else None
+    curve = [
+        {
+            "timestamp": ts.isoformat(),
+            "equity": round(float(row[0]), 6),
+            "cash": round(float(row[1]), 6),
+            "positions_value": round(float(row[2]), 6),
+            "gross_exposure": _finite(round(float(row[3]), 6)),
+            "drawdown": round(float(drawdown[i]), 8),
+            "benchmark": None if bench is None else _finite(round(float(bench[i]), 6)),
+        }
+        for i, (ts, row) in enumerate(zip(eq.index, eq.to_numpy(), strict=True))
+    ]
+    meta = dataclasses.asdict(result.metadata)
+    meta["created_at"] = result.metadata.created_at.isoformat()
+    return {
+        "format_version": FORMAT_VERSION,
+        "id": result.id,
+        "strategy_id": result.strategy_id,
+        "start": result.start.isoformat(),
+        "end": result.end.isoformat(),
+        "strategy_config": result.strategy_config,
+        "backtest_config": result.backtest_config,
+        "benchmark_symbol": result.benchmark_symbol,
+        "metrics": result.metrics.as_dict(),
+        "trades": [trade_to_dict(t, fills_by_id) for t in result.trades],
+        "orders": [o.to_dict() for o in result.orders],
+        "equity_curve": curve,
+        "metadata": meta,
+    }
+
+
+def write_json_report(result: BacktestResult, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result_to_dict(result), indent=1, allow_nan=False), encoding="utf-8")
+    return path

@@ -1,0 +1,145 @@
+"""run(strategy_config, data, BacktestConfig) -> BacktestResult: the one way a backtest happens."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from quant_backtest.metadata import build_metadata
+from quant_backtest.result import BacktestResult
+from quant_domain import DataNotFoundError
+from quant_engine import BacktestConfig, BacktestEngine, EngineRun, build_timeline
+from quant_engine.loop import Progress
+from quant_engine.metrics import compute_metrics, periods_per_year
+from quant_marketdata import DataSource
+from quant_strategy import StrategyConfig, build_strategy, check_symbols
+
+
+def _bounds(config: StrategyConfig, bt: BacktestConfig) -> tuple[datetime | None, datetime | None]:
+    def at(day: date | None, end: bool) -> datetime | None:
+        if day is None:
+            return None
+        return datetime.combine(day, time.max if end else time.min, tzinfo=UTC)
+
+    return at(bt.start or config.start, False), at(bt.end or config.end, True)
+
+
+def load_frames(
+    config: StrategyConfig, data: DataSource, bt: BacktestConfig
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame | None]:
+    """The universe's bars (and the benchmark's) for the run's date range and timeframe."""
+    check_symbols(config, data.symbols())
+    start, end = _bounds(config, bt)
+    timeframe = config.parsed_timeframe
+    frames: dict[str, pd.DataFrame] = {}
+    for symbol in config.universe:
+        frame = data.get_bars(symbol, start, end, timeframe)
+        if frame.empty:
+            raise DataNotFoundError(
+                f"{data.name}: no {symbol} bars between {start or 'the start'} and {end or 'the end'}"
+            )
+        frames[symbol] = frame
+    benchmark = None
+    if config.benchmark is not None:
+        benchmark = frames.get(config.benchmark)
+        if benchmark is None:
+            benchmark = data.get_bars(config.benchmark, start, end, timeframe)
+    return frames, benchmark
+
+
+def benchmark_curve(
+    bars: pd.DataFrame | None, index: pd.DatetimeIndex, capital: float
+) -> pd.Series | None:
+    """Frictionless buy-and-hold of the benchmark from the first step it trades, on `index`."""
+    if bars is None or bars.empty:
+        return None
+    close = bars["close"].reindex(index).ffill()
+    first = close.first_valid_index()
+    if first is None:
+        return None
+    curve: pd.Series = (capital * close / close.loc[first]).fillna(capital)
+    return curve.rename("benchmark")
+
+
+def _seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+
+
+def run(
+    strategy_config: StrategyConfig,
+    data: DataSource,
+    config: BacktestConfig,
+    *,
+    progress: Progress | None = None,
+) -> BacktestResult:
+    """Backtest one strategy config on `data` under `config`; deterministic for a given seed."""
+    frames, benchmark_bars = load_frames(strategy_config, data, config)
+    seed = config.seed or strategy_config.seed
+    _seed_everything(seed)
+    strategy = build_strategy(strategy_config)
+    timeline = build_timeline(frames)
+    engine_run = BacktestEngine(config).run(strategy, timeline, progress=progress)
+    return assemble(strategy_config, config, data.name, frames, benchmark_bars, engine_run, seed)
+
+
+def assemble(
+    strategy_config: StrategyConfig,
+    config: BacktestConfig,
+    source_name: str,
+    frames: dict[str, pd.DataFrame],
+    benchmark_bars: pd.DataFrame | None,
+    engine_run: EngineRun,
+    seed: int,
+) -> BacktestResult:
+    index = engine_run.index
+    equity = pd.DataFrame(
+        {
+            "equity": engine_run.equity,
+            "cash": engine_run.cash,
+            "positions_value": engine_run.positions_value,
+            "gross_exposure": engine_run.gross_exposure,
+        },
+        index=index,
+    )
+    ppy = config.periods_per_year or periods_per_year(index)
+    metrics = compute_metrics(
+        np.concatenate(([float(config.initial_capital)], engine_run.equity)),
+        periods_per_year=ppy,
+        trades=[t for t in engine_run.trades if not t.is_open],
+        exposure=np.concatenate(([0.0], engine_run.gross_exposure)),
+        traded_notional=float(engine_run.traded_notional),
+        total_fees=float(engine_run.total_fees),
+        risk_free_rate=config.risk_free_rate,
+    )
+    strategy_dump: dict[str, Any] = strategy_config.model_dump(mode="json", by_alias=True)
+    backtest_dump: dict[str, Any] = config.model_dump(mode="json")
+    metadata = build_metadata(
+        strategy_config=strategy_dump,
+        backtest_config=backtest_dump,
+        frames=frames,
+        seed=seed,
+        data_source=source_name,
+    )
+    return BacktestResult(
+        id=uuid.uuid4().hex,
+        strategy_id=strategy_config.id,
+        strategy_config=strategy_dump,
+        backtest_config=backtest_dump,
+        start=index[0].to_pydatetime(),
+        end=index[-1].to_pydatetime(),
+        equity=equity,
+        benchmark=benchmark_curve(benchmark_bars, index, float(config.initial_capital)),
+        benchmark_symbol=strategy_config.benchmark,
+        trades=engine_run.trades,
+        fills=engine_run.fills,
+        orders=engine_run.orders,
+        metrics=metrics,
+        metadata=metadata,
+        prices=frames,
+    )
