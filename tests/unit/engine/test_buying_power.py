@@ -7,7 +7,6 @@ from decimal import Decimal
 from quant_domain import OrderStatus, PositionSizing, SizingMode
 from quant_engine import BacktestConfig, BacktestEngine, build_timeline
 from quant_strategy import build_strategy
-
 from tests.factories import frame, strategy_config
 
 

@@ -68,7 +68,7 @@ def build_sizing(
     try:
         return PositionSizing.model_validate({**base.model_dump(), **changes})
     except ValidationError as exc:
-        raise fail(validation_message(exc, _FLAGS)) from None
+        raise fail(validation_message(exc, _FLAGS, "--sizing/--quantity/--fractional")) from None
 
 
 def run_with_progress(
@@ -156,7 +156,7 @@ def backtest(
             risk_free_rate=risk_free_rate,
         )
     except ValidationError as exc:
-        raise fail(validation_message(exc, _FLAGS)) from None
+        raise fail(validation_message(exc, _FLAGS, "--start/--end")) from None
     result = run_with_progress(config, data or config.data or "samples", bt, console)
     folder = out or Path("reports") / config.id
     html = write_html_report(result, folder / "report.html")

@@ -23,12 +23,13 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(USAGE_ERROR)
 
 
-def validation_message(exc: ValidationError, flags: dict[str, str]) -> str:
-    """First pydantic error as 'FLAG: message', using the command-line flag for the field."""
+def validation_message(exc: ValidationError, flags: dict[str, str], whole: str) -> str:
+    """First pydantic error as 'FLAG: message'; `whole` names the flags a cross-field rule spans."""
     err = exc.errors()[0]
     field = ".".join(str(p) for p in err["loc"])
-    flag = flags.get(field, flags.get(str(err["loc"][0]) if err["loc"] else "", field))
-    return f"{flag}: {err['msg']}"
+    flag = whole if not field else flags.get(field, flags.get(str(err["loc"][0]), field))
+    message = str(err["msg"]).removeprefix("Value error, ")
+    return f"{flag}: {message}"
 
 
 def user_errors(func: Callable[P, R]) -> Callable[P, R]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
+from typer.exceptions import TyperException
 
 from quant_cli.backtest_cmd import backtest
 from quant_cli.catalog_cmd import strategies_app
@@ -21,4 +24,18 @@ app.add_typer(data_app, name="data")
 
 
 def main() -> None:
-    app()
+    """Run the CLI; usage mistakes print one `error:` line and exit 2 (no help box, no traceback)."""
+    try:
+        code = app(standalone_mode=False)
+    except typer.Abort:
+        print("aborted", file=sys.stderr)
+        sys.exit(130)
+    except (
+        TyperException
+    ) as exc:  # Typer's vendored click usage errors (bad option, missing argument)
+        message = exc.format_message().replace("Value error, ", "")
+        if not message:  # a bare command group: its help was printed
+            sys.exit(0)
+        print(f"error: {message} (see --help)", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)

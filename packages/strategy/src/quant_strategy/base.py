@@ -69,7 +69,9 @@ class Strategy(ABC, Generic[P]):
         except ValidationError as exc:
             err = exc.errors()[0]
             path = ".".join(str(p) for p in ("params", *err["loc"]))
-            message = "unknown parameter" if err["type"] == "extra_forbidden" else err["msg"]
+            message = str(err["msg"]).removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                message = "unknown parameter"
             raise config.error(path, message) from None
 
     def on_start(self) -> None:

@@ -37,7 +37,7 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
 def _first_error(exc: ValidationError) -> tuple[str, str]:
     err = exc.errors()[0]
     path = _field_path(tuple(err["loc"]))
-    message = err["msg"]
+    message = str(err["msg"]).removeprefix("Value error, ")
     if err["type"] == "missing":
         message = "required field is missing"
     elif err["type"] == "extra_forbidden":

@@ -40,9 +40,9 @@ def load_frames(
     for symbol in config.universe:
         frame = data.get_bars(symbol, start, end, timeframe)
         if frame.empty:
-            raise DataNotFoundError(
-                f"{data.name}: no {symbol} bars between {start or 'the start'} and {end or 'the end'}"
-            )
+            first = start.date().isoformat() if start else "the start"
+            last = end.date().isoformat() if end else "the end"
+            raise DataNotFoundError(f"{data.name}: no {symbol} bars between {first} and {last}")
         frames[symbol] = frame
     benchmark = None
     if config.benchmark is not None:
