@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from quant_engine import BacktestConfig, BacktestEngine, FillTiming, build_timeline
+from quant_marketdata import SampleSource
 from quant_strategy import load_strategy_config
 from quant_strategy.loader import build_strategy
 from tests.factories import random_walk
@@ -56,3 +57,25 @@ def test_orders_up_to_t_ignore_every_later_bar(name: str, timing: FillTiming) ->
         assert [o for o in after if o[0] <= t] == [o for o in base if o[0] <= t]
     if name != "buy_and_hold":
         assert after != base, "perturbing the future should change later orders"
+
+
+@pytest.mark.parametrize(
+    ("name", "symbols"),
+    [
+        ("momentum_v1", ["SP500"]),
+        ("mean_reversion_v1", ["NASDAQ"]),
+        ("xsec_momentum_v1", ["SP500", "NASDAQ", "GOOG"]),
+    ],
+)
+def test_orders_up_to_t_ignore_later_bars_on_real_samples(name: str, symbols: list[str]) -> None:
+    source = SampleSource()
+    frames = {s: source.get_bars(s).loc["2004-08-19":"2013-03-01"] for s in symbols}
+    base = _orders(name, frames, FillTiming.CLOSE)
+    assert len(base) > 4
+    index = frames[symbols[0]].index
+    for cut in (300, 1200):
+        t = index[cut]
+        changed = {s: _perturb_after(f, t, cut) for s, f in frames.items()}
+        after = _orders(name, changed, FillTiming.CLOSE)
+        assert [o for o in after if o[0] <= t] == [o for o in base if o[0] <= t]
+        assert after != base
