@@ -28,29 +28,22 @@ _PACKAGES = (
 )
 
 
+def _git(where: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", *args], cwd=where, capture_output=True, text=True, timeout=5, check=True
+    )
+    return done.stdout.strip()
+
+
 def code_version(start: Path | None = None) -> str:
     """The git commit of the checkout (with -dirty when files changed), else the package version."""
     where = start or Path(__file__).resolve().parent
     try:
-        head = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=where,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=where,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
-        return f"{head}{'-dirty' if dirty else ''}"
+        head = _git(where, "rev-parse", "HEAD")
+        dirty = _git(where, "status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.SubprocessError):
         return f"quant-backtest {importlib_metadata.version('quant-backtest')}"
+    return f"{head}{'-dirty' if dirty else ''}"
 
 
 def config_hash(*configs: dict[str, Any]) -> str:
