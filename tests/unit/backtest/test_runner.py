@@ -81,3 +81,23 @@ def test_result_json_is_finite_and_links_fills_to_trades(samples: SampleSource) 
     assert fill_ids == {f.fill_id for f in result.fills}
     assert data["equity_curve"][-1]["equity"] == pytest.approx(result.metrics.end_equity)
     assert data["metadata"]["data_source"] == "samples"
+
+
+def test_warmup_feeds_indicators_before_start_without_trading(samples: SampleSource) -> None:
+    config = load_strategy_config(CONFIGS / "momentum_v1.yaml")
+    # the 20-day SMA of the S&P 500 crossed above the 50-day one on 2010-03-11 and stayed there
+    warm = run(config, samples, BacktestConfig(start=date(2010, 4, 1), warmup_bars=50))
+    cold = run(config, samples, BacktestConfig(start=date(2010, 4, 1)))
+    assert warm.equity.index[0] == cold.equity.index[0]
+    assert warm.fills[0].timestamp == warm.equity.index[0]  # long on the first tradeable bar
+    assert cold.fills[0].timestamp > cold.equity.index[50]  # needs 50 bars of its own first
+    assert warm.metadata.data_fingerprint != cold.metadata.data_fingerprint
+
+
+def test_liquidate_at_end_closes_every_position_with_costs(samples: SampleSource) -> None:
+    config = load_strategy_config(CONFIGS / "buy_and_hold.yaml")
+    result = run(config, samples, BacktestConfig(end=date(2005, 12, 30), liquidate_at_end=True))
+    assert [t.is_open for t in result.trades] == [False]
+    assert result.orders[-1].order.reason == "liquidated at the end of the run"
+    assert result.fills[-1].timestamp == result.equity.index[-1]
+    assert result.equity["positions_value"].iloc[-1] == 0

@@ -35,6 +35,15 @@ class BacktestConfig(BaseModel):
     periods_per_year: float | None = Field(default=None, gt=0, description="inferred when None")
     risk_free_rate: float = Field(default=0.0, ge=-0.5, le=1.0, description="annual, for Sharpe")
     seed: int = 0
+    warmup_bars: int = Field(
+        default=0,
+        ge=0,
+        le=100_000,
+        description="bars before start fed to the strategy, never traded",
+    )
+    liquidate_at_end: bool = Field(
+        default=False, description="close every position at the last bar's close, with costs"
+    )
 
     @model_validator(mode="after")
     def _dates_ordered(self) -> BacktestConfig:

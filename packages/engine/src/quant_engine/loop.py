@@ -239,9 +239,19 @@ class BacktestEngine:
         timeline: Timeline,
         progress: Progress | None = None,
         observer: StepObserver | None = None,
+        trade_from: int = 0,
     ) -> EngineRun:
-        """Run `strategy` (already initialised) over `timeline` and return the raw result."""
+        """Run `strategy` (already initialised) over `timeline` and return the raw result.
+
+        Steps before `trade_from` are warm-up: the strategy sees their bars and may signal, but
+        risk_check is not called and nothing trades; the result starts at `trade_from`.
+        """
+        if not 0 <= trade_from < len(timeline):
+            raise ValueError(
+                f"trade_from {trade_from} is outside the timeline of {len(timeline)} steps"
+            )
         self._reset(strategy, timeline)
+        liquidate_at = len(timeline) - 1 if self.config.liquidate_at_end else -1
         tl = timeline
         n = len(tl)
         ledger = self.ledger
@@ -281,9 +291,11 @@ class BacktestEngine:
                 on_market_data(bar)
             state.timestamp = ts
             signals = generate_signals(state)
-            if signals:
+            if signals and i >= trade_from:
                 for order in risk_check(signals, ledger):
                     self.submit(order)
+            if i == liquidate_at:
+                self._liquidate()
             value = 0.0
             gross_value = 0.0
             for k in held:
@@ -306,7 +318,7 @@ class BacktestEngine:
                 progress(i + 1, n)
         if progress is not None and n % report_every:
             progress(n, n)
-        return self._finish(tl, equity, cash, positions_value, gross)
+        return self._finish(tl, equity, cash, positions_value, gross, trade_from)
 
     def _finish(
         self,
@@ -315,19 +327,21 @@ class BacktestEngine:
         cash: array[float],
         positions_value: array[float],
         gross: array[float],
+        trade_from: int,
     ) -> EngineRun:
         for record in self.book.working:
             if not record.status.is_final:
                 record.close(OrderStatus.CANCELLED, self.now, "still working when the data ended")
-        eq = np.frombuffer(equity, dtype=np.float64).copy()
+        k = trade_from
+        eq = np.frombuffer(equity, dtype=np.float64)[k:].copy()
         with np.errstate(divide="ignore", invalid="ignore"):
-            exposure = np.where(eq > 0, np.frombuffer(gross, dtype=np.float64) / eq, 0.0)
+            exposure = np.where(eq > 0, np.frombuffer(gross, dtype=np.float64)[k:] / eq, 0.0)
         trades = self.trade_log.closed + self.trade_log.open_trades(len(tl) - 1)
         return EngineRun(
-            index=tl.index,
+            index=tl.index[k:],
             equity=eq,
-            cash=np.frombuffer(cash, dtype=np.float64).copy(),
-            positions_value=np.frombuffer(positions_value, dtype=np.float64).copy(),
+            cash=np.frombuffer(cash, dtype=np.float64)[k:].copy(),
+            positions_value=np.frombuffer(positions_value, dtype=np.float64)[k:].copy(),
             gross_exposure=exposure,
             fills=self.fills,
             trades=trades,
@@ -339,3 +353,23 @@ class BacktestEngine:
             traded_notional=self.notional,
             bars_processed=tl.bar_count,
         )
+
+    def _liquidate(self) -> None:
+        """Close every open position at this step's close (costs apply), whatever the fill timing."""
+        for symbol in self.ledger.held_symbols():
+            k = self.ledger.index[symbol]
+            close = self.timeline.closes[k][self.step]
+            quantity = self.ledger.positions[symbol].quantity
+            if math.isnan(close) or quantity == 0:
+                continue
+            order = Order(
+                symbol=symbol,
+                side=OrderSide.SELL if quantity > 0 else OrderSide.BUY,
+                quantity=abs(quantity),
+                strategy_id=self.strategy.config.id,
+                created_at=self.now,
+                reason="liquidated at the end of the run",
+            )
+            record = OrderRecord(order=order, submitted_at=self.now, eligible_step=self.step)
+            self._execute(record, close)
+            self.book.add(record)

@@ -1,5 +1,6 @@
 """Pure indicator and feature functions: incremental for the event loop, vectorised for research."""
 
+from quant_features.compiled import sma_running
 from quant_features.rolling import (
     BollingerBands,
     RelativeStrengthIndex,
@@ -18,4 +19,5 @@ __all__ = [
     "rolling_std",
     "rsi",
     "sma",
+    "sma_running",
 ]

@@ -36,7 +36,11 @@ class SimpleMovingAverage:
         if self._count < self._period:
             return None
         if self._count % self._RESUM_EVERY == 0:
-            self._sum = math.fsum(self._buffer)
+            # plain left-to-right sum in storage order, so the compiled twin can match it bit for bit
+            total = 0.0
+            for v in self._buffer:
+                total += v
+            self._sum = total
         self.value = self._sum / self._period
         return self.value
 

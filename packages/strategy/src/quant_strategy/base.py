@@ -5,6 +5,9 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar, Generic, TypeVar, cast
 
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from quant_domain import Bar, Fill, MarketState, Order, PortfolioView, Signal
@@ -99,6 +102,19 @@ class Strategy(ABC, Generic[P]):
             thresholds=self.config.signals,
             strategy_id=self.config.id,
         )
+
+    def vector_targets(self, frame: pd.DataFrame) -> npt.NDArray[np.float64] | None:
+        """Optional fast path for one-symbol strategies: desired exposure per bar, all at once.
+
+        Return one value per row of `frame` (the market-data bar frame of `self.symbols[0]`):
+        +s to be long with strength s, -s short, 0.0 flat, NaN "keep what is held". Each value
+        may depend only on rows up to and including its own. The engine emits a signal wherever
+        the desired sign differs from the held position's sign, which is exactly what a
+        position-based `generate_signals` does bar by bar; the parity tests hold the two paths
+        to the same fills. The default None means "no fast path: use the event loop".
+        """
+        del frame
+        return None
 
     def on_fill(self, fill: Fill) -> None:
         """React to an execution of one of this strategy's orders."""

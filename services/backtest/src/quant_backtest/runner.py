@@ -13,7 +13,7 @@ import pandas as pd
 from quant_backtest.metadata import build_metadata
 from quant_backtest.result import BacktestResult
 from quant_domain import DataNotFoundError
-from quant_engine import BacktestConfig, BacktestEngine, EngineRun, build_timeline
+from quant_engine import BacktestConfig, BacktestEngine, EngineRun, Timeline, build_timeline
 from quant_engine.loop import Progress
 from quant_engine.metrics import compute_metrics, periods_per_year
 from quant_marketdata import DataSource
@@ -32,14 +32,22 @@ def _bounds(config: StrategyConfig, bt: BacktestConfig) -> tuple[datetime | None
 def load_frames(
     config: StrategyConfig, data: DataSource, bt: BacktestConfig
 ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame | None]:
-    """The universe's bars (and the benchmark's) for the run's date range and timeframe."""
+    """The universe's bars (and the benchmark's) for the run's date range and timeframe.
+
+    With `bt.warmup_bars`, each frame also holds up to that many bars before the start (for
+    indicators to fill); `trading_start()` says where trading begins.
+    """
     check_symbols(config, data.symbols())
     start, end = _bounds(config, bt)
     timeframe = config.parsed_timeframe
     frames: dict[str, pd.DataFrame] = {}
+    fetch_from = None if bt.warmup_bars and start is not None else start
     for symbol in config.universe:
-        frame = data.get_bars(symbol, start, end, timeframe)
-        if frame.empty:
+        frame = data.get_bars(symbol, fetch_from, end, timeframe)
+        if fetch_from is None and start is not None:
+            begin = int(frame.index.searchsorted(start))
+            frame = frame.iloc[max(begin - bt.warmup_bars, 0) :]
+        if frame.empty or (start is not None and frame.index[-1] < start):
             first = start.date().isoformat() if start else "the start"
             last = end.date().isoformat() if end else "the end"
             raise DataNotFoundError(f"{data.name}: no {symbol} bars between {first} and {last}")
@@ -50,6 +58,14 @@ def load_frames(
         if benchmark is None:
             benchmark = data.get_bars(config.benchmark, start, end, timeframe)
     return frames, benchmark
+
+
+def trading_start(timeline: Timeline, config: StrategyConfig, bt: BacktestConfig) -> int:
+    """First step at or after the run's start: steps before it are warm-up."""
+    start, _ = _bounds(config, bt)
+    if start is None or not bt.warmup_bars:
+        return 0
+    return int(timeline.index.searchsorted(start))
 
 
 def benchmark_curve(
@@ -84,7 +100,12 @@ def run(
     _seed_everything(seed)
     strategy = build_strategy(strategy_config)
     timeline = build_timeline(frames)
-    engine_run = BacktestEngine(config).run(strategy, timeline, progress=progress)
+    engine_run = BacktestEngine(config).run(
+        strategy,
+        timeline,
+        progress=progress,
+        trade_from=trading_start(timeline, strategy_config, config),
+    )
     return assemble(strategy_config, config, data.name, frames, benchmark_bars, engine_run, seed)
 
 

@@ -1,9 +1,14 @@
-"""buy_and_hold: the benchmark; buys an equal share of every symbol once and holds."""
+"""buy_and_hold: the benchmark; holds an equal share of every symbol."""
 
 from __future__ import annotations
 
-from quant_domain import Bar, MarketState, Signal, SignalDirection
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from quant_domain import Bar, MarketState, Signal
 from quant_strategy.base import Strategy, StrategyParams
+from quant_strategy.position_signals import desired_signal
 
 
 class BuyAndHoldParams(StrategyParams):
@@ -11,32 +16,31 @@ class BuyAndHoldParams(StrategyParams):
 
 
 class BuyAndHold(Strategy[BuyAndHoldParams]):
-    """Enters each symbol the first time it has a bar, with strength 1/len(universe)."""
+    """Wants every symbol long with strength 1/len(universe); buys any it has a bar for and does
+    not hold yet (so a symbol whose data starts later is bought when it starts)."""
 
     params_model = BuyAndHoldParams
 
     def on_start(self) -> None:
-        self._pending: list[str] = []
-        self._entered: set[str] = set()
+        self._seen: list[str] = []
+        self._weight = 1.0 / len(self.symbols)
 
     def on_market_data(self, bar: Bar) -> None:
-        if bar.symbol not in self._entered and bar.symbol in self.symbols:
-            self._entered.add(bar.symbol)
-            self._pending.append(bar.symbol)
+        self._seen.append(bar.symbol)
 
     def generate_signals(self, state: MarketState) -> list[Signal]:
-        if not self._pending:
-            return []
-        weight = 1.0 / len(self.symbols)
-        signals = [
-            Signal(
-                symbol,
-                SignalDirection.LONG,
-                state.timestamp,
-                strength=weight,
-                reason="buy and hold",
+        held = state.portfolio.position
+        signals = []
+        for symbol in self._seen:
+            signal = desired_signal(
+                symbol, self._weight, held(symbol), state.timestamp, "buy and hold"
             )
-            for symbol in self._pending
-        ]
-        self._pending.clear()
+            if signal is not None:
+                signals.append(signal)
+        self._seen.clear()
         return signals
+
+    def vector_targets(self, frame: pd.DataFrame) -> npt.NDArray[np.float64] | None:
+        if len(self.symbols) != 1:
+            return None
+        return np.full(len(frame), 1.0)

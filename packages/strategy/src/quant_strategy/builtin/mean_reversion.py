@@ -30,19 +30,19 @@ class MeanReversionParams(StrategyParams):
 
 
 class _Lane:
-    __slots__ = ("bands", "close", "rsi", "state")
+    __slots__ = ("bands", "close", "rsi")
 
     def __init__(self, p: MeanReversionParams) -> None:
         self.rsi = RelativeStrengthIndex(p.rsi_period)
         self.bands = BollingerBands(p.bb_period, p.bb_width)
-        self.state = 0
         self.close = 0.0
 
 
 class MeanReversion(Strategy[MeanReversionParams]):
     """Long when RSI < oversold and the close is below the lower band (minus `signals.entry` as a
     fraction of the band width); flat again when the close regains the middle band or RSI passes
-    overbought. With allow_short the mirror image trades the upper band."""
+    overbought. With allow_short the mirror image trades the upper band. Decisions read the
+    position the account holds, so warm-ups and restarts need no memory of past signals."""
 
     params_model = MeanReversionParams
 
@@ -63,31 +63,29 @@ class MeanReversion(Strategy[MeanReversionParams]):
         if lane.bands.update(bar.close) and lane.rsi.value is not None:
             self._updated.append(bar.symbol)
 
-    def _decide(self, lane: _Lane) -> SignalDirection | None:
+    def _decide(self, lane: _Lane, held: float) -> SignalDirection | None:
+        """What to do given what the account holds: enter from flat, exit from a position."""
         p = self.params
         rsi = lane.rsi.value
         lower, middle, upper = lane.bands.lower, lane.bands.middle, lane.bands.upper
         if rsi is None or lower is None or middle is None or upper is None:
             return None
         margin = self.config.signals.entry * (upper - lower)
-        if lane.state == 0:
+        if held == 0:
             if rsi < p.oversold and lane.close < lower - margin:
-                lane.state = 1
                 return SignalDirection.LONG
             if self.config.risk.allow_short and rsi > p.overbought and lane.close > upper + margin:
-                lane.state = -1
                 return SignalDirection.SHORT
-        elif (lane.state == 1 and (lane.close >= middle or rsi > p.overbought)) or (
-            lane.state == -1 and (lane.close <= middle or rsi < p.oversold)
-        ):
-            lane.state = 0
-            return SignalDirection.FLAT
-        return None
+            return None
+        long_exit = held > 0 and (lane.close >= middle or rsi > p.overbought)
+        short_exit = held < 0 and (lane.close <= middle or rsi < p.oversold)
+        return SignalDirection.FLAT if long_exit or short_exit else None
 
     def generate_signals(self, state: MarketState) -> list[Signal]:
         signals: list[Signal] = []
+        held = state.portfolio.position
         for symbol in self._updated:
-            direction = self._decide(self._lanes[symbol])
+            direction = self._decide(self._lanes[symbol], held(symbol))
             if direction is not None:
                 signals.append(Signal(symbol, direction, state.timestamp, reason="rsi/bollinger"))
         self._updated.clear()

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
 from pydantic import Field, model_validator
 
-from quant_domain import Bar, MarketState, Signal, SignalDirection
-from quant_features import SimpleMovingAverage
+from quant_domain import Bar, MarketState, Signal
+from quant_features import SimpleMovingAverage, sma_running
 from quant_strategy.base import Strategy, StrategyParams
+from quant_strategy.position_signals import desired_signal
 
 
 class SmaCrossoverParams(StrategyParams):
@@ -21,17 +25,17 @@ class SmaCrossoverParams(StrategyParams):
 
 
 class _Lane:
-    __slots__ = ("fast", "slow", "state")
+    __slots__ = ("fast", "slow")
 
     def __init__(self, fast: int, slow: int) -> None:
         self.fast = SimpleMovingAverage(fast)
         self.slow = SimpleMovingAverage(slow)
-        self.state = 0  # -1 short, 0 flat, 1 long
 
 
 class SmaCrossover(Strategy[SmaCrossoverParams]):
-    """Signals on crossovers only. Thresholds: spread = fast/slow - 1; enter when the spread
-    exceeds `signals.entry`, leave when it falls below -`signals.exit`."""
+    """Spread = fast/slow - 1. Wants long above `signals.entry`, flat (or short when allowed)
+    below -`signals.exit`, and keeps what it holds in between. It signals only when what it
+    wants differs from what the account holds, so a restart or a warm-up needs no memory."""
 
     params_model = SmaCrossoverParams
 
@@ -41,7 +45,7 @@ class SmaCrossover(Strategy[SmaCrossoverParams]):
         self._updated: list[str] = []
         self._entry = self.config.signals.entry
         self._exit = self.config.signals.exit
-        self._short = self.config.risk.allow_short
+        self._below = -1.0 if self.config.risk.allow_short else 0.0
 
     @property
     def warmup_bars(self) -> int:
@@ -59,26 +63,33 @@ class SmaCrossover(Strategy[SmaCrossoverParams]):
         if not self._updated:
             return []
         signals: list[Signal] = []
+        held = state.portfolio.position
         for symbol in self._updated:
             lane = self._lanes[symbol]
             fast, slow = lane.fast.value, lane.slow.value
             if fast is None or slow is None:
                 continue
             spread = fast / slow - 1.0
-            if lane.state <= 0 and spread > self._entry:
-                lane.state = 1
-                signals.append(
-                    Signal(symbol, SignalDirection.LONG, state.timestamp, reason="fast above slow")
-                )
-            elif lane.state >= 0 and spread < -self._exit:
-                if self._short:
-                    lane.state = -1
-                    direction = SignalDirection.SHORT
-                elif lane.state == 1:
-                    lane.state = 0
-                    direction = SignalDirection.FLAT
-                else:
-                    continue
-                signals.append(Signal(symbol, direction, state.timestamp, reason="fast below slow"))
+            if spread > self._entry:
+                want = 1.0
+            elif spread < -self._exit:
+                want = self._below
+            else:
+                continue
+            signal = desired_signal(symbol, want, held(symbol), state.timestamp, "sma crossover")
+            if signal is not None:
+                signals.append(signal)
         self._updated.clear()
         return signals
+
+    def vector_targets(self, frame: pd.DataFrame) -> npt.NDArray[np.float64] | None:
+        if len(self.symbols) != 1:
+            return None
+        close = frame["close"].to_numpy(dtype=np.float64)
+        fast = sma_running(close, self.params.fast)
+        slow = sma_running(close, self.params.slow)
+        spread = fast / slow - 1.0
+        want = np.full(close.size, np.nan)
+        want[spread > self._entry] = 1.0
+        want[spread < -self._exit] = self._below
+        return want
