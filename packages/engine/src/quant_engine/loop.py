@@ -355,8 +355,11 @@ class BacktestEngine:
         )
 
     def _liquidate(self) -> None:
-        """Close every open position at this step's close (costs apply), whatever the fill timing."""
-        for symbol in self.ledger.held_symbols():
+        """Close every open position at this step's close (costs apply), whatever the fill timing.
+
+        Positions close in the timeline's symbol order, so a run's last fills are predictable.
+        """
+        for symbol in self.timeline.symbols:
             k = self.ledger.index[symbol]
             close = self.timeline.closes[k][self.step]
             quantity = self.ledger.positions[symbol].quantity

@@ -329,6 +329,15 @@ def _max_drawdown_duration(values: np.ndarray, peaks: np.ndarray) -> int:
     return longest
 
 
+def profit_factor(pnls: np.ndarray) -> float:
+    """Gross winning PnL over gross losing PnL; inf with winners and no losers, 0.0 with no winners."""
+    gross_win = float(pnls[pnls > 0].sum())
+    gross_loss = float(-pnls[pnls < 0].sum())
+    if gross_loss > 0:
+        return gross_win / gross_loss
+    return math.inf if gross_win > 0 else 0.0
+
+
 @dataclass(frozen=True, slots=True)
 class _TradeStats:
     num_trades: int = 0
@@ -347,15 +356,10 @@ class _TradeStats:
             return cls()
         pnls = np.array([float(t.pnl) for t in closed], dtype=np.float64)
         wins, losses = pnls[pnls > 0], pnls[pnls < 0]
-        gross_win, gross_loss = float(wins.sum()), float(-losses.sum())
-        if gross_loss > 0:
-            profit_factor = gross_win / gross_loss
-        else:
-            profit_factor = math.inf if gross_win > 0 else 0.0
         return cls(
             num_trades=len(closed),
             win_rate=wins.size / len(closed),
-            profit_factor=profit_factor,
+            profit_factor=profit_factor(pnls),
             avg_win=float(wins.mean()) if wins.size else 0.0,
             avg_loss=float(losses.mean()) if losses.size else 0.0,
             avg_trade_return=float(np.mean([t.return_pct for t in closed])),

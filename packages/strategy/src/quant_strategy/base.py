@@ -103,17 +103,18 @@ class Strategy(ABC, Generic[P]):
             strategy_id=self.config.id,
         )
 
-    def vector_targets(self, frame: pd.DataFrame) -> npt.NDArray[np.float64] | None:
-        """Optional fast path for one-symbol strategies: desired exposure per bar, all at once.
+    def vector_targets(self, symbol: str, frame: pd.DataFrame) -> npt.NDArray[np.float64] | None:
+        """Optional fast path: the desired exposure to `symbol` per bar, all at once.
 
-        Return one value per row of `frame` (the market-data bar frame of `self.symbols[0]`):
+        For strategies whose decision on a symbol depends on that symbol's bars and its held
+        position only. Return one value per row of `frame` (the bar frame of `symbol`):
         +s to be long with strength s, -s short, 0.0 flat, NaN "keep what is held". Each value
         may depend only on rows up to and including its own. The engine emits a signal wherever
         the desired sign differs from the held position's sign, which is exactly what a
         position-based `generate_signals` does bar by bar; the parity tests hold the two paths
         to the same fills. The default None means "no fast path: use the event loop".
         """
-        del frame
+        del symbol, frame
         return None
 
     def on_fill(self, fill: Fill) -> None:

@@ -40,7 +40,6 @@ class BuyAndHold(Strategy[BuyAndHoldParams]):
         self._seen.clear()
         return signals
 
-    def vector_targets(self, frame: pd.DataFrame) -> npt.NDArray[np.float64] | None:
-        if len(self.symbols) != 1:
-            return None
-        return np.full(len(frame), 1.0)
+    def vector_targets(self, symbol: str, frame: pd.DataFrame) -> npt.NDArray[np.float64] | None:
+        del symbol
+        return np.full(len(frame), self._weight)

@@ -82,9 +82,8 @@ class SmaCrossover(Strategy[SmaCrossoverParams]):
         self._updated.clear()
         return signals
 
-    def vector_targets(self, frame: pd.DataFrame) -> npt.NDArray[np.float64] | None:
-        if len(self.symbols) != 1:
-            return None
+    def vector_targets(self, symbol: str, frame: pd.DataFrame) -> npt.NDArray[np.float64] | None:
+        del symbol  # every symbol follows the same rule on its own bars
         close = frame["close"].to_numpy(dtype=np.float64)
         fast = sma_running(close, self.params.fast)
         slow = sma_running(close, self.params.slow)

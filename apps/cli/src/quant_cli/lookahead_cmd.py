@@ -1,0 +1,122 @@
+"""`quant check-lookahead`: re-run a strategy with the future scrambled; exit 1 if its past moves."""
+
+from __future__ import annotations
+
+import importlib
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, cast
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from quant_backtest.lookahead import FramesHook, LookaheadReport, check_lookahead
+from quant_cli.errors import fail, user_errors, validation_message
+from quant_domain import ConfigError
+from quant_engine import BacktestConfig, FillTiming
+from quant_marketdata import open_source
+from quant_strategy import load_strategy_config
+
+BIAS_FOUND = 1
+
+_FLAGS = {"start": "--start", "end": "--end", "fill_timing": "--fill-timing", "seed": "--seed"}
+
+
+def load_hook(spec: str) -> FramesHook:
+    """The function a "package.module:function" spec names (for --prepare)."""
+    module_name, sep, name = spec.partition(":")
+    if not sep or not module_name or not name:
+        raise ConfigError(f"expected MODULE:FUNCTION, got {spec!r}", field="--prepare")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        raise ConfigError(
+            f"cannot import module {module_name!r} ({exc.msg})", field="--prepare"
+        ) from None
+    hook = getattr(module, name, None)
+    if not callable(hook):
+        raise ConfigError(f"module {module_name!r} has no function {name!r}", field="--prepare")
+    return cast(FramesHook, hook)
+
+
+def print_report(report: LookaheadReport, strategy_id: str, console: Console) -> None:
+    for finding in report.biased:
+        console.print(f"[bold red]look-ahead bias[/bold red] {finding.detail}", soft_wrap=True)
+    console.print(
+        f"{strategy_id}: {len(report.checked_points)} checks run, "
+        f"{report.points_with_orders} decision points with orders, "
+        f"{len(report.biased)} biased points found "
+        f"(perturbed runs changed later orders at {report.later_changed} points; "
+        f"{report.reference_orders} orders in the reference run)",
+        soft_wrap=True,
+    )
+    if report.clean:
+        console.print("[green]clean[/green]: no decision depended on later bars")
+
+
+@user_errors
+def check_lookahead_command(
+    config_path: Annotated[Path, typer.Argument(metavar="CONFIG", help="strategy YAML file")],
+    data: Annotated[
+        str | None, typer.Option(help="data source: samples, synthetic[:k=v,...] or a folder")
+    ] = None,
+    start: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="first day (YYYY-MM-DD)")
+    ] = None,
+    end: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="last day (YYYY-MM-DD)")
+    ] = None,
+    checks: Annotated[
+        int, typer.Option(min=1, help="decision points to re-run the strategy at")
+    ] = 20,
+    seed: Annotated[
+        int, typer.Option(min=0, help="picks the decision points and the perturbations")
+    ] = 0,
+    fill_timing: Annotated[
+        FillTiming, typer.Option(help="market orders fill at the bar close or the next open")
+    ] = FillTiming.CLOSE,
+    prepare: Annotated[
+        str | None,
+        typer.Option(
+            metavar="MODULE:FUNCTION",
+            help="called with each run's bars before its strategy starts, for strategies "
+            "that read data outside the engine",
+        ),
+    ] = None,
+) -> None:
+    """Check CONFIG for look-ahead bias: exit 1 if a decision depends on later bars, else 0."""
+    console = Console()
+    config = load_strategy_config(config_path)
+    hook = load_hook(prepare) if prepare else None
+    try:
+        bt = BacktestConfig(
+            fill_timing=fill_timing,
+            start=start.date() if start else None,
+            end=end.date() if end else None,
+            seed=config.seed,
+        )
+    except ValidationError as exc:
+        raise fail(validation_message(exc, _FLAGS, "--start/--end")) from None
+    source = open_source(data or config.data or "samples")
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("checks"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(f"look-ahead {config.id}", total=None)
+
+        def report_progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        report = check_lookahead(
+            config, source, bt, checks=checks, seed=seed, progress=report_progress, prepare=hook
+        )
+    print_report(report, config.id, console)
+    if not report.clean:
+        raise typer.Exit(BIAS_FOUND)
