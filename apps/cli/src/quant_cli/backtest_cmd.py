@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
@@ -17,34 +16,22 @@ from quant_backtest.report_html import write_html_report
 from quant_backtest.report_json import write_json_report
 from quant_cli.errors import fail, user_errors, validation_message
 from quant_cli.formatting import metrics_table
+from quant_cli.options import (
+    FLAGS,
+    CapitalOption,
+    CommissionBpsOption,
+    CommissionOption,
+    DataOption,
+    EndOption,
+    FillTimingOption,
+    SlippageOption,
+    StartOption,
+    make_backtest_config,
+)
 from quant_domain import PositionSizing, SizingMode
 from quant_engine import BacktestConfig, FillTiming
 from quant_marketdata import open_source
 from quant_strategy import StrategyConfig, apply_overrides, load_strategy_config
-
-_FLAGS = {
-    "initial_capital": "--capital",
-    "commission_per_trade": "--commission",
-    "commission_bps": "--commission-bps",
-    "slippage_bps": "--slippage-bps",
-    "fill_timing": "--fill-timing",
-    "start": "--start",
-    "end": "--end",
-    "sizing": "--sizing",
-    "sizing.fraction": "--fraction",
-    "sizing.quantity": "--quantity",
-    "sizing.fractional": "--fractional",
-    "periods_per_year": "--periods-per-year",
-    "risk_free_rate": "--risk-free-rate",
-    "seed": "--seed",
-    "fraction": "--fraction",
-    "quantity": "--quantity",
-    "mode": "--sizing",
-}
-
-DateOption = Annotated[
-    datetime | None, typer.Option(formats=["%Y-%m-%d"], help="first day (YYYY-MM-DD)")
-]
 
 
 def build_sizing(
@@ -68,7 +55,7 @@ def build_sizing(
     try:
         return PositionSizing.model_validate({**base.model_dump(), **changes})
     except ValidationError as exc:
-        raise fail(validation_message(exc, _FLAGS, "--sizing/--quantity/--fractional")) from None
+        raise fail(validation_message(exc, FLAGS, "--sizing/--quantity/--fractional")) from None
 
 
 def run_with_progress(
@@ -95,28 +82,20 @@ def run_with_progress(
 @user_errors
 def backtest(
     config_path: Annotated[Path, typer.Argument(metavar="CONFIG", help="strategy YAML file")],
-    data: Annotated[
-        str | None, typer.Option(help="data source: samples, synthetic[:k=v,...] or a folder")
-    ] = None,
-    start: DateOption = None,
-    end: Annotated[
-        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="last day (YYYY-MM-DD)")
-    ] = None,
+    data: DataOption = None,
+    start: StartOption = None,
+    end: EndOption = None,
     out: Annotated[
         Path | None, typer.Option(help="output folder (default reports/<strategy id>)")
     ] = None,
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="override a param: NAME=VALUE")
     ] = None,
-    capital: Annotated[float, typer.Option(help="initial capital")] = 100_000.0,
-    commission: Annotated[float, typer.Option(help="commission per trade")] = 1.0,
-    commission_bps: Annotated[float, typer.Option(help="commission in bps of notional")] = 0.0,
-    slippage_bps: Annotated[
-        float, typer.Option(help="slippage in bps against the reference price")
-    ] = 10.0,
-    fill_timing: Annotated[
-        FillTiming, typer.Option(help="market orders fill at the bar close or the next open")
-    ] = FillTiming.CLOSE,
+    capital: CapitalOption = 100_000.0,
+    commission: CommissionOption = 1.0,
+    commission_bps: CommissionBpsOption = 0.0,
+    slippage_bps: SlippageOption = 10.0,
+    fill_timing: FillTimingOption = FillTiming.CLOSE,
     sizing: Annotated[
         SizingMode | None, typer.Option(help="fraction of equity or fixed quantity")
     ] = None,
@@ -140,23 +119,19 @@ def backtest(
     config = load_strategy_config(config_path)
     if set_:
         config = apply_overrides(config, set_)
-    position_sizing = build_sizing(config, sizing, fraction, quantity, fractional)
-    try:
-        bt = BacktestConfig(
-            initial_capital=Decimal(str(capital)),
-            commission_per_trade=Decimal(str(commission)),
-            commission_bps=Decimal(str(commission_bps)),
-            slippage_bps=Decimal(str(slippage_bps)),
-            fill_timing=fill_timing,
-            start=start.date() if start else None,
-            end=end.date() if end else None,
-            sizing=position_sizing,
-            seed=seed if seed is not None else config.seed,
-            periods_per_year=periods_per_year,
-            risk_free_rate=risk_free_rate,
-        )
-    except ValidationError as exc:
-        raise fail(validation_message(exc, _FLAGS, "--start/--end")) from None
+    bt = make_backtest_config(
+        capital=capital,
+        commission=commission,
+        commission_bps=commission_bps,
+        slippage_bps=slippage_bps,
+        fill_timing=fill_timing,
+        start=start,
+        end=end,
+        sizing=build_sizing(config, sizing, fraction, quantity, fractional),
+        seed=seed if seed is not None else config.seed,
+        periods_per_year=periods_per_year,
+        risk_free_rate=risk_free_rate,
+    )
     result = run_with_progress(config, data or config.data or "samples", bt, console)
     folder = out or Path("reports") / config.id
     html = write_html_report(result, folder / "report.html")

@@ -32,16 +32,14 @@ def _sign(x: float) -> int:
 
 @njit(cache=True, inline="always")
 def _cents(x: float) -> float:
-    # half-up to the cent, after squashing float noise below a millionth of a cent
-    squashed: float = np.round(x * 100.0, 6)
-    return math.floor(squashed + 0.5) / 100.0
+    # half-up to the cent; the 1e-7 absorbs float noise so 1.005 (stored as 1.00499...) rounds up
+    return math.floor(x * 100.0 + 0.5 + 1e-7) / 100.0
 
 
 @njit(cache=True, inline="always")
 def _floor_units(x: float, fractional: bool) -> float:
     if fractional:
-        micro: float = np.round(x * 1e6, 3)
-        return math.floor(micro) / 1e6
+        return math.floor(x * 1e6 + 1e-4) / 1e6
     return math.floor(x + 1e-9)
 
 
@@ -124,11 +122,12 @@ def simulate(opens, closes, targets, trade_from, settings, flags):  # type: igno
     pos = np.zeros(m)
     avg = np.zeros(m)
     last = np.zeros(m)
-    tr = np.zeros((m, 4))
+    tr = np.zeros((m, 4))  # per symbol: open?, gross, commission, entry step
     capacity = 2 * n * m + m + 1
-    fills = np.zeros((capacity, 5))
+    # np.empty, not zeros: pages the run never writes are never touched (the worst case is large)
+    fills = np.empty((capacity, 5))
     # out: fills, counters [fills, trades], trade pnl, trade entry step, trade exit step
-    out = (fills, np.zeros(2), np.zeros(capacity), np.zeros(capacity), np.zeros(capacity))
+    out = (fills, np.zeros(2), np.empty(capacity), np.empty(capacity), np.empty(capacity))
     equity = np.empty(n)
     pending_k = np.empty(m * 2, dtype=np.int64)
     pending_q = np.empty(m * 2)
@@ -138,6 +137,10 @@ def simulate(opens, closes, targets, trade_from, settings, flags):  # type: igno
     target = np.empty(m)
     strength = np.empty(m)
     signalled = np.zeros(m, dtype=np.bool_)
+    signals = np.empty(m, dtype=np.int64)
+    min_strength = st[P_MIN_STRENGTH]
+    liquidate = fl[F_LIQUIDATE]
+    next_open = fl[F_NEXT_OPEN]
     for i in range(n):
         # 1. working next-open orders fill at this step's open (in submission order)
         if n_pending:
@@ -152,27 +155,31 @@ def simulate(opens, closes, targets, trade_from, settings, flags):  # type: igno
                     continue
                 _fill(k, i, pending_q[j], o, st, fl, pos, avg, tr, out)
             n_pending = kept
+        # 2. take in the closes; signal where the desired sign differs from the held sign
+        n_signals = 0
+        trading = i >= trade_from
+        # (per-step work is kept to loads and compares: flags are only written when a signal
+        # occurs, and `x != x` is the one-instruction NaN test)
         for k in range(m):
             c = closes[k, i]
-            if not math.isnan(c):
-                last[k] = c
-        # 2. signals: desired sign differs from held sign
-        n_signals = 0
-        if i >= trade_from:
-            for k in range(m):
-                signalled[k] = False
-                d = targets[k, i]
-                if math.isnan(d) or math.isnan(closes[k, i]):
-                    continue
-                if _sign(d) != _sign(pos[k]):
-                    s_k = min(abs(d) if d != 0 else 1.0, 1.0)
-                    if d != 0 and s_k < st[P_MIN_STRENGTH]:
-                        continue
-                    signalled[k] = True
-                    strength[k] = s_k
-                    target[k] = d
-                    n_signals += 1
+            if c != c:  # noqa: PLR0124
+                continue
+            last[k] = c
+            if not trading:
+                continue
+            d = targets[k, i]
+            if d != d or _sign(d) == _sign(pos[k]):  # noqa: PLR0124
+                continue
+            s_k = min(abs(d) if d != 0 else 1.0, 1.0)
+            if d != 0 and s_k < min_strength:
+                continue
+            signals[n_signals] = k
+            strength[k] = s_k
+            target[k] = d
+            n_signals += 1
         if n_signals:
+            for j in range(n_signals):
+                signalled[signals[j]] = True
             equity_now = st[P_CASH]
             for k in range(m):
                 if pos[k] != 0:
@@ -233,7 +240,7 @@ def simulate(opens, closes, targets, trade_from, settings, flags):  # type: igno
                         order_q[n_orders] = qty if is_buy else -qty
                         n_orders += 1
                 for j in range(n_orders):
-                    if fl[F_NEXT_OPEN]:
+                    if next_open:
                         pending_k[n_pending] = order_k[j]
                         pending_q[n_pending] = order_q[j]
                         n_pending += 1
@@ -250,16 +257,17 @@ def simulate(opens, closes, targets, trade_from, settings, flags):  # type: igno
                             tr,
                             out,
                         )
+            for j in range(n_signals):
+                signalled[signals[j]] = False
         # 5. liquidation on the last step, at the close
-        if fl[F_LIQUIDATE] and i == n - 1:
+        if liquidate and i == n - 1:
             for k in range(m):
                 if pos[k] != 0 and not math.isnan(closes[k, i]):
                     _fill(k, i, -pos[k], closes[k, i], st, fl, pos, avg, tr, out)
-        # 6. mark
+        # 6. mark (flat symbols add 0 x price, which changes nothing and saves a branch)
         value = 0.0
         for k in range(m):
-            if pos[k] != 0:
-                value += pos[k] * last[k]
+            value += pos[k] * last[k]
         equity[i] = st[P_CASH] + value
     n_fills = int(out[1][0])
     n_trades = int(out[1][1])

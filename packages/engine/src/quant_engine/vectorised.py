@@ -103,6 +103,11 @@ class PriceMatrix:
 
 def targets_matrix(strategy: Strategy[Any], prices: PriceMatrix) -> FloatArray:
     """Each symbol's vector_targets placed on the shared clock (NaN where it has no bar)."""
+    if len(prices.symbols) == 1 and prices.frames[prices.symbols[0]].index.equals(prices.index):
+        only = prices.symbols[0]
+        wanted = strategy.vector_targets(only, prices.frames[only])
+        if wanted is not None and len(wanted) == len(prices.index):
+            return np.ascontiguousarray(wanted, dtype=np.float64).reshape(1, -1)
     out = np.full(prices.closes.shape, np.nan)
     for k, symbol in enumerate(prices.symbols):
         frame = prices.frames[symbol]

@@ -1,6 +1,6 @@
 """Pure indicator and feature functions: incremental for the event loop, vectorised for research."""
 
-from quant_features.compiled import sma_running
+from quant_features.compiled import ratio_targets, sma_running, sma_running_cached, sma_spread
 from quant_features.rolling import (
     BollingerBands,
     RelativeStrengthIndex,
@@ -16,8 +16,11 @@ __all__ = [
     "SimpleMovingAverage",
     "bollinger",
     "momentum",
+    "ratio_targets",
     "rolling_std",
     "rsi",
     "sma",
     "sma_running",
+    "sma_running_cached",
+    "sma_spread",
 ]

@@ -8,7 +8,7 @@ import pandas as pd
 from pydantic import Field, model_validator
 
 from quant_domain import Bar, MarketState, Signal
-from quant_features import SimpleMovingAverage, sma_running
+from quant_features import SimpleMovingAverage, ratio_targets, sma_running_cached
 from quant_strategy.base import Strategy, StrategyParams
 from quant_strategy.position_signals import desired_signal
 
@@ -85,10 +85,7 @@ class SmaCrossover(Strategy[SmaCrossoverParams]):
     def vector_targets(self, symbol: str, frame: pd.DataFrame) -> npt.NDArray[np.float64] | None:
         del symbol  # every symbol follows the same rule on its own bars
         close = frame["close"].to_numpy(dtype=np.float64)
-        fast = sma_running(close, self.params.fast)
-        slow = sma_running(close, self.params.slow)
-        spread = fast / slow - 1.0
-        want = np.full(close.size, np.nan)
-        want[spread > self._entry] = 1.0
-        want[spread < -self._exit] = self._below
-        return want
+        # cached per period: a sweep over fast x slow computes each SMA once, not once per pair
+        fast = sma_running_cached(close, self.params.fast)
+        slow = sma_running_cached(close, self.params.slow)
+        return ratio_targets(fast, slow, self._entry, self._exit, self._below)

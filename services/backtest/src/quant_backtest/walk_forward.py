@@ -1,0 +1,316 @@
+"""WalkForwardEngine: optimise in-sample, trade the winner out-of-sample, window after window.
+
+Every out-of-sample window is a plain backtest (the same `run()` as `quant backtest`) of the
+parameters chosen on the window before it, with warm-up bars before its start and every position
+liquidated at its end; each window starts with the capital the previous one ended with, to the
+cent. Windows where no combination made `min_trades_required` in-sample trades are kept in the
+result, marked skipped, and spend their out-of-sample period in cash.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import ValidationError
+
+from quant_backtest.grid_search import (
+    ComboResult,
+    Span,
+    build_job,
+    default_workers,
+    evaluate_grid,
+    run_span,
+    slice_span,
+    strategies_for,
+)
+from quant_backtest.metadata import build_metadata
+from quant_backtest.runner import benchmark_curve, load_frames, run
+from quant_backtest.walk_forward_model import (
+    WalkForwardConfig,
+    WalkForwardResult,
+    WindowResult,
+    make_windows,
+)
+from quant_backtest.walk_forward_stats import choose, pbo_or_none, plateau, stability
+from quant_domain import ConfigError, Fill, Trade
+from quant_engine import BacktestConfig
+from quant_engine.metrics import compute_metrics, periods_per_year
+from quant_engine.objectives import score
+from quant_engine.overfitting import deflated_sharpe_ratio, degradation, efficiency_ratio
+from quant_engine.vectorised import unsupported_reason
+from quant_marketdata import DataSource
+from quant_strategy import StrategyConfig
+
+Progress = Callable[[str, int, int], None]
+
+
+class WalkForwardEngine:
+    """Runs walk-forward optimisation for one strategy config on one data source."""
+
+    def __init__(
+        self, data: DataSource, backtest: BacktestConfig, workers: int | None = None
+    ) -> None:
+        self.data = data
+        self.backtest = backtest
+        self.workers = workers or default_workers()
+
+    def run(
+        self,
+        strategy_config: StrategyConfig,
+        config: WalkForwardConfig,
+        progress: Progress | None = None,
+    ) -> WalkForwardResult:
+        clock = {"start": time.perf_counter()}
+        bt = self.backtest.model_copy(update={"warmup_bars": 0, "liquidate_at_end": False})
+        frames, benchmark_bars = load_frames(strategy_config, self.data, bt)
+        combos = config.combinations(strategy_config.params)
+        try:
+            strategies = strategies_for(strategy_config, combos)
+        except ConfigError as exc:
+            raise ConfigError(
+                f"grid combination {exc.field or ''} {exc.message}".strip(),
+                file=exc.file,
+                line=exc.line,
+                field="walk_forward.parameter_grid",
+            ) from None
+        warmup = max(s.warmup_bars for s in strategies)
+        index = pd.DatetimeIndex(sorted(set().union(*(f.index for f in frames.values()))))
+        if len(index) <= warmup + 1:
+            raise ConfigError(
+                f"only {len(index)} bars: not enough for a warm-up of {warmup}",
+                field="walk_forward",
+            )
+        first, last = index[warmup].date(), index[-1].date()
+        windows = make_windows(first, last, config)
+        if not windows:
+            raise ConfigError(
+                f"{first}..{last} is too short for one window of {config.in_sample_days} in-sample "
+                f"+ {config.out_of_sample_days} out-of-sample days",
+                field="walk_forward.in_sample_days",
+            )
+        ppy = bt.periods_per_year or periods_per_year(index)
+        job = build_job(
+            strategy_config,
+            combos,
+            frames,
+            [Span(w.in_sample_start, w.in_sample_end) for w in windows],
+            Span(first, last),
+            warmup,
+            bt,
+            config.objective,
+            ppy,
+        )
+        clock["prepared"] = time.perf_counter()
+        results = evaluate_grid(
+            job, self.workers, None if progress is None else (lambda d, t: progress("grid", d, t))
+        )
+        clock["grid"] = time.perf_counter()
+        window_results, equity_parts, trades, fills = self._out_of_sample(
+            strategy_config, config, windows, combos, results, frames, warmup, ppy, progress
+        )
+        clock["out_of_sample"] = time.perf_counter()
+        return self._assemble(
+            strategy_config,
+            config,
+            combos,
+            window_results,
+            equity_parts,
+            trades,
+            fills,
+            results,
+            frames,
+            benchmark_bars,
+            ppy,
+            clock,
+            warmup,
+        )
+
+    def _out_of_sample(
+        self,
+        strategy_config: StrategyConfig,
+        config: WalkForwardConfig,
+        windows: list[Any],
+        combos: list[dict[str, Any]],
+        results: list[ComboResult],
+        frames: dict[str, pd.DataFrame],
+        warmup: int,
+        ppy: float,
+        progress: Progress | None,
+    ) -> tuple[list[WindowResult], list[pd.Series], list[Trade], list[Fill]]:
+        capital = Decimal(self.backtest.initial_capital)
+        window_results: list[WindowResult] = []
+        parts: list[pd.Series] = []
+        trades: list[Trade] = []
+        fills: list[Fill] = []
+        trial_sharpes = [[r.sharpes[w] for r in results] for w in range(len(windows))]
+        for w, window in enumerate(windows):
+            scores = [r.scores[w] for r in results]
+            counts = [r.trades[w] for r in results]
+            chosen = choose(scores, counts, config.min_trades_required)
+            eligible = [
+                s if c >= config.min_trades_required else None
+                for s, c in zip(scores, counts, strict=True)
+            ]
+            item = WindowResult(window=window, scores=eligible, trade_counts=counts, status="ok")
+            item.out_of_sample_start_equity = float(capital)
+            if chosen is None:
+                item.status = "skipped"
+                item.note = (
+                    f"no combination made {config.min_trades_required} in-sample trades "
+                    f"(most: {max(counts)}); out-of-sample spent in cash"
+                )
+                span = slice_span(
+                    frames, Span(window.out_of_sample_start, window.out_of_sample_end), 0
+                )
+                parts.append(pd.Series(float(capital), index=span.prices.index[span.trade_from :]))
+            else:
+                params = combos[chosen]
+                chosen_config = strategy_config.updated(params=params)
+                in_sample = run_span(
+                    chosen_config,
+                    slice_span(frames, Span(window.in_sample_start, window.in_sample_end), warmup),
+                    self.backtest.model_copy(update={"warmup_bars": 0, "liquidate_at_end": False}),
+                )
+                oos = run(
+                    chosen_config,
+                    self.data,
+                    self.backtest.model_copy(
+                        update={
+                            "start": window.out_of_sample_start,
+                            "end": window.out_of_sample_end,
+                            "warmup_bars": warmup,
+                            "liquidate_at_end": True,
+                            "initial_capital": capital,
+                        }
+                    ),
+                )
+                item.chosen_index = chosen
+                item.chosen_params = {k: params[k] for k in config.parameter_grid} or dict(params)
+                item.in_sample_score = scores[chosen]
+                item.in_sample_metrics = compute_metrics(in_sample.equity, periods_per_year=ppy)
+                item.in_sample_dsr = deflated_sharpe_ratio(
+                    np.diff(in_sample.equity) / in_sample.equity[:-1], trial_sharpes[w]
+                )
+                item.plateau = plateau(scores, chosen, combos, config.parameter_grid)
+                oos_equity = np.concatenate(([float(capital)], oos.equity["equity"].to_numpy()))
+                pnls = np.array([float(t.pnl) for t in oos.trades if not t.is_open])
+                item.out_of_sample_score = score(config.objective, oos_equity, pnls, ppy)
+                item.out_of_sample_metrics = oos.metrics
+                parts.append(oos.equity["equity"])
+                trades.extend(oos.trades)
+                fills.extend(oos.fills)
+            item.out_of_sample_end_equity = (
+                float(parts[-1].iloc[-1]) if len(parts[-1]) else float(capital)
+            )
+            capital = Decimal(f"{item.out_of_sample_end_equity:.2f}")
+            window_results.append(item)
+            if progress is not None:
+                progress("out-of-sample", w + 1, len(windows))
+        return window_results, parts, trades, fills
+
+    def _assemble(
+        self,
+        strategy_config: StrategyConfig,
+        config: WalkForwardConfig,
+        combos: list[dict[str, Any]],
+        windows: list[WindowResult],
+        parts: list[pd.Series],
+        trades: list[Trade],
+        fills: list[Fill],
+        results: list[ComboResult],
+        frames: dict[str, pd.DataFrame],
+        benchmark_bars: pd.DataFrame | None,
+        ppy: float,
+        clock: dict[str, float],
+        warmup: int,
+    ) -> WalkForwardResult:
+        capital = float(self.backtest.initial_capital)
+        curve = (
+            pd.concat([p for p in parts if len(p)])
+            if any(len(p) for p in parts)
+            else pd.Series(dtype=float)
+        )
+        equity = pd.DataFrame({"equity": curve})
+        values = np.concatenate(([capital], curve.to_numpy(dtype=np.float64)))
+        closed = [t for t in trades if not t.is_open]
+        oos_metrics = compute_metrics(
+            values,
+            periods_per_year=ppy,
+            trades=closed,
+            traded_notional=float(sum((f.notional for f in fills), Decimal(0))),
+            total_fees=float(sum((f.commission for f in fills), Decimal(0))),
+        )
+        ok = [w for w in windows if w.status == "ok"]
+        is_scores = [float(w.in_sample_score or 0.0) for w in ok]
+        oos_scores = [float(w.out_of_sample_score or 0.0) for w in ok]
+        full_sharpes = []
+        for r in results:
+            std = float(np.std(r.full_returns, ddof=1)) if r.full_returns.size > 1 else 0.0
+            full_sharpes.append(float(np.mean(r.full_returns)) / std if std > 1e-12 else 0.0)
+        returns = np.diff(values) / values[:-1] if values.size > 1 else np.zeros(0)
+        oos_dsr = deflated_sharpe_ratio(returns, full_sharpes) if returns.size >= 3 else None
+        strategy_dump = strategy_config.model_dump(mode="json", by_alias=True)
+        wf_dump = config.model_dump(mode="json")
+        clock["done"] = time.perf_counter()
+        return WalkForwardResult(
+            id=uuid.uuid4().hex,
+            strategy_id=strategy_config.id,
+            strategy_config=strategy_dump,
+            backtest_config=self.backtest.model_dump(mode="json"),
+            walk_forward_config=wf_dump,
+            grid=combos,
+            windows=windows,
+            equity=equity,
+            benchmark=benchmark_curve(benchmark_bars, pd.DatetimeIndex(curve.index), capital)
+            if len(curve)
+            else None,
+            benchmark_symbol=strategy_config.benchmark,
+            trades=trades,
+            fills=fills,
+            oos_metrics=oos_metrics,
+            stability=stability(windows, config.parameter_grid),
+            degradation=degradation(is_scores, oos_scores),
+            efficiency=efficiency_ratio(is_scores, oos_scores) if ok else 0.0,
+            oos_dsr=oos_dsr,
+            pbo=pbo_or_none(results),
+            metadata=build_metadata(
+                strategy_config={**strategy_dump, "walk_forward": wf_dump},
+                backtest_config=self.backtest.model_dump(mode="json"),
+                frames=frames,
+                seed=self.backtest.seed or strategy_config.seed,
+                data_source=self.data.name,
+            ),
+            fast_path=_uses_fast_path(strategy_config, combos, self.backtest),
+            workers=self.workers,
+            warmup_bars=warmup,
+            timings={
+                "prepare_s": clock["prepared"] - clock["start"],
+                "grid_s": clock["grid"] - clock["prepared"],
+                "out_of_sample_s": clock["out_of_sample"] - clock["grid"],
+                "total_s": clock["done"] - clock["start"],
+            },
+        )
+
+
+def _uses_fast_path(
+    config: StrategyConfig, combos: list[dict[str, Any]], bt: BacktestConfig
+) -> bool:
+    return unsupported_reason(strategies_for(config, combos[:1])[0], bt) is None
+
+
+def config_from_yaml_block(config: StrategyConfig) -> WalkForwardConfig | None:
+    """The `walk_forward:` block of a strategy config, validated, or None when it has none."""
+    if config.walk_forward is None:
+        return None
+    try:
+        return WalkForwardConfig.model_validate(config.walk_forward)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        path = ".".join(str(p) for p in ("walk_forward", *err["loc"]))
+        raise config.error(path, str(err["msg"]).removeprefix("Value error, ")) from None

@@ -1,0 +1,663 @@
+"""One self-contained HTML page per walk-forward run: windows, chosen parameters, overfitting."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.subplots import make_subplots
+
+from quant_backtest.metric_labels import _pct, _ratio
+from quant_backtest.report_html import _CSS, _config_number, _line, _metrics_tables
+from quant_backtest.walk_forward_model import WalkForwardResult, WindowResult
+from quant_engine.overfitting import READ_DEGRADATION, READ_DSR, READ_PBO
+
+NOT_COMPUTED = "not enough data or fewer than two combinations"
+
+_IN_SAMPLE = "#93c5fd"
+_OUT_OF_SAMPLE = "#16a34a"
+_SKIPPED = "#cbd2d9"
+_DARK_INK = "#1f2933"
+_LIGHT_INK = "#ffffff"
+_MAX_WINDOW_LABELS = 24  # beyond this the "W<n>" labels over the equity chart overlap
+
+_EXTRA_CSS = """
+h3{font-size:1rem;margin-top:1.5rem}
+tr.skipped td{color:#9aa5b1}
+.wide{overflow-x:auto}
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectiveSurface:
+    """The in-sample objective over the grid, shaped for a heatmap.
+
+    z[row][column] is None where no window scored the cell; chosen counts the windows whose
+    chosen combination falls in each (row, column) cell.
+    """
+
+    x_title: str
+    y_title: str
+    x: list[str]
+    y: list[str]
+    z: list[list[float | None]]
+    chosen: dict[tuple[int, int], int]
+    caption: str
+    by_window: bool = False  # one parameter: rows are windows, not a second parameter's values
+
+
+def write_walk_forward_report(result: WalkForwardResult, path: Path) -> Path:
+    """Write the walk-forward report to `path` (parents created) and return it.
+
+    The page is self-contained: plotly.js is inlined once and nothing loads from the network.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_walk_forward_report(result), encoding="utf-8")
+    return path
+
+
+def render_walk_forward_report(result: WalkForwardResult) -> str:
+    """The report page as one HTML string; every user-supplied string is escaped."""
+    charts = _Charts()
+    title = f"Walk-forward {result.strategy_id} — run {result.id}"
+    # A list literal evaluates in order, so the first chart rendered (the one carrying plotly.js)
+    # is also the first on the page.
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{escape(title)}</title><style>{_CSS}{_EXTRA_CSS}</style></head><body>",
+        f"<h1>{escape(title)}</h1>",
+        f'<p class="sub">{escape(_summary(result))}</p>',
+        "<h2>Out-of-sample metrics</h2>",
+        _metrics_tables(result.oos_metrics),
+        "<h2>Out-of-sample equity</h2>",
+        charts.div(_equity_figure(result)),
+        "<h2>Window timeline</h2>",
+        charts.div(_timeline_figure(result), _rows_height(len(result.windows), 28)),
+        "<h2>Chosen parameters per window</h2>",
+        _chosen_table(result),
+        _parameter_chart(result, charts),
+        "<h2>Parameter stability</h2>",
+        _stability_table(result),
+        _surface_section(result, charts),
+        "<h2>Overfitting statistics</h2>",
+        _dsr_section(result),
+        _pbo_section(result, charts),
+        _degradation_section(result, charts),
+        "<h2>Walk-forward assumptions</h2>",
+        _assumptions(result),
+        "<h2>Run metadata</h2>",
+        _metadata_table(result),
+        "</body></html>",
+    ]
+    return "\n".join(part for part in parts if part)
+
+
+def objective_surface(result: WalkForwardResult) -> ObjectiveSurface | None:
+    """The heatmap of the in-sample objective, or None when the grid varies no parameter.
+
+    One parameter: a row per window, a column per value, the window's score. Two or more: rows
+    are the first parameter's values, columns the second's, and each cell the mean across
+    windows of the window's best score over any further parameters. Missing and non-finite
+    scores are ignored.
+    """
+    grid = _grid_parameters(result)
+    names = list(grid)
+    if not names:
+        return None
+    cells = [_cell(combo, names[:2], grid) for combo in result.grid]
+    objective = str(result.walk_forward_config.get("objective", "objective"))
+    if len(names) == 1:
+        return _single_parameter_surface(result, names[0], grid[names[0]], cells, objective)
+    first, second, *others = names
+    best_per_window = [_best_per_cell(w, cells) for w in result.windows]
+    z: list[list[float | None]] = []
+    for row in range(len(grid[first])):
+        z.append([])
+        for column in range(len(grid[second])):
+            found = [best[(row, column)] for best in best_per_window if (row, column) in best]
+            z[row].append(math.fsum(found) / len(found) if found else None)
+    chosen = Counter(cell for w in result.windows if (cell := _chosen_cell(w, cells)) is not None)
+    caption = f"Mean in-sample {objective} across windows for each ({first}, {second}) pair"
+    if others:
+        caption += f", taking the best over {', '.join(others)} in each window"
+    caption += "; circles mark the chosen cells, with the number of windows that chose them."
+    return ObjectiveSurface(
+        x_title=second,
+        y_title=first,
+        x=_labels(grid[second]),
+        y=_labels(grid[first]),
+        z=z,
+        chosen=dict(chosen),
+        caption=caption,
+    )
+
+
+def _single_parameter_surface(
+    result: WalkForwardResult,
+    name: str,
+    values: list[Any],
+    cells: list[tuple[int, int] | None],
+    objective: str,
+) -> ObjectiveSurface:
+    z: list[list[float | None]] = []
+    chosen: dict[tuple[int, int], int] = {}
+    for row, window in enumerate(result.windows):
+        best = _best_per_cell(window, cells)
+        z.append([best.get((0, column)) for column in range(len(values))])
+        cell = _chosen_cell(window, cells)
+        if cell is not None:
+            chosen[(row, cell[1])] = 1
+    return ObjectiveSurface(
+        x_title=name,
+        y_title="Window",
+        x=_labels(values),
+        y=[f"W{w.window.number}" for w in result.windows],
+        z=z,
+        chosen=chosen,
+        by_window=True,
+        caption=f"In-sample {objective} of every value of {name} in each window; "
+        "circles mark the chosen value.",
+    )
+
+
+def _best_per_cell(
+    window: WindowResult, cells: list[tuple[int, int] | None]
+) -> dict[tuple[int, int], float]:
+    best: dict[tuple[int, int], float] = {}
+    for cell, score in zip(cells, window.scores, strict=False):
+        if cell is None or score is None or not math.isfinite(score):
+            continue
+        best[cell] = max(score, best.get(cell, -math.inf))
+    return best
+
+
+def _chosen_cell(
+    window: WindowResult, cells: list[tuple[int, int] | None]
+) -> tuple[int, int] | None:
+    index = window.chosen_index
+    return cells[index] if index is not None and index < len(cells) else None
+
+
+def _cell(
+    combo: dict[str, Any], names: list[str], grid: dict[str, list[Any]]
+) -> tuple[int, int] | None:
+    """(row, column) of a combination: its first and second parameters' positions in the grid.
+
+    With a single parameter the row is always 0 and the column is that parameter's position.
+    """
+    positions: list[int] = []
+    for name in names:
+        position = _position(grid[name], combo.get(name))
+        if position is None:
+            return None
+        positions.append(position)
+    return (0, positions[0]) if len(positions) == 1 else (positions[0], positions[1])
+
+
+def _position(values: list[Any], value: Any) -> int | None:
+    for index, candidate in enumerate(values):
+        if repr(candidate) == repr(value) or candidate == value:
+            return index
+    return None
+
+
+def _grid_parameters(result: WalkForwardResult) -> dict[str, list[Any]]:
+    grid = result.walk_forward_config.get("parameter_grid") or {}
+    return {str(name): list(values) for name, values in dict(grid).items()}
+
+
+def _labels(values: Sequence[Any]) -> list[str]:
+    labels = [_format_value(v) for v in values]
+    return labels if len(set(labels)) == len(labels) else [repr(v) for v in values]
+
+
+class _Charts:
+    """Renders the page's charts in order; only the first one inlines plotly.js.
+
+    report_html's `_figure_div` fixes every chart at 420 px; the timeline and the heatmaps here
+    grow with the number of windows or grid values, hence this variant with a height.
+    """
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def div(self, figure: go.Figure, height: int = 420) -> str:
+        figure.update_layout(
+            height=height, margin={"l": 70, "r": 20, "t": 40, "b": 40}, template="plotly_white"
+        )
+        html: str = pio.to_html(
+            figure,
+            full_html=False,
+            include_plotlyjs=self.count == 0,
+            div_id=f"chart-{self.count}",
+            default_height=f"{height}px",
+            config={"displaylogo": False, "responsive": True},
+        )
+        self.count += 1
+        return html
+
+
+def _rows_height(rows: int, per_row: int, minimum: int = 260, maximum: int = 2400) -> int:
+    return max(minimum, min(maximum, 90 + rows * per_row))
+
+
+def _summary(result: WalkForwardResult) -> str:
+    wf = result.walk_forward_config
+    n_ok = sum(w.status == "ok" for w in result.windows)
+    n = len(result.windows)
+    parts = [
+        f"{n} window{'s' if n != 1 else ''} ({n_ok} ok, {n - n_ok} skipped)",
+        f"grid of {len(result.grid):,} combination{'s' if len(result.grid) != 1 else ''}",
+        f"objective: {wf.get('objective', 'not recorded')}",
+        f"{wf.get('window_type', 'not recorded')} windows",
+        f"fast path: {'yes' if result.fast_path else 'no'}",
+        f"workers: {result.workers}",
+    ]
+    if result.windows:
+        first, last = result.windows[0].window, result.windows[-1].window
+        parts.append(f"out-of-sample {first.out_of_sample_start} → {last.out_of_sample_end}")
+    return " · ".join(parts)
+
+
+def _equity_figure(result: WalkForwardResult) -> go.Figure:
+    figure = go.Figure()
+    if "equity" in result.equity:
+        equity = result.equity["equity"]
+        values = equity.to_numpy(dtype=np.float64)
+        figure.add_trace(_line(equity.index, values, "Walk-forward (out-of-sample)"))
+    if result.benchmark is not None and not result.benchmark.empty:
+        label = escape(f"Buy & hold {result.benchmark_symbol or 'benchmark'}")
+        bench = result.benchmark
+        figure.add_trace(_line(bench.index, bench.to_numpy(dtype=np.float64), label))
+    for item in result.windows:
+        window = item.window
+        start = window.out_of_sample_start.isoformat()
+        figure.add_shape(
+            type="line",
+            x0=start,
+            x1=start,
+            xref="x",
+            y0=0,
+            y1=1,
+            yref="paper",
+            line={"dash": "dot", "width": 1, "color": "#7b8794"},
+        )
+        if item.status != "ok":
+            figure.add_shape(
+                type="rect",
+                x0=start,
+                x1=_day_after(window.out_of_sample_end),
+                xref="x",
+                y0=0,
+                y1=1,
+                yref="paper",
+                fillcolor=_SKIPPED,
+                opacity=0.4,
+                line={"width": 0},
+                layer="below",
+            )
+        if len(result.windows) <= _MAX_WINDOW_LABELS:
+            figure.add_annotation(
+                x=start,
+                y=1,
+                yref="paper",
+                text=f"W{window.number}",
+                showarrow=False,
+                yanchor="bottom",
+                xanchor="left",
+                font={"size": 10, "color": "#616e7c"},
+            )
+    figure.update_layout(yaxis_title="Equity", hovermode="x unified")
+    return figure
+
+
+def _timeline_figure(result: WalkForwardResult) -> go.Figure:
+    figure = go.Figure()
+    skipped = [w for w in result.windows if w.status != "ok"]
+    ok = [w for w in result.windows if w.status == "ok"]
+    spans = [
+        ("In-sample", _IN_SAMPLE, result.windows, True, ""),
+        ("Out-of-sample", _OUT_OF_SAMPLE, ok, False, ""),
+        ("Out-of-sample (skipped)", _SKIPPED, skipped, False, "skipped"),
+    ]
+    for name, colour, windows, in_sample, text in spans:
+        if not windows:
+            continue
+        bounds = [_span(w, in_sample=in_sample) for w in windows]
+        figure.add_trace(
+            go.Bar(
+                orientation="h",
+                y=[f"W{w.window.number}" for w in windows],
+                base=[start.isoformat() for start, _ in bounds],
+                x=[((end - start).days + 1) * 86_400_000 for start, end in bounds],
+                name=name,
+                marker_color=colour,
+                text=[text] * len(windows) if text else None,
+                textposition="inside",
+                insidetextanchor="middle",
+                customdata=[[start.isoformat(), end.isoformat()] for start, end in bounds],
+                hovertemplate=f"%{{y}} {name.lower()}: "
+                "%{customdata[0]} → %{customdata[1]}<extra></extra>",
+            )
+        )
+    figure.update_layout(barmode="overlay", xaxis_type="date", bargap=0.25)
+    figure.update_yaxes(type="category", autorange="reversed")
+    return figure
+
+
+def _span(item: WindowResult, *, in_sample: bool) -> tuple[date, date]:
+    w = item.window
+    if in_sample:
+        return w.in_sample_start, w.in_sample_end
+    return w.out_of_sample_start, w.out_of_sample_end
+
+
+def _day_after(day: date) -> str:
+    return (day + timedelta(days=1)).isoformat()
+
+
+def _chosen_table(result: WalkForwardResult) -> str:
+    names = list(_grid_parameters(result))
+    headers = [
+        "Window",
+        "In-sample",
+        "Out-of-sample",
+        *names,
+        "IS score",
+        "OOS score",
+        "IS trades",
+        "Plateau",
+        "IS DSR",
+        "Status",
+    ]
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    rows = [f"<tr>{head}</tr>"]
+    for item in result.windows:
+        w = item.window
+        chosen = item.chosen_params or {}
+        index = item.chosen_index
+        trades = (
+            item.trade_counts[index]
+            if index is not None and index < len(item.trade_counts)
+            else None
+        )
+        numbers = [
+            str(w.number),
+            *(_format_value(chosen[n]) if n in chosen else "—" for n in names),
+            _score(item.in_sample_score),
+            _score(item.out_of_sample_score),
+            "—" if trades is None else f"{trades:,}",
+            "—" if item.plateau is None else _ratio(item.plateau),
+            "—" if item.in_sample_dsr is None else _pct(item.in_sample_dsr.dsr),
+        ]
+        status = item.status + (f": {item.note}" if item.note else "")
+        cells = [
+            f'<td class="num">{escape(numbers[0])}</td>',
+            f"<td>{w.in_sample_start} → {w.in_sample_end}</td>",
+            f"<td>{w.out_of_sample_start} → {w.out_of_sample_end}</td>",
+            *(f'<td class="num">{escape(text)}</td>' for text in numbers[1:]),
+            f"<td>{escape(status)}</td>",
+        ]
+        css = ' class="skipped"' if item.status != "ok" else ""
+        rows.append(f"<tr{css}>{''.join(cells)}</tr>")
+    return f'<div class="wide"><table>{"".join(rows)}</table></div>'
+
+
+def _parameter_chart(result: WalkForwardResult, charts: _Charts) -> str:
+    grid = _grid_parameters(result)
+    numeric = [name for name, values in grid.items() if all(_is_number(v) for v in values)]
+    if not numeric or not result.windows:
+        return ""
+    figure = make_subplots(
+        rows=len(numeric), cols=1, shared_xaxes=True, subplot_titles=[escape(n) for n in numeric]
+    )
+    numbers = [w.window.number for w in result.windows]
+    for row, name in enumerate(numeric, start=1):
+        values = [(w.chosen_params or {}).get(name) for w in result.windows]
+        figure.add_trace(
+            go.Scatter(x=numbers, y=values, mode="lines+markers", name=escape(name)),
+            row=row,
+            col=1,
+        )
+    figure.update_layout(showlegend=False)
+    figure.update_xaxes(title_text="Window", dtick=1, row=len(numeric), col=1)
+    height = _rows_height(len(numeric), 160, maximum=1600)
+    return '<p class="sub">Chosen value of each numeric parameter by window.</p>\n' + charts.div(
+        figure, height
+    )
+
+
+def _stability_table(result: WalkForwardResult) -> str:
+    if not result.stability:
+        return "<p>The grid varies no parameter.</p>"
+    rows = [
+        "<tr><th>Parameter</th><th>Distinct values</th><th>Mean step change (grid steps)</th>"
+        "<th>Normalised change</th></tr>"
+    ]
+    for s in result.stability:
+        rows.append(
+            f'<tr><th>{escape(s.name)}</th><td class="num">{s.distinct}</td>'
+            f'<td class="num">{_ratio(s.mean_step_change)}</td>'
+            f'<td class="num">{_ratio(s.normalised_change)}</td></tr>'
+        )
+    return f"<table>{''.join(rows)}</table>"
+
+
+def _surface_section(result: WalkForwardResult, charts: _Charts) -> str:
+    surface = objective_surface(result)
+    if surface is None:
+        return ""
+    text = [["" if v is None else f"{v:.2f}" for v in row] for row in surface.z]
+    x_title, y_title = escape(surface.x_title), escape(surface.y_title)
+    figure = go.Figure(
+        go.Heatmap(
+            z=surface.z,
+            x=surface.x,
+            y=surface.y,
+            text=text,
+            texttemplate="%{text}",
+            colorscale="RdYlGn",
+            hovertemplate=f"{y_title} %{{y}}, {x_title} %{{x}}: %{{z:.4f}}<extra></extra>",
+            name="In-sample objective",
+        )
+    )
+    cells = sorted(surface.chosen.items())
+    ink = [_ink(surface.z[row][column], surface.z) for (row, column), _ in cells]
+    figure.add_trace(
+        go.Scatter(
+            x=[surface.x[column] for (_, column), _ in cells],
+            y=[surface.y[row] for (row, _), _ in cells],
+            mode="markers" if surface.by_window else "markers+text",
+            text=None if surface.by_window else [f"{n}×" for _, n in cells],
+            textposition="top center",
+            textfont={"color": ink},
+            marker={
+                "symbol": "circle-open",
+                "size": 30 if surface.by_window else 40,
+                "color": ink,
+                "line": {"width": 2},
+            },
+            name="Chosen",
+            hovertemplate="chosen: %{y}, %{x}<extra></extra>",
+        )
+    )
+    figure.update_xaxes(type="category", title_text=x_title)
+    figure.update_yaxes(
+        type="category", title_text=y_title, autorange="reversed" if surface.by_window else True
+    )
+    figure.update_layout(showlegend=False)
+    height = _rows_height(
+        len(surface.y), 26 if surface.by_window else 44, minimum=320, maximum=1600
+    )
+    return (
+        "<h3>In-sample objective over the grid</h3>\n"
+        f'<p class="sub">{escape(surface.caption)}</p>\n{charts.div(figure, height)}'
+    )
+
+
+def _ink(value: float | None, z: list[list[float | None]]) -> str:
+    """White on the dark ends of the red-yellow-green scale, near-black in its light middle."""
+    finite = [v for row in z for v in row if v is not None]
+    if value is None or not finite or max(finite) == min(finite):
+        return _DARK_INK
+    share = (value - min(finite)) / (max(finite) - min(finite))
+    return _LIGHT_INK if share < 0.25 or share > 0.75 else _DARK_INK
+
+
+def _dsr_section(result: WalkForwardResult) -> str:
+    head = "<h3>Deflated Sharpe of the stitched out-of-sample run</h3>"
+    dsr = result.oos_dsr
+    if dsr is None:
+        return f"{head}\n<p>Not computed: {NOT_COMPUTED}.</p>"
+    rows = [
+        ("Deflated Sharpe (DSR)", _pct(dsr.dsr)),
+        ("Sharpe (per period)", f"{dsr.sharpe:.4f}"),
+        (
+            "Benchmark Sharpe: expected best of the trials by luck (per period)",
+            f"{dsr.benchmark_sharpe:.4f}",
+        ),
+        ("Trials", f"{dsr.n_trials:,}"),
+        ("Returns", f"{dsr.n_obs:,}"),
+    ]
+    return f'{head}\n{_key_values(rows)}\n<p class="note">{escape(READ_DSR)}</p>'
+
+
+def _pbo_section(result: WalkForwardResult, charts: _Charts) -> str:
+    head = "<h3>Probability of backtest overfitting (PBO)</h3>"
+    pbo = result.pbo
+    if pbo is None:
+        return f"{head}\n<p>Not computed: {NOT_COMPUTED}.</p>"
+    rows = [
+        ("PBO", _pct(pbo.pbo)),
+        ("CSCV combinations", f"{pbo.n_combinations:,}"),
+        ("Blocks", f"{pbo.n_splits:,}"),
+        ("Trials", f"{pbo.n_trials:,}"),
+        ("P(out-of-sample loss)", _pct(pbo.prob_oos_loss)),
+        ("Performance degradation slope", f"{pbo.performance_degradation.slope:.3f}"),
+    ]
+    figure = go.Figure(go.Histogram(x=list(pbo.logits), marker_color="#7b8794", name="Logits"))
+    figure.add_vline(x=0, line={"dash": "dash", "color": "#c81e1e", "width": 1})
+    figure.update_layout(
+        xaxis_title="Logit λ of the in-sample winner's out-of-sample rank",
+        yaxis_title="Combinations",
+    )
+    return (
+        f'{head}\n{_key_values(rows)}\n<p class="note">{escape(READ_PBO)}</p>\n'
+        '<p class="sub">λ ≤ 0 (left of the dashed line) counts towards PBO.</p>\n'
+        f"{charts.div(figure, 320)}"
+    )
+
+
+def _degradation_section(result: WalkForwardResult, charts: _Charts) -> str:
+    head = "<h3>In-sample vs out-of-sample degradation</h3>"
+    efficiency = (
+        f"<p>Walk-forward efficiency (mean OOS / mean IS): <b>{_ratio(result.efficiency)}</b></p>"
+    )
+    note = f'<p class="note">{escape(READ_DEGRADATION)}</p>'
+    values = result.degradation
+    if not values:
+        return f"{head}\n<p>No window has both an in-sample and an out-of-sample score.</p>\n{note}"
+    labels = _degradation_labels(result)
+    figure = go.Figure(
+        go.Bar(
+            x=labels,
+            y=values,
+            marker_color=["#15803d" if v >= 0 else "#b91c1c" for v in values],
+            hovertemplate="%{x}: %{y:.4f}<extra></extra>",
+        )
+    )
+    figure.update_xaxes(type="category", title_text="Window")
+    figure.update_yaxes(title_text="OOS − IS objective")
+    return f"{head}\n{efficiency}\n{charts.div(figure, 320)}\n{note}"
+
+
+def _degradation_labels(result: WalkForwardResult) -> list[str]:
+    """Window labels for result.degradation, which holds one value per window with a choice."""
+    n = len(result.degradation)
+    if n == len(result.windows):
+        return [f"W{w.window.number}" for w in result.windows]
+    ok = [w for w in result.windows if w.status == "ok"]
+    if n == len(ok):
+        return [f"W{w.window.number}" for w in ok]
+    return [f"#{k}" for k in range(1, n + 1)]
+
+
+def _assumptions(result: WalkForwardResult) -> str:
+    wf = result.walk_forward_config
+    config = result.backtest_config
+    step = wf.get("step_days") or wf.get("out_of_sample_days", "?")
+    lines = [
+        f"Windows are {wf.get('window_type', 'not recorded')}: {wf.get('in_sample_days', '?')} "
+        f"calendar days in-sample, {wf.get('out_of_sample_days', '?')} out-of-sample, "
+        f"advancing {step} days at a time.",
+        f"In each window every grid combination is backtested in-sample and the best "
+        f"{wf.get('objective', 'objective')} among those with at least "
+        f"{wf.get('min_trades_required', '?')} closed trades is chosen; a window where none "
+        "qualifies is skipped and its out-of-sample period is spent in cash.",
+        "Each out-of-sample window is a plain backtest of the chosen parameters: indicators warm "
+        "up on the bars before the window, orders are only placed inside it, and every position "
+        "is liquidated at the window's end.",
+        "The stitched equity curve chains the windows: each starts with the capital the "
+        "previous one ended with.",
+        f"Fills and costs are those of the backtest config: slippage "
+        f"{_config_number(config, 'slippage_bps', '{:g}')} bps, commission "
+        f"{_config_number(config, 'commission_per_trade', '{:,.2f}')} per trade plus "
+        f"{_config_number(config, 'commission_bps', '{:g}')} bps of traded notional.",
+    ]
+    items = "".join(f"<li>{escape(line)}</li>" for line in lines)
+    return f'<div class="note"><ul>{items}</ul></div>'
+
+
+def _metadata_table(result: WalkForwardResult) -> str:
+    meta = result.metadata
+    rows = [
+        ("Code version", meta.code_version),
+        ("Config hash", meta.config_hash),
+        ("Data fingerprint", meta.data_fingerprint),
+        ("Seed", str(meta.seed)),
+        ("Data source", meta.data_source or "not recorded"),
+        ("Created at", meta.created_at.isoformat()),
+        ("Python", meta.python_version),
+        ("Platform", meta.platform),
+        *((f"Time: {stage}", f"{seconds:.2f} s") for stage, seconds in result.timings.items()),
+    ]
+    body = "".join(
+        f"<tr><th>{escape(k)}</th><td><code>{escape(v)}</code></td></tr>" for k, v in rows
+    )
+    return f"<table>{body}</table>"
+
+
+def _key_values(rows: list[tuple[str, str]]) -> str:
+    body = "".join(
+        f'<tr><th>{escape(k)}</th><td class="num">{escape(v)}</td></tr>' for k, v in rows
+    )
+    return f"<table>{body}</table>"
+
+
+def _format_value(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _score(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.3f}" if math.isfinite(value) else "n/a"
