@@ -42,6 +42,8 @@ typecheck: setup ## mypy --strict over every package
 
 bench: setup ## run the benchmarks in bench/ (numbers go to docs/benchmarks.md)
 	$(PY) bench/event_loop.py
+	$(PY) bench/sweep.py
+	$(PY) bench/walk_forward.py
 
 fmt: setup ## format the code
 	$(VENV)/bin/ruff format .

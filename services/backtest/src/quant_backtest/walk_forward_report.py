@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import math
-from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, timedelta
 from html import escape
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
@@ -17,8 +13,15 @@ import plotly.io as pio
 from plotly.subplots import make_subplots
 
 from quant_backtest.metric_labels import _pct, _ratio
-from quant_backtest.report_html import _CSS, _config_number, _line, _metrics_tables
+from quant_backtest.report_html import _CSS, _line, _metrics_tables
 from quant_backtest.walk_forward_model import WalkForwardResult, WindowResult
+from quant_backtest.walk_forward_notes import assumptions_note, key_values, metadata_table
+from quant_backtest.walk_forward_surface import (
+    format_value,
+    grid_parameters,
+    is_number,
+    objective_surface,
+)
 from quant_engine.overfitting import READ_DEGRADATION, READ_DSR, READ_PBO
 
 NOT_COMPUTED = "not enough data or fewer than two combinations"
@@ -35,24 +38,6 @@ h3{font-size:1rem;margin-top:1.5rem}
 tr.skipped td{color:#9aa5b1}
 .wide{overflow-x:auto}
 """
-
-
-@dataclass(frozen=True, slots=True)
-class ObjectiveSurface:
-    """The in-sample objective over the grid, shaped for a heatmap.
-
-    z[row][column] is None where no window scored the cell; chosen counts the windows whose
-    chosen combination falls in each (row, column) cell.
-    """
-
-    x_title: str
-    y_title: str
-    x: list[str]
-    y: list[str]
-    z: list[list[float | None]]
-    chosen: dict[tuple[int, int], int]
-    caption: str
-    by_window: bool = False  # one parameter: rows are windows, not a second parameter's values
 
 
 def write_walk_forward_report(result: WalkForwardResult, path: Path) -> Path:
@@ -95,131 +80,12 @@ def render_walk_forward_report(result: WalkForwardResult) -> str:
         _pbo_section(result, charts),
         _degradation_section(result, charts),
         "<h2>Walk-forward assumptions</h2>",
-        _assumptions(result),
+        assumptions_note(result),
         "<h2>Run metadata</h2>",
-        _metadata_table(result),
+        metadata_table(result),
         "</body></html>",
     ]
     return "\n".join(part for part in parts if part)
-
-
-def objective_surface(result: WalkForwardResult) -> ObjectiveSurface | None:
-    """The heatmap of the in-sample objective, or None when the grid varies no parameter.
-
-    One parameter: a row per window, a column per value, the window's score. Two or more: rows
-    are the first parameter's values, columns the second's, and each cell the mean across
-    windows of the window's best score over any further parameters. Missing and non-finite
-    scores are ignored.
-    """
-    grid = _grid_parameters(result)
-    names = list(grid)
-    if not names:
-        return None
-    cells = [_cell(combo, names[:2], grid) for combo in result.grid]
-    objective = str(result.walk_forward_config.get("objective", "objective"))
-    if len(names) == 1:
-        return _single_parameter_surface(result, names[0], grid[names[0]], cells, objective)
-    first, second, *others = names
-    best_per_window = [_best_per_cell(w, cells) for w in result.windows]
-    z: list[list[float | None]] = []
-    for row in range(len(grid[first])):
-        z.append([])
-        for column in range(len(grid[second])):
-            found = [best[(row, column)] for best in best_per_window if (row, column) in best]
-            z[row].append(math.fsum(found) / len(found) if found else None)
-    chosen = Counter(cell for w in result.windows if (cell := _chosen_cell(w, cells)) is not None)
-    caption = f"Mean in-sample {objective} across windows for each ({first}, {second}) pair"
-    if others:
-        caption += f", taking the best over {', '.join(others)} in each window"
-    caption += "; circles mark the chosen cells, with the number of windows that chose them."
-    return ObjectiveSurface(
-        x_title=second,
-        y_title=first,
-        x=_labels(grid[second]),
-        y=_labels(grid[first]),
-        z=z,
-        chosen=dict(chosen),
-        caption=caption,
-    )
-
-
-def _single_parameter_surface(
-    result: WalkForwardResult,
-    name: str,
-    values: list[Any],
-    cells: list[tuple[int, int] | None],
-    objective: str,
-) -> ObjectiveSurface:
-    z: list[list[float | None]] = []
-    chosen: dict[tuple[int, int], int] = {}
-    for row, window in enumerate(result.windows):
-        best = _best_per_cell(window, cells)
-        z.append([best.get((0, column)) for column in range(len(values))])
-        cell = _chosen_cell(window, cells)
-        if cell is not None:
-            chosen[(row, cell[1])] = 1
-    return ObjectiveSurface(
-        x_title=name,
-        y_title="Window",
-        x=_labels(values),
-        y=[f"W{w.window.number}" for w in result.windows],
-        z=z,
-        chosen=chosen,
-        by_window=True,
-        caption=f"In-sample {objective} of every value of {name} in each window; "
-        "circles mark the chosen value.",
-    )
-
-
-def _best_per_cell(
-    window: WindowResult, cells: list[tuple[int, int] | None]
-) -> dict[tuple[int, int], float]:
-    best: dict[tuple[int, int], float] = {}
-    for cell, score in zip(cells, window.scores, strict=False):
-        if cell is None or score is None or not math.isfinite(score):
-            continue
-        best[cell] = max(score, best.get(cell, -math.inf))
-    return best
-
-
-def _chosen_cell(
-    window: WindowResult, cells: list[tuple[int, int] | None]
-) -> tuple[int, int] | None:
-    index = window.chosen_index
-    return cells[index] if index is not None and index < len(cells) else None
-
-
-def _cell(
-    combo: dict[str, Any], names: list[str], grid: dict[str, list[Any]]
-) -> tuple[int, int] | None:
-    """(row, column) of a combination: its first and second parameters' positions in the grid.
-
-    With a single parameter the row is always 0 and the column is that parameter's position.
-    """
-    positions: list[int] = []
-    for name in names:
-        position = _position(grid[name], combo.get(name))
-        if position is None:
-            return None
-        positions.append(position)
-    return (0, positions[0]) if len(positions) == 1 else (positions[0], positions[1])
-
-
-def _position(values: list[Any], value: Any) -> int | None:
-    for index, candidate in enumerate(values):
-        if repr(candidate) == repr(value) or candidate == value:
-            return index
-    return None
-
-
-def _grid_parameters(result: WalkForwardResult) -> dict[str, list[Any]]:
-    grid = result.walk_forward_config.get("parameter_grid") or {}
-    return {str(name): list(values) for name, values in dict(grid).items()}
-
-
-def _labels(values: Sequence[Any]) -> list[str]:
-    labels = [_format_value(v) for v in values]
-    return labels if len(set(labels)) == len(labels) else [repr(v) for v in values]
 
 
 class _Charts:
@@ -368,7 +234,7 @@ def _day_after(day: date) -> str:
 
 
 def _chosen_table(result: WalkForwardResult) -> str:
-    names = list(_grid_parameters(result))
+    names = list(grid_parameters(result))
     headers = [
         "Window",
         "In-sample",
@@ -394,7 +260,7 @@ def _chosen_table(result: WalkForwardResult) -> str:
         )
         numbers = [
             str(w.number),
-            *(_format_value(chosen[n]) if n in chosen else "—" for n in names),
+            *(format_value(chosen[n]) if n in chosen else "—" for n in names),
             _score(item.in_sample_score),
             _score(item.out_of_sample_score),
             "—" if trades is None else f"{trades:,}",
@@ -415,8 +281,8 @@ def _chosen_table(result: WalkForwardResult) -> str:
 
 
 def _parameter_chart(result: WalkForwardResult, charts: _Charts) -> str:
-    grid = _grid_parameters(result)
-    numeric = [name for name, values in grid.items() if all(_is_number(v) for v in values)]
+    grid = grid_parameters(result)
+    numeric = [name for name, values in grid.items() if all(is_number(v) for v in values)]
     if not numeric or not result.windows:
         return ""
     figure = make_subplots(
@@ -530,7 +396,7 @@ def _dsr_section(result: WalkForwardResult) -> str:
         ("Trials", f"{dsr.n_trials:,}"),
         ("Returns", f"{dsr.n_obs:,}"),
     ]
-    return f'{head}\n{_key_values(rows)}\n<p class="note">{escape(READ_DSR)}</p>'
+    return f'{head}\n{key_values(rows)}\n<p class="note">{escape(READ_DSR)}</p>'
 
 
 def _pbo_section(result: WalkForwardResult, charts: _Charts) -> str:
@@ -553,7 +419,7 @@ def _pbo_section(result: WalkForwardResult, charts: _Charts) -> str:
         yaxis_title="Combinations",
     )
     return (
-        f'{head}\n{_key_values(rows)}\n<p class="note">{escape(READ_PBO)}</p>\n'
+        f'{head}\n{key_values(rows)}\n<p class="note">{escape(READ_PBO)}</p>\n'
         '<p class="sub">λ ≤ 0 (left of the dashed line) counts towards PBO.</p>\n'
         f"{charts.div(figure, 320)}"
     )
@@ -591,70 +457,6 @@ def _degradation_labels(result: WalkForwardResult) -> list[str]:
     if n == len(ok):
         return [f"W{w.window.number}" for w in ok]
     return [f"#{k}" for k in range(1, n + 1)]
-
-
-def _assumptions(result: WalkForwardResult) -> str:
-    wf = result.walk_forward_config
-    config = result.backtest_config
-    step = wf.get("step_days") or wf.get("out_of_sample_days", "?")
-    lines = [
-        f"Windows are {wf.get('window_type', 'not recorded')}: {wf.get('in_sample_days', '?')} "
-        f"calendar days in-sample, {wf.get('out_of_sample_days', '?')} out-of-sample, "
-        f"advancing {step} days at a time.",
-        f"In each window every grid combination is backtested in-sample and the best "
-        f"{wf.get('objective', 'objective')} among those with at least "
-        f"{wf.get('min_trades_required', '?')} closed trades is chosen; a window where none "
-        "qualifies is skipped and its out-of-sample period is spent in cash.",
-        "Each out-of-sample window is a plain backtest of the chosen parameters: indicators warm "
-        "up on the bars before the window, orders are only placed inside it, and every position "
-        "is liquidated at the window's end.",
-        "The stitched equity curve chains the windows: each starts with the capital the "
-        "previous one ended with.",
-        f"Fills and costs are those of the backtest config: slippage "
-        f"{_config_number(config, 'slippage_bps', '{:g}')} bps, commission "
-        f"{_config_number(config, 'commission_per_trade', '{:,.2f}')} per trade plus "
-        f"{_config_number(config, 'commission_bps', '{:g}')} bps of traded notional.",
-    ]
-    items = "".join(f"<li>{escape(line)}</li>" for line in lines)
-    return f'<div class="note"><ul>{items}</ul></div>'
-
-
-def _metadata_table(result: WalkForwardResult) -> str:
-    meta = result.metadata
-    rows = [
-        ("Code version", meta.code_version),
-        ("Config hash", meta.config_hash),
-        ("Data fingerprint", meta.data_fingerprint),
-        ("Seed", str(meta.seed)),
-        ("Data source", meta.data_source or "not recorded"),
-        ("Created at", meta.created_at.isoformat()),
-        ("Python", meta.python_version),
-        ("Platform", meta.platform),
-        *((f"Time: {stage}", f"{seconds:.2f} s") for stage, seconds in result.timings.items()),
-    ]
-    body = "".join(
-        f"<tr><th>{escape(k)}</th><td><code>{escape(v)}</code></td></tr>" for k, v in rows
-    )
-    return f"<table>{body}</table>"
-
-
-def _key_values(rows: list[tuple[str, str]]) -> str:
-    body = "".join(
-        f'<tr><th>{escape(k)}</th><td class="num">{escape(v)}</td></tr>' for k, v in rows
-    )
-    return f"<table>{body}</table>"
-
-
-def _format_value(value: Any) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _score(value: float | None) -> str:
