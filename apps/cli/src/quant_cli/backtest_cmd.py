@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from quant_backtest import BacktestResult, run
 from quant_backtest.report_html import write_html_report
@@ -28,6 +27,7 @@ from quant_cli.options import (
     StartOption,
     make_backtest_config,
 )
+from quant_cli.progress import progress_bar
 from quant_domain import PositionSizing, SizingMode
 from quant_engine import BacktestConfig, FillTiming
 from quant_marketdata import open_source
@@ -62,20 +62,7 @@ def run_with_progress(
     config: StrategyConfig, source_spec: str, bt: BacktestConfig, console: Console
 ) -> BacktestResult:
     source = open_source(source_spec)
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("bars"),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task(f"backtest {config.id}", total=None)
-
-        def report(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
+    with progress_bar(console, f"backtest {config.id}", "bars") as report:
         return run(config, source, bt, progress=report)
 
 

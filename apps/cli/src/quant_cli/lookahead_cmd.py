@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 import importlib
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, cast
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from quant_backtest.lookahead import FramesHook, LookaheadReport, check_lookahead
-from quant_cli.errors import fail, user_errors, validation_message
+from quant_cli.errors import user_errors
+from quant_cli.options import (
+    DataOption,
+    EndOption,
+    FillTimingOption,
+    StartOption,
+    make_backtest_config,
+)
+from quant_cli.progress import progress_bar
 from quant_domain import ConfigError
-from quant_engine import BacktestConfig, FillTiming
+from quant_engine import FillTiming
 from quant_marketdata import open_source
 from quant_strategy import load_strategy_config
 
 BIAS_FOUND = 1
-
-_FLAGS = {"start": "--start", "end": "--end", "fill_timing": "--fill-timing", "seed": "--seed"}
 
 
 def load_hook(spec: str) -> FramesHook:
@@ -59,24 +62,16 @@ def print_report(report: LookaheadReport, strategy_id: str, console: Console) ->
 @user_errors
 def check_lookahead_command(
     config_path: Annotated[Path, typer.Argument(metavar="CONFIG", help="strategy YAML file")],
-    data: Annotated[
-        str | None, typer.Option(help="data source: samples, synthetic[:k=v,...] or a folder")
-    ] = None,
-    start: Annotated[
-        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="first day (YYYY-MM-DD)")
-    ] = None,
-    end: Annotated[
-        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="last day (YYYY-MM-DD)")
-    ] = None,
+    data: DataOption = None,
+    start: StartOption = None,
+    end: EndOption = None,
     checks: Annotated[
         int, typer.Option(min=1, help="decision points to re-run the strategy at")
     ] = 20,
     seed: Annotated[
         int, typer.Option(min=0, help="picks the decision points and the perturbations")
     ] = 0,
-    fill_timing: Annotated[
-        FillTiming, typer.Option(help="market orders fill at the bar close or the next open")
-    ] = FillTiming.CLOSE,
+    fill_timing: FillTimingOption = FillTiming.CLOSE,
     prepare: Annotated[
         str | None,
         typer.Option(
@@ -90,30 +85,18 @@ def check_lookahead_command(
     console = Console()
     config = load_strategy_config(config_path)
     hook = load_hook(prepare) if prepare else None
-    try:
-        bt = BacktestConfig(
-            fill_timing=fill_timing,
-            start=start.date() if start else None,
-            end=end.date() if end else None,
-            seed=config.seed,
-        )
-    except ValidationError as exc:
-        raise fail(validation_message(exc, _FLAGS, "--start/--end")) from None
+    bt = make_backtest_config(
+        capital=100_000.0,
+        commission=1.0,
+        commission_bps=0.0,
+        slippage_bps=10.0,
+        fill_timing=fill_timing,
+        start=start,
+        end=end,
+        seed=config.seed,
+    )
     source = open_source(data or config.data or "samples")
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("checks"),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task(f"look-ahead {config.id}", total=None)
-
-        def report_progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
+    with progress_bar(console, f"look-ahead {config.id}", "checks") as report_progress:
         report = check_lookahead(
             config, source, bt, checks=checks, seed=seed, progress=report_progress, prepare=hook
         )

@@ -1,6 +1,6 @@
 """Pure indicator and feature functions: incremental for the event loop, vectorised for research."""
 
-from quant_features.compiled import ratio_targets, sma_running, sma_running_cached, sma_spread
+from quant_features.compiled import ratio_targets, sma_running, sma_running_cached
 from quant_features.rolling import (
     BollingerBands,
     RelativeStrengthIndex,
@@ -22,5 +22,4 @@ __all__ = [
     "sma",
     "sma_running",
     "sma_running_cached",
-    "sma_spread",
 ]

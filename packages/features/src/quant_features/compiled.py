@@ -53,52 +53,6 @@ def sma_running(values: FloatArray, period: int) -> FloatArray:
     )
 
 
-@njit(cache=True)
-def _sma_spread(values: FloatArray, fast: int, slow: int, resum_every: int) -> FloatArray:
-    n = values.size
-    out = np.full(n, np.nan)
-    buf_f = np.zeros(fast)
-    buf_s = np.zeros(slow)
-    sum_f = 0.0
-    sum_s = 0.0
-    i_f = 0
-    i_s = 0
-    countdown = resum_every  # a countdown instead of count % resum_every: no division per bar
-    for t in range(n):
-        x = values[t]
-        count = t + 1
-        sum_f += x - buf_f[i_f]
-        buf_f[i_f] = x
-        i_f = 0 if i_f + 1 == fast else i_f + 1
-        sum_s += x - buf_s[i_s]
-        buf_s[i_s] = x
-        i_s = 0 if i_s + 1 == slow else i_s + 1
-        countdown -= 1
-        if countdown == 0:
-            countdown = resum_every
-            if count >= fast:
-                sum_f = 0.0
-                for k in range(fast):
-                    sum_f += buf_f[k]
-            if count >= slow:
-                sum_s = 0.0
-                for k in range(slow):
-                    sum_s += buf_s[k]
-        if count >= slow and count >= fast:
-            out[t] = (sum_f / fast) / (sum_s / slow) - 1.0
-    return out
-
-
-def sma_spread(values: FloatArray, fast: int, slow: int) -> FloatArray:
-    """SMA(fast) / SMA(slow) - 1 in one pass, equal bit for bit to two SimpleMovingAverage objects."""
-    if fast < 1 or slow < 1:
-        raise ValueError(f"periods must be >= 1, got fast={fast} slow={slow}")
-    return np.asarray(
-        _sma_spread(np.ascontiguousarray(values, dtype=np.float64), fast, slow, _RESUM_EVERY),
-        dtype=np.float64,
-    )
-
-
 class _SmaCache:
     """Recently computed running SMAs, so a parameter sweep computes each period once.
 

@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from quant_backtest.metric_labels import format_plain, metric_rows
-from quant_backtest.result import BacktestResult
+from quant_backtest.result import BacktestResult, RunMetadata
 from quant_domain import OrderSide
 from quant_engine.metrics import Metrics, drawdown_series, monthly_returns, rolling_sharpe
 
@@ -107,9 +107,9 @@ def _metrics_tables(metrics: Metrics) -> str:
     return f'<div class="metrics">{"".join(tables)}</div>'
 
 
-def _metadata_table(result: BacktestResult) -> str:
-    meta = result.metadata
-    rows = [
+def metadata_rows(meta: RunMetadata) -> list[tuple[str, str]]:
+    """The reproducibility facts every report shows, as (label, value)."""
+    return [
         ("Code version", meta.code_version),
         ("Config hash", meta.config_hash),
         ("Data fingerprint", meta.data_fingerprint),
@@ -117,6 +117,10 @@ def _metadata_table(result: BacktestResult) -> str:
         ("Data source", meta.data_source or "not recorded"),
         ("Created at", meta.created_at.isoformat()),
     ]
+
+
+def _metadata_table(result: BacktestResult) -> str:
+    rows = metadata_rows(result.metadata)
     body = "".join(
         f"<tr><th>{escape(k)}</th><td><code>{escape(v)}</code></td></tr>" for k, v in rows
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from quant_backtest.report_html import _config_number
+from quant_backtest.report_html import _config_number, metadata_rows
 from quant_backtest.walk_forward_model import WalkForwardResult
 
 
@@ -37,12 +37,7 @@ def assumptions_note(result: WalkForwardResult) -> str:
 def metadata_table(result: WalkForwardResult) -> str:
     meta = result.metadata
     rows = [
-        ("Code version", meta.code_version),
-        ("Config hash", meta.config_hash),
-        ("Data fingerprint", meta.data_fingerprint),
-        ("Seed", str(meta.seed)),
-        ("Data source", meta.data_source or "not recorded"),
-        ("Created at", meta.created_at.isoformat()),
+        *metadata_rows(meta),
         ("Python", meta.python_version),
         ("Platform", meta.platform),
         *((f"Time: {stage}", f"{seconds:.2f} s") for stage, seconds in result.timings.items()),
