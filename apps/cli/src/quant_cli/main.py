@@ -10,6 +10,7 @@ from typer.exceptions import TyperException
 from quant_cli.backtest_cmd import backtest
 from quant_cli.catalog_cmd import strategies_app
 from quant_cli.data_cmd import data_app
+from quant_cli.db_cmd import db_app
 from quant_cli.lookahead_cmd import check_lookahead_command
 from quant_cli.walk_forward_cmd import walk_forward_command
 
@@ -23,6 +24,7 @@ app = typer.Typer(
 app.command("backtest")(backtest)
 app.add_typer(strategies_app, name="strategies")
 app.add_typer(data_app, name="data")
+app.add_typer(db_app, name="db")
 app.command("check-lookahead")(check_lookahead_command)
 app.command("walk-forward")(walk_forward_command)
 

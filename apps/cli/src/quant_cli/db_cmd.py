@@ -1,0 +1,45 @@
+"""`quant db`: migrate the database the platform uses (DATABASE_URL or the embedded server)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from sqlalchemy.engine import make_url
+
+from quant_db.embedded import database_url
+from quant_db.migrate import downgrade, upgrade
+from quant_db.settings import get_settings
+
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+
+
+def _where(url: str) -> str:
+    parsed = make_url(url)
+    return parsed.render_as_string(hide_password=True)
+
+
+@db_app.command("upgrade")
+def upgrade_command(
+    revision: Annotated[str, typer.Option(help="target revision")] = "head",
+) -> None:
+    """Apply the Alembic history up to --revision (default: the latest)."""
+    url = database_url(get_settings())
+    upgrade(url, revision)
+    typer.echo(f"database at {_where(url)} is at revision {revision}")
+
+
+@db_app.command("downgrade")
+def downgrade_command(
+    revision: Annotated[str, typer.Option(help="target revision; base empties the schema")] = "-1",
+) -> None:
+    """Undo migrations down to --revision (default: one step)."""
+    url = database_url(get_settings())
+    downgrade(url, revision)
+    typer.echo(f"database at {_where(url)} downgraded to {revision}")
+
+
+@db_app.command("url")
+def url_command() -> None:
+    """Print the database URL in use (password hidden), starting the embedded server if needed."""
+    typer.echo(_where(database_url(get_settings())))

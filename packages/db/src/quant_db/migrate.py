@@ -1,0 +1,52 @@
+"""Run the Alembic history programmatically: `quant db upgrade` and the tests use this."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def _in_thread(fn: object, *args: object) -> None:
+    # env.py calls asyncio.run(); give it a thread of its own when a loop is already running
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        fn(*args)  # type: ignore[operator]
+        return
+    import threading  # noqa: PLC0415
+
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            fn(*args)  # type: ignore[operator]
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Migrate the database at `url` up to `revision`."""
+    _in_thread(command.upgrade, alembic_config(url), revision)
+
+
+def downgrade(url: str, revision: str = "base") -> None:
+    """Migrate the database at `url` down to `revision` ("base" = empty)."""
+    _in_thread(command.downgrade, alembic_config(url), revision)

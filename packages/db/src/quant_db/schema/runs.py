@@ -1,0 +1,117 @@
+"""Strategies, runs (backtests, walk-forwards, paper and live sessions) and their time series."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, LargeBinary, String, Text, Uuid, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from quant_db.schema.base import Base
+from quant_db.schema.identity import enum_column
+
+
+class Mode(StrEnum):
+    BACKTEST = "BACKTEST"
+    PAPER = "PAPER"
+    LIVE = "LIVE"
+
+
+class RunType(StrEnum):
+    BACKTEST = "backtest"
+    WALK_FORWARD = "walk_forward"
+    PAPER = "paper"
+    LIVE = "live"
+
+
+class RunStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class Strategy(Base):
+    """A strategy instance: its config (as loaded from YAML), status and trading mode."""
+
+    __tablename__ = "strategies"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    class_path: Mapped[str] = mapped_column(String(256))
+    config: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    mode: Mapped[Mode] = mapped_column(enum_column(Mode, "mode"), default=Mode.BACKTEST)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+
+class Run(Base):
+    """One run with everything needed to reproduce it and to watch it progress."""
+
+    __tablename__ = "runs"
+    __table_args__ = (Index("ix_runs_strategy_created", "strategy_id", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    strategy_id: Mapped[str] = mapped_column(ForeignKey("strategies.id", ondelete="CASCADE"))
+    type: Mapped[RunType] = mapped_column(enum_column(RunType, "run_type"))
+    status: Mapped[RunStatus] = mapped_column(
+        enum_column(RunStatus, "run_status"), default=RunStatus.QUEUED, index=True
+    )
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    processed: Mapped[int] = mapped_column(BigInteger, default=0)
+    total: Mapped[int] = mapped_column(BigInteger, default=0)
+    message: Mapped[str] = mapped_column(Text, default="")
+    config: Mapped[dict[str, Any]]  # strategy config snapshot
+    backtest_config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    repro: Mapped[dict[str, Any]] = mapped_column(default=dict)  # code version, hashes, seed
+    metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+    cancel_requested: Mapped[bool] = mapped_column(default=False)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
+class RunReport(Base):
+    """The run's self-contained HTML report, gzip-compressed."""
+
+    __tablename__ = "run_reports"
+
+    run_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    html_gzip: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class EquityPoint(Base):
+    """Account value per step of a run (a hypertable when TimescaleDB is present)."""
+
+    __tablename__ = "equity_points"
+
+    run_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    ts: Mapped[datetime] = mapped_column(primary_key=True)
+    equity: Mapped[Decimal]
+    cash: Mapped[Decimal]
+    positions_value: Mapped[Decimal]
+    gross_exposure: Mapped[float] = mapped_column(Float)
+
+
+class MetricPoint(Base):
+    """A named metric sampled over time (rolling Sharpe, drawdown, ...)."""
+
+    __tablename__ = "metric_points"
+
+    run_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ts: Mapped[datetime] = mapped_column(primary_key=True)
+    value: Mapped[float] = mapped_column(Float)

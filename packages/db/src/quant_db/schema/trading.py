@@ -1,0 +1,92 @@
+"""Orders, fills, round-trip trades and positions, per run."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from quant_db.schema.base import Base
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("run_id", "client_order_id"),
+        Index("ix_orders_submitted_at", "submitted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    strategy_id: Mapped[str] = mapped_column(String(64), index=True)
+    client_order_id: Mapped[str] = mapped_column(String(64))
+    symbol: Mapped[str] = mapped_column(String(32))
+    side: Mapped[str] = mapped_column(String(8))
+    type: Mapped[str] = mapped_column(String(16))
+    time_in_force: Mapped[str] = mapped_column(String(8))
+    quantity: Mapped[Decimal]
+    limit_price: Mapped[Decimal | None]
+    stop_price: Mapped[Decimal | None]
+    status: Mapped[str] = mapped_column(String(16))
+    submitted_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    filled_quantity: Mapped[Decimal]
+    fill_price: Mapped[Decimal | None]
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class Fill(Base):
+    __tablename__ = "fills"
+    __table_args__ = (UniqueConstraint("run_id", "fill_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    fill_id: Mapped[str] = mapped_column(String(64))
+    client_order_id: Mapped[str] = mapped_column(String(64))
+    symbol: Mapped[str] = mapped_column(String(32))
+    side: Mapped[str] = mapped_column(String(8))
+    quantity: Mapped[Decimal]
+    price: Mapped[Decimal]
+    commission: Mapped[Decimal]
+    slippage: Mapped[Decimal]
+    ts: Mapped[datetime]
+
+
+class Trade(Base):
+    __tablename__ = "trades"
+    __table_args__ = (UniqueConstraint("run_id", "trade_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    trade_id: Mapped[str] = mapped_column(String(64))
+    symbol: Mapped[str] = mapped_column(String(32))
+    direction: Mapped[str] = mapped_column(String(8))
+    quantity: Mapped[Decimal]
+    entry_time: Mapped[datetime]
+    entry_price: Mapped[Decimal]
+    exit_time: Mapped[datetime | None]
+    exit_price: Mapped[Decimal | None]
+    gross_pnl: Mapped[Decimal]
+    commission: Mapped[Decimal]
+    pnl: Mapped[Decimal]
+    bars_held: Mapped[int] = mapped_column(Integer)
+
+
+class Position(Base):
+    """Current holding of a strategy in a symbol (paper and live sessions keep these up to date)."""
+
+    __tablename__ = "positions"
+    __table_args__ = (UniqueConstraint("run_id", "symbol"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    strategy_id: Mapped[str] = mapped_column(String(64), index=True)
+    symbol: Mapped[str] = mapped_column(String(32))
+    quantity: Mapped[Decimal]
+    avg_price: Mapped[Decimal]
+    realized_pnl: Mapped[Decimal]
+    last_price: Mapped[Decimal | None]
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())

@@ -1,0 +1,74 @@
+"""Real PostgreSQL for integration tests: embedded by default, QUANT_TEST_DATABASE_URL otherwise.
+
+The schema is migrated once into a template database; each test gets a fresh copy of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from quant_db.embedded import embedded_postgres_url
+from quant_db.migrate import upgrade
+
+TEMPLATE = "quant_test_template"
+
+
+def with_database(url: str, name: str) -> str:
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+async def _admin(url: str, *statements: str) -> None:
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            for statement in statements:
+                await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+def admin(url: str, *statements: str) -> None:
+    asyncio.run(_admin(url, *statements))
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """URL of the maintenance database of the server under test."""
+    external = os.environ.get("QUANT_TEST_DATABASE_URL")
+    if external:
+        return external
+    return embedded_postgres_url(Path(tmp_path_factory.mktemp("state")))
+
+
+@pytest.fixture(scope="session")
+def template_url(server_url: str) -> str:
+    admin(server_url, f"DROP DATABASE IF EXISTS {TEMPLATE}", f"CREATE DATABASE {TEMPLATE}")
+    url = with_database(server_url, TEMPLATE)
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def empty_database_url(server_url: str) -> Iterator[str]:
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin(server_url, f"CREATE DATABASE {name}")
+    yield with_database(server_url, name)
+    admin(server_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def database_url(server_url: str, template_url: str) -> Iterator[str]:
+    """A freshly migrated database of its own for this test."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin(server_url, f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
+    yield with_database(server_url, name)
+    admin(server_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
