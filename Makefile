@@ -44,6 +44,7 @@ bench: setup ## run the benchmarks in bench/ (numbers go to docs/benchmarks.md)
 	$(PY) bench/event_loop.py
 	$(PY) bench/sweep.py
 	$(PY) bench/walk_forward.py
+	$(PY) bench/storage.py
 
 fmt: setup ## format the code
 	$(VENV)/bin/ruff format .

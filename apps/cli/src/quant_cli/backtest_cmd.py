@@ -28,9 +28,9 @@ from quant_cli.options import (
     make_backtest_config,
 )
 from quant_cli.progress import progress_bar
+from quant_cli.sources import open_data
 from quant_domain import PositionSizing, SizingMode
 from quant_engine import BacktestConfig, FillTiming
-from quant_marketdata import open_source
 from quant_strategy import StrategyConfig, apply_overrides, load_strategy_config
 
 
@@ -61,7 +61,7 @@ def build_sizing(
 def run_with_progress(
     config: StrategyConfig, source_spec: str, bt: BacktestConfig, console: Console
 ) -> BacktestResult:
-    source = open_source(source_spec)
+    source = open_data(source_spec)
     with progress_bar(console, f"backtest {config.id}", "bars") as report:
         return run(config, source, bt, progress=report)
 

@@ -1,16 +1,100 @@
-"""`quant data validate`: data-quality checks over a source, reporting what is wrong and where."""
+"""`quant data`: ingest bars into PostgreSQL and validate sources, reporting what is wrong and where."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
-from quant_cli.errors import user_errors
+from quant_cli.errors import fail, user_errors
+from quant_cli.options import EndOption, StartOption
+from quant_cli.progress import progress_bar
+from quant_cli.sources import open_data
+from quant_db.embedded import database_url
+from quant_db.migrate import upgrade
+from quant_db.settings import get_settings
+from quant_db.urls import redacted
+from quant_ingestion import ingest
 from quant_marketdata import open_source, validate_source
 
 data_app = typer.Typer(help="Market data.", no_args_is_help=True)
+
+
+def _day(value: datetime | None, end: bool) -> datetime | None:
+    if value is None:
+        return None
+    return datetime.combine(value.date(), time.max if end else time.min, tzinfo=UTC)
+
+
+@data_app.command("ingest")
+@user_errors
+def ingest_command(
+    source: Annotated[
+        str, typer.Option(help="samples, csv (a folder: --path) or synthetic[:k=v,...]")
+    ] = "samples",
+    symbols: Annotated[
+        str | None, typer.Option(help="comma-separated symbols (default: all)")
+    ] = None,
+    path: Annotated[
+        Path | None, typer.Option(help="folder of CSV/Parquet files for --source csv")
+    ] = None,
+    start: StartOption = None,
+    end: EndOption = None,
+) -> None:
+    """Validate bars and load them into PostgreSQL with COPY; re-running the same range changes nothing."""
+    if source == "alpaca":
+        raise fail(
+            "--source alpaca is not built yet: it needs a local fake of Alpaca's data API to be tested here"
+        )
+    if source == "csv":
+        if path is None:
+            raise fail("--source csv needs --path FOLDER")
+        data = open_source(str(path))
+    else:
+        data = open_source(source)
+    chosen = [s.strip() for s in symbols.split(",") if s.strip()] if symbols else None
+    if chosen:
+        missing = sorted(set(chosen) - set(data.symbols()))
+        if missing:
+            raise fail(
+                f"--symbols: {', '.join(missing)} not in {data.name} (it has {', '.join(data.symbols()[:12])})"
+            )
+    url = database_url(get_settings())
+    upgrade(url)
+    console = Console(highlight=False)
+    with progress_bar(console, f"ingest {data.name}", "symbols") as report:
+        summary = ingest(
+            data,
+            chosen,
+            url,
+            start=_day(start, False),
+            end=_day(end, True),
+            progress=lambda _s, done, total: report(done, total),
+        )
+    table = Table(
+        title=f"ingestion run {summary.run_id} from {summary.source} into {redacted(url)}",
+        title_justify="left",
+    )
+    for column in ("symbol", "received", "inserted", "updated", "unchanged", "quarantined"):
+        table.add_column(column, justify="right" if column != "symbol" else "left")
+    for symbol, counts in summary.per_symbol.items():
+        table.add_row(
+            symbol,
+            *(
+                f"{counts[k]:,}"
+                for k in ("received", "inserted", "updated", "unchanged", "quarantined")
+            ),
+        )
+    console.print(table)
+    for symbol, reasons in summary.problems.items():
+        for reason in reasons[:5]:
+            console.print(f"quarantined {symbol}: {reason}")
+    rate = summary.received / summary.seconds if summary.seconds else 0.0
+    console.print(f"{summary.received:,} bars in {summary.seconds:.2f} s ({rate:,.0f} bars/s)")
 
 
 @data_app.command("validate")
@@ -25,7 +109,7 @@ def validate(
     limit: Annotated[int, typer.Option(help="problems shown per symbol")] = 20,
 ) -> None:
     """Check every symbol's bars; exit 1 when any problem is found."""
-    data = open_source(source)
+    data = open_data(source)
     report = validate_source(data, symbols)
     Console(highlight=False).print(report.render(limit=limit))
     if not report.ok:

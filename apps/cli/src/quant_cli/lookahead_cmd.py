@@ -19,9 +19,9 @@ from quant_cli.options import (
     make_backtest_config,
 )
 from quant_cli.progress import progress_bar
+from quant_cli.sources import open_data
 from quant_domain import ConfigError
 from quant_engine import FillTiming
-from quant_marketdata import open_source
 from quant_strategy import load_strategy_config
 
 BIAS_FOUND = 1
@@ -95,7 +95,7 @@ def check_lookahead_command(
         end=end,
         seed=config.seed,
     )
-    source = open_source(data or config.data or "samples")
+    source = open_data(data or config.data or "samples")
     with progress_bar(console, f"look-ahead {config.id}", "checks") as report_progress:
         report = check_lookahead(
             config, source, bt, checks=checks, seed=seed, progress=report_progress, prepare=hook

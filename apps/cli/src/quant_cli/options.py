@@ -34,7 +34,7 @@ FLAGS = {
 }
 
 DataOption = Annotated[
-    str | None, typer.Option(help="data source: samples, synthetic[:k=v,...] or a folder")
+    str | None, typer.Option(help="data source: samples, synthetic[:k=v,...], db or a folder")
 ]
 StartOption = Annotated[
     datetime | None, typer.Option(formats=["%Y-%m-%d"], help="first day (YYYY-MM-DD)")

@@ -28,10 +28,10 @@ from quant_cli.options import (
     StartOption,
     make_backtest_config,
 )
+from quant_cli.sources import open_data
 from quant_domain import ConfigError
 from quant_engine import FillTiming
 from quant_engine.objectives import Objective
-from quant_marketdata import open_source
 from quant_strategy import load_strategy_config, resolve_class
 
 _WF_FLAGS = {
@@ -179,7 +179,7 @@ def walk_forward_command(
         end=end,
         seed=config.seed,
     )
-    source = open_source(data or config.data or "samples")
+    source = open_data(data or config.data or "samples")
     console = Console()
     with Progress(
         TextColumn("[bold]{task.description}"),

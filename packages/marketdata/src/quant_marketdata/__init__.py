@@ -12,7 +12,12 @@ from quant_marketdata.samples import SAMPLE_FILES, SampleSource
 from quant_marketdata.sources import open_source, validate_source
 from quant_marketdata.synthetic import SyntheticSource, regime_labels, synthetic_symbol
 from quant_marketdata.timestamps import infer_timeframe
-from quant_marketdata.validation import ValidationReport, structural_problems, validate_bars
+from quant_marketdata.validation import (
+    ValidationReport,
+    structural_problems,
+    structural_problems_by_row,
+    validate_bars,
+)
 
 __all__ = [
     "BAR_COLUMNS",
@@ -32,6 +37,7 @@ __all__ = [
     "regime_labels",
     "resample_bars",
     "structural_problems",
+    "structural_problems_by_row",
     "synthetic_symbol",
     "trading_calendar",
     "validate_bars",

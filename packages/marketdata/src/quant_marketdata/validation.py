@@ -60,6 +60,13 @@ def structural_problems(
 ) -> list[ValidationProblem]:
     """Problems no bar series may have, in row order: missing or non-positive values, high and low
     not containing open and close, negative volume, repeated or out-of-order timestamps."""
+    return [problem for _, problem in structural_problems_by_row(frame_raw, symbol, locate)]
+
+
+def structural_problems_by_row(
+    frame_raw: pd.DataFrame, symbol: str, locate: Locator | None = None
+) -> list[tuple[int, ValidationProblem]]:
+    """structural_problems with the 0-based row each one was found on (for quarantining rows)."""
     stamps = pd.DatetimeIndex(frame_raw[TIMESTAMP])
     found = _Findings(symbol, stamps, locate or _nowhere)
     values = {c: frame_raw[c].to_numpy(dtype=np.float64) for c in BAR_COLUMNS}
@@ -93,7 +100,7 @@ def structural_problems(
     )
     found.add(Check.NEGATIVE_VOLUME, v < 0, lambda r: f"volume {v[r]:g} is negative")
     _add_timestamp_problems(found, stamps)
-    return found.in_row_order()
+    return found.with_rows()
 
 
 class _Findings:
@@ -121,7 +128,12 @@ class _Findings:
         return self.where(row) or f"row {row}"
 
     def in_row_order(self) -> list[ValidationProblem]:
-        return [problem for _, _, problem in sorted(self._found, key=lambda f: (f[0], f[1]))]
+        return [problem for _, problem in self.with_rows()]
+
+    def with_rows(self) -> list[tuple[int, ValidationProblem]]:
+        return [
+            (row, problem) for row, _, problem in sorted(self._found, key=lambda f: (f[0], f[1]))
+        ]
 
 
 def _missing_detail(missing: Mapping[str, npt.NDArray[np.bool_]], row: int) -> str:

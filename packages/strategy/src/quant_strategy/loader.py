@@ -93,16 +93,21 @@ def load_strategy_config(
 def check_symbols(config: StrategyConfig, known_symbols: Collection[str]) -> None:
     """Raise a ConfigError at the first universe or benchmark symbol the data source lacks."""
     known = set(known_symbols)
-    hint = ", ".join(sorted(known)[:12]) + (" ..." if len(known) > 12 else "")
+    if known:
+        hint = (
+            "the data source has "
+            + ", ".join(sorted(known)[:12])
+            + (" ..." if len(known) > 12 else "")
+        )
+    else:
+        hint = (
+            "the data source has no symbols at all (for --data db: run `quant data ingest` first)"
+        )
     for index, symbol in enumerate(config.universe):
         if symbol not in known:
-            raise config.error(
-                f"universe.{index}", f"unknown symbol {symbol!r}; the data source has {hint}"
-            )
+            raise config.error(f"universe.{index}", f"unknown symbol {symbol!r}; {hint}")
     if config.benchmark is not None and config.benchmark not in known:
-        raise config.error(
-            "benchmark", f"unknown symbol {config.benchmark!r}; the data source has {hint}"
-        )
+        raise config.error("benchmark", f"unknown symbol {config.benchmark!r}; {hint}")
 
 
 def resolve_class(config: StrategyConfig) -> type[Strategy[Any]]:

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, func
+from sqlalchemy import BigInteger, Computed, Float, ForeignKey, Index, String, Text, func
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -28,6 +28,16 @@ class PriceBar(Base):
     volume: Mapped[Decimal]
     source: Mapped[str] = mapped_column(String(32))
     ingestion_run_id: Mapped[int | None] = mapped_column(BigInteger)
+    # float8 twins computed by the database, read by the engine (migration 0002)
+    open_f: Mapped[float] = mapped_column(Float, Computed("open::double precision", persisted=True))
+    high_f: Mapped[float] = mapped_column(Float, Computed("high::double precision", persisted=True))
+    low_f: Mapped[float] = mapped_column(Float, Computed("low::double precision", persisted=True))
+    close_f: Mapped[float] = mapped_column(
+        Float, Computed("close::double precision", persisted=True)
+    )
+    volume_f: Mapped[float] = mapped_column(
+        Float, Computed("volume::double precision", persisted=True)
+    )
 
 
 class IngestionRun(Base):

@@ -1,0 +1,207 @@
+"""ingest(): validate each symbol's bars, quarantine the bad rows, load the rest, record the run."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import numpy as np
+import pandas as pd
+
+from quant_db.urls import asyncpg_dsn
+from quant_ingestion.copy_load import PRICE_COLUMNS, LoadCounts, SymbolBars, load_batch
+from quant_marketdata import CachedSource, DataSource, RawBars, structural_problems_by_row
+from quant_marketdata.raw_bars import TIMESTAMP, from_bar_frame
+
+BATCH_ROWS = 500_000  # bars per COPY + merge transaction
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(slots=True)
+class IngestionSummary:
+    """What one ingestion did, per symbol and in total (also stored in ingestion_runs)."""
+
+    run_id: int
+    source: str
+    received: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+    per_symbol: dict[str, dict[str, int]] = field(default_factory=dict)
+    problems: dict[str, list[str]] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def _raw(source: DataSource, symbol: str) -> RawBars:
+    if isinstance(source, CachedSource):
+        return source.raw_bars(symbol)
+    return from_bar_frame(source.get_bars(symbol), source.native_timeframe(symbol))
+
+
+def _split(
+    raw: RawBars, symbol: str, start: datetime | None, end: datetime | None
+) -> tuple[pd.DataFrame, list[tuple[dict[str, Any], str, datetime | None]]]:
+    """Good rows in [start, end], and the quarantined ones with their reason."""
+    frame = raw.frame
+    found = structural_problems_by_row(frame, symbol, raw.location)
+    reasons: dict[int, list[str]] = {}
+    for row, problem in found:
+        reasons.setdefault(row, []).append(str(problem))
+    stamps = pd.DatetimeIndex(frame[TIMESTAMP])
+    keep = np.ones(len(frame), dtype=bool)
+    unknown = np.asarray(stamps.isna())
+    if start is not None:
+        keep &= np.asarray(stamps >= pd.Timestamp(start)) | unknown
+    if end is not None:
+        keep &= np.asarray(stamps <= pd.Timestamp(end)) | unknown
+    bad = np.zeros(len(frame), dtype=bool)
+    bad[list(reasons)] = True
+    quarantine: list[tuple[dict[str, Any], str, datetime | None]] = []
+    for position in np.flatnonzero(bad & keep):
+        row = int(position)
+        values = frame.iloc[row]
+        stamp = stamps[row]
+        payload: dict[str, Any] = {
+            str(k): (None if isinstance(v, float) and math.isnan(v) else v)
+            for k, v in values.items()
+            if k != TIMESTAMP
+        }
+        payload["timestamp"] = None if pd.isna(stamp) else stamp.isoformat()
+        quarantine.append(
+            (
+                payload,
+                "; ".join(reasons[row]),
+                None if pd.isna(stamp) else stamp.to_pydatetime(),
+            )
+        )
+    return frame[keep & ~bad], quarantine
+
+
+def _columns(frame: pd.DataFrame, symbol: str, timeframe: str) -> SymbolBars:
+    stamps = pd.DatetimeIndex(frame[TIMESTAMP]).as_unit("us")
+    values = {c: frame[c].to_numpy(dtype=np.float64) for c in PRICE_COLUMNS}
+    return SymbolBars(symbol, timeframe, stamps.asi8.astype(np.int64), values)
+
+
+async def _ingest(
+    source: DataSource,
+    symbols: Sequence[str],
+    start: datetime | None,
+    end: datetime | None,
+    dsn: str,
+    progress: Progress | None,
+) -> IngestionSummary:
+    loop_start = asyncio.get_running_loop().time()
+    connection = await asyncpg.connect(dsn)
+    try:
+        run_id = await connection.fetchval(
+            'INSERT INTO ingestion_runs (source, symbols, timeframe, start, "end", status, problems, '
+            "bars_received, bars_inserted, bars_unchanged, bars_quarantined) "
+            "VALUES ($1, $2, $3, $4, $5, 'running', '{}', 0, 0, 0, 0) RETURNING id",
+            source.name,
+            list(symbols),
+            "native",
+            start,
+            end,
+        )
+        summary = IngestionSummary(run_id=int(run_id), source=source.name)
+        try:
+            batch: list[SymbolBars] = []
+            pending: dict[str, list[Any]] = {}
+            rows = 0
+            for done, symbol in enumerate(symbols, 1):
+                raw = _raw(source, symbol)
+                good, quarantine = _split(raw, symbol, start, end)
+                batch.append(_columns(good, symbol, str(raw.timeframe)))
+                pending[symbol] = quarantine
+                rows += len(good)
+                if rows >= BATCH_ROWS or done == len(symbols):
+                    await _flush(connection, batch, pending, source.name, summary)
+                    batch, pending, rows = [], {}, 0
+                if progress is not None:
+                    progress(symbol, done, len(symbols))
+        except BaseException as exc:
+            await connection.execute(
+                "UPDATE ingestion_runs SET status = 'failed', error = $2, finished_at = now() WHERE id = $1",
+                summary.run_id,
+                f"{type(exc).__name__}: {exc}",
+            )
+            raise
+        summary.seconds = asyncio.get_running_loop().time() - loop_start
+        await connection.execute(
+            "UPDATE ingestion_runs SET status = 'completed', finished_at = now(), timeframe = $2, "
+            "bars_received = $3, bars_inserted = $4, bars_unchanged = $5, bars_quarantined = $6, "
+            "problems = $7 WHERE id = $1",
+            summary.run_id,
+            "native",
+            summary.received,
+            summary.inserted + summary.updated,
+            summary.unchanged,
+            summary.quarantined,
+            json.dumps(summary.problems),
+        )
+        return summary
+    finally:
+        await connection.close()
+
+
+async def _flush(
+    connection: asyncpg.Connection[Any],
+    batch: list[SymbolBars],
+    pending: dict[str, list[Any]],
+    source: str,
+    summary: IngestionSummary,
+) -> None:
+    counts = await load_batch(connection, batch, source, summary.run_id)
+    for symbol, quarantine in pending.items():
+        if quarantine:
+            await connection.copy_records_to_table(
+                "quarantined_bars",
+                records=[
+                    (summary.run_id, symbol, ts, json.dumps(p), reason)
+                    for p, reason, ts in quarantine
+                ],
+                columns=("ingestion_run_id", "symbol", "ts", "raw", "reason"),
+            )
+        _count(summary, symbol, counts[symbol], quarantine)
+
+
+def _count(
+    summary: IngestionSummary, symbol: str, counts: LoadCounts, quarantine: list[Any]
+) -> None:
+    summary.received += counts.received + len(quarantine)
+    summary.inserted += counts.inserted
+    summary.updated += counts.updated
+    summary.unchanged += counts.unchanged
+    summary.quarantined += len(quarantine)
+    summary.per_symbol[symbol] = {
+        "received": counts.received + len(quarantine),
+        "inserted": counts.inserted,
+        "updated": counts.updated,
+        "unchanged": counts.unchanged,
+        "quarantined": len(quarantine),
+    }
+    if quarantine:
+        summary.problems[symbol] = [reason for _, reason, _ in quarantine[:50]]
+
+
+def ingest(
+    source: DataSource,
+    symbols: Sequence[str] | None,
+    url: str,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    progress: Progress | None = None,
+) -> IngestionSummary:
+    """Load `symbols` (default: all the source has) from `source` into the database at `url`."""
+    chosen = list(symbols) if symbols else source.symbols()
+    return asyncio.run(_ingest(source, chosen, start, end, asyncpg_dsn(url), progress))
