@@ -32,7 +32,8 @@ def tables(url: str) -> set[str]:
 def test_migrations_up_down_up_on_an_empty_database(empty_database_url: str) -> None:
     assert tables(empty_database_url) == set()
     upgrade(empty_database_url)
-    assert tables(empty_database_url) == set(Base.metadata.tables) | {"alembic_version"}
+    queue = {"pgqueuer", "pgqueuer_log", "pgqueuer_schedules", "pgqueuer_statistics"}
+    assert tables(empty_database_url) == set(Base.metadata.tables) | {"alembic_version"} | queue
     assert query(empty_database_url, "SELECT engaged FROM kill_switch") == [(False,)]
     downgrade(empty_database_url, "base")
     assert tables(empty_database_url) == {"alembic_version"}

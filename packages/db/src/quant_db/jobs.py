@@ -1,0 +1,59 @@
+"""Runs and their jobs: a run row and its queue job are written in one transaction.
+
+A run is never queued without its row, and a row is never left without its job: both commit or
+neither does (ARCHITECTURE.md, "Nothing is lost").
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import asyncpg
+from pgqueuer import AsyncpgDriver, Queries
+
+RUN_ENTRYPOINT = "run"
+
+
+async def create_run(
+    connection: asyncpg.Connection[Any],
+    *,
+    strategy_id: str,
+    run_type: str,
+    config: dict[str, Any],
+    backtest_config: dict[str, Any],
+    created_by: int | None = None,
+    message: str = "queued",
+) -> uuid.UUID:
+    """Insert a queued run and enqueue its job, atomically; returns the run id."""
+    run_id = uuid.uuid4()
+    async with connection.transaction():
+        await connection.execute(
+            "INSERT INTO runs (id, strategy_id, type, status, progress, processed, total, message, "
+            "config, backtest_config, repro, metrics, cancel_requested, attempts, created_by) "
+            "VALUES ($1, $2, $3, 'queued', 0, 0, 0, $4, $5, $6, '{}', '{}', false, 0, $7)",
+            run_id,
+            strategy_id,
+            run_type,
+            message,
+            json.dumps(config),
+            json.dumps(backtest_config),
+            created_by,
+        )
+        await Queries(AsyncpgDriver(connection)).enqueue(RUN_ENTRYPOINT, run_id.bytes)
+    return run_id
+
+
+async def request_cancel(connection: asyncpg.Connection[Any], run_id: uuid.UUID) -> str | None:
+    """Ask a run to stop: a queued run is cancelled at once, a running one at its next progress
+    report. Returns the run's status afterwards, or None when there is no such run."""
+    row = await connection.fetchrow(
+        "UPDATE runs SET cancel_requested = true, "
+        "status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END, "
+        "finished_at = CASE WHEN status = 'queued' THEN now() ELSE finished_at END, "
+        "message = CASE WHEN status = 'queued' THEN 'cancelled before it started' ELSE message END "
+        "WHERE id = $1 RETURNING status",
+        run_id,
+    )
+    return None if row is None else str(row["status"])
