@@ -227,3 +227,17 @@ def test_bad_grid_value_is_refused_before_any_work() -> None:
     wf = WalkForwardConfig(parameter_grid={"fast": [10, 80]})
     with pytest.raises(ConfigError, match="must be smaller than slow"):
         WalkForwardEngine(SAMPLES, BacktestConfig(), workers=1).run(_momentum(), wf)
+
+
+def test_stitched_trades_and_fills_have_unique_ids_that_still_link() -> None:
+    wf = WalkForwardConfig(
+        in_sample_days=730, out_of_sample_days=365, parameter_grid={"fast": [10, 20]}
+    )
+    result = WalkForwardEngine(SAMPLES, BacktestConfig(start=date(2004, 1, 1)), workers=1).run(
+        _momentum(), wf
+    )
+    fill_ids = [f.fill_id for f in result.fills]
+    assert len(fill_ids) == len(set(fill_ids))
+    assert len({t.trade_id for t in result.trades}) == len(result.trades)
+    assert all(f in set(fill_ids) for t in result.trades for f in t.fill_ids)
+    assert fill_ids[0].startswith("w1-")

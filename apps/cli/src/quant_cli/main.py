@@ -13,6 +13,7 @@ from quant_cli.data_cmd import data_app
 from quant_cli.db_cmd import db_app
 from quant_cli.lookahead_cmd import check_lookahead_command
 from quant_cli.walk_forward_cmd import walk_forward_command
+from quant_cli.worker_cmd import worker_command
 
 app = typer.Typer(
     name="quant",
@@ -27,6 +28,7 @@ app.add_typer(data_app, name="data")
 app.add_typer(db_app, name="db")
 app.command("check-lookahead")(check_lookahead_command)
 app.command("walk-forward")(walk_forward_command)
+app.command("worker")(worker_command)
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ result, marked skipped, and spend their out-of-sample period in cash.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
 from collections.abc import Callable
@@ -203,8 +204,9 @@ class WalkForwardEngine:
                 item.out_of_sample_score = score(config.objective, oos_equity, pnls, ppy)
                 item.out_of_sample_metrics = oos.metrics
                 parts.append(oos.equity["equity"])
-                trades.extend(oos.trades)
-                fills.extend(oos.fills)
+                window_trades, window_fills = _relabel(window.number, oos.trades, oos.fills)
+                trades.extend(window_trades)
+                fills.extend(window_fills)
             item.out_of_sample_end_equity = (
                 float(parts[-1].iloc[-1]) if len(parts[-1]) else float(capital)
             )
@@ -296,6 +298,21 @@ class WalkForwardEngine:
                 "total_s": clock["done"] - clock["start"],
             },
         )
+
+
+def _relabel(number: int, trades: list[Trade], fills: list[Fill]) -> tuple[list[Trade], list[Fill]]:
+    """Prefix ids with the window ("w3-f-1"): each window's backtest numbers its own from 1."""
+    prefix = f"w{number}-"
+    relabelled = [
+        dataclasses.replace(
+            f, fill_id=prefix + f.fill_id, client_order_id=prefix + f.client_order_id
+        )
+        for f in fills
+    ]
+    for trade in trades:
+        trade.trade_id = prefix + trade.trade_id
+        trade.fill_ids = [prefix + f for f in trade.fill_ids]
+    return trades, relabelled
 
 
 def _uses_fast_path(

@@ -1,0 +1,64 @@
+"""`quant worker`: execute queued runs (backtests, walk-forwards) until stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from datetime import timedelta
+from typing import Annotated
+
+import structlog
+import typer
+
+from quant_backtest.worker import serve
+from quant_db.embedded import database_url
+from quant_db.migrate import upgrade
+from quant_db.settings import get_settings
+from quant_db.urls import redacted
+
+
+def configure_json_logs() -> None:
+    """structlog JSON lines with timestamps and bound context (run_id, strategy_id, ...)."""
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.JSONRenderer(),
+        ],
+        logger_factory=structlog.PrintLoggerFactory(),
+    )
+
+
+def worker_command(
+    heartbeat_timeout: Annotated[
+        float,
+        typer.Option(min=1, help="seconds without a heartbeat before another worker retakes a job"),
+    ] = 30.0,
+    drain: Annotated[bool, typer.Option(help="exit once the queue is empty")] = False,
+    concurrency: Annotated[
+        int, typer.Option(min=1, help="runs executed at once by this worker")
+    ] = 1,
+) -> None:
+    """Run jobs from the queue; stop cleanly on Ctrl-C or SIGTERM (the current run is retried later)."""
+    configure_json_logs()
+    url = database_url(get_settings())
+    upgrade(url)
+    typer.echo(f"worker using {redacted(url)}", err=True)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await serve(
+            url,
+            heartbeat_timeout=timedelta(seconds=heartbeat_timeout),
+            drain=drain,
+            concurrency=concurrency,
+            stop=stop,
+        )
+
+    asyncio.run(main())

@@ -1,0 +1,215 @@
+"""Writing a finished run's results into PostgreSQL, in one transaction with its final status."""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import json
+import math
+import uuid
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+import pandas as pd
+
+from quant_backtest.result import RunMetadata
+from quant_domain import Fill, Trade, to_decimal
+from quant_engine import OrderRecord
+from quant_engine.metrics import Metrics
+
+RESULT_TABLES = (
+    "equity_points",
+    "fills",
+    "trades",
+    "orders",
+    "positions",
+    "run_reports",
+    "metric_points",
+)
+
+
+def repro_dict(metadata: RunMetadata) -> dict[str, Any]:
+    data = dataclasses.asdict(metadata)
+    data["created_at"] = metadata.created_at.isoformat()
+    return data
+
+
+async def clear_results(connection: asyncpg.Connection[Any], run_id: uuid.UUID) -> None:
+    """Remove what an interrupted attempt left behind, before trying again."""
+    for table in RESULT_TABLES:
+        await connection.execute(f"DELETE FROM {table} WHERE run_id = $1", run_id)
+
+
+def _equity_records(run_id: uuid.UUID, equity: pd.DataFrame) -> list[tuple[Any, ...]]:
+    stamps = pd.DatetimeIndex(equity.index).to_pydatetime()
+    values = equity.to_numpy()
+    columns = list(equity.columns)
+    get = {name: columns.index(name) for name in columns}
+    out = []
+    for ts, row in zip(stamps, values, strict=True):
+        cash = row[get["cash"]] if "cash" in get else row[get["equity"]]
+        held = row[get["positions_value"]] if "positions_value" in get else 0.0
+        gross = float(row[get["gross_exposure"]]) if "gross_exposure" in get else 0.0
+        out.append(
+            (
+                run_id,
+                ts,
+                to_decimal(round(float(row[get["equity"]]), 6)),
+                to_decimal(round(float(cash), 6)),
+                to_decimal(round(float(held), 6)),
+                gross if math.isfinite(gross) else 0.0,
+            )
+        )
+    return out
+
+
+async def save_results(
+    connection: asyncpg.Connection[Any],
+    run_id: uuid.UUID,
+    *,
+    strategy_id: str,
+    equity: pd.DataFrame,
+    trades: list[Trade],
+    fills: list[Fill],
+    orders: list[OrderRecord],
+    metrics: Metrics,
+    metadata: RunMetadata,
+    report_html: str,
+    extra_metrics: dict[str, Any] | None = None,
+) -> None:
+    """Store everything and mark the run completed, atomically."""
+    async with connection.transaction():
+        await clear_results(connection, run_id)
+        await connection.copy_records_to_table(
+            "equity_points",
+            records=_equity_records(run_id, equity),
+            columns=("run_id", "ts", "equity", "cash", "positions_value", "gross_exposure"),
+        )
+        await connection.copy_records_to_table(
+            "fills",
+            records=[
+                (
+                    run_id,
+                    f.fill_id,
+                    f.client_order_id,
+                    f.symbol,
+                    f.side.value,
+                    f.quantity,
+                    f.price,
+                    f.commission,
+                    f.slippage,
+                    f.timestamp,
+                )
+                for f in fills
+            ],
+            columns=(
+                "run_id",
+                "fill_id",
+                "client_order_id",
+                "symbol",
+                "side",
+                "quantity",
+                "price",
+                "commission",
+                "slippage",
+                "ts",
+            ),
+        )
+        await connection.copy_records_to_table(
+            "trades",
+            records=[
+                (
+                    run_id,
+                    t.trade_id,
+                    t.symbol,
+                    t.direction.value,
+                    t.quantity,
+                    t.entry_time,
+                    t.entry_price,
+                    t.exit_time,
+                    t.exit_price,
+                    t.gross_pnl,
+                    t.commission,
+                    t.pnl,
+                    t.bars_held,
+                )
+                for t in trades
+            ],
+            columns=(
+                "run_id",
+                "trade_id",
+                "symbol",
+                "direction",
+                "quantity",
+                "entry_time",
+                "entry_price",
+                "exit_time",
+                "exit_price",
+                "gross_pnl",
+                "commission",
+                "pnl",
+                "bars_held",
+            ),
+        )
+        await connection.copy_records_to_table(
+            "orders",
+            records=[
+                (
+                    run_id,
+                    strategy_id,
+                    r.order.client_order_id,
+                    r.order.symbol,
+                    r.order.side.value,
+                    r.order.type.value,
+                    r.order.time_in_force.value,
+                    r.order.quantity,
+                    r.order.limit_price,
+                    r.order.stop_price,
+                    r.status.value,
+                    r.submitted_at,
+                    r.closed_at,
+                    r.filled_quantity,
+                    r.fill_price,
+                    r.reason,
+                )
+                for r in orders
+            ],
+            columns=(
+                "run_id",
+                "strategy_id",
+                "client_order_id",
+                "symbol",
+                "side",
+                "type",
+                "time_in_force",
+                "quantity",
+                "limit_price",
+                "stop_price",
+                "status",
+                "submitted_at",
+                "closed_at",
+                "filled_quantity",
+                "fill_price",
+                "reason",
+            ),
+        )
+        await connection.execute(
+            "INSERT INTO run_reports (run_id, html_gzip) VALUES ($1, $2)",
+            run_id,
+            gzip.compress(report_html.encode("utf-8"), compresslevel=6),
+        )
+        summary = {**metrics.as_dict(), **(extra_metrics or {})}
+        await connection.execute(
+            "UPDATE runs SET status = 'completed', progress = 1.0, message = 'completed', "
+            "metrics = $2, repro = $3, error = NULL, finished_at = now() WHERE id = $1",
+            run_id,
+            json.dumps(summary, default=_json_default),
+            json.dumps(repro_dict(metadata)),
+        )
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, Decimal):
+        return str(value)
+    return str(value)

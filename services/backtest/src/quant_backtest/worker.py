@@ -1,0 +1,308 @@
+"""The backtest worker: takes run jobs from the PostgreSQL queue and executes them.
+
+Progress goes into the run row (fraction, processed/total, message) at most twice a second; a
+cancel request is honoured at the next progress report. When a worker dies mid-run, pgqueuer
+hands the job to another worker once its heartbeat is stale; that attempt clears the partial
+results and starts over, and after MAX_ATTEMPTS the run is marked failed with the reason, so no
+run stays `running` forever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+import structlog
+from pgqueuer import AsyncpgDriver, Job, Queries, QueueManager
+from pgqueuer.domain.types import QueueExecutionMode
+
+from quant_backtest.db_source import DatabaseSource
+from quant_backtest.persist import clear_results, save_results
+from quant_backtest.report_html import render_html_report
+from quant_backtest.runner import run
+from quant_backtest.walk_forward import WalkForwardEngine
+from quant_backtest.walk_forward_json import walk_forward_to_dict
+from quant_backtest.walk_forward_report import render_walk_forward_report
+from quant_db.jobs import RUN_ENTRYPOINT
+from quant_db.urls import asyncpg_dsn
+from quant_engine import BacktestConfig
+from quant_engine.walk_forward_config import WalkForwardConfig
+from quant_marketdata import DataSource, open_source
+from quant_strategy import StrategyConfig
+
+MAX_ATTEMPTS = 3
+REPORT_EVERY_S = 0.5
+log = structlog.get_logger("quant.worker")
+
+
+class RunCancelled(Exception):
+    """Raised inside the computation when the run's cancel flag is seen."""
+
+
+@dataclass(slots=True)
+class Outcome:
+    equity: Any
+    trades: Any
+    fills: Any
+    orders: Any
+    metrics: Any
+    metadata: Any
+    report: str
+    extra: dict[str, Any]
+
+
+def choose_source(config: StrategyConfig, url: str) -> DataSource:
+    """Bars from PostgreSQL when every symbol was ingested, else the config's own source."""
+    database = DatabaseSource(url)
+    wanted = set(config.universe) | ({config.benchmark} if config.benchmark else set())
+    if wanted <= set(database.symbols()):
+        return database
+    database.close()
+    return open_source(config.data or "samples")
+
+
+def compute(
+    run_type: str,
+    config: StrategyConfig,
+    bt: BacktestConfig,
+    source: DataSource,
+    progress: Callable[[float, int, int, str], None],
+) -> Outcome:
+    """The CPU-bound part, run in a thread: a backtest or a walk-forward optimisation."""
+    if run_type == "walk_forward":
+        wf = WalkForwardConfig.model_validate(config.walk_forward or {})
+
+        def phase(name: str, done: int, total: int) -> None:
+            low, high = (0.0, 0.8) if name == "grid" else (0.8, 1.0)
+            progress(
+                low + (high - low) * done / max(total, 1), done, total, f"{name} {done}/{total}"
+            )
+
+        result = WalkForwardEngine(source, bt, workers=1).run(config, wf, progress=phase)
+        summary = walk_forward_to_dict(result)
+        extra = {
+            "walk_forward": {
+                k: summary[k]
+                for k in ("windows", "pbo", "deflated_sharpe", "efficiency", "stability")
+            }
+        }
+        return Outcome(
+            result.equity,
+            result.trades,
+            result.fills,
+            [],
+            result.oos_metrics,
+            result.metadata,
+            render_walk_forward_report(result),
+            extra,
+        )
+
+    def bars(done: int, total: int) -> None:
+        progress(done / max(total, 1), done, total, f"backtest {done:,}/{total:,} bars")
+
+    backtest = run(config, source, bt, progress=bars)
+    return Outcome(
+        backtest.equity,
+        backtest.trades,
+        backtest.fills,
+        backtest.orders,
+        backtest.metrics,
+        backtest.metadata,
+        render_html_report(backtest),
+        {},
+    )
+
+
+class RunExecutor:
+    """Executes one run id end to end against the database at `url`."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    async def execute(self, run_id: uuid.UUID) -> str:
+        """Run it and return the final status (completed, failed, cancelled, or skipped)."""
+        connection = await asyncpg.connect(asyncpg_dsn(self.url))
+        try:
+            return await self._execute(connection, run_id)
+        finally:
+            await connection.close()
+
+    async def _execute(self, connection: asyncpg.Connection[Any], run_id: uuid.UUID) -> str:
+        row = await connection.fetchrow(
+            "UPDATE runs SET attempts = attempts + 1 WHERE id = $1 AND status IN ('queued', 'running') "
+            "RETURNING type, status, attempts, cancel_requested, strategy_id, config, backtest_config",
+            run_id,
+        )
+        if row is None:
+            return "skipped"  # finished, cancelled or deleted meanwhile
+        bound = log.bind(
+            run_id=str(run_id), strategy_id=row["strategy_id"], attempt=row["attempts"]
+        )
+        if row["cancel_requested"]:
+            await self._finish(connection, run_id, "cancelled", "cancelled before it started")
+            return "cancelled"
+        if row["attempts"] > MAX_ATTEMPTS:
+            await self._finish(
+                connection,
+                run_id,
+                "failed",
+                f"stopped after the worker died during {MAX_ATTEMPTS} attempts",
+                error="worker died repeatedly",
+            )
+            return "failed"
+        if row["status"] == "running":
+            bound.warning("run.restarting", reason="a previous worker died mid-run")
+            await clear_results(connection, run_id)
+        await connection.execute(
+            "UPDATE runs SET status = 'running', started_at = now(), progress = 0, message = $2 WHERE id = $1",
+            run_id,
+            "starting" if row["attempts"] == 1 else f"restarted (attempt {row['attempts']})",
+        )
+        bound.info("run.started")
+        try:
+            config = StrategyConfig.model_validate(_json(row["config"]))
+            bt = BacktestConfig.model_validate(_json(row["backtest_config"]))
+            outcome = await self._compute(connection, run_id, row["type"], config, bt)
+        except RunCancelled:
+            await self._finish(connection, run_id, "cancelled", "cancelled while running")
+            bound.info("run.cancelled")
+            return "cancelled"
+        except Exception as exc:
+            reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            await self._finish(connection, run_id, "failed", "failed", error=reason)
+            bound.error("run.failed", error=reason)
+            return "failed"
+        await save_results(
+            connection,
+            run_id,
+            strategy_id=config.id,
+            equity=outcome.equity,
+            trades=outcome.trades,
+            fills=outcome.fills,
+            orders=outcome.orders,
+            metrics=outcome.metrics,
+            metadata=outcome.metadata,
+            report_html=outcome.report,
+            extra_metrics=outcome.extra,
+        )
+        bound.info("run.completed")
+        return "completed"
+
+    async def _compute(
+        self,
+        connection: asyncpg.Connection[Any],
+        run_id: uuid.UUID,
+        run_type: str,
+        config: StrategyConfig,
+        bt: BacktestConfig,
+    ) -> Outcome:
+        loop = asyncio.get_running_loop()
+        last = [0.0]
+
+        async def report(fraction: float, done: int, total: int, message: str) -> bool:
+            flag = await connection.fetchval(
+                "UPDATE runs SET progress = $2, processed = $3, total = $4, message = $5 "
+                "WHERE id = $1 RETURNING cancel_requested",
+                run_id,
+                min(max(fraction, 0.0), 1.0),
+                done,
+                total,
+                message,
+            )
+            return bool(flag)
+
+        def progress(fraction: float, done: int, total: int, message: str) -> None:
+            now = time.monotonic()
+            if now - last[0] < REPORT_EVERY_S and done < total:
+                return
+            last[0] = now
+            cancelled = asyncio.run_coroutine_threadsafe(
+                report(fraction, done, total, message), loop
+            ).result(30)
+            if cancelled:
+                raise RunCancelled
+
+        def in_thread() -> Outcome:
+            # DatabaseSource drives its own event loop, so it must live off the worker's loop
+            source = choose_source(config, self.url)
+            try:
+                return compute(run_type, config, bt, source, progress)
+            finally:
+                if isinstance(source, DatabaseSource):
+                    source.close()
+
+        return await asyncio.to_thread(in_thread)
+
+    async def _finish(
+        self,
+        connection: asyncpg.Connection[Any],
+        run_id: uuid.UUID,
+        status: str,
+        message: str,
+        error: str | None = None,
+    ) -> None:
+        await connection.execute(
+            "UPDATE runs SET status = $2, message = $3, error = $4, finished_at = now() WHERE id = $1",
+            run_id,
+            status,
+            message,
+            error,
+        )
+
+
+def _json(value: Any) -> Any:
+    import json  # noqa: PLC0415
+
+    return json.loads(value) if isinstance(value, str) else value
+
+
+async def serve(
+    url: str,
+    *,
+    heartbeat_timeout: timedelta = timedelta(seconds=30),
+    drain: bool = False,
+    concurrency: int = 1,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Process run jobs until stopped (or, with `drain`, until the queue is empty)."""
+    connection = await asyncpg.connect(asyncpg_dsn(url))
+    executor = RunExecutor(url)
+    manager = QueueManager(Queries(AsyncpgDriver(connection)))
+
+    # pgqueuer needs max_concurrent_tasks >= 2 x batch size, so a worker may hold one more picked
+    # job than it runs; the semaphore keeps the CPU-bound runs to `concurrency` at a time
+    running = asyncio.Semaphore(concurrency)
+
+    @manager.entrypoint(RUN_ENTRYPOINT)
+    async def handle(job: Job) -> None:
+        if job.payload is None:
+            return
+        async with running:
+            await executor.execute(uuid.UUID(bytes=bytes(job.payload)))
+
+    watcher = None
+    if stop is not None:
+
+        async def watch() -> None:
+            await stop.wait()
+            manager.shutdown.set()
+
+        watcher = asyncio.create_task(watch())
+    try:
+        await manager.run(
+            dequeue_timeout=timedelta(seconds=1),
+            batch_size=1,
+            mode=QueueExecutionMode.drain if drain else QueueExecutionMode.continuous,
+            max_concurrent_tasks=2 * concurrency,
+            heartbeat_timeout=heartbeat_timeout,
+        )
+    finally:
+        if watcher is not None:
+            watcher.cancel()
+        await connection.close()
