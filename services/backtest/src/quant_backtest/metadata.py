@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -36,7 +37,11 @@ def _git(where: Path, *args: str) -> str:
 
 
 def code_version(start: Path | None = None) -> str:
-    """The git commit of the checkout (with -dirty when files changed), else the package version."""
+    """QUANT_CODE_VERSION when set (container images have no .git), else the git commit of the
+    checkout (with -dirty when files changed), else the package version."""
+    pinned = os.environ.get("QUANT_CODE_VERSION")
+    if pinned:
+        return pinned
     where = start or Path(__file__).resolve().parent
     try:
         head = _git(where, "rev-parse", "HEAD")

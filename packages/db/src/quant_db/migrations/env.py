@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -13,9 +14,16 @@ from quant_db.schema import Base
 target_metadata = Base.metadata
 
 
+# any constant shared by every process that migrates this database
+MIGRATION_LOCK = 7_264_104_242
+
+
 def _run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
     with context.begin_transaction():
+        # several workers and the API may start together: one migrates, the others wait here and
+        # then find the database already at head (the lock ends with the transaction)
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         context.run_migrations()
 
 
