@@ -21,7 +21,10 @@ $(BOOT)/bin/uv:
 setup: $(BOOT)/bin/uv ## install everything into .venv (uv workspace, locked)
 	$(BOOT)/bin/uv sync --all-packages --locked --python python3
 
-demo: setup ## backtest momentum_v1 and buy_and_hold on the real S&P 500 sample
+demo: setup ## the platform on embedded servers: ingest samples, queue demo backtests, stay up (Ctrl-C stops)
+	$(VENV)/bin/quant up --demo
+
+backtest-demo: setup ## no servers: backtest momentum_v1 and buy_and_hold on the S&P 500 sample, write reports
 	$(VENV)/bin/quant backtest configs/strategies/momentum_v1.yaml --out $(REPORTS)/momentum_v1
 	$(VENV)/bin/quant backtest configs/strategies/buy_and_hold.yaml --out $(REPORTS)/buy_and_hold
 	@echo ""
@@ -50,4 +53,4 @@ fmt: setup ## format the code
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-.PHONY: help setup demo test lint typecheck bench fmt
+.PHONY: help setup demo backtest-demo test lint typecheck bench fmt

@@ -7,11 +7,13 @@ import sys
 import typer
 from typer.exceptions import TyperException
 
+from quant_cli.api_cmd import api_command, users_app
 from quant_cli.backtest_cmd import backtest
 from quant_cli.catalog_cmd import strategies_app
 from quant_cli.data_cmd import data_app
 from quant_cli.db_cmd import db_app
 from quant_cli.lookahead_cmd import check_lookahead_command
+from quant_cli.up_cmd import up_command
 from quant_cli.walk_forward_cmd import walk_forward_command
 from quant_cli.worker_cmd import worker_command
 
@@ -29,6 +31,9 @@ app.add_typer(db_app, name="db")
 app.command("check-lookahead")(check_lookahead_command)
 app.command("walk-forward")(walk_forward_command)
 app.command("worker")(worker_command)
+app.command("api")(api_command)
+app.command("up")(up_command)
+app.add_typer(users_app, name="users")
 
 
 def main() -> None:

@@ -1,0 +1,71 @@
+"""`quant api` serves the /v1 HTTP API; `quant users create` adds someone who may sign in to it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Annotated
+
+import typer
+import uvicorn
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+from quant_api.auth import Passwords
+from quant_api.settings import get_settings as api_settings
+from quant_api.users import UserError, create_user
+from quant_cli.errors import fail
+from quant_db.embedded import database_url
+from quant_db.migrate import upgrade
+from quant_db.schema.identity import Role
+from quant_db.settings import get_settings as storage_settings
+from quant_db.urls import redacted
+
+PASSWORD_ENV = "QUANT_PASSWORD"
+
+users_app = typer.Typer(help="Users of the HTTP API.", no_args_is_help=True)
+
+
+def api_command(
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port")] = 8000,
+) -> None:
+    """Serve the /v1 API (migrates the database and syncs configs/strategies at startup)."""
+    base = f"http://{host}:{port}"
+    typer.echo(f"API      {base}/v1")
+    typer.echo(f"docs     {base}/docs")
+    typer.echo(f"OpenAPI  {base}/v1/openapi.json")
+    # the API logs every request itself (JSON, with request ids); uvicorn's access log would repeat it
+    uvicorn.run("quant_api.app:create_app", factory=True, host=host, port=port, access_log=False)
+
+
+async def _create(url: str, username: str, password: str, role: Role) -> None:
+    engine = create_async_engine(url)
+    try:
+        async with async_sessionmaker(engine)() as session, session.begin():
+            await create_user(
+                session, Passwords(api_settings()), username=username, password=password, role=role
+            )
+    finally:
+        await engine.dispose()
+
+
+@users_app.command("create")
+def create_command(
+    username: Annotated[str, typer.Option(help="sign-in name (3-64 of A-Z a-z 0-9 . _ @ -)")],
+    role: Annotated[Role, typer.Option(help="viewer < trader < admin")],
+    password: Annotated[
+        str | None,
+        typer.Option(help=f"default: ${PASSWORD_ENV}, else a prompt (safer: not in shell history)"),
+    ] = None,
+) -> None:
+    """Create an active API user with an argon2-hashed password."""
+    secret = password or os.environ.get(PASSWORD_ENV)
+    if secret is None:
+        secret = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    url = database_url(storage_settings())
+    upgrade(url)
+    try:
+        asyncio.run(_create(url, username, secret, role))
+    except UserError as exc:
+        raise fail(str(exc)) from None
+    typer.echo(f"created {role.value} {username!r} in {redacted(url)}")

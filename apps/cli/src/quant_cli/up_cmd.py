@@ -1,0 +1,194 @@
+"""`quant up`: the whole platform on this machine (API and workers), stopped cleanly by Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import asyncpg
+import typer
+
+from quant_db.embedded import database_url, redis_url
+from quant_db.jobs import create_run
+from quant_db.migrate import upgrade
+from quant_db.settings import get_settings
+from quant_db.urls import asyncpg_dsn, redacted
+from quant_engine import BacktestConfig
+from quant_ingestion import ingest
+from quant_marketdata import SampleSource
+from quant_strategy import load_strategy_config
+
+DEMO_USER = "demo"
+DEMO_PASSWORD = "demo-password"  # local demo only; printed on screen, never used in production
+DEMO_STRATEGIES = ("momentum_v1", "buy_and_hold")
+STOP_GRACE_S = 10.0
+
+
+def _quant() -> str:
+    return str(Path(sys.executable).parent / "quant")
+
+
+async def _queue_demo_runs(url: str, folder: Path) -> list[tuple[str, str]]:
+    connection = await asyncpg.connect(asyncpg_dsn(url))
+    runs = []
+    try:
+        for name in DEMO_STRATEGIES:
+            config = load_strategy_config(folder / f"{name}.yaml")
+            dump = config.model_dump(mode="json", by_alias=True)
+            await connection.execute(
+                "INSERT INTO strategies (id, class_path, config, status, mode) "
+                "VALUES ($1, $2, $3, 'active', 'BACKTEST') ON CONFLICT (id) DO NOTHING",
+                config.id,
+                config.class_path,
+                json.dumps(dump),
+            )
+            run_id = await create_run(
+                connection,
+                strategy_id=config.id,
+                run_type="backtest",
+                config=dump,
+                backtest_config=BacktestConfig().model_dump(mode="json"),
+                message="queued by quant up --demo",
+            )
+            runs.append((config.id, str(run_id)))
+    finally:
+        await connection.close()
+    return runs
+
+
+async def _save_report(url: str, run_id: str, path: Path) -> Path | None:
+    connection = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        blob = await connection.fetchval(
+            "SELECT html_gzip FROM run_reports WHERE run_id::text = $1", run_id
+        )
+    finally:
+        await connection.close()
+    if blob is None:
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(gzip.decompress(bytes(blob)))
+    return path
+
+
+async def _statuses(url: str, ids: list[str]) -> list[Any]:
+    connection = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        return list(
+            await connection.fetch(
+                "SELECT id::text, strategy_id, status, metrics, error FROM runs WHERE id::text = ANY($1::text[])",
+                ids,
+            )
+        )
+    finally:
+        await connection.close()
+
+
+def _demo(url: str, env: dict[str, str], folder: Path) -> list[tuple[str, str]]:
+    summary = ingest(SampleSource(), None, url)
+    typer.echo(
+        f"demo data: {summary.received:,} sample bars ({summary.inserted:,} new) in PostgreSQL"
+    )
+    created = subprocess.run(
+        [_quant(), "users", "create", "--username", DEMO_USER, "--role", "admin"],
+        env={**env, "QUANT_PASSWORD": DEMO_PASSWORD},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if created.returncode not in (0, 2):  # 2: the demo user already exists
+        raise typer.Exit(created.returncode)
+    return asyncio.run(_queue_demo_runs(url, folder))
+
+
+def _report_demo(
+    url: str, runs: list[tuple[str, str]], api: str, deadline: float, children: list[Any]
+) -> None:
+    ids = [run_id for _, run_id in runs]
+    while time.monotonic() < deadline and all(c.poll() is None for c in children):
+        rows = asyncio.run(_statuses(url, ids))
+        if rows and all(r["status"] in ("completed", "failed", "cancelled") for r in rows):
+            for r in rows:
+                metrics = (
+                    json.loads(r["metrics"]) if isinstance(r["metrics"], str) else r["metrics"]
+                )
+                if r["status"] == "completed":
+                    saved = asyncio.run(
+                        _save_report(
+                            url, r["id"], Path("reports") / r["strategy_id"] / "report.html"
+                        )
+                    )
+                    typer.echo(
+                        f"  {r['strategy_id']:<14} total return {metrics['total_return']:>8.2%}  "
+                        f"Sharpe {metrics['sharpe']:>5.2f}  max drawdown {metrics['max_drawdown_pct']:>7.2%}\n"
+                        f"  {'':<14} report file://{saved.resolve() if saved else '(not stored)'}\n"
+                        f"  {'':<14} API    {api}/v1/runs/{r['id']}/report (signed in)"
+                    )
+                else:
+                    typer.echo(f"  {r['strategy_id']:<14} {r['status']}: {r['error']}")
+            return
+        time.sleep(0.5)
+
+
+def up_command(
+    host: Annotated[str, typer.Option(help="API host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="API port")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=16, help="worker processes")] = 1,
+    demo: Annotated[
+        bool, typer.Option(help="ingest the samples, add a demo login, queue demo backtests")
+    ] = False,
+    strategies: Annotated[Path, typer.Option(help="strategy configs folder")] = Path(
+        "configs/strategies"
+    ),
+) -> None:
+    """Start the API and the workers on the embedded defaults (or DATABASE_URL / REDIS_URL)."""
+    settings = get_settings()
+    url, cache = database_url(settings), redis_url(settings)
+    upgrade(url)
+    env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": cache}
+    runs = _demo(url, env, strategies) if demo else []
+    api = f"http://{host}:{port}"
+    children = [subprocess.Popen([_quant(), "api", "--host", host, "--port", str(port)], env=env)]
+    children += [subprocess.Popen([_quant(), "worker"], env=env) for _ in range(workers)]
+    stop = {"now": False}
+
+    def request_stop(*_: object) -> None:
+        stop["now"] = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    typer.echo(
+        f"\nquant platform is up (Ctrl-C stops everything)\n"
+        f"  API          {api}/v1   health {api}/v1/health\n"
+        f"  API docs     {api}/docs   OpenAPI {api}/v1/openapi.json\n"
+        f"  workers      {workers}\n"
+        f"  database     {redacted(url)}\n  redis        {cache}\n"
+        + (f"  demo login   {DEMO_USER} / {DEMO_PASSWORD}\n" if demo else "")
+    )
+    if runs:
+        typer.echo("demo backtests (running through the queue):")
+        _report_demo(url, runs, api, time.monotonic() + 300, children)
+    while not stop["now"] and all(c.poll() is None for c in children):
+        time.sleep(0.2)
+    crashed = [c for c in children if c.poll() not in (None, 0, -signal.SIGTERM)]
+    for child in children:
+        if child.poll() is None:
+            child.terminate()
+    deadline = time.monotonic() + STOP_GRACE_S
+    for child in children:
+        try:
+            child.wait(timeout=max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+    typer.echo("stopped: API and workers" + (" (a process exited unexpectedly)" if crashed else ""))
+    if crashed:
+        raise typer.Exit(1)

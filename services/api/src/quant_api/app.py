@@ -1,0 +1,103 @@
+"""The app factory: `uvicorn quant_api.app:create_app --factory`. Nothing happens at import."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from slowapi.errors import RateLimitExceeded
+from starlette.middleware.cors import CORSMiddleware
+
+from quant_api.errors import install_error_handlers
+from quant_api.rate_limits import rate_limit_exceeded
+from quant_api.request_context import REQUEST_ID_HEADER, RequestContextMiddleware, configure_logging
+from quant_api.resources import open_resources, package_version
+from quant_api.routers.v1 import api_router
+from quant_api.settings import ApiSettings, get_settings
+
+DESCRIPTION = """
+The versioned HTTP API of the quant platform: strategies, runs (backtests and walk-forwards,
+executed by the backtest worker), their results, positions, orders, alerts and operator controls.
+
+* **Auth**: `POST /v1/auth/login` returns a bearer access token (15 min) and a refresh token
+  (7 days). Every route except health, login and refresh needs the access token.
+* **Roles**: viewer (read) < trader (create and cancel runs, acknowledge alerts) < admin
+  (change strategies, kill switch, mode transitions).
+* **Errors**: every 4xx/5xx is `{"error": {"code", "message", "field", "request_id"}}`.
+* **Rate limits**: login per IP, run creation and reads per user; 429 carries `Retry-After`.
+* **Controls**: the kill switch and mode transitions are persisted and audited; enforcement by
+  the execution service comes with the trading-loop work.
+"""
+
+TAGS = [
+    {"name": "health", "description": "Liveness and dependency status (no sign-in)."},
+    {"name": "auth", "description": "Sign in and refresh tokens."},
+    {"name": "metrics", "description": "Performance computed from stored runs."},
+    {"name": "strategies", "description": "Strategies synced from configs/strategies/*.yaml."},
+    {"name": "runs", "description": "Backtest and walk-forward runs queued for the worker."},
+    {"name": "positions", "description": "Holdings kept by paper and live sessions."},
+    {"name": "orders", "description": "Orders of every run."},
+    {"name": "alerts", "description": "Alerts and their acknowledgement."},
+    {
+        "name": "controls",
+        "description": "Kill switch and mode transitions. Persisted and audited; enforcement by "
+        "the execution service comes with the trading-loop work.",
+    },
+]
+
+
+def create_app(
+    settings: ApiSettings | None = None,
+    database_url: str | None = None,
+    redis_url: str | None = None,
+) -> FastAPI:
+    """Build the API. Servers are reached (and embedded ones started) only at startup.
+
+    Startup migrates the database, syncs the strategies folder into the strategies table and
+    connects to Redis; `database_url` / `redis_url` override DATABASE_URL / REDIS_URL.
+    """
+    config = settings or get_settings()
+    configure_logging(config.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        resources = await open_resources(config, database_url, redis_url)
+        app.state.resources = resources
+        app.state.rate_limits = resources.limits
+        try:
+            yield
+        finally:
+            await resources.close()
+
+    app = FastAPI(
+        title="Quant platform API",
+        version=package_version(),
+        description=DESCRIPTION,
+        openapi_url="/v1/openapi.json",
+        docs_url="/docs",
+        redoc_url="/redoc",
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.add_exception_handler(RateLimitExceeded, rate_limit_exceeded)
+    app.include_router(api_router)
+    # added last = outermost: CORS headers also reach the 500s the request context produces
+    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=config.cors_origins,
+        allow_methods=["GET", "POST", "PATCH", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", REQUEST_ID_HEADER],
+        expose_headers=[
+            REQUEST_ID_HEADER,
+            "Location",
+            "Retry-After",
+            "X-RateLimit-Limit",
+            "X-RateLimit-Remaining",
+            "X-RateLimit-Reset",
+        ],
+        max_age=600,
+    )
+    return app

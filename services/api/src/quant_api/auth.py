@@ -1,0 +1,157 @@
+"""Passwords (argon2 via pwdlib) and tokens (PyJWT, HS256): access and refresh, told apart by `typ`."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import jwt
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.concurrency import run_in_threadpool
+
+from quant_api.errors import ApiError
+from quant_api.settings import ApiSettings
+from quant_db.schema import User
+from quant_db.schema.identity import Role
+
+ALGORITHM = "HS256"
+ISSUER = "quant-api"
+ROLE_RANK = {Role.VIEWER: 0, Role.TRADER: 1, Role.ADMIN: 2}
+BEARER = {"WWW-Authenticate": "Bearer"}
+
+
+class TokenKind(StrEnum):
+    ACCESS = "access"
+    REFRESH = "refresh"
+
+
+def unauthorized(message: str, code: str = "not_authenticated") -> ApiError:
+    return ApiError(401, message, code=code, headers=BEARER)
+
+
+class Passwords:
+    """Hash and verify with argon2; the cost comes from settings (tests use a cheap one)."""
+
+    def __init__(self, settings: ApiSettings) -> None:
+        self._hash = PasswordHash(
+            (
+                Argon2Hasher(
+                    time_cost=settings.password_time_cost,
+                    memory_cost=settings.password_memory_cost,
+                    parallelism=settings.password_parallelism,
+                ),
+            )
+        )
+        self._decoy: str | None = None
+
+    def hash(self, password: str) -> str:
+        return self._hash.hash(password)
+
+    def verify(self, password: str, hashed: str | None) -> bool:
+        """True when `password` matches; with no hash, spend the same time and say False."""
+        if hashed is None:
+            # an unknown username costs as much as a wrong password: no user enumeration by timing
+            if self._decoy is None:
+                self._decoy = self._hash.hash(uuid.uuid4().hex)
+            self._hash.verify(password, self._decoy)
+            return False
+        return self._hash.verify(password, hashed)
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedTokens:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+
+@dataclass(frozen=True, slots=True)
+class Tokens:
+    """Signs and checks the two kinds of token; the user's role is read from the database."""
+
+    secret: str
+    access_ttl: timedelta
+    refresh_ttl: timedelta
+
+    @classmethod
+    def from_settings(cls, settings: ApiSettings, secret: str) -> Tokens:
+        return cls(
+            secret=secret,
+            access_ttl=timedelta(minutes=settings.access_token_minutes),
+            refresh_ttl=timedelta(days=settings.refresh_token_days),
+        )
+
+    def encode(self, user_id: int, kind: TokenKind, *, now: datetime | None = None) -> str:
+        issued = now or datetime.now(UTC)
+        ttl = self.access_ttl if kind is TokenKind.ACCESS else self.refresh_ttl
+        claims: dict[str, Any] = {
+            "sub": str(user_id),
+            "typ": kind.value,
+            "iss": ISSUER,
+            "iat": issued,
+            "exp": issued + ttl,
+            "jti": uuid.uuid4().hex,
+        }
+        return jwt.encode(claims, self.secret, algorithm=ALGORITHM)
+
+    def issue(self, user_id: int) -> IssuedTokens:
+        now = datetime.now(UTC)
+        return IssuedTokens(
+            access_token=self.encode(user_id, TokenKind.ACCESS, now=now),
+            refresh_token=self.encode(user_id, TokenKind.REFRESH, now=now),
+            expires_in=int(self.access_ttl.total_seconds()),
+        )
+
+    def user_id(self, token: str, kind: TokenKind) -> int:
+        """The user id a valid, unexpired token of `kind` names; 401 otherwise."""
+        try:
+            claims = jwt.decode(
+                token,
+                self.secret,
+                algorithms=[ALGORITHM],
+                issuer=ISSUER,
+                options={"require": ["sub", "typ", "exp", "iat", "iss"]},
+            )
+        except jwt.ExpiredSignatureError:
+            what = (
+                "access token expired: POST /v1/auth/refresh"
+                if kind is TokenKind.ACCESS
+                else ("refresh token expired: sign in again")
+            )
+            raise unauthorized(what, "token_expired") from None
+        except jwt.InvalidTokenError:
+            raise unauthorized(f"invalid {kind.value} token", "invalid_token") from None
+        if claims.get("typ") != kind.value:
+            raise unauthorized(
+                f"wrong kind of token: {claims.get('typ')} (this needs the {kind.value} token)",
+                "invalid_token",
+            )
+        try:
+            return int(claims["sub"])
+        except (TypeError, ValueError):
+            raise unauthorized(f"invalid {kind.value} token", "invalid_token") from None
+
+
+async def authenticate(
+    session: AsyncSession, passwords: Passwords, username: str, password: str
+) -> User:
+    """The active user with these credentials, or 401 (the same answer for any wrong part)."""
+    user = await session.scalar(select(User).where(User.username == username))
+    ok = await run_in_threadpool(
+        passwords.verify, password, None if user is None else user.password_hash
+    )
+    if user is None or not ok:
+        raise unauthorized("wrong username or password", "invalid_credentials")
+    if not user.is_active:
+        raise unauthorized(f"user {username!r} is deactivated", "inactive_user")
+    return user
+
+
+def has_role(user: User, minimum: Role) -> bool:
+    return ROLE_RANK[user.role] >= ROLE_RANK[minimum]

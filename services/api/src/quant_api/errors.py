@@ -1,0 +1,211 @@
+"""One error envelope for every 4xx and 5xx, whoever raised it: our code, FastAPI or Starlette."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+from asyncpg import PostgresError
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
+from redis.exceptions import RedisError
+from sqlalchemy.exc import DBAPIError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+
+from quant_api.schemas.v1.common import ErrorBody, ErrorEnvelope
+
+CODES: dict[int, str] = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+DESCRIPTIONS: dict[int, str] = {
+    400: "Malformed request (for example a body that is not JSON)",
+    401: "Missing, expired or invalid credentials",
+    403: "Signed in, but the role is too low",
+    404: "No such resource",
+    409: "The resource is not in a state that allows this",
+    422: "Invalid input; `error.field` names the field at fault",
+    429: "Rate limit exceeded; see the Retry-After header",
+    503: "A backing service (Redis, PostgreSQL) is unreachable",
+}
+
+INTERNAL_MESSAGE = "internal server error; quote the request id when you report it"
+
+
+class ApiError(Exception):
+    """An answer other than success, raised anywhere below a route and rendered as the envelope."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        code: str | None = None,
+        field: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code or CODES.get(status, HTTPStatus(status).phrase.lower().replace(" ", "_"))
+        self.message = message
+        self.field = field
+        self.headers = dict(headers or {})
+
+
+def not_found(kind: str, ident: object) -> ApiError:
+    return ApiError(404, f"no {kind} {ident} exists")
+
+
+def invalid(field: str | None, message: str) -> ApiError:
+    return ApiError(422, message, field=field)
+
+
+def conflict(message: str) -> ApiError:
+    return ApiError(409, message)
+
+
+def request_id_of(request: Request) -> str:
+    """The id the request-context middleware gave this request (a fresh one if it did not run)."""
+    value = getattr(request.state, "request_id", None)
+    return value if isinstance(value, str) else uuid.uuid4().hex
+
+
+def envelope(
+    request_id: str,
+    status: int,
+    code: str,
+    message: str,
+    *,
+    field: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    body = ErrorEnvelope(
+        error=ErrorBody(code=code, message=message, field=field, request_id=request_id)
+    )
+    return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
+
+
+def error_responses(
+    *statuses: int, non_json_route: bool = False
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries documenting the envelope for each status.
+
+    FastAPI files a `model` under the route's own media type; a route answering HTML on
+    success (`non_json_route`) still answers errors in JSON, so those name the JSON schema.
+    """
+    if non_json_route:
+        schema = {"$ref": f"#/components/schemas/{ErrorEnvelope.__name__}"}
+        return {
+            s: {"description": DESCRIPTIONS[s], "content": {"application/json": {"schema": schema}}}
+            for s in statuses
+        }
+    return {s: {"model": ErrorEnvelope, "description": DESCRIPTIONS[s]} for s in statuses}
+
+
+async def _api_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return envelope(
+        request_id_of(request),
+        exc.status,
+        exc.code,
+        exc.message,
+        field=exc.field,
+        headers=exc.headers,
+    )
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method any route serves at this path (Starlette's own 405 names one route's)."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        if route.methods and route.matches(request.scope)[0] is not Match.NONE:
+            methods |= route.methods
+    return ", ".join(sorted(methods))
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    status = exc.status_code
+    headers = dict(exc.headers or {})
+    phrase = HTTPStatus(status).phrase
+    message = exc.detail if isinstance(exc.detail, str) and exc.detail != phrase else ""
+    if status == 404 and not message:
+        message = f"no endpoint at {request.url.path}; see /v1/openapi.json"
+    elif status == 405:
+        headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
+        message = (
+            f"{request.method} is not allowed on {request.url.path} (allowed: {headers['Allow']})"
+        )
+    elif status == 400 and not message:
+        message = "the request could not be parsed"
+    return envelope(
+        request_id_of(request),
+        status,
+        CODES.get(status, phrase.lower().replace(" ", "_")),
+        message or phrase,
+        headers=headers,
+    )
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    first = errors[0] if errors else {"loc": (), "msg": "invalid request", "type": ""}
+    loc = [str(part) for part in first.get("loc", ())]
+    if first.get("type") == "json_invalid":
+        loc = loc[:1]
+    message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+    if len(errors) > 1:
+        message += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+    return envelope(request_id_of(request), 422, CODES[422], message, field=".".join(loc) or None)
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    cause = exc.orig if isinstance(exc, DBAPIError) else exc
+    sqlstate = str(getattr(cause, "sqlstate", "") or "")
+    if sqlstate.startswith("22"):  # data exception: a value PostgreSQL cannot store or compare
+        reason = (str(cause).splitlines() or ["bad value"])[0][:200]
+        return envelope(
+            request_id_of(request),
+            422,
+            CODES[422],
+            f"a value was refused by the database: {reason}",
+        )
+    raise exc
+
+
+async def _redis_error(request: Request, exc: Exception) -> JSONResponse:
+    # Fail closed: without the rate-limit store nothing rate-limited is served.
+    return envelope(
+        request_id_of(request),
+        503,
+        CODES[503],
+        "Redis is unreachable; try again shortly (GET /v1/health shows what is down)",
+        headers={"Retry-After": "5"},
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Route every error class to the envelope; unhandled ones are caught by the middleware."""
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(PostgresError, _database_error)
+    app.add_exception_handler(RedisError, _redis_error)

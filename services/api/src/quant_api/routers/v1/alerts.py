@@ -1,0 +1,88 @@
+"""Alerts: list (any signed-in user) and acknowledge (trader or admin)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy import ColumnElement, func, select, update
+
+from quant_api.audit import record
+from quant_api.deps import AlertDep, CurrentUser, PageParams, RequestId, SessionDep, TraderUser
+from quant_api.errors import conflict, error_responses
+from quant_api.rate_limits import LimitScope, rate_limited
+from quant_api.schemas.v1.alerts import AlertPublic
+from quant_api.schemas.v1.common import Label, Page
+from quant_db.schema import Alert
+
+router = APIRouter(prefix="/alerts", tags=["alerts"])
+
+
+@router.get(
+    "",
+    summary="Alerts, newest first; filter on whether they are acknowledged",
+    responses=error_responses(401, 422, 429),
+)
+@rate_limited(LimitScope.READS)
+async def list_alerts(
+    request: Request,
+    response: Response,
+    _user: CurrentUser,
+    session: SessionDep,
+    pages: PageParams,
+    acknowledged: bool | None = None,
+    severity: Label | None = None,
+) -> Page[AlertPublic]:
+    conditions: list[ColumnElement[bool]] = []
+    if acknowledged is not None:
+        conditions.append(
+            Alert.acknowledged_at.is_not(None) if acknowledged else Alert.acknowledged_at.is_(None)
+        )
+    if severity is not None:
+        conditions.append(Alert.severity == severity)
+    total = await session.scalar(select(func.count()).select_from(Alert).where(*conditions)) or 0
+    alerts = await session.scalars(
+        select(Alert)
+        .where(*conditions)
+        .order_by(Alert.ts.desc(), Alert.id.desc())
+        .offset(pages.offset)
+        .limit(pages.per_page)
+    )
+    return Page[AlertPublic](
+        items=[AlertPublic.model_validate(a, from_attributes=True) for a in alerts],
+        total=total,
+        page=pages.page,
+        per_page=pages.per_page,
+    )
+
+
+@router.patch(
+    "/{alert_id}/acknowledge",
+    summary="Acknowledge an alert (trader or admin); 409 when it already is",
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+async def acknowledge_alert(
+    trader: TraderUser, alert: AlertDep, session: SessionDep, request_id: RequestId
+) -> AlertPublic:
+    # conditional update: of two concurrent acknowledgements exactly one wins
+    acknowledged = await session.scalar(
+        update(Alert)
+        .where(Alert.id == alert.id, Alert.acknowledged_at.is_(None))
+        .values(acknowledged_at=datetime.now(UTC), acknowledged_by=trader.id)
+        .returning(Alert.id)
+        .execution_options(synchronize_session="fetch")
+    )
+    if acknowledged is None:
+        raise conflict(f"alert {alert.id} was already acknowledged at {alert.acknowledged_at}")
+    record(
+        session,
+        user=trader,
+        action="alert.acknowledge",
+        target_type="alert",
+        target_id=str(alert.id),
+        detail={"message": alert.message},
+        request_id=request_id,
+    )
+    await session.commit()
+    await session.refresh(alert)
+    return AlertPublic.model_validate(alert, from_attributes=True)

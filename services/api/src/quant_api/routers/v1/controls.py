@@ -1,0 +1,129 @@
+"""Operator controls: the kill switch and strategy mode transitions, persisted and audited."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy import select
+
+from quant_api.audit import record
+from quant_api.deps import AdminUser, CurrentUser, RequestId, SessionDep
+from quant_api.errors import conflict, error_responses, invalid
+from quant_api.rate_limits import LimitScope, rate_limited
+from quant_api.schemas.v1.controls import (
+    KillSwitchPublic,
+    KillSwitchUpdate,
+    ModeTransitionCreate,
+    ModeTransitionPublic,
+)
+from quant_db.schema import KillSwitchState, Strategy, User
+
+ENFORCEMENT_NOTE = (
+    "The state is persisted and audited now; enforcement by the execution service (refusing "
+    "orders while engaged, trading in the chosen mode) comes with the trading-loop work."
+)
+
+router = APIRouter(prefix="/controls", tags=["controls"])
+
+
+async def _kill_switch(session: SessionDep) -> KillSwitchState:
+    state = await session.get(KillSwitchState, 1)
+    if state is None:  # the first migration inserts the row; recreate it if someone deleted it
+        state = KillSwitchState(id=1, engaged=False, reason="")
+        session.add(state)
+        await session.flush()
+        await session.refresh(state)
+    return state
+
+
+async def _public(session: SessionDep, state: KillSwitchState) -> KillSwitchPublic:
+    changed_by = None
+    if state.changed_by is not None:
+        changed_by = await session.scalar(select(User.username).where(User.id == state.changed_by))
+    return KillSwitchPublic(
+        engaged=state.engaged,
+        reason=state.reason,
+        changed_by=changed_by,
+        changed_at=state.changed_at,
+    )
+
+
+@router.get(
+    "/kill-switch",
+    summary="Whether trading is halted, since when, by whom and why",
+    description=ENFORCEMENT_NOTE,
+    responses=error_responses(401, 429),
+)
+@rate_limited(LimitScope.READS)
+async def get_kill_switch(
+    request: Request, response: Response, _user: CurrentUser, session: SessionDep
+) -> KillSwitchPublic:
+    return await _public(session, await _kill_switch(session))
+
+
+@router.post(
+    "/kill-switch",
+    summary="Engage or release the kill switch (admin; a reason is required; audited)",
+    description=ENFORCEMENT_NOTE,
+    responses=error_responses(400, 401, 403, 422),
+)
+async def set_kill_switch(
+    admin: AdminUser, body: KillSwitchUpdate, session: SessionDep, request_id: RequestId
+) -> KillSwitchPublic:
+    state = await _kill_switch(session)
+    before = {"engaged": state.engaged, "reason": state.reason}
+    state.engaged = body.engaged
+    state.reason = body.reason.strip()
+    state.changed_by = admin.id
+    state.changed_at = datetime.now(UTC)
+    record(
+        session,
+        user=admin,
+        action="kill_switch.engage" if body.engaged else "kill_switch.release",
+        target_type="kill_switch",
+        target_id="1",
+        detail={"before": before, "after": {"engaged": body.engaged, "reason": state.reason}},
+        request_id=request_id,
+    )
+    await session.commit()
+    await session.refresh(state)
+    return await _public(session, state)
+
+
+@router.post(
+    "/mode-transition",
+    summary="Move a strategy between BACKTEST, PAPER and LIVE (admin; reason required; audited)",
+    description=ENFORCEMENT_NOTE,
+    responses=error_responses(400, 401, 403, 409, 422),
+)
+async def transition_mode(
+    admin: AdminUser, body: ModeTransitionCreate, session: SessionDep, request_id: RequestId
+) -> ModeTransitionPublic:
+    strategy = await session.get(Strategy, body.strategy_id, with_for_update=True)
+    if strategy is None:
+        raise invalid("strategy_id", f"unknown strategy {body.strategy_id!r}")
+    previous = strategy.mode
+    if previous == body.mode:
+        raise conflict(f"strategy {strategy.id!r} is already in {previous.value} mode")
+    strategy.mode = body.mode
+    reason = body.reason.strip()
+    entry = record(
+        session,
+        user=admin,
+        action="strategy.mode_transition",
+        target_type="strategy",
+        target_id=strategy.id,
+        detail={"before": previous.value, "after": body.mode.value, "reason": reason},
+        request_id=request_id,
+    )
+    await session.commit()
+    await session.refresh(entry)
+    return ModeTransitionPublic(
+        strategy_id=strategy.id,
+        previous_mode=previous,
+        mode=body.mode,
+        reason=reason,
+        changed_by=admin.username,
+        changed_at=entry.at,
+    )

@@ -1,0 +1,144 @@
+"""Strategies: list and read (any signed-in user), change params/status/risk (admin, audited)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from quant_api.audit import record
+from quant_api.deps import AdminUser, CurrentUser, RequestId, SessionDep, StrategyDep
+from quant_api.errors import error_responses, invalid
+from quant_api.performance import latest_completed_runs
+from quant_api.rate_limits import LimitScope, rate_limited
+from quant_api.schemas.v1.strategies import (
+    RunBrief,
+    StrategyDetail,
+    StrategyPublic,
+    StrategyUpdate,
+)
+from quant_api.strategy_catalog import STRATEGY_UPDATE, stored_form, validate_config
+from quant_db.schema import Run, Strategy
+from quant_domain import ConfigError
+from quant_strategy import StrategyConfig
+
+router = APIRouter(prefix="/strategies", tags=["strategies"])
+
+
+def _brief(run: Run | None) -> RunBrief | None:
+    if run is None:
+        return None
+    return RunBrief(
+        id=run.id,
+        type=run.type,
+        status=run.status,
+        finished_at=run.finished_at,
+        metrics=run.metrics,
+    )
+
+
+def _public(strategy: Strategy, run: Run | None) -> dict[str, Any]:
+    config = strategy.config
+    return {
+        "id": strategy.id,
+        "class_path": strategy.class_path,
+        "description": str(config.get("description", "")),
+        "status": strategy.status,
+        "mode": strategy.mode,
+        "universe": list(config.get("universe", [])),
+        "timeframe": str(config.get("timeframe", "")),
+        "benchmark": config.get("benchmark"),
+        "updated_at": strategy.updated_at,
+        "latest_run": _brief(run),
+    }
+
+
+@router.get(
+    "",
+    summary="Every strategy with its status, mode, universe and latest run metrics",
+    responses=error_responses(401, 429),
+)
+@rate_limited(LimitScope.READS)
+async def list_strategies(
+    request: Request, response: Response, _user: CurrentUser, session: SessionDep
+) -> list[StrategyPublic]:
+    strategies = list(await session.scalars(select(Strategy).order_by(Strategy.id)))
+    runs = await latest_completed_runs(session)
+    return [StrategyPublic(**_public(s, runs.get(s.id))) for s in strategies]
+
+
+@router.get(
+    "/{strategy_id}",
+    summary="A strategy's config and the performance of its latest completed run",
+    responses=error_responses(401, 404, 422, 429),
+)
+@rate_limited(LimitScope.READS)
+async def get_strategy(
+    request: Request, response: Response, strategy: StrategyDep, session: SessionDep
+) -> StrategyDetail:
+    runs = await latest_completed_runs(session, [strategy.id])
+    return StrategyDetail(**_public(strategy, runs.get(strategy.id)), config=strategy.config)
+
+
+def _updated_config(strategy: Strategy, body: StrategyUpdate) -> StrategyConfig:
+    data = dict(strategy.config)
+    if body.params is not None:
+        merged = {**data.get("params", {}), **body.params}
+        data["params"] = {name: value for name, value in merged.items() if value is not None}
+    if body.risk is not None:
+        data["risk"] = {**data.get("risk", {}), **body.risk.model_dump(exclude_unset=True)}
+    try:
+        config = StrategyConfig.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        message = "unknown field" if err["type"] == "extra_forbidden" else str(err["msg"])
+        field = ".".join(str(p) for p in err["loc"])
+        raise invalid(field, message.removeprefix("Value error, ")) from None
+    try:
+        validate_config(config)
+    except ConfigError as exc:
+        raise invalid(exc.field, exc.message) from None
+    return config
+
+
+@router.patch(
+    "/{strategy_id}",
+    summary="Change a strategy's params, status or risk caps (admin; audited)",
+    responses=error_responses(400, 401, 403, 404, 422),
+)
+async def update_strategy(
+    admin: AdminUser,
+    strategy: StrategyDep,
+    body: StrategyUpdate,
+    session: SessionDep,
+    request_id: RequestId,
+) -> StrategyDetail:
+    config = _updated_config(strategy, body)
+    before = {
+        "params": strategy.config.get("params", {}),
+        "risk": strategy.config.get("risk", {}),
+        "status": strategy.status,
+    }
+    strategy.config = stored_form(config)
+    if body.status is not None:
+        strategy.status = body.status.value
+    after = {
+        "params": strategy.config["params"],
+        "risk": strategy.config["risk"],
+        "status": strategy.status,
+    }
+    record(
+        session,
+        user=admin,
+        action=STRATEGY_UPDATE,
+        target_type="strategy",
+        target_id=strategy.id,
+        detail={"before": before, "after": after},
+        request_id=request_id,
+    )
+    await session.commit()
+    await session.refresh(strategy)
+    runs = await latest_completed_runs(session, [strategy.id])
+    return StrategyDetail(**_public(strategy, runs.get(strategy.id)), config=strategy.config)

@@ -1,0 +1,162 @@
+"""Turn a POST /v1/runs body into the exact configs a worker will run, or a 422 naming the field.
+
+Everything is checked here, before anything is written: the strategy exists, the overridden
+config is valid, the class accepts the params, the dates make sense, the backtest settings are
+valid and, for a walk-forward, the grid exists and every combination is accepted by the class.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from pydantic import ValidationError
+
+from quant_api.errors import ApiError, conflict, invalid
+from quant_api.schemas.v1.runs import RunCreate, RunKind
+from quant_domain import ConfigError, PositionSizing
+from quant_engine.config import BacktestConfig
+from quant_engine.walk_forward_config import WalkForwardConfig
+from quant_strategy import StrategyConfig, resolve_class
+
+# config field -> the body field a client sent it as
+_CONFIG_FIELDS = {"universe": "symbols"}
+_BACKTEST_FIELDS = {"initial_capital": "capital", "commission_per_trade": "commission"}
+
+
+@dataclass(frozen=True, slots=True)
+class RunPlan:
+    strategy_id: str
+    run_type: str
+    config: dict[str, Any]
+    backtest_config: dict[str, Any]
+
+
+def _first_error(exc: ValidationError, prefix: str, renames: dict[str, str]) -> ApiError:
+    err = exc.errors()[0]
+    loc = [str(part) for part in err["loc"]]
+    if loc:
+        loc[0] = renames.get(loc[0], loc[0])
+    message = str(err["msg"]).removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        message = "unknown field"
+    return invalid(".".join([prefix, *loc]) if prefix else ".".join(loc) or None, message)
+
+
+def _config_error(exc: ConfigError) -> ApiError:
+    return invalid(exc.field, exc.message)
+
+
+def _strategy_config(body: RunCreate, stored: dict[str, Any]) -> StrategyConfig:
+    try:
+        base = StrategyConfig.model_validate(stored)
+    except ValidationError as exc:
+        raise conflict(
+            f"strategy {body.strategy_id!r} has an invalid stored config "
+            f"({exc.errors()[0]['msg']}); fix its YAML or PATCH it"
+        ) from None
+    data = base.model_dump(by_alias=True)
+    params = {**base.params, **body.params}
+    data["params"] = {name: value for name, value in params.items() if value is not None}
+    if body.symbols is not None:
+        data["universe"] = body.symbols
+    try:
+        config = StrategyConfig.model_validate(data)
+    except ValidationError as exc:
+        raise _first_error(exc, "", _CONFIG_FIELDS) from None
+    try:
+        resolve_class(config).parse_params(config)
+    except ConfigError as exc:
+        raise _config_error(exc) from None
+    return config
+
+
+def _dates(body: RunCreate, config: StrategyConfig, today: date) -> tuple[date | None, date | None]:
+    start = body.start or config.start
+    end = body.end or config.end
+    if start is not None and end is not None and start > end:
+        field = "end" if body.end is not None else "start"
+        raise invalid(field, f"start ({start}) is after end ({end})")
+    if start is not None and start > today:
+        raise invalid("start", f"start ({start}) is in the future: there is no data yet")
+    return start, end
+
+
+def _backtest_config(
+    body: RunCreate, config: StrategyConfig, start: date | None, end: date | None
+) -> BacktestConfig:
+    settings = body.backtest
+    try:
+        return BacktestConfig(
+            initial_capital=settings.capital,
+            commission_per_trade=settings.commission,
+            commission_bps=settings.commission_bps,
+            slippage_bps=settings.slippage_bps,
+            fill_timing=settings.fill_timing,
+            start=start,
+            end=end,
+            sizing=config.sizing or PositionSizing(),
+            seed=config.seed,
+        )
+    except ValidationError as exc:
+        raise _first_error(exc, "backtest", _BACKTEST_FIELDS) from None
+
+
+def _walk_forward(body: RunCreate, config: StrategyConfig) -> WalkForwardConfig:
+    fields: dict[str, Any] = dict(config.walk_forward or {})
+    if body.walk_forward is not None:
+        fields.update(body.walk_forward.model_dump(exclude_none=True))
+    if not fields.get("parameter_grid"):
+        raise invalid(
+            "walk_forward.parameter_grid",
+            "a walk-forward run needs a parameter grid: send walk_forward.parameter_grid or add "
+            "one to the strategy's walk_forward block",
+        )
+    try:
+        wf = WalkForwardConfig.model_validate(fields)
+    except ValidationError as exc:
+        raise _first_error(exc, "walk_forward", {}) from None
+    cls = resolve_class(config)
+    unknown = sorted(set(wf.parameter_grid) - set(cls.params_model.model_fields))
+    if unknown:
+        raise invalid(
+            "walk_forward.parameter_grid",
+            f"unknown parameter(s) {', '.join(unknown)}; {cls.__name__} takes "
+            f"{', '.join(cls.params_model.model_fields)}",
+        )
+    for combination in wf.combinations(config.params):
+        try:
+            cls.parse_params(config.updated(params=combination))
+        except ConfigError as exc:
+            shown = ", ".join(f"{k}={combination[k]}" for k in wf.parameter_grid)
+            raise invalid(
+                "walk_forward.parameter_grid", f"the combination {shown} is refused: {exc}"
+            ) from None
+    return wf
+
+
+def plan_run(body: RunCreate, stored: dict[str, Any] | None, today: date) -> RunPlan:
+    """Validate `body` against the stored config of its strategy (None: no such strategy).
+
+    CPU only (a walk-forward grid may have many combinations), so callers run it in a thread.
+    """
+    if stored is None:
+        raise invalid(
+            "strategy_id", f"unknown strategy {body.strategy_id!r}; GET /v1/strategies lists them"
+        )
+    if body.type is RunKind.BACKTEST and body.walk_forward is not None:
+        raise invalid("walk_forward", "walk_forward settings need type walk_forward")
+    config = _strategy_config(body, stored)
+    start, end = _dates(body, config, today)
+    config = config.updated(start=start, end=end)
+    backtest = _backtest_config(body, config, start, end)
+    stored = config.model_dump(mode="json", by_alias=True)
+    if body.type is RunKind.WALK_FORWARD:
+        stored["walk_forward"] = _walk_forward(body, config).model_dump(mode="json")
+    return RunPlan(
+        strategy_id=config.id,
+        run_type=body.type.value,
+        config=stored,
+        backtest_config=backtest.model_dump(mode="json"),
+    )

@@ -1,0 +1,1 @@
+"""The /v1 request and response models."""

@@ -1,0 +1,41 @@
+"""The kill switch and strategy mode transitions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, StrictBool
+
+from quant_api.schemas.v1.common import Reason, StrategyId
+from quant_db.schema.runs import Mode
+
+
+class KillSwitchPublic(BaseModel):
+    engaged: bool
+    reason: str
+    changed_by: str | None
+    changed_at: datetime
+
+
+class KillSwitchUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    engaged: StrictBool
+    reason: Reason
+
+
+class ModeTransitionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    strategy_id: StrategyId
+    mode: Mode
+    reason: Reason
+
+
+class ModeTransitionPublic(BaseModel):
+    strategy_id: str
+    previous_mode: Mode
+    mode: Mode
+    reason: str
+    changed_by: str
+    changed_at: datetime

@@ -1,0 +1,129 @@
+"""Runs: what a client asks for, and what it can read back while the worker runs it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from quant_api.schemas.v1.common import IsoDate, StrategyId, Symbol
+from quant_db.schema.runs import RunStatus, RunType
+from quant_engine.config import FillTiming
+from quant_engine.objectives import Objective
+from quant_engine.walk_forward_config import WindowType
+
+
+class RunKind(StrEnum):
+    BACKTEST = "backtest"
+    WALK_FORWARD = "walk_forward"
+
+
+class BacktestSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    capital: Decimal = Field(default=Decimal(100_000), gt=0, le=Decimal(10) ** 15)
+    commission: Decimal = Field(default=Decimal("1.00"), ge=0, le=Decimal(10) ** 9)
+    commission_bps: Decimal = Field(default=Decimal(0), ge=0, le=1000)
+    slippage_bps: Decimal = Field(default=Decimal(10), ge=0, le=1000)
+    fill_timing: FillTiming = FillTiming.CLOSE
+
+
+class WalkForwardSettings(BaseModel):
+    """Overrides of the strategy YAML's walk_forward block; unset fields keep the block's."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    in_sample_days: int | None = None
+    out_of_sample_days: int | None = None
+    step_days: int | None = None
+    window_type: WindowType | None = None
+    parameter_grid: dict[str, list[Any]] | None = None
+    objective: Objective | None = None
+    min_trades_required: int | None = None
+    max_windows: int | None = None
+    windows: int | None = None
+
+
+class RunCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    strategy_id: StrategyId
+    type: RunKind = RunKind.BACKTEST
+    symbols: list[Symbol] | None = Field(
+        default=None, min_length=1, max_length=500, description="replaces the universe"
+    )
+    start: IsoDate | None = Field(default=None, description="default: the strategy's start")
+    end: IsoDate | None = Field(default=None, description="default: the strategy's end")
+    params: dict[str, Any] = Field(default_factory=dict, description="param overrides")
+    backtest: BacktestSettings = Field(default_factory=BacktestSettings)
+    walk_forward: WalkForwardSettings | None = Field(
+        default=None, description="only for type walk_forward"
+    )
+
+
+class RunAccepted(BaseModel):
+    id: uuid.UUID
+    status: RunStatus
+
+
+class RunSummary(BaseModel):
+    id: uuid.UUID
+    strategy_id: str
+    type: RunType
+    status: RunStatus
+    progress: float = Field(description="0..1")
+    processed: int
+    total: int
+    message: str
+    cancel_requested: bool
+    created_by: int | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class RunPublic(RunSummary):
+    config: dict[str, Any]
+    backtest_config: dict[str, Any]
+    repro: dict[str, Any] = Field(description="code version, data fingerprint, seed")
+    metrics: dict[str, Any]
+    error: str | None
+    attempts: int
+
+
+class EquityPointPublic(BaseModel):
+    ts: datetime
+    equity: Decimal
+    cash: Decimal
+    positions_value: Decimal
+
+
+class EquitySeries(BaseModel):
+    run_id: uuid.UUID
+    total_points: int = Field(description="points stored for the run")
+    points: list[EquityPointPublic] = Field(description="downsampled, extremes kept")
+
+
+class TradePublic(BaseModel):
+    trade_id: str
+    symbol: str
+    direction: str
+    quantity: Decimal
+    entry_time: datetime
+    entry_price: Decimal
+    exit_time: datetime | None
+    exit_price: Decimal | None
+    gross_pnl: Decimal
+    commission: Decimal
+    pnl: Decimal
+    bars_held: int
+
+
+class RunCancelled(BaseModel):
+    id: uuid.UUID
+    status: RunStatus = Field(description="cancelled when it was queued; else still running")
+    cancel_requested: bool

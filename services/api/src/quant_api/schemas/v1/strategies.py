@@ -1,0 +1,69 @@
+"""Strategies: their listing, their detail, and what an admin may change."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from quant_db.schema.runs import Mode, RunStatus, RunType
+
+
+class StrategyStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    ARCHIVED = "archived"
+
+
+class RunBrief(BaseModel):
+    """The latest completed run of a strategy and the metrics it stored."""
+
+    id: uuid.UUID
+    type: RunType
+    status: RunStatus
+    finished_at: datetime | None
+    metrics: dict[str, Any]
+
+
+class StrategyPublic(BaseModel):
+    id: str
+    class_path: str
+    description: str
+    status: str = Field(description="active, paused or archived")
+    mode: Mode
+    universe: list[str]
+    timeframe: str
+    benchmark: str | None
+    updated_at: datetime
+    latest_run: RunBrief | None
+
+
+class StrategyDetail(StrategyPublic):
+    config: dict[str, Any] = Field(description="the stored strategy config, as in its YAML")
+
+
+class RiskUpdate(BaseModel):
+    """Risk caps to change (quant_strategy.RiskCaps validates the values)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_position_pct: float | None = None
+    max_gross_exposure: float | None = None
+    allow_short: bool | None = None
+    max_positions: int | None = Field(default=None, description="null removes the cap")
+    min_trade_pct: float | None = None
+
+
+class StrategyUpdate(BaseModel):
+    """Fields left out stay as they are. `params` and `risk` are merged into the stored ones
+    (a param set to null goes back to its default); the result is validated by the strategy
+    class, and a bad value is a 422 naming it (e.g. `params.fast`, `risk.max_position_pct`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    params: dict[str, Any] | None = None
+    status: StrategyStatus | None = None
+    risk: RiskUpdate | None = None

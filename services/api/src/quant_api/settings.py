@@ -1,0 +1,103 @@
+"""API settings: one ApiSettings per process, built on first use by get_settings()."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from limits import parse_many
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+MIN_SECRET_LENGTH = 32  # HS256 wants a key at least as long as its 256-bit output
+SECRET_FILE = "jwt_secret"
+
+
+class ApiSettings(BaseSettings):
+    """Every knob of the API process; environment variables are QUANT_<FIELD NAME>."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="QUANT_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
+
+    jwt_secret: SecretStr | None = Field(
+        default=None,
+        description="HS256 signing key; when unset one is generated into $QUANT_STATE_DIR/jwt_secret",
+    )
+    state_dir: Path = Field(
+        default=Path(".quant"), description="local state (shared with quant_db)"
+    )
+    access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    refresh_token_days: int = Field(default=7, ge=1, le=90)
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default=["http://localhost:3000", "http://127.0.0.1:3000"],
+        description="comma-separated origins allowed to call the API from a browser",
+    )
+    rate_limit_login: str = Field(default="5/minute", description="per client IP")
+    rate_limit_runs: str = Field(default="10/minute", description="run creation, per user")
+    rate_limit_reads: str = Field(default="300/minute", description="all reads together, per user")
+    rate_limit_prefix: str = Field(default="quant-api", description="Redis key prefix of counters")
+    strategies_dir: Path = Field(default=Path("configs/strategies"))
+    password_time_cost: int = Field(default=3, ge=1, le=20, description="argon2 iterations")
+    password_memory_cost: int = Field(default=65_536, ge=1024, description="argon2 KiB")
+    password_parallelism: int = Field(default=4, ge=1, le=64, description="argon2 lanes")
+    health_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
+    log_level: str = Field(default="info", pattern=r"^(debug|info|warning|error)$")
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("rate_limit_login", "rate_limit_runs", "rate_limit_reads")
+    @classmethod
+    def _limit_parses(cls, value: str) -> str:
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a rate limit such as '5/minute'") from None
+        return value
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _secret_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_SECRET_LENGTH:
+            raise ValueError(f"must be at least {MIN_SECRET_LENGTH} characters")
+        return value
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> ApiSettings:
+    return ApiSettings()
+
+
+def resolve_jwt_secret(settings: ApiSettings) -> str:
+    """QUANT_JWT_SECRET, or the secret kept in the state folder (created 0600 on first use).
+
+    Keeping a generated secret on disk means a restart does not sign everyone out.
+    """
+    if settings.jwt_secret is not None:
+        return settings.jwt_secret.get_secret_value()
+    path = settings.state_dir / SECRET_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        secret = path.read_text(encoding="utf-8").strip()
+        if len(secret) < MIN_SECRET_LENGTH:
+            raise ValueError(
+                f"{path} holds a secret shorter than {MIN_SECRET_LENGTH} characters; "
+                "delete it to generate a new one"
+            ) from None
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+        return secret
+    secret = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(secret)
+    return secret

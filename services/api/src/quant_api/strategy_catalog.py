@@ -1,0 +1,124 @@
+"""The strategies table follows the YAML folder: new files become rows, bad files are skipped.
+
+Rule for rows that already exist: status and mode are never touched (they are operated through
+the API). The config follows its file, unless an admin has edited it through the API (an
+`strategy.update` audit entry exists): then the row wins and a warning says the file differs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from quant_db.schema import AuditEntry, Strategy
+from quant_db.schema.runs import Mode
+from quant_domain import ConfigError
+from quant_strategy import StrategyConfig, load_strategy_config, resolve_class
+
+STRATEGY_UPDATE = "strategy.update"
+
+log = structlog.get_logger("quant_api.strategies")
+
+
+@dataclass
+class SyncReport:
+    inserted: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)  # file -> reason
+
+
+def validate_config(config: StrategyConfig) -> None:
+    """Raise ConfigError unless the class imports and accepts the params (as a run would)."""
+    resolve_class(config).parse_params(config)
+
+
+def load_folder(folder: Path, report: SyncReport) -> list[StrategyConfig]:
+    """Every valid strategy YAML in `folder`; invalid ones are recorded in `report` and logged."""
+    if not folder.is_dir():
+        log.warning("strategies_folder_missing", folder=str(folder))
+        return []
+    configs: dict[str, StrategyConfig] = {}
+    for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
+        try:
+            config = load_strategy_config(path)
+            validate_config(config)
+        except ConfigError as exc:
+            reason = str(exc)
+        except Exception as exc:  # a strategy module that fails to import must not stop the API
+            reason = f"{type(exc).__name__}: {exc}"
+        else:
+            if config.id in configs:
+                reason = f"id {config.id!r} is already defined by another file"
+            else:
+                configs[config.id] = config
+                continue
+        report.skipped[str(path)] = reason
+        log.warning("strategy_config_skipped", file=str(path), reason=reason)
+    return list(configs.values())
+
+
+def stored_form(config: StrategyConfig) -> dict[str, Any]:
+    return config.model_dump(mode="json", by_alias=True)
+
+
+async def _sync(session: AsyncSession, configs: list[StrategyConfig], report: SyncReport) -> None:
+    edited = set(
+        await session.scalars(
+            select(AuditEntry.target_id).where(AuditEntry.action == STRATEGY_UPDATE).distinct()
+        )
+    )
+    rows = {row.id: row for row in await session.scalars(select(Strategy))}
+    for config in configs:
+        wanted = stored_form(config)
+        row = rows.get(config.id)
+        if row is None:
+            # ON CONFLICT: two API processes starting together must not fail each other
+            await session.execute(
+                insert(Strategy)
+                .values(
+                    id=config.id,
+                    class_path=config.class_path,
+                    config=wanted,
+                    status="active",
+                    mode=Mode.BACKTEST,
+                )
+                .on_conflict_do_nothing(index_elements=["id"])
+            )
+            report.inserted.append(config.id)
+        elif row.config == wanted and row.class_path == config.class_path:
+            report.kept.append(config.id)
+        elif config.id in edited:
+            report.kept.append(config.id)
+            log.warning(
+                "strategy_file_differs_from_api_edit",
+                strategy_id=config.id,
+                hint="the row edited through the API is kept; PATCH it to change it",
+            )
+        else:
+            row.config = wanted
+            row.class_path = config.class_path
+            report.updated.append(config.id)
+
+
+async def sync_strategies(sessions: async_sessionmaker[AsyncSession], folder: Path) -> SyncReport:
+    """Bring the strategies table in line with the YAML files in `folder` (see module docstring)."""
+    report = SyncReport()
+    configs = load_folder(folder, report)
+    async with sessions() as session, session.begin():
+        await _sync(session, configs, report)
+    log.info(
+        "strategies_synced",
+        folder=str(folder),
+        inserted=report.inserted,
+        updated=report.updated,
+        kept=len(report.kept),
+        skipped=len(report.skipped),
+    )
+    return report

@@ -1,0 +1,1 @@
+"""The /v1 API against real PostgreSQL and a real embedded Valkey."""

@@ -1,0 +1,60 @@
+"""An app per test on a fresh database, a session-wide embedded Valkey, and seeded users."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from quant_api.app import create_app
+from quant_api.settings import ApiSettings
+from quant_db.embedded import embedded_redis_url
+from tests.integration.api.seed import Seeder
+
+STRATEGIES = Path(__file__).resolve().parents[3] / "configs" / "strategies"
+
+
+def make_settings(tmp_path: Path, **overrides: Any) -> ApiSettings:
+    """Cheap argon2 (TOOLCHAIN P14), a private Redis key prefix, limits out of the way."""
+    values: dict[str, Any] = {
+        "jwt_secret": secrets.token_urlsafe(48),
+        "state_dir": tmp_path / "state",
+        "strategies_dir": STRATEGIES,
+        "password_time_cost": 1,
+        "password_memory_cost": 8192,
+        "password_parallelism": 1,
+        "rate_limit_prefix": f"test-{uuid.uuid4().hex}",
+        "rate_limit_login": "1000/minute",
+        "rate_limit_runs": "1000/minute",
+        "rate_limit_reads": "100000/minute",
+        "cors_origins": ["http://localhost:3000"],
+    }
+    values.update(overrides)
+    return ApiSettings(**values)
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return embedded_redis_url(tmp_path_factory.mktemp("valkey"))
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> ApiSettings:
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+def client(settings: ApiSettings, database_url: str, redis_url: str) -> Iterator[TestClient]:
+    app = create_app(settings, database_url=database_url, redis_url=redis_url)
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def seed(client: TestClient) -> Seeder:
+    return Seeder(client)

@@ -1,0 +1,151 @@
+"""Every /v1 route called as anonymous, viewer, trader and admin; a new route needs an entry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi.routing import iter_route_contexts
+from fastapi.testclient import TestClient
+
+from quant_api.auth import TokenKind
+from quant_db.schema.identity import Role
+from quant_db.schema.runs import RunStatus
+from tests.integration.api.seed import PASSWORD, Person, Seeder, days
+
+CALLERS: tuple[Role | None, ...] = (None, Role.VIEWER, Role.TRADER, Role.ADMIN)
+RANK = {None: -1, Role.VIEWER: 0, Role.TRADER: 1, Role.ADMIN: 2}
+
+
+@dataclass(frozen=True)
+class Call:
+    path: str
+    json: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Entry:
+    minimum: Role | None  # None: anyone, signed in or not
+    ok: int
+    prepare: Callable[[Seeder, dict[str, Any]], Call]
+
+
+def _fixed(
+    path: str, json: dict[str, Any] | None = None
+) -> Callable[[Seeder, dict[str, Any]], Call]:
+    return lambda _seed, _ids: Call(path, json)
+
+
+def _fresh_queued_run(seed: Seeder, _ids: dict[str, Any]) -> Call:
+    return Call(f"/v1/runs/{seed.run(status=RunStatus.QUEUED)}/cancel")
+
+
+def _fresh_alert(seed: Seeder, _ids: dict[str, Any]) -> Call:
+    return Call(f"/v1/alerts/{seed.alert()}/acknowledge")
+
+
+MATRIX: dict[tuple[str, str], Entry] = {
+    # the contract itself is public: the dashboard generates its client types from it
+    ("GET", "/v1/openapi.json"): Entry(None, 200, _fixed("/v1/openapi.json")),
+    ("GET", "/v1/health"): Entry(None, 200, _fixed("/v1/health")),
+    ("POST", "/v1/auth/login"): Entry(
+        None,
+        200,
+        _fixed("/v1/auth/login", {"username": "matrix-viewer", "password": PASSWORD}),
+    ),
+    ("POST", "/v1/auth/refresh"): Entry(
+        None, 200, lambda _s, ids: Call("/v1/auth/refresh", {"refresh_token": ids["refresh"]})
+    ),
+    ("GET", "/v1/auth/me"): Entry(Role.VIEWER, 200, _fixed("/v1/auth/me")),
+    ("GET", "/v1/metrics/summary"): Entry(Role.VIEWER, 200, _fixed("/v1/metrics/summary")),
+    ("GET", "/v1/strategies"): Entry(Role.VIEWER, 200, _fixed("/v1/strategies")),
+    ("GET", "/v1/strategies/{strategy_id}"): Entry(
+        Role.VIEWER, 200, _fixed("/v1/strategies/momentum_v1")
+    ),
+    ("PATCH", "/v1/strategies/{strategy_id}"): Entry(
+        Role.ADMIN, 200, _fixed("/v1/strategies/momentum_v1", {"status": "paused"})
+    ),
+    ("GET", "/v1/runs"): Entry(Role.VIEWER, 200, _fixed("/v1/runs")),
+    ("POST", "/v1/runs"): Entry(
+        Role.TRADER, 202, _fixed("/v1/runs", {"strategy_id": "momentum_v1"})
+    ),
+    ("GET", "/v1/runs/{run_id}"): Entry(
+        Role.VIEWER, 200, lambda _s, ids: Call(f"/v1/runs/{ids['run']}")
+    ),
+    ("GET", "/v1/runs/{run_id}/equity"): Entry(
+        Role.VIEWER, 200, lambda _s, ids: Call(f"/v1/runs/{ids['run']}/equity")
+    ),
+    ("GET", "/v1/runs/{run_id}/trades"): Entry(
+        Role.VIEWER, 200, lambda _s, ids: Call(f"/v1/runs/{ids['run']}/trades")
+    ),
+    ("GET", "/v1/runs/{run_id}/report"): Entry(
+        Role.VIEWER, 200, lambda _s, ids: Call(f"/v1/runs/{ids['run']}/report")
+    ),
+    ("POST", "/v1/runs/{run_id}/cancel"): Entry(Role.TRADER, 200, _fresh_queued_run),
+    ("GET", "/v1/positions"): Entry(Role.VIEWER, 200, _fixed("/v1/positions")),
+    ("GET", "/v1/positions/{position_id}"): Entry(
+        Role.VIEWER, 200, lambda _s, ids: Call(f"/v1/positions/{ids['position']}")
+    ),
+    ("GET", "/v1/orders"): Entry(Role.VIEWER, 200, _fixed("/v1/orders")),
+    ("GET", "/v1/alerts"): Entry(Role.VIEWER, 200, _fixed("/v1/alerts")),
+    ("PATCH", "/v1/alerts/{alert_id}/acknowledge"): Entry(Role.TRADER, 200, _fresh_alert),
+    ("GET", "/v1/controls/kill-switch"): Entry(
+        Role.VIEWER, 200, _fixed("/v1/controls/kill-switch")
+    ),
+    ("POST", "/v1/controls/kill-switch"): Entry(
+        Role.ADMIN, 200, _fixed("/v1/controls/kill-switch", {"engaged": True, "reason": "drill"})
+    ),
+    ("POST", "/v1/controls/mode-transition"): Entry(
+        Role.ADMIN,
+        200,
+        _fixed(
+            "/v1/controls/mode-transition",
+            {"strategy_id": "buy_and_hold", "mode": "PAPER", "reason": "drill"},
+        ),
+    ),
+}
+
+
+def _v1_routes(client: TestClient) -> set[tuple[str, str]]:
+    routes: set[tuple[str, str]] = set()
+    for route in iter_route_contexts(client.app.routes):  # type: ignore[attr-defined]
+        if route.path and route.path.startswith("/v1/"):
+            routes |= {(method, route.path) for method in route.methods or () if method != "HEAD"}
+    return routes
+
+
+def test_every_v1_route_has_a_matrix_entry(client: TestClient) -> None:
+    routes = _v1_routes(client)
+    assert len(routes) >= 23
+    assert routes == set(MATRIX), (
+        f"missing entries: {sorted(routes - set(MATRIX))}; stale: {sorted(set(MATRIX) - routes)}"
+    )
+
+
+def test_every_route_answers_each_role_as_the_matrix_says(client: TestClient, seed: Seeder) -> None:
+    people: dict[Role, Person] = {role: seed.user(f"matrix-{role.value}", role) for role in Role}
+    run = seed.run(equity=[(t, 100 + i) for i, t in enumerate(days(10))], report="<p>ok</p>")
+    ids = {
+        "run": run,
+        "position": seed.position(run),
+        "refresh": seed.resources.tokens.encode(people[Role.VIEWER].id, TokenKind.REFRESH),
+    }
+    seen: list[str] = []
+    for (method, template), entry in MATRIX.items():
+        for caller in CALLERS:
+            call = entry.prepare(seed, ids)
+            headers = people[caller].headers if caller is not None else {}
+            response = client.request(method, call.path, json=call.json, headers=headers)
+            if entry.minimum is None or RANK[caller] >= RANK[entry.minimum]:
+                expected = entry.ok
+            elif caller is None:
+                expected = 401
+            else:
+                expected = 403
+            who = caller.value if caller else "anonymous"
+            assert response.status_code == expected, (
+                f"{method} {template} as {who}: {response.status_code} {response.text[:300]}"
+            )
+            seen.append(f"{method} {template} {who}")
+    assert len(seen) == len(MATRIX) * len(CALLERS)

@@ -1,0 +1,185 @@
+"""Kill switch and mode transitions (persisted, audited), alerts, positions and orders."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from quant_api.app import create_app
+from quant_db.schema import AuditEntry, Strategy
+from quant_db.schema.identity import Role
+from quant_db.schema.runs import Mode
+from tests.integration.api.checks import assert_error
+from tests.integration.api.conftest import make_settings
+from tests.integration.api.seed import START, Seeder
+
+
+def test_the_kill_switch_is_persisted_across_app_instances_and_audited(
+    tmp_path: Path, database_url: str, redis_url: str
+) -> None:
+    settings = make_settings(tmp_path)
+    with TestClient(create_app(settings, database_url, redis_url)) as client:
+        seed = Seeder(client)
+        admin = seed.user("admin", Role.ADMIN)
+        before = client.get("/v1/controls/kill-switch", headers=admin.headers).json()
+        assert (before["engaged"], before["reason"], before["changed_by"]) == (False, "", None)
+        response = client.post(
+            "/v1/controls/kill-switch",
+            json={"engaged": True, "reason": "  broker outage  "},
+            headers={**admin.headers, "X-Request-ID": "halt-1"},
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()["reason"] == "broker outage"
+
+    with TestClient(create_app(settings, database_url, redis_url)) as client:
+        seed = Seeder(client)
+        viewer = seed.user("viewer", Role.VIEWER)
+        after = client.get("/v1/controls/kill-switch", headers=viewer.headers).json()
+        [(entry,)] = seed.rows(select(AuditEntry))
+    assert (after["engaged"], after["reason"], after["changed_by"]) == (
+        True,
+        "broker outage",
+        "admin",
+    )
+    assert (entry.action, entry.target_type, entry.user_id, entry.request_id) == (
+        "kill_switch.engage",
+        "kill_switch",
+        admin.id,
+        "halt-1",
+    )
+    assert entry.detail["before"] == {"engaged": False, "reason": ""}
+    assert entry.detail["after"] == {"engaged": True, "reason": "broker outage"}
+
+
+def test_the_kill_switch_needs_a_reason_and_an_admin(client: TestClient, seed: Seeder) -> None:
+    admin, trader = seed.user("admin", Role.ADMIN), seed.user("trader", Role.TRADER)
+    for reason in ("", "   "):
+        response = client.post(
+            "/v1/controls/kill-switch",
+            json={"engaged": True, "reason": reason},
+            headers=admin.headers,
+        )
+        assert_error(response, 422, "validation_error", field="body.reason")
+    missing = client.post("/v1/controls/kill-switch", json={"engaged": True}, headers=admin.headers)
+    assert_error(missing, 422, "validation_error", field="body.reason")
+    refused = client.post(
+        "/v1/controls/kill-switch", json={"engaged": True, "reason": "x"}, headers=trader.headers
+    )
+    assert_error(refused, 403, "forbidden")
+    assert seed.count("audit_log") == 0
+
+
+def test_a_mode_transition_is_persisted_and_audited_with_reason_and_user(
+    client: TestClient, seed: Seeder
+) -> None:
+    admin = seed.user("admin", Role.ADMIN)
+    body = {"strategy_id": "momentum_v1", "mode": "PAPER", "reason": "walk-forward passed"}
+    response = client.post("/v1/controls/mode-transition", json=body, headers=admin.headers)
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert (answer["previous_mode"], answer["mode"], answer["changed_by"]) == (
+        "BACKTEST",
+        "PAPER",
+        "admin",
+    )
+    [(mode,)] = seed.rows(select(Strategy.mode).where(Strategy.id == "momentum_v1"))
+    assert mode is Mode.PAPER
+    [(entry,)] = seed.rows(select(AuditEntry))
+    assert (entry.action, entry.target_id, entry.user_id) == (
+        "strategy.mode_transition",
+        "momentum_v1",
+        admin.id,
+    )
+    assert entry.detail["reason"] == "walk-forward passed"
+    assert (entry.detail["before"], entry.detail["after"]) == ("BACKTEST", "PAPER")
+    again = client.post("/v1/controls/mode-transition", json=body, headers=admin.headers)
+    assert_error(again, 409, "conflict")
+    unknown = client.post(
+        "/v1/controls/mode-transition", json={**body, "strategy_id": "nope"}, headers=admin.headers
+    )
+    assert_error(unknown, 422, "validation_error", field="strategy_id")
+
+
+def test_controls_document_that_enforcement_comes_later(client: TestClient) -> None:
+    spec = client.get("/v1/openapi.json").json()
+    for path, method in (
+        ("/v1/controls/kill-switch", "post"),
+        ("/v1/controls/mode-transition", "post"),
+    ):
+        assert "trading-loop work" in spec["paths"][path][method]["description"]
+
+
+def test_alerts_filter_on_acknowledgement_and_are_acknowledged_once(
+    client: TestClient, seed: Seeder
+) -> None:
+    trader, viewer = seed.user("trader", Role.TRADER), seed.user("viewer", Role.VIEWER)
+    open_alert = seed.alert("open")
+    seed.alert("done", acknowledged=True)
+    pending = client.get("/v1/alerts?acknowledged=false", headers=viewer.headers).json()
+    assert [a["message"] for a in pending["items"]] == ["open"]
+    assert client.get("/v1/alerts", headers=viewer.headers).json()["total"] == 2
+
+    assert_error(
+        client.patch(f"/v1/alerts/{open_alert}/acknowledge", headers=viewer.headers),
+        403,
+        "forbidden",
+    )
+    response = client.patch(f"/v1/alerts/{open_alert}/acknowledge", headers=trader.headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["acknowledged_by"] == trader.id
+    assert response.json()["acknowledged_at"] is not None
+    again = client.patch(f"/v1/alerts/{open_alert}/acknowledge", headers=trader.headers)
+    assert_error(again, 409, "conflict")
+    assert client.get("/v1/alerts?acknowledged=false", headers=viewer.headers).json()["total"] == 0
+    [(action,)] = seed.rows(select(AuditEntry.action))
+    assert action == "alert.acknowledge"
+    assert_error(
+        client.patch("/v1/alerts/999999/acknowledge", headers=trader.headers), 404, "not_found"
+    )
+
+
+def test_positions_are_listed_filtered_and_valued(client: TestClient, seed: Seeder) -> None:
+    viewer = seed.user("viewer", Role.VIEWER)
+    run_id = seed.run()
+    sp = seed.position(run_id, "SP500", "10")
+    seed.position(run_id, "GOOG", "0")
+    listing = client.get("/v1/positions", headers=viewer.headers).json()
+    assert listing["total"] == 2
+    open_only = client.get("/v1/positions?open_only=true&symbol=SP500", headers=viewer.headers)
+    [position] = open_only.json()["items"]
+    assert position["id"] == sp
+    assert (position["market_value"], position["unrealized_pnl"]) == ("1100", "100")
+    one = client.get(f"/v1/positions/{sp}", headers=viewer.headers).json()
+    assert one["symbol"] == "SP500"
+    assert_error(client.get("/v1/positions/424242", headers=viewer.headers), 404, "not_found")
+
+
+def test_orders_filter_on_strategy_symbol_status_and_dates_with_totals(
+    client: TestClient, seed: Seeder
+) -> None:
+    viewer = seed.user("viewer", Role.VIEWER)
+    run_id = seed.run()
+    for day in range(6):
+        seed.order(run_id, submitted_at=START + timedelta(days=day))
+    seed.order(run_id, symbol="GOOG", status="cancelled", submitted_at=START + timedelta(days=10))
+    seed.order(run_id, strategy_id="buy_and_hold", submitted_at=START + timedelta(days=11))
+
+    def get(query: str) -> dict[str, object]:
+        response = client.get(f"/v1/orders{query}", headers=viewer.headers)
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    everything = get("?per_page=3")
+    assert (everything["total"], len(everything["items"])) == (8, 3)  # type: ignore[arg-type]
+    assert everything["items"][0]["strategy_id"] == "buy_and_hold"  # type: ignore[index]
+    assert get("?strategy=momentum_v1")["total"] == 7
+    assert get("?symbol=GOOG&status=cancelled")["total"] == 1
+    window = get("?from=2024-01-03T00:00:00Z&to=2024-01-06T00:00:00")
+    assert window["total"] == 3  # Jan 3, 4, 5 at 21:00 UTC; a time without offset is UTC
+    last_page = get("?per_page=3&page=3")
+    assert len(last_page["items"]) == 2  # type: ignore[arg-type]
+    backwards = client.get("/v1/orders?from=2024-02-01&to=2024-01-01", headers=viewer.headers)
+    assert_error(backwards, 422, "validation_error", field="query.to")

@@ -1,0 +1,74 @@
+"""GET /v1/health tells a probe what is down; without Redis nothing rate-limited is served."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from quant_api.app import create_app
+from quant_db.schema.identity import Role
+from tests.integration.api.checks import assert_error
+from tests.integration.api.conftest import make_settings
+from tests.integration.api.seed import Seeder
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def test_health_reports_version_git_hash_and_both_dependencies(client: TestClient) -> None:
+    response = client.get("/v1/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["version"] == "0.1.0"
+    head = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    assert body["git_hash"] == (head or "unknown")
+    for name in ("database", "redis"):
+        assert body[name]["status"] == "ok"
+        assert body[name]["latency_ms"] >= 0
+        assert body[name]["error"] is None
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_without_redis_health_is_degraded_and_limited_routes_fail_closed(
+    tmp_path: Path, database_url: str
+) -> None:
+    dead = f"redis://127.0.0.1:{_closed_port()}/0"
+    with TestClient(create_app(make_settings(tmp_path), database_url, dead)) as client:
+        viewer = Seeder(client).user("viewer", Role.VIEWER)
+        health = client.get("/v1/health")
+        assert health.status_code == 200
+        body = health.json()
+        assert (body["status"], body["database"]["status"], body["redis"]["status"]) == (
+            "degraded",
+            "ok",
+            "down",
+        )
+        assert body["redis"]["error"]
+        response = client.get("/v1/strategies", headers=viewer.headers)
+        assert_error(response, 503, "unavailable")
+        assert response.headers["retry-after"] == "5"
+
+
+def test_the_contract_and_its_docs_are_served(client: TestClient) -> None:
+    spec = client.get("/v1/openapi.json")
+    assert spec.status_code == 200
+    assert spec.json()["openapi"].startswith("3.1")
+    assert "/v1/runs/{run_id}/equity" in spec.json()["paths"]
+    for page in ("/docs", "/redoc"):
+        response = client.get(page)
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/html")

@@ -1,0 +1,246 @@
+"""Runs: validation before any write, one transaction for row and job, reads, cancel."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from quant_db.jobs import RUN_ENTRYPOINT
+from quant_db.schema import Run
+from quant_db.schema.identity import Role
+from quant_db.schema.runs import RunStatus
+from tests.integration.api.checks import assert_error
+from tests.integration.api.seed import START, Person, Seeder, days
+
+
+@pytest.fixture
+def trader(seed: Seeder) -> Person:
+    return seed.user("trader", Role.TRADER)
+
+
+def _counts(seed: Seeder) -> tuple[int, int]:
+    return seed.count("runs"), seed.count("pgqueuer")
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"strategy_id": "no_such_strategy"}, "strategy_id"),
+        ({"strategy_id": "momentum_v1", "params": {"fast": 0}}, "params.fast"),
+        ({"strategy_id": "momentum_v1", "params": {"fast": 60, "slow": 50}}, "params"),
+        ({"strategy_id": "momentum_v1", "params": {"speed": 3}}, "params.speed"),
+        ({"strategy_id": "momentum_v1", "start": "2020-13-01"}, "body.start"),
+        ({"strategy_id": "momentum_v1", "start": "2020-06-01", "end": "2020-01-01"}, "end"),
+        ({"strategy_id": "xsec_momentum_v1", "start": "2015-01-01"}, "start"),
+        ({"strategy_id": "momentum_v1", "start": "2999-01-01"}, "start"),
+        ({"strategy_id": "momentum_v1", "symbols": ["SP 500"]}, "body.symbols.0"),
+        ({"strategy_id": "momentum_v1", "backtest": {"capital": 0}}, "body.backtest.capital"),
+        ({"strategy_id": "buy_and_hold", "type": "walk_forward"}, "walk_forward.parameter_grid"),
+        (
+            {
+                "strategy_id": "momentum_v1",
+                "type": "walk_forward",
+                "walk_forward": {"parameter_grid": {"speed": [1, 2]}},
+            },
+            "walk_forward.parameter_grid",
+        ),
+        (
+            {
+                "strategy_id": "momentum_v1",
+                "type": "walk_forward",
+                "walk_forward": {"parameter_grid": {"fast": [10, 80]}},
+            },
+            "walk_forward.parameter_grid",
+        ),
+        (
+            {
+                "strategy_id": "momentum_v1",
+                "type": "walk_forward",
+                "walk_forward": {"in_sample_days": 1},
+            },
+            "walk_forward.in_sample_days",
+        ),
+        ({"strategy_id": "momentum_v1", "walk_forward": {"windows": 3}}, "walk_forward"),
+    ],
+)
+def test_an_invalid_run_request_is_a_422_naming_the_field_and_writes_nothing(
+    client: TestClient, seed: Seeder, trader: Person, body: dict[str, Any], field: str
+) -> None:
+    before = _counts(seed)
+    response = client.post("/v1/runs", json=body, headers=trader.headers)
+    assert_error(response, 422, "validation_error", field=field)
+    assert _counts(seed) == before == (0, 0)
+
+
+def test_a_valid_backtest_is_queued_with_its_job_and_the_full_configs(
+    client: TestClient, seed: Seeder, trader: Person
+) -> None:
+    body = {
+        "strategy_id": "momentum_v1",
+        "symbols": ["SP500", "NASDAQ"],
+        "start": "2010-01-04",
+        "end": "2015-12-31",
+        "params": {"fast": 10},
+        "backtest": {"capital": "250000", "commission_bps": 2, "fill_timing": "next_open"},
+    }
+    response = client.post("/v1/runs", json=body, headers=trader.headers)
+    assert response.status_code == 202, response.text
+    run_id = uuid.UUID(response.json()["id"])
+    assert response.json()["status"] == "queued"
+    assert response.headers["location"] == f"/v1/runs/{run_id}"
+    [(run,)] = seed.rows(select(Run).where(Run.id == run_id))
+    assert run.status is RunStatus.QUEUED
+    assert run.created_by == trader.id
+    assert run.config["id"] == "momentum_v1"
+    assert run.config["class"] == "quant_strategy.builtin.momentum:SmaCrossover"
+    assert run.config["params"] == {"fast": 10, "slow": 50}
+    assert run.config["universe"] == ["SP500", "NASDAQ"]
+    assert (run.config["start"], run.config["end"]) == ("2010-01-04", "2015-12-31")
+    assert run.backtest_config["initial_capital"] == "250000"
+    assert run.backtest_config["commission_bps"] == "2"
+    assert run.backtest_config["fill_timing"] == "next_open"
+    assert (run.backtest_config["start"], run.backtest_config["end"]) == (
+        "2010-01-04",
+        "2015-12-31",
+    )
+    jobs = seed.rows(select(*_job_columns()))
+    assert jobs == [(RUN_ENTRYPOINT, run_id.bytes, "queued")]
+    detail = client.get(response.headers["location"], headers=trader.headers).json()
+    assert detail["status"] == "queued"
+    assert (detail["progress"], detail["processed"], detail["total"]) == (0.0, 0, 0)
+
+
+def _job_columns() -> list[Any]:
+    from sqlalchemy import column, table  # noqa: PLC0415
+
+    jobs = table("pgqueuer", column("entrypoint"), column("payload"), column("status"))
+    return [jobs.c.entrypoint, jobs.c.payload, jobs.c.status]
+
+
+def test_a_walk_forward_takes_the_yaml_grid_with_body_overrides(
+    client: TestClient, seed: Seeder, trader: Person
+) -> None:
+    body = {
+        "strategy_id": "momentum_v1",
+        "type": "walk_forward",
+        "walk_forward": {"out_of_sample_days": 180, "objective": "sortino"},
+    }
+    response = client.post("/v1/runs", json=body, headers=trader.headers)
+    assert response.status_code == 202, response.text
+    [(run,)] = seed.rows(select(Run).where(Run.id == uuid.UUID(response.json()["id"])))
+    wf = run.config["walk_forward"]
+    assert wf["parameter_grid"] == {"fast": [5, 10, 20, 30, 40], "slow": [50, 75, 100, 150, 200]}
+    assert (wf["in_sample_days"], wf["out_of_sample_days"], wf["objective"]) == (
+        1095,
+        180,
+        "sortino",
+    )
+    assert run.type.value == "walk_forward"
+
+
+def test_runs_are_listed_newest_first_with_filters_and_a_total(
+    client: TestClient, seed: Seeder, trader: Person
+) -> None:
+    for _ in range(3):
+        seed.run("momentum_v1")
+    seed.run("buy_and_hold", status=RunStatus.FAILED)
+    page = client.get("/v1/runs?per_page=2&page=2", headers=trader.headers).json()
+    assert (page["total"], page["page"], page["per_page"], len(page["items"])) == (4, 2, 2, 2)
+    failed = client.get("/v1/runs?status=failed", headers=trader.headers).json()
+    assert [r["strategy_id"] for r in failed["items"]] == ["buy_and_hold"]
+    mine = client.get("/v1/runs?strategy=momentum_v1&type=backtest", headers=trader.headers).json()
+    assert mine["total"] == 3
+    assert client.get("/v1/runs?type=live", headers=trader.headers).json()["total"] == 0
+
+
+def test_equity_is_downsampled_on_the_server_keeping_the_extremes(
+    client: TestClient, seed: Seeder, trader: Person
+) -> None:
+    values = [100_000 + 1000 * math.sin(i / 40) for i in range(2000)]
+    values[1234] = 50_000.25  # the worst trough
+    values[777] = 200_000.5  # the best peak
+    run_id = seed.run(equity=list(zip(days(2000), values, strict=True)))
+    response = client.get(f"/v1/runs/{run_id}/equity?points=40", headers=trader.headers)
+    assert response.status_code == 200
+    body = response.json()
+    points = body["points"]
+    assert body["total_points"] == 2000
+    assert 2 < len(points) <= 40
+    equities = [float(p["equity"]) for p in points]
+    assert min(equities) == 50_000.25
+    assert max(equities) == 200_000.5
+    stamps = [p["ts"] for p in points]
+    assert stamps == sorted(stamps)
+    assert stamps[0] == START.isoformat().replace("+00:00", "Z")
+    assert stamps[-1] == (START + timedelta(days=1999)).isoformat().replace("+00:00", "Z")
+    two = client.get(f"/v1/runs/{run_id}/equity?points=2", headers=trader.headers).json()
+    assert sorted(float(p["equity"]) for p in two["points"]) == [50_000.25, 200_000.5]
+    whole = client.get(f"/v1/runs/{run_id}/equity?points=10000", headers=trader.headers).json()
+    assert len(whole["points"]) == 2000
+    for bad in (1, 10_001):
+        response = client.get(f"/v1/runs/{run_id}/equity?points={bad}", headers=trader.headers)
+        assert_error(response, 422, "validation_error", field="query.points")
+
+
+def test_trades_are_paginated_with_a_total(
+    client: TestClient, seed: Seeder, trader: Person
+) -> None:
+    run_id = seed.run(trades=[(t, i - 2) for i, t in enumerate(days(5), start=1)])
+    page = client.get(f"/v1/runs/{run_id}/trades?per_page=2&page=3", headers=trader.headers).json()
+    assert (page["total"], len(page["items"])) == (5, 1)
+    assert page["items"][0]["pnl"] == "3"
+
+
+def test_the_report_is_served_as_html_once_written(
+    client: TestClient, seed: Seeder, trader: Person
+) -> None:
+    done = seed.run(report="<html><body>Sharpe 1.2</body></html>")
+    response = client.get(f"/v1/runs/{done}/report", headers=trader.headers)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.text == "<html><body>Sharpe 1.2</body></html>"
+    pending = seed.run(status=RunStatus.RUNNING)
+    error = assert_error(
+        client.get(f"/v1/runs/{pending}/report", headers=trader.headers), 404, "not_found"
+    )
+    assert "no report yet" in error["message"]
+
+
+def test_cancel_is_immediate_when_queued_requested_when_running_409_when_finished(
+    client: TestClient, seed: Seeder, trader: Person
+) -> None:
+    created = client.post("/v1/runs", json={"strategy_id": "momentum_v1"}, headers=trader.headers)
+    queued = created.json()["id"]
+    running = seed.run(status=RunStatus.RUNNING)
+    finished = seed.run(status=RunStatus.COMPLETED)
+
+    answer = client.post(f"/v1/runs/{queued}/cancel", headers=trader.headers)
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"id": queued, "status": "cancelled", "cancel_requested": True}
+    detail = client.get(f"/v1/runs/{queued}", headers=trader.headers).json()
+    assert detail["status"] == "cancelled"
+    assert detail["finished_at"] is not None
+
+    answer = client.post(f"/v1/runs/{running}/cancel", headers=trader.headers)
+    assert answer.json() == {"id": str(running), "status": "running", "cancel_requested": True}
+
+    assert_error(
+        client.post(f"/v1/runs/{finished}/cancel", headers=trader.headers), 409, "conflict"
+    )
+    assert_error(client.post(f"/v1/runs/{queued}/cancel", headers=trader.headers), 409, "conflict")
+    assert_error(
+        client.post(f"/v1/runs/{uuid.uuid4()}/cancel", headers=trader.headers), 404, "not_found"
+    )
+
+
+def test_viewers_cannot_create_or_cancel_runs(client: TestClient, seed: Seeder) -> None:
+    viewer = seed.user("viewer", Role.VIEWER)
+    response = client.post("/v1/runs", json={"strategy_id": "momentum_v1"}, headers=viewer.headers)
+    assert_error(response, 403, "forbidden")
+    assert seed.count("runs") == 0

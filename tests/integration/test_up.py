@@ -1,0 +1,68 @@
+"""quant up --demo: the platform comes up, runs the demo through the queue, stops cleanly on Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from quant_db.embedded import embedded_redis_url
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_up_demo_serves_runs_and_stops_cleanly_on_ctrl_c(database_url: str, tmp_path: Path) -> None:
+    port = _free_port()
+    (tmp_path / "configs").symlink_to(ROOT / "configs")
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": embedded_redis_url(tmp_path / "state"),
+        "QUANT_STATE_DIR": str(tmp_path / "state"),
+    }
+    quant = Path(sys.executable).parent / "quant"
+    up = subprocess.Popen(
+        [str(quant), "up", "--demo", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    lines: list[str] = []
+    try:
+        deadline = time.monotonic() + 180
+        assert up.stdout is not None
+        while time.monotonic() < deadline and sum("report file://" in line for line in lines) < 2:
+            line = up.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+        text = "".join(lines)
+        assert "demo login   demo / demo-password" in text, text
+        assert sum("report file://" in line for line in lines) == 2, text
+        assert (tmp_path / "reports" / "momentum_v1" / "report.html").stat().st_size > 1_000_000
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/health", timeout=10) as response:
+            assert json.load(response)["database"]["status"] == "ok"
+    finally:
+        up.send_signal(signal.SIGINT)
+        out, _ = up.communicate(timeout=60)
+    assert up.returncode == 0, out[-2000:]
+    assert "stopped: API and workers" in out
+    leftover = subprocess.run(
+        ["pgrep", "-f", f"--port {port}"], capture_output=True, text=True, check=False
+    )
+    assert leftover.stdout.strip() == ""
