@@ -1,4 +1,5 @@
-"""Real PostgreSQL for integration tests: embedded by default, QUANT_TEST_DATABASE_URL otherwise.
+"""Real PostgreSQL and Redis for integration tests: embedded by default, or QUANT_TEST_DATABASE_URL
+and QUANT_TEST_REDIS_URL.
 
 The schema is migrated once into a template database; each test gets a fresh copy of it.
 """
@@ -16,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from quant_db.embedded import embedded_postgres_url
+from quant_db.embedded import embedded_postgres_url, embedded_redis_url
 from quant_db.migrate import upgrade
 
 TEMPLATE = "quant_test_template"
@@ -47,6 +48,15 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     if external:
         return external
     return embedded_postgres_url(Path(tmp_path_factory.mktemp("state")))
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A real Redis-protocol server: QUANT_TEST_REDIS_URL, else an embedded Valkey."""
+    external = os.environ.get("QUANT_TEST_REDIS_URL")
+    if external:
+        return external
+    return embedded_redis_url(Path(tmp_path_factory.mktemp("valkey")))
 
 
 @pytest.fixture(scope="session")

@@ -12,8 +12,6 @@ import time
 import urllib.request
 from pathlib import Path
 
-from quant_db.embedded import embedded_redis_url
-
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -23,13 +21,15 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_up_demo_serves_runs_and_stops_cleanly_on_ctrl_c(database_url: str, tmp_path: Path) -> None:
+def test_up_demo_serves_runs_and_stops_cleanly_on_ctrl_c(
+    database_url: str, redis_url: str, tmp_path: Path
+) -> None:
     port = _free_port()
     (tmp_path / "configs").symlink_to(ROOT / "configs")
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
-        "REDIS_URL": embedded_redis_url(tmp_path / "state"),
+        "REDIS_URL": redis_url,
         "QUANT_STATE_DIR": str(tmp_path / "state"),
     }
     quant = Path(sys.executable).parent / "quant"

@@ -13,7 +13,6 @@ from fastapi.testclient import TestClient
 
 from quant_api.app import create_app
 from quant_api.settings import ApiSettings
-from quant_db.embedded import embedded_redis_url
 from tests.integration.api.seed import Seeder
 
 STRATEGIES = Path(__file__).resolve().parents[3] / "configs" / "strategies"
@@ -36,11 +35,6 @@ def make_settings(tmp_path: Path, **overrides: Any) -> ApiSettings:
     }
     values.update(overrides)
     return ApiSettings(**values)
-
-
-@pytest.fixture(scope="session")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return embedded_redis_url(tmp_path_factory.mktemp("valkey"))
 
 
 @pytest.fixture
