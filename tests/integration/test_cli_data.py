@@ -46,7 +46,7 @@ def test_ingest_then_backtest_from_the_database(
     [
         (["data", "ingest", "--source", "csv"], "--source csv needs --path FOLDER"),
         (["data", "ingest", "--symbols", "NOPE"], "--symbols: NOPE not in samples"),
-        (["data", "ingest", "--source", "alpaca"], "--source alpaca is not built yet"),
+        (["data", "ingest", "--source", "alpaca"], "--source alpaca needs --symbols"),
         (
             ["backtest", MOMENTUM, "--data", "db"],
             "unknown symbol 'SP500'; the data source has no symbols at all",
