@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from quant_api.downsampling import keep_extremes
 from quant_db.jobs import RUN_ENTRYPOINT
 from quant_db.schema import Run
 from quant_db.schema.identity import Role
@@ -186,6 +187,21 @@ def test_equity_is_downsampled_on_the_server_keeping_the_extremes(
     for bad in (1, 10_001):
         response = client.get(f"/v1/runs/{run_id}/equity?points={bad}", headers=trader.headers)
         assert_error(response, 422, "validation_error", field="query.points")
+
+
+def test_server_side_downsampling_keeps_exactly_the_points_keep_extremes_keeps(
+    client: TestClient, seed: Seeder, trader: Person
+) -> None:
+    # ties included: flat stretches have many equal minima and maxima; first occurrence wins
+    values = [100_000 + round(500 * math.sin(i / 7)) for i in range(3001)]
+    run_id = seed.run(equity=list(zip(days(3001), values, strict=True)))
+    for points in (4, 7, 40, 500, 3000):
+        body = client.get(
+            f"/v1/runs/{run_id}/equity?points={points}", headers=trader.headers
+        ).json()
+        expected = [days(3001)[i] for i in keep_extremes([float(v) for v in values], points)]
+        got = [p["ts"] for p in body["points"]]
+        assert got == [d.isoformat().replace("+00:00", "Z") for d in expected], points
 
 
 def test_trades_are_paginated_with_a_total(

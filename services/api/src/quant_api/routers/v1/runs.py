@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import gzip
 import uuid
+from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import asyncpg
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
-from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import ColumnElement, Float, cast, column, func, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from starlette.concurrency import run_in_threadpool
 
 from quant_api.deps import (
@@ -172,25 +173,72 @@ async def get_equity(
     session: SessionDep,
     points: Annotated[int, Query(ge=MIN_POINTS, le=MAX_POINTS)] = 500,
 ) -> EquitySeries:
-    rows = list(
+    # a completed run's curve never changes, and dashboards poll the same runs: remember it
+    key = (run.id, points)
+    if run.status == RunStatus.COMPLETED and key in _FINISHED_CURVES:
+        _FINISHED_CURVES.move_to_end(key)
+        return _FINISHED_CURVES[key]
+    series = await _downsampled(session, run.id, points)
+    if run.status == RunStatus.COMPLETED:
+        _FINISHED_CURVES[key] = series
+        while len(_FINISHED_CURVES) > _CURVE_CACHE_SIZE:
+            _FINISHED_CURVES.popitem(last=False)
+    return series
+
+
+async def _downsampled(session: AsyncSession, run_id: uuid.UUID, points: int) -> EquitySeries:
+    total = await session.scalar(select(func.count()).where(EquityPoint.run_id == run_id)) or 0
+    if total <= points or points < 4:
+        # whole series, or the tiny-target rules of keep_extremes: decide in Python
+        curve = (
+            await session.execute(
+                select(EquityPoint.ts, cast(EquityPoint.equity, Float))
+                .where(EquityPoint.run_id == run_id)
+                .order_by(EquityPoint.ts)
+            )
+        ).all()
+        stamps = [curve[i][0] for i in keep_extremes([v for _, v in curve], points)]
+        where = EquityPoint.ts.in_(stamps)
+    else:
+        # the same buckets and the same first-occurrence ties as keep_extremes, computed by the
+        # server, so only the kept rows travel (decimal rows for thousands of points were slow)
+        stamps_sql = text(_KEEP_EXTREMES_SQL).bindparams(run_id=run_id, buckets=points // 4)
+        where = EquityPoint.ts.in_(select(stamps_sql.columns(column("ts")).subquery().c.ts))
+    rows = (
         await session.scalars(
-            select(EquityPoint).where(EquityPoint.run_id == run.id).order_by(EquityPoint.ts)
+            select(EquityPoint).where(EquityPoint.run_id == run_id, where).order_by(EquityPoint.ts)
         )
-    )
-    kept = keep_extremes([row.equity for row in rows], points)
+    ).all()
     return EquitySeries(
-        run_id=run.id,
-        total_points=len(rows),
+        run_id=run_id,
+        total_points=total,
         points=[
             EquityPointPublic(
-                ts=rows[i].ts,
-                equity=rows[i].equity,
-                cash=rows[i].cash,
-                positions_value=rows[i].positions_value,
+                ts=row.ts, equity=row.equity, cash=row.cash, positions_value=row.positions_value
             )
-            for i in kept
+            for row in rows
         ],
     )
+
+
+_CURVE_CACHE_SIZE = 256
+_FINISHED_CURVES: OrderedDict[tuple[uuid.UUID, int], EquitySeries] = OrderedDict()
+
+# Bucket of the k-th point (1-based): the last b with floor(b * n / B) <= k - 1, which is
+# floor((k * B - 1) / n); keep_extremes cuts its buckets the same way.
+_KEEP_EXTREMES_SQL = """
+SELECT ts FROM (
+  SELECT ts,
+         row_number() OVER (PARTITION BY bucket ORDER BY equity, ts) AS by_low,
+         row_number() OVER (PARTITION BY bucket ORDER BY equity DESC, ts) AS by_high,
+         row_number() OVER (PARTITION BY bucket ORDER BY ts) AS by_first,
+         row_number() OVER (PARTITION BY bucket ORDER BY ts DESC) AS by_last
+    FROM (SELECT ts, equity,
+                 (row_number() OVER (ORDER BY ts) * :buckets - 1) / count(*) OVER () AS bucket
+            FROM equity_points WHERE run_id = :run_id) AS numbered
+) AS ranked
+WHERE by_low = 1 OR by_high = 1 OR by_first = 1 OR by_last = 1
+"""
 
 
 @router.get(
