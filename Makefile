@@ -48,6 +48,7 @@ bench: setup ## run the benchmarks in bench/ (numbers go to docs/benchmarks.md)
 	$(PY) bench/sweep.py
 	$(PY) bench/walk_forward.py
 	$(PY) bench/storage.py
+	$(PY) bench/storage_ceiling.py
 	$(PY) bench/api.py
 
 fmt: setup ## format the code
