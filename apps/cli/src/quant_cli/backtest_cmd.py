@@ -16,6 +16,10 @@ from quant_backtest.report_json import write_json_report
 from quant_cli.errors import fail, user_errors, validation_message
 from quant_cli.formatting import metrics_table
 from quant_cli.options import (
+    DEFAULT_CAPITAL,
+    DEFAULT_COMMISSION,
+    DEFAULT_COMMISSION_BPS,
+    DEFAULT_SLIPPAGE_BPS,
     FLAGS,
     CapitalOption,
     CommissionBpsOption,
@@ -78,10 +82,10 @@ def backtest(
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="override a param: NAME=VALUE")
     ] = None,
-    capital: CapitalOption = 100_000.0,
-    commission: CommissionOption = 1.0,
-    commission_bps: CommissionBpsOption = 0.0,
-    slippage_bps: SlippageOption = 10.0,
+    capital: CapitalOption = DEFAULT_CAPITAL,
+    commission: CommissionOption = DEFAULT_COMMISSION,
+    commission_bps: CommissionBpsOption = DEFAULT_COMMISSION_BPS,
+    slippage_bps: SlippageOption = DEFAULT_SLIPPAGE_BPS,
     fill_timing: FillTimingOption = FillTiming.CLOSE,
     sizing: Annotated[
         SizingMode | None, typer.Option(help="fraction of equity or fixed quantity")

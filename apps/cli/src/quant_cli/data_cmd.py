@@ -14,8 +14,7 @@ from quant_cli.errors import fail, user_errors
 from quant_cli.options import EndOption, StartOption
 from quant_cli.progress import progress_bar
 from quant_cli.sources import open_data
-from quant_db.embedded import database_url
-from quant_db.migrate import upgrade
+from quant_db.migrate import migrated_url
 from quant_db.settings import get_settings
 from quant_db.urls import redacted
 from quant_ingestion import ingest
@@ -79,8 +78,7 @@ def ingest_command(
             raise fail(
                 f"--symbols: {', '.join(missing)} not in {data.name} (it has {', '.join(data.symbols()[:12])})"
             )
-    url = database_url(get_settings())
-    upgrade(url)
+    url = migrated_url(get_settings())
     console = Console(highlight=False)
     with progress_bar(console, f"ingest {data.name}", "symbols") as report:
         summary = ingest(

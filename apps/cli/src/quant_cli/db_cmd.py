@@ -5,18 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from sqlalchemy.engine import make_url
 
 from quant_db.embedded import database_url
 from quant_db.migrate import downgrade, upgrade
 from quant_db.settings import get_settings
+from quant_db.urls import redacted
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
-
-
-def _where(url: str) -> str:
-    parsed = make_url(url)
-    return parsed.render_as_string(hide_password=True)
 
 
 @db_app.command("upgrade")
@@ -26,7 +21,7 @@ def upgrade_command(
     """Apply the Alembic history up to --revision (default: the latest)."""
     url = database_url(get_settings())
     upgrade(url, revision)
-    typer.echo(f"database at {_where(url)} is at revision {revision}")
+    typer.echo(f"database at {redacted(url)} is at revision {revision}")
 
 
 @db_app.command("downgrade")
@@ -36,10 +31,10 @@ def downgrade_command(
     """Undo migrations down to --revision (default: one step)."""
     url = database_url(get_settings())
     downgrade(url, revision)
-    typer.echo(f"database at {_where(url)} downgraded to {revision}")
+    typer.echo(f"database at {redacted(url)} downgraded to {revision}")
 
 
 @db_app.command("url")
 def url_command() -> None:
     """Print the database URL in use (password hidden), starting the embedded server if needed."""
-    typer.echo(_where(database_url(get_settings())))
+    typer.echo(redacted(database_url(get_settings())))

@@ -85,15 +85,9 @@ def check_lookahead_command(
     console = Console()
     config = load_strategy_config(config_path)
     hook = load_hook(prepare) if prepare else None
+    # the config's own sizing, as `quant backtest` uses it: check the run the user will make
     bt = make_backtest_config(
-        capital=100_000.0,
-        commission=1.0,
-        commission_bps=0.0,
-        slippage_bps=10.0,
-        fill_timing=fill_timing,
-        start=start,
-        end=end,
-        seed=config.seed,
+        fill_timing=fill_timing, start=start, end=end, seed=config.seed, sizing=config.sizing
     )
     source = open_data(data or config.data or "samples")
     with progress_bar(console, f"look-ahead {config.id}", "checks") as report_progress:

@@ -42,6 +42,13 @@ StartOption = Annotated[
 EndOption = Annotated[
     datetime | None, typer.Option(formats=["%Y-%m-%d"], help="last day (YYYY-MM-DD)")
 ]
+# command-line defaults are the engine's own defaults, so every command agrees with BacktestConfig
+_ENGINE = BacktestConfig()
+DEFAULT_CAPITAL = float(_ENGINE.initial_capital)
+DEFAULT_COMMISSION = float(_ENGINE.commission_per_trade)
+DEFAULT_COMMISSION_BPS = float(_ENGINE.commission_bps)
+DEFAULT_SLIPPAGE_BPS = float(_ENGINE.slippage_bps)
+
 CapitalOption = Annotated[float, typer.Option(help="initial capital")]
 CommissionOption = Annotated[float, typer.Option(help="commission per trade")]
 CommissionBpsOption = Annotated[float, typer.Option(help="commission in bps of notional")]
@@ -53,10 +60,10 @@ FillTimingOption = Annotated[
 
 def make_backtest_config(
     *,
-    capital: float,
-    commission: float,
-    commission_bps: float,
-    slippage_bps: float,
+    capital: float = DEFAULT_CAPITAL,
+    commission: float = DEFAULT_COMMISSION,
+    commission_bps: float = DEFAULT_COMMISSION_BPS,
+    slippage_bps: float = DEFAULT_SLIPPAGE_BPS,
     fill_timing: FillTiming,
     start: datetime | None,
     end: datetime | None,

@@ -16,9 +16,9 @@ from typing import Annotated, Any
 import asyncpg
 import typer
 
-from quant_db.embedded import database_url, redis_url
+from quant_db.embedded import redis_url
 from quant_db.jobs import create_run
-from quant_db.migrate import upgrade
+from quant_db.migrate import migrated_url
 from quant_db.settings import get_settings
 from quant_db.urls import asyncpg_dsn, redacted
 from quant_engine import BacktestConfig
@@ -151,8 +151,7 @@ def up_command(
 ) -> None:
     """Start the API and the workers on the embedded defaults (or DATABASE_URL / REDIS_URL)."""
     settings = get_settings()
-    url, cache = database_url(settings), redis_url(settings)
-    upgrade(url)
+    url, cache = migrated_url(settings), redis_url(settings)
     env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": cache}
     runs = _demo(url, env, strategies) if demo else []
     api = f"http://{host}:{port}"

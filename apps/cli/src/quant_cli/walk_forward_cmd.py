@@ -18,6 +18,10 @@ from quant_backtest.walk_forward_model import WalkForwardConfig, WalkForwardResu
 from quant_backtest.walk_forward_report import write_walk_forward_report
 from quant_cli.errors import fail, user_errors, validation_message
 from quant_cli.options import (
+    DEFAULT_CAPITAL,
+    DEFAULT_COMMISSION,
+    DEFAULT_COMMISSION_BPS,
+    DEFAULT_SLIPPAGE_BPS,
     CapitalOption,
     CommissionBpsOption,
     CommissionOption,
@@ -130,10 +134,10 @@ def walk_forward_command(
     data: DataOption = None,
     start: StartOption = None,
     end: EndOption = None,
-    capital: CapitalOption = 100_000.0,
-    commission: CommissionOption = 1.0,
-    commission_bps: CommissionBpsOption = 0.0,
-    slippage_bps: SlippageOption = 10.0,
+    capital: CapitalOption = DEFAULT_CAPITAL,
+    commission: CommissionOption = DEFAULT_COMMISSION,
+    commission_bps: CommissionBpsOption = DEFAULT_COMMISSION_BPS,
+    slippage_bps: SlippageOption = DEFAULT_SLIPPAGE_BPS,
     fill_timing: FillTimingOption = FillTiming.CLOSE,
 ) -> None:
     """Walk-forward optimise CONFIG (its walk_forward: block, overridden by these flags)."""
@@ -178,6 +182,7 @@ def walk_forward_command(
         start=start,
         end=end,
         seed=config.seed,
+        sizing=config.sizing,
     )
     source = open_data(data or config.data or "samples")
     console = Console()

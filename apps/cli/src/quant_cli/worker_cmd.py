@@ -12,8 +12,7 @@ import structlog
 import typer
 
 from quant_backtest.worker import serve
-from quant_db.embedded import database_url
-from quant_db.migrate import upgrade
+from quant_db.migrate import migrated_url
 from quant_db.settings import get_settings
 from quant_db.urls import redacted
 
@@ -44,8 +43,7 @@ def worker_command(
 ) -> None:
     """Run jobs from the queue; stop cleanly on Ctrl-C or SIGTERM (the current run is retried later)."""
     configure_json_logs()
-    url = database_url(get_settings())
-    upgrade(url)
+    url = migrated_url(get_settings())
     typer.echo(f"worker using {redacted(url)}", err=True)
 
     async def main() -> None:

@@ -8,6 +8,9 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from quant_db.embedded import database_url
+from quant_db.settings import StorageSettings
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -50,3 +53,10 @@ def upgrade(url: str, revision: str = "head") -> None:
 def downgrade(url: str, revision: str = "base") -> None:
     """Migrate the database at `url` down to `revision` ("base" = empty)."""
     _in_thread(command.downgrade, alembic_config(url), revision)
+
+
+def migrated_url(settings: StorageSettings) -> str:
+    """The database the platform uses (DATABASE_URL, else the embedded one), migrated to head."""
+    url = database_url(settings)
+    upgrade(url)
+    return url

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -14,12 +13,12 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from quant_backtest.runner import load_frames
+from quant_backtest.runner import load_frames, run_engine
 from quant_domain import OrderSide, OrderType
-from quant_engine import BacktestConfig, BacktestEngine, EngineRun, build_timeline
+from quant_engine import BacktestConfig, EngineRun
 from quant_engine.loop import Progress
 from quant_marketdata import BAR_COLUMNS, DataSource
-from quant_strategy import StrategyConfig, build_strategy
+from quant_strategy import StrategyConfig
 
 IntArray = npt.NDArray[np.int64]
 FramesHook = Callable[[dict[str, pd.DataFrame]], None]
@@ -253,17 +252,14 @@ class _Replay:
         self, strategy_config: StrategyConfig, config: BacktestConfig, prepare: FramesHook | None
     ) -> None:
         self._strategy_config = strategy_config
-        self._engine = BacktestEngine(config)
-        self._seed = config.seed or strategy_config.seed
+        self._config = config
         self._prepare = prepare
 
     def run(self, frames: dict[str, pd.DataFrame]) -> EngineRun:
         if self._prepare is not None:
             self._prepare(frames)
-        random.seed(self._seed)  # as run() does, so seeded strategies repeat themselves
-        np.random.seed(self._seed % 2**32)
-        strategy = build_strategy(self._strategy_config)
-        return self._engine.run(strategy, build_timeline(frames))
+        # exactly run()'s engine part: same seeding, same warm-up start
+        return run_engine(self._strategy_config, frames, self._config)
 
     def decisions(self, frames: dict[str, pd.DataFrame]) -> list[Decision]:
         return _decisions(self.run(frames))

@@ -7,7 +7,6 @@ import gzip
 import json
 import math
 import uuid
-from decimal import Decimal
 from typing import Any
 
 import asyncpg
@@ -42,26 +41,29 @@ async def clear_results(connection: asyncpg.Connection[Any], run_id: uuid.UUID) 
 
 
 def _equity_records(run_id: uuid.UUID, equity: pd.DataFrame) -> list[tuple[Any, ...]]:
-    stamps = pd.DatetimeIndex(equity.index).to_pydatetime()
-    values = equity.to_numpy()
-    columns = list(equity.columns)
-    get = {name: columns.index(name) for name in columns}
-    out = []
-    for ts, row in zip(stamps, values, strict=True):
-        cash = row[get["cash"]] if "cash" in get else row[get["equity"]]
-        held = row[get["positions_value"]] if "positions_value" in get else 0.0
-        gross = float(row[get["gross_exposure"]]) if "gross_exposure" in get else 0.0
-        out.append(
-            (
-                run_id,
-                ts,
-                to_decimal(round(float(row[get["equity"]]), 6)),
-                to_decimal(round(float(cash), 6)),
-                to_decimal(round(float(held), 6)),
-                gross if math.isfinite(gross) else 0.0,
-            )
+    """One row per step; a walk-forward curve has only "equity" (all cash between windows)."""
+    values = equity["equity"]
+    cash = equity.get("cash", values)
+    held = equity.get("positions_value", 0.0 * values)
+    gross = equity.get("gross_exposure", 0.0 * values)
+    return [
+        (
+            run_id,
+            ts,
+            to_decimal(round(e, 6)),
+            to_decimal(round(c, 6)),
+            to_decimal(round(h, 6)),
+            g if math.isfinite(g) else 0.0,
         )
-    return out
+        for ts, e, c, h, g in zip(
+            pd.DatetimeIndex(equity.index).to_pydatetime(),
+            values.to_numpy(dtype=float).tolist(),
+            cash.to_numpy(dtype=float).tolist(),
+            held.to_numpy(dtype=float).tolist(),
+            gross.to_numpy(dtype=float).tolist(),
+            strict=True,
+        )
+    ]
 
 
 async def save_results(
@@ -204,12 +206,6 @@ async def save_results(
             "UPDATE runs SET status = 'completed', progress = 1.0, message = 'completed', "
             "metrics = $2, repro = $3, error = NULL, finished_at = now() WHERE id = $1",
             run_id,
-            json.dumps(summary, default=_json_default),
+            json.dumps(summary, default=str),
             json.dumps(repro_dict(metadata)),
         )
-
-
-def _json_default(value: object) -> object:
-    if isinstance(value, Decimal):
-        return str(value)
-    return str(value)

@@ -96,17 +96,32 @@ def run(
 ) -> BacktestResult:
     """Backtest one strategy config on `data` under `config`; deterministic for a given seed."""
     frames, benchmark_bars = load_frames(strategy_config, data, config)
-    seed = config.seed or strategy_config.seed
-    _seed_everything(seed)
+    engine_run = run_engine(strategy_config, frames, config, progress=progress)
+    seed = run_seed(strategy_config, config)
+    return assemble(strategy_config, config, data.name, frames, benchmark_bars, engine_run, seed)
+
+
+def run_seed(strategy_config: StrategyConfig, config: BacktestConfig) -> int:
+    return config.seed or strategy_config.seed
+
+
+def run_engine(
+    strategy_config: StrategyConfig,
+    frames: dict[str, pd.DataFrame],
+    config: BacktestConfig,
+    *,
+    progress: Progress | None = None,
+) -> EngineRun:
+    """The engine part of run(): seeded, a fresh strategy, warm-up honoured; no metrics."""
+    _seed_everything(run_seed(strategy_config, config))
     strategy = build_strategy(strategy_config)
     timeline = build_timeline(frames)
-    engine_run = BacktestEngine(config).run(
+    return BacktestEngine(config).run(
         strategy,
         timeline,
         progress=progress,
         trade_from=trading_start(timeline, strategy_config, config),
     )
-    return assemble(strategy_config, config, data.name, frames, benchmark_bars, engine_run, seed)
 
 
 def assemble(
@@ -132,7 +147,7 @@ def assemble(
     metrics = compute_metrics(
         np.concatenate(([float(config.initial_capital)], engine_run.equity)),
         periods_per_year=ppy,
-        trades=[t for t in engine_run.trades if not t.is_open],
+        trades=engine_run.trades,  # open trades are ignored by the trade statistics
         exposure=np.concatenate(([0.0], engine_run.gross_exposure)),
         traded_notional=float(engine_run.traded_notional),
         total_fees=float(engine_run.total_fees),

@@ -10,6 +10,7 @@ result, marked skipped, and spend their out-of-sample period in cash.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 import uuid
 from collections.abc import Callable
@@ -81,7 +82,10 @@ class WalkForwardEngine:
                 field="walk_forward.parameter_grid",
             ) from None
         warmup = max(s.warmup_bars for s in strategies)
-        index = pd.DatetimeIndex(sorted(set().union(*(f.index for f in frames.values()))))
+        fast_path = unsupported_reason(strategies[0], bt) is None
+        index = functools.reduce(
+            pd.DatetimeIndex.union, (pd.DatetimeIndex(f.index) for f in frames.values())
+        )
         if len(index) <= warmup + 1:
             raise ConfigError(
                 f"only {len(index)} bars: not enough for a warm-up of {warmup}",
@@ -113,7 +117,7 @@ class WalkForwardEngine:
         )
         clock["grid"] = time.perf_counter()
         window_results, equity_parts, trades, fills = self._out_of_sample(
-            strategy_config, config, windows, combos, results, frames, warmup, ppy, progress
+            strategy_config, config, windows, combos, results, frames, warmup, ppy, bt, progress
         )
         clock["out_of_sample"] = time.perf_counter()
         return self._assemble(
@@ -130,6 +134,7 @@ class WalkForwardEngine:
             ppy,
             clock,
             warmup,
+            fast_path,
         )
 
     def _out_of_sample(
@@ -142,6 +147,7 @@ class WalkForwardEngine:
         frames: dict[str, pd.DataFrame],
         warmup: int,
         ppy: float,
+        in_sample_bt: BacktestConfig,
         progress: Progress | None,
     ) -> tuple[list[WindowResult], list[pd.Series], list[Trade], list[Fill]]:
         capital = Decimal(self.backtest.initial_capital)
@@ -176,7 +182,7 @@ class WalkForwardEngine:
                 in_sample = run_span(
                     chosen_config,
                     slice_span(frames, Span(window.in_sample_start, window.in_sample_end), warmup),
-                    self.backtest.model_copy(update={"warmup_bars": 0, "liquidate_at_end": False}),
+                    in_sample_bt,
                 )
                 oos = run(
                     chosen_config,
@@ -231,6 +237,7 @@ class WalkForwardEngine:
         ppy: float,
         clock: dict[str, float],
         warmup: int,
+        fast_path: bool,
     ) -> WalkForwardResult:
         capital = float(self.backtest.initial_capital)
         curve = (
@@ -240,11 +247,10 @@ class WalkForwardEngine:
         )
         equity = pd.DataFrame({"equity": curve})
         values = np.concatenate(([capital], curve.to_numpy(dtype=np.float64)))
-        closed = [t for t in trades if not t.is_open]
         oos_metrics = compute_metrics(
             values,
             periods_per_year=ppy,
-            trades=closed,
+            trades=trades,
             traded_notional=float(sum((f.notional for f in fills), Decimal(0))),
             total_fees=float(sum((f.commission for f in fills), Decimal(0))),
         )
@@ -288,7 +294,7 @@ class WalkForwardEngine:
                 seed=self.backtest.seed or strategy_config.seed,
                 data_source=self.data.name,
             ),
-            fast_path=_uses_fast_path(strategy_config, combos, self.backtest),
+            fast_path=fast_path,
             workers=self.workers,
             warmup_bars=warmup,
             timings={
@@ -313,12 +319,6 @@ def _relabel(number: int, trades: list[Trade], fills: list[Fill]) -> tuple[list[
         trade.trade_id = prefix + trade.trade_id
         trade.fill_ids = [prefix + f for f in trade.fill_ids]
     return trades, relabelled
-
-
-def _uses_fast_path(
-    config: StrategyConfig, combos: list[dict[str, Any]], bt: BacktestConfig
-) -> bool:
-    return unsupported_reason(strategies_for(config, combos[:1])[0], bt) is None
 
 
 def config_from_yaml_block(config: StrategyConfig) -> WalkForwardConfig | None:

@@ -10,6 +10,7 @@ run stays `running` forever.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import Callable
@@ -23,7 +24,7 @@ from pgqueuer import AsyncpgDriver, Job, Queries, QueueManager
 from pgqueuer.domain.types import QueueExecutionMode
 
 from quant_backtest.db_source import DatabaseSource
-from quant_backtest.persist import clear_results, save_results
+from quant_backtest.persist import save_results
 from quant_backtest.report_html import render_html_report
 from quant_backtest.runner import run
 from quant_backtest.walk_forward import WalkForwardEngine
@@ -157,8 +158,9 @@ class RunExecutor:
             )
             return "failed"
         if row["status"] == "running":
+            # results are only ever written with the final status, in one transaction, so a dead
+            # attempt leaves nothing behind to clear
             bound.warning("run.restarting", reason="a previous worker died mid-run")
-            await clear_results(connection, run_id)
         await connection.execute(
             "UPDATE runs SET status = 'running', started_at = now(), progress = 0, message = $2 WHERE id = $1",
             run_id,
@@ -257,8 +259,6 @@ class RunExecutor:
 
 
 def _json(value: Any) -> Any:
-    import json  # noqa: PLC0415
-
     return json.loads(value) if isinstance(value, str) else value
 
 
