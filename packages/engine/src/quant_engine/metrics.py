@@ -72,14 +72,7 @@ class Metrics:
 
     def as_dict(self) -> dict[str, float | int | None]:
         """Every field by name, JSON-safe: NaN and ±inf become None."""
-        out: dict[str, float | int | None] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, float) and not math.isfinite(value):
-                out[f.name] = None
-            else:
-                out[f.name] = value
-        return out
+        return {f.name: finite_or_none(getattr(self, f.name)) for f in fields(self)}
 
 
 def compute_metrics(
@@ -128,14 +121,15 @@ def compute_metrics(
         annual_return = math.expm1(exponent) if exponent < _MAX_EXP else math.inf
 
     std = float(np.std(returns, ddof=1)) if n >= 2 else 0.0
-    mean_excess = float(np.mean(excess)) if n else 0.0
     flat = n < 2 or std < FLAT_STD
-    per_period_sharpe = 0.0 if flat else mean_excess / std
+    per_period_sharpe = sharpe_per_period(excess)
+    mean_excess = float(np.mean(excess)) if n else 0.0
     downside = float(np.sqrt(np.mean(np.minimum(excess, 0.0) ** 2))) if n else 0.0
     sortino = 0.0 if n < 2 or downside < FLAT_STD else mean_excess / downside * math.sqrt(ppy)
 
     peaks = np.maximum.accumulate(values)
-    dd_pct = abs(float(np.min(drawdown_series(values))))
+    # values[0] > 0, so every peak is > 0: the drawdown_series division without its guards.
+    dd_pct = 1.0 - float(np.min(values / peaks))
     dd_money = float(np.max(peaks - values))
 
     mean_equity = float(np.mean(values))
@@ -184,28 +178,69 @@ def simple_returns(equity: np.ndarray) -> np.ndarray:
     return out
 
 
+def finite_or_none(value: float | None) -> float | None:
+    """`value` itself when it is a finite number; None (JSON null) for None, NaN and ±inf."""
+    return value if value is not None and math.isfinite(value) else None
+
+
+def sharpe_per_period(returns: np.ndarray) -> float:
+    """mean / std (ddof=1) of per-period returns, not annualised.
+
+    0.0 with fewer than two returns or returns flatter than `FLAT_STD`.
+    """
+    values = np.asarray(returns, dtype=np.float64)
+    if values.size < 2:
+        return 0.0
+    std = float(np.std(values, ddof=1))
+    return float(np.mean(values)) / std if std >= FLAT_STD else 0.0
+
+
+def skew_and_kurtosis(returns: np.ndarray) -> tuple[float, float]:
+    """Population (biased) skewness and non-excess kurtosis (3.0 for a normal distribution).
+
+    Both are NaN, being undefined, with fewer than two returns or returns that do not vary
+    (a zero second moment).
+    """
+    values = np.asarray(returns)
+    if values.size < 2:
+        return math.nan, math.nan
+    centred = values - np.mean(values)
+    # Plain products: `**3` / `**4` go through np.power, about 10x slower.
+    squared = centred * centred
+    m2 = float(np.mean(squared))
+    if m2 <= 0:
+        return math.nan, math.nan
+    return float(np.mean(squared * centred)) / m2**1.5, float(np.mean(squared * squared)) / m2**2
+
+
 def probabilistic_sharpe_ratio(
     returns: np.ndarray, sharpe: float, benchmark_sharpe: float = 0.0
 ) -> float:
     """P(true per-period Sharpe > benchmark) given skew and kurtosis (Bailey & López de Prado).
 
-    Phi((SR - SR*) sqrt(n - 1) / sqrt(1 - skew SR + (kurt - 1) / 4 SR^2)) with population
-    (biased) skewness and non-excess kurtosis of `returns`; `sharpe` is per period, not annual.
+    `psr_from_moments` with the population (biased) skewness and non-excess kurtosis of
+    `returns`; `sharpe` is per period, not annual. 0.0 with fewer than two returns or returns
+    that do not vary.
     """
-    n = returns.size
-    if n < 2:
+    skew, kurtosis = skew_and_kurtosis(returns)
+    if math.isnan(skew):
         return 0.0
-    centred = returns - np.mean(returns)
-    m2 = float(np.mean(centred**2))
-    if m2 <= 0:
-        return 0.0
-    skew = float(np.mean(centred**3)) / m2**1.5
-    kurt = float(np.mean(centred**4)) / m2**2
-    variance = 1.0 - skew * sharpe + (kurt - 1.0) / 4.0 * sharpe**2
+    return psr_from_moments(returns.size, skew, kurtosis, sharpe, benchmark_sharpe)
+
+
+def psr_from_moments(
+    n_obs: int, skew: float, kurtosis: float, sharpe: float, benchmark_sharpe: float = 0.0
+) -> float:
+    """The probabilistic Sharpe ratio from moments already known (see `skew_and_kurtosis`).
+
+    Phi((SR - SR*) sqrt(n - 1) / sqrt(1 - skew SR + (kurt - 1) / 4 SR^2)), kurtosis non-excess;
+    1.0 above the benchmark (0.0 otherwise) when a large Sharpe makes the variance term <= 0.
+    """
+    variance = 1.0 - skew * sharpe + (kurtosis - 1.0) / 4.0 * sharpe**2
     diff = sharpe - benchmark_sharpe
     if variance <= 0:
         return 1.0 if diff > 0 else 0.0
-    z = diff * math.sqrt(n - 1) / math.sqrt(variance)
+    z = diff * math.sqrt(n_obs - 1) / math.sqrt(variance)
     return 0.5 * (1.0 + math.erf(z / math.sqrt(2.0)))
 
 

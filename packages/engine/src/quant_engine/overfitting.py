@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
 
-from quant_engine.metrics import FLAT_STD, probabilistic_sharpe_ratio
+from quant_engine.metrics import (
+    FLAT_STD,
+    psr_from_moments,
+    sharpe_per_period,
+    skew_and_kurtosis,
+)
 
 EULER_GAMMA = 0.5772156649015329
 """The Euler–Mascheroni constant γ of the expected-maximum formula."""
@@ -29,34 +35,6 @@ READ_DEGRADATION = (
 
 ColumnMetric = Callable[[np.ndarray], np.ndarray]
 """Scores every column of a (periods × trials) return matrix; returns one value per trial."""
-
-# Acklam's rational approximation of the inverse normal CDF (relative error < 1.2e-9).
-_ACKLAM_A = (
-    -39.69683028665376,
-    220.9460984245205,
-    -275.9285104469687,
-    138.3577518672690,
-    -30.66479806614716,
-    2.506628277459239,
-)
-_ACKLAM_B = (
-    -54.47609879822406,
-    161.5858368580409,
-    -155.6989798598866,
-    66.80131188771972,
-    -13.28068155288572,
-)
-_ACKLAM_C = (
-    -0.007784894002430293,
-    -0.3223964580411365,
-    -2.400758277161838,
-    -2.549732539343734,
-    4.374664141464968,
-    2.938163982698783,
-)
-_ACKLAM_D = (0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416)
-_ACKLAM_P_LOW = 0.02425
-_SQRT_2PI = math.sqrt(2.0 * math.pi)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,19 +84,14 @@ class PBOResult:
 
 
 def inverse_normal_cdf(p: float) -> float:
-    """Standard normal quantile Φ⁻¹(p), absolute error around 1e-12 or better.
-
-    Acklam's rational approximation, refined by one Halley step on the exact CDF. The upper
-    half is mirrored onto the lower one, where 1 − p is exact and erfc keeps full precision.
+    """Standard normal quantile Φ⁻¹(p), from `statistics.NormalDist` (full double precision).
 
     Raises:
         ValueError: p outside the open interval (0, 1).
     """
     if not 0.0 < p < 1.0:
         raise ValueError(f"inverse_normal_cdf needs 0 < p < 1, got {p}")
-    if p > 0.5:
-        return -_lower_normal_quantile(1.0 - p)
-    return _lower_normal_quantile(p)
+    return statistics.NormalDist().inv_cdf(p)
 
 
 def expected_max_sharpe(n_trials: int, sharpe_variance: float) -> float:
@@ -175,14 +148,13 @@ def deflated_sharpe_ratio(returns: np.ndarray, trial_sharpes: Sequence[float]) -
     benchmark = expected_max_sharpe(max(n_trials, 1), variance)
 
     n_obs = int(values.size)
-    std = float(np.std(values, ddof=1)) if n_obs >= 2 else 0.0
-    if std < FLAT_STD:
-        return DeflatedSharpe(0.0, 0.0, benchmark, n_trials, 0.0, 3.0, n_obs)
-    sharpe = float(np.mean(values)) / std
-    if n_obs < 3:
+    sharpe = sharpe_per_period(values)
+    # sharpe_per_period gives 0.0 for flat returns and for a mean of exactly 0; the std is only
+    # needed to tell them apart, as the latter still has a DSR.
+    if n_obs < 3 or (sharpe == 0.0 and float(np.std(values, ddof=1)) < FLAT_STD):
         return DeflatedSharpe(0.0, sharpe, benchmark, n_trials, 0.0, 3.0, n_obs)
-    skew, kurtosis = _skew_and_kurtosis(values)
-    dsr = probabilistic_sharpe_ratio(values, sharpe, benchmark)
+    skew, kurtosis = skew_and_kurtosis(values)
+    dsr = psr_from_moments(n_obs, skew, kurtosis, sharpe, benchmark)
     return DeflatedSharpe(dsr, sharpe, benchmark, n_trials, skew, kurtosis, n_obs)
 
 
@@ -276,35 +248,6 @@ def efficiency_ratio(in_sample: Sequence[float], out_of_sample: Sequence[float])
     if mean_is == 0:
         return 0.0
     return math.fsum(out_of_sample) / len(out_of_sample) / mean_is
-
-
-def _lower_normal_quantile(p: float) -> float:
-    """Φ⁻¹(p) for 0 < p <= 0.5."""
-    a, b, c, d = _ACKLAM_A, _ACKLAM_B, _ACKLAM_C, _ACKLAM_D
-    if p < _ACKLAM_P_LOW:
-        q = math.sqrt(-2.0 * math.log(p))
-        x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / (
-            (((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1.0
-        )
-    else:
-        q = p - 0.5
-        r = q * q
-        x = (
-            (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5])
-            * q
-            / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1.0)
-        )
-    # Halley: f(x) = Φ(x) − p, f' = φ(x), f''/f' = −x; erfc keeps the tail error relative.
-    error = 0.5 * math.erfc(-x / math.sqrt(2.0)) - p
-    step = error * _SQRT_2PI * math.exp(0.5 * x * x)
-    return x - step / (1.0 + 0.5 * x * step)
-
-
-def _skew_and_kurtosis(values: np.ndarray) -> tuple[float, float]:
-    """Population skewness and non-excess kurtosis, the moments `probabilistic_sharpe_ratio` uses."""
-    centred = values - np.mean(values)
-    m2 = float(np.mean(centred**2))
-    return float(np.mean(centred**3)) / m2**1.5, float(np.mean(centred**4)) / m2**2
 
 
 def _validated_performance(performance: np.ndarray, n_splits: int) -> np.ndarray:

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from quant_engine import BacktestConfig, BacktestEngine, build_timeline
-from quant_engine.metrics import simple_returns
+from quant_engine.metrics import sharpe_per_period, simple_returns
 from quant_engine.objectives import Objective, score
 from quant_engine.vectorised import PriceMatrix, simulate, unsupported_reason
 from quant_strategy import Strategy, StrategyConfig, build_strategy
@@ -98,6 +98,7 @@ class ComboResult:
     trades: list[int]
     sharpes: list[float]  # per-period Sharpe in each window (for the DSR's trial variance)
     full_returns: np.ndarray
+    full_sharpe: float
 
 
 _JOB: GridJob | None = None
@@ -106,14 +107,6 @@ _JOB: GridJob | None = None
 def _install(job: GridJob) -> None:
     global _JOB  # noqa: PLW0603 - one job per worker process, set once before any task
     _JOB = job
-
-
-def per_period_sharpe(equity: np.ndarray) -> float:
-    returns = simple_returns(equity)
-    if returns.size < 2:
-        return 0.0
-    std = float(np.std(returns, ddof=1))
-    return float(np.mean(returns)) / std if std > 1e-12 else 0.0
 
 
 def evaluate_combo(index: int) -> ComboResult:
@@ -127,9 +120,9 @@ def evaluate_combo(index: int) -> ComboResult:
         value = score(job.objective, outcome.equity, outcome.trade_pnls, job.periods_per_year)
         scores.append(value if math.isfinite(value) else -math.inf)
         trades.append(int(outcome.trade_pnls.size))
-        sharpes.append(per_period_sharpe(outcome.equity))
-    full = run_span(config, job.full, job.backtest)
-    return ComboResult(index, scores, trades, sharpes, simple_returns(full.equity))
+        sharpes.append(sharpe_per_period(simple_returns(outcome.equity)))
+    full = simple_returns(run_span(config, job.full, job.backtest).equity)
+    return ComboResult(index, scores, trades, sharpes, full, sharpe_per_period(full))
 
 
 def evaluate_grid(

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from quant_engine.metrics import Metrics
 
 
-def _pct(value: float) -> str:
+def format_pct(value: float) -> str:
     return _non_finite(value) or f"{value * 100:.2f}%"
 
 
@@ -16,7 +16,7 @@ def _money(value: float) -> str:
     return _non_finite(value) or f"{value:,.2f}"
 
 
-def _ratio(value: float) -> str:
+def format_ratio(value: float) -> str:
     return _non_finite(value) or f"{value:.2f}"
 
 
@@ -39,26 +39,26 @@ def _non_finite(value: float) -> str:
 _METRIC_ROWS: tuple[tuple[str, str, Callable[[float], str]], ...] = (
     ("Start equity", "start_equity", _money),
     ("End equity", "end_equity", _money),
-    ("Total return", "total_return", _pct),
-    ("Annual return (CAGR)", "annual_return", _pct),
-    ("Annual volatility", "annual_volatility", _pct),
-    ("Sharpe ratio", "sharpe", _ratio),
-    ("Sortino ratio", "sortino", _ratio),
-    ("Probabilistic Sharpe (SR > 0)", "psr", _pct),
-    ("Calmar ratio", "calmar", _ratio),
+    ("Total return", "total_return", format_pct),
+    ("Annual return (CAGR)", "annual_return", format_pct),
+    ("Annual volatility", "annual_volatility", format_pct),
+    ("Sharpe ratio", "sharpe", format_ratio),
+    ("Sortino ratio", "sortino", format_ratio),
+    ("Probabilistic Sharpe (SR > 0)", "psr", format_pct),
+    ("Calmar ratio", "calmar", format_ratio),
     ("Max drawdown", "max_drawdown", _money),
-    ("Max drawdown %", "max_drawdown_pct", _pct),
+    ("Max drawdown %", "max_drawdown_pct", format_pct),
     ("Max drawdown duration (periods)", "max_drawdown_duration", _count),
     ("Closed trades", "num_trades", _count),
-    ("Win rate", "win_rate", _pct),
-    ("Profit factor", "profit_factor", _ratio),
+    ("Win rate", "win_rate", format_pct),
+    ("Profit factor", "profit_factor", format_ratio),
     ("Average win", "avg_win", _money),
     ("Average loss", "avg_loss", _money),
-    ("Average trade return", "avg_trade_return", _pct),
+    ("Average trade return", "avg_trade_return", format_pct),
     ("Best trade", "best_trade", _money),
     ("Worst trade", "worst_trade", _money),
-    ("Exposure", "exposure", _pct),
-    ("Turnover (per year)", "turnover", _ratio),
+    ("Exposure", "exposure", format_pct),
+    ("Turnover (per year)", "turnover", format_ratio),
     ("Total fees", "total_fees", _money),
     ("Periods per year", "periods_per_year", format_plain),
 )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import gzip
 import json
 import math
@@ -26,12 +25,6 @@ RESULT_TABLES = (
     "run_reports",
     "metric_points",
 )
-
-
-def repro_dict(metadata: RunMetadata) -> dict[str, Any]:
-    data = dataclasses.asdict(metadata)
-    data["created_at"] = metadata.created_at.isoformat()
-    return data
 
 
 async def clear_results(connection: asyncpg.Connection[Any], run_id: uuid.UUID) -> None:
@@ -207,5 +200,5 @@ async def save_results(
             "metrics = $2, repro = $3, error = NULL, finished_at = now() WHERE id = $1",
             run_id,
             json.dumps(summary, default=str),
-            json.dumps(repro_dict(metadata)),
+            json.dumps(metadata.to_dict()),
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from html import escape
 from itertools import chain
 from pathlib import Path
@@ -37,6 +38,7 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 .note{background:#f5f7fa;border-left:4px solid #9aa5b1;padding:.5rem 1rem;font-size:.9rem}
 code{font-size:.85rem}
 """
+_MARGIN = {"l": 60, "r": 20, "t": 30, "b": 40}
 
 
 def write_html_report(result: BacktestResult, path: Path) -> Path:
@@ -44,14 +46,13 @@ def write_html_report(result: BacktestResult, path: Path) -> Path:
 
     The page is self-contained: plotly.js is inlined once and nothing loads from the network.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_html_report(result), encoding="utf-8")
-    return path
+    return write_text(path, render_html_report(result))
 
 
 def render_html_report(result: BacktestResult) -> str:
     """The report page as one HTML string; every user-supplied string is escaped."""
-    charts = [
+    charts = Charts(_MARGIN)
+    figures = [
         ("Equity vs benchmark", _equity_figure(result)),
         ("Drawdown (%)", _drawdown_figure(result)),
         ("Monthly returns (%)", _monthly_figure(result)),
@@ -59,51 +60,90 @@ def render_html_report(result: BacktestResult) -> str:
         (_rolling_title(len(result.equity)), _rolling_figure(result)),
     ]
     chart_html = "\n".join(
-        f"<h2>{escape(title)}</h2>\n{_figure_div(figure, position)}"
-        for position, (title, figure) in enumerate(charts)
+        f"<h2>{escape(title)}</h2>\n{charts.div(figure)}" for title, figure in figures
     )
-    title = f"Backtest {result.strategy_id} — run {result.id}"
-    period = f"{result.start.isoformat()} → {result.end.isoformat()}"
-    return "\n".join(
+    return html_page(
+        f"Backtest {result.strategy_id} — run {result.id}",
+        f"{result.start.isoformat()} → {result.end.isoformat()}",
         [
-            "<!DOCTYPE html>",
-            '<html lang="en"><head><meta charset="utf-8">',
-            '<meta name="viewport" content="width=device-width, initial-scale=1">',
-            f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>",
-            f"<h1>{escape(title)}</h1>",
-            f'<p class="sub">{escape(period)}</p>',
             "<h2>Metrics</h2>",
-            _metrics_tables(result.metrics),
+            metrics_tables(result.metrics),
             "<h2>Backtest assumptions</h2>",
             _assumptions(result),
             chart_html,
             "<h2>Run metadata</h2>",
-            _metadata_table(result),
-            "</body></html>",
-        ]
+            key_value_table(metadata_rows(result.metadata), code=True),
+        ],
     )
 
 
-def _figure_div(figure: go.Figure, position: int) -> str:
-    figure.update_layout(
-        height=420, margin={"l": 60, "r": 20, "t": 30, "b": 40}, template="plotly_white"
-    )
-    html: str = pio.to_html(
-        figure,
-        full_html=False,
-        include_plotlyjs=position == 0,
-        div_id=f"chart-{position}",
-        default_height="420px",
-        config={"displaylogo": False, "responsive": True},
-    )
-    return html
+def write_text(path: Path, text: str) -> Path:
+    """Write `text` to `path` (parents created) and return `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
-def _metrics_tables(metrics: Metrics) -> str:
-    cell = '<tr><th>{}</th><td class="num">{}</td></tr>'
-    rows = [cell.format(escape(label), escape(text)) for label, text in metric_rows(metrics)]
+def html_page(title: str, subtitle: str, parts: Iterable[str], extra_css: str = "") -> str:
+    """A whole report page: head with the shared style, title, subtitle, then the non-empty parts.
+
+    `title` and `subtitle` are escaped here; `parts` are HTML already.
+    """
+    lines = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{escape(title)}</title><style>{_CSS}{extra_css}</style></head><body>",
+        f"<h1>{escape(title)}</h1>",
+        f'<p class="sub">{escape(subtitle)}</p>',
+        *parts,
+        "</body></html>",
+    ]
+    return "\n".join(line for line in lines if line)
+
+
+class Charts:
+    """Renders one page's charts with that page's margins; only the first inlines plotly.js.
+
+    Render them in page order: divs are numbered chart-0, chart-1, ... as they are rendered.
+    """
+
+    def __init__(self, margin: dict[str, int]) -> None:
+        self.margin = margin
+        self.count = 0
+
+    def div(self, figure: go.Figure, height: int = 420) -> str:
+        figure.update_layout(height=height, margin=self.margin, template="plotly_white")
+        html: str = pio.to_html(
+            figure,
+            full_html=False,
+            include_plotlyjs=self.count == 0,
+            div_id=f"chart-{self.count}",
+            default_height=f"{height}px",
+            config={"displaylogo": False, "responsive": True},
+        )
+        self.count += 1
+        return html
+
+
+def key_value_table(rows: Iterable[tuple[str, str]], *, code: bool = False) -> str:
+    """A two-column table, label in <th>: values right-aligned numbers, or <code> with `code`."""
+    cell = "<td><code>{}</code></td>" if code else '<td class="num">{}</td>'
+    body = "".join(f"<tr><th>{escape(k)}</th>{cell.format(escape(v))}</tr>" for k, v in rows)
+    return f"<table>{body}</table>"
+
+
+def bullet_note(lines: Iterable[str]) -> str:
+    """The grey note box holding one bullet per (escaped) line."""
+    items = "".join(f"<li>{escape(line)}</li>" for line in lines)
+    return f'<div class="note"><ul>{items}</ul></div>'
+
+
+def metrics_tables(metrics: Metrics) -> str:
+    """Every metric, labelled and formatted, in two side-by-side tables."""
+    rows = metric_rows(metrics)
     half = (len(rows) + 1) // 2
-    tables = (f"<table>{''.join(part)}</table>" for part in (rows[:half], rows[half:]))
+    tables = (key_value_table(part) for part in (rows[:half], rows[half:]))
     return f'<div class="metrics">{"".join(tables)}</div>'
 
 
@@ -119,21 +159,13 @@ def metadata_rows(meta: RunMetadata) -> list[tuple[str, str]]:
     ]
 
 
-def _metadata_table(result: BacktestResult) -> str:
-    rows = metadata_rows(result.metadata)
-    body = "".join(
-        f"<tr><th>{escape(k)}</th><td><code>{escape(v)}</code></td></tr>" for k, v in rows
-    )
-    return f"<table>{body}</table>"
-
-
 def _assumptions(result: BacktestResult) -> str:
     config = result.backtest_config
     timing = str(config.get("fill_timing", "close"))
     where = "the next bar's open" if timing == "next_open" else f"the signal bar's {timing}"
-    slippage = _config_number(config, "slippage_bps", "{:g}")
-    per_trade = _config_number(config, "commission_per_trade", "{:,.2f}")
-    bps = _config_number(config, "commission_bps", "{:g}")
+    slippage = config_number(config, "slippage_bps", "{:g}")
+    per_trade = config_number(config, "commission_per_trade", "{:,.2f}")
+    bps = config_number(config, "commission_bps", "{:g}")
     lines = [
         f"Market orders fill at {where} × (1 ± slippage): buys pay {slippage} bps more, "
         f"sells receive {slippage} bps less.",
@@ -141,11 +173,10 @@ def _assumptions(result: BacktestResult) -> str:
         f"Ratios are annualised with {format_plain(result.metrics.periods_per_year)} periods per year; "
         "trade statistics use net PnL (after commissions) of closed trades only.",
     ]
-    items = "".join(f"<li>{escape(line)}</li>" for line in lines)
-    return f'<div class="note"><ul>{items}</ul></div>'
+    return bullet_note(lines)
 
 
-def _config_number(config: dict[str, Any], key: str, pattern: str) -> str:
+def config_number(config: dict[str, Any], key: str, pattern: str) -> str:
     value = config.get(key)
     if value is None:
         return "(not recorded)"
@@ -158,11 +189,10 @@ def _config_number(config: dict[str, Any], key: str, pattern: str) -> str:
 def _equity_figure(result: BacktestResult) -> go.Figure:
     figure = go.Figure()
     equity = result.equity["equity"]
-    figure.add_trace(_line(equity.index, equity.to_numpy(dtype=np.float64), "Strategy"))
-    if result.benchmark is not None and not result.benchmark.empty:
-        label = f"Buy & hold {result.benchmark_symbol or 'benchmark'}"
-        bench = result.benchmark
-        figure.add_trace(_line(bench.index, bench.to_numpy(dtype=np.float64), escape(label)))
+    figure.add_trace(line_trace(equity.index, equity.to_numpy(dtype=np.float64), "Strategy"))
+    bench = benchmark_trace(result.benchmark, result.benchmark_symbol)
+    if bench is not None:
+        figure.add_trace(bench)
     figure.update_layout(yaxis_title="Equity", hovermode="x unified")
     return figure
 
@@ -170,7 +200,7 @@ def _equity_figure(result: BacktestResult) -> go.Figure:
 def _drawdown_figure(result: BacktestResult) -> go.Figure:
     equity = result.equity["equity"]
     depth = drawdown_series(equity.to_numpy(dtype=np.float64)) * 100.0
-    trace = _line(equity.index, depth, "Drawdown")
+    trace = line_trace(equity.index, depth, "Drawdown")
     trace.update(fill="tozeroy", line={"color": "#c81e1e"})
     figure = go.Figure(trace)
     figure.update_layout(yaxis_title="% below peak", yaxis_ticksuffix="%")
@@ -202,7 +232,7 @@ def _trades_figure(result: BacktestResult, symbol: str) -> go.Figure:
     bars = result.prices.get(symbol)
     if bars is not None and "close" in bars:
         close = bars["close"]
-        figure.add_trace(_line(close.index, close.to_numpy(dtype=np.float64), "Close"))
+        figure.add_trace(line_trace(close.index, close.to_numpy(dtype=np.float64), "Close"))
     fills = [f for f in result.fills if f.symbol == symbol]
     for side, marker, colour in (
         (OrderSide.BUY, "triangle-up", "#15803d"),
@@ -238,7 +268,7 @@ def _rolling_figure(result: BacktestResult) -> go.Figure:
     values = rolling_sharpe(
         equity.to_numpy(dtype=np.float64), window, result.metrics.periods_per_year
     )
-    figure = go.Figure(_line(equity.index[1:], values, "Rolling Sharpe"))
+    figure = go.Figure(line_trace(equity.index[1:], values, "Rolling Sharpe"))
     figure.update_layout(yaxis_title="Annualised Sharpe")
     return figure
 
@@ -248,9 +278,18 @@ def _symbols(result: BacktestResult) -> list[str]:
     return list(ordered)[:MAX_PRICE_SYMBOLS]
 
 
-def _line(index: pd.Index, values: np.ndarray, name: str) -> go.Scatter:
+def line_trace(index: pd.Index, values: np.ndarray, name: str) -> go.Scatter:
+    """A line of `values` over `index`, thinned by `thin_positions`; `name` is not escaped."""
     keep = thin_positions(values)
     return go.Scatter(x=index[keep], y=values[keep], mode="lines", name=name)
+
+
+def benchmark_trace(series: pd.Series | None, symbol: str | None) -> go.Scatter | None:
+    """The buy-and-hold benchmark line, or None when there is no benchmark curve to draw."""
+    if series is None or series.empty:
+        return None
+    label = escape(f"Buy & hold {symbol or 'benchmark'}")
+    return line_trace(series.index, series.to_numpy(dtype=np.float64), label)
 
 
 def thin_positions(values: np.ndarray, limit: int = MAX_LINE_POINTS) -> np.ndarray:

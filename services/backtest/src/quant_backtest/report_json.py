@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import math
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from quant_backtest.report_html import write_text
 from quant_backtest.result import BacktestResult
 from quant_domain import Fill, Trade
+from quant_engine.metrics import drawdown_series, finite_or_none
 
 FORMAT_VERSION = 1
 
@@ -50,16 +48,10 @@ def trade_to_dict(trade: Trade, fills_by_id: dict[str, Fill]) -> dict[str, Any]:
     }
 
 
-def _finite(value: float) -> float | None:
-    return value if math.isfinite(value) else None
-
-
 def result_to_dict(result: BacktestResult) -> dict[str, Any]:
     fills_by_id = {f.fill_id: f for f in result.fills}
     eq = result.equity
-    peak = np.maximum.accumulate(eq["equity"].to_numpy())
-    with np.errstate(divide="ignore", invalid="ignore"):
-        drawdown = np.where(peak > 0, eq["equity"].to_numpy() / peak - 1.0, 0.0)
+    drawdown = drawdown_series(eq["equity"].to_numpy())
     bench = result.benchmark.reindex(eq.index).to_numpy() if result.benchmark is not None else None
     curve = [
         {
@@ -67,14 +59,12 @@ def result_to_dict(result: BacktestResult) -> dict[str, Any]:
             "equity": round(float(row[0]), 6),
             "cash": round(float(row[1]), 6),
             "positions_value": round(float(row[2]), 6),
-            "gross_exposure": _finite(round(float(row[3]), 6)),
+            "gross_exposure": finite_or_none(round(float(row[3]), 6)),
             "drawdown": round(float(drawdown[i]), 8),
-            "benchmark": None if bench is None else _finite(round(float(bench[i]), 6)),
+            "benchmark": None if bench is None else finite_or_none(round(float(bench[i]), 6)),
         }
         for i, (ts, row) in enumerate(zip(eq.index, eq.to_numpy(), strict=True))
     ]
-    meta = dataclasses.asdict(result.metadata)
-    meta["created_at"] = result.metadata.created_at.isoformat()
     return {
         "format_version": FORMAT_VERSION,
         "id": result.id,
@@ -88,11 +78,9 @@ def result_to_dict(result: BacktestResult) -> dict[str, Any]:
         "trades": [trade_to_dict(t, fills_by_id) for t in result.trades],
         "orders": [o.to_dict() for o in result.orders],
         "equity_curve": curve,
-        "metadata": meta,
+        "metadata": result.metadata.to_dict(),
     }
 
 
 def write_json_report(result: BacktestResult, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result_to_dict(result), indent=1, allow_nan=False), encoding="utf-8")
-    return path
+    return write_text(path, json.dumps(result_to_dict(result), indent=1, allow_nan=False))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +26,12 @@ class RunMetadata:
     platform: str
     package_versions: dict[str, str] = field(default_factory=dict)
     data_source: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field by name, JSON-ready: created_at as an ISO 8601 string."""
+        data = asdict(self)
+        data["created_at"] = self.created_at.isoformat()
+        return data
 
 
 @dataclass(slots=True)

@@ -42,7 +42,7 @@ from quant_backtest.walk_forward_model import (
 from quant_backtest.walk_forward_stats import choose, pbo_or_none, plateau, stability
 from quant_domain import ConfigError, Fill, Trade
 from quant_engine import BacktestConfig
-from quant_engine.metrics import compute_metrics, periods_per_year
+from quant_engine.metrics import compute_metrics, periods_per_year, simple_returns
 from quant_engine.objectives import score
 from quant_engine.overfitting import deflated_sharpe_ratio, degradation, efficiency_ratio
 from quant_engine.vectorised import unsupported_reason
@@ -202,7 +202,7 @@ class WalkForwardEngine:
                 item.in_sample_score = scores[chosen]
                 item.in_sample_metrics = compute_metrics(in_sample.equity, periods_per_year=ppy)
                 item.in_sample_dsr = deflated_sharpe_ratio(
-                    np.diff(in_sample.equity) / in_sample.equity[:-1], trial_sharpes[w]
+                    simple_returns(in_sample.equity), trial_sharpes[w]
                 )
                 item.plateau = plateau(scores, chosen, combos, config.parameter_grid)
                 oos_equity = np.concatenate(([float(capital)], oos.equity["equity"].to_numpy()))
@@ -257,12 +257,12 @@ class WalkForwardEngine:
         ok = [w for w in windows if w.status == "ok"]
         is_scores = [float(w.in_sample_score or 0.0) for w in ok]
         oos_scores = [float(w.out_of_sample_score or 0.0) for w in ok]
-        full_sharpes = []
-        for r in results:
-            std = float(np.std(r.full_returns, ddof=1)) if r.full_returns.size > 1 else 0.0
-            full_sharpes.append(float(np.mean(r.full_returns)) / std if std > 1e-12 else 0.0)
-        returns = np.diff(values) / values[:-1] if values.size > 1 else np.zeros(0)
-        oos_dsr = deflated_sharpe_ratio(returns, full_sharpes) if returns.size >= 3 else None
+        returns = simple_returns(values)
+        oos_dsr = (
+            deflated_sharpe_ratio(returns, [r.full_sharpe for r in results])
+            if returns.size >= 3
+            else None
+        )
         strategy_dump = strategy_config.model_dump(mode="json", by_alias=True)
         wf_dump = config.model_dump(mode="json")
         clock["done"] = time.perf_counter()

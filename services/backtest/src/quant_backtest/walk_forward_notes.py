@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from html import escape
-
-from quant_backtest.report_html import _config_number, metadata_rows
+from quant_backtest.report_html import bullet_note, config_number, key_value_table, metadata_rows
 from quant_backtest.walk_forward_model import WalkForwardResult
 
 
@@ -26,12 +24,11 @@ def assumptions_note(result: WalkForwardResult) -> str:
         "The stitched equity curve chains the windows: each starts with the capital the "
         "previous one ended with.",
         f"Fills and costs are those of the backtest config: slippage "
-        f"{_config_number(config, 'slippage_bps', '{:g}')} bps, commission "
-        f"{_config_number(config, 'commission_per_trade', '{:,.2f}')} per trade plus "
-        f"{_config_number(config, 'commission_bps', '{:g}')} bps of traded notional.",
+        f"{config_number(config, 'slippage_bps', '{:g}')} bps, commission "
+        f"{config_number(config, 'commission_per_trade', '{:,.2f}')} per trade plus "
+        f"{config_number(config, 'commission_bps', '{:g}')} bps of traded notional.",
     ]
-    items = "".join(f"<li>{escape(line)}</li>" for line in lines)
-    return f'<div class="note"><ul>{items}</ul></div>'
+    return bullet_note(lines)
 
 
 def metadata_table(result: WalkForwardResult) -> str:
@@ -42,14 +39,4 @@ def metadata_table(result: WalkForwardResult) -> str:
         ("Platform", meta.platform),
         *((f"Time: {stage}", f"{seconds:.2f} s") for stage, seconds in result.timings.items()),
     ]
-    body = "".join(
-        f"<tr><th>{escape(k)}</th><td><code>{escape(v)}</code></td></tr>" for k, v in rows
-    )
-    return f"<table>{body}</table>"
-
-
-def key_values(rows: list[tuple[str, str]]) -> str:
-    body = "".join(
-        f'<tr><th>{escape(k)}</th><td class="num">{escape(v)}</td></tr>' for k, v in rows
-    )
-    return f"<table>{body}</table>"
+    return key_value_table(rows, code=True)

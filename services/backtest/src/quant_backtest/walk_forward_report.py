@@ -9,13 +9,20 @@ from pathlib import Path
 
 import numpy as np
 import plotly.graph_objects as go
-import plotly.io as pio
 from plotly.subplots import make_subplots
 
-from quant_backtest.metric_labels import _pct, _ratio
-from quant_backtest.report_html import _CSS, _line, _metrics_tables
+from quant_backtest.metric_labels import format_pct, format_ratio
+from quant_backtest.report_html import (
+    Charts,
+    benchmark_trace,
+    html_page,
+    key_value_table,
+    line_trace,
+    metrics_tables,
+    write_text,
+)
 from quant_backtest.walk_forward_model import WalkForwardResult, WindowResult
-from quant_backtest.walk_forward_notes import assumptions_note, key_values, metadata_table
+from quant_backtest.walk_forward_notes import assumptions_note, metadata_table
 from quant_backtest.walk_forward_surface import (
     format_value,
     grid_parameters,
@@ -32,6 +39,7 @@ _SKIPPED = "#cbd2d9"
 _DARK_INK = "#1f2933"
 _LIGHT_INK = "#ffffff"
 _MAX_WINDOW_LABELS = 24  # beyond this the "W<n>" labels over the equity chart overlap
+_MARGIN = {"l": 70, "r": 20, "t": 40, "b": 40}
 
 _EXTRA_CSS = """
 h3{font-size:1rem;margin-top:1.5rem}
@@ -45,26 +53,17 @@ def write_walk_forward_report(result: WalkForwardResult, path: Path) -> Path:
 
     The page is self-contained: plotly.js is inlined once and nothing loads from the network.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_walk_forward_report(result), encoding="utf-8")
-    return path
+    return write_text(path, render_walk_forward_report(result))
 
 
 def render_walk_forward_report(result: WalkForwardResult) -> str:
     """The report page as one HTML string; every user-supplied string is escaped."""
-    charts = _Charts()
-    title = f"Walk-forward {result.strategy_id} — run {result.id}"
+    charts = Charts(_MARGIN)
     # A list literal evaluates in order, so the first chart rendered (the one carrying plotly.js)
     # is also the first on the page.
     parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{escape(title)}</title><style>{_CSS}{_EXTRA_CSS}</style></head><body>",
-        f"<h1>{escape(title)}</h1>",
-        f'<p class="sub">{escape(_summary(result))}</p>',
         "<h2>Out-of-sample metrics</h2>",
-        _metrics_tables(result.oos_metrics),
+        metrics_tables(result.oos_metrics),
         "<h2>Out-of-sample equity</h2>",
         charts.div(_equity_figure(result)),
         "<h2>Window timeline</h2>",
@@ -83,35 +82,9 @@ def render_walk_forward_report(result: WalkForwardResult) -> str:
         assumptions_note(result),
         "<h2>Run metadata</h2>",
         metadata_table(result),
-        "</body></html>",
     ]
-    return "\n".join(part for part in parts if part)
-
-
-class _Charts:
-    """Renders the page's charts in order; only the first one inlines plotly.js.
-
-    report_html's `_figure_div` fixes every chart at 420 px; the timeline and the heatmaps here
-    grow with the number of windows or grid values, hence this variant with a height.
-    """
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def div(self, figure: go.Figure, height: int = 420) -> str:
-        figure.update_layout(
-            height=height, margin={"l": 70, "r": 20, "t": 40, "b": 40}, template="plotly_white"
-        )
-        html: str = pio.to_html(
-            figure,
-            full_html=False,
-            include_plotlyjs=self.count == 0,
-            div_id=f"chart-{self.count}",
-            default_height=f"{height}px",
-            config={"displaylogo": False, "responsive": True},
-        )
-        self.count += 1
-        return html
+    title = f"Walk-forward {result.strategy_id} — run {result.id}"
+    return html_page(title, _summary(result), parts, extra_css=_EXTRA_CSS)
 
 
 def _rows_height(rows: int, per_row: int, minimum: int = 260, maximum: int = 2400) -> int:
@@ -141,11 +114,10 @@ def _equity_figure(result: WalkForwardResult) -> go.Figure:
     if "equity" in result.equity:
         equity = result.equity["equity"]
         values = equity.to_numpy(dtype=np.float64)
-        figure.add_trace(_line(equity.index, values, "Walk-forward (out-of-sample)"))
-    if result.benchmark is not None and not result.benchmark.empty:
-        label = escape(f"Buy & hold {result.benchmark_symbol or 'benchmark'}")
-        bench = result.benchmark
-        figure.add_trace(_line(bench.index, bench.to_numpy(dtype=np.float64), label))
+        figure.add_trace(line_trace(equity.index, values, "Walk-forward (out-of-sample)"))
+    bench = benchmark_trace(result.benchmark, result.benchmark_symbol)
+    if bench is not None:
+        figure.add_trace(bench)
     for item in result.windows:
         window = item.window
         start = window.out_of_sample_start.isoformat()
@@ -253,26 +225,21 @@ def _chosen_table(result: WalkForwardResult) -> str:
         w = item.window
         chosen = item.chosen_params or {}
         index = item.chosen_index
-        trades = (
-            item.trade_counts[index]
-            if index is not None and index < len(item.trade_counts)
-            else None
-        )
+        trades = None if index is None else item.trade_counts[index]
         numbers = [
-            str(w.number),
             *(format_value(chosen[n]) if n in chosen else "—" for n in names),
             _score(item.in_sample_score),
             _score(item.out_of_sample_score),
             "—" if trades is None else f"{trades:,}",
-            "—" if item.plateau is None else _ratio(item.plateau),
-            "—" if item.in_sample_dsr is None else _pct(item.in_sample_dsr.dsr),
+            "—" if item.plateau is None else format_ratio(item.plateau),
+            "—" if item.in_sample_dsr is None else format_pct(item.in_sample_dsr.dsr),
         ]
         status = item.status + (f": {item.note}" if item.note else "")
         cells = [
-            f'<td class="num">{escape(numbers[0])}</td>',
+            f'<td class="num">{w.number}</td>',
             f"<td>{w.in_sample_start} → {w.in_sample_end}</td>",
             f"<td>{w.out_of_sample_start} → {w.out_of_sample_end}</td>",
-            *(f'<td class="num">{escape(text)}</td>' for text in numbers[1:]),
+            *(f'<td class="num">{escape(text)}</td>' for text in numbers),
             f"<td>{escape(status)}</td>",
         ]
         css = ' class="skipped"' if item.status != "ok" else ""
@@ -280,7 +247,7 @@ def _chosen_table(result: WalkForwardResult) -> str:
     return f'<div class="wide"><table>{"".join(rows)}</table></div>'
 
 
-def _parameter_chart(result: WalkForwardResult, charts: _Charts) -> str:
+def _parameter_chart(result: WalkForwardResult, charts: Charts) -> str:
     grid = grid_parameters(result)
     numeric = [name for name, values in grid.items() if all(is_number(v) for v in values)]
     if not numeric or not result.windows:
@@ -314,13 +281,13 @@ def _stability_table(result: WalkForwardResult) -> str:
     for s in result.stability:
         rows.append(
             f'<tr><th>{escape(s.name)}</th><td class="num">{s.distinct}</td>'
-            f'<td class="num">{_ratio(s.mean_step_change)}</td>'
-            f'<td class="num">{_ratio(s.normalised_change)}</td></tr>'
+            f'<td class="num">{format_ratio(s.mean_step_change)}</td>'
+            f'<td class="num">{format_ratio(s.normalised_change)}</td></tr>'
         )
     return f"<table>{''.join(rows)}</table>"
 
 
-def _surface_section(result: WalkForwardResult, charts: _Charts) -> str:
+def _surface_section(result: WalkForwardResult, charts: Charts) -> str:
     surface = objective_surface(result)
     if surface is None:
         return ""
@@ -339,7 +306,9 @@ def _surface_section(result: WalkForwardResult, charts: _Charts) -> str:
         )
     )
     cells = sorted(surface.chosen.items())
-    ink = [_ink(surface.z[row][column], surface.z) for (row, column), _ in cells]
+    finite = [v for row in surface.z for v in row if v is not None]
+    low, high = (min(finite), max(finite)) if finite else (0.0, 0.0)
+    ink = [_ink(surface.z[row][column], low, high) for (row, column), _ in cells]
     figure.add_trace(
         go.Scatter(
             x=[surface.x[column] for (_, column), _ in cells],
@@ -372,12 +341,11 @@ def _surface_section(result: WalkForwardResult, charts: _Charts) -> str:
     )
 
 
-def _ink(value: float | None, z: list[list[float | None]]) -> str:
+def _ink(value: float | None, low: float, high: float) -> str:
     """White on the dark ends of the red-yellow-green scale, near-black in its light middle."""
-    finite = [v for row in z for v in row if v is not None]
-    if value is None or not finite or max(finite) == min(finite):
+    if value is None or high == low:
         return _DARK_INK
-    share = (value - min(finite)) / (max(finite) - min(finite))
+    share = (value - low) / (high - low)
     return _LIGHT_INK if share < 0.25 or share > 0.75 else _DARK_INK
 
 
@@ -387,7 +355,7 @@ def _dsr_section(result: WalkForwardResult) -> str:
     if dsr is None:
         return f"{head}\n<p>Not computed: {NOT_COMPUTED}.</p>"
     rows = [
-        ("Deflated Sharpe (DSR)", _pct(dsr.dsr)),
+        ("Deflated Sharpe (DSR)", format_pct(dsr.dsr)),
         ("Sharpe (per period)", f"{dsr.sharpe:.4f}"),
         (
             "Benchmark Sharpe: expected best of the trials by luck (per period)",
@@ -396,20 +364,20 @@ def _dsr_section(result: WalkForwardResult) -> str:
         ("Trials", f"{dsr.n_trials:,}"),
         ("Returns", f"{dsr.n_obs:,}"),
     ]
-    return f'{head}\n{key_values(rows)}\n<p class="note">{escape(READ_DSR)}</p>'
+    return f'{head}\n{key_value_table(rows)}\n<p class="note">{escape(READ_DSR)}</p>'
 
 
-def _pbo_section(result: WalkForwardResult, charts: _Charts) -> str:
+def _pbo_section(result: WalkForwardResult, charts: Charts) -> str:
     head = "<h3>Probability of backtest overfitting (PBO)</h3>"
     pbo = result.pbo
     if pbo is None:
         return f"{head}\n<p>Not computed: {NOT_COMPUTED}.</p>"
     rows = [
-        ("PBO", _pct(pbo.pbo)),
+        ("PBO", format_pct(pbo.pbo)),
         ("CSCV combinations", f"{pbo.n_combinations:,}"),
         ("Blocks", f"{pbo.n_splits:,}"),
         ("Trials", f"{pbo.n_trials:,}"),
-        ("P(out-of-sample loss)", _pct(pbo.prob_oos_loss)),
+        ("P(out-of-sample loss)", format_pct(pbo.prob_oos_loss)),
         ("Performance degradation slope", f"{pbo.performance_degradation.slope:.3f}"),
     ]
     figure = go.Figure(go.Histogram(x=list(pbo.logits), marker_color="#7b8794", name="Logits"))
@@ -419,25 +387,23 @@ def _pbo_section(result: WalkForwardResult, charts: _Charts) -> str:
         yaxis_title="Combinations",
     )
     return (
-        f'{head}\n{key_values(rows)}\n<p class="note">{escape(READ_PBO)}</p>\n'
+        f'{head}\n{key_value_table(rows)}\n<p class="note">{escape(READ_PBO)}</p>\n'
         '<p class="sub">λ ≤ 0 (left of the dashed line) counts towards PBO.</p>\n'
         f"{charts.div(figure, 320)}"
     )
 
 
-def _degradation_section(result: WalkForwardResult, charts: _Charts) -> str:
+def _degradation_section(result: WalkForwardResult, charts: Charts) -> str:
     head = "<h3>In-sample vs out-of-sample degradation</h3>"
-    efficiency = (
-        f"<p>Walk-forward efficiency (mean OOS / mean IS): <b>{_ratio(result.efficiency)}</b></p>"
-    )
+    efficiency = f"<p>Walk-forward efficiency (mean OOS / mean IS): <b>{format_ratio(result.efficiency)}</b></p>"
     note = f'<p class="note">{escape(READ_DEGRADATION)}</p>'
     values = result.degradation
     if not values:
         return f"{head}\n<p>No window has both an in-sample and an out-of-sample score.</p>\n{note}"
-    labels = _degradation_labels(result)
     figure = go.Figure(
         go.Bar(
-            x=labels,
+            # result.degradation holds one value per window that chose a combination
+            x=[f"W{w.window.number}" for w in result.windows if w.status == "ok"],
             y=values,
             marker_color=["#15803d" if v >= 0 else "#b91c1c" for v in values],
             hovertemplate="%{x}: %{y:.4f}<extra></extra>",
@@ -446,17 +412,6 @@ def _degradation_section(result: WalkForwardResult, charts: _Charts) -> str:
     figure.update_xaxes(type="category", title_text="Window")
     figure.update_yaxes(title_text="OOS − IS objective")
     return f"{head}\n{efficiency}\n{charts.div(figure, 320)}\n{note}"
-
-
-def _degradation_labels(result: WalkForwardResult) -> list[str]:
-    """Window labels for result.degradation, which holds one value per window with a choice."""
-    n = len(result.degradation)
-    if n == len(result.windows):
-        return [f"W{w.window.number}" for w in result.windows]
-    ok = [w for w in result.windows if w.status == "ok"]
-    if n == len(ok):
-        return [f"W{w.window.number}" for w in ok]
-    return [f"#{k}" for k in range(1, n + 1)]
 
 
 def _score(value: float | None) -> str:

@@ -10,6 +10,7 @@ import numpy as np
 
 from quant_backtest.grid_search import ComboResult
 from quant_backtest.walk_forward_model import ParameterStability, WindowResult
+from quant_backtest.walk_forward_surface import grid_position
 from quant_engine.overfitting import PBOResult, probability_of_backtest_overfitting
 
 
@@ -27,13 +28,20 @@ def choose(scores: list[float], trades: list[int], min_trades: int) -> int | Non
 def _neighbours(chosen: int, combos: list[dict[str, Any]], grid: dict[str, list[Any]]) -> list[int]:
     """Combinations one grid step away from `chosen` in exactly one parameter."""
     here = combos[chosen]
-    position = {name: grid[name].index(here[name]) for name in grid}
+    position = {name: _grid_index(grid[name], here[name]) for name in grid}
     found = []
     for index, combo in enumerate(combos):
-        steps = [abs(grid[n].index(combo[n]) - position[n]) for n in grid]
+        steps = [abs(_grid_index(grid[n], combo[n]) - position[n]) for n in grid]
         if sum(steps) == 1:
             found.append(index)
     return found
+
+
+def _grid_index(values: list[Any], value: Any) -> int:
+    position = grid_position(values, value)
+    if position is None:
+        raise ValueError(f"{value!r} is not one of the grid values {values!r}")
+    return position
 
 
 def plateau(
@@ -57,7 +65,7 @@ def stability(windows: list[WindowResult], grid: dict[str, list[Any]]) -> list[P
     out = []
     for name, values in grid.items():
         chosen = [None if w.chosen_params is None else w.chosen_params.get(name) for w in windows]
-        positions = [values.index(v) for v in chosen if v is not None]
+        positions = [_grid_index(values, v) for v in chosen if v is not None]
         moves = [abs(b - a) for a, b in itertools.pairwise(positions)]
         mean_move = float(np.mean(moves)) if moves else 0.0
         span = len(values) - 1

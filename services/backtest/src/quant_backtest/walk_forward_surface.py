@@ -124,18 +124,23 @@ def _cell(
     """
     positions: list[int] = []
     for name in names:
-        position = _position(grid[name], combo.get(name))
+        position = grid_position(grid[name], combo.get(name))
         if position is None:
             return None
         positions.append(position)
     return (0, positions[0]) if len(positions) == 1 else (positions[0], positions[1])
 
 
-def _position(values: list[Any], value: Any) -> int | None:
-    for index, candidate in enumerate(values):
-        if repr(candidate) == repr(value) or candidate == value:
-            return index
-    return None
+def grid_position(values: Sequence[Any], value: Any) -> int | None:
+    """Index of `value` among a parameter's grid values, or None when it is not one of them.
+
+    An equal value is looked for first (as `list.index`), then one with the same repr (NaN).
+    """
+    try:
+        return values.index(value)
+    except ValueError:
+        text = repr(value)
+        return next((i for i, candidate in enumerate(values) if repr(candidate) == text), None)
 
 
 def grid_parameters(result: WalkForwardResult) -> dict[str, list[Any]]:

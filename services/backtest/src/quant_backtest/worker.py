@@ -28,7 +28,7 @@ from quant_backtest.persist import save_results
 from quant_backtest.report_html import render_html_report
 from quant_backtest.runner import run
 from quant_backtest.walk_forward import WalkForwardEngine
-from quant_backtest.walk_forward_json import walk_forward_to_dict
+from quant_backtest.walk_forward_json import walk_forward_summary
 from quant_backtest.walk_forward_report import render_walk_forward_report
 from quant_db.jobs import RUN_ENTRYPOINT
 from quant_db.urls import asyncpg_dsn
@@ -86,13 +86,7 @@ def compute(
             )
 
         result = WalkForwardEngine(source, bt, workers=1).run(config, wf, progress=phase)
-        summary = walk_forward_to_dict(result)
-        extra = {
-            "walk_forward": {
-                k: summary[k]
-                for k in ("windows", "pbo", "deflated_sharpe", "efficiency", "stability")
-            }
-        }
+        extra = {"walk_forward": walk_forward_summary(result)}
         return Outcome(
             result.equity,
             result.trades,
