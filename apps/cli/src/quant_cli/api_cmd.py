@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from typing import Annotated
 
 import typer
@@ -12,8 +11,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from quant_api.auth import Passwords
 from quant_api.settings import get_settings as api_settings
-from quant_api.users import UserError, create_user
-from quant_cli.errors import fail
+from quant_api.users import check_new_user, create_user
+from quant_cli.errors import user_errors
 from quant_db.embedded import database_url
 from quant_db.migrate import upgrade
 from quant_db.schema.identity import Role
@@ -50,22 +49,23 @@ async def _create(url: str, username: str, password: str, role: Role) -> None:
 
 
 @users_app.command("create")
+@user_errors
 def create_command(
     username: Annotated[str, typer.Option(help="sign-in name (3-64 of A-Z a-z 0-9 . _ @ -)")],
     role: Annotated[Role, typer.Option(help="viewer < trader < admin")],
     password: Annotated[
         str | None,
-        typer.Option(help=f"default: ${PASSWORD_ENV}, else a prompt (safer: not in shell history)"),
+        typer.Option(
+            envvar=PASSWORD_ENV,
+            help=f"default: ${PASSWORD_ENV}, else a prompt (safer: not in shell history)",
+        ),
     ] = None,
 ) -> None:
     """Create an active API user with an argon2-hashed password."""
-    secret = password or os.environ.get(PASSWORD_ENV)
-    if secret is None:
-        secret = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    if password is None:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    check_new_user(username, password)  # before the database is started
     url = database_url(storage_settings())
     upgrade(url)
-    try:
-        asyncio.run(_create(url, username, secret, role))
-    except UserError as exc:
-        raise fail(str(exc)) from None
+    asyncio.run(_create(url, username, password, role))
     typer.echo(f"created {role.value} {username!r} in {redacted(url)}")

@@ -14,9 +14,10 @@ from quant_api.rate_limits import rate_limit_exceeded
 from quant_api.request_context import REQUEST_ID_HEADER, RequestContextMiddleware, configure_logging
 from quant_api.resources import open_resources, package_version
 from quant_api.routers.v1 import api_router
+from quant_api.routers.v1.controls import ENFORCEMENT_NOTE
 from quant_api.settings import ApiSettings, get_settings
 
-DESCRIPTION = """
+DESCRIPTION = f"""
 The versioned HTTP API of the quant platform: strategies, runs (backtests and walk-forwards,
 executed by the backtest worker), their results, positions, orders, alerts and operator controls.
 
@@ -24,10 +25,9 @@ executed by the backtest worker), their results, positions, orders, alerts and o
   (7 days). Every route except health, login and refresh needs the access token.
 * **Roles**: viewer (read) < trader (create and cancel runs, acknowledge alerts) < admin
   (change strategies, kill switch, mode transitions).
-* **Errors**: every 4xx/5xx is `{"error": {"code", "message", "field", "request_id"}}`.
+* **Errors**: every 4xx/5xx is `{{"error": {{"code", "message", "field", "request_id"}}}}`.
 * **Rate limits**: login per IP, run creation and reads per user; 429 carries `Retry-After`.
-* **Controls**: the kill switch and mode transitions are persisted and audited; enforcement by
-  the execution service comes with the trading-loop work.
+* **Controls**: the kill switch and mode transitions. {ENFORCEMENT_NOTE}
 """
 
 TAGS = [
@@ -41,8 +41,7 @@ TAGS = [
     {"name": "alerts", "description": "Alerts and their acknowledgement."},
     {
         "name": "controls",
-        "description": "Kill switch and mode transitions. Persisted and audited; enforcement by "
-        "the execution service comes with the trading-loop work.",
+        "description": f"Kill switch and mode transitions. {ENFORCEMENT_NOTE}",
     },
 ]
 

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
 from quant_api.errors import ApiError
+from quant_api.schemas.v1.auth import TokenPair
 from quant_api.settings import ApiSettings
 from quant_db.schema import User
 from quant_db.schema.identity import Role
@@ -65,13 +66,6 @@ class Passwords:
 
 
 @dataclass(frozen=True, slots=True)
-class IssuedTokens:
-    access_token: str
-    refresh_token: str
-    expires_in: int
-
-
-@dataclass(frozen=True, slots=True)
 class Tokens:
     """Signs and checks the two kinds of token; the user's role is read from the database."""
 
@@ -100,9 +94,9 @@ class Tokens:
         }
         return jwt.encode(claims, self.secret, algorithm=ALGORITHM)
 
-    def issue(self, user_id: int) -> IssuedTokens:
+    def issue(self, user_id: int) -> TokenPair:
         now = datetime.now(UTC)
-        return IssuedTokens(
+        return TokenPair(
             access_token=self.encode(user_id, TokenKind.ACCESS, now=now),
             refresh_token=self.encode(user_id, TokenKind.REFRESH, now=now),
             expires_in=int(self.access_ttl.total_seconds()),
@@ -148,8 +142,20 @@ async def authenticate(
     )
     if user is None or not ok:
         raise unauthorized("wrong username or password", "invalid_credentials")
+    return _active(user)
+
+
+async def active_user(session: AsyncSession, user_id: int) -> User:
+    """The active user a token names, or 401 (deleted or deactivated since it was issued)."""
+    user = await session.get(User, user_id)
+    if user is None:
+        raise unauthorized("the token's user no longer exists", "invalid_token")
+    return _active(user)
+
+
+def _active(user: User) -> User:
     if not user.is_active:
-        raise unauthorized(f"user {username!r} is deactivated", "inactive_user")
+        raise unauthorized(f"user {user.username!r} is deactivated", "inactive_user")
     return user
 
 

@@ -1,4 +1,4 @@
-"""Dependencies with typed aliases: the session, the signed-in user, role gates, loaders.
+"""Dependencies with typed aliases: the session, the signed-in user, role gates, loaders, pages.
 
 Every loader ("load or 404") depends on the user first, so anonymous callers get 401 before
 anything about the resource is revealed.
@@ -7,20 +7,28 @@ anything about the resource is revealed.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm.interfaces import ORMOption
 
-from quant_api.auth import TokenKind, has_role, unauthorized
+from quant_api.auth import TokenKind, active_user, has_role, unauthorized
 from quant_api.errors import ApiError, not_found, request_id_of
 from quant_api.resources import AppResources
-from quant_api.schemas.v1.common import StrategyId
-from quant_db.schema import Alert, Position, Run, Strategy, User
+from quant_api.schemas.v1.common import Page, StrategyId
+from quant_db.schema import Alert, Base, Position, Run, Strategy, User
 from quant_db.schema.identity import Role
+
+M = TypeVar("M", bound=Base)
+S = TypeVar("S", bound=BaseModel)
+T = TypeVar("T")
 
 
 def get_resources(request: Request) -> AppResources:
@@ -55,11 +63,7 @@ async def get_current_user(
     if credentials is None:
         raise unauthorized("sign in first: send `Authorization: Bearer <access token>`")
     user_id = resources.tokens.user_id(credentials.credentials, TokenKind.ACCESS)
-    user = await session.get(User, user_id)
-    if user is None:
-        raise unauthorized("the token's user no longer exists", "invalid_token")
-    if not user.is_active:
-        raise unauthorized(f"user {user.username!r} is deactivated", "inactive_user")
+    user = await active_user(session, user_id)
     # read by the rate-limit key and the request log
     request.state.user_id = user.id
     request.state.username = user.username
@@ -88,46 +92,50 @@ TraderUser = Annotated[User, Depends(require_role(Role.TRADER))]
 AdminUser = Annotated[User, Depends(require_role(Role.ADMIN))]
 
 
+async def _get_or_404(session: AsyncSession, model: type[M], ident: object, kind: str) -> M:
+    row = await session.get(model, ident)
+    if row is None:
+        raise not_found(kind, repr(ident) if isinstance(ident, str) else ident)
+    return row
+
+
+RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+
 async def load_strategy(
     strategy_id: Annotated[StrategyId, Path(description="strategy id, as in its YAML")],
     session: SessionDep,
     _user: CurrentUser,
 ) -> Strategy:
-    strategy = await session.get(Strategy, strategy_id)
-    if strategy is None:
-        raise not_found("strategy", repr(strategy_id))
-    return strategy
+    return await _get_or_404(session, Strategy, strategy_id, "strategy")
 
 
 async def load_run(run_id: uuid.UUID, session: SessionDep, _user: CurrentUser) -> Run:
-    run = await session.get(Run, run_id)
-    if run is None:
-        raise not_found("run", run_id)
-    return run
+    return await _get_or_404(session, Run, run_id, "run")
 
 
-async def load_position(
-    position_id: Annotated[int, Path(ge=1, le=2**63 - 1)], session: SessionDep, _user: CurrentUser
-) -> Position:
-    position = await session.get(Position, position_id)
-    if position is None:
-        raise not_found("position", position_id)
-    return position
+async def load_position(position_id: RowId, session: SessionDep, _user: CurrentUser) -> Position:
+    return await _get_or_404(session, Position, position_id, "position")
 
 
-async def load_alert(
-    alert_id: Annotated[int, Path(ge=1, le=2**63 - 1)], session: SessionDep, _user: CurrentUser
-) -> Alert:
-    alert = await session.get(Alert, alert_id)
-    if alert is None:
-        raise not_found("alert", alert_id)
-    return alert
+async def load_alert(alert_id: RowId, session: SessionDep, _user: CurrentUser) -> Alert:
+    return await _get_or_404(session, Alert, alert_id, "alert")
 
 
 StrategyDep = Annotated[Strategy, Depends(load_strategy)]
 RunDep = Annotated[Run, Depends(load_run)]
 PositionDep = Annotated[Position, Depends(load_position)]
 AlertDep = Annotated[Alert, Depends(load_alert)]
+
+
+def equal_to(model: type[Base], **values: object) -> list[ColumnElement[bool]]:
+    """`model.<name> == value` for every keyword whose value is not None (the filters sent)."""
+    return [getattr(model, name) == value for name, value in values.items() if value is not None]
+
+
+def from_attributes(schema: type[S]) -> Callable[[object], S]:
+    """Build `schema` from a row's attributes of the same names."""
+    return lambda row: schema.model_validate(row, from_attributes=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +146,33 @@ class Pagination:
     @property
     def offset(self) -> int:
         return (self.page - 1) * self.per_page
+
+    async def fetch(
+        self,
+        session: AsyncSession,
+        model: type[M],
+        conditions: Sequence[ColumnElement[bool]],
+        order_by: Sequence[ColumnElement[Any] | InstrumentedAttribute[Any]],
+        to_item: Callable[[M], T],
+        *options: ORMOption,
+    ) -> Page[T]:
+        """This page of `model`'s rows matching `conditions`, with the count over every page."""
+        count = select(func.count()).select_from(model).where(*conditions)
+        total = await session.scalar(count) or 0
+        rows = await session.scalars(
+            select(model)
+            .options(*options)
+            .where(*conditions)
+            .order_by(*order_by)
+            .offset(self.offset)
+            .limit(self.per_page)
+        )
+        return Page[T](
+            items=[to_item(row) for row in rows],
+            total=total,
+            page=self.page,
+            per_page=self.per_page,
+        )
 
 
 def get_pagination(

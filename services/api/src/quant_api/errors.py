@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
@@ -12,12 +11,14 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import iter_route_contexts
+from pydantic import ValidationError
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from quant_api.schemas.v1.common import ErrorBody, ErrorEnvelope
+from quant_domain import ConfigError
 
 CODES: dict[int, str] = {
     400: "bad_request",
@@ -76,14 +77,32 @@ def invalid(field: str | None, message: str) -> ApiError:
     return ApiError(422, message, field=field)
 
 
+def invalid_from(
+    exc: ValidationError | ConfigError, prefix: str = "", renames: Mapping[str, str] | None = None
+) -> ApiError:
+    """A 422 naming the field at fault: a ConfigError's own, or that of pydantic's first error
+    under `prefix`, with `renames` mapping the model's top-level fields to what the client sent."""
+    if isinstance(exc, ConfigError):
+        return invalid(exc.field, exc.message)
+    err = exc.errors()[0]
+    loc = [str(part) for part in err["loc"]]
+    if loc and renames:
+        loc[0] = renames.get(loc[0], loc[0])
+    message = str(err["msg"]).removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        message = "unknown field"
+    return invalid(".".join([prefix, *loc]) if prefix else ".".join(loc) or None, message)
+
+
 def conflict(message: str) -> ApiError:
     return ApiError(409, message)
 
 
 def request_id_of(request: Request) -> str:
-    """The id the request-context middleware gave this request (a fresh one if it did not run)."""
-    value = getattr(request.state, "request_id", None)
-    return value if isinstance(value, str) else uuid.uuid4().hex
+    """The id the request-context middleware gave this request (it runs outside every route and
+    error handler, so it always has)."""
+    request_id: str = request.state.request_id
+    return request_id
 
 
 def envelope(

@@ -12,6 +12,7 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import load_only
 
 from quant_api.downsampling import keep_extremes
 from quant_api.schemas.v1.metrics import CurvePoint, MetricsSummary, Period
@@ -41,9 +42,22 @@ async def latest_completed_runs(
     strategy_ids: Collection[str] | None = None,
     run_type: RunType | None = None,
 ) -> dict[str, Run]:
-    """strategy id -> its most recently finished completed run (of `run_type` when given)."""
+    """strategy id -> its most recently finished completed run (of `run_type` when given).
+
+    Only the columns of a run brief are loaded (configs and repro facts can be large)."""
     query = (
         select(Run)
+        .options(
+            load_only(
+                Run.id,
+                Run.strategy_id,
+                Run.type,
+                Run.status,
+                Run.finished_at,
+                Run.metrics,
+                raiseload=True,
+            )
+        )
         .where(Run.status == RunStatus.COMPLETED)
         .ext(distinct_on(Run.strategy_id))
         .order_by(Run.strategy_id, Run.finished_at.desc().nulls_last(), Run.created_at.desc())

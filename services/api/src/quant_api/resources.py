@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-from dataclasses import dataclass
-from functools import lru_cache
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from functools import partial
 from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
+from typing import Generic, TypeVar
 
 import anyio.to_thread
 from redis.asyncio import Redis
@@ -19,14 +20,19 @@ from sqlalchemy.ext.asyncio import (
 
 from quant_api.auth import Passwords, Tokens
 from quant_api.rate_limits import RateLimits
+from quant_api.schemas.v1.runs import EquitySeries
 from quant_api.settings import ApiSettings, resolve_jwt_secret
 from quant_api.strategy_catalog import sync_strategies
 from quant_db import embedded
 from quant_db.migrate import upgrade
+from quant_db.provenance import code_version
 from quant_db.settings import get_settings as storage_settings
 
+K = TypeVar("K")
+V = TypeVar("V")
+CURVE_CACHE_SIZE = 256
 
-@lru_cache(maxsize=1)
+
 def package_version() -> str:
     try:
         return version("quant-api")
@@ -34,21 +40,24 @@ def package_version() -> str:
         return "unknown"
 
 
-@lru_cache(maxsize=1)
-def git_hash() -> str:
-    """Short commit of the checkout this code runs from, or "unknown" (an installed wheel)."""
-    try:
-        result = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=Path(__file__).resolve().parent,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return result.stdout.strip() if result.returncode == 0 and result.stdout.strip() else "unknown"
+class BoundedCache(Generic[K, V]):
+    """At most `size` entries; the least recently used one goes first."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[K, V] = OrderedDict()
+
+    def get(self, key: K) -> V | None:
+        value = self._entries.get(key)
+        if value is not None:
+            self._entries.move_to_end(key)
+        return value
+
+    def put(self, key: K, value: V) -> None:
+        self._entries[key] = value
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +69,11 @@ class AppResources:
     limits: RateLimits
     tokens: Tokens
     passwords: Passwords
-    version: str
-    git_hash: str
+    git_hash: str  # short commit of the checkout (QUANT_CODE_VERSION when set), or "unknown"
+    # completed runs' equity curves by (run id, points): they never change, dashboards poll them
+    equity_curves: BoundedCache[tuple[uuid.UUID, int], EquitySeries] = field(
+        default_factory=lambda: BoundedCache(CURVE_CACHE_SIZE)
+    )
 
     async def close(self) -> None:
         await self.redis.aclose()
@@ -76,14 +88,13 @@ async def open_resources(
         database_url = await anyio.to_thread.run_sync(embedded.database_url, storage_settings())
     if redis_url is None:
         redis_url = await anyio.to_thread.run_sync(embedded.redis_url, storage_settings())
-    db_url, cache_url = database_url, redis_url
-    await anyio.to_thread.run_sync(upgrade, db_url)
-    engine = create_async_engine(db_url, pool_pre_ping=True)
+    await anyio.to_thread.run_sync(upgrade, database_url)
+    engine = create_async_engine(database_url, pool_pre_ping=True)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     try:
         await sync_strategies(sessions, settings.strategies_dir)
         secret = await anyio.to_thread.run_sync(resolve_jwt_secret, settings)
-        revision = await anyio.to_thread.run_sync(git_hash)
+        revision = await anyio.to_thread.run_sync(partial(code_version, short=True))
     except BaseException:
         await engine.dispose()
         raise
@@ -91,10 +102,9 @@ async def open_resources(
         settings=settings,
         engine=engine,
         sessions=sessions,
-        redis=Redis.from_url(cache_url, socket_timeout=2, socket_connect_timeout=2),
-        limits=RateLimits(settings, cache_url),
+        redis=Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2),
+        limits=RateLimits(settings, redis_url),
         tokens=Tokens.from_settings(settings, secret),
         passwords=Passwords(settings),
-        version=package_version(),
         git_hash=revision,
     )

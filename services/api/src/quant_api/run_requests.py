@@ -13,8 +13,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from quant_api.errors import ApiError, conflict, invalid
+from quant_api.errors import conflict, invalid, invalid_from
 from quant_api.schemas.v1.runs import RunCreate, RunKind
+from quant_api.strategy_catalog import UNKNOWN_STRATEGY, merged_config, stored_form
 from quant_domain import ConfigError, PositionSizing
 from quant_engine.config import BacktestConfig
 from quant_engine.walk_forward_config import WalkForwardConfig
@@ -33,21 +34,6 @@ class RunPlan:
     backtest_config: dict[str, Any]
 
 
-def _first_error(exc: ValidationError, prefix: str, renames: dict[str, str]) -> ApiError:
-    err = exc.errors()[0]
-    loc = [str(part) for part in err["loc"]]
-    if loc:
-        loc[0] = renames.get(loc[0], loc[0])
-    message = str(err["msg"]).removeprefix("Value error, ")
-    if err["type"] == "extra_forbidden":
-        message = "unknown field"
-    return invalid(".".join([prefix, *loc]) if prefix else ".".join(loc) or None, message)
-
-
-def _config_error(exc: ConfigError) -> ApiError:
-    return invalid(exc.field, exc.message)
-
-
 def _strategy_config(body: RunCreate, stored: dict[str, Any]) -> StrategyConfig:
     try:
         base = StrategyConfig.model_validate(stored)
@@ -56,20 +42,12 @@ def _strategy_config(body: RunCreate, stored: dict[str, Any]) -> StrategyConfig:
             f"strategy {body.strategy_id!r} has an invalid stored config "
             f"({exc.errors()[0]['msg']}); fix its YAML or PATCH it"
         ) from None
-    data = base.model_dump(by_alias=True)
-    params = {**base.params, **body.params}
-    data["params"] = {name: value for name, value in params.items() if value is not None}
-    if body.symbols is not None:
-        data["universe"] = body.symbols
     try:
-        config = StrategyConfig.model_validate(data)
-    except ValidationError as exc:
-        raise _first_error(exc, "", _CONFIG_FIELDS) from None
-    try:
-        resolve_class(config).parse_params(config)
-    except ConfigError as exc:
-        raise _config_error(exc) from None
-    return config
+        return merged_config(
+            base.model_dump(by_alias=True), params=body.params, universe=body.symbols
+        )
+    except (ValidationError, ConfigError) as exc:
+        raise invalid_from(exc, renames=_CONFIG_FIELDS) from None
 
 
 def _dates(body: RunCreate, config: StrategyConfig, today: date) -> tuple[date | None, date | None]:
@@ -100,7 +78,7 @@ def _backtest_config(
             seed=config.seed,
         )
     except ValidationError as exc:
-        raise _first_error(exc, "backtest", _BACKTEST_FIELDS) from None
+        raise invalid_from(exc, "backtest", _BACKTEST_FIELDS) from None
 
 
 def _walk_forward(body: RunCreate, config: StrategyConfig) -> WalkForwardConfig:
@@ -116,7 +94,7 @@ def _walk_forward(body: RunCreate, config: StrategyConfig) -> WalkForwardConfig:
     try:
         wf = WalkForwardConfig.model_validate(fields)
     except ValidationError as exc:
-        raise _first_error(exc, "walk_forward", {}) from None
+        raise invalid_from(exc, "walk_forward") from None
     cls = resolve_class(config)
     unknown = sorted(set(wf.parameter_grid) - set(cls.params_model.model_fields))
     if unknown:
@@ -142,16 +120,14 @@ def plan_run(body: RunCreate, stored: dict[str, Any] | None, today: date) -> Run
     CPU only (a walk-forward grid may have many combinations), so callers run it in a thread.
     """
     if stored is None:
-        raise invalid(
-            "strategy_id", f"unknown strategy {body.strategy_id!r}; GET /v1/strategies lists them"
-        )
+        raise invalid("strategy_id", UNKNOWN_STRATEGY.format(body.strategy_id))
     if body.type is RunKind.BACKTEST and body.walk_forward is not None:
         raise invalid("walk_forward", "walk_forward settings need type walk_forward")
     config = _strategy_config(body, stored)
     start, end = _dates(body, config, today)
     config = config.updated(start=start, end=end)
     backtest = _backtest_config(body, config, start, end)
-    stored = config.model_dump(mode="json", by_alias=True)
+    stored = stored_form(config)
     if body.type is RunKind.WALK_FORWARD:
         stored["walk_forward"] = _walk_forward(body, config).model_dump(mode="json")
     return RunPlan(

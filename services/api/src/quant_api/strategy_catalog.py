@@ -7,6 +7,7 @@ the API). The config follows its file, unless an admin has edited it through the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from quant_domain import ConfigError
 from quant_strategy import StrategyConfig, load_strategy_config, resolve_class
 
 STRATEGY_UPDATE = "strategy.update"
+UNKNOWN_STRATEGY = "unknown strategy {!r}; GET /v1/strategies lists them"
 
 log = structlog.get_logger("quant_api.strategies")
 
@@ -37,6 +39,29 @@ class SyncReport:
 def validate_config(config: StrategyConfig) -> None:
     """Raise ConfigError unless the class imports and accepts the params (as a run would)."""
     resolve_class(config).parse_params(config)
+
+
+def merged_config(
+    stored: Mapping[str, Any],
+    *,
+    params: Mapping[str, Any] | None = None,
+    risk: Mapping[str, Any] | None = None,
+    universe: list[str] | None = None,
+) -> StrategyConfig:
+    """`stored` with `params` and `risk` merged in (a param set to None goes back to its default)
+    and `universe` replaced, validated as a run would: pydantic's ValidationError or ConfigError
+    when refused."""
+    data = dict(stored)
+    if params is not None:
+        merged = {**data.get("params", {}), **params}
+        data["params"] = {name: value for name, value in merged.items() if value is not None}
+    if risk is not None:
+        data["risk"] = {**data.get("risk", {}), **risk}
+    if universe is not None:
+        data["universe"] = universe
+    config = StrategyConfig.model_validate(data)
+    validate_config(config)
+    return config
 
 
 def load_folder(folder: Path, report: SyncReport) -> list[StrategyConfig]:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import platform
-import subprocess
 import sys
 from datetime import UTC, datetime
 from importlib import metadata as importlib_metadata
@@ -17,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from quant_backtest.result import RunMetadata
+from quant_db import provenance
 
 _PACKAGES = (
     "quant-domain",
@@ -29,26 +28,13 @@ _PACKAGES = (
 )
 
 
-def _git(where: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", *args], cwd=where, capture_output=True, text=True, timeout=5, check=True
-    )
-    return done.stdout.strip()
-
-
 def code_version(start: Path | None = None) -> str:
     """QUANT_CODE_VERSION when set (container images have no .git), else the git commit of the
     checkout (with -dirty when files changed), else the package version."""
-    pinned = os.environ.get("QUANT_CODE_VERSION")
-    if pinned:
-        return pinned
-    where = start or Path(__file__).resolve().parent
-    try:
-        head = _git(where, "rev-parse", "HEAD")
-        dirty = _git(where, "status", "--porcelain", "--untracked-files=no")
-    except (OSError, subprocess.SubprocessError):
-        return f"quant-backtest {importlib_metadata.version('quant-backtest')}"
-    return f"{head}{'-dirty' if dirty else ''}"
+    fallback = f"quant-backtest {importlib_metadata.version('quant-backtest')}"
+    return provenance.code_version(
+        start=start or Path(__file__).resolve().parent, fallback=fallback
+    )
 
 
 def config_hash(*configs: dict[str, Any]) -> str:

@@ -36,6 +36,10 @@ class RunStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+FINISHED = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED})
+"""The statuses of a run that has ended."""
+
+
 class Strategy(Base):
     """A strategy instance: its config (as loaded from YAML), status and trading mode."""
 

@@ -5,10 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request, Response
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import update
 
 from quant_api.audit import record
-from quant_api.deps import AlertDep, CurrentUser, PageParams, RequestId, SessionDep, TraderUser
+from quant_api.deps import (
+    AlertDep,
+    CurrentUser,
+    PageParams,
+    RequestId,
+    SessionDep,
+    TraderUser,
+    equal_to,
+    from_attributes,
+)
 from quant_api.errors import conflict, error_responses
 from quant_api.rate_limits import LimitScope, rate_limited
 from quant_api.schemas.v1.alerts import AlertPublic
@@ -33,26 +42,13 @@ async def list_alerts(
     acknowledged: bool | None = None,
     severity: Label | None = None,
 ) -> Page[AlertPublic]:
-    conditions: list[ColumnElement[bool]] = []
+    conditions = equal_to(Alert, severity=severity)
     if acknowledged is not None:
         conditions.append(
             Alert.acknowledged_at.is_not(None) if acknowledged else Alert.acknowledged_at.is_(None)
         )
-    if severity is not None:
-        conditions.append(Alert.severity == severity)
-    total = await session.scalar(select(func.count()).select_from(Alert).where(*conditions)) or 0
-    alerts = await session.scalars(
-        select(Alert)
-        .where(*conditions)
-        .order_by(Alert.ts.desc(), Alert.id.desc())
-        .offset(pages.offset)
-        .limit(pages.per_page)
-    )
-    return Page[AlertPublic](
-        items=[AlertPublic.model_validate(a, from_attributes=True) for a in alerts],
-        total=total,
-        page=pages.page,
-        per_page=pages.per_page,
+    return await pages.fetch(
+        session, Alert, conditions, [Alert.ts.desc(), Alert.id.desc()], from_attributes(AlertPublic)
     )
 
 

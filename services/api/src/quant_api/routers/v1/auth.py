@@ -4,23 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from quant_api.auth import TokenKind, authenticate, unauthorized
+from quant_api.auth import TokenKind, active_user, authenticate
 from quant_api.deps import CurrentUser, ResourcesDep, SessionDep
 from quant_api.errors import error_responses
 from quant_api.rate_limits import LimitScope, rate_limited
 from quant_api.schemas.v1.auth import LoginRequest, RefreshRequest, TokenPair, UserPublic
-from quant_db.schema import User
 
 router = APIRouter(prefix="/auth", tags=["auth"])
-
-
-def _pair(resources: ResourcesDep, user: User) -> TokenPair:
-    issued = resources.tokens.issue(user.id)
-    return TokenPair(
-        access_token=issued.access_token,
-        refresh_token=issued.refresh_token,
-        expires_in=issued.expires_in,
-    )
 
 
 @router.post(
@@ -39,7 +29,7 @@ async def login(
 ) -> TokenPair:
     user = await authenticate(session, resources.passwords, body.username, body.password)
     request.state.username = user.username
-    return _pair(resources, user)
+    return resources.tokens.issue(user.id)
 
 
 @router.post(
@@ -49,12 +39,8 @@ async def login(
 )
 async def refresh(body: RefreshRequest, session: SessionDep, resources: ResourcesDep) -> TokenPair:
     user_id = resources.tokens.user_id(body.refresh_token, TokenKind.REFRESH)
-    user = await session.get(User, user_id)
-    if user is None:
-        raise unauthorized("the token's user no longer exists", "invalid_token")
-    if not user.is_active:
-        raise unauthorized(f"user {user.username!r} is deactivated", "inactive_user")
-    return _pair(resources, user)
+    user = await active_user(session, user_id)
+    return resources.tokens.issue(user.id)
 
 
 @router.get(

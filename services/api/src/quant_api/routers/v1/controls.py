@@ -17,6 +17,7 @@ from quant_api.schemas.v1.controls import (
     ModeTransitionCreate,
     ModeTransitionPublic,
 )
+from quant_api.strategy_catalog import UNKNOWN_STRATEGY
 from quant_db.schema import KillSwitchState, Strategy, User
 
 ENFORCEMENT_NOTE = (
@@ -102,7 +103,7 @@ async def transition_mode(
 ) -> ModeTransitionPublic:
     strategy = await session.get(Strategy, body.strategy_id, with_for_update=True)
     if strategy is None:
-        raise invalid("strategy_id", f"unknown strategy {body.strategy_id!r}")
+        raise invalid("strategy_id", UNKNOWN_STRATEGY.format(body.strategy_id))
     previous = strategy.mode
     if previous == body.mode:
         raise conflict(f"strategy {strategy.id!r} is already in {previous.value} mode")

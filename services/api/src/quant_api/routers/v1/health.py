@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from sqlalchemy import text
 
 from quant_api.deps import ResourcesDep
@@ -33,7 +33,7 @@ async def _probe(check: Callable[[], Awaitable[Any]], timeout: float) -> Depende
 
 
 @router.get("/health", summary="Version and the status of PostgreSQL and Redis (no sign-in)")
-async def health(resources: ResourcesDep) -> HealthPublic:
+async def health(request: Request, resources: ResourcesDep) -> HealthPublic:
     async def select_one() -> None:
         async with resources.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
@@ -46,7 +46,7 @@ async def health(resources: ResourcesDep) -> HealthPublic:
     ok = database.status == "ok" and redis.status == "ok"
     return HealthPublic(
         status="ok" if ok else "degraded",
-        version=resources.version,
+        version=request.app.version,
         git_hash=resources.git_hash,
         time=datetime.now(UTC),
         database=database,

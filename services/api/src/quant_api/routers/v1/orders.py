@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy import ColumnElement, func, select
 
-from quant_api.deps import CurrentUser, PageParams, SessionDep
+from quant_api.deps import CurrentUser, PageParams, SessionDep, equal_to, from_attributes
 from quant_api.errors import error_responses, invalid
 from quant_api.rate_limits import LimitScope, rate_limited
 from quant_api.schemas.v1.common import IsoDateTime, Label, Page, StrategyId, Symbol
@@ -39,28 +38,15 @@ async def list_orders(
 ) -> Page[OrderPublic]:
     if from_ is not None and to is not None and from_ >= to:
         raise invalid("query.to", f"to ({to}) must be after from ({from_})")
-    conditions: list[ColumnElement[bool]] = []
-    if strategy is not None:
-        conditions.append(Order.strategy_id == strategy)
-    if symbol is not None:
-        conditions.append(Order.symbol == symbol)
-    if status is not None:
-        conditions.append(Order.status == status)
+    conditions = equal_to(Order, strategy_id=strategy, symbol=symbol, status=status)
     if from_ is not None:
         conditions.append(Order.submitted_at >= from_)
     if to is not None:
         conditions.append(Order.submitted_at < to)
-    total = await session.scalar(select(func.count()).select_from(Order).where(*conditions)) or 0
-    orders = await session.scalars(
-        select(Order)
-        .where(*conditions)
-        .order_by(Order.submitted_at.desc(), Order.id.desc())
-        .offset(pages.offset)
-        .limit(pages.per_page)
-    )
-    return Page[OrderPublic](
-        items=[OrderPublic.model_validate(o, from_attributes=True) for o in orders],
-        total=total,
-        page=pages.page,
-        per_page=pages.per_page,
+    return await pages.fetch(
+        session,
+        Order,
+        conditions,
+        [Order.submitted_at.desc(), Order.id.desc()],
+        from_attributes(OrderPublic),
     )

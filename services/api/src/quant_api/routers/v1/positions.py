@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from sqlalchemy import ColumnElement, func, select
 
-from quant_api.deps import CurrentUser, PageParams, PositionDep, SessionDep
+from quant_api.deps import CurrentUser, PageParams, PositionDep, SessionDep, equal_to
 from quant_api.errors import error_responses
 from quant_api.rate_limits import LimitScope, rate_limited
 from quant_api.schemas.v1.common import Page, StrategyId, Symbol
@@ -48,23 +47,11 @@ async def list_positions(
     symbol: Symbol | None = None,
     open_only: bool = False,
 ) -> Page[PositionPublic]:
-    conditions: list[ColumnElement[bool]] = []
-    if strategy is not None:
-        conditions.append(Position.strategy_id == strategy)
-    if symbol is not None:
-        conditions.append(Position.symbol == symbol)
+    conditions = equal_to(Position, strategy_id=strategy, symbol=symbol)
     if open_only:
         conditions.append(Position.quantity != 0)
-    total = await session.scalar(select(func.count()).select_from(Position).where(*conditions)) or 0
-    positions = await session.scalars(
-        select(Position)
-        .where(*conditions)
-        .order_by(Position.strategy_id, Position.symbol, Position.id)
-        .offset(pages.offset)
-        .limit(pages.per_page)
-    )
-    return Page[PositionPublic](
-        items=[_public(p) for p in positions], total=total, page=pages.page, per_page=pages.per_page
+    return await pages.fetch(
+        session, Position, conditions, [Position.strategy_id, Position.symbol, Position.id], _public
     )
 
 

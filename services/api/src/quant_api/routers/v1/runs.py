@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import gzip
 import uuid
-from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import asyncpg
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
-from sqlalchemy import ColumnElement, Float, cast, column, func, select, text
+from sqlalchemy import Float, cast, column, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.orm import load_only
 from starlette.concurrency import run_in_threadpool
 
 from quant_api.deps import (
@@ -22,6 +22,8 @@ from quant_api.deps import (
     RunDep,
     SessionDep,
     TraderUser,
+    equal_to,
+    from_attributes,
 )
 from quant_api.downsampling import MAX_POINTS, MIN_POINTS, keep_extremes
 from quant_api.errors import ApiError, conflict, error_responses, not_found
@@ -40,7 +42,7 @@ from quant_api.schemas.v1.runs import (
 )
 from quant_db.jobs import create_run, request_cancel
 from quant_db.schema import EquityPoint, Run, RunReport, Strategy, Trade
-from quant_db.schema.runs import RunStatus, RunType
+from quant_db.schema.runs import FINISHED, RunStatus, RunType
 
 router = APIRouter(prefix="/runs", tags=["runs"])
 
@@ -50,13 +52,6 @@ async def asyncpg_connection(connection: AsyncConnection) -> asyncpg.Connection[
     raw = (await connection.get_raw_connection()).driver_connection
     assert isinstance(raw, asyncpg.Connection)
     return raw
-
-
-FINISHED = {RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED}
-
-
-def _summary_fields(run: Run) -> dict[str, Any]:
-    return {name: getattr(run, name) for name in RunSummary.model_fields}
 
 
 @router.get(
@@ -75,26 +70,14 @@ async def list_runs(
     type: RunType | None = None,
     status: RunStatus | None = None,
 ) -> Page[RunSummary]:
-    conditions: list[ColumnElement[bool]] = []
-    if strategy is not None:
-        conditions.append(Run.strategy_id == strategy)
-    if type is not None:
-        conditions.append(Run.type == type)
-    if status is not None:
-        conditions.append(Run.status == status)
-    total = await session.scalar(select(func.count()).select_from(Run).where(*conditions)) or 0
-    runs = await session.scalars(
-        select(Run)
-        .where(*conditions)
-        .order_by(Run.created_at.desc(), Run.id)
-        .offset(pages.offset)
-        .limit(pages.per_page)
-    )
-    return Page[RunSummary](
-        items=[RunSummary(**_summary_fields(r)) for r in runs],
-        total=total,
-        page=pages.page,
-        per_page=pages.per_page,
+    return await pages.fetch(
+        session,
+        Run,
+        equal_to(Run, strategy_id=strategy, type=type, status=status),
+        [Run.created_at.desc(), Run.id],
+        from_attributes(RunSummary),
+        # only what a summary shows: configs, repro and metrics can be large
+        load_only(*(getattr(Run, name) for name in RunSummary.model_fields), raiseload=True),
     )
 
 
@@ -145,15 +128,7 @@ async def create_run_endpoint(
 )
 @rate_limited(LimitScope.READS)
 async def get_run(request: Request, response: Response, run: RunDep) -> RunPublic:
-    return RunPublic(
-        **_summary_fields(run),
-        config=run.config,
-        backtest_config=run.backtest_config,
-        repro=run.repro,
-        metrics=run.metrics,
-        error=run.error,
-        attempts=run.attempts,
-    )
+    return RunPublic.model_validate(run, from_attributes=True)
 
 
 @router.get(
@@ -171,58 +146,19 @@ async def get_equity(
     response: Response,
     run: RunDep,
     session: SessionDep,
+    resources: ResourcesDep,
     points: Annotated[int, Query(ge=MIN_POINTS, le=MAX_POINTS)] = 500,
 ) -> EquitySeries:
+    if run.status != RunStatus.COMPLETED:
+        return await _downsampled(session, run.id, points)
     # a completed run's curve never changes, and dashboards poll the same runs: remember it
     key = (run.id, points)
-    if run.status == RunStatus.COMPLETED and key in _FINISHED_CURVES:
-        _FINISHED_CURVES.move_to_end(key)
-        return _FINISHED_CURVES[key]
-    series = await _downsampled(session, run.id, points)
-    if run.status == RunStatus.COMPLETED:
-        _FINISHED_CURVES[key] = series
-        while len(_FINISHED_CURVES) > _CURVE_CACHE_SIZE:
-            _FINISHED_CURVES.popitem(last=False)
+    series = resources.equity_curves.get(key)
+    if series is None:
+        series = await _downsampled(session, run.id, points)
+        resources.equity_curves.put(key, series)
     return series
 
-
-async def _downsampled(session: AsyncSession, run_id: uuid.UUID, points: int) -> EquitySeries:
-    total = await session.scalar(select(func.count()).where(EquityPoint.run_id == run_id)) or 0
-    if total <= points or points < 4:
-        # whole series, or the tiny-target rules of keep_extremes: decide in Python
-        curve = (
-            await session.execute(
-                select(EquityPoint.ts, cast(EquityPoint.equity, Float))
-                .where(EquityPoint.run_id == run_id)
-                .order_by(EquityPoint.ts)
-            )
-        ).all()
-        stamps = [curve[i][0] for i in keep_extremes([v for _, v in curve], points)]
-        where = EquityPoint.ts.in_(stamps)
-    else:
-        # the same buckets and the same first-occurrence ties as keep_extremes, computed by the
-        # server, so only the kept rows travel (decimal rows for thousands of points were slow)
-        stamps_sql = text(_KEEP_EXTREMES_SQL).bindparams(run_id=run_id, buckets=points // 4)
-        where = EquityPoint.ts.in_(select(stamps_sql.columns(column("ts")).subquery().c.ts))
-    rows = (
-        await session.scalars(
-            select(EquityPoint).where(EquityPoint.run_id == run_id, where).order_by(EquityPoint.ts)
-        )
-    ).all()
-    return EquitySeries(
-        run_id=run_id,
-        total_points=total,
-        points=[
-            EquityPointPublic(
-                ts=row.ts, equity=row.equity, cash=row.cash, positions_value=row.positions_value
-            )
-            for row in rows
-        ],
-    )
-
-
-_CURVE_CACHE_SIZE = 256
-_FINISHED_CURVES: OrderedDict[tuple[uuid.UUID, int], EquitySeries] = OrderedDict()
 
 # Bucket of the k-th point (1-based): the last b with floor(b * n / B) <= k - 1, which is
 # floor((k * B - 1) / n); keep_extremes cuts its buckets the same way.
@@ -241,6 +177,43 @@ WHERE by_low = 1 OR by_high = 1 OR by_first = 1 OR by_last = 1
 """
 
 
+async def _downsampled(session: AsyncSession, run_id: uuid.UUID, points: int) -> EquitySeries:
+    of_run = EquityPoint.run_id == run_id
+    total = await session.scalar(select(func.count()).where(of_run)) or 0
+    conditions = [of_run]  # total <= points: the whole series
+    if total > points and points < 4:
+        # the tiny-target rules of keep_extremes: decide in Python
+        curve = (
+            await session.execute(
+                select(EquityPoint.ts, cast(EquityPoint.equity, Float))
+                .where(of_run)
+                .order_by(EquityPoint.ts)
+            )
+        ).all()
+        stamps = [curve[i][0] for i in keep_extremes([v for _, v in curve], points)]
+        conditions.append(EquityPoint.ts.in_(stamps))
+    elif total > points:
+        # the same buckets and the same first-occurrence ties as keep_extremes, computed by the
+        # server, so only the kept rows travel (decimal rows for thousands of points were slow)
+        stamps_sql = text(_KEEP_EXTREMES_SQL).bindparams(run_id=run_id, buckets=points // 4)
+        conditions.append(
+            EquityPoint.ts.in_(select(stamps_sql.columns(column("ts")).subquery().c.ts))
+        )
+    rows = (
+        await session.scalars(select(EquityPoint).where(*conditions).order_by(EquityPoint.ts))
+    ).all()
+    return EquitySeries(
+        run_id=run_id,
+        total_points=total,
+        points=[
+            EquityPointPublic(
+                ts=row.ts, equity=row.equity, cash=row.cash, positions_value=row.positions_value
+            )
+            for row in rows
+        ],
+    )
+
+
 @router.get(
     "/{run_id}/trades",
     summary="The run's round-trip trades, by entry time",
@@ -250,19 +223,12 @@ WHERE by_low = 1 OR by_high = 1 OR by_first = 1 OR by_last = 1
 async def list_trades(
     request: Request, response: Response, run: RunDep, session: SessionDep, pages: PageParams
 ) -> Page[TradePublic]:
-    total = await session.scalar(select(func.count()).where(Trade.run_id == run.id)) or 0
-    trades = await session.scalars(
-        select(Trade)
-        .where(Trade.run_id == run.id)
-        .order_by(Trade.entry_time, Trade.id)
-        .offset(pages.offset)
-        .limit(pages.per_page)
-    )
-    return Page[TradePublic](
-        items=[TradePublic.model_validate(t, from_attributes=True) for t in trades],
-        total=total,
-        page=pages.page,
-        per_page=pages.per_page,
+    return await pages.fetch(
+        session,
+        Trade,
+        equal_to(Trade, run_id=run.id),
+        [Trade.entry_time, Trade.id],
+        from_attributes(TradePublic),
     )
 
 
@@ -303,4 +269,5 @@ async def cancel_run(
             if RunStatus(status) in FINISHED:
                 raise conflict(f"run {run_id} already finished ({status}); nothing to cancel")
             after = await request_cancel(raw, run_id)
-    return RunCancelled(id=run_id, status=RunStatus(after or status), cancel_requested=True)
+    assert after is not None  # the row is locked above
+    return RunCancelled(id=run_id, status=RunStatus(after), cancel_requested=True)

@@ -7,10 +7,11 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from quant_api.audit import record
 from quant_api.deps import AdminUser, CurrentUser, RequestId, SessionDep, StrategyDep
-from quant_api.errors import error_responses, invalid
+from quant_api.errors import error_responses, invalid_from
 from quant_api.performance import latest_completed_runs
 from quant_api.rate_limits import LimitScope, rate_limited
 from quant_api.schemas.v1.strategies import (
@@ -19,24 +20,11 @@ from quant_api.schemas.v1.strategies import (
     StrategyPublic,
     StrategyUpdate,
 )
-from quant_api.strategy_catalog import STRATEGY_UPDATE, stored_form, validate_config
+from quant_api.strategy_catalog import STRATEGY_UPDATE, merged_config, stored_form
 from quant_db.schema import Run, Strategy
 from quant_domain import ConfigError
-from quant_strategy import StrategyConfig
 
 router = APIRouter(prefix="/strategies", tags=["strategies"])
-
-
-def _brief(run: Run | None) -> RunBrief | None:
-    if run is None:
-        return None
-    return RunBrief(
-        id=run.id,
-        type=run.type,
-        status=run.status,
-        finished_at=run.finished_at,
-        metrics=run.metrics,
-    )
 
 
 def _public(strategy: Strategy, run: Run | None) -> dict[str, Any]:
@@ -51,7 +39,7 @@ def _public(strategy: Strategy, run: Run | None) -> dict[str, Any]:
         "timeframe": str(config.get("timeframe", "")),
         "benchmark": config.get("benchmark"),
         "updated_at": strategy.updated_at,
-        "latest_run": _brief(run),
+        "latest_run": None if run is None else RunBrief.model_validate(run, from_attributes=True),
     }
 
 
@@ -69,6 +57,11 @@ async def list_strategies(
     return [StrategyPublic(**_public(s, runs.get(s.id))) for s in strategies]
 
 
+async def _detail(session: AsyncSession, strategy: Strategy) -> StrategyDetail:
+    runs = await latest_completed_runs(session, [strategy.id])
+    return StrategyDetail(**_public(strategy, runs.get(strategy.id)), config=strategy.config)
+
+
 @router.get(
     "/{strategy_id}",
     summary="A strategy's config and the performance of its latest completed run",
@@ -78,29 +71,7 @@ async def list_strategies(
 async def get_strategy(
     request: Request, response: Response, strategy: StrategyDep, session: SessionDep
 ) -> StrategyDetail:
-    runs = await latest_completed_runs(session, [strategy.id])
-    return StrategyDetail(**_public(strategy, runs.get(strategy.id)), config=strategy.config)
-
-
-def _updated_config(strategy: Strategy, body: StrategyUpdate) -> StrategyConfig:
-    data = dict(strategy.config)
-    if body.params is not None:
-        merged = {**data.get("params", {}), **body.params}
-        data["params"] = {name: value for name, value in merged.items() if value is not None}
-    if body.risk is not None:
-        data["risk"] = {**data.get("risk", {}), **body.risk.model_dump(exclude_unset=True)}
-    try:
-        config = StrategyConfig.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        message = "unknown field" if err["type"] == "extra_forbidden" else str(err["msg"])
-        field = ".".join(str(p) for p in err["loc"])
-        raise invalid(field, message.removeprefix("Value error, ")) from None
-    try:
-        validate_config(config)
-    except ConfigError as exc:
-        raise invalid(exc.field, exc.message) from None
-    return config
+    return await _detail(session, strategy)
 
 
 @router.patch(
@@ -115,7 +86,14 @@ async def update_strategy(
     session: SessionDep,
     request_id: RequestId,
 ) -> StrategyDetail:
-    config = _updated_config(strategy, body)
+    try:
+        config = merged_config(
+            strategy.config,
+            params=body.params,
+            risk=None if body.risk is None else body.risk.model_dump(exclude_unset=True),
+        )
+    except (ValidationError, ConfigError) as exc:
+        raise invalid_from(exc) from None
     before = {
         "params": strategy.config.get("params", {}),
         "risk": strategy.config.get("risk", {}),
@@ -140,5 +118,4 @@ async def update_strategy(
     )
     await session.commit()
     await session.refresh(strategy)
-    runs = await latest_completed_runs(session, [strategy.id])
-    return StrategyDetail(**_public(strategy, runs.get(strategy.id)), config=strategy.config)
+    return await _detail(session, strategy)
