@@ -13,7 +13,7 @@ import pytest
 from quant_backtest import run
 from quant_backtest.db_source import DatabaseSource
 from quant_db.urls import asyncpg_dsn
-from quant_domain import DataNotFoundError
+from quant_domain import DataNotFoundError, Timeframe
 from quant_engine import BacktestConfig
 from quant_ingestion import ingest
 from quant_marketdata import FolderSource, SampleSource
@@ -112,6 +112,23 @@ def test_backtest_on_database_bars_equals_backtest_on_files(database_url: str) -
     from_files = run(config, SampleSource(), BacktestConfig())
     np.testing.assert_array_equal(from_db.equity.to_numpy(), from_files.equity.to_numpy())
     assert from_db.metadata.data_fingerprint == from_files.metadata.data_fingerprint
+
+
+def test_database_weekly_bars_from_midweek_match_the_files(database_url: str) -> None:
+    # from Wednesday 2010-01-06 the first whole week starts Monday 2010-01-11: the partial week
+    # labelled 2010-01-04 lies before start and is not returned, exactly as the file source does
+    ingest(SampleSource(), ["SP500"], database_url)
+    start, end = datetime(2010, 1, 6, tzinfo=UTC), datetime(2010, 3, 31, tzinfo=UTC)
+    weekly = Timeframe.parse("1w")
+    files = SampleSource().get_bars("SP500", start, end, weekly)
+    with DatabaseSource(database_url) as source:
+        stored = source.get_bars("SP500", start, end, weekly)
+        assert stored.index[0] == datetime(2010, 1, 11, tzinfo=UTC)
+        assert stored.index.equals(files.index)
+        np.testing.assert_array_equal(stored.to_numpy(), files.to_numpy())
+        # naive bounds are refused, as the file sources refuse them
+        with pytest.raises(ValueError, match="no timezone"):
+            source.get_bars("SP500", datetime(2010, 1, 6), end, weekly)
 
 
 def test_database_source_names_missing_symbols(database_url: str) -> None:

@@ -11,15 +11,9 @@ from rich.table import Table
 
 from quant_cli.errors import fail
 from quant_domain import ConfigError
-from quant_strategy import StrategyConfig, load_strategy_config, resolve_class
+from quant_strategy import check_params, load_strategy_config
 
 strategies_app = typer.Typer(help="Strategy configs and classes.", no_args_is_help=True)
-
-
-def _check(config: StrategyConfig) -> str:
-    cls = resolve_class(config)
-    cls.parse_params(config)
-    return cls.__name__
 
 
 @strategies_app.command("list")
@@ -39,7 +33,7 @@ def list_strategies(
     for path in files:
         try:
             config = load_strategy_config(path)
-            class_name = _check(config)
+            class_name = check_params(config).__name__
         except ConfigError as exc:
             broken += 1
             table.add_row(path.stem, "-", "-", "-", f"[red]{exc}[/red]")

@@ -11,6 +11,7 @@ import typer
 from pydantic import ValidationError
 
 from quant_domain import ConfigError, QuantError
+from quant_domain.errors import first_validation_error
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -25,10 +26,8 @@ def fail(message: str) -> typer.Exit:
 
 def validation_message(exc: ValidationError, flags: dict[str, str], whole: str) -> str:
     """First pydantic error as 'FLAG: message'; `whole` names the flags a cross-field rule spans."""
-    err = exc.errors()[0]
-    field = ".".join(str(p) for p in err["loc"])
-    flag = whole if not field else flags.get(field, flags.get(str(err["loc"][0]), field))
-    message = str(err["msg"]).removeprefix("Value error, ")
+    field, message = first_validation_error(exc, unknown=None, missing=None)
+    flag = whole if not field else flags.get(field, flags.get(field.partition(".")[0], field))
     return f"{flag}: {message}"
 
 

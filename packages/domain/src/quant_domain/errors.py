@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 
 class QuantError(Exception):
     """Base class of every error the platform raises on purpose."""
@@ -59,3 +61,25 @@ class RiskRejected(QuantError):
 
 class KillSwitchActive(RiskRejected):
     """The kill switch is engaged: no new order may be sent."""
+
+
+def first_validation_error(
+    exc: ValidationError,
+    prefix: tuple[str, ...] = (),
+    unknown: str | None = "unknown field",
+    missing: str | None = "required field is missing",
+) -> tuple[str, str]:
+    """The first error of `exc` as (dotted field path, message), for one-line error reports.
+
+    The path is `prefix` then the error's location, "" when both are empty. The message is
+    pydantic's without its "Value error, " prefix, except that a forbidden extra field reads
+    `unknown` and an absent required field `missing` (None keeps pydantic's wording).
+    """
+    error = exc.errors()[0]
+    path = ".".join(str(part) for part in (*prefix, *error["loc"]))
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "missing" and missing is not None:
+        message = missing
+    elif error["type"] == "extra_forbidden" and unknown is not None:
+        message = unknown
+    return path, message

@@ -7,6 +7,9 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+FRACTION_STEP = Decimal("0.000001")
+"""Smallest quantity step when fractional units are allowed; sized quantities round down to it."""
+
 
 class SizingMode(StrEnum):
     FRACTION = "fraction"

@@ -32,6 +32,7 @@ from quant_domain import (
     to_cents,
     to_decimal,
 )
+from quant_domain.sizing import FRACTION_STEP
 from quant_engine.config import BacktestConfig, FillTiming
 from quant_engine.fill_models import working_reference
 from quant_engine.ledger import Ledger
@@ -44,7 +45,6 @@ Progress = Callable[[int, int], None]
 StepObserver = Callable[[int, "BacktestEngine"], None]
 FloatArray = npt.NDArray[np.float64]
 _BPS = Decimal(10_000)
-_FRACTION_STEP = Decimal("0.000001")
 
 
 class _State:
@@ -172,13 +172,13 @@ class BacktestEngine:
         rate = 1 + self._costs.commission_bps / _BPS
         room = (cash - self._costs.commission_per_trade) / (price * rate)
         if self.config.sizing.fractional:
-            room = room.quantize(_FRACTION_STEP, rounding="ROUND_DOWN")
+            room = room.quantize(FRACTION_STEP, rounding="ROUND_DOWN")
         else:
             room = Decimal(int(room)) if room > 0 else Decimal(0)
         cover = -position if position < 0 else Decimal(0)
         best = max(min(room, quantity), min(cover, quantity))
         # commission rounding can still tip a boundary quantity over; step down until it fits
-        unit = _FRACTION_STEP if self.config.sizing.fractional else Decimal(1)
+        unit = FRACTION_STEP if self.config.sizing.fractional else Decimal(1)
         while (
             best > cover
             and cash - best * price - to_cents(self._costs.commission(best * price)) < 0

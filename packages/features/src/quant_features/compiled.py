@@ -13,9 +13,9 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
-FloatArray = npt.NDArray[np.float64]
+from quant_features.rolling import RESUM_EVERY
 
-_RESUM_EVERY = 100_000  # must equal SimpleMovingAverage._RESUM_EVERY
+FloatArray = npt.NDArray[np.float64]
 
 
 @njit(cache=True)
@@ -48,7 +48,7 @@ def sma_running(values: FloatArray, period: int) -> FloatArray:
     if period < 1:
         raise ValueError(f"period must be >= 1, got {period}")
     return np.asarray(
-        _sma_running(np.ascontiguousarray(values, dtype=np.float64), period, _RESUM_EVERY),
+        _sma_running(np.ascontiguousarray(values, dtype=np.float64), period, RESUM_EVERY),
         dtype=np.float64,
     )
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import math
 
+RESUM_EVERY = 100_000
+"""Running sums are recomputed every this many updates so float drift cannot build up; the
+compiled twin uses the same value to stay equal bit for bit."""
+
 
 class SimpleMovingAverage:
     """Mean of the last `period` values; `value` is None until the window is full."""
 
     __slots__ = ("_buffer", "_count", "_index", "_period", "_sum", "value")
-
-    _RESUM_EVERY = 100_000  # recompute the running sum now and then so float drift cannot build up
 
     def __init__(self, period: int) -> None:
         if period < 1:
@@ -35,7 +37,7 @@ class SimpleMovingAverage:
         self._count += 1
         if self._count < self._period:
             return None
-        if self._count % self._RESUM_EVERY == 0:
+        if self._count % RESUM_EVERY == 0:
             # plain left-to-right sum in storage order, so the compiled twin can match it bit for bit
             total = 0.0
             for v in self._buffer:

@@ -5,21 +5,18 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from quant_features.compiled import sma_running
 from quant_features.rolling import rsi_from_averages
 
 FloatArray = npt.NDArray[np.float64]
 
 
 def sma(values: FloatArray, period: int) -> FloatArray:
-    """Simple moving average; the first period-1 entries are NaN."""
-    x = np.asarray(values, dtype=np.float64)
-    out = np.full(x.shape, np.nan)
-    if period < 1:
-        raise ValueError(f"period must be >= 1, got {period}")
-    if x.size >= period:
-        window = np.lib.stride_tricks.sliding_window_view(x, period)
-        out[period - 1 :] = window.mean(axis=1)
-    return out
+    """Simple moving average; the first period-1 entries are NaN.
+
+    The compiled running sum, so it equals SimpleMovingAverage fed the same values exactly.
+    """
+    return sma_running(values, period)
 
 
 def rolling_std(values: FloatArray, period: int) -> FloatArray:

@@ -8,8 +8,7 @@ import numpy as np
 import pandas as pd
 
 from quant_domain import DataQualityError
-from quant_marketdata.base import BAR_COLUMNS
-from quant_marketdata.raw_bars import TIMESTAMP, RawBars
+from quant_marketdata.raw_bars import BAR_COLUMNS, TIMESTAMP, RawBars
 from quant_marketdata.timestamps import infer_timeframe, parse_timestamps, session_labels
 
 BAR_FILE_SUFFIXES: tuple[str, ...] = (".csv.gz", ".csv", ".parquet")

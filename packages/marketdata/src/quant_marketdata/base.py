@@ -8,9 +8,7 @@ from datetime import datetime
 import pandas as pd
 
 from quant_domain import Instrument, Timeframe
-
-BAR_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "volume")
-"""Columns of every bar frame, all float64, indexed by a UTC DatetimeIndex named "timestamp"."""
+from quant_marketdata.raw_bars import RawBars, from_bar_frame
 
 
 class DataSource(ABC):
@@ -45,3 +43,7 @@ class DataSource(ABC):
     def native_timeframe(self, symbol: str) -> Timeframe:
         """The timeframe the source stores `symbol` in."""
         return Timeframe.parse("1d")
+
+    def raw_bars(self, symbol: str) -> RawBars:
+        """`symbol`'s bars as stored, for validation and ingestion; by default all of `get_bars`."""
+        return from_bar_frame(self.get_bars(symbol), self.native_timeframe(symbol))

@@ -5,13 +5,12 @@ from __future__ import annotations
 from abc import abstractmethod
 from datetime import datetime
 
-import numpy as np
 import pandas as pd
 
-from quant_domain import DataQualityError, Timeframe, ensure_utc
+from quant_domain import DataQualityError, Timeframe
 from quant_marketdata.base import DataSource
 from quant_marketdata.raw_bars import RawBars, to_bar_frame
-from quant_marketdata.resample import resample_bars
+from quant_marketdata.resample import bars_in_range
 from quant_marketdata.validation import structural_problems
 
 _PROBLEMS_IN_MESSAGE = 3
@@ -48,12 +47,8 @@ class CachedSource(DataSource):
             DataError: `timeframe` is finer than the stored one.
         """
         frame, native = self._load(symbol)
-        lower = None if start is None else pd.Timestamp(ensure_utc(start))
-        upper = None if end is None else pd.Timestamp(ensure_utc(end))
-        if timeframe is not None:
-            frame = resample_bars(_between(frame, lower, upper), native, timeframe)
         # A new frame object over shared data: copy-on-write keeps callers' edits off the cache.
-        return _between(frame, lower, upper).copy(deep=False)
+        return bars_in_range(frame, native, start, end, timeframe).copy(deep=False)
 
     def _load(self, symbol: str) -> tuple[pd.DataFrame, Timeframe]:
         cached = self._loaded.get(symbol)
@@ -73,17 +68,3 @@ class CachedSource(DataSource):
         loaded = (to_bar_frame(raw.frame), raw.timeframe)
         self._loaded[symbol] = loaded
         return loaded
-
-
-def _between(
-    frame: pd.DataFrame, lower: pd.Timestamp | None, upper: pd.Timestamp | None
-) -> pd.DataFrame:
-    if lower is None and upper is None:
-        return frame
-    index = pd.DatetimeIndex(frame.index)
-    keep = np.ones(len(index), dtype=bool)
-    if lower is not None:
-        keep &= index >= lower
-    if upper is not None:
-        keep &= index <= upper
-    return frame.loc[keep]

@@ -14,11 +14,10 @@ import pandas as pd
 
 from quant_domain import ConfigError
 from quant_marketdata.problems import Check, ValidationProblem
+from quant_marketdata.timestamps import MICROS_PER_DAY
 
 CALENDAR_START = "1970-01-01"
 """Earliest session asked of a calendar; older bars are not calendar-checked."""
-
-_MICROS_PER_DAY = 86_400_000_000
 
 
 @lru_cache(maxsize=32)
@@ -48,7 +47,7 @@ def trading_calendar(name: str) -> Any:
 def session_days(name: str) -> npt.NDArray[np.int64]:
     """Sessions of calendar `name` as sorted day numbers since 1970-01-01."""
     sessions = pd.DatetimeIndex(trading_calendar(name).sessions).as_unit("us")
-    return sessions.asi8 // _MICROS_PER_DAY
+    return sessions.asi8 // MICROS_PER_DAY
 
 
 def calendar_problems(
@@ -67,7 +66,7 @@ def calendar_problems(
     if len(stamps) == 0:
         return []
     sessions = session_days(calendar)
-    days = stamps.as_unit("us").asi8 // _MICROS_PER_DAY
+    days = stamps.as_unit("us").asi8 // MICROS_PER_DAY
     in_range = (days >= sessions[0]) & (days <= sessions[-1])
     if not in_range.any():
         return []
@@ -97,4 +96,4 @@ def calendar_problems(
 
 
 def _day_timestamp(day: int) -> pd.Timestamp:
-    return pd.Timestamp(day * _MICROS_PER_DAY, unit="us", tz="UTC")
+    return pd.Timestamp(day * MICROS_PER_DAY, unit="us", tz="UTC")

@@ -31,6 +31,7 @@ class FolderSource(CachedSource):
                 "<SYMBOL>.csv.gz or <SYMBOL>.parquet files"
             )
         self._instruments = dict(instruments or {})
+        self._listing: dict[str, list[Path]] | None = None
 
     def symbols(self) -> list[str]:
         return sorted(self._files())
@@ -44,12 +45,15 @@ class FolderSource(CachedSource):
             return read_bar_file(path.name, stream)
 
     def _files(self) -> dict[str, list[Path]]:
-        found: dict[str, list[Path]] = {}
-        for entry in sorted(self.path.iterdir()):
-            symbol = bar_file_symbol(entry.name)
-            if symbol is not None and is_valid_symbol(symbol) and entry.is_file():
-                found.setdefault(symbol, []).append(entry)
-        return found
+        """Symbol -> its bar files, listed once per instance (files added later are not seen)."""
+        if self._listing is None:
+            found: dict[str, list[Path]] = {}
+            for entry in sorted(self.path.iterdir()):
+                symbol = bar_file_symbol(entry.name)
+                if symbol is not None and is_valid_symbol(symbol) and entry.is_file():
+                    found.setdefault(symbol, []).append(entry)
+            self._listing = found
+        return self._listing
 
     def _file_for(self, symbol: str) -> Path:
         files = self._files()

@@ -8,11 +8,12 @@ import numpy as np
 import pandas as pd
 
 from quant_domain import Timeframe
-from quant_marketdata.base import BAR_COLUMNS
 
+BAR_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "volume")
+"""Columns of every bar frame, all float64, indexed by a UTC DatetimeIndex named "timestamp"."""
 TIMESTAMP = "timestamp"
-RAW_COLUMNS: tuple[str, ...] = (TIMESTAMP, *BAR_COLUMNS)
-"""Columns of a raw frame: UTC timestamps (NaT where unreadable), then float64 OHLCV (NaN ditto)."""
+"""The index name of a bar frame, and a raw frame's first column: UTC timestamps (NaT where
+unreadable) before float64 BAR_COLUMNS (NaN ditto)."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -39,12 +40,6 @@ class RawBars:
     def label(self) -> str:
         """The origin when known, else a neutral word for messages."""
         return self.origin if self.origin is not None else "bars"
-
-
-def empty_bar_frame() -> pd.DataFrame:
-    """A contract-shaped frame with no rows."""
-    index = pd.DatetimeIndex([], dtype="datetime64[us, UTC]", name=TIMESTAMP)
-    return pd.DataFrame({column: np.empty(0) for column in BAR_COLUMNS}, index=index)
 
 
 def to_bar_frame(raw: pd.DataFrame) -> pd.DataFrame:

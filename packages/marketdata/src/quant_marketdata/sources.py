@@ -9,10 +9,8 @@ from typing import Any
 
 from quant_domain import ConfigError, DataError, DataNotFoundError, Timeframe
 from quant_marketdata.base import DataSource
-from quant_marketdata.cached_source import CachedSource
 from quant_marketdata.folder import FolderSource
 from quant_marketdata.problems import Check, ValidationProblem
-from quant_marketdata.raw_bars import RawBars, from_bar_frame
 from quant_marketdata.samples import SampleSource
 from quant_marketdata.synthetic import SyntheticSource
 from quant_marketdata.validation import ValidationReport, validate_bars
@@ -100,7 +98,7 @@ def validate_source(source: DataSource, symbols: Iterable[str] | None = None) ->
     bars: dict[str, int] = {}
     for symbol in chosen:
         try:
-            raw = _raw_bars(source, symbol)
+            raw = source.raw_bars(symbol)
         except DataNotFoundError:
             raise
         except DataError as exc:
@@ -112,12 +110,6 @@ def validate_source(source: DataSource, symbols: Iterable[str] | None = None) ->
         problems[symbol] = tuple(found)
         bars[symbol] = len(raw.frame)
     return ValidationReport(problems, bars)
-
-
-def _raw_bars(source: DataSource, symbol: str) -> RawBars:
-    if isinstance(source, CachedSource):
-        return source.raw_bars(symbol)
-    return from_bar_frame(source.get_bars(symbol), source.native_timeframe(symbol))
 
 
 def _unreadable(symbol: str, error: DataError) -> ValidationProblem:

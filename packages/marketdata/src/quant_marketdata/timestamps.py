@@ -10,8 +10,10 @@ from pandas.tseries.api import guess_datetime_format
 
 from quant_domain import Timeframe, TimeUnit
 
-_MICROS_PER_SECOND = 1_000_000
-_UNIT_SECONDS = ((TimeUnit.WEEK, 604_800), (TimeUnit.DAY, 86_400), (TimeUnit.HOUR, 3_600))
+MICROS_PER_SECOND = 1_000_000
+MICROS_PER_DAY = 86_400 * MICROS_PER_SECOND
+_INFERRED_UNITS = (TimeUnit.WEEK, TimeUnit.DAY, TimeUnit.HOUR)
+"""Units `infer_timeframe` tries, longest first, before falling back to minutes."""
 _FORMAT_SAMPLE = 50
 _OFFSET_SUFFIX = r"\s*(?:Z|[+-]\d{2}:?\d{2})$"
 
@@ -56,12 +58,13 @@ def infer_timeframe(stamps: pd.DatetimeIndex) -> Timeframe:
     weekends has mostly 1-day gaps and a few 3-day ones: the answer is 1d).
     """
     valid = stamps[np.asarray(stamps.notna())].as_unit("us")
-    seconds = np.unique(valid.asi8 // _MICROS_PER_SECOND)
+    seconds = np.unique(valid.asi8 // MICROS_PER_SECOND)
     gaps = np.diff(seconds)
     if gaps.size == 0:
         return Timeframe(1, TimeUnit.DAY)
     median = float(np.sort(gaps)[(gaps.size - 1) // 2])
-    for unit, unit_seconds in _UNIT_SECONDS:
+    for unit in _INFERRED_UNITS:
+        unit_seconds = Timeframe(1, unit).seconds
         amount = round(median / unit_seconds)
         if amount >= 1 and abs(amount * unit_seconds - median) <= 0.05 * median:
             return Timeframe(amount, unit)

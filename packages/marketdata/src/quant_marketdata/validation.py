@@ -11,10 +11,9 @@ import numpy.typing as npt
 import pandas as pd
 
 from quant_domain import Timeframe
-from quant_marketdata.base import BAR_COLUMNS
 from quant_marketdata.calendars import calendar_problems
 from quant_marketdata.problems import Check, ValidationProblem
-from quant_marketdata.raw_bars import TIMESTAMP
+from quant_marketdata.raw_bars import BAR_COLUMNS, TIMESTAMP
 from quant_marketdata.timestamps import infer_timeframe
 
 Locator = Callable[[int], str | None]
@@ -126,9 +125,6 @@ class _Findings:
 
     def place(self, row: int) -> str:
         return self.where(row) or f"row {row}"
-
-    def in_row_order(self) -> list[ValidationProblem]:
-        return [problem for _, problem in self.with_rows()]
 
     def with_rows(self) -> list[tuple[int, ValidationProblem]]:
         return [

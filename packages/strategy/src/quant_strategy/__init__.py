@@ -5,6 +5,7 @@ from quant_strategy.config import RiskCaps, SignalThresholds, StrategyConfig
 from quant_strategy.loader import (
     apply_overrides,
     build_strategy,
+    check_params,
     check_symbols,
     load_strategy_config,
     parse_strategy_config,
@@ -20,6 +21,7 @@ __all__ = [
     "StrategyParams",
     "apply_overrides",
     "build_strategy",
+    "check_params",
     "check_symbols",
     "load_strategy_config",
     "parse_strategy_config",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar, Generic, TypeVar, cast
+from typing import ClassVar, Generic, TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -11,6 +11,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from quant_domain import Bar, Fill, MarketState, Order, PortfolioView, Signal
+from quant_domain.errors import first_validation_error
 from quant_strategy.config import StrategyConfig
 from quant_strategy.sizing import signals_to_orders
 
@@ -70,11 +71,9 @@ class Strategy(ABC, Generic[P]):
         try:
             return cls.params_model.model_validate(config.params)
         except ValidationError as exc:
-            err = exc.errors()[0]
-            path = ".".join(str(p) for p in ("params", *err["loc"]))
-            message = str(err["msg"]).removeprefix("Value error, ")
-            if err["type"] == "extra_forbidden":
-                message = "unknown parameter"
+            path, message = first_validation_error(
+                exc, prefix=("params",), unknown="unknown parameter", missing=None
+            )
             raise config.error(path, message) from None
 
     def on_start(self) -> None:
@@ -122,7 +121,3 @@ class Strategy(ABC, Generic[P]):
 
     def daily_close(self) -> None:
         """End of a trading day: roll daily state, log, reset counters."""
-
-    def describe(self) -> dict[str, Any]:
-        """Id, class and params, for listings and reports."""
-        return {"id": self.id, "class": self.config.class_path, "params": self.params.model_dump()}

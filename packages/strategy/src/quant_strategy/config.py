@@ -103,10 +103,6 @@ class StrategyConfig(BaseModel):
             raise ValueError(exc.message) from None
         return value
 
-    @property
-    def source(self) -> ConfigSource | None:
-        return self._source
-
     def with_source(self, source: ConfigSource) -> StrategyConfig:
         self._source = source
         return self

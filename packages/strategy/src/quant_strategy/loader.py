@@ -5,16 +5,15 @@ from __future__ import annotations
 import importlib
 from collections.abc import Collection
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
 from quant_domain import ConfigError
+from quant_domain.errors import first_validation_error
+from quant_strategy.base import Strategy
 from quant_strategy.config import ConfigSource, StrategyConfig
-
-if TYPE_CHECKING:
-    from quant_strategy.base import Strategy
 
 
 def _line_map(node: yaml.Node, prefix: str, out: dict[str, int]) -> None:
@@ -30,30 +29,19 @@ def _line_map(node: yaml.Node, prefix: str, out: dict[str, int]) -> None:
             _line_map(item, key, out)
 
 
-def _field_path(loc: tuple[int | str, ...]) -> str:
-    return ".".join(str(part) for part in loc) if loc else "(top level)"
-
-
-def _first_error(exc: ValidationError) -> tuple[str, str]:
-    err = exc.errors()[0]
-    path = _field_path(tuple(err["loc"]))
-    message = str(err["msg"]).removeprefix("Value error, ")
-    if err["type"] == "missing":
-        message = "required field is missing"
-    elif err["type"] == "extra_forbidden":
-        message = "unknown field (check the spelling)"
-    return path, message
-
-
 def parse_strategy_config(text: str, file: str) -> StrategyConfig:
     """Validate YAML `text` as a StrategyConfig; `file` is used in error messages."""
+    loader = yaml.SafeLoader(text)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        # one parse: the node tree gives each field's line, the document built from it the values
+        root = loader.get_single_node()
+        data = None if root is None else loader.construct_document(root)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = mark.line + 1 if mark is not None else None
         raise ConfigError(f"YAML syntax error: {exc.problem}", file=file, line=line) from None
+    finally:
+        loader.dispose()
     if not isinstance(data, dict) or root is None:
         raise ConfigError(
             "expected a mapping of fields (id, class, universe, params, ...)", file=file, line=1
@@ -64,7 +52,8 @@ def parse_strategy_config(text: str, file: str) -> StrategyConfig:
     try:
         config = StrategyConfig.model_validate(data)
     except ValidationError as exc:
-        path, message = _first_error(exc)
+        path, message = first_validation_error(exc, unknown="unknown field (check the spelling)")
+        path = path or "(top level)"
         if path == "class_path":
             path = "class"
         raise ConfigError(message, file=file, line=source.line_of(path) or 1, field=path) from None
@@ -112,8 +101,6 @@ def check_symbols(config: StrategyConfig, known_symbols: Collection[str]) -> Non
 
 def resolve_class(config: StrategyConfig) -> type[Strategy[Any]]:
     """Import the class named by `config.class_path` ("package.module:ClassName")."""
-    from quant_strategy.base import Strategy  # noqa: PLC0415 - base imports this module
-
     module_name, _, class_name = config.class_path.partition(":")
     try:
         module = importlib.import_module(module_name)
@@ -124,6 +111,17 @@ def resolve_class(config: StrategyConfig) -> type[Strategy[Any]]:
         raise config.error("class", f"module {module_name!r} has no class {class_name!r}")
     if not (isinstance(cls, type) and issubclass(cls, Strategy)):
         raise config.error("class", f"{config.class_path} is not a Strategy subclass")
+    return cls
+
+
+def check_params(config: StrategyConfig) -> type[Strategy[Any]]:
+    """The class a config names, once its params validate; nothing is instantiated.
+
+    Raises:
+        ConfigError: the class cannot be imported or the params are invalid (file and line).
+    """
+    cls = resolve_class(config)
+    cls.parse_params(config)
     return cls
 
 

@@ -12,10 +12,10 @@ from quant_domain import (
     Signal,
     SignalDirection,
     SizingMode,
+    to_decimal,
 )
+from quant_domain.sizing import FRACTION_STEP
 from quant_strategy.config import RiskCaps, SignalThresholds
-
-_FRACTION_STEP = Decimal("0.000001")
 
 
 def _target_quantities(
@@ -82,7 +82,7 @@ def _apply_gross_cap(
     )
     targeted = sum(abs(q) * portfolio.price(s) for s, q in targets.items())
     room = cap * equity - others
-    if targeted > room > -math.inf and targeted > 0:
+    if targeted > room and targeted > 0:
         scale = max(room, 0.0) / targeted
         for symbol in targets:
             targets[symbol] *= scale
@@ -90,7 +90,7 @@ def _apply_gross_cap(
 
 def _to_quantity(delta: float, fractional: bool) -> Decimal:
     if fractional:
-        return Decimal(repr(abs(delta))).quantize(_FRACTION_STEP, rounding=ROUND_DOWN)
+        return to_decimal(abs(delta)).quantize(FRACTION_STEP, rounding=ROUND_DOWN)
     return Decimal(math.floor(abs(delta) + 1e-9))
 
 
@@ -131,7 +131,7 @@ def signals_to_orders(
         target = wanted_qty if fractional else float(math.trunc(wanted_qty))
         delta = target - current
         if target == 0.0 and current != 0.0:
-            quantity = Decimal(repr(abs(current)))  # close exactly what is held
+            quantity = to_decimal(abs(current))  # close exactly what is held
         else:
             if abs(delta) * portfolio.price(symbol) < risk.min_trade_pct * equity:
                 continue

@@ -11,18 +11,12 @@ import asyncpg
 import numpy as np
 import pandas as pd
 
+from quant_db.bar_copy import PG_EPOCH_US, PRICE_COLUMNS, decode_bar_rows
 from quant_db.urls import asyncpg_dsn
-from quant_domain import DataNotFoundError, Timeframe
-from quant_marketdata import BAR_COLUMNS, DataSource, resample_bars
+from quant_domain import DataNotFoundError, Timeframe, ensure_utc
+from quant_marketdata import BAR_COLUMNS, DataSource, bars_in_range
 
-# binary COPY rows of (symbol index int4, ts timestamptz, 5 x float8): every field has a fixed
-# width, so numpy reads the whole result with one frombuffer instead of building row objects
-_ROW = np.dtype(
-    [("fields", ">i2"), ("l0", ">i4"), ("k", ">i4"), ("l1", ">i4"), ("ts", ">i8")]
-    + [item for c in BAR_COLUMNS for item in ((f"l_{c}", ">i4"), (c, ">f8"))]
-)
-_HEADER = 19  # "PGCOPY\n\xff\r\n\0" + flags + header-extension length
-_PG_EPOCH_US = 946_684_800_000_000  # 2000-01-01 in microseconds since 1970-01-01
+_SYMBOLS_IN_MESSAGE = 12
 
 
 class DatabaseSource(DataSource):
@@ -32,8 +26,7 @@ class DatabaseSource(DataSource):
 
     def __init__(self, url: str) -> None:
         self._dsn = asyncpg_dsn(url)
-        self._symbols: list[str] | None = None
-        self._timeframes: dict[str, str] = {}
+        self._timeframes: dict[str, str] | None = None  # symbol -> stored timeframe, read once
         # one private loop and one connection for the source's life: reconnecting per call cost
         # more than the reads themselves (closing right after a large COPY is slow)
         self._loop = asyncio.new_event_loop()
@@ -68,32 +61,39 @@ class DatabaseSource(DataSource):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    async def _catalogue(self) -> None:
+    async def _read_catalogue(self) -> dict[str, str]:
         connection = await self._connect()
         rows = await connection.fetch(
             "SELECT symbol, min(timeframe) AS timeframe FROM price_bars GROUP BY symbol ORDER BY symbol"
         )
-        self._symbols = [r["symbol"] for r in rows]
-        self._timeframes = {r["symbol"]: r["timeframe"] for r in rows}
+        return {r["symbol"]: r["timeframe"] for r in rows}
+
+    def _catalogue(self) -> dict[str, str]:
+        if self._timeframes is None:
+            self._timeframes = self._run(self._read_catalogue())
+        return self._timeframes
 
     def symbols(self) -> list[str]:
-        if self._symbols is None:
-            self._run(self._catalogue())
-        return list(self._symbols or [])
+        return list(self._catalogue())
 
     def native_timeframe(self, symbol: str) -> Timeframe:
-        self._require(symbol)
-        return Timeframe.parse(self._timeframes[symbol])
+        return Timeframe.parse(self._require(symbol))
 
-    def _require(self, symbol: str) -> None:
-        if symbol not in self.symbols():
-            known = ", ".join(self.symbols()[:12]) or "none: run `quant data ingest` first"
+    def _require(self, symbol: str) -> str:
+        """`symbol`'s catalogued timeframe; raises DataNotFoundError naming what exists."""
+        catalogue = self._catalogue()
+        timeframe = catalogue.get(symbol)
+        if timeframe is None:
+            shown = ", ".join(list(catalogue)[:_SYMBOLS_IN_MESSAGE])
+            known = shown or "none: run `quant data ingest` first"
             raise DataNotFoundError(f"no bars for {symbol!r} in the database; it has {known}")
+        return timeframe
 
     async def _copy_one(
         self,
         connection: asyncpg.Connection[Any],
         symbols: list[str],
+        timeframes: list[str],
         first_k: int,
         start: datetime | None,
         end: datetime | None,
@@ -104,51 +104,52 @@ class DatabaseSource(DataSource):
             chunks.append(chunk)
 
         # a hash join on the wanted symbols, not `= ANY(array)`, which compares every row with
-        # every name; the ordinality gives each row its symbol's position in `symbols`
+        # every name; the ordinality gives each row its symbol's position in `symbols`, and the
+        # catalogued timeframe keeps a symbol stored at two timeframes to one of them
         await connection.copy_from_query(
             "SELECT (s.k + $4)::int4, p.ts, p.open_f, p.high_f, p.low_f, p.close_f, p.volume_f "
-            "FROM price_bars p JOIN unnest($1::text[]) WITH ORDINALITY AS s(symbol, k) "
-            "ON p.symbol = s.symbol "
+            "FROM price_bars p "
+            "JOIN unnest($1::text[], $5::text[]) WITH ORDINALITY AS s(symbol, timeframe, k) "
+            "ON p.symbol = s.symbol AND p.timeframe = s.timeframe "
             "WHERE ($2::timestamptz IS NULL OR p.ts >= $2) AND ($3::timestamptz IS NULL OR p.ts <= $3)",
             symbols,
             start,
             end,
             first_k - 1,
+            timeframes,
             output=sink,
             format="binary",
         )
         return b"".join(chunks)
 
     async def _copy(
-        self, symbols: list[str], start: datetime | None, end: datetime | None
+        self,
+        symbols: list[str],
+        timeframes: list[str],
+        start: datetime | None,
+        end: datetime | None,
     ) -> list[bytes]:
         """Half the symbols on a second connection, concurrently: the server encodes rows on two cores."""
         if len(symbols) < 8:
-            return [await self._copy_one(await self._connect(), symbols, 1, start, end)]
+            return [await self._copy_one(await self._connect(), symbols, timeframes, 1, start, end)]
         if self._second is None or self._second.is_closed():
             self._second = await asyncpg.connect(self._dsn)
         half = len(symbols) // 2
         first, second = await asyncio.gather(
-            self._copy_one(await self._connect(), symbols[:half], 1, start, end),
-            self._copy_one(self._second, symbols[half:], half + 1, start, end),
+            self._copy_one(await self._connect(), symbols[:half], timeframes[:half], 1, start, end),
+            self._copy_one(self._second, symbols[half:], timeframes[half:], half + 1, start, end),
         )
         return [first, second]
 
     def get_many(
         self, symbols: list[str], start: datetime | None = None, end: datetime | None = None
     ) -> dict[str, pd.DataFrame]:
-        """Several symbols' bars (native timeframes) in one read."""
-        for symbol in symbols:
-            self._require(symbol)
-        payloads = self._run(self._copy(symbols, start, end))
-        rows = np.concatenate(
-            [
-                np.frombuffer(
-                    p, dtype=_ROW, offset=_HEADER, count=(len(p) - _HEADER - 2) // _ROW.itemsize
-                )
-                for p in payloads
-            ]
-        )
+        """Several symbols' bars (native timeframes) in [start, end] (UTC-aware bounds), one read."""
+        timeframes = [self._require(symbol) for symbol in symbols]
+        lower = None if start is None else ensure_utc(start)
+        upper = None if end is None else ensure_utc(end)
+        payloads = self._run(self._copy(symbols, timeframes, lower, upper))
+        rows = np.concatenate([decode_bar_rows(p) for p in payloads])
         keys = rows["k"].astype(np.int64)
         micros = rows["ts"].astype(np.int64)
         # rows arrive in storage order, which is (symbol, time) when each symbol was loaded in one
@@ -158,9 +159,12 @@ class DatabaseSource(DataSource):
             order = np.lexsort((micros, keys))
             rows, keys, micros = rows[order], keys[order], micros[order]
         stamps = pd.DatetimeIndex(
-            (micros + _PG_EPOCH_US).view("M8[us]"), name="timestamp"
+            (micros + PG_EPOCH_US).view("M8[us]"), name="timestamp"
         ).tz_localize(UTC)
-        columns = {c: rows[c].astype(np.float64) for c in BAR_COLUMNS}
+        columns = {
+            name: rows[field].astype(np.float64)
+            for name, field in zip(BAR_COLUMNS, PRICE_COLUMNS, strict=True)
+        }
         bounds = np.searchsorted(keys, np.arange(1, len(symbols) + 2))
         out: dict[str, pd.DataFrame] = {}
         for position, symbol in enumerate(symbols):
@@ -178,7 +182,4 @@ class DatabaseSource(DataSource):
         timeframe: Timeframe | None = None,
     ) -> pd.DataFrame:
         frame = self.get_many([symbol], start, end)[symbol]
-        native = self.native_timeframe(symbol)
-        if timeframe is not None and timeframe != native:
-            return resample_bars(frame, native, timeframe)
-        return frame
+        return bars_in_range(frame, self.native_timeframe(symbol), start, end, timeframe)

@@ -16,15 +16,7 @@ import asyncpg
 import numpy as np
 import numpy.typing as npt
 
-COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
-COPY_TRAILER = (-1).to_bytes(2, "big", signed=True)
-PG_EPOCH_US = 946_684_800_000_000  # 2000-01-01 in microseconds since 1970-01-01
-PRICE_COLUMNS = ("open", "high", "low", "close", "volume")
-
-_ROW = np.dtype(
-    [("fields", ">i2"), ("l_k", ">i4"), ("k", ">i4"), ("l_ts", ">i4"), ("ts", ">i8")]
-    + [item for c in PRICE_COLUMNS for item in ((f"l_{c}", ">i4"), (c, ">f8"))]
-)
+from quant_db.bar_copy import encode_bar_rows
 
 _STAGE = (
     "CREATE TEMP TABLE staging_bars (k int4, ts timestamptz, open float8, high float8, low float8, "
@@ -71,21 +63,7 @@ class LoadCounts:
 
 def copy_payload(batch: list[SymbolBars]) -> bytes:
     """The binary COPY stream for every bar of `batch` (symbol k is 1-based, as SQL arrays are)."""
-    total = sum(b.ts_us.size for b in batch)
-    rows = np.empty(total, dtype=_ROW)
-    rows["fields"] = 7
-    rows["l_k"] = 4
-    rows["l_ts"] = 8
-    at = 0
-    for k, bars in enumerate(batch, 1):
-        n = bars.ts_us.size
-        rows["k"][at : at + n] = k
-        rows["ts"][at : at + n] = bars.ts_us - PG_EPOCH_US
-        for column in PRICE_COLUMNS:
-            rows[f"l_{column}"][at : at + n] = 8
-            rows[column][at : at + n] = bars.values[column]
-        at += n
-    return COPY_HEADER + rows.tobytes() + COPY_TRAILER
+    return encode_bar_rows([(bars.ts_us, bars.values) for bars in batch])
 
 
 async def load_batch(

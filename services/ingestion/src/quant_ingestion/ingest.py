@@ -14,10 +14,12 @@ import asyncpg
 import numpy as np
 import pandas as pd
 
+from quant_db.bar_copy import PRICE_COLUMNS
 from quant_db.urls import asyncpg_dsn
-from quant_ingestion.copy_load import PRICE_COLUMNS, LoadCounts, SymbolBars, load_batch
-from quant_marketdata import CachedSource, DataSource, RawBars, structural_problems_by_row
-from quant_marketdata.raw_bars import TIMESTAMP, from_bar_frame
+from quant_domain import ensure_utc
+from quant_ingestion.copy_load import LoadCounts, SymbolBars, load_batch
+from quant_marketdata import DataSource, RawBars, structural_problems_by_row
+from quant_marketdata.raw_bars import TIMESTAMP
 
 BATCH_ROWS = 500_000  # bars per COPY + merge transaction
 
@@ -40,16 +42,13 @@ class IngestionSummary:
     seconds: float = 0.0
 
 
-def _raw(source: DataSource, symbol: str) -> RawBars:
-    if isinstance(source, CachedSource):
-        return source.raw_bars(symbol)
-    return from_bar_frame(source.get_bars(symbol), source.native_timeframe(symbol))
-
-
 def _split(
     raw: RawBars, symbol: str, start: datetime | None, end: datetime | None
-) -> tuple[pd.DataFrame, list[tuple[dict[str, Any], str, datetime | None]]]:
-    """Good rows in [start, end], and the quarantined ones with their reason."""
+) -> tuple[SymbolBars, list[tuple[dict[str, Any], str, datetime | None]]]:
+    """Good rows in [start, end] as columns, and the quarantined rows with their reason.
+
+    `start` and `end` are UTC already: `ingest` passes them through ensure_utc.
+    """
     frame = raw.frame
     found = structural_problems_by_row(frame, symbol, raw.location)
     reasons: dict[int, list[str]] = {}
@@ -82,13 +81,10 @@ def _split(
                 None if pd.isna(stamp) else stamp.to_pydatetime(),
             )
         )
-    return frame[keep & ~bad], quarantine
-
-
-def _columns(frame: pd.DataFrame, symbol: str, timeframe: str) -> SymbolBars:
-    stamps = pd.DatetimeIndex(frame[TIMESTAMP]).as_unit("us")
-    values = {c: frame[c].to_numpy(dtype=np.float64) for c in PRICE_COLUMNS}
-    return SymbolBars(symbol, timeframe, stamps.asi8.astype(np.int64), values)
+    good = keep & ~bad
+    prices = {c: frame[c].to_numpy(dtype=np.float64)[good] for c in PRICE_COLUMNS}
+    columns = SymbolBars(symbol, str(raw.timeframe), stamps.as_unit("us").asi8[good], prices)
+    return columns, quarantine
 
 
 async def _ingest(
@@ -118,11 +114,10 @@ async def _ingest(
             pending: dict[str, list[Any]] = {}
             rows = 0
             for done, symbol in enumerate(symbols, 1):
-                raw = _raw(source, symbol)
-                good, quarantine = _split(raw, symbol, start, end)
-                batch.append(_columns(good, symbol, str(raw.timeframe)))
+                good, quarantine = _split(source.raw_bars(symbol), symbol, start, end)
+                batch.append(good)
                 pending[symbol] = quarantine
-                rows += len(good)
+                rows += good.ts_us.size
                 if rows >= BATCH_ROWS or done == len(symbols):
                     await _flush(connection, batch, pending, source.name, summary)
                     batch, pending, rows = [], {}, 0
@@ -202,6 +197,12 @@ def ingest(
     end: datetime | None = None,
     progress: Progress | None = None,
 ) -> IngestionSummary:
-    """Load `symbols` (default: all the source has) from `source` into the database at `url`."""
+    """Load `symbols` (default: all the source has) from `source` into the database at `url`.
+
+    Raises:
+        ValueError: `start` or `end` has no timezone (checked before anything is written).
+    """
+    lower = None if start is None else ensure_utc(start)
+    upper = None if end is None else ensure_utc(end)
     chosen = list(symbols) if symbols else source.symbols()
-    return asyncio.run(_ingest(source, chosen, start, end, asyncpg_dsn(url), progress))
+    return asyncio.run(_ingest(source, chosen, lower, upper, asyncpg_dsn(url), progress))

@@ -17,8 +17,8 @@ from alpaca.data.timeframe import TimeFrame, TimeFrameUnit
 
 from quant_domain import ConfigError, DataError, Timeframe, TimeUnit
 from quant_marketdata.alpaca.settings import KEY_ID_VARIABLE, SECRET_KEY_VARIABLE
-from quant_marketdata.base import BAR_COLUMNS
-from quant_marketdata.raw_bars import TIMESTAMP, RawBars
+from quant_marketdata.raw_bars import BAR_COLUMNS, TIMESTAMP, RawBars
+from quant_marketdata.timestamps import ParsedTimestamps, session_labels
 
 MARKET_TIMEZONE = ZoneInfo("America/New_York")
 """Alpaca stamps a daily bar with 00:00 of its session date in New York time."""
@@ -86,7 +86,8 @@ def to_raw_bars(symbol: str, bars: Sequence[Bar], timeframe: Timeframe) -> RawBa
     date at 00:00 UTC, intraday ones kept at their open time; row N of the origin is bar N."""
     stamps = pd.DatetimeIndex([bar.timestamp for bar in bars], tz="UTC")
     if not timeframe.is_intraday:
-        stamps = stamps.tz_convert(MARKET_TIMEZONE).tz_localize(None).normalize().tz_localize("UTC")
+        wall = stamps.tz_convert(MARKET_TIMEZONE).tz_localize(None)
+        stamps = session_labels(ParsedTimestamps(stamps, wall))
     data: dict[str, object] = {TIMESTAMP: stamps.as_unit("us")}
     for column in BAR_COLUMNS:
         data[column] = np.fromiter(

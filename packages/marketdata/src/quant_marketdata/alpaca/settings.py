@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from quant_domain import ConfigError
+from quant_domain.errors import first_validation_error
 
 KEY_ID_VARIABLE = "APCA_API_KEY_ID"
 SECRET_KEY_VARIABLE = "APCA_API_SECRET_KEY"
@@ -73,10 +74,8 @@ def get_settings() -> AlpacaDataSettings:
     try:
         return AlpacaDataSettings()
     except ValidationError as exc:
-        error = exc.errors()[0]
-        field = str(error["loc"][0]) if error["loc"] else ""
-        message = str(error["msg"]).removeprefix("Value error, ")
-        raise ConfigError(message, field=_variable(field)) from None
+        path, message = first_validation_error(exc, unknown=None, missing=None)
+        raise ConfigError(message, field=_variable(path.partition(".")[0])) from None
 
 
 def _variable(field: str) -> str:
