@@ -41,6 +41,7 @@ from quant_backtest.walk_forward_model import (
 )
 from quant_backtest.walk_forward_stats import choose, pbo_or_none, plateau, stability
 from quant_domain import ConfigError, Fill, Trade
+from quant_domain.errors import first_validation_error
 from quant_engine import BacktestConfig
 from quant_engine.metrics import compute_metrics, periods_per_year, simple_returns
 from quant_engine.objectives import score
@@ -328,6 +329,5 @@ def config_from_yaml_block(config: StrategyConfig) -> WalkForwardConfig | None:
     try:
         return WalkForwardConfig.model_validate(config.walk_forward)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        path = ".".join(str(p) for p in ("walk_forward", *err["loc"]))
-        raise config.error(path, str(err["msg"]).removeprefix("Value error, ")) from None
+        path, message = first_validation_error(exc, ("walk_forward",), unknown=None, missing=None)
+        raise config.error(path, message) from None
