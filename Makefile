@@ -6,6 +6,7 @@ PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 BOOT := .quant/bootstrap
 REPORTS := reports
+DASH := apps/dashboard
 
 .DEFAULT_GOAL := help
 
@@ -51,8 +52,24 @@ bench: setup ## run the benchmarks in bench/ (numbers go to docs/benchmarks.md)
 	$(PY) bench/storage_ceiling.py
 	$(PY) bench/api.py
 
+dashboard-install: ## npm install for the dashboard (npm install, never npm ci: see TOOLCHAIN N1)
+	@command -v npm >/dev/null || { echo "Node 20+ and npm are required for the dashboard"; exit 1; }
+	cd $(DASH) && npm install --no-audit --no-fund --loglevel=error
+
+dashboard-api: setup dashboard-install ## regenerate the dashboard's copy of /v1/openapi.json and its TypeScript types
+	$(PY) -m quant_api.openapi_export > $(DASH)/lib/api/openapi.json
+	cd $(DASH) && npm run --silent api:generate
+
+dashboard-build: dashboard-install ## production build of the dashboard (next build)
+	cd $(DASH) && NEXT_TELEMETRY_DISABLED=1 npm run --silent build
+
+chromium: ## Debian's headless Chromium for the browser tests (never `playwright install`)
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; }
+
 fmt: setup ## format the code
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-.PHONY: help setup demo backtest-demo test lint typecheck bench fmt
+.PHONY: help setup demo backtest-demo test lint typecheck bench fmt dashboard-install dashboard-api dashboard-build chromium

@@ -1,0 +1,83 @@
+"use client";
+import {
+  AreaSeries,
+  ColorType,
+  createChart,
+  createSeriesMarkers,
+  LineSeries,
+  type IChartApi,
+  type SeriesMarker,
+  type UTCTimestamp,
+} from "lightweight-charts";
+import { useEffect, useRef } from "react";
+
+export interface LinePoint {
+  time: UTCTimestamp;
+  value: number;
+}
+
+export interface LineSpec {
+  name: string;
+  color: string;
+  points: LinePoint[];
+  /** an area under the line (e.g. a drawdown), else a plain line */
+  area?: boolean;
+}
+
+export type Marker = SeriesMarker<UTCTimestamp>;
+
+/** Seconds since the epoch for an ISO timestamp, as lightweight-charts wants its time axis. */
+export function toChartTime(iso: string): UTCTimestamp {
+  return Math.floor(new Date(iso).getTime() / 1000) as UTCTimestamp;
+}
+
+/** Time series on a TradingView Lightweight Charts canvas (one per line, markers on the first).
+ * The canvas keeps 10 years of daily points smooth; the chart follows its container's width. */
+export function LineChart({
+  lines,
+  markers = [],
+  height = 280,
+  label,
+}: {
+  lines: LineSpec[];
+  markers?: Marker[];
+  height?: number;
+  label: string;
+}) {
+  const container = useRef<HTMLDivElement>(null);
+  const chartRef = useRef<IChartApi | null>(null);
+
+  useEffect(() => {
+    const element = container.current;
+    if (!element) return;
+    const chart = createChart(element, {
+      height,
+      autoSize: true,
+      layout: { background: { type: ColorType.Solid, color: "#ffffff" }, textColor: "#334155", fontSize: 11 },
+      grid: { vertLines: { color: "#f1f5f9" }, horzLines: { color: "#f1f5f9" } },
+      rightPriceScale: { borderColor: "#e2e8f0" },
+      timeScale: { borderColor: "#e2e8f0" },
+    });
+    chartRef.current = chart;
+    lines.forEach((line, index) => {
+      const series = line.area
+        ? chart.addSeries(AreaSeries, {
+            lineColor: line.color,
+            topColor: `${line.color}55`,
+            bottomColor: `${line.color}08`,
+            lineWidth: 1,
+            title: line.name,
+          })
+        : chart.addSeries(LineSeries, { color: line.color, lineWidth: 2, title: line.name });
+      series.setData(line.points);
+      if (index === 0 && markers.length > 0) createSeriesMarkers(series, [...markers].sort((a, b) => a.time - b.time));
+    });
+    chart.timeScale().fitContent();
+    return () => {
+      chart.remove();
+      chartRef.current = null;
+    };
+  }, [lines, markers, height]);
+
+  return <div ref={container} role="img" aria-label={label} data-testid="line-chart" style={{ height }} />;
+}

@@ -1,0 +1,107 @@
+"use client";
+/**
+ * One SWR hook per resource. Polling: every 5 s for metrics, positions, alerts and the kill
+ * switch; every 10 s for strategies, runs and health; a run that is still queued or running is
+ * polled every 2 s so its progress moves. SWR schedules the next poll only after the previous
+ * one answered and dedupes identical keys, so slow answers never pile requests up, and it does
+ * not poll while the tab is hidden (refreshWhenHidden is false).
+ */
+import useSWR, { type SWRConfiguration, type SWRResponse } from "swr";
+import { api, type ApiError, type PathsWith, type QueryOf, type PathParamsOf, type ResponseOf } from "./client";
+
+export const FAST_POLL_MS = 5_000;
+export const SLOW_POLL_MS = 10_000;
+export const ACTIVE_RUN_POLL_MS = 2_000;
+
+export const swrDefaults: SWRConfiguration = {
+  dedupingInterval: 2_000,
+  refreshWhenHidden: false,
+  refreshWhenOffline: false,
+  revalidateOnFocus: true,
+  errorRetryCount: 3,
+  keepPreviousData: true,
+};
+
+type Key<P> = readonly [P, Record<string, unknown> | undefined, Record<string, unknown> | undefined];
+
+/** GET `template` with `path`/`query`; `null` as the template pauses the hook. */
+export function useApi<P extends PathsWith<"get">>(
+  template: P | null,
+  options: { path?: PathParamsOf<P>; query?: QueryOf<P> } = {},
+  config: SWRConfiguration<ResponseOf<P>, ApiError> = {},
+): SWRResponse<ResponseOf<P>, ApiError> {
+  const key: Key<P> | null =
+    template === null
+      ? null
+      : [
+          template,
+          options.path as Record<string, unknown> | undefined,
+          options.query as Record<string, unknown> | undefined,
+        ];
+  return useSWR<ResponseOf<P>, ApiError, Key<P> | null>(
+    key,
+    ([path, pathParams, query]) =>
+      api.get(path, { path: pathParams, query } as Parameters<typeof api.get<P>>[1]),
+    config,
+  );
+}
+
+export type Me = ResponseOf<"/v1/auth/me">;
+export type MetricsSummary = ResponseOf<"/v1/metrics/summary">;
+export type Strategy = ResponseOf<"/v1/strategies/{strategy_id}">;
+export type RunPage = ResponseOf<"/v1/runs">;
+export type Run = ResponseOf<"/v1/runs/{run_id}">;
+export type Equity = ResponseOf<"/v1/runs/{run_id}/equity">;
+export type Trades = ResponseOf<"/v1/runs/{run_id}/trades">;
+export type Health = ResponseOf<"/v1/health">;
+export type KillSwitch = ResponseOf<"/v1/controls/kill-switch">;
+
+export function isActive(status: string | undefined): boolean {
+  return status === "queued" || status === "running";
+}
+
+export const useMe = () => useApi("/v1/auth/me", {}, { refreshInterval: 60_000 });
+
+export const useMetricsSummary = (query: QueryOf<"/v1/metrics/summary">) =>
+  useApi("/v1/metrics/summary", { query }, { refreshInterval: FAST_POLL_MS });
+
+export const usePositions = (query: QueryOf<"/v1/positions"> = {}) =>
+  useApi("/v1/positions", { query }, { refreshInterval: FAST_POLL_MS });
+
+export const useOrders = (query: QueryOf<"/v1/orders"> = {}) =>
+  useApi("/v1/orders", { query }, { refreshInterval: FAST_POLL_MS });
+
+export const useAlerts = (query: QueryOf<"/v1/alerts"> = {}) =>
+  useApi("/v1/alerts", { query }, { refreshInterval: FAST_POLL_MS });
+
+export const useKillSwitch = () =>
+  useApi("/v1/controls/kill-switch", {}, { refreshInterval: FAST_POLL_MS });
+
+export const useStrategies = () =>
+  useApi("/v1/strategies", {}, { refreshInterval: SLOW_POLL_MS });
+
+export const useStrategy = (id: string | null) =>
+  useApi(id === null ? null : "/v1/strategies/{strategy_id}", { path: { strategy_id: id ?? "" } }, {
+    refreshInterval: SLOW_POLL_MS,
+  });
+
+export const useRuns = (query: QueryOf<"/v1/runs"> = {}) =>
+  useApi("/v1/runs", { query }, { refreshInterval: SLOW_POLL_MS });
+
+export const useRun = (id: string) =>
+  useApi("/v1/runs/{run_id}", { path: { run_id: id } }, {
+    refreshInterval: (run) => (isActive(run?.status) ? ACTIVE_RUN_POLL_MS : SLOW_POLL_MS),
+  });
+
+/** A run's equity curve; polled while the run is active, read once when it has finished. */
+export const useRunEquity = (id: string, active: boolean, points = 1000) =>
+  useApi("/v1/runs/{run_id}/equity", { path: { run_id: id }, query: { points } }, {
+    refreshInterval: active ? SLOW_POLL_MS : 0,
+  });
+
+export const useRunTrades = (id: string, active: boolean, query: QueryOf<"/v1/runs/{run_id}/trades"> = {}) =>
+  useApi("/v1/runs/{run_id}/trades", { path: { run_id: id }, query }, {
+    refreshInterval: active ? SLOW_POLL_MS : 0,
+  });
+
+export const useHealth = () => useApi("/v1/health", {}, { refreshInterval: SLOW_POLL_MS });

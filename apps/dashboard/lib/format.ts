@@ -1,0 +1,35 @@
+/** Number and date formatting shared by every page (money arrives as decimal strings). */
+
+export function toNumber(value: string | number | null | undefined): number | null {
+  if (value === null || value === undefined || value === "") return null;
+  const n = typeof value === "number" ? value : Number(value);
+  return Number.isFinite(n) ? n : null;
+}
+
+export function money(value: string | number | null | undefined, digits = 2): string {
+  const n = toNumber(value);
+  if (n === null) return "—";
+  return n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+export function percent(value: string | number | null | undefined, digits = 2): string {
+  const n = toNumber(value);
+  if (n === null) return "—";
+  return `${(n * 100).toFixed(digits)}%`;
+}
+
+export function ratio(value: string | number | null | undefined, digits = 2): string {
+  const n = toNumber(value);
+  return n === null ? "—" : n.toFixed(digits);
+}
+
+export function dateTime(value: string | null | undefined): string {
+  if (!value) return "—";
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? value : d.toISOString().replace("T", " ").slice(0, 16) + " UTC";
+}
+
+export function day(value: string | null | undefined): string {
+  if (!value) return "—";
+  return value.slice(0, 10);
+}
