@@ -152,11 +152,12 @@ def test_cancel_stops_a_running_backtest(database_url: str) -> None:
     assert row["progress"] < 1.0
 
 
-def test_a_run_survives_its_worker_being_killed(database_url: str) -> None:
+def test_a_run_survives_its_worker_being_killed(database_url: str, redis_url: str) -> None:
     config = _momentum(universe=["SYN000"], benchmark=None, data="synthetic:symbols=1,bars=600000")
     run_id = asyncio.run(_queue(database_url, config))
     quant = Path(sys.executable).parent / "quant"
-    env = {**os.environ, "DATABASE_URL": database_url}
+    # REDIS_URL too: without it the worker would start an embedded Valkey for its presence key
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url}
     first = subprocess.Popen(
         [str(quant), "worker", "--heartbeat-timeout", "2"],
         env=env,

@@ -28,6 +28,7 @@ def make_settings(tmp_path: Path, **overrides: Any) -> ApiSettings:
         "password_memory_cost": 8192,
         "password_parallelism": 1,
         "rate_limit_prefix": f"test-{uuid.uuid4().hex}",
+        "worker_key_prefix": f"test-workers-{uuid.uuid4().hex}",
         "rate_limit_login": "1000/minute",
         "rate_limit_runs": "1000/minute",
         "rate_limit_reads": "100000/minute",

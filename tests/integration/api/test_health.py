@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 
 from quant_api.app import create_app
+from quant_api.settings import ApiSettings
+from quant_db.presence import WorkerPresence, publish, withdraw
 from quant_db.schema.identity import Role
+from quant_db.schema.runs import RunStatus
 from tests.integration.api.checks import assert_error
 from tests.integration.api.conftest import make_settings
 from tests.integration.api.seed import Seeder
@@ -35,6 +40,55 @@ def test_health_reports_version_git_hash_and_both_dependencies(client: TestClien
         assert body[name]["status"] == "ok"
         assert body[name]["latency_ms"] >= 0
         assert body[name]["error"] is None
+    assert body["workers"] == {"status": "none", "count": 0, "items": []}
+    assert body["queue"] == {"queued": 0, "running": 0}
+
+
+def test_health_lists_live_workers_and_counts_the_queue_without_sign_in(
+    client: TestClient, seed: Seeder, settings: ApiSettings
+) -> None:
+    for status in (RunStatus.QUEUED, RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.COMPLETED):
+        seed.run(status=status)
+    running = uuid.uuid4()
+    now = datetime.now(UTC)
+    workers = [
+        WorkerPresence(
+            id=f"box-{n}:{100 + n}",
+            host=f"box-{n}",
+            pid=100 + n,
+            started_at=now - timedelta(minutes=5),
+            last_seen=now,
+            concurrency=2,
+            current_runs=[running] if n == 1 else [],
+        )
+        for n in (2, 1)
+    ]
+    redis = seed.resources.redis
+    prefix = settings.worker_key_prefix
+    assert client.portal is not None
+    for worker in workers:
+        client.portal.call(publish, redis, prefix, worker, 30)
+    # another deployment's workers (another prefix) are not ours
+    client.portal.call(publish, redis, f"{prefix}-other", workers[0], 30)
+
+    body = client.get("/v1/health").json()
+    assert body["status"] == "ok"
+    assert body["queue"] == {"queued": 2, "running": 1}
+    assert (body["workers"]["status"], body["workers"]["count"]) == ("ok", 2)
+    first, second = body["workers"]["items"]
+    assert [first["id"], second["id"]] == ["box-1:101", "box-2:102"]
+    assert (first["host"], first["pid"], first["concurrency"]) == ("box-1", 101, 2)
+    assert first["current_runs"] == [str(running)]
+    assert second["current_runs"] == []
+    assert datetime.fromisoformat(first["last_seen"]) == now
+
+    for worker in workers:
+        client.portal.call(withdraw, redis, prefix, worker.host, worker.pid)
+    assert client.get("/v1/health").json()["workers"] == {
+        "status": "none",
+        "count": 0,
+        "items": [],
+    }
 
 
 def _closed_port() -> int:
@@ -58,6 +112,8 @@ def test_without_redis_health_is_degraded_and_limited_routes_fail_closed(
             "down",
         )
         assert body["redis"]["error"]
+        assert body["workers"] == {"status": "unknown", "count": None, "items": []}
+        assert body["queue"] == {"queued": 0, "running": 0}
         response = client.get("/v1/strategies", headers=viewer.headers)
         assert_error(response, 503, "unavailable")
         assert response.headers["retry-after"] == "5"

@@ -11,8 +11,11 @@ from typing import Annotated
 import structlog
 import typer
 
+from quant_backtest.presence import PresenceSettings
 from quant_backtest.worker import serve
+from quant_db.embedded import redis_url
 from quant_db.migrate import migrated_url
+from quant_db.presence import DEFAULT_PREFIX
 from quant_db.settings import get_settings
 from quant_db.urls import redacted
 
@@ -40,11 +43,30 @@ def worker_command(
     concurrency: Annotated[
         int, typer.Option(min=1, help="runs executed at once by this worker")
     ] = 1,
+    presence_prefix: Annotated[
+        str,
+        typer.Option(
+            envvar="QUANT_WORKER_KEY_PREFIX",
+            help="Redis key prefix of worker presence (the API reads the same variable)",
+        ),
+    ] = DEFAULT_PREFIX,
 ) -> None:
-    """Run jobs from the queue; stop cleanly on Ctrl-C or SIGTERM (the current run is retried later)."""
+    """Run jobs from the queue; stop cleanly on Ctrl-C or SIGTERM (the current run is retried later).
+
+    The worker announces itself in Redis (REDIS_URL, or the embedded Valkey) so GET /v1/health
+    can list live workers; without Redis it still runs jobs, unannounced.
+    """
     configure_json_logs()
-    url = migrated_url(get_settings())
+    settings = get_settings()
+    url = migrated_url(settings)
     typer.echo(f"worker using {redacted(url)}", err=True)
+    presence = None
+    try:
+        presence = PresenceSettings(redis_url(settings), prefix=presence_prefix)
+    except Exception as exc:  # presence is advisory: no Redis must not keep jobs from running
+        structlog.get_logger("quant.worker").warning(
+            "worker.presence_disabled", error=f"{type(exc).__name__}: {exc}"[:200]
+        )
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -57,6 +79,7 @@ def worker_command(
             drain=drain,
             concurrency=concurrency,
             stop=stop,
+            presence=presence,
         )
 
     asyncio.run(main())

@@ -12,6 +12,8 @@ from limits import parse_many
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from quant_db.presence import DEFAULT_PREFIX as WORKER_KEY_PREFIX
+
 MIN_SECRET_LENGTH = 32  # HS256 wants a key at least as long as its 256-bit output
 SECRET_FILE = "jwt_secret"
 
@@ -40,6 +42,11 @@ class ApiSettings(BaseSettings):
     rate_limit_runs: str = Field(default="10/minute", description="run creation, per user")
     rate_limit_reads: str = Field(default="300/minute", description="all reads together, per user")
     rate_limit_prefix: str = Field(default="quant-api", description="Redis key prefix of counters")
+    worker_key_prefix: str = Field(
+        default=WORKER_KEY_PREFIX,
+        min_length=1,
+        description="Redis key prefix of worker presence; `quant worker` reads the same variable",
+    )
     strategies_dir: Path = Field(default=Path("configs/strategies"))
     password_time_cost: int = Field(default=3, ge=1, le=20, description="argon2 iterations")
     password_memory_cost: int = Field(default=65_536, ge=1024, description="argon2 KiB")

@@ -25,6 +25,7 @@ from pgqueuer.domain.types import QueueExecutionMode
 
 from quant_backtest.db_source import DatabaseSource
 from quant_backtest.persist import save_results
+from quant_backtest.presence import PresenceBeacon, PresenceSettings
 from quant_backtest.report_html import render_html_report
 from quant_backtest.runner import run
 from quant_backtest.walk_forward import WalkForwardEngine
@@ -263,11 +264,16 @@ async def serve(
     drain: bool = False,
     concurrency: int = 1,
     stop: asyncio.Event | None = None,
+    presence: PresenceSettings | None = None,
 ) -> None:
-    """Process run jobs until stopped (or, with `drain`, until the queue is empty)."""
+    """Process run jobs until stopped (or, with `drain`, until the queue is empty).
+
+    With `presence`, the worker announces itself and its current runs in Redis while it serves.
+    """
     connection = await asyncpg.connect(asyncpg_dsn(url))
     executor = RunExecutor(url)
     manager = QueueManager(Queries(AsyncpgDriver(connection)))
+    beacon = None if presence is None else PresenceBeacon(presence, concurrency)
 
     # pgqueuer needs max_concurrent_tasks >= 2 x batch size, so a worker may hold one more picked
     # job than it runs; the semaphore keeps the CPU-bound runs to `concurrency` at a time
@@ -277,8 +283,15 @@ async def serve(
     async def handle(job: Job) -> None:
         if job.payload is None:
             return
+        run_id = uuid.UUID(bytes=bytes(job.payload))
         async with running:
-            await executor.execute(uuid.UUID(bytes=bytes(job.payload)))
+            if beacon is not None:
+                beacon.run_started(run_id)
+            try:
+                await executor.execute(run_id)
+            finally:
+                if beacon is not None:
+                    beacon.run_finished(run_id)
 
     watcher = None
     if stop is not None:
@@ -288,6 +301,8 @@ async def serve(
             manager.shutdown.set()
 
         watcher = asyncio.create_task(watch())
+    if beacon is not None:
+        beacon.start()
     try:
         await manager.run(
             dequeue_timeout=timedelta(seconds=1),
@@ -299,4 +314,6 @@ async def serve(
     finally:
         if watcher is not None:
             watcher.cancel()
+        if beacon is not None:
+            await beacon.stop()
         await connection.close()

@@ -6,15 +6,26 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from quant_api.deps import ResourcesDep
-from quant_api.schemas.v1.health import DependencyStatus, HealthPublic
+from quant_api.resources import AppResources
+from quant_api.schemas.v1.health import (
+    DependencyStatus,
+    HealthPublic,
+    QueueCounts,
+    WorkerPublic,
+    WorkersStatus,
+)
+from quant_db.presence import alive
+from quant_db.schema import Run
+from quant_db.schema.runs import RunStatus
 
 router = APIRouter(tags=["health"])
+T = TypeVar("T")
 
 
 async def _probe(check: Callable[[], Awaitable[Any]], timeout: float) -> DependencyStatus:
@@ -32,7 +43,41 @@ async def _probe(check: Callable[[], Awaitable[Any]], timeout: float) -> Depende
     )
 
 
-@router.get("/health", summary="Version and the status of PostgreSQL and Redis (no sign-in)")
+async def _or_none(read: Callable[[], Awaitable[T]], timeout: float) -> T | None:
+    """`read()`, or None when it fails or takes longer than `timeout` (health never fails)."""
+    try:
+        async with asyncio.timeout(timeout):
+            return await read()
+    except Exception:
+        return None
+
+
+async def _queue_counts(resources: AppResources) -> QueueCounts:
+    async with resources.engine.connect() as connection:
+        queued, running = (
+            await connection.execute(
+                select(
+                    func.count().filter(Run.status == RunStatus.QUEUED),
+                    func.count().filter(Run.status == RunStatus.RUNNING),
+                ).where(Run.status.in_([RunStatus.QUEUED, RunStatus.RUNNING]))
+            )
+        ).one()
+    return QueueCounts(queued=queued, running=running)
+
+
+async def _workers(resources: AppResources) -> WorkersStatus:
+    found = await alive(resources.redis, resources.settings.worker_key_prefix)
+    return WorkersStatus(
+        status="ok" if found else "none",
+        count=len(found),
+        items=[WorkerPublic.model_validate(w.model_dump()) for w in found],
+    )
+
+
+@router.get(
+    "/health",
+    summary="Version, PostgreSQL and Redis status, live workers and the queue (no sign-in)",
+)
 async def health(request: Request, resources: ResourcesDep) -> HealthPublic:
     async def select_one() -> None:
         async with resources.engine.connect() as connection:
@@ -42,7 +87,12 @@ async def health(request: Request, resources: ResourcesDep) -> HealthPublic:
         await resources.redis.ping()
 
     timeout = resources.settings.health_timeout_seconds
-    database, redis = await asyncio.gather(_probe(select_one, timeout), _probe(ping, timeout))
+    database, redis, workers, queue = await asyncio.gather(
+        _probe(select_one, timeout),
+        _probe(ping, timeout),
+        _or_none(lambda: _workers(resources), timeout),
+        _or_none(lambda: _queue_counts(resources), timeout),
+    )
     ok = database.status == "ok" and redis.status == "ok"
     return HealthPublic(
         status="ok" if ok else "degraded",
@@ -51,4 +101,8 @@ async def health(request: Request, resources: ResourcesDep) -> HealthPublic:
         time=datetime.now(UTC),
         database=database,
         redis=redis,
+        workers=workers
+        if workers is not None and redis.status == "ok"
+        else WorkersStatus(status="unknown", count=None, items=[]),
+        queue=queue if database.status == "ok" else None,
     )
