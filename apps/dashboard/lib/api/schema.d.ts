@@ -143,7 +143,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Version and the status of PostgreSQL and Redis (no sign-in) */
+        /** Version, PostgreSQL and Redis status, live workers and the queue (no sign-in) */
         get: operations["health_v1_health_get"];
         put?: never;
         post?: never;
@@ -529,10 +529,12 @@ export interface components {
             database: components["schemas"]["DependencyStatus"];
             /** Git Hash */
             git_hash: string;
+            /** @description null when the database is down */
+            queue: components["schemas"]["QueueCounts"] | null;
             redis: components["schemas"]["DependencyStatus"];
             /**
              * Status
-             * @description degraded when any dependency is down
+             * @description degraded when PostgreSQL or Redis is down; workers do not count (see workers)
              * @enum {string}
              */
             status: "ok" | "degraded";
@@ -543,6 +545,7 @@ export interface components {
             time: string;
             /** Version */
             version: string;
+            workers: components["schemas"]["WorkersStatus"];
         };
         /** KillSwitchPublic */
         KillSwitchPublic: {
@@ -821,6 +824,16 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+        };
+        /**
+         * QueueCounts
+         * @description Runs waiting for a worker and runs being executed, counted from the runs table.
+         */
+        QueueCounts: {
+            /** Queued */
+            queued: number;
+            /** Running */
+            running: number;
         };
         /** RefreshRequest */
         RefreshRequest: {
@@ -1200,6 +1213,65 @@ export interface components {
          * @enum {string}
          */
         WindowType: "rolling" | "anchored";
+        /**
+         * WorkerPublic
+         * @description A live `quant worker` process, as it last announced itself in Redis.
+         */
+        WorkerPublic: {
+            /**
+             * Concurrency
+             * @description runs it executes at once
+             */
+            concurrency: number;
+            /**
+             * Current Runs
+             * @description ids of the runs it is executing now
+             */
+            current_runs: string[];
+            /** Host */
+            host: string;
+            /**
+             * Id
+             * @description host:pid
+             */
+            id: string;
+            /**
+             * Last Seen
+             * Format: date-time
+             * @description its last beat (every ~10 s; gone after 30 s)
+             */
+            last_seen: string;
+            /** Pid */
+            pid: number;
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+        };
+        /**
+         * WorkersStatus
+         * @description Live workers. Not part of the overall status: an API without workers still serves every
+         *     read and accepts runs, which wait in the queue (see `queue.queued`) until a worker starts.
+         */
+        WorkersStatus: {
+            /**
+             * Count
+             * @description live workers; null when unknown
+             */
+            count: number | null;
+            /**
+             * Items
+             * @description by id; empty when none or unknown
+             */
+            items: components["schemas"]["WorkerPublic"][];
+            /**
+             * Status
+             * @description ok: at least one worker alive; none: no worker alive; unknown: Redis, where workers announce themselves, did not answer
+             * @enum {string}
+             */
+            status: "ok" | "none" | "unknown";
+        };
     };
     responses: never;
     parameters: never;
