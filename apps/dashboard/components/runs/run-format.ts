@@ -1,0 +1,80 @@
+/** How runs are named and summarised on the runs pages. */
+import { percent, ratio, toNumber } from "@/lib/format";
+
+/** "backtest" or "walk-forward", as a person reads the run type. */
+export function runTypeLabel(type: string): string {
+  return type === "walk_forward" ? "walk-forward" : type;
+}
+
+/** The first block of a run id: enough to tell runs apart in a table. */
+export function shortId(id: string): string {
+  return id.slice(0, 8);
+}
+
+/** Progress as a whole percentage 0..100 (the API sends a 0..1 fraction). */
+export function progressPercent(progress: number | null | undefined): number {
+  const n = toNumber(progress);
+  if (n === null) return 0;
+  return Math.round(Math.min(1, Math.max(0, n)) * 100);
+}
+
+type Metrics = Record<string, unknown>;
+
+function num(metrics: Metrics, key: string): number | null {
+  const value = metrics[key];
+  return typeof value === "number" || typeof value === "string" ? toNumber(value) : null;
+}
+
+/** The figures a runs table shows for a completed run. */
+export function keyMetrics(metrics: Metrics) {
+  return {
+    totalReturn: percent(num(metrics, "total_return")),
+    sharpe: ratio(num(metrics, "sharpe")),
+    maxDrawdown: percent(num(metrics, "max_drawdown_pct")),
+    trades: num(metrics, "num_trades") === null ? "—" : String(num(metrics, "num_trades")),
+    totalReturnValue: num(metrics, "total_return"),
+  };
+}
+
+export interface MetricTile {
+  label: string;
+  value: string;
+  tone?: "good" | "bad";
+}
+
+const moneyFmt = (n: number) => n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
+/** Stat tiles for whatever a completed run stored, in a reading order; unknown keys are skipped. */
+export function metricTiles(metrics: Metrics): MetricTile[] {
+  const spec: [string, string, (n: number) => string, boolean?][] = [
+    ["total_return", "Total return", (n) => percent(n), true],
+    ["annual_return", "CAGR", (n) => percent(n), true],
+    ["sharpe", "Sharpe", (n) => ratio(n)],
+    ["sortino", "Sortino", (n) => ratio(n)],
+    ["calmar", "Calmar", (n) => ratio(n)],
+    ["psr", "Probabilistic Sharpe", (n) => percent(n, 1)],
+    ["max_drawdown_pct", "Max drawdown", (n) => percent(-Math.abs(n))],
+    ["max_drawdown_duration", "Longest drawdown (bars)", (n) => String(n)],
+    ["annual_volatility", "Volatility (annual)", (n) => percent(n)],
+    ["win_rate", "Win rate", (n) => percent(n, 1)],
+    ["profit_factor", "Profit factor", (n) => ratio(n)],
+    ["num_trades", "Trades", (n) => String(n)],
+    ["avg_trade_return", "Avg trade return", (n) => percent(n), true],
+    ["avg_win", "Avg win", moneyFmt],
+    ["avg_loss", "Avg loss", moneyFmt],
+    ["best_trade", "Best trade", moneyFmt, true],
+    ["worst_trade", "Worst trade", moneyFmt, true],
+    ["exposure", "Exposure", (n) => percent(n, 1)],
+    ["turnover", "Turnover", (n) => ratio(n)],
+    ["total_fees", "Fees", moneyFmt],
+    ["start_equity", "Start equity", moneyFmt],
+    ["end_equity", "End equity", moneyFmt],
+  ];
+  const tiles: MetricTile[] = [];
+  for (const [key, label, format, signed] of spec) {
+    const n = num(metrics, key);
+    if (n === null) continue;
+    tiles.push({ label, value: format(n), tone: signed ? (n >= 0 ? "good" : "bad") : undefined });
+  }
+  return tiles;
+}

@@ -1,0 +1,133 @@
+import { render, screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { SWRConfig } from "swr";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { RunsList } from "./runs-list";
+
+const replace = vi.fn();
+let search = new URLSearchParams();
+vi.mock("next/navigation", () => ({
+  useRouter: () => ({ replace, push: vi.fn() }),
+  usePathname: () => "/runs",
+  useSearchParams: () => search,
+}));
+
+function json(body: unknown, status = 200): Response {
+  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+}
+
+function run(id: string, status: string, extra: Record<string, unknown> = {}) {
+  return {
+    id,
+    strategy_id: "momentum_v1",
+    type: "backtest",
+    status,
+    progress: status === "running" ? 0.42 : status === "completed" ? 1 : 0,
+    processed: 0,
+    total: 0,
+    message: status,
+    cancel_requested: false,
+    created_by: 1,
+    created_at: "2024-03-01T10:00:00Z",
+    started_at: null,
+    finished_at: status === "completed" ? "2024-03-01T10:01:00Z" : null,
+    ...extra,
+  };
+}
+
+const PAGE_1 = [
+  run("aaaaaaaa-0000-0000-0000-000000000001", "completed"),
+  run("bbbbbbbb-0000-0000-0000-000000000002", "running", { type: "walk_forward" }),
+  run("cccccccc-0000-0000-0000-000000000003", "failed"),
+];
+
+function stubApi() {
+  const fetchMock = vi.fn(async (input: string) => {
+    const url = new URL(input, "http://dashboard.test");
+    if (url.pathname === "/api/v1/strategies") return json([]);
+    if (url.pathname === "/api/v1/runs") {
+      const page = Number(url.searchParams.get("page") ?? "1");
+      const items = page === 1 ? PAGE_1 : [run("dddddddd-0000-0000-0000-000000000004", "cancelled")];
+      return json({ items, total: 23, page, per_page: 20 });
+    }
+    if (url.pathname.startsWith("/api/v1/runs/")) {
+      return json({ ...PAGE_1[0], metrics: { total_return: 0.1234, sharpe: 1.5, max_drawdown_pct: 0.08, num_trades: 12 } });
+    }
+    return json({ error: { code: "not_found", message: `no ${url.pathname}`, field: null, request_id: "t" } }, 404);
+  });
+  vi.stubGlobal("fetch", fetchMock);
+  return fetchMock;
+}
+
+function renderList() {
+  return render(
+    <SWRConfig value={{ provider: () => new Map(), dedupingInterval: 0 }}>
+      <RunsList />
+    </SWRConfig>,
+  );
+}
+
+const runsCalls = (fetchMock: ReturnType<typeof stubApi>) =>
+  fetchMock.mock.calls.map((c) => String(c[0])).filter((u) => u.startsWith("/api/v1/runs?"));
+
+beforeEach(() => {
+  search = new URLSearchParams();
+  replace.mockReset();
+});
+afterEach(() => vi.unstubAllGlobals());
+
+describe("RunsList", () => {
+  it("test_runs_table_lists_each_run_with_a_link_status_badge_and_metrics", async () => {
+    stubApi();
+    renderList();
+    const table = await screen.findByRole("table", { name: "runs" });
+    const rows = within(table).getAllByRole("row").slice(1);
+    expect(rows).toHaveLength(3);
+    expect(within(rows[0]!).getByRole("link", { name: "aaaaaaaa" })).toHaveAttribute(
+      "href",
+      "/runs/aaaaaaaa-0000-0000-0000-000000000001",
+    );
+    expect(within(rows[0]!).getByText("completed")).toHaveClass("bg-emerald-100");
+    expect(within(rows[1]!).getByText("running")).toHaveClass("bg-sky-100");
+    expect(within(rows[1]!).getByText("walk-forward")).toBeInTheDocument();
+    expect(within(rows[1]!).getByText("42%")).toBeInTheDocument();
+    expect(within(rows[2]!).getByText("failed")).toHaveClass("bg-red-100");
+    // a completed run's metrics come from its detail
+    expect(await within(rows[0]!).findByText("12.34%")).toBeInTheDocument();
+    expect(within(rows[0]!).getByText("1.50")).toBeInTheDocument();
+  });
+
+  it("test_runs_pager_next_requests_page_2_and_keeps_it_in_the_url", async () => {
+    const fetchMock = stubApi();
+    renderList();
+    await screen.findByRole("table", { name: "runs" });
+    expect(runsCalls(fetchMock)[0]).toContain("page=1");
+    await userEvent.click(screen.getByRole("button", { name: "Next" }));
+    await waitFor(() => expect(runsCalls(fetchMock).some((u) => /[?&]page=2(&|$)/.test(u))).toBe(true));
+    expect(await within(screen.getByRole("table", { name: "runs" })).findByText("cancelled")).toBeInTheDocument();
+    expect(replace).toHaveBeenCalledWith("/runs?page=2", { scroll: false });
+  });
+
+  it("test_runs_filters_from_the_url_are_sent_to_the_api", async () => {
+    search = new URLSearchParams("status=failed&type=walk_forward&page=3");
+    const fetchMock = stubApi();
+    renderList();
+    await screen.findByRole("table", { name: "runs" });
+    const first = new URL(runsCalls(fetchMock)[0]!, "http://dashboard.test");
+    expect(first.searchParams.get("status")).toBe("failed");
+    expect(first.searchParams.get("type")).toBe("walk_forward");
+    expect(first.searchParams.get("page")).toBe("3");
+  });
+
+  it("test_runs_empty_listing_says_start_a_backtest", async () => {
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (input: string) =>
+        input.startsWith("/api/v1/strategies") ? json([]) : json({ items: [], total: 0, page: 1, per_page: 20 }),
+      ),
+    );
+    renderList();
+    expect(await screen.findByText("No runs yet - start a backtest")).toBeInTheDocument();
+    expect(screen.getByRole("link", { name: "Start a backtest" })).toHaveAttribute("href", "/runs/new");
+  });
+});
