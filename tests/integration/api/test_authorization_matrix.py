@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from quant_api.auth import TokenKind
 from quant_db.schema.identity import Role
-from quant_db.schema.runs import RunStatus
+from quant_db.schema.runs import RunStatus, RunType
 from tests.integration.api.seed import PASSWORD, Person, Seeder, days
 
 CALLERS: tuple[Role | None, ...] = (None, Role.VIEWER, Role.TRADER, Role.ADMIN)
@@ -82,6 +82,9 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/v1/runs/{run_id}/report"): Entry(
         Role.VIEWER, 200, lambda _s, ids: Call(f"/v1/runs/{ids['run']}/report")
     ),
+    ("GET", "/v1/runs/{run_id}/windows"): Entry(
+        Role.VIEWER, 200, lambda _s, ids: Call(f"/v1/runs/{ids['walk_forward_run']}/windows")
+    ),
     ("POST", "/v1/runs/{run_id}/cancel"): Entry(Role.TRADER, 200, _fresh_queued_run),
     ("GET", "/v1/positions"): Entry(Role.VIEWER, 200, _fixed("/v1/positions")),
     ("GET", "/v1/positions/{position_id}"): Entry(
@@ -117,7 +120,7 @@ def _v1_routes(client: TestClient) -> set[tuple[str, str]]:
 
 def test_every_v1_route_has_a_matrix_entry(client: TestClient) -> None:
     routes = _v1_routes(client)
-    assert len(routes) >= 23
+    assert len(routes) >= 24
     assert routes == set(MATRIX), (
         f"missing entries: {sorted(routes - set(MATRIX))}; stale: {sorted(set(MATRIX) - routes)}"
     )
@@ -125,9 +128,13 @@ def test_every_v1_route_has_a_matrix_entry(client: TestClient) -> None:
 
 def test_every_route_answers_each_role_as_the_matrix_says(client: TestClient, seed: Seeder) -> None:
     people: dict[Role, Person] = {role: seed.user(f"matrix-{role.value}", role) for role in Role}
-    run = seed.run(equity=[(t, 100 + i) for i, t in enumerate(days(10))], report="<p>ok</p>")
+    run = seed.run(
+        equity=[(t, 100 + i) for i, t in enumerate(days(10))],
+        report="<p>ok</p>",
+    )
     ids = {
         "run": run,
+        "walk_forward_run": seed.run(run_type=RunType.WALK_FORWARD, status=RunStatus.RUNNING),
         "position": seed.position(run),
         "refresh": seed.resources.tokens.encode(people[Role.VIEWER].id, TokenKind.REFRESH),
     }

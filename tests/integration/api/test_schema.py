@@ -23,7 +23,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from quant_api.app import create_app
 from quant_db.schema.identity import Role
-from quant_db.schema.runs import RunStatus
+from quant_db.schema.runs import RunStatus, RunType
 from tests.integration.api.conftest import make_settings
 from tests.integration.api.seed import Seeder, days
 
@@ -73,14 +73,18 @@ def target(tmp_path: Path, database_url: str, redis_url: str) -> Iterator[Target
     with TestClient(create_app(api_settings, database_url, redis_url)) as client:
         seed = Seeder(client)
         admin = seed.user("fuzz-admin", Role.ADMIN)
-        done = seed.run(equity=[(t, 100 + i) for i, t in enumerate(days(30))], report="<p>r</p>")
+        done = seed.run(
+            equity=[(t, 100 + i) for i, t in enumerate(days(30))],
+            report="<p>r</p>",
+        )
         queued = seed.run(status=RunStatus.QUEUED)
+        walk_forward = seed.run(run_type=RunType.WALK_FORWARD, status=RunStatus.RUNNING)
         alerts = [seed.alert(), seed.alert()]
         position = seed.position(done)
         seed.order(done)
     config = schemathesis.Config.from_str(
         CONFIG.format(
-            runs=f'"{done}", "{queued}"',
+            runs=f'"{done}", "{queued}", "{walk_forward}"',
             alerts=", ".join(map(str, alerts)),
             positions=str(position),
         )
@@ -121,5 +125,5 @@ def test_every_operation_answers_per_its_schema(target: Target) -> None:
                 assert mode is GenerationMode.NEGATIVE  # nothing to break: no params, no body
             except (Exception, BaseExceptionGroup) as exc:
                 failures.append(f"{operation.label} [{mode.value}]: {exc}")
-    assert operations == 23
+    assert operations == 24
     assert not failures, "\n\n".join(failures)

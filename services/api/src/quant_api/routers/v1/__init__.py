@@ -14,6 +14,7 @@ from quant_api.routers.v1 import (
     positions,
     runs,
     strategies,
+    walk_forward,
 )
 
 api_router = APIRouter(prefix="/v1")
@@ -22,6 +23,7 @@ api_router.include_router(auth.router)
 api_router.include_router(metrics.router)
 api_router.include_router(strategies.router)
 api_router.include_router(runs.router)
+api_router.include_router(walk_forward.router)
 api_router.include_router(positions.router)
 api_router.include_router(orders.router)
 api_router.include_router(alerts.router)
