@@ -85,6 +85,9 @@ class Seeder:
         report: str | None = None,
         metrics: dict[str, Any] | None = None,
         finished_at: datetime | None = None,
+        config: dict[str, Any] | None = None,
+        backtest_config: dict[str, Any] | None = None,
+        repro: dict[str, Any] | None = None,
     ) -> uuid.UUID:
         """A run with equity points, closed trades (exit time, pnl) and an optional report."""
 
@@ -93,7 +96,9 @@ class Seeder:
                 strategy_id=strategy_id,
                 type=run_type,
                 status=status,
-                config={"id": strategy_id},
+                config={"id": strategy_id, **(config or {})},
+                backtest_config=backtest_config or {},
+                repro=repro or {},
                 metrics=metrics or {},
                 finished_at=finished_at
                 or (datetime.now(UTC) if status is RunStatus.COMPLETED else None),

@@ -85,7 +85,11 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/v1/runs/{run_id}/windows"): Entry(
         Role.VIEWER, 200, lambda _s, ids: Call(f"/v1/runs/{ids['walk_forward_run']}/windows")
     ),
+    ("GET", "/v1/runs/{run_id}/prices"): Entry(
+        Role.VIEWER, 200, lambda _s, ids: Call(f"/v1/runs/{ids['run']}/prices?symbol=SP500")
+    ),
     ("POST", "/v1/runs/{run_id}/cancel"): Entry(Role.TRADER, 200, _fresh_queued_run),
+    ("GET", "/v1/symbols"): Entry(Role.VIEWER, 200, _fixed("/v1/symbols")),
     ("GET", "/v1/positions"): Entry(Role.VIEWER, 200, _fixed("/v1/positions")),
     ("GET", "/v1/positions/{position_id}"): Entry(
         Role.VIEWER, 200, lambda _s, ids: Call(f"/v1/positions/{ids['position']}")
@@ -120,7 +124,7 @@ def _v1_routes(client: TestClient) -> set[tuple[str, str]]:
 
 def test_every_v1_route_has_a_matrix_entry(client: TestClient) -> None:
     routes = _v1_routes(client)
-    assert len(routes) >= 24
+    assert len(routes) >= 26
     assert routes == set(MATRIX), (
         f"missing entries: {sorted(routes - set(MATRIX))}; stale: {sorted(set(MATRIX) - routes)}"
     )
@@ -131,6 +135,7 @@ def test_every_route_answers_each_role_as_the_matrix_says(client: TestClient, se
     run = seed.run(
         equity=[(t, 100 + i) for i, t in enumerate(days(10))],
         report="<p>ok</p>",
+        config={"universe": ["SP500"]},
     )
     ids = {
         "run": run,

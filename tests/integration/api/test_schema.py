@@ -41,12 +41,16 @@ with-security-parameters = false
 "path.strategy_id" = {{ dictionary = "strategies", probability = 0.5 }}
 "path.alert_id" = {{ dictionary = "alerts", probability = 0.5 }}
 "path.position_id" = {{ dictionary = "positions", probability = 0.5 }}
+"query.symbol" = {{ dictionary = "symbols", probability = 0.5 }}
 
 [dictionaries.runs]
 values = [{runs}]
 
 [dictionaries.strategies]
 values = ["momentum_v1", "buy_and_hold"]
+
+[dictionaries.symbols]
+values = ["SP500", "GOOG"]
 
 [dictionaries.alerts]
 values = [{alerts}]
@@ -76,6 +80,7 @@ def target(tmp_path: Path, database_url: str, redis_url: str) -> Iterator[Target
         done = seed.run(
             equity=[(t, 100 + i) for i, t in enumerate(days(30))],
             report="<p>r</p>",
+            config={"universe": ["SP500"], "benchmark": "GOOG"},
         )
         queued = seed.run(status=RunStatus.QUEUED)
         walk_forward = seed.run(run_type=RunType.WALK_FORWARD, status=RunStatus.RUNNING)
@@ -125,5 +130,5 @@ def test_every_operation_answers_per_its_schema(target: Target) -> None:
                 assert mode is GenerationMode.NEGATIVE  # nothing to break: no params, no body
             except (Exception, BaseExceptionGroup) as exc:
                 failures.append(f"{operation.label} [{mode.value}]: {exc}")
-    assert operations == 24
+    assert operations == 26
     assert not failures, "\n\n".join(failures)

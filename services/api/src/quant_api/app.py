@@ -19,7 +19,8 @@ from quant_api.settings import ApiSettings, get_settings
 
 DESCRIPTION = f"""
 The versioned HTTP API of the quant platform: strategies, runs (backtests and walk-forwards,
-executed by the backtest worker), their results, positions, orders, alerts and operator controls.
+executed by the backtest worker), their results, the market data they read, positions, orders,
+alerts and operator controls.
 
 * **Auth**: `POST /v1/auth/login` returns a bearer access token (15 min) and a refresh token
   (7 days). Every route except health, login and refresh needs the access token.
@@ -36,6 +37,7 @@ TAGS = [
     {"name": "metrics", "description": "Performance computed from stored runs."},
     {"name": "strategies", "description": "Strategies synced from configs/strategies/*.yaml."},
     {"name": "runs", "description": "Backtest and walk-forward runs queued for the worker."},
+    {"name": "market data", "description": "The bars ingested into the database."},
     {"name": "positions", "description": "Holdings kept by paper and live sessions."},
     {"name": "orders", "description": "Orders of every run."},
     {"name": "alerts", "description": "Alerts and their acknowledgement."},

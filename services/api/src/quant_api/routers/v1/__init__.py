@@ -12,8 +12,10 @@ from quant_api.routers.v1 import (
     metrics,
     orders,
     positions,
+    prices,
     runs,
     strategies,
+    symbols,
     walk_forward,
 )
 
@@ -24,6 +26,8 @@ api_router.include_router(metrics.router)
 api_router.include_router(strategies.router)
 api_router.include_router(runs.router)
 api_router.include_router(walk_forward.router)
+api_router.include_router(prices.router)
+api_router.include_router(symbols.router)
 api_router.include_router(positions.router)
 api_router.include_router(orders.router)
 api_router.include_router(alerts.router)

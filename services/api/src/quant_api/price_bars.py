@@ -1,0 +1,115 @@
+"""Reads of the price_bars table: the catalogue of ingested data, and one symbol's bars bucketed.
+
+Only the columns the storage layer keeps as its contract are named here (symbol, timeframe, ts,
+open, high, low, close, volume), in plain SQL, so a change of how bars are stored underneath
+(types, partitioning, extra columns) does not reach the API. Prices come back as NUMERIC or as
+float8 depending on that storage; both become Decimal, a float through its shortest repr.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+_CATALOGUE = text(
+    "SELECT symbol, timeframe, min(ts) AS first_ts, max(ts) AS last_ts, count(*) AS bars "
+    "FROM price_bars GROUP BY symbol, timeframe ORDER BY symbol, timeframe"
+)
+
+_TIMEFRAMES = text(
+    "SELECT DISTINCT timeframe FROM price_bars WHERE symbol = :symbol ORDER BY timeframe"
+)
+
+# Bucket of the k-th bar (1-based) of n: floor((k - 1) * buckets / n), so buckets hold equal
+# shares of the bars and, with n <= buckets, every bar is its own bucket. Each bucket is one
+# OHLCV bar: the first open, the highest high, the lowest low, the last close, summed volume,
+# stamped with its first bar's time.
+_BUCKETED = """
+SELECT min(ts) AS ts,
+       (array_agg(open ORDER BY ts))[1] AS open,
+       max(high) AS high,
+       min(low) AS low,
+       (array_agg(close ORDER BY ts DESC))[1] AS close,
+       sum(volume) AS volume,
+       max(total) AS total
+  FROM (SELECT ts, open, high, low, close, volume,
+               count(*) OVER () AS total,
+               ((row_number() OVER (ORDER BY ts) - 1) * :buckets) / count(*) OVER () AS bucket
+          FROM price_bars
+         WHERE symbol = :symbol AND timeframe = :timeframe{bounds}) AS numbered
+ GROUP BY bucket
+ ORDER BY bucket
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueEntry:
+    symbol: str
+    timeframe: str
+    first_ts: datetime
+    last_ts: datetime
+    bars: int
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    ts: datetime
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal
+
+
+def as_decimal(value: Decimal | float | int) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
+    return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+
+
+async def catalogue(session: AsyncSession) -> list[CatalogueEntry]:
+    """Every (symbol, timeframe) with bars: first and last bar time and the bar count."""
+    rows = (await session.execute(_CATALOGUE)).all()
+    return [CatalogueEntry(r.symbol, r.timeframe, r.first_ts, r.last_ts, r.bars) for r in rows]
+
+
+async def timeframes(session: AsyncSession, symbol: str) -> list[str]:
+    """The timeframes `symbol` has bars in."""
+    return list((await session.scalars(_TIMEFRAMES.bindparams(symbol=symbol))).all())
+
+
+async def bucketed(
+    session: AsyncSession,
+    symbol: str,
+    timeframe: str,
+    start: datetime | None,
+    end: datetime | None,
+    buckets: int,
+) -> tuple[int, list[Bucket]]:
+    """The bars of `symbol` in [start, end] merged into at most `buckets` OHLCV bars, and how
+    many bars there were."""
+    bounds = ""
+    params: dict[str, object] = {"symbol": symbol, "timeframe": timeframe, "buckets": buckets}
+    if start is not None:
+        bounds += " AND ts >= :start"
+        params["start"] = start
+    if end is not None:
+        bounds += " AND ts <= :end"
+        params["end"] = end
+    rows = (await session.execute(text(_BUCKETED.format(bounds=bounds)), params)).all()
+    total = int(rows[0].total) if rows else 0
+    return total, [
+        Bucket(
+            ts=r.ts,
+            open=as_decimal(r.open),
+            high=as_decimal(r.high),
+            low=as_decimal(r.low),
+            close=as_decimal(r.close),
+            volume=as_decimal(r.volume),
+        )
+        for r in rows
+    ]

@@ -1,0 +1,55 @@
+"""Market data: the catalogue of ingested bars, and a run's prices for its charts."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class SymbolPublic(BaseModel):
+    """One symbol and timeframe with bars in the database."""
+
+    symbol: str
+    timeframe: str = Field(description="bar length as stored, e.g. 1d or 1m")
+    first_ts: datetime = Field(description="time of the first bar")
+    last_ts: datetime = Field(description="time of the last bar")
+    bar_count: int = Field(ge=1)
+
+
+class PriceBarPublic(BaseModel):
+    """One OHLCV bar; after downsampling, one bucket of consecutive bars merged."""
+
+    ts: datetime = Field(description="time of the (bucket's first) bar")
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal
+
+
+class PriceSeries(BaseModel):
+    """A run's symbol over the run's date range, at most `points` bars."""
+
+    run_id: uuid.UUID
+    symbol: str
+    timeframe: str = Field(description="the stored timeframe read (the run's, when ingested)")
+    start: datetime | None = Field(description="the run's start (null: from the first bar)")
+    end: datetime | None = Field(description="the run's end (null: to the last bar)")
+    source: Literal["database", "none"] = Field(
+        description="database: bars read from price_bars; none: the run's bars are not in the "
+        "database, `bars` is empty and `note` says why"
+    )
+    run_data_source: str | None = Field(
+        description="where the run read its bars, as it recorded (db, samples, folder, "
+        "synthetic); null until the worker has run it"
+    )
+    note: str | None = Field(description="why `bars` is empty, when it is")
+    total_bars: int = Field(ge=0, description="bars in the range before downsampling")
+    bars: list[PriceBarPublic] = Field(
+        description="by time; with more bars than `points`, equal runs of consecutive bars are "
+        "merged (first open, highest high, lowest low, last close, summed volume)"
+    )
