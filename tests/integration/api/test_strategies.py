@@ -157,3 +157,37 @@ def test_startup_migrates_an_empty_database(
     with TestClient(create_app(make_settings(tmp_path), empty_database_url, redis_url)) as client:
         assert Seeder(client).count("strategies") == 4
         assert client.get("/v1/health").json()["database"]["status"] == "ok"
+
+
+def test_the_detail_carries_the_params_json_schema_the_class_validates_with(
+    client: TestClient, seed: Seeder
+) -> None:
+    admin = seed.user("admin", Role.ADMIN)
+    detail = client.get("/v1/strategies/momentum_v1", headers=admin.headers).json()
+    schema = detail["params_schema"]
+    assert (schema["type"], schema["additionalProperties"]) == ("object", False)
+    fast, slow = schema["properties"]["fast"], schema["properties"]["slow"]
+    assert (fast["type"], fast["default"], fast["minimum"], fast["maximum"]) == (
+        "integer",
+        20,
+        1,
+        1000,
+    )
+    assert (slow["default"], slow["minimum"]) == (50, 2)
+    assert fast["description"]
+    # the bounds it shows are the ones an edit is held to
+    for value, status in ((fast["maximum"], 200), (fast["maximum"] + 1, 422)):
+        response = client.patch(
+            "/v1/strategies/momentum_v1",
+            json={"params": {"fast": value, "slow": slow["maximum"]}},
+            headers=admin.headers,
+        )
+        assert response.status_code == status, response.text
+    other = client.get("/v1/strategies/xsec_momentum_v1", headers=admin.headers).json()
+    assert set(other["params_schema"]["properties"]) == {
+        "lookback",
+        "skip",
+        "top_n",
+        "rebalance_every",
+    }
+    assert "params_schema" not in client.get("/v1/strategies", headers=admin.headers).json()[0]

@@ -7,12 +7,14 @@ the API). The config follows its file, unless an admin has edited it through the
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import structlog
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -26,6 +28,7 @@ STRATEGY_UPDATE = "strategy.update"
 UNKNOWN_STRATEGY = "unknown strategy {!r}; GET /v1/strategies lists them"
 
 log = structlog.get_logger("quant_api.strategies")
+_PARAMS_SCHEMAS: dict[str, dict[str, Any]] = {}  # class path -> its params model's JSON schema
 
 
 @dataclass
@@ -34,6 +37,23 @@ class SyncReport:
     updated: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)  # file -> reason
+
+
+def params_schema(stored: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The JSON schema of the params model of the class a stored config names (types, bounds,
+    defaults, descriptions); None when the config or the class does not load. Kept per class
+    path (the same for every strategy of a class); callers get a copy."""
+    try:
+        config = StrategyConfig.model_validate(stored)
+    except ValidationError:
+        return None
+    if config.class_path not in _PARAMS_SCHEMAS:
+        try:
+            model = resolve_class(config).params_model
+        except ConfigError:
+            return None
+        _PARAMS_SCHEMAS[config.class_path] = model.model_json_schema()
+    return copy.deepcopy(_PARAMS_SCHEMAS[config.class_path])
 
 
 def validate_config(config: StrategyConfig) -> None:

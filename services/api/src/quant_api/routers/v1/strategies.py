@@ -20,7 +20,12 @@ from quant_api.schemas.v1.strategies import (
     StrategyPublic,
     StrategyUpdate,
 )
-from quant_api.strategy_catalog import STRATEGY_UPDATE, merged_config, stored_form
+from quant_api.strategy_catalog import (
+    STRATEGY_UPDATE,
+    merged_config,
+    params_schema,
+    stored_form,
+)
 from quant_db.schema import Run, Strategy
 from quant_domain import ConfigError
 
@@ -59,7 +64,11 @@ async def list_strategies(
 
 async def _detail(session: AsyncSession, strategy: Strategy) -> StrategyDetail:
     runs = await latest_completed_runs(session, [strategy.id])
-    return StrategyDetail(**_public(strategy, runs.get(strategy.id)), config=strategy.config)
+    return StrategyDetail(
+        **_public(strategy, runs.get(strategy.id)),
+        config=strategy.config,
+        params_schema=params_schema(strategy.config),
+    )
 
 
 @router.get(

@@ -43,6 +43,12 @@ class StrategyPublic(BaseModel):
 
 class StrategyDetail(StrategyPublic):
     config: dict[str, Any] = Field(description="the stored strategy config, as in its YAML")
+    params_schema: dict[str, Any] | None = Field(
+        description="JSON Schema of the strategy class's params (type, default, minimum, "
+        "maximum, description per param; additionalProperties false) for typed inputs; the "
+        "current values are config.params. Rules across params (e.g. fast < slow) are checked "
+        "on PATCH and run creation, not expressed here. Null when the class cannot be imported."
+    )
 
 
 class RiskUpdate(BaseModel):
