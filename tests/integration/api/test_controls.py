@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -183,3 +184,47 @@ def test_orders_filter_on_strategy_symbol_status_and_dates_with_totals(
     assert len(last_page["items"]) == 2  # type: ignore[arg-type]
     backwards = client.get("/v1/orders?from=2024-02-01&to=2024-01-01", headers=viewer.headers)
     assert_error(backwards, 422, "validation_error", field="query.to")
+
+
+def test_live_is_entered_only_from_paper_and_only_with_the_strategy_id_confirmed(
+    client: TestClient, seed: Seeder
+) -> None:
+    admin = seed.user("admin", Role.ADMIN)
+
+    def move(mode: str, **extra: str) -> Any:
+        body = {"strategy_id": "momentum_v1", "mode": mode, "reason": "drill", **extra}
+        return client.post("/v1/controls/mode-transition", json=body, headers=admin.headers)
+
+    def mode_now() -> Mode:
+        [(mode,)] = seed.rows(select(Strategy.mode).where(Strategy.id == "momentum_v1"))
+        return mode  # type: ignore[no-any-return]
+
+    error = assert_error(move("LIVE", confirm="momentum_v1"), 409, "conflict", field="mode")
+    assert "only from PAPER" in error["message"]
+    assert mode_now() is Mode.BACKTEST
+    assert move("PAPER").status_code == 200
+    for extra in ({}, {"confirm": "momentum"}, {"confirm": "MOMENTUM_V1"}):
+        assert_error(move("LIVE", **extra), 422, "validation_error", field="confirm")
+    assert mode_now() is Mode.PAPER
+    assert seed.count("audit_log") == 1  # refusals change and record nothing
+
+    live = move("LIVE", confirm="momentum_v1")
+    assert live.status_code == 200, live.text
+    assert (live.json()["previous_mode"], live.json()["mode"]) == ("PAPER", "LIVE")
+    assert mode_now() is Mode.LIVE
+    entry = seed.rows(select(AuditEntry).order_by(AuditEntry.id.desc()))[0][0]
+    assert (entry.detail["before"], entry.detail["after"], entry.detail["confirmed"]) == (
+        "PAPER",
+        "LIVE",
+        True,
+    )
+    # stepping back down needs no confirmation
+    assert move("BACKTEST").status_code == 200
+    assert mode_now() is Mode.BACKTEST
+
+
+def test_the_mode_transition_documents_its_policy(client: TestClient) -> None:
+    spec = client.get("/v1/openapi.json").json()
+    description = spec["paths"]["/v1/controls/mode-transition"]["post"]["description"]
+    assert "only from PAPER" in description
+    assert "`confirm`" in description

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from quant_api.audit import record
 from quant_api.deps import AdminUser, CurrentUser, RequestId, SessionDep
-from quant_api.errors import conflict, error_responses, invalid
+from quant_api.errors import ApiError, conflict, error_responses, invalid
 from quant_api.rate_limits import LimitScope, rate_limited
 from quant_api.schemas.v1.controls import (
     KillSwitchPublic,
@@ -19,6 +19,7 @@ from quant_api.schemas.v1.controls import (
 )
 from quant_api.strategy_catalog import UNKNOWN_STRATEGY
 from quant_db.schema import KillSwitchState, Strategy, User
+from quant_db.schema.runs import Mode
 
 ENFORCEMENT_NOTE = (
     "The state is persisted and audited now; enforcement by the execution service (refusing "
@@ -92,10 +93,19 @@ async def set_kill_switch(
     return await _public(session, state)
 
 
+MODE_POLICY = (
+    "Policy: LIVE is entered only from PAPER (a strategy trades on paper before it trades money; "
+    "BACKTEST to LIVE is a 409 naming `mode`), and a move to LIVE needs `confirm` equal to the "
+    "strategy id (else a 422 naming `confirm`), the server half of the dashboard's approval "
+    "step. Leaving LIVE, and moves between BACKTEST and PAPER, need no confirmation. A refused "
+    "move changes nothing; an accepted one is audited with the reason and the user."
+)
+
+
 @router.post(
     "/mode-transition",
     summary="Move a strategy between BACKTEST, PAPER and LIVE (admin; reason required; audited)",
-    description=ENFORCEMENT_NOTE,
+    description=f"{MODE_POLICY}\n\n{ENFORCEMENT_NOTE}",
     responses=error_responses(400, 401, 403, 409, 422),
 )
 async def transition_mode(
@@ -107,15 +117,35 @@ async def transition_mode(
     previous = strategy.mode
     if previous == body.mode:
         raise conflict(f"strategy {strategy.id!r} is already in {previous.value} mode")
+    if body.mode is Mode.LIVE:
+        if previous is not Mode.PAPER:
+            raise ApiError(
+                409,
+                f"strategy {strategy.id!r} is in {previous.value} mode; LIVE is entered only "
+                "from PAPER: move it to PAPER first",
+                field="mode",
+            )
+        if body.confirm != strategy.id:
+            raise invalid(
+                "confirm",
+                f"going LIVE needs confirmation: send confirm={strategy.id!r} (the strategy id)",
+            )
     strategy.mode = body.mode
     reason = body.reason.strip()
+    detail: dict[str, object] = {
+        "before": previous.value,
+        "after": body.mode.value,
+        "reason": reason,
+    }
+    if body.mode is Mode.LIVE:
+        detail["confirmed"] = True
     entry = record(
         session,
         user=admin,
         action="strategy.mode_transition",
         target_type="strategy",
         target_id=strategy.id,
-        detail={"before": previous.value, "after": body.mode.value, "reason": reason},
+        detail=detail,
         request_id=request_id,
     )
     await session.commit()

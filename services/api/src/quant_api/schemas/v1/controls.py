@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from quant_api.schemas.v1.common import Reason, StrategyId
 from quant_db.schema.runs import Mode
@@ -30,6 +30,11 @@ class ModeTransitionCreate(BaseModel):
     strategy_id: StrategyId
     mode: Mode
     reason: Reason
+    confirm: str | None = Field(
+        default=None,
+        max_length=64,
+        description="required for mode LIVE: the strategy id typed again, as the approval step",
+    )
 
 
 class ModeTransitionPublic(BaseModel):
