@@ -128,3 +128,35 @@ def test_the_contract_and_its_docs_are_served(client: TestClient) -> None:
         response = client.get(page)
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/html")
+
+
+def test_the_default_cors_origins_let_the_dashboard_preflight_health(
+    tmp_path: Path, database_url: str, redis_url: str
+) -> None:
+    settings = make_settings(tmp_path)
+    defaults = ApiSettings.model_fields["cors_origins"].default
+    assert defaults == ["http://localhost:3000", "http://127.0.0.1:3000"]
+    app = create_app(
+        settings.model_copy(update={"cors_origins": defaults}), database_url, redis_url
+    )
+    preflight = {
+        "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "authorization, x-request-id",
+    }
+    with TestClient(app) as client:
+        for origin in defaults:
+            response = client.options("/v1/health", headers={"Origin": origin, **preflight})
+            assert response.status_code == 200, response.text
+            assert response.headers["access-control-allow-origin"] == origin
+            assert "GET" in response.headers["access-control-allow-methods"]
+            allowed_headers = response.headers["access-control-allow-headers"].lower()
+            assert "authorization" in allowed_headers
+            assert "x-request-id" in allowed_headers
+            answer = client.get("/v1/health", headers={"Origin": origin})
+            assert answer.status_code == 200
+            assert answer.headers["access-control-allow-origin"] == origin
+        other = client.options(
+            "/v1/health", headers={"Origin": "http://localhost:3001", **preflight}
+        )
+        assert other.status_code == 400
+        assert "access-control-allow-origin" not in other.headers
