@@ -150,3 +150,18 @@ def test_pulled_walk_matches_step_by_step_recursion() -> None:
         expected[k] = level
     assert np.allclose(pulled_walk(steps, 1 / 300), expected)
     assert np.allclose(pulled_walk(steps, 0.0), np.cumsum(steps))
+
+
+def test_synthetic_decimals_quote_prices_and_keep_them_consistent() -> None:
+    source = SyntheticSource(seed=5, n_bars=2000, decimals=2)
+    raw = source.raw_bars("SYN000")
+    prices = raw.frame[["open", "high", "low", "close"]].to_numpy()
+    assert np.array_equal(prices, np.round(prices, 2))
+    assert structural_problems(raw.frame, "SYN000") == []
+    full = SyntheticSource(seed=5, n_bars=2000).raw_bars("SYN000").frame
+    assert np.allclose(prices, full[["open", "high", "low", "close"]].to_numpy(), atol=0.005)
+
+
+def test_synthetic_decimals_out_of_range_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"decimals must be 0\.\.8"):
+        SyntheticSource(decimals=9)

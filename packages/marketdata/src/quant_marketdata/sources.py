@@ -42,6 +42,7 @@ _SYNTHETIC_KEYS: dict[str, tuple[str, Callable[[str], Any], str]] = {
     "bars": ("n_bars", _positive_int, "an integer >= 1"),
     "timeframe": ("timeframe", Timeframe.parse, "a timeframe such as 1d or 1h"),
     "start": ("start", _start, "a date YYYY-MM-DD"),
+    "decimals": ("decimals", int, "an integer 0..8"),
 }
 """Spec key -> (SyntheticSource argument, parser, what a valid value looks like)."""
 
@@ -50,7 +51,7 @@ def open_source(spec: str) -> DataSource:
     """The data source a spec names.
 
     "samples" is the bundled real data; "synthetic" or "synthetic:seed=7,symbols=20,bars=5000,
-    timeframe=1d,start=2000-01-03" (any subset of keys) the generator; anything else a folder.
+    timeframe=1d,start=2000-01-03,decimals=4" (any subset of keys) the generator; anything else a folder.
 
     Raises:
         ConfigError: a synthetic spec has an unknown key or a bad value (names the key).

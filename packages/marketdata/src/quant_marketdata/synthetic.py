@@ -155,7 +155,9 @@ class SyntheticSource(CachedSource):
     """`n_symbols` synthetic series SYN000, SYN001, ... of `n_bars` bars each.
 
     Series k depends only on (`seed`, k), so it is the same whatever `n_symbols` is. Not market
-    data: instruments say so, have asset class SYNTHETIC and no trading calendar.
+    data: instruments say so, have asset class SYNTHETIC and no trading calendar. Prices are
+    full-precision floats unless `decimals` quotes them like a venue (rounded to that many
+    places), which is what PostgreSQL storage accepts (15 significant digits at most, ADR 0012).
     """
 
     name = "synthetic"
@@ -167,10 +169,13 @@ class SyntheticSource(CachedSource):
         n_bars: int = 2520,
         start: str | date = DEFAULT_START,
         timeframe: str | Timeframe = "1d",
+        decimals: int | None = None,
     ) -> None:
         super().__init__()
         if seed < 0:
             raise ConfigError(f"seed must be >= 0, got {seed}", field="seed")
+        if decimals is not None and not 0 <= decimals <= 8:
+            raise ConfigError(f"decimals must be 0..8, got {decimals}", field="decimals")
         if n_symbols < 1:
             raise ConfigError(f"need at least 1 symbol, got {n_symbols}", field="symbols")
         if n_bars < 1:
@@ -187,6 +192,7 @@ class SyntheticSource(CachedSource):
         self.n_symbols = n_symbols
         self.n_bars = n_bars
         self.start = start
+        self.decimals = decimals
         last_step = np.array([n_bars - 1], dtype=np.int64)
         if _times_at(_first_day(start), last_step, self.timeframe)[0] > _LAST_DAY:
             raise ConfigError(
@@ -211,6 +217,10 @@ class SyntheticSource(CachedSource):
         frame = synthetic_bars(
             self.seed, self._index(symbol), self.n_bars, self.start, self.timeframe
         )
+        if self.decimals is not None:
+            # rounding is monotonic, so high >= max(open, close) >= min(open, close) >= low holds
+            prices = ["open", "high", "low", "close"]
+            frame[prices] = frame[prices].round(self.decimals)
         return RawBars(frame, self.timeframe)
 
     def regimes(self, symbol: str) -> pd.Series:
