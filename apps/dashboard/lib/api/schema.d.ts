@@ -127,7 +127,9 @@ export interface paths {
         put?: never;
         /**
          * Move a strategy between BACKTEST, PAPER and LIVE (admin; reason required; audited)
-         * @description The state is persisted and audited now; enforcement by the execution service (refusing orders while engaged, trading in the chosen mode) comes with the trading-loop work.
+         * @description Policy: LIVE is entered only from PAPER (a strategy trades on paper before it trades money; BACKTEST to LIVE is a 409 naming `mode`), and a move to LIVE needs `confirm` equal to the strategy id (else a 422 naming `confirm`), the server half of the dashboard's approval step. Leaving LIVE, and moves between BACKTEST and PAPER, need no confirmation. A refused move changes nothing; an accepted one is audited with the reason and the user.
+         *
+         *     The state is persisted and audited now; enforcement by the execution service (refusing orders while engaged, trading in the chosen mode) comes with the trading-loop work.
          */
         post: operations["transition_mode_v1_controls_mode_transition_post"];
         delete?: never;
@@ -299,6 +301,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/runs/{run_id}/prices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * OHLCV bars of one of the run's symbols over the run's dates, downsampled
+         * @description Bars from the database (price_bars) between the run's start and end, merged on the server into at most `points` buckets (first open, highest high, lowest low, last close, summed volume). `symbol` must be one of the run's universe or its benchmark (else 422 naming `query.symbol`). A run that read its bars elsewhere (the samples folder, a CSV folder, synthetic data) answers 200 with no bars, `source: none` and a `note`.
+         */
+        get: operations["get_prices_v1_runs__run_id__prices_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/runs/{run_id}/report": {
         parameters: {
             query?: never;
@@ -325,6 +347,26 @@ export interface paths {
         };
         /** The run's round-trip trades, by entry time */
         get: operations["list_trades_v1_runs__run_id__trades_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/runs/{run_id}/windows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A walk-forward run's windows, chosen params, scores and overfitting statistics
+         * @description Each window's in-sample and out-of-sample dates, the parameters chosen in sample, the in- and out-of-sample scores and metrics, its status (`ok`, or `skipped` with the reason) and trade count; plus the run's PBO, Deflated Sharpe Ratio, walk-forward efficiency and parameter stability. A run still queued or running (or one that failed) answers its status with no windows yet. A run that is not a walk-forward is a 409 naming `run_id`.
+         */
+        get: operations["get_windows_v1_runs__run_id__windows_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -366,6 +408,26 @@ export interface paths {
         head?: never;
         /** Change a strategy's params, status or risk caps (admin; audited) */
         patch: operations["update_strategy_v1_strategies__strategy_id__patch"];
+        trace?: never;
+    };
+    "/v1/symbols": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every ingested symbol and timeframe with its first and last bar and bar count
+         * @description Data loaded by `quant data ingest`; an empty list until something is ingested.
+         */
+        get: operations["list_symbols_v1_symbols_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
 }
@@ -430,6 +492,33 @@ export interface components {
              * Format: date-time
              */
             ts: string;
+        };
+        /**
+         * DeflatedSharpe
+         * @description The stitched out-of-sample Sharpe deflated by the number of combinations tried; every
+         *     Sharpe here is per period, kurtosis is non-excess (normal = 3).
+         */
+        DeflatedSharpe: {
+            /**
+             * Benchmark Sharpe
+             * @description the Sharpe the best of n_trials worthless configurations would reach
+             */
+            benchmark_sharpe: number | null;
+            /**
+             * Dsr
+             * @description P(true Sharpe > benchmark_sharpe)
+             */
+            dsr: number | null;
+            /** Kurtosis */
+            kurtosis: number | null;
+            /** N Obs */
+            n_obs: number | null;
+            /** N Trials */
+            n_trials: number | null;
+            /** Sharpe */
+            sharpe: number | null;
+            /** Skew */
+            skew: number | null;
         };
         /** DependencyStatus */
         DependencyStatus: {
@@ -643,6 +732,11 @@ export interface components {
         Mode: "BACKTEST" | "PAPER" | "LIVE";
         /** ModeTransitionCreate */
         ModeTransitionCreate: {
+            /**
+             * Confirm
+             * @description required for mode LIVE: the strategy id typed again, as the approval step
+             */
+            confirm?: string | null;
             mode: components["schemas"]["Mode"];
             /** Reason */
             reason: string;
@@ -784,6 +878,31 @@ export interface components {
             total: number;
         };
         /**
+         * ParameterStability
+         * @description How one parameter's chosen value moved between windows.
+         */
+        ParameterStability: {
+            /** Distinct */
+            distinct: number;
+            /**
+             * Mean Step Change
+             * @description mean grid-index change between windows
+             */
+            mean_step_change: number | null;
+            /** Name */
+            name: string;
+            /**
+             * Normalised Change
+             * @description 0 = never moves, 1 = jumps end to end
+             */
+            normalised_change: number | null;
+            /**
+             * Values
+             * @description chosen value per window (null for skipped windows)
+             */
+            values: unknown[];
+        };
+        /**
          * Period
          * @enum {string}
          */
@@ -824,6 +943,115 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+        };
+        /**
+         * PriceBarPublic
+         * @description One OHLCV bar; after downsampling, one bucket of consecutive bars merged.
+         */
+        PriceBarPublic: {
+            /** Close */
+            close: string;
+            /** High */
+            high: string;
+            /** Low */
+            low: string;
+            /** Open */
+            open: string;
+            /**
+             * Ts
+             * Format: date-time
+             * @description time of the (bucket's first) bar
+             */
+            ts: string;
+            /** Volume */
+            volume: string;
+        };
+        /**
+         * PriceSeries
+         * @description A run's symbol over the run's date range, at most `points` bars.
+         */
+        PriceSeries: {
+            /**
+             * Bars
+             * @description by time; with more bars than `points`, equal runs of consecutive bars are merged (first open, highest high, lowest low, last close, summed volume)
+             */
+            bars: components["schemas"]["PriceBarPublic"][];
+            /**
+             * End
+             * @description the run's end (null: to the last bar)
+             */
+            end: string | null;
+            /**
+             * Note
+             * @description why `bars` is empty, when it is
+             */
+            note: string | null;
+            /**
+             * Run Data Source
+             * @description where the run read its bars, as it recorded (db, samples, folder, synthetic); null until the worker has run it
+             */
+            run_data_source: string | null;
+            /**
+             * Run Id
+             * Format: uuid
+             */
+            run_id: string;
+            /**
+             * Source
+             * @description database: bars read from price_bars; none: the run's bars are not in the database, `bars` is empty and `note` says why
+             * @enum {string}
+             */
+            source: "database" | "none";
+            /**
+             * Start
+             * @description the run's start (null: from the first bar)
+             */
+            start: string | null;
+            /** Symbol */
+            symbol: string;
+            /**
+             * Timeframe
+             * @description the stored timeframe read (the run's, when ingested)
+             */
+            timeframe: string;
+            /**
+             * Total Bars
+             * @description bars in the range before downsampling
+             */
+            total_bars: number;
+        };
+        /**
+         * ProbabilityOfOverfitting
+         * @description Probability of Backtest Overfitting by combinatorially symmetric cross-validation: the
+         *     returns are cut into `n_splits` blocks, and each of the `n_combinations` halvings picks an
+         *     in-sample winner over the grid and ranks it out of sample.
+         */
+        ProbabilityOfOverfitting: {
+            /**
+             * Degradation Slope
+             * @description slope of OOS on IS performance across halvings (negative: overfit)
+             */
+            degradation_slope: number | null;
+            /**
+             * N Combinations
+             * @description in-/out-of-sample halvings of the blocks evaluated
+             */
+            n_combinations: number;
+            /**
+             * N Splits
+             * @description blocks the returns were cut into
+             */
+            n_splits: number;
+            /**
+             * Pbo
+             * @description share of halvings whose winner ranks in the bottom half OOS
+             */
+            pbo: number;
+            /**
+             * Prob Oos Loss
+             * @description share of halvings whose winner loses OOS
+             */
+            prob_oos_loss: number;
         };
         /**
          * QueueCounts
@@ -941,6 +1169,60 @@ export interface components {
          * @enum {string}
          */
         RunKind: "backtest" | "walk_forward";
+        /**
+         * RunMetrics
+         * @description quant_engine.metrics.Metrics of one backtest; null where a statistic is not finite.
+         */
+        RunMetrics: {
+            /** Annual Return */
+            annual_return?: number | null;
+            /** Annual Volatility */
+            annual_volatility?: number | null;
+            /** Avg Loss */
+            avg_loss?: number | null;
+            /** Avg Trade Return */
+            avg_trade_return?: number | null;
+            /** Avg Win */
+            avg_win?: number | null;
+            /** Best Trade */
+            best_trade?: number | null;
+            /** Calmar */
+            calmar?: number | null;
+            /** End Equity */
+            end_equity?: number | null;
+            /** Exposure */
+            exposure?: number | null;
+            /** Max Drawdown */
+            max_drawdown?: number | null;
+            /** Max Drawdown Duration */
+            max_drawdown_duration?: number | null;
+            /** Max Drawdown Pct */
+            max_drawdown_pct?: number | null;
+            /** Num Trades */
+            num_trades?: number | null;
+            /** Periods Per Year */
+            periods_per_year?: number | null;
+            /** Profit Factor */
+            profit_factor?: number | null;
+            /** Psr */
+            psr?: number | null;
+            /** Sharpe */
+            sharpe?: number | null;
+            /** Sortino */
+            sortino?: number | null;
+            /** Start Equity */
+            start_equity?: number | null;
+            /** Total Fees */
+            total_fees?: number | null;
+            /** Total Return */
+            total_return?: number | null;
+            /** Turnover */
+            turnover?: number | null;
+            /** Win Rate */
+            win_rate?: number | null;
+            /** Worst Trade */
+            worst_trade?: number | null;
+        };
         /** RunPublic */
         RunPublic: {
             /** Attempts */
@@ -1066,6 +1348,13 @@ export interface components {
             latest_run: components["schemas"]["RunBrief"] | null;
             mode: components["schemas"]["Mode"];
             /**
+             * Params Schema
+             * @description JSON Schema of the strategy class's params (type, default, minimum, maximum, description per param; additionalProperties false) for typed inputs; the current values are config.params. Rules across params (e.g. fast < slow) are checked on PATCH and run creation, not expressed here. Null when the class cannot be imported.
+             */
+            params_schema: {
+                [key: string]: unknown;
+            } | null;
+            /**
              * Status
              * @description active, paused or archived
              */
@@ -1125,6 +1414,33 @@ export interface components {
             } | null;
             risk?: components["schemas"]["RiskUpdate"] | null;
             status?: components["schemas"]["StrategyStatus"] | null;
+        };
+        /**
+         * SymbolPublic
+         * @description One symbol and timeframe with bars in the database.
+         */
+        SymbolPublic: {
+            /** Bar Count */
+            bar_count: number;
+            /**
+             * First Ts
+             * Format: date-time
+             * @description time of the first bar
+             */
+            first_ts: string;
+            /**
+             * Last Ts
+             * Format: date-time
+             * @description time of the last bar
+             */
+            last_ts: string;
+            /** Symbol */
+            symbol: string;
+            /**
+             * Timeframe
+             * @description bar length as stored, e.g. 1d or 1m
+             */
+            timeframe: string;
         };
         /** TokenPair */
         TokenPair: {
@@ -1207,6 +1523,122 @@ export interface components {
             window_type?: components["schemas"]["WindowType"] | null;
             /** Windows */
             windows?: number | null;
+        };
+        /**
+         * WalkForwardWindow
+         * @description One in-sample optimisation and the out-of-sample trading of its winner (dates inclusive).
+         */
+        WalkForwardWindow: {
+            /**
+             * Chosen Params
+             * @description the winning parameter combination; null when skipped
+             */
+            chosen_params: {
+                [key: string]: unknown;
+            } | null;
+            /** End Equity */
+            end_equity: number | null;
+            /**
+             * In Sample Deflated Sharpe
+             * @description in-sample Deflated Sharpe Ratio of the winner over the grid
+             */
+            in_sample_deflated_sharpe: number | null;
+            /**
+             * In Sample End
+             * Format: date
+             */
+            in_sample_end: string;
+            in_sample_metrics: components["schemas"]["RunMetrics"] | null;
+            /**
+             * In Sample Score
+             * @description the objective of the chosen params
+             */
+            in_sample_score: number | null;
+            /**
+             * In Sample Scores
+             * @description every grid combination's in-sample objective, null when it traded too little
+             */
+            in_sample_scores: (number | null)[];
+            /**
+             * In Sample Start
+             * Format: date
+             */
+            in_sample_start: string;
+            /**
+             * In Sample Trade Counts
+             * @description trades per grid combination
+             */
+            in_sample_trade_counts: number[];
+            /**
+             * Index
+             * @description window number, in time order
+             */
+            index: number;
+            /**
+             * Out Of Sample End
+             * Format: date
+             */
+            out_of_sample_end: string;
+            out_of_sample_metrics: components["schemas"]["RunMetrics"] | null;
+            /** Out Of Sample Score */
+            out_of_sample_score: number | null;
+            /**
+             * Out Of Sample Start
+             * Format: date
+             */
+            out_of_sample_start: string;
+            /**
+             * Plateau
+             * @description mean neighbour score / chosen score (1 = a flat optimum)
+             */
+            plateau: number | null;
+            /**
+             * Reason
+             * @description why the window was skipped (or a note on it)
+             */
+            reason: string | null;
+            /**
+             * Start Equity
+             * @description equity entering the out-of-sample period
+             */
+            start_equity: number | null;
+            /**
+             * Status
+             * @description skipped: no combination made enough trades in sample; the out-of-sample period was then spent in cash
+             * @enum {string}
+             */
+            status: "ok" | "skipped";
+            /**
+             * Trade Count
+             * @description trades out of sample; null when skipped
+             */
+            trade_count: number | null;
+        };
+        /**
+         * WalkForwardWindows
+         * @description A walk-forward run's windows and statistics; empty until the run has completed.
+         */
+        WalkForwardWindows: {
+            deflated_sharpe: components["schemas"]["DeflatedSharpe"] | null;
+            /**
+             * Efficiency
+             * @description walk-forward efficiency: mean out-of-sample score over mean in-sample score
+             */
+            efficiency: number | null;
+            /** @description metrics of the stitched out-of-sample run */
+            out_of_sample_metrics: components["schemas"]["RunMetrics"] | null;
+            /** Parameter Stability */
+            parameter_stability: components["schemas"]["ParameterStability"][];
+            /** @description null with too little data or fewer than two combinations */
+            pbo: components["schemas"]["ProbabilityOfOverfitting"] | null;
+            /**
+             * Run Id
+             * Format: uuid
+             */
+            run_id: string;
+            status: components["schemas"]["RunStatus"];
+            /** Windows */
+            windows: components["schemas"]["WalkForwardWindow"][];
         };
         /**
          * WindowType
@@ -2272,6 +2704,68 @@ export interface operations {
             };
         };
     };
+    get_prices_v1_runs__run_id__prices_get: {
+        parameters: {
+            query: {
+                /** @description one of the run's symbols */
+                symbol: string;
+                points?: number;
+            };
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PriceSeries"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid input; `error.field` names the field at fault */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Rate limit exceeded; see the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     get_report_v1_runs__run_id__report_get: {
         parameters: {
             query?: never;
@@ -2366,6 +2860,73 @@ export interface operations {
             };
             /** @description No such resource */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid input; `error.field` names the field at fault */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Rate limit exceeded; see the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_windows_v1_runs__run_id__windows_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WalkForwardWindows"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The resource is not in a state that allows this */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2553,6 +3114,44 @@ export interface operations {
             };
             /** @description Invalid input; `error.field` names the field at fault */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    list_symbols_v1_symbols_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SymbolPublic"][];
+                };
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Rate limit exceeded; see the Retry-After header */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
