@@ -20,4 +20,4 @@ def test_concurrent_upgrades_from_several_processes_all_succeed(empty_database_u
     outcomes = [(p.communicate(timeout=120)[1], p.returncode) for p in processes]
     assert [err for err, code in outcomes if code != 0] == []
     assert "runs" in tables(empty_database_url)
-    assert query(empty_database_url, "SELECT version_num FROM alembic_version") == [("0003",)]
+    assert query(empty_database_url, "SELECT version_num FROM alembic_version") == [("0004",)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import asyncpg
@@ -56,7 +57,7 @@ def test_ingesting_samples_twice_changes_nothing_the_second_time(database_url: s
     stored = fetch(
         database_url, "SELECT close FROM price_bars WHERE symbol = 'SP500' ORDER BY ts LIMIT 1"
     )
-    assert str(stored[0]["close"]) == "1228.099976"  # exact NUMERIC, not a float approximation
+    assert repr(stored[0]["close"]) == "1228.099976"  # float8 keeps the quoted decimal (ADR 0012)
 
 
 def test_changed_bars_are_updated_and_counted(database_url: str, tmp_path: Path) -> None:
@@ -139,9 +140,8 @@ def test_database_source_names_missing_symbols(database_url: str) -> None:
 def test_reading_many_symbols_returns_exactly_what_was_ingested(database_url: str) -> None:
     from quant_marketdata import SyntheticSource  # noqa: PLC0415
 
-    # 12 symbols: the read splits them over two connections; the CSV-scale prices are stored
-    # exactly, synthetic full-precision floats to PostgreSQL's 15 significant digits
-    source = SyntheticSource(seed=9, n_symbols=12, n_bars=300)
+    # prices quoted to 4 decimals, as a venue quotes them: float8 storage returns them exactly
+    source = SyntheticSource(seed=9, n_symbols=12, n_bars=300, decimals=4)
     ingest(source, source.symbols(), database_url)
     with DatabaseSource(database_url) as reader:
         wanted = list(reversed(source.symbols()))
@@ -150,4 +150,103 @@ def test_reading_many_symbols_returns_exactly_what_was_ingested(database_url: st
     for symbol in wanted:
         original = source.get_bars(symbol)
         assert frames[symbol].index.equals(original.index)
-        np.testing.assert_allclose(frames[symbol].to_numpy(), original.to_numpy(), rtol=1e-14)
+        np.testing.assert_array_equal(frames[symbol].to_numpy(), original.to_numpy())
+
+
+def test_price_with_more_than_15_significant_digits_is_quarantined_with_reason(
+    database_url: str, tmp_path: Path
+) -> None:
+    (tmp_path / "LONG.csv").write_text(
+        "date,open,high,low,close,volume\n2024-01-02,10,11,9,10,5\n"
+        "2024-01-03,10,11,9,10.1234567890123456,5\n2024-01-04,10.25,11,9,10.5,5\n"
+    )
+    summary = ingest(FolderSource(tmp_path), ["LONG"], database_url)
+    assert (summary.inserted, summary.quarantined) == (2, 1)
+    rows = fetch(database_url, "SELECT ts, reason FROM quarantined_bars")
+    assert [r["ts"].day for r in rows] == [3]
+    assert "LONG.csv:3 too_many_digits: close 10.123456789012346" in rows[0]["reason"]
+    assert "more than 15 significant digits" in rows[0]["reason"]
+    stored = fetch(database_url, "SELECT ts FROM price_bars ORDER BY ts")
+    assert [r["ts"].day for r in stored] == [2, 4]
+
+
+def test_overlapping_and_corrected_loads_keep_the_year_blocks_equal_to_the_bars(
+    database_url: str, tmp_path: Path
+) -> None:
+    # 2010 alone first (new: COPY straight in), then everything (overlaps 2010: merged), then
+    # a corrected close in 2012: each read must match the files and price_bars
+    ingest(
+        SampleSource(),
+        ["SP500"],
+        database_url,
+        start=datetime(2010, 1, 1, tzinfo=UTC),
+        end=datetime(2010, 12, 31, tzinfo=UTC),
+    )
+    whole = ingest(SampleSource(), ["SP500"], database_url)
+    assert (whole.inserted, whole.updated, whole.unchanged) == (whole.received - 252, 0, 252)
+    files = SampleSource().get_bars("SP500")
+    with DatabaseSource(database_url) as source:
+        np.testing.assert_array_equal(source.get_bars("SP500").to_numpy(), files.to_numpy())
+    counts = fetch(
+        database_url,
+        "SELECT sum(bars) AS blocks, (SELECT count(*) FROM price_bars) AS rows FROM price_blocks",
+    )[0]
+    assert counts["blocks"] == counts["rows"] == whole.received
+
+    (tmp_path / "ABC.csv").write_text(
+        "date,open,high,low,close,volume\n2023-12-28,10,11,9,10,5\n2023-12-29,10,11,9,10,5\n"
+        "2024-01-02,10,11,9,10,5\n"
+    )
+    ingest(FolderSource(tmp_path), ["ABC"], database_url)
+    (tmp_path / "ABC.csv").write_text(
+        "date,open,high,low,close,volume\n2023-12-28,10,11,9,10,5\n2023-12-29,10,11,9,10,5\n"
+        "2024-01-02,10,11,9,10.75,5\n2024-01-03,10,12,9,11,5\n"
+    )
+    again = ingest(FolderSource(tmp_path), ["ABC"], database_url)
+    assert (again.inserted, again.updated, again.unchanged) == (1, 1, 2)
+    with DatabaseSource(database_url) as source:
+        frame = source.get_bars("ABC")
+        assert frame["close"].tolist() == [10.0, 10.0, 10.75, 11.0]
+        year_2024 = source.get_bars("ABC", start=datetime(2024, 1, 3, tzinfo=UTC))
+        assert year_2024["close"].tolist() == [11.0]
+
+
+def test_bars_stored_by_a_concurrent_load_fall_back_to_the_merge(
+    database_url: str, tmp_path: Path
+) -> None:
+    # a row with no block yet is what a concurrent ingestion leaves between our overlap check
+    # and our COPY: the straight COPY fails on the key and the batch is merged instead
+    fetch(
+        database_url,
+        "INSERT INTO price_bars (symbol, timeframe, ts, open, high, low, close, volume, source) "
+        "VALUES ('ABC', '1d', '2024-01-02T00:00:00Z', 10, 11, 9, 10, 5, 'other')",
+    )
+    (tmp_path / "ABC.csv").write_text(
+        "date,open,high,low,close,volume\n2024-01-02,10,11,9,10,5\n2024-01-03,10,12,9,11,5\n"
+    )
+    summary = ingest(FolderSource(tmp_path), ["ABC"], database_url)
+    assert (summary.inserted, summary.updated, summary.unchanged) == (1, 0, 1)
+    with DatabaseSource(database_url) as source:
+        assert source.get_bars("ABC")["close"].tolist() == [10.0, 11.0]
+
+
+def test_orm_reads_bar_prices_as_the_decimals_ingested(database_url: str) -> None:
+    from sqlalchemy import select  # noqa: PLC0415
+    from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine  # noqa: PLC0415
+
+    from quant_db.schema import PriceBar  # noqa: PLC0415
+
+    ingest(SampleSource(), ["SP500"], database_url)
+
+    async def first_bar() -> PriceBar:
+        engine = create_async_engine(database_url)
+        try:
+            async with AsyncSession(engine) as session:
+                query = select(PriceBar).where(PriceBar.symbol == "SP500").order_by(PriceBar.ts)
+                return (await session.scalars(query.limit(1))).one()
+        finally:
+            await engine.dispose()
+
+    bar = asyncio.run(first_bar())
+    assert bar.close == Decimal("1228.099976")
+    assert isinstance(bar.volume, Decimal)

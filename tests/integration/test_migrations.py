@@ -14,7 +14,7 @@ from quant_db.schema import Base
 async def _query(url: str, sql: str) -> list[tuple[object, ...]]:
     engine = create_async_engine(url)
     try:
-        async with engine.connect() as connection:
+        async with engine.begin() as connection:
             return [tuple(row) for row in (await connection.execute(text(sql))).all()]
     finally:
         await engine.dispose()
@@ -62,3 +62,30 @@ def test_kill_switch_allows_only_one_row(database_url: str) -> None:
 
     with pytest.raises(IntegrityError):
         query(database_url, "INSERT INTO kill_switch (id, engaged, reason) VALUES (2, true, 'x')")
+
+
+def test_0004_moves_bar_prices_to_float8_with_blocks_and_back(empty_database_url: str) -> None:
+    url = empty_database_url
+    upgrade(url, "0003")
+    query(
+        url,
+        "INSERT INTO price_bars (symbol, timeframe, ts, open, high, low, close, volume, source) "
+        "VALUES ('X', '1d', '2023-12-29T00:00:00Z', 1228.099976, 1230.5, 1220.25, 1229.75, 3e9, 's'),"
+        " ('X', '1d', '2024-01-02T00:00:00Z', 0.000123, 0.000125, 0.000121, 0.000124, 7, 's') "
+        "RETURNING symbol",
+    )
+    upgrade(url, "0004")
+    assert query(url, "SELECT open::text, close::text FROM price_bars ORDER BY ts") == [
+        ("1228.099976", "1229.75"),
+        ("0.000123", "0.000124"),
+    ]
+    assert query(url, "SELECT year, bars, length(data) FROM price_blocks ORDER BY year") == [
+        (2023, 1, 48),
+        (2024, 1, 48),
+    ]
+    downgrade(url, "0003")
+    assert "price_blocks" not in tables(url)
+    assert query(url, "SELECT open::text, close_f FROM price_bars ORDER BY ts") == [
+        ("1228.099976", 1229.75),
+        ("0.000123", 0.000124),
+    ]

@@ -1,4 +1,4 @@
-"""Bars from PostgreSQL (the price_bars table the data service fills), as a DataSource."""
+"""Bars from PostgreSQL (the year blocks the data service keeps beside price_bars), as a DataSource."""
 
 from __future__ import annotations
 
@@ -11,16 +11,24 @@ import asyncpg
 import numpy as np
 import pandas as pd
 
-from quant_db.bar_copy import PG_EPOCH_US, PRICE_COLUMNS, decode_bar_rows
+from quant_db.bar_copy import PRICE_COLUMNS, decode_blocks
 from quant_db.urls import asyncpg_dsn
 from quant_domain import DataNotFoundError, Timeframe, ensure_utc
 from quant_marketdata import BAR_COLUMNS, DataSource, bars_in_range
 
 _SYMBOLS_IN_MESSAGE = 12
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_COLUMNS = pd.Index(BAR_COLUMNS)
+
+
+def _micros(moment: datetime) -> int:
+    """Microseconds since 1970 of an aware datetime, exactly (no float seconds)."""
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 class DatabaseSource(DataSource):
-    """Reads price_bars; bars are stored exactly (NUMERIC) and handed out as float64 frames."""
+    """Reads price_blocks (price_bars packed per symbol and year, ADR 0012) as float64 frames."""
 
     name = "db"
 
@@ -28,10 +36,9 @@ class DatabaseSource(DataSource):
         self._dsn = asyncpg_dsn(url)
         self._timeframes: dict[str, str] | None = None  # symbol -> stored timeframe, read once
         # one private loop and one connection for the source's life: reconnecting per call cost
-        # more than the reads themselves (closing right after a large COPY is slow)
+        # more than the reads themselves (closing right after a large read is slow)
         self._loop = asyncio.new_event_loop()
         self._connection: asyncpg.Connection[Any] | None = None
-        self._second: asyncpg.Connection[Any] | None = None
         atexit.register(self.close)
 
     def _run(self, coro: Any) -> Any:
@@ -46,9 +53,8 @@ class DatabaseSource(DataSource):
         """Close the connection and the private event loop (also done at interpreter exit)."""
         if self._loop.is_closed():
             return
-        for connection in (self._connection, self._second):
-            if connection is None or connection.is_closed():
-                continue
+        connection = self._connection
+        if connection is not None and not connection.is_closed():
             try:
                 self._loop.run_until_complete(connection.close(timeout=2))
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
@@ -64,7 +70,7 @@ class DatabaseSource(DataSource):
     async def _read_catalogue(self) -> dict[str, str]:
         connection = await self._connect()
         rows = await connection.fetch(
-            "SELECT symbol, min(timeframe) AS timeframe FROM price_bars GROUP BY symbol ORDER BY symbol"
+            "SELECT symbol, min(timeframe) AS timeframe FROM price_blocks GROUP BY symbol ORDER BY symbol"
         )
         return {r["symbol"]: r["timeframe"] for r in rows}
 
@@ -89,57 +95,30 @@ class DatabaseSource(DataSource):
             raise DataNotFoundError(f"no bars for {symbol!r} in the database; it has {known}")
         return timeframe
 
-    async def _copy_one(
-        self,
-        connection: asyncpg.Connection[Any],
-        symbols: list[str],
-        timeframes: list[str],
-        first_k: int,
-        start: datetime | None,
-        end: datetime | None,
-    ) -> bytes:
-        chunks: list[bytes] = []
-
-        async def sink(chunk: bytes) -> None:
-            chunks.append(chunk)
-
-        # a hash join on the wanted symbols, not `= ANY(array)`, which compares every row with
-        # every name; the ordinality gives each row its symbol's position in `symbols`, and the
-        # catalogued timeframe keeps a symbol stored at two timeframes to one of them
-        await connection.copy_from_query(
-            "SELECT (s.k + $4)::int4, p.ts, p.open_f, p.high_f, p.low_f, p.close_f, p.volume_f "
-            "FROM price_bars p "
-            "JOIN unnest($1::text[], $5::text[]) WITH ORDINALITY AS s(symbol, timeframe, k) "
-            "ON p.symbol = s.symbol AND p.timeframe = s.timeframe "
-            "WHERE ($2::timestamptz IS NULL OR p.ts >= $2) AND ($3::timestamptz IS NULL OR p.ts <= $3)",
-            symbols,
-            start,
-            end,
-            first_k - 1,
-            timeframes,
-            output=sink,
-            format="binary",
-        )
-        return b"".join(chunks)
-
-    async def _copy(
+    async def _read_blocks(
         self,
         symbols: list[str],
         timeframes: list[str],
         start: datetime | None,
         end: datetime | None,
-    ) -> list[bytes]:
-        """Half the symbols on a second connection, concurrently: the server encodes rows on two cores."""
-        if len(symbols) < 8:
-            return [await self._copy_one(await self._connect(), symbols, timeframes, 1, start, end)]
-        if self._second is None or self._second.is_closed():
-            self._second = await asyncpg.connect(self._dsn)
-        half = len(symbols) // 2
-        first, second = await asyncio.gather(
-            self._copy_one(await self._connect(), symbols[:half], timeframes[:half], 1, start, end),
-            self._copy_one(self._second, symbols[half:], timeframes[half:], half + 1, start, end),
+    ) -> list[asyncpg.Record]:
+        connection = await self._connect()
+        # a hash join on the wanted symbols, not `= ANY(array)`; the ordinality gives each block
+        # its symbol's position in `symbols`, and the catalogued timeframe keeps a symbol stored
+        # at two timeframes to one of them; whole years are read, then trimmed in numpy
+        return list(
+            await connection.fetch(
+                "SELECT s.k::int4 AS k, b.bars, b.data FROM price_blocks b "
+                "JOIN unnest($1::text[], $2::text[]) WITH ORDINALITY AS s(symbol, timeframe, k) "
+                "ON b.symbol = s.symbol AND b.timeframe = s.timeframe "
+                "WHERE ($3::int IS NULL OR b.year >= $3) AND ($4::int IS NULL OR b.year <= $4) "
+                "ORDER BY s.k, b.year",
+                symbols,
+                timeframes,
+                None if start is None else start.astimezone(UTC).year,
+                None if end is None else end.astimezone(UTC).year,
+            )
         )
-        return [first, second]
 
     def get_many(
         self, symbols: list[str], start: datetime | None = None, end: datetime | None = None
@@ -148,29 +127,33 @@ class DatabaseSource(DataSource):
         timeframes = [self._require(symbol) for symbol in symbols]
         lower = None if start is None else ensure_utc(start)
         upper = None if end is None else ensure_utc(end)
-        payloads = self._run(self._copy(symbols, timeframes, lower, upper))
-        rows = np.concatenate([decode_bar_rows(p) for p in payloads])
-        keys = rows["k"].astype(np.int64)
+        blocks = self._run(self._read_blocks(symbols, timeframes, lower, upper))
+        # blocks arrive by (symbol, year) and each is in time order, so the rows are sorted
+        rows = decode_blocks([r["data"] for r in blocks])
+        keys = np.repeat(
+            np.array([r["k"] for r in blocks], dtype=np.int64),
+            np.array([r["bars"] for r in blocks], dtype=np.int64),
+        )
         micros = rows["ts"].astype(np.int64)
-        # rows arrive in storage order, which is (symbol, time) when each symbol was loaded in one
-        # go; check that in one pass and sort only when it does not hold
-        step_k, step_t = np.diff(keys), np.diff(micros)
-        if not np.all((step_k > 0) | ((step_k == 0) & (step_t > 0))):
-            order = np.lexsort((micros, keys))
-            rows, keys, micros = rows[order], keys[order], micros[order]
-        stamps = pd.DatetimeIndex(
-            (micros + PG_EPOCH_US).view("M8[us]"), name="timestamp"
-        ).tz_localize(UTC)
-        columns = {
-            name: rows[field].astype(np.float64)
-            for name, field in zip(BAR_COLUMNS, PRICE_COLUMNS, strict=True)
-        }
+        if lower is not None or upper is not None:
+            inside = np.ones(micros.size, dtype=bool)
+            if lower is not None:
+                inside &= micros >= _micros(lower)
+            if upper is not None:
+                inside &= micros <= _micros(upper)
+            rows, keys, micros = rows[inside], keys[inside], micros[inside]
+        stamps = pd.DatetimeIndex(micros.view("M8[us]"), name="timestamp").tz_localize(UTC)
+        # one (5, n) float64 array for every symbol: each frame is a view of its slice, which is
+        # the block layout pandas keeps, so no frame copies its data
+        values = np.empty((len(PRICE_COLUMNS), micros.size), dtype=np.float64)
+        for row, field in enumerate(PRICE_COLUMNS):
+            values[row] = rows[field]
         bounds = np.searchsorted(keys, np.arange(1, len(symbols) + 2))
         out: dict[str, pd.DataFrame] = {}
         for position, symbol in enumerate(symbols):
             lo, hi = bounds[position], bounds[position + 1]
             out[symbol] = pd.DataFrame(
-                {c: columns[c][lo:hi] for c in BAR_COLUMNS}, index=stamps[lo:hi]
+                values[:, lo:hi].T, index=stamps[lo:hi], columns=_COLUMNS, copy=False
             )
         return out
 

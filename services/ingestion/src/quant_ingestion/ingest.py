@@ -12,12 +12,14 @@ from typing import Any
 
 import asyncpg
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from quant_db.bar_copy import PRICE_COLUMNS
 from quant_db.urls import asyncpg_dsn
 from quant_domain import ensure_utc
 from quant_ingestion.copy_load import LoadCounts, SymbolBars, load_batch
+from quant_ingestion.precision import MAX_DIGITS, too_many_digits
 from quant_marketdata import DataSource, RawBars, structural_problems_by_row
 from quant_marketdata.raw_bars import TIMESTAMP
 
@@ -54,6 +56,8 @@ def _split(
     reasons: dict[int, list[str]] = {}
     for row, problem in found:
         reasons.setdefault(row, []).append(str(problem))
+    values = {c: frame[c].to_numpy(dtype=np.float64) for c in PRICE_COLUMNS}
+    _add_digit_reasons(raw, symbol, values, reasons)
     stamps = pd.DatetimeIndex(frame[TIMESTAMP])
     keep = np.ones(len(frame), dtype=bool)
     unknown = np.asarray(stamps.isna())
@@ -66,11 +70,10 @@ def _split(
     quarantine: list[tuple[dict[str, Any], str, datetime | None]] = []
     for position in np.flatnonzero(bad & keep):
         row = int(position)
-        values = frame.iloc[row]
         stamp = stamps[row]
         payload: dict[str, Any] = {
             str(k): (None if isinstance(v, float) and math.isnan(v) else v)
-            for k, v in values.items()
+            for k, v in frame.iloc[row].items()
             if k != TIMESTAMP
         }
         payload["timestamp"] = None if pd.isna(stamp) else stamp.isoformat()
@@ -82,9 +85,29 @@ def _split(
             )
         )
     good = keep & ~bad
-    prices = {c: frame[c].to_numpy(dtype=np.float64)[good] for c in PRICE_COLUMNS}
+    prices = {c: column[good] for c, column in values.items()}
     columns = SymbolBars(symbol, str(raw.timeframe), stamps.as_unit("us").asi8[good], prices)
     return columns, quarantine
+
+
+def _add_digit_reasons(
+    raw: RawBars,
+    symbol: str,
+    values: dict[str, npt.NDArray[np.float64]],
+    reasons: dict[int, list[str]],
+) -> None:
+    """Refuse prices float8 would not store as quoted: more than 15 significant digits (ADR 0012)."""
+    flagged = {c: too_many_digits(v) for c, v in values.items()}
+    for position in np.flatnonzero(np.logical_or.reduce(list(flagged.values()))):
+        row = int(position)
+        listed = ", ".join(
+            f"{c} {float(values[c][row])!r}" for c in PRICE_COLUMNS if flagged[c][row]
+        )
+        reasons.setdefault(row, []).append(
+            f"{raw.location(row) or symbol} too_many_digits: {listed} has more than "
+            f"{MAX_DIGITS} significant digits, which float8 storage cannot keep exactly "
+            "(ADR 0012); round it at the source"
+        )
 
 
 async def _ingest(

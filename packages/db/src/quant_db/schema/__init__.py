@@ -3,7 +3,7 @@
 from quant_db.schema.base import Base
 from quant_db.schema.controls import Alert, KillSwitchState
 from quant_db.schema.identity import AuditEntry, User
-from quant_db.schema.market import IngestionRun, PriceBar, QuarantinedBar
+from quant_db.schema.market import IngestionRun, PriceBar, PriceBlock, QuarantinedBar
 from quant_db.schema.runs import EquityPoint, MetricPoint, Run, RunReport, Strategy
 from quant_db.schema.trading import Fill, Order, Position, Trade
 
@@ -19,6 +19,7 @@ __all__ = [
     "Order",
     "Position",
     "PriceBar",
+    "PriceBlock",
     "QuarantinedBar",
     "Run",
     "RunReport",

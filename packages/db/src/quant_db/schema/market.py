@@ -6,38 +6,71 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Computed, Float, ForeignKey, Index, String, Text, func
+from sqlalchemy import (
+    BigInteger,
+    Dialect,
+    Double,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
+    TypeDecorator,
+    func,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from quant_db.schema.base import Base
 
 
+class BarPrice(TypeDecorator[Decimal]):
+    """float8 in the database, Decimal in Python: the shortest decimal that reads back as the
+    stored float, which is the ingested price itself for up to 15 significant digits (ADR 0012)."""
+
+    impl = Double
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> float | None:
+        return None if value is None else float(value)
+
+    def process_result_value(self, value: float | None, dialect: Dialect) -> Decimal | None:
+        return None if value is None else Decimal(repr(value))
+
+
 class PriceBar(Base):
-    """One OHLCV bar; (symbol, timeframe, ts) is unique, so re-ingesting changes nothing."""
+    """One OHLCV bar; (symbol, timeframe, ts) is unique, so re-ingesting changes nothing.
+
+    Prices are float8 (ADR 0012): ingestion refuses any with more than 15 significant digits.
+    """
 
     __tablename__ = "price_bars"
 
     symbol: Mapped[str] = mapped_column(String(32), primary_key=True)
     timeframe: Mapped[str] = mapped_column(String(8), primary_key=True)
     ts: Mapped[datetime] = mapped_column(primary_key=True)
-    open: Mapped[Decimal]
-    high: Mapped[Decimal]
-    low: Mapped[Decimal]
-    close: Mapped[Decimal]
-    volume: Mapped[Decimal]
+    open: Mapped[Decimal] = mapped_column(BarPrice)
+    high: Mapped[Decimal] = mapped_column(BarPrice)
+    low: Mapped[Decimal] = mapped_column(BarPrice)
+    close: Mapped[Decimal] = mapped_column(BarPrice)
+    volume: Mapped[Decimal] = mapped_column(BarPrice)
     source: Mapped[str] = mapped_column(String(32))
     ingestion_run_id: Mapped[int | None] = mapped_column(BigInteger)
-    # float8 twins computed by the database, read by the engine (migration 0002)
-    open_f: Mapped[float] = mapped_column(Float, Computed("open::double precision", persisted=True))
-    high_f: Mapped[float] = mapped_column(Float, Computed("high::double precision", persisted=True))
-    low_f: Mapped[float] = mapped_column(Float, Computed("low::double precision", persisted=True))
-    close_f: Mapped[float] = mapped_column(
-        Float, Computed("close::double precision", persisted=True)
-    )
-    volume_f: Mapped[float] = mapped_column(
-        Float, Computed("volume::double precision", persisted=True)
-    )
+
+
+class PriceBlock(Base):
+    """One symbol's bars of one UTC year packed into `data` (quant_db.bar_copy.BLOCK_ROW rows in
+    time order), kept equal to price_bars by ingestion in the same transaction: a read of ten
+    years of 100 symbols is 1,000 rows instead of 252,000."""
+
+    __tablename__ = "price_blocks"
+
+    symbol: Mapped[str] = mapped_column(String(32), primary_key=True)
+    timeframe: Mapped[str] = mapped_column(String(8), primary_key=True)
+    year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    bars: Mapped[int]
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class IngestionRun(Base):
