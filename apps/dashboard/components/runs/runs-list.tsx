@@ -11,6 +11,9 @@ import type { QueryOf } from "@/lib/api/client";
 import { type RunPage, useRuns, useStrategies } from "@/lib/api/hooks";
 import { useFinishedRun } from "@/lib/api/run-hooks";
 import { dateTime } from "@/lib/format";
+
+/** "2024-03-01 10:00" (UTC; the column says so) */
+const shortTime = (iso: string) => dateTime(iso).replace(" UTC", "");
 import { keyMetrics, progressPercent, runTypeLabel, shortId } from "./run-format";
 
 type RunsQuery = QueryOf<"/v1/runs">;
@@ -171,11 +174,10 @@ export function RunsTable({ items }: { items: RunRow[] }) {
           <Th>Type</Th>
           <Th>Status</Th>
           <Th>Progress</Th>
-          <Th>Created</Th>
-          <Th>Finished</Th>
+          <Th className="whitespace-nowrap">Created (UTC)</Th>
           <Th className="text-right">Return</Th>
           <Th className="text-right">Sharpe</Th>
-          <Th className="text-right">Max DD</Th>
+          <Th className="text-right whitespace-nowrap">Max DD</Th>
           <Th className="text-right">Trades</Th>
         </tr>
       </thead>
@@ -198,20 +200,22 @@ function RunTableRow({ run }: { run: RunRow }) {
         </Link>
       </Td>
       <Td>{run.strategy_id}</Td>
-      <Td>{runTypeLabel(run.type)}</Td>
+      <Td className="whitespace-nowrap">{runTypeLabel(run.type)}</Td>
       <Td>
         <Badge tone={statusTone(run.status)}>{run.status}</Badge>
       </Td>
       <Td>
         <div className="flex items-center gap-2" title={run.message}>
-          <div className="h-1.5 w-20 overflow-hidden rounded bg-slate-100">
+          <div className="h-1.5 w-12 overflow-hidden rounded bg-slate-100">
             <div className="h-full bg-sky-500" style={{ width: `${pct}%` }} />
           </div>
           <span className="tabular text-xs text-slate-600">{pct}%</span>
         </div>
       </Td>
-      <Td className="text-xs whitespace-nowrap text-slate-600">{dateTime(run.created_at)}</Td>
-      <Td className="text-xs whitespace-nowrap text-slate-600">{dateTime(run.finished_at)}</Td>
+      <Td className="text-xs whitespace-nowrap text-slate-600">
+        <div>{shortTime(run.created_at)}</div>
+        {run.finished_at ? <div className="text-slate-400">done {shortTime(run.finished_at)}</div> : null}
+      </Td>
       <RunMetricCells run={run} />
     </tr>
   );

@@ -3,8 +3,9 @@
  * Hooks the runs pages need beyond lib/api/hooks.ts, all built on `useApi`. A finished run never
  * changes, so what is read about one is read once and kept (no polling, no refetch on focus).
  */
-import type { SWRConfiguration } from "swr";
-import { SLOW_POLL_MS, useApi } from "./hooks";
+import useSWR, { type SWRConfiguration } from "swr";
+import { api, type ApiError, type ResponseOf } from "./client";
+import { SLOW_POLL_MS, type Trades, useApi } from "./hooks";
 
 /** Read once: a finished run's detail, equity, prices and windows never change. */
 export const READ_ONCE: SWRConfiguration = {
@@ -22,3 +23,48 @@ export const useTradePage = (id: string, active: boolean, page: number, perPage:
   useApi("/v1/runs/{run_id}/trades", { path: { run_id: id }, query: { page, per_page: perPage } }, {
     ...(active ? { refreshInterval: SLOW_POLL_MS } : READ_ONCE),
   });
+
+export type Trade = Trades["items"][number];
+
+/** Most trades a chart reads (the histogram and the price markers): ten pages of 500. */
+export const MAX_CHART_TRADES = 5_000;
+const TRADE_CHUNK = 500;
+
+/** Every trade of a finished run, up to MAX_CHART_TRADES, read in pages of 500. `useApi` reads one
+ * page per key; the charts need the whole set, so this one key walks the pages itself. */
+export function useAllTrades(id: string | null) {
+  return useSWR<{ items: Trade[]; total: number }, ApiError, readonly ["all-trades", string] | null>(
+    id === null ? null : (["all-trades", id] as const),
+    async ([, runId]) => {
+      const items: Trade[] = [];
+      let total = 0;
+      for (let page = 1; items.length < MAX_CHART_TRADES; page += 1) {
+        const answer = await api.get("/v1/runs/{run_id}/trades", {
+          path: { run_id: runId },
+          query: { page, per_page: TRADE_CHUNK },
+        });
+        total = answer.total;
+        items.push(...answer.items);
+        if (answer.items.length < TRADE_CHUNK || items.length >= total) break;
+      }
+      return { items, total };
+    },
+    READ_ONCE,
+  );
+}
+
+export type PriceSeries = ResponseOf<"/v1/runs/{run_id}/prices">;
+export type WalkForwardWindows = ResponseOf<"/v1/runs/{run_id}/windows">;
+export type WalkForwardWindow = WalkForwardWindows["windows"][number];
+
+/** One of a run's symbols over the run's dates, at most `points` bars (merged on the server). */
+export const useRunPrices = (id: string, symbol: string | null, points = 1500) =>
+  useApi(
+    symbol === null ? null : "/v1/runs/{run_id}/prices",
+    { path: { run_id: id }, query: { symbol: symbol ?? "", points } },
+    READ_ONCE,
+  );
+
+/** A walk-forward run's windows and statistics: empty until it completes, then fixed. */
+export const useRunWindows = (id: string, active: boolean) =>
+  useApi("/v1/runs/{run_id}/windows", { path: { run_id: id } }, active ? { refreshInterval: SLOW_POLL_MS } : READ_ONCE);

@@ -1,0 +1,99 @@
+import { render, screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { SWRConfig } from "swr";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { TradesTable } from "./trades-table";
+
+function json(body: unknown, status = 200): Response {
+  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+}
+
+function trade(n: number, pnl: string) {
+  return {
+    trade_id: `t-${n}`,
+    symbol: "SP500",
+    direction: n % 2 ? "long" : "short",
+    quantity: "76",
+    entry_time: "2001-03-16T00:00:00Z",
+    entry_price: "1307.686385005",
+    exit_time: n === 3 ? null : "2001-06-03T00:00:00Z",
+    exit_price: n === 3 ? null : "1298.240498961",
+    gross_pnl: pnl,
+    commission: "2.00",
+    pnl,
+    bars_held: 55,
+  };
+}
+
+function renderTable(active = false) {
+  return render(
+    <SWRConfig value={{ provider: () => new Map(), dedupingInterval: 0 }}>
+      <TradesTable runId="run-1" active={active} />
+    </SWRConfig>,
+  );
+}
+
+afterEach(() => vi.unstubAllGlobals());
+
+describe("TradesTable", () => {
+  it("test_trades_table_shows_each_trade_with_signed_pnl_and_open_exits", async () => {
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async () => json({ items: [trade(1, "-719.8873"), trade(2, "2211.5"), trade(3, "0")], total: 3, page: 1, per_page: 25 })),
+    );
+    renderTable();
+    const table = await screen.findByRole("table", { name: "trades" });
+    const rows = within(table).getAllByRole("row").slice(1);
+    expect(rows).toHaveLength(3);
+    expect(within(rows[0]!).getByText("-719.89")).toHaveClass("text-red-700");
+    expect(within(rows[1]!).getByText("2,211.50")).toHaveClass("text-emerald-700");
+    expect(within(rows[1]!).getByText("short")).toBeInTheDocument();
+    expect(within(rows[0]!).getByText("1,307.69")).toBeInTheDocument();
+    expect(within(rows[2]!).getByText("open")).toBeInTheDocument();
+  });
+
+  it("test_trades_table_next_page_requests_page_2_of_the_run", async () => {
+    const fetchMock = vi.fn(async (input: string) => {
+      const page = Number(new URL(input, "http://dashboard.test").searchParams.get("page"));
+      return json({ items: [trade(page * 100, "10")], total: 60, page, per_page: 25 });
+    });
+    vi.stubGlobal("fetch", fetchMock);
+    renderTable();
+    await screen.findByRole("table", { name: "trades" });
+    expect(String(fetchMock.mock.calls[0]![0])).toBe("/api/v1/runs/run-1/trades?page=1&per_page=25");
+    await userEvent.click(screen.getByRole("button", { name: "Next" }));
+    await waitFor(() =>
+      expect(fetchMock.mock.calls.map((c) => String(c[0]))).toContain("/api/v1/runs/run-1/trades?page=2&per_page=25"),
+    );
+    expect(await screen.findByText("page 2 of 3")).toBeInTheDocument();
+  });
+
+  it("test_trades_table_without_trades_says_so", async () => {
+    vi.stubGlobal("fetch", vi.fn(async () => json({ items: [], total: 0, page: 1, per_page: 25 })));
+    renderTable();
+    expect(await screen.findByText("No trades")).toBeInTheDocument();
+  });
+
+  it("test_trades_table_failure_shows_the_error_and_retries", async () => {
+    let calls = 0;
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async () => {
+        calls += 1;
+        return calls === 1
+          ? json({ error: { code: "internal", message: "database down", field: null, request_id: "r-9" } }, 503)
+          : json({ items: [trade(1, "5")], total: 1, page: 1, per_page: 25 });
+      }),
+    );
+    render(
+      <SWRConfig value={{ provider: () => new Map(), dedupingInterval: 0, shouldRetryOnError: false }}>
+        <TradesTable runId="run-1" active={false} />
+      </SWRConfig>,
+    );
+    const alert = await screen.findByRole("alert");
+    expect(alert).toHaveTextContent("Could not load trades.");
+    expect(alert).toHaveTextContent("database down");
+    await userEvent.click(within(alert).getByRole("button", { name: "Retry" }));
+    expect(await screen.findByRole("table", { name: "trades" })).toBeInTheDocument();
+  });
+});

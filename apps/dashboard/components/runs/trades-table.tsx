@@ -1,0 +1,67 @@
+"use client";
+import { useState } from "react";
+import { EmptyState, ErrorState, LoadingRows } from "@/components/states";
+import { Badge } from "@/components/ui/badge";
+import { Pager, Table, Td, Th } from "@/components/ui/table";
+import { useTradePage } from "@/lib/api/run-hooks";
+import { dateTime, money, toNumber } from "@/lib/format";
+
+export const TRADES_PER_PAGE = 25;
+
+/** A run's round-trip trades, a page at a time. */
+export function TradesTable({ runId, active }: { runId: string; active: boolean }) {
+  const [page, setPage] = useState(1);
+  const trades = useTradePage(runId, active, page, TRADES_PER_PAGE);
+
+  if (trades.error && !trades.data) return <ErrorState what="trades" error={trades.error} onRetry={() => trades.mutate()} />;
+  if (!trades.data) return <LoadingRows rows={5} label="Loading trades" />;
+  if (trades.data.total === 0) {
+    return (
+      <EmptyState title="No trades">
+        {active ? "Trades appear as the run closes positions." : "The strategy never opened and closed a position over this run."}
+      </EmptyState>
+    );
+  }
+  return (
+    <>
+      <Table aria-label="trades">
+        <thead>
+          <tr>
+            <Th>Symbol</Th>
+            <Th>Side</Th>
+            <Th className="text-right">Qty</Th>
+            <Th>Entry</Th>
+            <Th className="text-right">Entry price</Th>
+            <Th>Exit</Th>
+            <Th className="text-right">Exit price</Th>
+            <Th className="text-right">Bars</Th>
+            <Th className="text-right">Fees</Th>
+            <Th className="text-right">PnL</Th>
+          </tr>
+        </thead>
+        <tbody>
+          {trades.data.items.map((trade) => {
+            const pnl = toNumber(trade.pnl) ?? 0;
+            return (
+              <tr key={trade.trade_id} className="hover:bg-slate-50">
+                <Td className="font-medium">{trade.symbol}</Td>
+                <Td>
+                  <Badge tone={trade.direction.toLowerCase() === "short" ? "warn" : "info"}>{trade.direction.toLowerCase()}</Badge>
+                </Td>
+                <Td className="tabular text-right">{money(trade.quantity, 0)}</Td>
+                <Td className="text-xs whitespace-nowrap">{dateTime(trade.entry_time)}</Td>
+                <Td className="tabular text-right">{money(trade.entry_price)}</Td>
+                <Td className="text-xs whitespace-nowrap">{trade.exit_time ? dateTime(trade.exit_time) : "open"}</Td>
+                <Td className="tabular text-right">{money(trade.exit_price)}</Td>
+                <Td className="tabular text-right">{trade.bars_held}</Td>
+                <Td className="tabular text-right">{money(trade.commission)}</Td>
+                <Td className={`tabular text-right font-medium ${pnl >= 0 ? "text-emerald-700" : "text-red-700"}`}>{money(trade.pnl)}</Td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </Table>
+      <Pager page={trades.data.page} perPage={trades.data.per_page} total={trades.data.total} onPage={setPage} />
+    </>
+  );
+}
