@@ -1,0 +1,43 @@
+// Shared steps of the browser tests: sign in through this app's BFF, save a screenshot, wait for
+// the API's state. Every number the tests see comes from the stack started by e2e/stack.py.
+import { expect, type Page } from "@playwright/test";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { stackInfo, type Role } from "./stack-info";
+
+export const SCREENSHOTS = join(__dirname, "screenshots");
+
+/** Sign in as `role` the way the sign-in form does (POST /api/auth/login sets httpOnly cookies). */
+export async function signInAs(page: Page, role: Role): Promise<void> {
+  const { username, password } = stackInfo().users[role];
+  const response = await page.request.post("/api/auth/login", { data: { username, password } });
+  expect(response.status(), await response.text()).toBe(200);
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+/** The page has answered: no loading placeholders and no error states left. */
+export async function settled(page: Page): Promise<void> {
+  await expect(page.getByRole("status")).toHaveCount(0);
+  await expect(page.getByRole("alert").filter({ hasText: "Could not load" })).toHaveCount(0);
+}
+
+export async function apiIsUp(): Promise<boolean> {
+  try {
+    const response = await fetch(`${stackInfo().api_url}/v1/health`, { signal: AbortSignal.timeout(2_000) });
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** Ask e2e/stack.py to stop (SIGUSR1) or restart (SIGUSR2) the API, and wait until it has. */
+export async function setApi(state: "down" | "up", timeoutMs = 120_000): Promise<void> {
+  process.kill(stackInfo().pids.stack, state === "down" ? "SIGUSR1" : "SIGUSR2");
+  await expect
+    .poll(apiIsUp, { timeout: timeoutMs, intervals: [250, 500, 1_000], message: `the API should be ${state}` })
+    .toBe(state === "up");
+}
