@@ -1,0 +1,78 @@
+"use client";
+import Link from "next/link";
+import { useMemo } from "react";
+import { drawdownLine, equityLine } from "@/components/charts/equity";
+import { LineChart } from "@/components/charts/line-chart";
+import { Stat } from "@/components/stat";
+import { EmptyState, ErrorState, LoadingRows } from "@/components/states";
+import { Card, CardBody, CardHeader } from "@/components/ui/card";
+import type { Strategy } from "@/lib/api/hooks";
+import { useFinishedRunEquity } from "@/lib/api/strategy-hooks";
+import { dateTime, percent, ratio } from "@/lib/format";
+import { headlineMetrics } from "./run-metrics";
+
+/** The latest completed run of the strategy: its headline metrics, equity curve and drawdown. */
+export function StrategyPerformance({ strategy }: { strategy: Strategy }) {
+  const run = strategy.latest_run;
+  const equity = useFinishedRunEquity(run?.id ?? null);
+  const curve = useMemo(() => equityLine(equity.data?.points ?? []), [equity.data]);
+  const equityLines = useMemo(() => [{ name: "equity", color: "#0284c7", points: curve }], [curve]);
+  const drawdownLines = useMemo(
+    () => [{ name: "drawdown", color: "#dc2626", points: drawdownLine(curve), area: true }],
+    [curve],
+  );
+
+  if (!run)
+    return (
+      <Card>
+        <CardHeader title="Performance" />
+        <EmptyState title="No completed run yet">
+          <Link className="text-sky-700 underline" href="/runs/new">
+            Start a backtest
+          </Link>{" "}
+          of {strategy.id}; its equity curve and metrics appear here when it completes.
+        </EmptyState>
+      </Card>
+    );
+
+  const m = headlineMetrics(run.metrics);
+  return (
+    <Card>
+      <CardHeader
+        title="Performance"
+        description={
+          <>
+            Latest completed {run.type.replace("_", "-")} run, finished {dateTime(run.finished_at)} ·{" "}
+            <Link className="text-sky-700 hover:underline" href={`/runs/${run.id}`}>
+              open the run
+            </Link>
+          </>
+        }
+      />
+      <CardBody className="space-y-4">
+        <dl className="grid grid-cols-2 gap-3 md:grid-cols-4" data-testid="strategy-stats">
+          <Stat
+            label="Return"
+            value={percent(m.totalReturn)}
+            tone={m.totalReturn === null ? undefined : m.totalReturn >= 0 ? "good" : "bad"}
+          />
+          <Stat label="Sharpe" value={ratio(m.sharpe)} />
+          <Stat label="Max drawdown" value={percent(m.maxDrawdown)} />
+          <Stat label="Trades" value={m.trades === null ? "—" : String(m.trades)} />
+        </dl>
+        {equity.error && !equity.data ? (
+          <ErrorState what="the equity curve" error={equity.error} onRetry={() => equity.mutate()} />
+        ) : !equity.data ? (
+          <LoadingRows rows={4} label="Loading the equity curve" />
+        ) : curve.length === 0 ? (
+          <EmptyState title="This run stored no equity points" />
+        ) : (
+          <div className="space-y-3">
+            <LineChart lines={equityLines} label="equity curve" />
+            <LineChart lines={drawdownLines} label="drawdown" height={140} />
+          </div>
+        )}
+      </CardBody>
+    </Card>
+  );
+}

@@ -1,0 +1,71 @@
+"use client";
+import Link from "next/link";
+import { EmptyState, ErrorState, LoadingRows } from "@/components/states";
+import { Badge, statusTone } from "@/components/ui/badge";
+import { Card, CardHeader } from "@/components/ui/card";
+import { Table, Td, Th } from "@/components/ui/table";
+import { useStrategyRuns } from "@/lib/api/strategy-hooks";
+import { dateTime } from "@/lib/format";
+
+/** The strategy's newest runs, each linking to its page. */
+export function StrategyRuns({ strategyId }: { strategyId: string }) {
+  const runs = useStrategyRuns(strategyId);
+  const { data, error, mutate } = runs;
+  return (
+    <Card>
+      <CardHeader
+        title="Recent runs"
+        description={
+          data && data.total > data.items.length ? (
+            <Link className="text-sky-700 hover:underline" href={`/runs?strategy=${encodeURIComponent(strategyId)}`}>
+              all {data.total} runs
+            </Link>
+          ) : undefined
+        }
+      />
+      {error && !data ? (
+        <ErrorState what="this strategy's runs" error={error} onRetry={() => mutate()} />
+      ) : !data ? (
+        <LoadingRows rows={3} label="Loading runs" />
+      ) : data.items.length === 0 ? (
+        <EmptyState title="No runs yet - start a backtest">
+          <Link className="text-sky-700 underline" href="/runs/new">
+            New backtest
+          </Link>
+        </EmptyState>
+      ) : (
+        <Table aria-label="recent runs">
+          <thead>
+            <tr>
+              <Th>Run</Th>
+              <Th>Type</Th>
+              <Th>Status</Th>
+              <Th>Created</Th>
+              <Th>Finished</Th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.items.map((run) => (
+              <tr key={run.id}>
+                <Td>
+                  <Link className="font-mono text-xs text-sky-700 hover:underline" href={`/runs/${run.id}`}>
+                    {run.id.slice(0, 8)}
+                  </Link>
+                </Td>
+                <Td className="text-xs">{run.type}</Td>
+                <Td>
+                  <Badge tone={statusTone(run.status)}>
+                    {run.status}
+                    {run.status === "running" ? ` ${Math.round(run.progress * 100)}%` : ""}
+                  </Badge>
+                </Td>
+                <Td className="text-xs text-slate-600">{dateTime(run.created_at)}</Td>
+                <Td className="text-xs text-slate-600">{dateTime(run.finished_at)}</Td>
+              </tr>
+            ))}
+          </tbody>
+        </Table>
+      )}
+    </Card>
+  );
+}
