@@ -33,6 +33,9 @@ def make_settings(tmp_path: Path, **overrides: Any) -> ApiSettings:
         "rate_limit_runs": "1000/minute",
         "rate_limit_reads": "100000/minute",
         "cors_origins": ["http://localhost:3000"],
+        # a loaded test machine can take over 2 s to open a connection; down servers still
+        # fail at once (connection refused)
+        "health_timeout_seconds": 10.0,
     }
     values.update(overrides)
     return ApiSettings(**values)
