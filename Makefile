@@ -22,7 +22,7 @@ $(BOOT)/bin/uv:
 setup: $(BOOT)/bin/uv ## install everything into .venv (uv workspace, locked)
 	$(BOOT)/bin/uv sync --all-packages --locked --python python3
 
-demo: setup ## the platform on embedded servers: ingest samples, queue demo backtests, stay up (Ctrl-C stops)
+demo: setup ## the platform on embedded servers (API, worker, dashboard on :3000): ingest samples, queue demo backtests, stay up (Ctrl-C stops)
 	$(VENV)/bin/quant up --demo
 
 backtest-demo: setup ## no servers: backtest momentum_v1 and buy_and_hold on the S&P 500 sample, write reports
@@ -33,8 +33,9 @@ backtest-demo: setup ## no servers: backtest momentum_v1 and buy_and_hold on the
 	@echo "  file://$(CURDIR)/$(REPORTS)/momentum_v1/report.html"
 	@echo "  file://$(CURDIR)/$(REPORTS)/buy_and_hold/report.html"
 
-test: setup lint typecheck ## lint, type-check and run the whole test suite
+test: setup lint typecheck ## lint, type-check, the Python suite, then the dashboard's checks and browser tests
 	$(VENV)/bin/pytest -q -p no:cacheprovider
+	$(MAKE) --no-print-directory dashboard-test
 
 lint: setup ## ruff lint + format check, import-linter layer contracts
 	$(VENV)/bin/ruff check .
@@ -63,6 +64,17 @@ dashboard-api: setup dashboard-install ## regenerate the dashboard's copy of /v1
 dashboard-build: dashboard-install ## production build of the dashboard (next build)
 	cd $(DASH) && NEXT_TELEMETRY_DISABLED=1 npm run --silent build
 
+dashboard-test: setup dashboard-install chromium ## dashboard: lint, types, API-types check, unit tests, production build, browser tests
+	cd $(DASH) && time npm run --silent lint
+	cd $(DASH) && time npm run --silent typecheck
+	cd $(DASH) && time npm run --silent api:check
+	cd $(DASH) && time npm test
+	cd $(DASH) && time NEXT_TELEMETRY_DISABLED=1 npm run --silent build
+	cd $(DASH) && time CI=1 npm run --silent e2e
+
+dashboard-bench: setup dashboard-build chromium ## dashboard: first-load JS per route and time to a rendered overview (docs/benchmarks.md)
+	node bench/dashboard.mjs
+
 chromium: ## Debian's headless Chromium for the browser tests (never `playwright install`)
 	@command -v chromium >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
@@ -72,4 +84,4 @@ fmt: setup ## format the code
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-.PHONY: help setup demo backtest-demo test lint typecheck bench fmt dashboard-install dashboard-api dashboard-build chromium
+.PHONY: help setup demo backtest-demo test lint typecheck bench fmt dashboard-install dashboard-api dashboard-build dashboard-test dashboard-bench chromium

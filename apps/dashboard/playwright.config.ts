@@ -26,6 +26,7 @@ export default defineConfig({
   timeout: 90_000,
   expect: { timeout: 15_000 },
   reporter: [["list"]],
+  forbidOnly: Boolean(process.env["CI"]),
   use: {
     baseURL: `http://127.0.0.1:${WEB_PORT}`,
     browserName: "chromium",

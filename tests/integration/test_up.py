@@ -34,7 +34,7 @@ def test_up_demo_serves_runs_and_stops_cleanly_on_ctrl_c(
     }
     quant = Path(sys.executable).parent / "quant"
     up = subprocess.Popen(
-        [str(quant), "up", "--demo", "--port", str(port)],
+        [str(quant), "up", "--demo", "--port", str(port), "--no-dashboard"],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,

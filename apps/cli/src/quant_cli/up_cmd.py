@@ -1,15 +1,18 @@
-"""`quant up`: the whole platform on this machine (API and workers), stopped cleanly by Ctrl-C."""
+"""`quant up`: the whole platform on this machine (API, workers, dashboard), stopped cleanly by Ctrl-C."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -30,6 +33,8 @@ DEMO_USER = "demo"
 DEMO_PASSWORD = "demo-password"  # local demo only; printed on screen, never used in production
 DEMO_STRATEGIES = ("momentum_v1", "buy_and_hold")
 STOP_GRACE_S = 10.0
+DASHBOARD_READY_S = 60.0
+NODE_ENV = {"NEXT_TELEMETRY_DISABLED": "1"}
 
 
 def _quant() -> str:
@@ -138,6 +143,73 @@ def _report_demo(
         time.sleep(0.5)
 
 
+def dashboard_built(folder: Path) -> bool:
+    """True when `folder` holds a production build that `next start` can serve."""
+    return (folder / ".next" / "BUILD_ID").is_file() and (
+        folder / "node_modules" / ".bin" / "next"
+    ).exists()
+
+
+def build_dashboard(folder: Path) -> bool:
+    """`npm install` + `next build` in `folder` (said on screen: it takes a minute or two)."""
+    npm = shutil.which("npm")
+    if npm is None:
+        typer.echo(
+            "dashboard: skipped, npm was not found (install Node.js 20+ to get the dashboard)"
+        )
+        return False
+    typer.echo(
+        f"dashboard: no production build in {folder}/.next yet: npm install + next build (1-3 min)"
+    )
+    env = {**os.environ, **NODE_ENV}
+    env.pop("NEXT_DIST_DIR", None)  # `next start` below serves .next
+    for step in (
+        [npm, "install", "--no-audit", "--no-fund", "--loglevel=error"],
+        [str(folder / "node_modules" / ".bin" / "next"), "build"],
+    ):
+        if subprocess.run(step, cwd=folder, env=env, check=False).returncode != 0:
+            typer.echo(f"dashboard: `{Path(step[0]).name} {step[1]}` failed; continuing without it")
+            return False
+    return True
+
+
+def start_dashboard(folder: Path, host: str, port: int, api: str) -> subprocess.Popen[bytes]:
+    """`next start` in a process group of its own, so stopping it also stops its next-server child."""
+    env = {**os.environ, **NODE_ENV, "QUANT_API_URL": api}
+    env.pop("NEXT_DIST_DIR", None)
+    return subprocess.Popen(
+        [str(folder / "node_modules" / ".bin" / "next"), "start", "-p", str(port), "-H", host],
+        cwd=folder,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def wait_until_serving(url: str, child: subprocess.Popen[bytes], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and child.poll() is None:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.25)
+    return False
+
+
+def stop_group(child: subprocess.Popen[bytes], grace: float) -> None:
+    """SIGTERM the child's process group, then SIGKILL whatever is left after `grace` seconds."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(child.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        child.wait(timeout=grace)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(child.pid, signal.SIGKILL)  # stragglers of the group (next-server)
+    child.wait()
+
+
 def up_command(
     host: Annotated[str, typer.Option(help="API host")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="API port")] = 8000,
@@ -148,15 +220,27 @@ def up_command(
     strategies: Annotated[Path, typer.Option(help="strategy configs folder")] = Path(
         "configs/strategies"
     ),
+    dashboard: Annotated[bool, typer.Option(help="also serve the Next.js dashboard")] = True,
+    dashboard_port: Annotated[
+        int, typer.Option(min=1, max=65535, help="dashboard port (on the API's host)")
+    ] = 3000,
+    dashboard_dir: Annotated[Path, typer.Option(help="the dashboard app")] = Path("apps/dashboard"),
 ) -> None:
-    """Start the API and the workers on the embedded defaults (or DATABASE_URL / REDIS_URL)."""
+    """Start the API, the workers and the dashboard on the embedded defaults (or DATABASE_URL / REDIS_URL)."""
     settings = get_settings()
     url, cache = migrated_url(settings), redis_url(settings)
     env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": cache}
+    web = f"http://{host}:{dashboard_port}"
+    if dashboard:
+        # the health page probes the API straight from the browser: allow the dashboard's origin
+        env.setdefault("QUANT_CORS_ORIGINS", f"{web},http://localhost:{dashboard_port}")
     runs = _demo(url, env, strategies) if demo else []
     api = f"http://{host}:{port}"
-    children = [subprocess.Popen([_quant(), "api", "--host", host, "--port", str(port)], env=env)]
-    children += [subprocess.Popen([_quant(), "worker"], env=env) for _ in range(workers)]
+    serve_dashboard = False
+    if dashboard and not dashboard_dir.is_dir():
+        typer.echo(f"dashboard: skipped, {dashboard_dir} not found (run from the repository root)")
+    elif dashboard:
+        serve_dashboard = dashboard_built(dashboard_dir) or build_dashboard(dashboard_dir)
     stop = {"now": False}
 
     def request_stop(*_: object) -> None:
@@ -164,11 +248,23 @@ def up_command(
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
+    children = [subprocess.Popen([_quant(), "api", "--host", host, "--port", str(port)], env=env)]
+    children += [subprocess.Popen([_quant(), "worker"], env=env) for _ in range(workers)]
+    web_child = (
+        start_dashboard(dashboard_dir, host, dashboard_port, api) if serve_dashboard else None
+    )
+    if web_child is not None and not wait_until_serving(
+        f"{web}/api/health", web_child, DASHBOARD_READY_S
+    ):
+        typer.echo(f"dashboard: `next start` did not answer at {web}; continuing without it")
+        stop_group(web_child, STOP_GRACE_S)
+        web_child = None
     typer.echo(
         f"\nquant platform is up (Ctrl-C stops everything)\n"
         f"  API          {api}/v1   health {api}/v1/health\n"
         f"  API docs     {api}/docs   OpenAPI {api}/v1/openapi.json\n"
-        f"  workers      {workers}\n"
+        + (f"  dashboard    {web}\n" if web_child is not None else "")
+        + f"  workers      {workers}\n"
         f"  database     {redacted(url)}\n  redis        {cache}\n"
         + (f"  demo login   {DEMO_USER} / {DEMO_PASSWORD}\n" if demo else "")
     )
@@ -178,6 +274,8 @@ def up_command(
     while not stop["now"] and all(c.poll() is None for c in children):
         time.sleep(0.2)
     crashed = [c for c in children if c.poll() not in (None, 0, -signal.SIGTERM)]
+    if web_child is not None:
+        stop_group(web_child, STOP_GRACE_S)
     for child in children:
         if child.poll() is None:
             child.terminate()
@@ -188,6 +286,10 @@ def up_command(
         except subprocess.TimeoutExpired:
             child.kill()
             child.wait()
-    typer.echo("stopped: API and workers" + (" (a process exited unexpectedly)" if crashed else ""))
+    typer.echo(
+        "stopped: API and workers"
+        + (" (and the dashboard)" if web_child is not None else "")
+        + (" (a process exited unexpectedly)" if crashed else "")
+    )
     if crashed:
         raise typer.Exit(1)

@@ -1,0 +1,110 @@
+"""quant up's dashboard handling: serve an existing build with `next start`, stop its whole group.
+
+A stand-in `next` (a Python script that serves /api/health and leaves a child behind, as the real
+next-server does) keeps this test free of a Node build; tests/e2e-style coverage of the real
+dashboard lives in apps/dashboard/e2e.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from quant_cli import up_cmd
+
+FAKE_NEXT = """#!{python}
+import http.server, json, os, subprocess, sys
+port = int(sys.argv[sys.argv.index("-p") + 1])
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+with open("started.json", "w") as out:
+    json.dump({{"args": sys.argv[1:], "api": os.environ.get("QUANT_API_URL"),
+               "telemetry": os.environ.get("NEXT_TELEMETRY_DISABLED"), "child": child.pid}}, out)
+
+class Health(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200 if self.path == "/api/health" else 404)
+        self.end_headers()
+        self.wfile.write(b'{{"ok": true}}')
+    def log_message(self, *args):
+        pass
+
+http.server.HTTPServer(("127.0.0.1", port), Health).serve_forever()
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie is gone for our purposes
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().split()[2] == "Z")
+
+
+@pytest.fixture
+def built_dashboard(tmp_path: Path) -> Path:
+    (tmp_path / ".next").mkdir()
+    (tmp_path / ".next" / "BUILD_ID").write_text("test-build")
+    bin_dir = tmp_path / "node_modules" / ".bin"
+    bin_dir.mkdir(parents=True)
+    script = bin_dir / "next"
+    script.write_text(FAKE_NEXT.format(python=sys.executable))
+    script.chmod(0o755)
+    return tmp_path
+
+
+def test_dashboard_built_needs_a_build_id_and_next(tmp_path: Path, built_dashboard: Path) -> None:
+    assert up_cmd.dashboard_built(built_dashboard)
+    (built_dashboard / ".next" / "BUILD_ID").unlink()
+    assert not up_cmd.dashboard_built(built_dashboard)
+    assert not up_cmd.dashboard_built(tmp_path / "missing")
+
+
+def test_start_dashboard_serves_with_the_api_url_and_stop_group_leaves_nothing_behind(
+    built_dashboard: Path,
+) -> None:
+    port = _free_port()
+    child = up_cmd.start_dashboard(built_dashboard, "127.0.0.1", port, "http://127.0.0.1:8123")
+    try:
+        assert up_cmd.wait_until_serving(f"http://127.0.0.1:{port}/api/health", child, 30)
+        started = json.loads((built_dashboard / "started.json").read_text())
+        assert started["args"] == ["start", "-p", str(port), "-H", "127.0.0.1"]
+        assert started["api"] == "http://127.0.0.1:8123"
+        assert started["telemetry"] == "1"
+        assert os.getpgid(child.pid) == child.pid  # a group of its own: Ctrl-C and stop reach all
+        assert _alive(started["child"])
+    finally:
+        up_cmd.stop_group(child, grace=5)
+    assert child.returncode is not None
+    deadline = time.monotonic() + 5
+    while _alive(started["child"]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(started["child"]), "next-server's stand-in outlived the group stop"
+
+
+def test_wait_until_serving_gives_up_when_the_server_exits(tmp_path: Path) -> None:
+    dead = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+    dead.wait()
+    assert not up_cmd.wait_until_serving(f"http://127.0.0.1:{_free_port()}/", dead, 5)
+
+
+def test_build_dashboard_without_npm_says_so_and_skips(
+    built_dashboard: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(up_cmd.shutil, "which", lambda _name: None)
+    assert up_cmd.build_dashboard(built_dashboard) is False
+    assert "npm was not found" in capsys.readouterr().out
