@@ -107,3 +107,27 @@ describe("PositionsTable", () => {
     expect(urls).toContain("/api/v1/positions?strategy=momentum_v1&open_only=true&page=1&per_page=3");
   });
 });
+
+describe("PositionsTable closed positions", () => {
+  it("test_positions_table_closed_position_is_marked_and_shows_no_negative_zero", async () => {
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async () =>
+        new Response(
+          JSON.stringify({
+            items: [{ ...position(1), quantity: "0", market_value: "0", unrealized_pnl: "-0.000" }],
+            total: 1,
+            page: 1,
+            per_page: 25,
+          }),
+          { status: 200 },
+        ),
+      ),
+    );
+    renderTable({ strategy: "momentum_v1" });
+    const row = within((await screen.findAllByRole("row"))[1]!);
+    expect(row.getByText("closed")).toBeInTheDocument();
+    expect(row.queryByText("-0.00")).toBeNull();
+    expect(row.getAllByText("0.00")).toHaveLength(2);
+  });
+});

@@ -2,6 +2,7 @@
 import Link from "next/link";
 import { useState } from "react";
 import { EmptyState, ErrorState, LoadingRows } from "@/components/states";
+import { Badge } from "@/components/ui/badge";
 import { Input, Select } from "@/components/ui/input";
 import { Pager, Table, Td, Th } from "@/components/ui/table";
 import { usePositions, useStrategies } from "@/lib/api/hooks";
@@ -17,9 +18,16 @@ function quantity(value: string): string {
   return n === null ? "—" : n.toLocaleString("en-US", { maximumFractionDigits: 6 });
 }
 
+/** Money to the cent, without the "-0.00" a closed position's rounding noise would show. */
+function pnl(value: string | null | undefined): string {
+  const n = toNumber(value);
+  if (n === null) return money(value);
+  return money(Math.abs(n) < 0.005 ? 0 : n);
+}
+
 function pnlClass(value: string | null | undefined): string | undefined {
   const n = toNumber(value);
-  if (n === null || n === 0) return undefined;
+  if (n === null || Math.abs(n) < 0.005) return undefined;
   return n > 0 ? "text-emerald-700" : "text-red-700";
 }
 
@@ -56,6 +64,7 @@ export function PositionsTable({ strategy, perPage = POSITIONS_PER_PAGE }: { str
           <label className="text-xs text-slate-600">
             Strategy
             <Select
+              className="h-9"
               aria-label="strategy"
               value={chosenStrategy}
               onChange={(event) => refilter(() => setChosenStrategy(event.target.value))}
@@ -76,7 +85,7 @@ export function PositionsTable({ strategy, perPage = POSITIONS_PER_PAGE }: { str
             placeholder="e.g. SPY"
             value={symbol}
             onChange={(event) => refilter(() => setSymbol(event.target.value))}
-            className="w-32"
+            className="h-9 w-32"
           />
         </label>
         <label className="flex items-center gap-1.5 pb-1.5 text-xs text-slate-600">
@@ -116,7 +125,14 @@ export function PositionsTable({ strategy, perPage = POSITIONS_PER_PAGE }: { str
             <tbody>
               {data.items.map((p) => (
                 <tr key={p.id}>
-                  <Td className="font-medium">{p.symbol}</Td>
+                  <Td className="font-medium">
+                    {p.symbol}
+                    {toNumber(p.quantity) === 0 ? (
+                      <Badge className="ml-2" title="quantity 0: only its realised PnL remains">
+                        closed
+                      </Badge>
+                    ) : null}
+                  </Td>
                   {strategy === undefined ? (
                     <Td>
                       <Link className="text-sky-700 hover:underline" href={`/strategies/${encodeURIComponent(p.strategy_id)}`}>
@@ -127,9 +143,9 @@ export function PositionsTable({ strategy, perPage = POSITIONS_PER_PAGE }: { str
                   <Td className="tabular text-right">{quantity(p.quantity)}</Td>
                   <Td className="tabular text-right">{money(p.avg_price)}</Td>
                   <Td className="tabular text-right">{money(p.last_price)}</Td>
-                  <Td className="tabular text-right">{money(p.market_value)}</Td>
-                  <Td className={cn("tabular text-right", pnlClass(p.unrealized_pnl))}>{money(p.unrealized_pnl)}</Td>
-                  <Td className={cn("tabular text-right", pnlClass(p.realized_pnl))}>{money(p.realized_pnl)}</Td>
+                  <Td className="tabular text-right">{pnl(p.market_value)}</Td>
+                  <Td className={cn("tabular text-right", pnlClass(p.unrealized_pnl))}>{pnl(p.unrealized_pnl)}</Td>
+                  <Td className={cn("tabular text-right", pnlClass(p.realized_pnl))}>{pnl(p.realized_pnl)}</Td>
                   <Td className="text-xs text-slate-600">{dateTime(p.updated_at)}</Td>
                 </tr>
               ))}
