@@ -2,8 +2,9 @@
 
 Run: .venv/bin/python bench/storage_ceiling.py
 Embedded PostgreSQL in a temporary folder (or DATABASE_URL). INSERT ... SELECT from a table of
-random float8 bars into three layouts: NUMERIC prices with generated float8 twins (the
-platform's schema), NUMERIC only, and NUMERIC with plain float8 copies. Each layout is timed on
+random float8 bars into four layouts: NUMERIC prices with generated float8 twins (the schema
+before ADR 0012), NUMERIC only, NUMERIC with plain float8 copies, and float8 only (the schema
+since ADR 0012). Each layout is timed on
 its second run, so table creation and cold caches do not count.
 """
 
@@ -30,10 +31,12 @@ TWINS = ", ".join(
     for c in ("open", "high", "low", "close", "volume")
 )
 COPIES = "open_f float8, high_f float8, low_f float8, close_f float8, volume_f float8"
+FLOATS = "open float8, high float8, low float8, close float8, volume float8"
 LAYOUTS = {
     "NUMERIC + generated float8 twins": (f"{PRICES}, {TWINS}", False),
     "NUMERIC only": (PRICES, False),
     "NUMERIC + plain float8 copies": (f"{PRICES}, {COPIES}", True),
+    "float8 only (ADR 0012)": (FLOATS, False),
 }
 
 
@@ -48,7 +51,8 @@ async def measure(url: str) -> dict[str, float]:
         )
         for name, (columns, copies) in LAYOUTS.items():
             target = "k, ts, open, high, low, close, volume"
-            values = "k, ts, o::numeric, h::numeric, l::numeric, c::numeric, v::numeric"
+            cast = "" if columns == FLOATS else "::numeric"
+            values = f"k, ts, o{cast}, h{cast}, l{cast}, c{cast}, v{cast}"
             if copies:
                 target += ", open_f, high_f, low_f, close_f, volume_f"
                 values += ", o, h, l, c, v"
