@@ -54,13 +54,11 @@ export function StrategyView({ id }: { id: string }) {
       ) : (
         <>
           <StrategyPerformance strategy={data} />
-          <div className="grid gap-5 xl:grid-cols-2">
-            <StrategyRuns strategyId={id} />
-            <Card>
-              <CardHeader title="Positions" description="Open and closed positions of this strategy (polled every 5 s)." />
-              <PositionsTable strategy={id} perPage={10} />
-            </Card>
-          </div>
+          <StrategyRuns strategyId={id} />
+          <Card>
+            <CardHeader title="Positions" description="Open and closed positions of this strategy (polled every 5 s)." />
+            <PositionsTable strategy={id} perPage={10} />
+          </Card>
           <Card>
             <CardHeader title="Mode" description={`Currently ${data.mode}; last change of the strategy ${dateTime(data.updated_at)}.`} />
             <CardBody>
