@@ -170,11 +170,10 @@ export function RunsTable({ items }: { items: RunRow[] }) {
       <thead>
         <tr>
           <Th>Run</Th>
-          <Th>Strategy</Th>
-          <Th>Type</Th>
+          <Th>Strategy / type</Th>
           <Th>Status</Th>
           <Th>Progress</Th>
-          <Th className="whitespace-nowrap">Created (UTC)</Th>
+          <Th className="whitespace-nowrap">Created / done (UTC)</Th>
           <Th className="text-right">Return</Th>
           <Th className="text-right">Sharpe</Th>
           <Th className="text-right whitespace-nowrap">Max DD</Th>
@@ -199,8 +198,10 @@ function RunTableRow({ run }: { run: RunRow }) {
           {shortId(run.id)}
         </Link>
       </Td>
-      <Td>{run.strategy_id}</Td>
-      <Td className="whitespace-nowrap">{runTypeLabel(run.type)}</Td>
+      <Td>
+        <div>{run.strategy_id}</div>
+        <div className="text-xs whitespace-nowrap text-slate-500">{runTypeLabel(run.type)}</div>
+      </Td>
       <Td>
         <Badge tone={statusTone(run.status)}>{run.status}</Badge>
       </Td>
@@ -214,7 +215,7 @@ function RunTableRow({ run }: { run: RunRow }) {
       </Td>
       <Td className="text-xs whitespace-nowrap text-slate-600">
         <div>{shortTime(run.created_at)}</div>
-        {run.finished_at ? <div className="text-slate-400">done {shortTime(run.finished_at)}</div> : null}
+        {run.finished_at ? <div className="text-slate-400" title="finished">{shortTime(run.finished_at)}</div> : null}
       </Td>
       <RunMetricCells run={run} />
     </tr>

@@ -109,3 +109,30 @@ describe("WalkForwardSection", () => {
     expect(readingGuide("pbo", null)).toMatch(/Not computed/);
   });
 });
+
+describe("WalkForwardSection after completion", () => {
+  it("test_windows_read_while_running_are_read_again_when_the_run_completes", async () => {
+    let status = "running";
+    const fetchMock = vi.fn(async (input: string) =>
+      json(
+        status === "running"
+          ? { ...WINDOWS, run_id: input, status: "running", windows: [], pbo: null, deflated_sharpe: null, efficiency: null, parameter_stability: [] }
+          : WINDOWS,
+      ),
+    );
+    vi.stubGlobal("fetch", fetchMock);
+    const view = render(
+      <SWRConfig value={{ provider: () => new Map(), dedupingInterval: 0 }}>
+        <WalkForwardSection runId="wf-1" status="running" />
+      </SWRConfig>,
+    );
+    expect(await screen.findByText("No windows yet")).toBeInTheDocument();
+    status = "completed";
+    view.rerender(
+      <SWRConfig value={{ provider: () => new Map(), dedupingInterval: 0 }}>
+        <WalkForwardSection runId="wf-1" status="completed" />
+      </SWRConfig>,
+    );
+    expect(await screen.findByRole("table", { name: "walk-forward windows" })).toBeInTheDocument();
+  });
+});

@@ -1,4 +1,5 @@
 "use client";
+import { useEffect } from "react";
 import { Stat } from "@/components/stat";
 import { EmptyState, ErrorState, LoadingRows } from "@/components/states";
 import { Badge } from "@/components/ui/badge";
@@ -173,6 +174,12 @@ function Statistics({ data }: { data: WalkForwardWindows }) {
 /** A walk-forward run's windows: when each chose and traded, what it chose, how it scored. */
 export function WalkForwardSection({ runId, status }: { runId: string; status: string }) {
   const windows = useRunWindows(runId, isActive(status));
+  // the windows were read while the run was active: read them again once it has finished
+  const seen = windows.data?.status;
+  const { mutate } = windows;
+  useEffect(() => {
+    if (seen !== undefined && seen !== status) void mutate();
+  }, [seen, status, mutate]);
   let body: React.ReactNode;
   if (windows.error && !windows.data) {
     body = <ErrorState what="the walk-forward windows" error={windows.error} onRetry={() => windows.mutate()} />;

@@ -68,3 +68,7 @@ export const useRunPrices = (id: string, symbol: string | null, points = 1500) =
 /** A walk-forward run's windows and statistics: empty until it completes, then fixed. */
 export const useRunWindows = (id: string, active: boolean) =>
   useApi("/v1/runs/{run_id}/windows", { path: { run_id: id } }, active ? { refreshInterval: SLOW_POLL_MS } : READ_ONCE);
+
+/** The catalogue of ingested symbols (per timeframe, with their first and last bar). */
+export const useSymbols = () =>
+  useApi("/v1/symbols", {}, { refreshInterval: 0, revalidateOnFocus: false });
