@@ -7,7 +7,7 @@ export default defineConfig([
   ...nextVitals,
   ...nextTs,
   globalIgnores([
-    ".next/**",
+    ".next*/**",
     "node_modules/**",
     "lib/api/schema.d.ts",
     "next-env.d.ts",
