@@ -19,7 +19,8 @@ from quant_db.schema.runs import RunStatus
 class RunMetrics(BaseModel):
     """quant_engine.metrics.Metrics of one backtest; null where a statistic is not finite."""
 
-    model_config = ConfigDict(extra="ignore")
+    # always present in answers (null when not finite), so clients type them as required
+    model_config = ConfigDict(extra="ignore", json_schema_serialization_defaults_required=True)
 
     start_equity: float | None = None
     end_equity: float | None = None
