@@ -157,6 +157,17 @@ describe("NewBacktestForm", () => {
     expect(await within(fast.parentElement!).findByRole("alert")).toHaveTextContent("greater than or equal to 1");
   });
 
+  it("test_new_backtest_form_422_on_params_as_a_whole_shows_in_the_parameters_card", async () => {
+    stubApi(() =>
+      json({ error: { code: "validation_error", message: "fast (60) must be smaller than slow (50)", field: "params", request_id: "r" } }, 422),
+    );
+    renderForm();
+    await ready();
+    await userEvent.click(screen.getByRole("button", { name: "Start backtest" }));
+    const card = screen.getByRole("heading", { name: "Parameters" }).closest("section")!;
+    expect(await within(card).findByRole("alert")).toHaveTextContent("fast (60) must be smaller than slow (50)");
+  });
+
   it("test_new_backtest_form_refuses_symbols_outside_the_catalogue_without_posting", async () => {
     const { posts } = stubApi(() => json({ id: "x", status: "queued" }, 202));
     renderForm();

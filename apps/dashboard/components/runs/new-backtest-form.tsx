@@ -311,10 +311,18 @@ function RunForm({
                 schema={schema}
                 value={paramText(name, schema)}
                 error={errors[`params.${name}`]}
-                onChange={(text) => edit({ params: { ...form.params, [name]: text } }, `params.${name}`)}
+                onChange={(text) => {
+                  edit({ params: { ...form.params, [name]: text } }, `params.${name}`);
+                  edit({}, "params");
+                }}
               />
             ))
           )}
+          {errors["params"] ? (
+            <div className="md:col-span-3">
+              <FieldError>{errors["params"]}</FieldError>
+            </div>
+          ) : null}
         </CardBody>
       </Card>
 
@@ -417,6 +425,7 @@ const FIELDS = new Set([
   "symbols",
   "start",
   "end",
+  "params",
   "params.*",
   "backtest.capital",
   "backtest.commission",
