@@ -1175,53 +1175,53 @@ export interface components {
          */
         RunMetrics: {
             /** Annual Return */
-            annual_return?: number | null;
+            annual_return: number | null;
             /** Annual Volatility */
-            annual_volatility?: number | null;
+            annual_volatility: number | null;
             /** Avg Loss */
-            avg_loss?: number | null;
+            avg_loss: number | null;
             /** Avg Trade Return */
-            avg_trade_return?: number | null;
+            avg_trade_return: number | null;
             /** Avg Win */
-            avg_win?: number | null;
+            avg_win: number | null;
             /** Best Trade */
-            best_trade?: number | null;
+            best_trade: number | null;
             /** Calmar */
-            calmar?: number | null;
+            calmar: number | null;
             /** End Equity */
-            end_equity?: number | null;
+            end_equity: number | null;
             /** Exposure */
-            exposure?: number | null;
+            exposure: number | null;
             /** Max Drawdown */
-            max_drawdown?: number | null;
+            max_drawdown: number | null;
             /** Max Drawdown Duration */
-            max_drawdown_duration?: number | null;
+            max_drawdown_duration: number | null;
             /** Max Drawdown Pct */
-            max_drawdown_pct?: number | null;
+            max_drawdown_pct: number | null;
             /** Num Trades */
-            num_trades?: number | null;
+            num_trades: number | null;
             /** Periods Per Year */
-            periods_per_year?: number | null;
+            periods_per_year: number | null;
             /** Profit Factor */
-            profit_factor?: number | null;
+            profit_factor: number | null;
             /** Psr */
-            psr?: number | null;
+            psr: number | null;
             /** Sharpe */
-            sharpe?: number | null;
+            sharpe: number | null;
             /** Sortino */
-            sortino?: number | null;
+            sortino: number | null;
             /** Start Equity */
-            start_equity?: number | null;
+            start_equity: number | null;
             /** Total Fees */
-            total_fees?: number | null;
+            total_fees: number | null;
             /** Total Return */
-            total_return?: number | null;
+            total_return: number | null;
             /** Turnover */
-            turnover?: number | null;
+            turnover: number | null;
             /** Win Rate */
-            win_rate?: number | null;
+            win_rate: number | null;
             /** Worst Trade */
-            worst_trade?: number | null;
+            worst_trade: number | null;
         };
         /** RunPublic */
         RunPublic: {
