@@ -41,6 +41,24 @@ def test_ingest_then_backtest_from_the_database(
     assert "momentum_v1 on db 1999-01-04 .. 2018-12-31: 116 fills" in out
 
 
+def test_synthetic_ingest_quotes_prices_to_four_decimals_unless_told(
+    cli_database: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Generated prices have ~17 significant digits, more than float8 storage keeps exactly
+    (ADR 0012); the ingest command quotes them like a venue instead of quarantining them all."""
+    monkeypatch.setenv("COLUMNS", "200")
+    code, out, _ = quant(
+        capsys, monkeypatch, "data", "ingest", "--source", "synthetic:symbols=2,bars=50"
+    )
+    assert code == 0
+    assert "│ SYN000 │       50 │       50 │       0 │         0 │           0 │" in out
+    code, out, _ = quant(
+        capsys, monkeypatch, "data", "ingest", "--source", "synthetic:symbols=1,bars=50,decimals=8"
+    )
+    assert code == 0  # an explicit decimals key is kept: 8 places differ from 4, so all update
+    assert "│ SYN000 │       50 │        0 │      50 │         0 │           0 │" in out
+
+
 @pytest.mark.parametrize(
     ("args", "expected"),
     [

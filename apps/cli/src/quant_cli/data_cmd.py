@@ -23,6 +23,23 @@ from quant_marketdata import DataSource, open_source, validate_source
 data_app = typer.Typer(help="Market data.", no_args_is_help=True)
 
 
+SYNTHETIC_INGEST_DECIMALS = 4
+"""Places generated prices are quoted to when ingested: storage keeps 15 significant digits
+exactly and quarantines longer prices (ADR 0012), and raw generated floats have ~17."""
+
+
+def _quoted_synthetic(spec: str) -> str:
+    """`spec` with decimals=4 added when it names the synthetic source without a decimals key."""
+    text = spec.strip()
+    if text == "synthetic":
+        return f"synthetic:decimals={SYNTHETIC_INGEST_DECIMALS}"
+    if text.startswith("synthetic:") and not any(
+        part.strip().startswith("decimals") for part in text.removeprefix("synthetic:").split(",")
+    ):
+        return f"{text},decimals={SYNTHETIC_INGEST_DECIMALS}"
+    return spec
+
+
 def _day(value: datetime | None, end: bool) -> datetime | None:
     if value is None:
         return None
@@ -70,7 +87,7 @@ def ingest_command(
             raise fail("--source csv needs --path FOLDER")
         data = open_source(str(path))
     else:
-        data = open_source(source)
+        data = open_source(_quoted_synthetic(source))
     chosen = [s.strip() for s in symbols.split(",") if s.strip()] if symbols else None
     if chosen:
         missing = sorted(set(chosen) - set(data.symbols()))
