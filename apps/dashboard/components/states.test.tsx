@@ -44,10 +44,10 @@ describe("EmptyState", () => {
   it("says what is missing and what to do", () => {
     render(
       <EmptyState title="No runs yet">
-        <a href="/runs/new">Start a backtest</a>
+        <span>Start a backtest from the New backtest form.</span>
       </EmptyState>,
     );
     expect(screen.getByText("No runs yet")).toBeInTheDocument();
-    expect(screen.getByRole("link", { name: "Start a backtest" })).toHaveAttribute("href", "/runs/new");
+    expect(screen.getByText("Start a backtest from the New backtest form.")).toBeInTheDocument();
   });
 });

@@ -1,7 +1,20 @@
 import { expect, test } from "@playwright/test";
 import { screenshot, signInAs } from "./fixtures";
+import { stackInfo } from "./stack-info";
 
 test.describe("kill switch", () => {
+  test.afterEach(async ({ request }) => {
+    // a failed run of the admin test must not leave trading halted for the tests after it
+    const { api_url, users } = stackInfo();
+    const login = await request.post(`${api_url}/v1/auth/login`, { data: users.admin });
+    const { access_token } = (await login.json()) as { access_token: string };
+    const headers = { authorization: `Bearer ${access_token}` };
+    const state = (await (await request.get(`${api_url}/v1/controls/kill-switch`, { headers })).json()) as { engaged: boolean };
+    if (state.engaged) {
+      await request.post(`${api_url}/v1/controls/kill-switch`, { headers, data: { engaged: false, reason: "e2e cleanup" } });
+    }
+  });
+
   test("an admin trips it with a reason and re-arms it", async ({ page }) => {
     await signInAs(page, "admin");
     await page.goto("/");
