@@ -30,7 +30,7 @@ export function keyMetrics(metrics: Metrics) {
   return {
     totalReturn: percent(num(metrics, "total_return")),
     sharpe: ratio(num(metrics, "sharpe")),
-    maxDrawdown: percent(num(metrics, "max_drawdown_pct")),
+    maxDrawdown: num(metrics, "max_drawdown_pct") === null ? "—" : percent(-Math.abs(num(metrics, "max_drawdown_pct") as number)),
     trades: num(metrics, "num_trades") === null ? "—" : String(num(metrics, "num_trades")),
     totalReturnValue: num(metrics, "total_return"),
   };
