@@ -1,5 +1,5 @@
-# The Next.js dashboard (apps/dashboard). NOT BUILDABLE YET: the app has no package.json today.
-# docker-compose.yml keeps it behind the `dashboard` profile for that reason.
+# The Next.js dashboard (apps/dashboard). docker-compose.yml keeps it behind the `dashboard`
+# profile; at run time it needs QUANT_API_URL (the API as the container reaches it).
 #
 # Build from the repository root (docker-compose.yml does this):
 #   docker build -f docker/dashboard.Dockerfile \
@@ -26,7 +26,8 @@ RUN --mount=type=cache,target=/root/.npm \
 COPY apps/dashboard/ ./
 
 # NEXT_PUBLIC_* values are inlined into the browser bundle by `next build`: this is the API
-# origin as the user's browser reaches it. Changing it means rebuilding the image.
+# origin as the user's browser reaches it (only the health page's direct probe uses it; every
+# other call goes through the dashboard's own /api routes). Changing it means rebuilding.
 ARG NEXT_PUBLIC_API_URL=http://localhost:8000
 ENV NEXT_PUBLIC_API_URL=${NEXT_PUBLIC_API_URL}
 
