@@ -2,9 +2,9 @@
 /**
  * One SWR hook per resource. Polling: every 5 s for metrics, positions, alerts and the kill
  * switch; every 10 s for strategies, runs and health; a run that is still queued or running is
- * polled every 2 s so its progress moves. SWR schedules the next poll only after the previous
- * one answered and dedupes identical keys, so slow answers never pile requests up, and it does
- * not poll while the tab is hidden (refreshWhenHidden is false).
+ * polled every 2 s so its progress moves, and a finished one is not polled again. SWR schedules
+ * the next poll only after the previous one answered and dedupes identical keys, so slow answers
+ * never pile requests up, and it does not poll while the tab is hidden (refreshWhenHidden false).
  */
 import useSWR, { type SWRConfiguration, type SWRResponse } from "swr";
 import { api, type ApiError, type PathsWith, type QueryOf, type PathParamsOf, type ResponseOf } from "./client";
@@ -88,9 +88,10 @@ export const useStrategy = (id: string | null) =>
 export const useRuns = (query: QueryOf<"/v1/runs"> = {}) =>
   useApi("/v1/runs", { query }, { refreshInterval: SLOW_POLL_MS });
 
+/** A run: every 2 s while queued or running; a finished run never changes, so no more polls. */
 export const useRun = (id: string) =>
   useApi("/v1/runs/{run_id}", { path: { run_id: id } }, {
-    refreshInterval: (run) => (isActive(run?.status) ? ACTIVE_RUN_POLL_MS : SLOW_POLL_MS),
+    refreshInterval: (run) => (run === undefined || isActive(run.status) ? ACTIVE_RUN_POLL_MS : 0),
   });
 
 /** A run's equity curve; polled while the run is active, read once when it has finished. */
