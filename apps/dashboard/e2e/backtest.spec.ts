@@ -20,7 +20,7 @@ test.describe("new backtest", () => {
     await expect(page.getByRole("heading", { level: 1 })).toHaveText("New backtest");
 
     const strategy = page.getByLabel("Strategy", { exact: true });
-    await expect(strategy.locator("option", { hasText: "momentum_v1" })).toHaveCount(1); // the API's catalogue
+    await expect(strategy.locator("option[value=\"momentum_v1\"]")).toHaveCount(1); // from the API's catalogue
     await setField(strategy, "momentum_v1");
     await setField(page.getByLabel("Symbols", { exact: true }), "SP500");
     await setField(page.getByLabel("Start", { exact: true }), "2014-01-02");
