@@ -9,6 +9,7 @@ from pathlib import Path
 
 import jwt
 from fastapi.testclient import TestClient
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from quant_api.app import create_app
 from quant_api.auth import TokenKind
@@ -170,3 +171,40 @@ def test_a_generated_jwt_secret_is_kept_0600_and_reused(tmp_path: Path) -> None:
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert len(first) >= 32
     assert resolve_jwt_secret(settings) == first
+
+
+def _deactivate(seed: Seeder, user_id: int) -> None:
+    async def body(session: AsyncSession) -> None:
+        user = await session.get(User, user_id)
+        assert user is not None
+        user.is_active = False
+
+    seed.call(body)
+
+
+def test_a_deactivated_user_loses_writes_at_once_and_reads_within_the_cache_window(
+    client: TestClient, seed: Seeder
+) -> None:
+    person = seed.user("leaving", Role.TRADER)
+    assert client.get("/v1/auth/me", headers=person.headers).status_code == 200
+    _deactivate(seed, person.id)
+    write = client.post("/v1/runs", json={"strategy_id": "momentum_v1"}, headers=person.headers)
+    assert_error(write, 401, "inactive_user")
+    # reads trust a token checked in the last QUANT_AUTH_CACHE_SECONDS (5 s by default)
+    assert client.get("/v1/auth/me", headers=person.headers).status_code == 200
+
+
+def test_without_the_user_cache_a_deactivated_user_loses_reads_at_once(
+    tmp_path: Path, database_url: str, redis_url: str
+) -> None:
+    app = create_app(
+        make_settings(tmp_path, auth_cache_seconds=0),
+        database_url=database_url,
+        redis_url=redis_url,
+    )
+    with TestClient(app) as client:
+        seed = Seeder(client)
+        person = seed.user("leaving", Role.VIEWER)
+        assert client.get("/v1/auth/me", headers=person.headers).status_code == 200
+        _deactivate(seed, person.id)
+        assert_error(client.get("/v1/auth/me", headers=person.headers), 401, "inactive_user")

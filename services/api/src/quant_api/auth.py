@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -104,6 +106,10 @@ class Tokens:
 
     def user_id(self, token: str, kind: TokenKind) -> int:
         """The user id a valid, unexpired token of `kind` names; 401 otherwise."""
+        return self.user_id_and_expiry(token, kind)[0]
+
+    def user_id_and_expiry(self, token: str, kind: TokenKind) -> tuple[int, float]:
+        """`user_id`, and when the token expires (POSIX seconds)."""
         try:
             claims = jwt.decode(
                 token,
@@ -127,9 +133,41 @@ class Tokens:
                 "invalid_token",
             )
         try:
-            return int(claims["sub"])
+            return int(claims["sub"]), float(claims["exp"])
         except (TypeError, ValueError):
             raise unauthorized(f"invalid {kind.value} token", "invalid_token") from None
+
+
+class SignedInUsers:
+    """Who an access token belongs to, remembered for `seconds` (never past the token's expiry).
+
+    Reads skip the signature check and the users row while an entry lasts, so deactivating,
+    deleting or demoting a user reaches their reads within `seconds`; writes always read the row
+    (see deps.get_current_user). Entries are detached copies holding only id, username, role and
+    is_active, so concurrent requests can share them.
+    """
+
+    def __init__(self, seconds: float, size: int = 4096) -> None:
+        self.seconds = seconds
+        self.size = size
+        self._entries: OrderedDict[str, tuple[User, float]] = OrderedDict()
+
+    def get(self, token: str) -> User | None:
+        entry = self._entries.get(token)
+        if entry is None:
+            return None
+        if entry[1] <= time.time():
+            del self._entries[token]
+            return None
+        return entry[0]
+
+    def put(self, token: str, user: User, token_expires: float) -> None:
+        if self.seconds <= 0:
+            return
+        copy = User(id=user.id, username=user.username, role=user.role, is_active=user.is_active)
+        self._entries[token] = (copy, min(time.time() + self.seconds, token_expires))
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
 
 
 async def authenticate(

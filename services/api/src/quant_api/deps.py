@@ -31,7 +31,9 @@ S = TypeVar("S", bound=BaseModel)
 T = TypeVar("T")
 
 
-def get_resources(request: Request) -> AppResources:
+# dependencies are `async def` even when they do not await: FastAPI runs a plain `def` one in a
+# worker thread, and that hop costs more than the function
+async def get_resources(request: Request) -> AppResources:
     resources: AppResources = request.app.state.resources
     return resources
 
@@ -54,16 +56,30 @@ bearer = HTTPBearer(
 )
 
 
+READS = frozenset({"GET", "HEAD"})
+
+
 async def get_current_user(
     request: Request,
     session: SessionDep,
     resources: ResourcesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> User:
+    """The active user the access token names: for reads possibly as of a few seconds ago.
+
+    Reads take the user from `resources.signed_in` (QUANT_AUTH_CACHE_SECONDS, default 5) when
+    the token was checked that recently; writes always check the token and read the users row.
+    """
     if credentials is None:
         raise unauthorized("sign in first: send `Authorization: Bearer <access token>`")
-    user_id = resources.tokens.user_id(credentials.credentials, TokenKind.ACCESS)
-    user = await active_user(session, user_id)
+    token = credentials.credentials
+    read = request.method in READS
+    user = resources.signed_in.get(token) if read else None
+    if user is None:
+        user_id, expires = resources.tokens.user_id_and_expiry(token, TokenKind.ACCESS)
+        user = await active_user(session, user_id)
+        if read:
+            resources.signed_in.put(token, user, expires)
     # read by the rate-limit key and the request log
     request.state.user_id = user.id
     request.state.username = user.username
@@ -174,8 +190,34 @@ class Pagination:
             per_page=self.per_page,
         )
 
+    async def fetch_columns(
+        self,
+        session: AsyncSession,
+        schema: type[S],
+        source: type[Base],
+        conditions: Sequence[ColumnElement[bool]],
+        order_by: Sequence[ColumnElement[Any] | InstrumentedAttribute[Any]],
+    ) -> Page[S]:
+        """`fetch` for hot listings: only `schema`'s columns, as plain rows (no ORM objects)."""
+        columns = [getattr(source, name) for name in schema.model_fields]
+        count = select(func.count()).select_from(source).where(*conditions)
+        total = await session.scalar(count) or 0
+        rows = await session.execute(
+            select(*columns)
+            .where(*conditions)
+            .order_by(*order_by)
+            .offset(self.offset)
+            .limit(self.per_page)
+        )
+        return Page[schema](  # type: ignore[valid-type]
+            items=[schema.model_validate(row) for row in rows.mappings()],
+            total=total,
+            page=self.page,
+            per_page=self.per_page,
+        )
 
-def get_pagination(
+
+async def get_pagination(
     page: Annotated[int, Query(ge=1, le=100_000, description="1-based page number")] = 1,
     per_page: Annotated[int, Query(ge=1, le=500, description="items per page")] = 50,
 ) -> Pagination:

@@ -18,9 +18,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from quant_api.auth import Passwords, Tokens
+from quant_api.auth import Passwords, SignedInUsers, Tokens
 from quant_api.rate_limits import RateLimits
-from quant_api.schemas.v1.runs import EquitySeries
 from quant_api.settings import ApiSettings, resolve_jwt_secret
 from quant_api.strategy_catalog import sync_strategies
 from quant_db import embedded
@@ -70,8 +69,10 @@ class AppResources:
     tokens: Tokens
     passwords: Passwords
     git_hash: str  # short commit of the checkout (QUANT_CODE_VERSION when set), or "unknown"
-    # completed runs' equity curves by (run id, points): they never change, dashboards poll them
-    equity_curves: BoundedCache[tuple[uuid.UUID, int], EquitySeries] = field(
+    signed_in: SignedInUsers
+    # completed runs' equity curves as JSON by (run id, points): they never change, dashboards
+    # poll them
+    equity_curves: BoundedCache[tuple[uuid.UUID, int], bytes] = field(
         default_factory=lambda: BoundedCache(CURVE_CACHE_SIZE)
     )
 
@@ -107,4 +108,5 @@ async def open_resources(
         tokens=Tokens.from_settings(settings, secret),
         passwords=Passwords(settings),
         git_hash=revision,
+        signed_in=SignedInUsers(settings.auth_cache_seconds),
     )

@@ -34,6 +34,13 @@ class ApiSettings(BaseSettings):
     )
     access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
     refresh_token_days: int = Field(default=7, ge=1, le=90)
+    auth_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=60,
+        description="reads trust a checked access token and its user this long (0: never); "
+        "deactivation or a role change reaches reads within it, writes at once",
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default=["http://localhost:3000", "http://127.0.0.1:3000"],
         description="comma-separated origins allowed to call the API from a browser",

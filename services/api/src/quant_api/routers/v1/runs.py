@@ -12,7 +12,6 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from sqlalchemy import Float, cast, column, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from sqlalchemy.orm import load_only
 from starlette.concurrency import run_in_threadpool
 
 from quant_api.deps import (
@@ -57,6 +56,7 @@ async def asyncpg_connection(connection: AsyncConnection) -> asyncpg.Connection[
 @router.get(
     "",
     summary="Runs, newest first, filtered by strategy, type and status",
+    response_model=Page[RunSummary],
     responses=error_responses(401, 422, 429),
 )
 @rate_limited(LimitScope.READS)
@@ -69,16 +69,16 @@ async def list_runs(
     strategy: StrategyId | None = None,
     type: RunType | None = None,
     status: RunStatus | None = None,
-) -> Page[RunSummary]:
-    return await pages.fetch(
+) -> Response:
+    page = await pages.fetch_columns(
         session,
+        RunSummary,
         Run,
         equal_to(Run, strategy_id=strategy, type=type, status=status),
         [Run.created_at.desc(), Run.id],
-        from_attributes(RunSummary),
-        # only what a summary shows: configs, repro and metrics can be large
-        load_only(*(getattr(Run, name) for name in RunSummary.model_fields), raiseload=True),
     )
+    # validated once above; dashboards poll this list, so skip FastAPI's second pass
+    return Response(page.model_dump_json().encode(), media_type="application/json")
 
 
 @router.post(
@@ -138,26 +138,31 @@ async def get_run(request: Request, response: Response, run: RunDep) -> RunPubli
         "With more stored points than `points`, the curve is cut into `points / 4` buckets and "
         "each keeps its first, last, lowest and highest point, so peaks and troughs survive."
     ),
+    response_model=EquitySeries,
     responses=error_responses(401, 404, 422, 429),
 )
 @rate_limited(LimitScope.READS)
 async def get_equity(
     request: Request,
     response: Response,
-    run: RunDep,
+    run_id: uuid.UUID,
+    _user: CurrentUser,
     session: SessionDep,
     resources: ResourcesDep,
     points: Annotated[int, Query(ge=MIN_POINTS, le=MAX_POINTS)] = 500,
-) -> EquitySeries:
-    if run.status != RunStatus.COMPLETED:
-        return await _downsampled(session, run.id, points)
-    # a completed run's curve never changes, and dashboards poll the same runs: remember it
-    key = (run.id, points)
-    series = resources.equity_curves.get(key)
-    if series is None:
-        series = await _downsampled(session, run.id, points)
-        resources.equity_curves.put(key, series)
-    return series
+) -> Response:
+    # a completed run's curve never changes and dashboards poll the same runs: its JSON is kept
+    # (and served without reading the run row again: runs are never deleted through the API)
+    key = (run_id, points)
+    body = resources.equity_curves.get(key)
+    if body is None:
+        status = await session.scalar(select(Run.status).where(Run.id == run_id))
+        if status is None:
+            raise not_found("run", run_id)
+        body = (await _downsampled(session, run_id, points)).model_dump_json().encode()
+        if status == RunStatus.COMPLETED:
+            resources.equity_curves.put(key, body)
+    return Response(body, media_type="application/json")
 
 
 # Bucket of the k-th point (1-based): the last b with floor(b * n / B) <= k - 1, which is
