@@ -49,11 +49,13 @@ def test_a_second_process_reuses_the_embedded_valkey_of_its_state_folder(tmp_pat
         [
             sys.executable,
             "-c",
-            "import sys, time; from pathlib import Path; "
-            "from quant_db.embedded import embedded_redis_url; "
-            "print(embedded_redis_url(Path(sys.argv[1])), flush=True); time.sleep(60)",
+            "import sys; from pathlib import Path; "
+            "from quant_db.embedded import _RUNNING, embedded_redis_url; "
+            "print(embedded_redis_url(Path(sys.argv[1])), flush=True); sys.stdin.read(); "
+            "[server.stop() for server in _RUNNING.values()]",
             str(tmp_path),
         ],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -63,5 +65,5 @@ def test_a_second_process_reuses_the_embedded_valkey_of_its_state_folder(tmp_pat
         assert url.startswith("redis://")
         assert embedded_redis_url(tmp_path) == url
     finally:
-        owner.terminate()
-        owner.communicate(timeout=30)
+        owner.communicate(timeout=30)  # closing its stdin makes the owner stop its server
+    assert owner.returncode == 0
