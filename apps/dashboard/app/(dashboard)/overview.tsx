@@ -1,26 +1,49 @@
 "use client";
 import Link from "next/link";
 import { useMemo, useState } from "react";
+import { SWRConfig, unstable_serialize } from "swr";
 import { equityLine } from "@/components/charts/equity";
-import { LineChart } from "@/components/charts/line-chart";
+import { LineChart } from "@/components/charts/lazy";
 import { Stat } from "@/components/stat";
 import { EmptyState, ErrorState, LoadingRows } from "@/components/states";
 import { Badge } from "@/components/ui/badge";
 import { Card, CardBody, CardHeader } from "@/components/ui/card";
 import { Select } from "@/components/ui/input";
 import { useAlerts, useMetricsSummary } from "@/lib/api/hooks";
-import type { QueryOf } from "@/lib/api/client";
+import type { QueryOf, ResponseOf } from "@/lib/api/client";
 import { dateTime, money, percent, ratio, toNumber } from "@/lib/format";
+import { OVERVIEW_ALERTS_QUERY, OVERVIEW_DEFAULTS } from "./overview-query";
 
 type Summary = QueryOf<"/v1/metrics/summary">;
 const PERIODS = ["1d", "1w", "1m", "3m", "1y", "all"] as const;
 const MODES = ["BACKTEST", "PAPER", "LIVE"] as const;
 
-export function Overview() {
-  const [period, setPeriod] = useState<NonNullable<Summary["period"]>>("all");
-  const [mode, setMode] = useState<NonNullable<Summary["mode"]>>("BACKTEST");
-  const summary = useMetricsSummary({ period, mode, points: 1000 });
-  const alerts = useAlerts({ per_page: 5 });
+export interface OverviewData {
+  summary: ResponseOf<"/v1/metrics/summary"> | null;
+  alerts: ResponseOf<"/v1/alerts"> | null;
+}
+
+/** The overview, starting from what the server already read (the keys match the hooks' own). */
+export function Overview({ initial }: { initial?: OverviewData }) {
+  const fallback: Record<string, unknown> = {};
+  if (initial?.summary) {
+    fallback[unstable_serialize(["/v1/metrics/summary", undefined, { ...OVERVIEW_DEFAULTS }])] = initial.summary;
+  }
+  if (initial?.alerts) {
+    fallback[unstable_serialize(["/v1/alerts", undefined, { ...OVERVIEW_ALERTS_QUERY }])] = initial.alerts;
+  }
+  return (
+    <SWRConfig value={{ fallback }}>
+      <OverviewBody />
+    </SWRConfig>
+  );
+}
+
+function OverviewBody() {
+  const [period, setPeriod] = useState<NonNullable<Summary["period"]>>(OVERVIEW_DEFAULTS.period);
+  const [mode, setMode] = useState<NonNullable<Summary["mode"]>>(OVERVIEW_DEFAULTS.mode);
+  const summary = useMetricsSummary({ period, mode, points: OVERVIEW_DEFAULTS.points });
+  const alerts = useAlerts({ ...OVERVIEW_ALERTS_QUERY });
   const curve = useMemo(() => equityLine(summary.data?.equity_curve ?? []), [summary.data]);
   const lines = useMemo(() => [{ name: "equity", color: "#0284c7", points: curve }], [curve]);
   const data = summary.data;

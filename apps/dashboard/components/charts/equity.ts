@@ -1,5 +1,4 @@
-import type { LinePoint } from "./line-chart";
-import { toChartTime } from "./line-chart";
+import { type LinePoint, toChartTime } from "./series";
 
 /** Equity points as chart points, one per distinct second (the axis needs increasing times). */
 export function equityLine(points: { ts: string; equity: string | number }[]): LinePoint[] {

@@ -6,30 +6,12 @@ import {
   createSeriesMarkers,
   LineSeries,
   type IChartApi,
-  type SeriesMarker,
-  type UTCTimestamp,
 } from "lightweight-charts";
 import { useEffect, useRef } from "react";
+import type { LineSpec, Marker } from "./series";
 
-export interface LinePoint {
-  time: UTCTimestamp;
-  value: number;
-}
-
-export interface LineSpec {
-  name: string;
-  color: string;
-  points: LinePoint[];
-  /** an area under the line (e.g. a drawdown), else a plain line */
-  area?: boolean;
-}
-
-export type Marker = SeriesMarker<UTCTimestamp>;
-
-/** Seconds since the epoch for an ISO timestamp, as lightweight-charts wants its time axis. */
-export function toChartTime(iso: string): UTCTimestamp {
-  return Math.floor(new Date(iso).getTime() / 1000) as UTCTimestamp;
-}
+export type { LinePoint, LineSpec, Marker } from "./series";
+export { toChartTime } from "./series";
 
 /** Time series on a TradingView Lightweight Charts canvas (one per line, markers on the first).
  * The canvas keeps 10 years of daily points smooth; the chart follows its container's width. */

@@ -4,54 +4,12 @@ import {
   ColorType,
   createChart,
   createSeriesMarkers,
-  type UTCTimestamp,
 } from "lightweight-charts";
 import { useEffect, useRef } from "react";
-import type { Marker } from "./line-chart";
-import { toChartTime } from "./line-chart";
+import type { Candle, Marker } from "./series";
 
-export interface Candle {
-  time: UTCTimestamp;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-}
-
-/** API bars (decimal strings) as candles, one per distinct second, in time order. */
-export function toCandles(
-  bars: { ts: string; open: string | number; high: string | number; low: string | number; close: string | number }[],
-): Candle[] {
-  const out: Candle[] = [];
-  for (const bar of bars) {
-    const candle = {
-      time: toChartTime(bar.ts),
-      open: Number(bar.open),
-      high: Number(bar.high),
-      low: Number(bar.low),
-      close: Number(bar.close),
-    };
-    if (![candle.open, candle.high, candle.low, candle.close].every(Number.isFinite)) continue;
-    const last = out[out.length - 1];
-    if (last && last.time >= candle.time) continue;
-    out.push(candle);
-  }
-  return out;
-}
-
-/** The candle time at or before `time` (markers must sit on a bar the series has). */
-export function snapToCandle(candles: Candle[], time: UTCTimestamp): UTCTimestamp | null {
-  if (candles.length === 0) return null;
-  let lo = 0;
-  let hi = candles.length - 1;
-  if (time < candles[0]!.time) return null;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (candles[mid]!.time <= time) lo = mid;
-    else hi = mid - 1;
-  }
-  return candles[lo]!.time;
-}
+export type { Candle } from "./series";
+export { snapToCandle, toCandles } from "./series";
 
 /** OHLC candles on a TradingView Lightweight Charts canvas, with markers (e.g. trades) on them. */
 export function PriceChart({

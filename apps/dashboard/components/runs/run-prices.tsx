@@ -1,8 +1,7 @@
 "use client";
 import { useMemo, useState } from "react";
-import type { Marker } from "@/components/charts/line-chart";
-import { toChartTime } from "@/components/charts/line-chart";
-import { type Candle, PriceChart, snapToCandle, toCandles } from "@/components/charts/price-chart";
+import { PriceChart } from "@/components/charts/lazy";
+import { type Candle, type Marker, snapToCandle, toCandles, toChartTime } from "@/components/charts/series";
 import { EmptyState, ErrorState, LoadingRows } from "@/components/states";
 import { Card, CardBody, CardHeader } from "@/components/ui/card";
 import { Select } from "@/components/ui/input";

@@ -1,8 +1,8 @@
 "use client";
 import { useMemo } from "react";
-import { Bars } from "@/components/charts/bars";
+import { Bars, LineChart } from "@/components/charts/lazy";
 import { drawdownLine, equityLine } from "@/components/charts/equity";
-import { LineChart, type LineSpec } from "@/components/charts/line-chart";
+import type { LineSpec } from "@/components/charts/series";
 import { Stat } from "@/components/stat";
 import { EmptyState, ErrorState, LoadingRows } from "@/components/states";
 import { Card, CardBody, CardHeader } from "@/components/ui/card";

@@ -2,7 +2,7 @@
 import Link from "next/link";
 import { useMemo } from "react";
 import { drawdownLine, equityLine } from "@/components/charts/equity";
-import { LineChart } from "@/components/charts/line-chart";
+import { LineChart } from "@/components/charts/lazy";
 import { Stat } from "@/components/stat";
 import { EmptyState, ErrorState, LoadingRows } from "@/components/states";
 import { Card, CardBody, CardHeader } from "@/components/ui/card";
