@@ -16,6 +16,8 @@ from quant_db.jobs import RUN_ENTRYPOINT
 from quant_db.schema import Run
 from quant_db.schema.identity import Role
 from quant_db.schema.runs import RunStatus
+from quant_ingestion import ingest
+from quant_marketdata import SampleSource, SyntheticSource
 from tests.integration.api.checks import assert_error
 from tests.integration.api.seed import START, Person, Seeder, days
 
@@ -41,6 +43,7 @@ def _counts(seed: Seeder) -> tuple[int, int]:
         ({"strategy_id": "xsec_momentum_v1", "start": "2015-01-01"}, "start"),
         ({"strategy_id": "momentum_v1", "start": "2999-01-01"}, "start"),
         ({"strategy_id": "momentum_v1", "symbols": ["SP 500"]}, "body.symbols.0"),
+        ({"strategy_id": "momentum_v1", "symbols": ["SP500", "ZZZZ"]}, "symbols"),
         ({"strategy_id": "momentum_v1", "backtest": {"capital": 0}}, "body.backtest.capital"),
         ({"strategy_id": "buy_and_hold", "type": "walk_forward"}, "walk_forward.parameter_grid"),
         (
@@ -260,3 +263,19 @@ def test_viewers_cannot_create_or_cancel_runs(client: TestClient, seed: Seeder) 
     response = client.post("/v1/runs", json={"strategy_id": "momentum_v1"}, headers=viewer.headers)
     assert_error(response, 403, "forbidden")
     assert seed.count("runs") == 0
+
+
+def test_a_symbol_only_in_the_database_is_accepted_and_one_in_neither_place_names_itself(
+    client: TestClient, seed: Seeder, trader: Person, database_url: str
+) -> None:
+    ingest(SyntheticSource(seed=2, n_symbols=1, n_bars=300, decimals=4), ["SYN000"], database_url)
+    ingest(SampleSource(), ["SP500"], database_url)  # momentum_v1's benchmark
+    body = {"strategy_id": "momentum_v1", "symbols": ["SYN000"], "start": None, "end": None}
+    accepted = client.post("/v1/runs", json=body, headers=trader.headers)
+    assert accepted.status_code == 202, accepted.text
+    refused = client.post(
+        "/v1/runs", json={**body, "symbols": ["SYN000", "GOOG"]}, headers=trader.headers
+    )
+    assert_error(refused, 422, "validation_error", field="symbols")
+    assert "SYN000" in refused.json()["error"]["message"]
+    assert seed.count("runs") == 1

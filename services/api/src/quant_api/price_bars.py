@@ -77,6 +77,14 @@ async def catalogue(session: AsyncSession) -> list[CatalogueEntry]:
     return [CatalogueEntry(r.symbol, r.timeframe, r.first_ts, r.last_ts, r.bars) for r in rows]
 
 
+_INGESTED = text("SELECT DISTINCT symbol FROM price_blocks")
+
+
+async def ingested_symbols(session: AsyncSession) -> frozenset[str]:
+    """Symbols with bars in the database, read where the worker's database source looks."""
+    return frozenset((await session.scalars(_INGESTED)).all())
+
+
 async def timeframes(session: AsyncSession, symbol: str) -> list[str]:
     """The timeframes `symbol` has bars in."""
     return list((await session.scalars(_TIMEFRAMES.bindparams(symbol=symbol))).all())

@@ -1,8 +1,9 @@
 """Turn a POST /v1/runs body into the exact configs a worker will run, or a 422 naming the field.
 
 Everything is checked here, before anything is written: the strategy exists, the overridden
-config is valid, the class accepts the params, the dates make sense, the backtest settings are
-valid and, for a walk-forward, the grid exists and every combination is accepted by the class.
+config is valid, the class accepts the params, the symbols have bars where the worker will look
+for them, the dates make sense, the backtest settings are valid and, for a walk-forward, the grid
+exists and every combination is accepted by the class.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from pydantic import ValidationError
 from quant_api.errors import conflict, invalid, invalid_from
 from quant_api.schemas.v1.runs import RunCreate, RunKind
 from quant_api.strategy_catalog import UNKNOWN_STRATEGY, merged_config, stored_form
-from quant_domain import ConfigError, PositionSizing
+from quant_domain import ConfigError, DataNotFoundError, PositionSizing
 from quant_engine.config import BacktestConfig
 from quant_engine.walk_forward_config import WalkForwardConfig
+from quant_marketdata import open_source
 from quant_strategy import StrategyConfig, resolve_class
 
 # config field -> the body field a client sent it as
@@ -48,6 +50,28 @@ def _strategy_config(body: RunCreate, stored: dict[str, Any]) -> StrategyConfig:
         )
     except (ValidationError, ConfigError) as exc:
         raise invalid_from(exc, renames=_CONFIG_FIELDS) from None
+
+
+def _symbols_have_bars(config: StrategyConfig, ingested: frozenset[str]) -> None:
+    """The worker reads the database when every symbol (and the benchmark) was ingested, else the
+    strategy's own data source (samples by default): each symbol must be where it will look."""
+    wanted = [*config.universe, *([config.benchmark] if config.benchmark else [])]
+    if set(wanted) <= ingested:
+        return
+    spec = config.data or "samples"
+    try:
+        known = set(open_source(spec).symbols())
+    except (ConfigError, DataNotFoundError):
+        known = set()
+    missing = [symbol for symbol in wanted if symbol not in known]
+    if missing:
+        whole = "every symbol and the benchmark" if config.benchmark else "every symbol"
+        raise invalid(
+            "symbols",
+            f"no bars for {', '.join(missing)}: the worker reads the database only when {whole} "
+            f"was ingested (`quant data ingest`), else the strategy's data source {spec!r}, "
+            "which does not have it",
+        )
 
 
 def _dates(body: RunCreate, config: StrategyConfig, today: date) -> tuple[date | None, date | None]:
@@ -114,8 +138,14 @@ def _walk_forward(body: RunCreate, config: StrategyConfig) -> WalkForwardConfig:
     return wf
 
 
-def plan_run(body: RunCreate, stored: dict[str, Any] | None, today: date) -> RunPlan:
-    """Validate `body` against the stored config of its strategy (None: no such strategy).
+def plan_run(
+    body: RunCreate,
+    stored: dict[str, Any] | None,
+    today: date,
+    ingested: frozenset[str],
+) -> RunPlan:
+    """Validate `body` against the stored config of its strategy (None: no such strategy);
+    `ingested` names the symbols that have bars in the database.
 
     CPU only (a walk-forward grid may have many combinations), so callers run it in a thread.
     """
@@ -124,6 +154,7 @@ def plan_run(body: RunCreate, stored: dict[str, Any] | None, today: date) -> Run
     if body.type is RunKind.BACKTEST and body.walk_forward is not None:
         raise invalid("walk_forward", "walk_forward settings need type walk_forward")
     config = _strategy_config(body, stored)
+    _symbols_have_bars(config, ingested)
     start, end = _dates(body, config, today)
     config = config.updated(start=start, end=end)
     backtest = _backtest_config(body, config, start, end)
