@@ -160,6 +160,10 @@ def test_runs_are_listed_newest_first_with_filters_and_a_total(
     assert [r["strategy_id"] for r in failed["items"]] == ["buy_and_hold"]
     mine = client.get("/v1/runs?strategy=momentum_v1&type=backtest", headers=trader.headers).json()
     assert mine["total"] == 3
+    beyond = client.get("/v1/runs?per_page=2&page=5", headers=trader.headers).json()
+    assert (beyond["total"], beyond["items"]) == (4, [])  # past the end: the total still holds
+    none = client.get("/v1/runs?status=cancelled", headers=trader.headers).json()
+    assert (none["total"], none["items"]) == (0, [])
     assert client.get("/v1/runs?type=live", headers=trader.headers).json()["total"] == 0
 
 
