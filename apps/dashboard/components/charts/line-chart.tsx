@@ -1,13 +1,12 @@
 "use client";
 import {
   AreaSeries,
-  ColorType,
-  createChart,
   createSeriesMarkers,
   LineSeries,
   type IChartApi,
 } from "lightweight-charts";
 import { useEffect, useRef } from "react";
+import { createThemedChart } from "./theme";
 import type { LineSpec, Marker } from "./series";
 
 export type { LinePoint, LineSpec, Marker } from "./series";
@@ -32,14 +31,7 @@ export function LineChart({
   useEffect(() => {
     const element = container.current;
     if (!element) return;
-    const chart = createChart(element, {
-      height,
-      autoSize: true,
-      layout: { background: { type: ColorType.Solid, color: "#ffffff" }, textColor: "#334155", fontSize: 11 },
-      grid: { vertLines: { color: "#f1f5f9" }, horzLines: { color: "#f1f5f9" } },
-      rightPriceScale: { borderColor: "#e2e8f0" },
-      timeScale: { borderColor: "#e2e8f0" },
-    });
+    const chart = createThemedChart(element, height);
     chartRef.current = chart;
     lines.forEach((line, index) => {
       const series = line.area

@@ -1,11 +1,10 @@
 "use client";
 import {
   CandlestickSeries,
-  ColorType,
-  createChart,
   createSeriesMarkers,
 } from "lightweight-charts";
 import { useEffect, useRef } from "react";
+import { createThemedChart } from "./theme";
 import type { Candle, Marker } from "./series";
 
 export type { Candle } from "./series";
@@ -28,14 +27,7 @@ export function PriceChart({
   useEffect(() => {
     const element = container.current;
     if (!element) return;
-    const chart = createChart(element, {
-      height,
-      autoSize: true,
-      layout: { background: { type: ColorType.Solid, color: "#ffffff" }, textColor: "#334155", fontSize: 11 },
-      grid: { vertLines: { color: "#f1f5f9" }, horzLines: { color: "#f1f5f9" } },
-      rightPriceScale: { borderColor: "#e2e8f0" },
-      timeScale: { borderColor: "#e2e8f0" },
-    });
+    const chart = createThemedChart(element, height);
     const series = chart.addSeries(CandlestickSeries, {
       upColor: "#16a34a",
       downColor: "#dc2626",
