@@ -108,3 +108,36 @@ def test_build_dashboard_without_npm_says_so_and_skips(
     monkeypatch.setattr(up_cmd.shutil, "which", lambda _name: None)
     assert up_cmd.build_dashboard(built_dashboard) is False
     assert "npm was not found" in capsys.readouterr().out
+
+
+def test_start_dashboard_takes_the_folder_relative_to_where_quant_up_runs(
+    built_dashboard: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The default --dashboard-dir is relative (apps/dashboard) while `next` runs inside it."""
+    monkeypatch.chdir(built_dashboard.parent)
+    port = _free_port()
+    child = up_cmd.start_dashboard(
+        Path(built_dashboard.name), "127.0.0.1", port, "http://127.0.0.1:8123"
+    )
+    try:
+        assert up_cmd.wait_until_serving(f"http://127.0.0.1:{port}/api/health", child, 30)
+    finally:
+        up_cmd.stop_group(child, grace=5)
+
+
+def test_build_dashboard_with_a_relative_folder_runs_next_from_inside_it(
+    built_dashboard: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(built_dashboard.parent)
+    ran: list[tuple[list[str], Path]] = []
+
+    def run(step: list[str], cwd: Path, **_: object) -> subprocess.CompletedProcess[bytes]:
+        assert Path(step[0]).is_absolute() or step[0] == "npm-stand-in"
+        ran.append((step, Path(cwd)))
+        return subprocess.CompletedProcess(step, 0)
+
+    monkeypatch.setattr(up_cmd.shutil, "which", lambda _name: "npm-stand-in")
+    monkeypatch.setattr(up_cmd.subprocess, "run", run)
+    assert up_cmd.build_dashboard(Path(built_dashboard.name)) is True
+    assert [step[1] for step, _ in ran] == ["install", "build"]
+    assert all(cwd.resolve() == built_dashboard.resolve() for _, cwd in ran)

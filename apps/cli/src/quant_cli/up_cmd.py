@@ -161,13 +161,19 @@ def build_dashboard(folder: Path) -> bool:
     typer.echo(
         f"dashboard: no production build in {folder}/.next yet: npm install + next build (1-3 min)"
     )
+    folder = folder.resolve()  # the steps run inside it, so their paths must not be relative
     env = {**os.environ, **NODE_ENV}
     env.pop("NEXT_DIST_DIR", None)  # `next start` below serves .next
     for step in (
         [npm, "install", "--no-audit", "--no-fund", "--loglevel=error"],
         [str(folder / "node_modules" / ".bin" / "next"), "build"],
     ):
-        if subprocess.run(step, cwd=folder, env=env, check=False).returncode != 0:
+        try:
+            failed = subprocess.run(step, cwd=folder, env=env, check=False).returncode != 0
+        except OSError as exc:
+            failed = True
+            typer.echo(f"dashboard: {exc}")
+        if failed:
             typer.echo(f"dashboard: `{Path(step[0]).name} {step[1]}` failed; continuing without it")
             return False
     return True
@@ -175,6 +181,7 @@ def build_dashboard(folder: Path) -> bool:
 
 def start_dashboard(folder: Path, host: str, port: int, api: str) -> subprocess.Popen[bytes]:
     """`next start` in a process group of its own, so stopping it also stops its next-server child."""
+    folder = folder.resolve()  # `next` runs inside the folder, so its path must not be relative
     env = {**os.environ, **NODE_ENV, "QUANT_API_URL": api}
     env.pop("NEXT_DIST_DIR", None)
     return subprocess.Popen(
@@ -250,9 +257,12 @@ def up_command(
     signal.signal(signal.SIGTERM, request_stop)
     children = [subprocess.Popen([_quant(), "api", "--host", host, "--port", str(port)], env=env)]
     children += [subprocess.Popen([_quant(), "worker"], env=env) for _ in range(workers)]
-    web_child = (
-        start_dashboard(dashboard_dir, host, dashboard_port, api) if serve_dashboard else None
-    )
+    web_child = None
+    if serve_dashboard:
+        try:
+            web_child = start_dashboard(dashboard_dir, host, dashboard_port, api)
+        except OSError as exc:  # a broken install must not take the API and workers down
+            typer.echo(f"dashboard: `next start` could not run ({exc}); continuing without it")
     if web_child is not None and not wait_until_serving(
         f"{web}/api/health", web_child, DASHBOARD_READY_S
     ):
