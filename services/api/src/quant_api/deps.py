@@ -14,7 +14,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Label, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.orm.interfaces import ORMOption
@@ -155,7 +155,7 @@ def from_attributes(schema: type[S]) -> Callable[[object], S]:
 
 
 _TOTAL = "total_rows__"
-"""Label of the window count a hot listing reads its total from."""
+"""Label of the window count a listing reads its total from."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,18 +177,15 @@ class Pagination:
         *options: ORMOption,
     ) -> Page[T]:
         """This page of `model`'s rows matching `conditions`, with the count over every page."""
-        count = select(func.count()).select_from(model).where(*conditions)
-        total = await session.scalar(count) or 0
-        rows = await session.scalars(
-            select(model)
-            .options(*options)
-            .where(*conditions)
-            .order_by(*order_by)
-            .offset(self.offset)
-            .limit(self.per_page)
-        )
+        rows = (
+            await session.execute(
+                self._page(select(model, _window_total()).options(*options), conditions, order_by)
+            )
+        ).all()
+        carried = rows[0][-1] if rows else None
+        total = await self._total(session, model, conditions, carried)
         return Page[T](
-            items=[to_item(row) for row in rows],
+            items=[to_item(row[0]) for row in rows],
             total=total,
             page=self.page,
             per_page=self.per_page,
@@ -202,35 +199,46 @@ class Pagination:
         conditions: Sequence[ColumnElement[bool]],
         order_by: Sequence[ColumnElement[Any] | InstrumentedAttribute[Any]],
     ) -> Page[S]:
-        """`fetch` for hot listings: only `schema`'s columns, as plain rows (no ORM objects), and
-        the total from a window count in the same query (one round trip, not two)."""
+        """`fetch` for hot listings: only `schema`'s columns, as plain rows (no ORM objects)."""
         columns = [getattr(source, name) for name in schema.model_fields]
-        rows = (
-            (
-                await session.execute(
-                    select(*columns, func.count().over().label(_TOTAL))
-                    .where(*conditions)
-                    .order_by(*order_by)
-                    .offset(self.offset)
-                    .limit(self.per_page)
-                )
-            )
-            .mappings()
-            .all()
-        )
-        if rows:
-            total = int(rows[0][_TOTAL])
-        elif self.offset == 0:
-            total = 0
-        else:  # past the last page: no row carries the count
-            count = select(func.count()).select_from(source).where(*conditions)
-            total = await session.scalar(count) or 0
+        query = self._page(select(*columns, _window_total()), conditions, order_by)
+        rows = (await session.execute(query)).mappings().all()
+        carried = rows[0][_TOTAL] if rows else None
+        total = await self._total(session, source, conditions, carried)
         return Page[schema](  # type: ignore[valid-type]
             items=[schema.model_validate(row) for row in rows],
             total=total,
             page=self.page,
             per_page=self.per_page,
         )
+
+    def _page(
+        self,
+        query: Select[*tuple[Any, ...]],
+        conditions: Sequence[ColumnElement[bool]],
+        order_by: Sequence[ColumnElement[Any] | InstrumentedAttribute[Any]],
+    ) -> Select[*tuple[Any, ...]]:
+        return query.where(*conditions).order_by(*order_by).offset(self.offset).limit(self.per_page)
+
+    async def _total(
+        self,
+        session: AsyncSession,
+        source: type[Base],
+        conditions: Sequence[ColumnElement[bool]],
+        carried: int | None,
+    ) -> int:
+        """The count over every page: the window count the page's rows carry (one round trip),
+        or, past the last page where no row carries it, a count of its own."""
+        if carried is not None:
+            return int(carried)
+        if self.offset == 0:
+            return 0
+        count = select(func.count()).select_from(source).where(*conditions)
+        return await session.scalar(count) or 0
+
+
+def _window_total() -> Label[int]:
+    return func.count().over().label(_TOTAL)
 
 
 async def get_pagination(
