@@ -9,7 +9,7 @@ import { EmptyState, ErrorState, LoadingRows } from "@/components/states";
 import { Badge } from "@/components/ui/badge";
 import { Card, CardBody, CardHeader } from "@/components/ui/card";
 import { Select } from "@/components/ui/input";
-import { useAlerts, useMetricsSummary } from "@/lib/api/hooks";
+import { apiKey, useAlerts, useMetricsSummary } from "@/lib/api/hooks";
 import type { QueryOf, ResponseOf } from "@/lib/api/client";
 import { dateTime, money, percent, ratio, toNumber } from "@/lib/format";
 import { OVERVIEW_ALERTS_QUERY, OVERVIEW_DEFAULTS } from "./overview-query";
@@ -27,10 +27,10 @@ export interface OverviewData {
 export function Overview({ initial }: { initial?: OverviewData }) {
   const fallback: Record<string, unknown> = {};
   if (initial?.summary) {
-    fallback[unstable_serialize(["/v1/metrics/summary", undefined, { ...OVERVIEW_DEFAULTS }])] = initial.summary;
+    fallback[unstable_serialize(apiKey("/v1/metrics/summary", { query: { ...OVERVIEW_DEFAULTS } }))] = initial.summary;
   }
   if (initial?.alerts) {
-    fallback[unstable_serialize(["/v1/alerts", undefined, { ...OVERVIEW_ALERTS_QUERY }])] = initial.alerts;
+    fallback[unstable_serialize(apiKey("/v1/alerts", { query: { ...OVERVIEW_ALERTS_QUERY } }))] = initial.alerts;
   }
   return (
     <SWRConfig value={{ fallback }}>

@@ -24,20 +24,25 @@ export const swrDefaults: SWRConfiguration = {
 
 type Key<P> = readonly [P, Record<string, unknown> | undefined, Record<string, unknown> | undefined];
 
+/** The SWR cache key of a GET: the one place it is built (hooks and server-read fallbacks). */
+export function apiKey<P extends PathsWith<"get">>(
+  template: P,
+  options: { path?: PathParamsOf<P>; query?: QueryOf<P> } = {},
+): Key<P> {
+  return [
+    template,
+    options.path as Record<string, unknown> | undefined,
+    options.query as Record<string, unknown> | undefined,
+  ];
+}
+
 /** GET `template` with `path`/`query`; `null` as the template pauses the hook. */
 export function useApi<P extends PathsWith<"get">>(
   template: P | null,
   options: { path?: PathParamsOf<P>; query?: QueryOf<P> } = {},
   config: SWRConfiguration<ResponseOf<P>, ApiError> = {},
 ): SWRResponse<ResponseOf<P>, ApiError> {
-  const key: Key<P> | null =
-    template === null
-      ? null
-      : [
-          template,
-          options.path as Record<string, unknown> | undefined,
-          options.query as Record<string, unknown> | undefined,
-        ];
+  const key = template === null ? null : apiKey(template, options);
   return useSWR<ResponseOf<P>, ApiError, Key<P> | null>(
     key,
     ([path, pathParams, query]) =>
