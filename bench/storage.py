@@ -63,6 +63,16 @@ def main() -> None:
         )
         symbols = source.symbols()
         total = args.symbols * args.bars
+        reader = DatabaseSource(url)
+        held = sorted(set(symbols) & set(reader.symbols()))
+        if held:
+            # the ingest timing means nothing if the bars are already there
+            print(
+                f"bench/storage.py: DATABASE_URL already holds bars for {len(held)} of the "
+                f"synthetic symbols ({held[0]}, ...); point it at an empty database",
+                file=sys.stderr,
+            )
+            sys.exit(2)
 
         t0 = time.perf_counter()
         first = ingest(source, symbols, url)
