@@ -101,7 +101,7 @@ def test_a_mode_transition_is_persisted_and_audited_with_reason_and_user(
     unknown = client.post(
         "/v1/controls/mode-transition", json={**body, "strategy_id": "nope"}, headers=admin.headers
     )
-    assert_error(unknown, 422, "validation_error", field="strategy_id")
+    assert_error(unknown, 422, "validation_error", field="body.strategy_id")
 
 
 def test_controls_document_that_enforcement_comes_later(client: TestClient) -> None:
@@ -199,12 +199,12 @@ def test_live_is_entered_only_from_paper_and_only_with_the_strategy_id_confirmed
         [(mode,)] = seed.rows(select(Strategy.mode).where(Strategy.id == "momentum_v1"))
         return mode  # type: ignore[no-any-return]
 
-    error = assert_error(move("LIVE", confirm="momentum_v1"), 409, "conflict", field="mode")
+    error = assert_error(move("LIVE", confirm="momentum_v1"), 409, "conflict", field="body.mode")
     assert "only from PAPER" in error["message"]
     assert mode_now() is Mode.BACKTEST
     assert move("PAPER").status_code == 200
     for extra in ({}, {"confirm": "momentum"}, {"confirm": "MOMENTUM_V1"}):
-        assert_error(move("LIVE", **extra), 422, "validation_error", field="confirm")
+        assert_error(move("LIVE", **extra), 422, "validation_error", field="body.confirm")
     assert mode_now() is Mode.PAPER
     assert seed.count("audit_log") == 1  # refusals change and record nothing
 

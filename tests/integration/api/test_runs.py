@@ -34,25 +34,28 @@ def _counts(seed: Seeder) -> tuple[int, int]:
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({"strategy_id": "no_such_strategy"}, "strategy_id"),
-        ({"strategy_id": "momentum_v1", "params": {"fast": 0}}, "params.fast"),
-        ({"strategy_id": "momentum_v1", "params": {"fast": 60, "slow": 50}}, "params"),
-        ({"strategy_id": "momentum_v1", "params": {"speed": 3}}, "params.speed"),
+        ({"strategy_id": "no_such_strategy"}, "body.strategy_id"),
+        ({"strategy_id": "momentum_v1", "params": {"fast": 0}}, "body.params.fast"),
+        ({"strategy_id": "momentum_v1", "params": {"fast": 60, "slow": 50}}, "body.params"),
+        ({"strategy_id": "momentum_v1", "params": {"speed": 3}}, "body.params.speed"),
         ({"strategy_id": "momentum_v1", "start": "2020-13-01"}, "body.start"),
-        ({"strategy_id": "momentum_v1", "start": "2020-06-01", "end": "2020-01-01"}, "end"),
-        ({"strategy_id": "xsec_momentum_v1", "start": "2015-01-01"}, "start"),
-        ({"strategy_id": "momentum_v1", "start": "2999-01-01"}, "start"),
+        ({"strategy_id": "momentum_v1", "start": "2020-06-01", "end": "2020-01-01"}, "body.end"),
+        ({"strategy_id": "xsec_momentum_v1", "start": "2015-01-01"}, "body.start"),
+        ({"strategy_id": "momentum_v1", "start": "2999-01-01"}, "body.start"),
         ({"strategy_id": "momentum_v1", "symbols": ["SP 500"]}, "body.symbols.0"),
-        ({"strategy_id": "momentum_v1", "symbols": ["SP500", "ZZZZ"]}, "symbols"),
+        ({"strategy_id": "momentum_v1", "symbols": ["SP500", "ZZZZ"]}, "body.symbols"),
         ({"strategy_id": "momentum_v1", "backtest": {"capital": 0}}, "body.backtest.capital"),
-        ({"strategy_id": "buy_and_hold", "type": "walk_forward"}, "walk_forward.parameter_grid"),
+        (
+            {"strategy_id": "buy_and_hold", "type": "walk_forward"},
+            "body.walk_forward.parameter_grid",
+        ),
         (
             {
                 "strategy_id": "momentum_v1",
                 "type": "walk_forward",
                 "walk_forward": {"parameter_grid": {"speed": [1, 2]}},
             },
-            "walk_forward.parameter_grid",
+            "body.walk_forward.parameter_grid",
         ),
         (
             {
@@ -60,7 +63,7 @@ def _counts(seed: Seeder) -> tuple[int, int]:
                 "type": "walk_forward",
                 "walk_forward": {"parameter_grid": {"fast": [10, 80]}},
             },
-            "walk_forward.parameter_grid",
+            "body.walk_forward.parameter_grid",
         ),
         (
             {
@@ -68,9 +71,9 @@ def _counts(seed: Seeder) -> tuple[int, int]:
                 "type": "walk_forward",
                 "walk_forward": {"in_sample_days": 1},
             },
-            "walk_forward.in_sample_days",
+            "body.walk_forward.in_sample_days",
         ),
-        ({"strategy_id": "momentum_v1", "walk_forward": {"windows": 3}}, "walk_forward"),
+        ({"strategy_id": "momentum_v1", "walk_forward": {"windows": 3}}, "body.walk_forward"),
     ],
 )
 def test_an_invalid_run_request_is_a_422_naming_the_field_and_writes_nothing(
@@ -280,6 +283,6 @@ def test_a_symbol_only_in_the_database_is_accepted_and_one_in_neither_place_name
     refused = client.post(
         "/v1/runs", json={**body, "symbols": ["SYN000", "GOOG"]}, headers=trader.headers
     )
-    assert_error(refused, 422, "validation_error", field="symbols")
+    assert_error(refused, 422, "validation_error", field="body.symbols")
     assert "SYN000" in refused.json()["error"]["message"]
     assert seed.count("runs") == 1

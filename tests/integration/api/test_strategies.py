@@ -129,10 +129,10 @@ def test_a_bad_edit_is_a_422_naming_the_field_and_changes_nothing(
 ) -> None:
     admin = seed.user("admin", Role.ADMIN)
     cases = [
-        ({"params": {"fast": 0}}, "params.fast"),
-        ({"params": {"fast": "quick"}}, "params.fast"),
-        ({"params": {"warp": 9}}, "params.warp"),
-        ({"risk": {"max_position_pct": 50}}, "risk.max_position_pct"),
+        ({"params": {"fast": 0}}, "body.params.fast"),
+        ({"params": {"fast": "quick"}}, "body.params.fast"),
+        ({"params": {"warp": 9}}, "body.params.warp"),
+        ({"risk": {"max_position_pct": 50}}, "body.risk.max_position_pct"),
         ({"status": "sleeping"}, "body.status"),
     ]
     for body, field in cases:

@@ -150,7 +150,7 @@ def test_windows_are_a_409_for_a_backtest_a_404_for_no_run_and_empty_while_runni
         client.get(f"/v1/runs/{backtest}/windows", headers=viewer.headers),
         409,
         "conflict",
-        field="run_id",
+        field="path.run_id",
     )
     assert_error(
         client.get(f"/v1/runs/{uuid.uuid4()}/windows", headers=viewer.headers), 404, "not_found"

@@ -152,7 +152,7 @@ export function defaultRange(
 }
 
 /** The form field an API error names: `body.start` → `start`, `body.symbols.0` → `symbols`,
- * `params.fast` stays, `body.backtest.capital` → `backtest.capital`. */
+ * `body.params.fast` → `params.fast`, `body.backtest.capital` → `backtest.capital`. */
 export function formField(apiField: string | null | undefined): string | null {
   if (!apiField) return null;
   const field = apiField.replace(/^body\./, "");

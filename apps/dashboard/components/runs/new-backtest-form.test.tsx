@@ -148,7 +148,7 @@ describe("NewBacktestForm", () => {
 
   it("test_new_backtest_form_422_on_a_param_shows_beside_that_param", async () => {
     stubApi(() =>
-      json({ error: { code: "validation_error", message: "Input should be greater than or equal to 1", field: "params.fast", request_id: "r" } }, 422),
+      json({ error: { code: "validation_error", message: "Input should be greater than or equal to 1", field: "body.params.fast", request_id: "r" } }, 422),
     );
     renderForm();
     await ready();
@@ -159,7 +159,7 @@ describe("NewBacktestForm", () => {
 
   it("test_new_backtest_form_422_on_params_as_a_whole_shows_in_the_parameters_card", async () => {
     stubApi(() =>
-      json({ error: { code: "validation_error", message: "fast (60) must be smaller than slow (50)", field: "params", request_id: "r" } }, 422),
+      json({ error: { code: "validation_error", message: "fast (60) must be smaller than slow (50)", field: "body.params", request_id: "r" } }, 422),
     );
     renderForm();
     await ready();

@@ -60,7 +60,7 @@ describe("ConfigEditor", () => {
 
   it("test_config_editor_api_422_shows_message_beside_the_named_field", async () => {
     const calls = stubPatch(422, {
-      error: { code: "validation_error", message: "Input should be greater than or equal to 1", field: "params.fast", request_id: "r1" },
+      error: { code: "validation_error", message: "Input should be greater than or equal to 1", field: "body.params.fast", request_id: "r1" },
     });
     const user = userEvent.setup();
     render(<ConfigEditor strategy={STRATEGY} onSaved={() => {}} />);
@@ -86,7 +86,7 @@ describe("ConfigEditor", () => {
 
   it("test_config_editor_422_on_a_risk_cap_is_shown_beside_that_cap", async () => {
     stubPatch(422, {
-      error: { code: "validation_error", message: "Input should be less than or equal to 10", field: "risk.max_position_pct", request_id: "r2" },
+      error: { code: "validation_error", message: "Input should be less than or equal to 10", field: "body.risk.max_position_pct", request_id: "r2" },
     });
     const user = userEvent.setup();
     render(<ConfigEditor strategy={STRATEGY} onSaved={() => {}} />);
@@ -133,7 +133,7 @@ describe("ConfigEditor", () => {
 describe("ConfigEditor rules across params", () => {
   it("test_config_editor_422_naming_params_is_shown_under_the_params_group", async () => {
     stubPatch(422, {
-      error: { code: "validation_error", message: "fast (80) must be smaller than slow (50)", field: "params", request_id: "r3" },
+      error: { code: "validation_error", message: "fast (80) must be smaller than slow (50)", field: "body.params", request_id: "r3" },
     });
     const user = userEvent.setup();
     render(<ConfigEditor strategy={STRATEGY} onSaved={() => {}} />);

@@ -227,7 +227,7 @@ export function fromFormValue(field: FieldSpec, value: string | boolean): unknow
   }
 }
 
-/** The field the API's 422 named, matched to ours (`body.params.fast` and `params.fast` alike);
+/** The field the API's 422 named (`body.params.fast`), matched to ours (`params.fast`);
  * a rule across fields names its group (`params`, e.g. fast must be below slow). */
 export function fieldOfError(path: string | null | undefined, fields: FieldSpec[]): string | null {
   if (!path) return null;

@@ -66,7 +66,7 @@ describe("api requests", () => {
       "fetch",
       vi.fn(async () =>
         jsonResponse(422, {
-          error: { code: "validation_error", message: "end must be after start", field: "end", request_id: "req-42" },
+          error: { code: "validation_error", message: "start (2024-06-01) is after end (2024-01-01)", field: "body.end", request_id: "req-42" },
         }),
       ),
     );
@@ -75,8 +75,8 @@ describe("api requests", () => {
     expect(error).toMatchObject({
       status: 422,
       code: "validation_error",
-      message: "end must be after start",
-      field: "end",
+      message: "start (2024-06-01) is after end (2024-01-01)",
+      field: "body.end",
       requestId: "req-42",
     });
   });

@@ -364,7 +364,7 @@ export interface paths {
         };
         /**
          * A walk-forward run's windows, chosen params, scores and overfitting statistics
-         * @description Each window's in-sample and out-of-sample dates, the parameters chosen in sample, the in- and out-of-sample scores and metrics, its status (`ok`, or `skipped` with the reason) and trade count; plus the run's PBO, Deflated Sharpe Ratio, walk-forward efficiency and parameter stability. A run still queued or running (or one that failed) answers its status with no windows yet. A run that is not a walk-forward is a 409 naming `run_id`.
+         * @description Each window's in-sample and out-of-sample dates, the parameters chosen in sample, the in- and out-of-sample scores and metrics, its status (`ok`, or `skipped` with the reason) and trade count; plus the run's PBO, Deflated Sharpe Ratio, walk-forward efficiency and parameter stability. A run still queued or running (or one that failed) answers its status with no windows yet. A run that is not a walk-forward is a 409 naming `path.run_id`.
          */
         get: operations["get_windows_v1_runs__run_id__windows_get"];
         put?: never;
@@ -579,7 +579,7 @@ export interface components {
             code: string;
             /**
              * Field
-             * @description the input at fault, e.g. body.start or params.fast
+             * @description the input at fault, as the part of the request it sits in and its path: body.start, body.params.fast, query.page, path.run_id
              */
             field: string | null;
             /**
@@ -1747,7 +1747,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Invalid input; `error.field` names the field at fault */
+            /** @description Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1823,7 +1823,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Invalid input; `error.field` names the field at fault */
+            /** @description Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1874,7 +1874,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Invalid input; `error.field` names the field at fault */
+            /** @description Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1972,7 +1972,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Invalid input; `error.field` names the field at fault */
+            /** @description Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2070,7 +2070,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Invalid input; `error.field` names the field at fault */
+            /** @description Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2139,7 +2139,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Invalid input; `error.field` names the field at fault */
+            /** @description Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2201,7 +2201,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Invalid input; `error.field` names the field at fault */
+            /** @description Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2260,7 +2260,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Invalid input; `error.field` names the field at fault */
+            /** @description Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2315,7 +2315,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Invalid input; `error.field` names the field at fault */
+            /** @description Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2373,7 +2373,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Invalid input; `error.field` names the field at fault */
+            /** @description Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2428,7 +2428,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Invalid input; `error.field` names the field at fault */
+            /** @description Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2499,7 +2499,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Invalid input; `error.field` names the field at fault */
+            /** @description Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2557,7 +2557,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Invalid input; `error.field` names the field at fault */
+            /** @description Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2633,7 +2633,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Invalid input; `error.field` names the field at fault */
+            /** @description Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2684,7 +2684,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Invalid input; `error.field` names the field at fault */
+            /** @description Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2746,7 +2746,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Invalid input; `error.field` names the field at fault */
+            /** @description Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2804,7 +2804,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Invalid input; `error.field` names the field at fault */
+            /** @description Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2867,7 +2867,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Invalid input; `error.field` names the field at fault */
+            /** @description Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2934,7 +2934,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Invalid input; `error.field` names the field at fault */
+            /** @description Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3031,7 +3031,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Invalid input; `error.field` names the field at fault */
+            /** @description Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3112,7 +3112,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Invalid input; `error.field` names the field at fault */
+            /** @description Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`) */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -41,10 +41,13 @@ DESCRIPTIONS: dict[int, str] = {
     403: "Signed in, but the role is too low",
     404: "No such resource",
     409: "The resource is not in a state that allows this",
-    422: "Invalid input; `error.field` names the field at fault",
+    422: "Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`)",
     429: "Rate limit exceeded; see the Retry-After header",
     503: "A backing service (Redis, PostgreSQL) is unreachable",
 }
+
+# where a field sits in a request; the first part of every `error.field`
+REQUEST_PARTS = frozenset({"body", "query", "path", "header", "cookie"})
 
 INTERNAL_MESSAGE = "internal server error; quote the request id when you report it"
 
@@ -77,13 +80,21 @@ def invalid(field: str | None, message: str) -> ApiError:
     return ApiError(422, message, field=field)
 
 
+def in_request_part(exc: ApiError, part: str) -> ApiError:
+    """`exc` with its field placed in a part of the request (`body`, `query`, `path`), the way
+    FastAPI names the fields its own validation refuses: one form for every 422."""
+    if exc.field is not None and exc.field.split(".", 1)[0] not in REQUEST_PARTS:
+        exc.field = f"{part}.{exc.field}"
+    return exc
+
+
 def invalid_from(
     exc: ValidationError | ConfigError, prefix: str = "", renames: Mapping[str, str] | None = None
 ) -> ApiError:
-    """A 422 naming the field at fault: a ConfigError's own, or that of pydantic's first error
+    """A 422 naming the field at fault: a ConfigError's own, or that of pydantic's first error,
     under `prefix`, with `renames` mapping the model's top-level fields to what the client sent."""
     if isinstance(exc, ConfigError):
-        return invalid(exc.field, exc.message)
+        return invalid(".".join(p for p in (prefix, exc.field) if p) or None, exc.message)
     err = exc.errors()[0]
     loc = [str(part) for part in err["loc"]]
     if loc and renames:

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from quant_api.errors import conflict, invalid, invalid_from
+from quant_api.errors import ApiError, conflict, in_request_part, invalid, invalid_from
 from quant_api.schemas.v1.runs import RunCreate, RunKind
 from quant_api.strategy_catalog import UNKNOWN_STRATEGY, merged_config, stored_form
 from quant_domain import ConfigError, DataNotFoundError, PositionSizing
@@ -148,7 +148,20 @@ def plan_run(
     `ingested` names the symbols that have bars in the database.
 
     CPU only (a walk-forward grid may have many combinations), so callers run it in a thread.
+    Every field a 422 names is in the body (`body.start`, `body.params.fast`, ...).
     """
+    try:
+        return _plan(body, stored, today, ingested)
+    except ApiError as exc:
+        raise in_request_part(exc, "body") from None
+
+
+def _plan(
+    body: RunCreate,
+    stored: dict[str, Any] | None,
+    today: date,
+    ingested: frozenset[str],
+) -> RunPlan:
     if stored is None:
         raise invalid("strategy_id", UNKNOWN_STRATEGY.format(body.strategy_id))
     if body.type is RunKind.BACKTEST and body.walk_forward is not None:

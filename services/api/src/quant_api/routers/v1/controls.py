@@ -113,7 +113,7 @@ async def transition_mode(
 ) -> ModeTransitionPublic:
     strategy = await session.get(Strategy, body.strategy_id, with_for_update=True)
     if strategy is None:
-        raise invalid("strategy_id", UNKNOWN_STRATEGY.format(body.strategy_id))
+        raise invalid("body.strategy_id", UNKNOWN_STRATEGY.format(body.strategy_id))
     previous = strategy.mode
     if previous == body.mode:
         raise conflict(f"strategy {strategy.id!r} is already in {previous.value} mode")
@@ -123,11 +123,11 @@ async def transition_mode(
                 409,
                 f"strategy {strategy.id!r} is in {previous.value} mode; LIVE is entered only "
                 "from PAPER: move it to PAPER first",
-                field="mode",
+                field="body.mode",
             )
         if body.confirm != strategy.id:
             raise invalid(
-                "confirm",
+                "body.confirm",
                 f"going LIVE needs confirmation: send confirm={strategy.id!r} (the strategy id)",
             )
     strategy.mode = body.mode

@@ -102,7 +102,7 @@ async def update_strategy(
             risk=None if body.risk is None else body.risk.model_dump(exclude_unset=True),
         )
     except (ValidationError, ConfigError) as exc:
-        raise invalid_from(exc) from None
+        raise invalid_from(exc, "body") from None
     before = {
         "params": strategy.config.get("params", {}),
         "risk": strategy.config.get("risk", {}),

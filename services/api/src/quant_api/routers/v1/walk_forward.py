@@ -80,7 +80,7 @@ def walk_forward_windows(run: Run) -> WalkForwardWindows:
         "reason) and trade count; plus the run's PBO, Deflated Sharpe Ratio, walk-forward "
         "efficiency and parameter stability. A run still queued or running (or one that failed) "
         "answers its status with no windows yet. A run that is not a walk-forward is a 409 "
-        "naming `run_id`."
+        "naming `path.run_id`."
     ),
     responses=error_responses(401, 404, 409, 422, 429),
 )
@@ -90,6 +90,6 @@ async def get_windows(request: Request, response: Response, run: RunDep) -> Walk
         raise ApiError(
             409,
             f"run {run.id} is a {run.type.value} run; only walk_forward runs have windows",
-            field="run_id",
+            field="path.run_id",
         )
     return walk_forward_windows(run)

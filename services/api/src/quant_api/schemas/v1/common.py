@@ -40,7 +40,10 @@ IsoDateTime = Annotated[datetime, BeforeValidator(_iso_only), AfterValidator(_ut
 class ErrorBody(BaseModel):
     code: str = Field(description="stable machine-readable code, e.g. validation_error")
     message: str = Field(description="what went wrong and what to do, for people")
-    field: str | None = Field(description="the input at fault, e.g. body.start or params.fast")
+    field: str | None = Field(
+        description="the input at fault, as the part of the request it sits in and its path: "
+        "body.start, body.params.fast, query.page, path.run_id"
+    )
     request_id: str = Field(description="echoes the X-Request-ID header; quote it in reports")
 
 
