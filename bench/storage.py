@@ -9,6 +9,7 @@ requires, ADR 0012): 100 symbols x 2,520 business days = 252,000 bars.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import platform
 import statistics
@@ -17,6 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+from quant_api.price_bars import catalogue
 from quant_backtest.db_source import DatabaseSource
 from quant_db.embedded import embedded_postgres_url
 from quant_db.migrate import upgrade
@@ -42,6 +46,22 @@ class Pregenerated(CachedSource):
 
     def raw_bars(self, symbol: str) -> RawBars:
         return self._raw[symbol]
+
+
+async def _catalogue_times(url: str, repeat: int, expected: int) -> list[float]:
+    """Seconds per read of the symbols catalogue (the query behind GET /v1/symbols)."""
+    engine = create_async_engine(url)
+    times = []
+    try:
+        async with AsyncSession(engine) as session:
+            for _ in range(repeat):
+                t0 = time.perf_counter()
+                entries = await catalogue(session)
+                times.append(time.perf_counter() - t0)
+                assert sum(entry.bars for entry in entries) == expected
+    finally:
+        await engine.dispose()
+    return times
 
 
 def main() -> None:
@@ -91,6 +111,7 @@ def main() -> None:
             frames = reader.get_many(symbols)
             reads.append(time.perf_counter() - t0)
         assert sum(len(f) for f in frames.values()) == total
+        listing = asyncio.run(_catalogue_times(url, args.repeat, total))
 
         print(
             f"\n{args.symbols} symbols x {args.bars:,} daily bars = {total:,} bars, server {'DATABASE_URL' if os.environ.get('DATABASE_URL') else 'embedded PostgreSQL 18'}:"
@@ -104,6 +125,10 @@ def main() -> None:
         print(
             f"  read all {args.symbols} symbols (year blocks) best {min(reads) * 1e3:.0f} ms, "
             f"median {statistics.median(reads) * 1e3:.0f} ms  (target < 100 ms)"
+        )
+        print(
+            f"  symbols catalogue (GET /v1/symbols' query)   best {min(listing) * 1e3:.1f} ms, "
+            f"median {statistics.median(listing) * 1e3:.1f} ms"
         )
 
 
