@@ -89,3 +89,36 @@ def test_0004_moves_bar_prices_to_float8_with_blocks_and_back(empty_database_url
         ("1228.099976", 1229.75),
         ("0.000123", 0.000124),
     ]
+
+
+def test_0005_adds_refresh_tokens_that_go_with_their_user_and_drops_them_on_downgrade(
+    empty_database_url: str,
+) -> None:
+    url = empty_database_url
+    upgrade(url, "0005")
+    indexes = query(
+        url, "SELECT indexname FROM pg_indexes WHERE tablename = 'refresh_tokens' ORDER BY 1"
+    )
+    assert [r[0] for r in indexes] == [
+        "ix_refresh_tokens_family_id",
+        "ix_refresh_tokens_user_id_expires_at",
+        "pk_refresh_tokens",
+    ]
+    query(
+        url,
+        "INSERT INTO users (id, username, password_hash, role, is_active) "
+        "VALUES (7, 'ana', 'x', 'viewer', true) RETURNING id",
+    )
+    query(
+        url,
+        "INSERT INTO refresh_tokens (jti, user_id, family_id, issued_at, expires_at) VALUES "
+        "(gen_random_uuid(), 7, gen_random_uuid(), now(), now() + interval '7 days') RETURNING jti",
+    )
+    assert query(url, "SELECT count(*) FROM refresh_tokens") == [(1,)]
+    query(url, "DELETE FROM users WHERE id = 7 RETURNING id")
+    assert query(url, "SELECT count(*) FROM refresh_tokens") == [(0,)]
+    downgrade(url, "0004")
+    assert "refresh_tokens" not in tables(url)
+    assert "users" in tables(url)
+    upgrade(url)
+    assert "refresh_tokens" in tables(url)

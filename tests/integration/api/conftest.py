@@ -32,6 +32,7 @@ def make_settings(tmp_path: Path, **overrides: Any) -> ApiSettings:
         "rate_limit_login": "1000/minute",
         "rate_limit_runs": "1000/minute",
         "rate_limit_reads": "100000/minute",
+        "rate_limit_logout": "1000/minute",
         "cors_origins": ["http://localhost:3000"],
         # a loaded test machine can take over 2 s to open a connection; down servers still
         # fail at once (connection refused)

@@ -14,7 +14,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quant_api.auth import TokenKind
+from quant_api.refresh_tokens import start_family
 from quant_api.resources import AppResources
+from quant_api.schemas.v1.auth import TokenPair
 from quant_api.users import create_user
 from quant_db.schema import (
     Alert,
@@ -68,8 +71,20 @@ class Seeder:
             return user
 
         user = self.call(body)
-        token = self.resources.tokens.issue(user.id).access_token
+        token = self.resources.tokens.encode(user.id, TokenKind.ACCESS)
         return Person(user.id, username, role, {"Authorization": f"Bearer {token}"})
+
+    def sign_in(self, user_id: int) -> TokenPair:
+        """A recorded pair starting a new family, as a sign-in gets (any user, active or not)."""
+
+        async def body() -> TokenPair:
+            async with self.resources.sessions() as session:
+                user = await session.get(User, user_id)
+                assert user is not None
+                return await start_family(session, self.resources.tokens, user)
+
+        assert self.client.portal is not None
+        return self.client.portal.call(body)
 
     def people(self) -> dict[str, Person]:
         return {r.value: self.user(f"{r.value}-user", r) for r in Role}

@@ -121,7 +121,7 @@ def test_inactive_users_can_neither_sign_in_nor_refresh_nor_use_a_token(
     person = seed.user("gone", Role.ADMIN, active=False)
     response = client.post("/v1/auth/login", json={"username": "gone", "password": PASSWORD})
     assert_error(response, 401, "inactive_user")
-    refresh = seed.resources.tokens.issue(person.id).refresh_token
+    refresh = seed.sign_in(person.id).refresh_token
     assert_error(
         client.post("/v1/auth/refresh", json={"refresh_token": refresh}), 401, "inactive_user"
     )

@@ -49,9 +49,29 @@ export interface paths {
         put?: never;
         /**
          * Exchange a username and password for an access and a refresh token
-         * @description Rate limited per client IP (5/minute by default).
+         * @description Rate limited per client IP (5/minute by default). The refresh token starts a new family (one per sign-in): see /v1/auth/refresh.
          */
         post: operations["login_v1_auth_login_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign out: revoke a refresh token's whole sign-in, or with `all` every sign-in
+         * @description Send `refresh_token` (one of the caller's; its family is revoked) or `all: true` (every refresh token of the caller). Access tokens already issued still work until they expire (15 minutes by default). Audited; rate limited per user (10/minute by default). Signing out a token that is already revoked, or no longer on record, is a 204 that revokes nothing.
+         */
+        post: operations["logout_v1_auth_logout_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -84,7 +104,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Exchange a refresh token for a new pair (an access token is refused here) */
+        /**
+         * Exchange a refresh token for a new pair; the refresh token sent is used up
+         * @description Each refresh token works once: the answer carries the next refresh token of the same sign-in (its family), and the one sent is revoked. Sending an exchanged token again is 401 `token_reused` and revokes the whole family, except within QUANT_REFRESH_REUSE_GRACE_SECONDS (default 10) of its exchange while its successor is unused, when it gets the same pair again (two requests that left with the same token). A signed-out token, or one issued before tokens were recorded, is 401 `token_revoked`; a deactivated user's is 401 `inactive_user` and all of that user's tokens are revoked.
+         */
         post: operations["refresh_v1_auth_refresh_post"];
         delete?: never;
         options?: never;
@@ -663,6 +686,23 @@ export interface components {
             password: string;
             /** Username */
             username: string;
+        };
+        /**
+         * LogoutRequest
+         * @description Either the refresh token whose sign-in to end, or `all` to end every sign-in.
+         */
+        LogoutRequest: {
+            /**
+             * All
+             * @description revoke every refresh token of the caller (sign out everywhere)
+             * @default false
+             */
+            all: boolean;
+            /**
+             * Refresh Token
+             * @description a refresh token of the caller: its whole family (that sign-in) is revoked
+             */
+            refresh_token?: string | null;
         };
         /**
          * MetricsSummary
@@ -1875,6 +1915,64 @@ export interface operations {
                 };
             };
             /** @description Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Rate limit exceeded; see the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    logout_v1_auth_logout_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LogoutRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed request (for example a body that is not JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid input; `error.field` names the field at fault */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -7,6 +7,8 @@ export const REFRESH_COOKIE = "quant_refresh";
 /** Refresh when the access token has less than this left, so no request races its expiry. */
 export const REFRESH_MARGIN_SECONDS = 60;
 const REFRESH_MAX_AGE = 7 * 24 * 3600;
+/** An auth call that takes longer than this has failed (sign-out then still clears the cookies). */
+const AUTH_TIMEOUT_MS = 10_000;
 
 export interface TokenPair {
   access_token: string;
@@ -51,13 +53,21 @@ export function clearTokenCookies(response: NextResponse): void {
   response.cookies.set(REFRESH_COOKIE, "", { path: "/", maxAge: 0 });
 }
 
-/** POST a JSON body to an auth route of the API; returns its status and parsed body. */
-export async function postAuth(path: string, body: unknown): Promise<{ status: number; body: unknown }> {
+/** POST a JSON body to an auth route of the API (with a bearer token for the routes that need
+ * one); returns its status and parsed body (null for an empty one, such as logout's 204). */
+export async function postAuth(
+  path: string,
+  body: unknown,
+  bearer?: string,
+): Promise<{ status: number; body: unknown }> {
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (bearer) headers.authorization = `Bearer ${bearer}`;
   const response = await fetch(`${apiBaseUrl()}/v1/auth/${path}`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers,
     body: JSON.stringify(body),
     cache: "no-store",
+    signal: AbortSignal.timeout(AUTH_TIMEOUT_MS),
   });
   const text = await response.text();
   let parsed: unknown = null;
@@ -70,7 +80,10 @@ export async function postAuth(path: string, body: unknown): Promise<{ status: n
 }
 
 /** A usable access token for this request: the cookie's, or a fresh one from the refresh token.
- * `refreshed` is set when new tokens must be written back as cookies. */
+ * `refreshed` is set when new tokens must be written back as cookies: the API rotates refresh
+ * tokens, so the cookie's is used up once this returns a pair (ADR 0014). Two requests that
+ * refresh with the same cookie at once both get the same pair: the API answers a token presented
+ * again within its grace window with the pair it already issued for it. */
 export async function accessToken(
   request: NextRequest,
 ): Promise<{ token: string | null; refreshed: TokenPair | null }> {

@@ -23,17 +23,20 @@ executed by the backtest worker), their results, the market data they read, posi
 alerts and operator controls.
 
 * **Auth**: `POST /v1/auth/login` returns a bearer access token (15 min) and a refresh token
-  (7 days). Every route except health, login and refresh needs the access token.
+  (7 days). `POST /v1/auth/refresh` rotates the refresh token (each works once; a replayed one
+  revokes its whole sign-in); `POST /v1/auth/logout` revokes one sign-in or all of them. Every
+  route except health, login and refresh needs the access token.
 * **Roles**: viewer (read) < trader (create and cancel runs, acknowledge alerts) < admin
   (change strategies, kill switch, mode transitions).
 * **Errors**: every 4xx/5xx is `{{"error": {{"code", "message", "field", "request_id"}}}}`.
-* **Rate limits**: login per IP, run creation and reads per user; 429 carries `Retry-After`.
+* **Rate limits**: login per IP, run creation, logout and reads per user; 429 carries
+  `Retry-After`.
 * **Controls**: the kill switch and mode transitions. {ENFORCEMENT_NOTE}
 """
 
 TAGS = [
     {"name": "health", "description": "Liveness and dependency status (no sign-in)."},
-    {"name": "auth", "description": "Sign in and refresh tokens."},
+    {"name": "auth", "description": "Sign in, refresh tokens (rotated) and sign out."},
     {"name": "metrics", "description": "Performance computed from stored runs."},
     {"name": "strategies", "description": "Strategies synced from configs/strategies/*.yaml."},
     {"name": "runs", "description": "Backtest and walk-forward runs queued for the worker."},

@@ -83,7 +83,15 @@ class Tokens:
             refresh_ttl=timedelta(days=settings.refresh_token_days),
         )
 
-    def encode(self, user_id: int, kind: TokenKind, *, now: datetime | None = None) -> str:
+    def encode(
+        self,
+        user_id: int,
+        kind: TokenKind,
+        *,
+        now: datetime | None = None,
+        jti: uuid.UUID | None = None,
+        expires: datetime | None = None,
+    ) -> str:
         issued = now or datetime.now(UTC)
         ttl = self.access_ttl if kind is TokenKind.ACCESS else self.refresh_ttl
         claims: dict[str, Any] = {
@@ -91,16 +99,27 @@ class Tokens:
             "typ": kind.value,
             "iss": ISSUER,
             "iat": issued,
-            "exp": issued + ttl,
-            "jti": uuid.uuid4().hex,
+            "exp": expires or issued + ttl,
+            "jti": (jti or uuid.uuid4()).hex,
         }
         return jwt.encode(claims, self.secret, algorithm=ALGORITHM)
 
-    def issue(self, user_id: int) -> TokenPair:
-        now = datetime.now(UTC)
+    def pair(
+        self, user_id: int, refresh_jti: uuid.UUID, issued: datetime, expires: datetime
+    ) -> TokenPair:
+        """The pair of the refresh token recorded as `refresh_jti`, the same string every time.
+
+        HS256 is deterministic and every claim comes from the record (the access token's jti is
+        derived from the refresh token's), so a refresh answered again within the reuse grace
+        window hands out exactly the pair the first answer did (ADR 0014).
+        """
         return TokenPair(
-            access_token=self.encode(user_id, TokenKind.ACCESS, now=now),
-            refresh_token=self.encode(user_id, TokenKind.REFRESH, now=now),
+            access_token=self.encode(
+                user_id, TokenKind.ACCESS, now=issued, jti=uuid.uuid5(refresh_jti, "access")
+            ),
+            refresh_token=self.encode(
+                user_id, TokenKind.REFRESH, now=issued, jti=refresh_jti, expires=expires
+            ),
             expires_in=int(self.access_ttl.total_seconds()),
         )
 
@@ -110,13 +129,34 @@ class Tokens:
 
     def user_id_and_expiry(self, token: str, kind: TokenKind) -> tuple[int, float]:
         """`user_id`, and when the token expires (POSIX seconds)."""
+        claims = self._decode(token, kind)
         try:
-            claims = jwt.decode(
+            return int(claims["sub"]), float(claims["exp"])
+        except (TypeError, ValueError):
+            raise unauthorized(f"invalid {kind.value} token", "invalid_token") from None
+
+    def refresh_claims(self, token: str, *, check_expiry: bool = True) -> RefreshClaims:
+        """Who a refresh token names and its jti; 401 when it is not a valid refresh token.
+
+        `check_expiry=False` accepts an expired one (revoking a family never needs a live token).
+        """
+        claims = self._decode(token, TokenKind.REFRESH, check_expiry=check_expiry)
+        try:
+            return RefreshClaims(user_id=int(claims["sub"]), jti=uuid.UUID(hex=claims["jti"]))
+        except (KeyError, TypeError, ValueError):
+            raise unauthorized("invalid refresh token", "invalid_token") from None
+
+    def _decode(self, token: str, kind: TokenKind, *, check_expiry: bool = True) -> dict[str, Any]:
+        try:
+            claims: dict[str, Any] = jwt.decode(
                 token,
                 self.secret,
                 algorithms=[ALGORITHM],
                 issuer=ISSUER,
-                options={"require": ["sub", "typ", "exp", "iat", "iss"]},
+                options={
+                    "require": ["sub", "typ", "exp", "iat", "iss"],
+                    "verify_exp": check_expiry,
+                },
             )
         except jwt.ExpiredSignatureError:
             what = (
@@ -132,10 +172,13 @@ class Tokens:
                 f"wrong kind of token: {claims.get('typ')} (this needs the {kind.value} token)",
                 "invalid_token",
             )
-        try:
-            return int(claims["sub"]), float(claims["exp"])
-        except (TypeError, ValueError):
-            raise unauthorized(f"invalid {kind.value} token", "invalid_token") from None
+        return claims
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshClaims:
+    user_id: int
+    jti: uuid.UUID
 
 
 class SignedInUsers:
@@ -180,7 +223,7 @@ async def authenticate(
     )
     if user is None or not ok:
         raise unauthorized("wrong username or password", "invalid_credentials")
-    return _active(user)
+    return require_active(user)
 
 
 async def active_user(session: AsyncSession, user_id: int) -> User:
@@ -188,10 +231,10 @@ async def active_user(session: AsyncSession, user_id: int) -> User:
     user = await session.get(User, user_id)
     if user is None:
         raise unauthorized("the token's user no longer exists", "invalid_token")
-    return _active(user)
+    return require_active(user)
 
 
-def _active(user: User) -> User:
+def require_active(user: User) -> User:
     if not user.is_active:
         raise unauthorized(f"user {user.username!r} is deactivated", "inactive_user")
     return user

@@ -34,6 +34,7 @@ class LimitScope(StrEnum):
     LOGIN = "login"  # per client IP
     RUNS = "runs.create"  # per user
     READS = "reads"  # per user, every GET route together
+    LOGOUT = "auth.logout"  # per user
 
 
 def client_ip(request: Request) -> str:
@@ -53,6 +54,7 @@ _KEYS: dict[LimitScope, Callable[[Request], str]] = {
     LimitScope.LOGIN: client_ip,
     LimitScope.RUNS: user_or_ip,
     LimitScope.READS: user_or_ip,
+    LimitScope.LOGOUT: user_or_ip,
 }
 
 
@@ -72,6 +74,7 @@ class RateLimits:
             LimitScope.LOGIN: settings.rate_limit_login,
             LimitScope.RUNS: settings.rate_limit_runs,
             LimitScope.READS: settings.rate_limit_reads,
+            LimitScope.LOGOUT: settings.rate_limit_logout,
         }
         self._wrapped: dict[tuple[Callable[..., Any], LimitScope], Callable[..., Any]] = {}
 

@@ -34,6 +34,14 @@ class ApiSettings(BaseSettings):
     )
     access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
     refresh_token_days: int = Field(default=7, ge=1, le=90)
+    refresh_reuse_grace_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        le=60,
+        description="a refresh token exchanged this recently may be presented again and gets the "
+        "same new pair (concurrent refreshes from one session); later it counts as reuse and "
+        "revokes its family (0: never)",
+    )
     auth_cache_seconds: float = Field(
         default=5.0,
         ge=0,
@@ -48,6 +56,7 @@ class ApiSettings(BaseSettings):
     rate_limit_login: str = Field(default="5/minute", description="per client IP")
     rate_limit_runs: str = Field(default="10/minute", description="run creation, per user")
     rate_limit_reads: str = Field(default="300/minute", description="all reads together, per user")
+    rate_limit_logout: str = Field(default="10/minute", description="sign-outs, per user")
     rate_limit_prefix: str = Field(default="quant-api", description="Redis key prefix of counters")
     worker_key_prefix: str = Field(
         default=WORKER_KEY_PREFIX,
@@ -68,7 +77,7 @@ class ApiSettings(BaseSettings):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
 
-    @field_validator("rate_limit_login", "rate_limit_runs", "rate_limit_reads")
+    @field_validator("rate_limit_login", "rate_limit_runs", "rate_limit_reads", "rate_limit_logout")
     @classmethod
     def _limit_parses(cls, value: str) -> str:
         try:

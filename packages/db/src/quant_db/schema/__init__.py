@@ -2,7 +2,7 @@
 
 from quant_db.schema.base import Base
 from quant_db.schema.controls import Alert, KillSwitchState
-from quant_db.schema.identity import AuditEntry, User
+from quant_db.schema.identity import AuditEntry, RefreshToken, User
 from quant_db.schema.market import IngestionRun, PriceBar, PriceBlock, QuarantinedBar
 from quant_db.schema.runs import EquityPoint, MetricPoint, Run, RunReport, Strategy
 from quant_db.schema.trading import Fill, Order, Position, Trade
@@ -21,6 +21,7 @@ __all__ = [
     "PriceBar",
     "PriceBlock",
     "QuarantinedBar",
+    "RefreshToken",
     "Run",
     "RunReport",
     "Strategy",

@@ -1,12 +1,13 @@
-"""Users with roles, and the audit log of every state-changing action."""
+"""Users with roles, their refresh tokens, and the audit log of every state-changing action."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Enum, ForeignKey, String, Text, func
+from sqlalchemy import BigInteger, Enum, ForeignKey, Index, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from quant_db.schema.base import Base
@@ -38,6 +39,25 @@ class User(Base):
     role: Mapped[Role] = mapped_column(_enum(Role, "role"))
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class RefreshToken(Base):
+    """One refresh token the API issued, by its `jti`: rotated on use, revoked on sign-out or
+    reuse (ADR 0014). The token itself is never stored, only what checks it."""
+
+    __tablename__ = "refresh_tokens"
+    # one index serves "this user's tokens" (sign out everywhere, the FK cascade) and "this
+    # user's expired tokens" (the clean-up at each issue)
+    __table_args__ = (Index("ix_refresh_tokens_user_id_expires_at", "user_id", "expires_at"),)
+
+    jti: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    family_id: Mapped[uuid.UUID] = mapped_column(index=True)  # the sign-in it descends from
+    issued_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    # the token this one was exchanged for; NULL while live or when revoked by sign-out/reuse
+    replaced_by: Mapped[uuid.UUID | None]
 
 
 class AuditEntry(Base):

@@ -1,9 +1,23 @@
-import { NextResponse } from "next/server";
-import { clearTokenCookies } from "@/lib/server/session";
+import { NextResponse, type NextRequest } from "next/server";
+import { accessToken, clearTokenCookies, postAuth, REFRESH_COOKIE } from "@/lib/server/session";
 
-/** Sign out: forget the tokens (they expire on their own at the API). */
-export async function POST(): Promise<NextResponse> {
-  const response = NextResponse.json({ ok: true });
+/** Sign out: the API revokes this session's refresh token (its whole sign-in, ADR 0014), then the
+ * cookies go. They go even when the API cannot be reached or refuses, so this browser is signed
+ * out either way; `revoked` says whether the API confirmed that the token is dead. */
+export async function POST(request: NextRequest): Promise<NextResponse> {
+  const revoked = await revoke(request).catch(() => false);
+  const response = NextResponse.json({ ok: true, revoked });
   clearTokenCookies(response);
   return response;
+}
+
+async function revoke(request: NextRequest): Promise<boolean> {
+  const refreshToken = request.cookies.get(REFRESH_COOKIE)?.value;
+  if (!refreshToken) return false;
+  // /v1/auth/logout wants an access token, got the way the proxy gets one
+  const { token, refreshed } = await accessToken(request);
+  if (!token) return false;
+  // a refresh just used up the cookie's token; its successor names the same sign-in
+  const answer = await postAuth("logout", { refresh_token: refreshed?.refresh_token ?? refreshToken }, token);
+  return answer.status === 204;
 }

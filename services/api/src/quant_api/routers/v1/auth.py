@@ -1,22 +1,43 @@
-"""POST /v1/auth/login and /v1/auth/refresh (anonymous), GET /v1/auth/me."""
+"""POST /v1/auth/login and /v1/auth/refresh (anonymous), POST /v1/auth/logout, GET /v1/auth/me."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import APIRouter, Request, Response
 
-from quant_api.auth import TokenKind, active_user, authenticate
-from quant_api.deps import CurrentUser, ResourcesDep, SessionDep
-from quant_api.errors import error_responses
+from quant_api.audit import record
+from quant_api.auth import RefreshClaims, authenticate
+from quant_api.deps import CurrentUser, RequestId, ResourcesDep, SessionDep
+from quant_api.errors import ApiError, error_responses, invalid
 from quant_api.rate_limits import LimitScope, rate_limited
-from quant_api.schemas.v1.auth import LoginRequest, RefreshRequest, TokenPair, UserPublic
+from quant_api.refresh_tokens import rotate, sign_out, start_family
+from quant_api.schemas.v1.auth import (
+    LoginRequest,
+    LogoutRequest,
+    RefreshRequest,
+    TokenPair,
+    UserPublic,
+)
 
 router = APIRouter(prefix="/auth", tags=["auth"])
+
+ROTATION = (
+    "Each refresh token works once: the answer carries the next refresh token of the same "
+    "sign-in (its family), and the one sent is revoked. Sending an exchanged token again is "
+    "401 `token_reused` and revokes the whole family, except within "
+    "QUANT_REFRESH_REUSE_GRACE_SECONDS (default 10) of its exchange while its successor is "
+    "unused, when it gets the same pair again (two requests that left with the same token). "
+    "A signed-out token, or one issued before tokens were recorded, is 401 `token_revoked`; "
+    "a deactivated user's is 401 `inactive_user` and all of that user's tokens are revoked."
+)
 
 
 @router.post(
     "/login",
     summary="Exchange a username and password for an access and a refresh token",
-    description="Rate limited per client IP (5/minute by default).",
+    description="Rate limited per client IP (5/minute by default). The refresh token starts a "
+    "new family (one per sign-in): see /v1/auth/refresh.",
     responses=error_responses(400, 401, 422, 429),
 )
 @rate_limited(LimitScope.LOGIN)
@@ -29,18 +50,85 @@ async def login(
 ) -> TokenPair:
     user = await authenticate(session, resources.passwords, body.username, body.password)
     request.state.username = user.username
-    return resources.tokens.issue(user.id)
+    return await start_family(session, resources.tokens, user)
 
 
 @router.post(
     "/refresh",
-    summary="Exchange a refresh token for a new pair (an access token is refused here)",
+    summary="Exchange a refresh token for a new pair; the refresh token sent is used up",
+    description=ROTATION,
     responses=error_responses(400, 401, 422),
 )
-async def refresh(body: RefreshRequest, session: SessionDep, resources: ResourcesDep) -> TokenPair:
-    user_id = resources.tokens.user_id(body.refresh_token, TokenKind.REFRESH)
-    user = await active_user(session, user_id)
-    return resources.tokens.issue(user.id)
+async def refresh(
+    body: RefreshRequest, session: SessionDep, resources: ResourcesDep, request_id: RequestId
+) -> TokenPair:
+    return await rotate(
+        session,
+        resources.tokens,
+        body.refresh_token,
+        grace=timedelta(seconds=resources.settings.refresh_reuse_grace_seconds),
+        request_id=request_id,
+    )
+
+
+@router.post(
+    "/logout",
+    status_code=204,
+    summary="Sign out: revoke a refresh token's whole sign-in, or with `all` every sign-in",
+    description="Send `refresh_token` (one of the caller's; its family is revoked) or "
+    "`all: true` (every refresh token of the caller). Access tokens already issued still work "
+    "until they expire (15 minutes by default). Audited; rate limited per user (10/minute by "
+    "default). Signing out a token that is already revoked, or no longer on record, is a 204 "
+    "that revokes nothing.",
+    responses=error_responses(400, 401, 422, 429),
+)
+@rate_limited(LimitScope.LOGOUT)
+async def logout(
+    request: Request,
+    response: Response,
+    user: CurrentUser,
+    body: LogoutRequest,
+    session: SessionDep,
+    resources: ResourcesDep,
+    request_id: RequestId,
+) -> None:
+    claims = _claims_to_revoke(body, user.id, resources)
+    revoked, family = await sign_out(session, user, claims)
+    detail: dict[str, object] = {"scope": "all" if claims is None else "family", "revoked": revoked}
+    if family is not None:
+        detail["family_id"] = str(family)
+    record(
+        session,
+        user=user,
+        action="auth.logout",
+        target_type="user",
+        target_id=str(user.id),
+        detail=detail,
+        request_id=request_id,
+    )
+    await session.commit()
+
+
+def _claims_to_revoke(
+    body: LogoutRequest, user_id: int, resources: ResourcesDep
+) -> RefreshClaims | None:
+    """The refresh token's claims, None for `all`; 422 naming the field for anything else."""
+    if body.all:
+        if body.refresh_token is not None:
+            raise invalid("all", "send either refresh_token or all=true, not both")
+        return None
+    if body.refresh_token is None:
+        raise invalid(
+            "refresh_token",
+            "send the refresh token to revoke, or all=true to sign out everywhere",
+        )
+    try:
+        claims = resources.tokens.refresh_claims(body.refresh_token, check_expiry=False)
+    except ApiError as exc:
+        raise invalid("refresh_token", exc.message) from None
+    if claims.user_id != user_id:
+        raise invalid("refresh_token", "this refresh token belongs to another user")
+    return claims
 
 
 @router.get(

@@ -1,4 +1,4 @@
-"""Sign-in and token refresh."""
+"""Sign-in, token refresh and sign-out."""
 
 from __future__ import annotations
 
@@ -16,6 +16,20 @@ class LoginRequest(BaseModel):
 
 class RefreshRequest(BaseModel):
     refresh_token: str = Field(min_length=1, max_length=4096)
+
+
+class LogoutRequest(BaseModel):
+    """Either the refresh token whose sign-in to end, or `all` to end every sign-in."""
+
+    refresh_token: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=4096,
+        description="a refresh token of the caller: its whole family (that sign-in) is revoked",
+    )
+    all: bool = Field(
+        default=False, description="revoke every refresh token of the caller (sign out everywhere)"
+    )
 
 
 class TokenPair(BaseModel):

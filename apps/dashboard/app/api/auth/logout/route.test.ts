@@ -1,0 +1,92 @@
+// @vitest-environment node
+import { NextRequest, type NextResponse } from "next/server";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { accessToken, FakeApi } from "@/lib/server/fake-api";
+import { ACCESS_COOKIE, REFRESH_COOKIE } from "@/lib/server/session";
+import { POST } from "./route";
+
+function signOut(cookies: Record<string, string>): NextRequest {
+  const cookie = Object.entries(cookies)
+    .map(([name, value]) => `${name}=${value}`)
+    .join("; ");
+  return new NextRequest("http://localhost:3000/api/auth/logout", { method: "POST", headers: { cookie } });
+}
+
+function expectCookiesCleared(response: NextResponse): void {
+  for (const name of [ACCESS_COOKIE, REFRESH_COOKIE]) {
+    expect(response.cookies.get(name)).toMatchObject({ value: "", maxAge: 0 });
+  }
+}
+
+let api: FakeApi;
+
+beforeEach(() => {
+  vi.stubEnv("QUANT_API_URL", "http://api.test");
+  api = new FakeApi();
+  api.install();
+});
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+  vi.unstubAllEnvs();
+});
+
+describe("POST /api/auth/logout", () => {
+  it("asks the API to revoke the session's refresh token with the access token, then clears the cookies", async () => {
+    const access = accessToken("a", 600);
+    const response = await POST(signOut({ [ACCESS_COOKIE]: access, [REFRESH_COOKIE]: "refresh-0" }));
+    expect(await response.json()).toEqual({ ok: true, revoked: true });
+    expect(api.calls).toEqual([
+      {
+        url: "http://api.test/v1/auth/logout",
+        method: "POST",
+        authorization: `Bearer ${access}`,
+        body: { refresh_token: "refresh-0" },
+      },
+    ]);
+    expectCookiesCleared(response);
+  });
+
+  it("refreshes an expiring access token first and names the rotated refresh token, not the used-up one", async () => {
+    const response = await POST(signOut({ [ACCESS_COOKIE]: accessToken("a", 10), [REFRESH_COOKIE]: "refresh-0" }));
+    expect(await response.json()).toEqual({ ok: true, revoked: true });
+    const [refresh] = api.callsTo("/v1/auth/refresh");
+    expect(refresh?.body).toEqual({ refresh_token: "refresh-0" });
+    const [logout] = api.callsTo("/v1/auth/logout");
+    expect(logout?.body).toEqual({ refresh_token: "refresh-1" });
+    expect(logout?.authorization).toBe(`Bearer ${accessToken("access-for-refresh-1", 900)}`);
+    // the fresh pair is not written back: the session ends here
+    expectCookiesCleared(response);
+  });
+
+  it("still clears the cookies and answers ok when the API cannot be reached", async () => {
+    api.down = true;
+    const response = await POST(signOut({ [ACCESS_COOKIE]: accessToken("a", 600), [REFRESH_COOKIE]: "refresh-0" }));
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ ok: true, revoked: false });
+    expect(api.callsTo("/v1/auth/logout")).toHaveLength(1);
+    expectCookiesCleared(response);
+  });
+
+  it("still clears the cookies and answers ok when the API answers 401", async () => {
+    api.logoutStatus = 401;
+    const response = await POST(signOut({ [ACCESS_COOKIE]: accessToken("a", 600), [REFRESH_COOKIE]: "refresh-0" }));
+    expect(await response.json()).toEqual({ ok: true, revoked: false });
+    expectCookiesCleared(response);
+  });
+
+  it("does not call logout when the refresh token is already dead, and clears the cookies", async () => {
+    const response = await POST(signOut({ [REFRESH_COOKIE]: "revoked-elsewhere" }));
+    expect(await response.json()).toEqual({ ok: true, revoked: false });
+    expect(api.callsTo("/v1/auth/refresh")).toHaveLength(1);
+    expect(api.callsTo("/v1/auth/logout")).toEqual([]);
+    expectCookiesCleared(response);
+  });
+
+  it("calls nothing without a session", async () => {
+    const response = await POST(signOut({}));
+    expect(await response.json()).toEqual({ ok: true, revoked: false });
+    expect(api.calls).toEqual([]);
+    expectCookiesCleared(response);
+  });
+});

@@ -1,0 +1,65 @@
+// @vitest-environment node
+import { NextRequest } from "next/server";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { accessToken, FakeApi } from "@/lib/server/fake-api";
+import { ACCESS_COOKIE, REFRESH_COOKIE } from "@/lib/server/session";
+import { GET } from "./route";
+
+function proxied(cookies: Record<string, string>): NextRequest {
+  const cookie = Object.entries(cookies)
+    .map(([name, value]) => `${name}=${value}`)
+    .join("; ");
+  return new NextRequest("http://localhost:3000/api/v1/runs", { headers: { cookie } });
+}
+
+const context = { params: Promise.resolve({ path: ["runs"] }) };
+let api: FakeApi;
+
+beforeEach(() => {
+  vi.stubEnv("QUANT_API_URL", "http://api.test");
+  api = new FakeApi();
+  api.install();
+});
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+  vi.unstubAllEnvs();
+});
+
+describe("the /api/v1 proxy's refresh", () => {
+  it("stores the rotated refresh token with the new access token", async () => {
+    const cookies = { [ACCESS_COOKIE]: accessToken("old", 30), [REFRESH_COOKIE]: "refresh-0" };
+    const response = await GET(proxied(cookies), context);
+    expect(response.status).toBe(200);
+    expect(response.cookies.get(REFRESH_COOKIE)?.value).toBe("refresh-1");
+    expect(response.cookies.get(ACCESS_COOKIE)?.value).toBe(accessToken("access-for-refresh-1", 900));
+    const [forwarded] = api.callsTo("/v1/runs");
+    expect(forwarded?.authorization).toBe(`Bearer ${accessToken("access-for-refresh-1", 900)}`);
+  });
+
+  it("keeps the user signed in when two requests refresh the same token at once", async () => {
+    const cookies = { [ACCESS_COOKIE]: accessToken("old", 30), [REFRESH_COOKIE]: "refresh-0" };
+    const [first, second] = await Promise.all([GET(proxied(cookies), context), GET(proxied(cookies), context)]);
+    expect(api.callsTo("/v1/auth/refresh").map((call) => call.body)).toEqual([
+      { refresh_token: "refresh-0" },
+      { refresh_token: "refresh-0" },
+    ]);
+    for (const response of [first, second]) {
+      expect(response.status).toBe(200);
+      expect(response.cookies.get(REFRESH_COOKIE)?.value).toBe("refresh-1");
+    }
+    expect(api.live).toEqual(new Set(["refresh-1"]));
+  });
+
+  it("signs the user out when the API says the refresh token was reused", async () => {
+    await GET(proxied({ [REFRESH_COOKIE]: "refresh-0" }), context);
+    const replay = await GET(proxied({ [REFRESH_COOKIE]: "refresh-0" }), context);
+    // the fake's grace window covers a replay only while the successor is live: use it up first
+    await GET(proxied({ [REFRESH_COOKIE]: "refresh-1" }), context);
+    const late = await GET(proxied({ [REFRESH_COOKIE]: "refresh-0" }), context);
+    expect(replay.status).toBe(200);
+    expect(late.status).toBe(401);
+    expect(late.cookies.get(REFRESH_COOKIE)).toMatchObject({ value: "", maxAge: 0 });
+    expect(api.callsTo("/v1/runs")).toHaveLength(3);
+  });
+});

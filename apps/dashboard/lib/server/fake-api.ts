@@ -1,0 +1,85 @@
+// A stand-in for the API's auth routes in route-handler tests: it rotates refresh tokens the way
+// the API does (a token presented again within the grace window gets the pair it already got,
+// later it is reuse and the whole sign-in is revoked) and records every call it receives.
+import { vi } from "vitest";
+
+/** An unsigned JWT-shaped token with these claims (the dashboard never verifies; the API does). */
+export function jwt(claims: Record<string, unknown>): string {
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+  return `${part({ alg: "HS256", typ: "JWT" })}.${part(claims)}.signature`;
+}
+
+export function accessToken(name: string, secondsLeft: number): string {
+  return jwt({ sub: "1", typ: "access", jti: name, exp: Math.floor(Date.now() / 1000) + secondsLeft });
+}
+
+export interface Call {
+  url: string;
+  method: string;
+  authorization: string | null;
+  body: unknown;
+}
+
+function json(status: number, body: unknown): Response {
+  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+}
+
+function envelope(status: number, code: string): Response {
+  return json(status, { error: { code, message: code, field: null, request_id: "r-1" } });
+}
+
+export class FakeApi {
+  readonly calls: Call[] = [];
+  /** refresh token -> the token it was exchanged for */
+  private readonly exchanged = new Map<string, string>();
+  private readonly revoked = new Set<string>();
+  private issued = 0;
+  /** When set, every call fails the way an unreachable server does. */
+  down = false;
+  /** Status logout answers (204 when live). */
+  logoutStatus = 204;
+
+  constructor(readonly live: Set<string> = new Set(["refresh-0"])) {}
+
+  install(): void {
+    vi.stubGlobal("fetch", (input: string | URL | Request, init?: RequestInit) => this.handle(input, init));
+  }
+
+  private async handle(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+    const url = String(input);
+    const headers = new Headers(init?.headers);
+    const body: unknown = typeof init?.body === "string" ? JSON.parse(init.body) : null;
+    this.calls.push({ url, method: init?.method ?? "GET", authorization: headers.get("authorization"), body });
+    // a real API answers after a network round trip: let concurrent requests interleave
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    if (this.down) throw new TypeError("fetch failed", { cause: new Error("connect ECONNREFUSED") });
+    const path = new URL(url).pathname;
+    if (path === "/v1/auth/refresh") return this.refresh((body as { refresh_token: string }).refresh_token);
+    if (path === "/v1/auth/logout") {
+      return this.logoutStatus === 204 ? new Response(null, { status: 204 }) : envelope(this.logoutStatus, "x");
+    }
+    return json(200, { items: [], total: 0 });
+  }
+
+  private refresh(token: string): Response {
+    const successor = this.exchanged.get(token);
+    if (successor !== undefined && this.live.has(successor)) return json(200, this.pair(successor));
+    if (successor !== undefined || this.revoked.has(token)) return envelope(401, "token_reused");
+    if (!this.live.has(token)) return envelope(401, "token_revoked");
+    this.issued += 1;
+    const next = `refresh-${this.issued}`;
+    this.live.delete(token);
+    this.live.add(next);
+    this.exchanged.set(token, next);
+    return json(200, this.pair(next));
+  }
+
+  private pair(refresh: string): unknown {
+    const access = accessToken(`access-for-${refresh}`, 900);
+    return { access_token: access, refresh_token: refresh, token_type: "bearer", expires_in: 900 };
+  }
+
+  callsTo(path: string): Call[] {
+    return this.calls.filter((call) => new URL(call.url).pathname === path);
+  }
+}
