@@ -374,7 +374,7 @@ def test_logout_of_another_users_token_is_refused_naming_the_field_and_changes_n
     seed.user("bob", Role.VIEWER)
     anas, bobs = _login(client, "ana"), _login(client, "bob")
     answer = _logout(client, anas, {"refresh_token": bobs["refresh_token"]})
-    error = assert_error(answer, 422, "validation_error", "refresh_token")
+    error = assert_error(answer, 422, "validation_error", "body.refresh_token")
     assert "another user" in error["message"]
     assert _rotated(client, bobs["refresh_token"])
     assert _audit(seed, "auth.logout") == []
@@ -383,10 +383,10 @@ def test_logout_of_another_users_token_is_refused_naming_the_field_and_changes_n
 @pytest.mark.parametrize(
     ("body", "field", "words"),
     [
-        ({}, "refresh_token", "all=true"),
-        ({"all": False}, "refresh_token", "all=true"),
-        ({"all": True, "refresh_token": "x"}, "all", "not both"),
-        ({"refresh_token": "not-a-jwt"}, "refresh_token", "invalid refresh token"),
+        ({}, "body.refresh_token", "all=true"),
+        ({"all": False}, "body.refresh_token", "all=true"),
+        ({"all": True, "refresh_token": "x"}, "body.all", "not both"),
+        ({"refresh_token": "not-a-jwt"}, "body.refresh_token", "invalid refresh token"),
         ({"refresh_token": ""}, "body.refresh_token", "at least 1"),
         ({"all": "everything"}, "body.all", "boolean"),
     ],
@@ -408,7 +408,7 @@ def test_logout_refuses_an_access_token_in_place_of_the_refresh_token(
     seed.user("ana", Role.VIEWER)
     pair = _login(client, "ana")
     answer = _logout(client, pair, {"refresh_token": pair["access_token"]})
-    error = assert_error(answer, 422, "validation_error", "refresh_token")
+    error = assert_error(answer, 422, "validation_error", "body.refresh_token")
     assert "wrong kind of token" in error["message"]
     assert _rotated(client, pair["refresh_token"])
 

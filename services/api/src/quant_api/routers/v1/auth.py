@@ -115,19 +115,19 @@ def _claims_to_revoke(
     """The refresh token's claims, None for `all`; 422 naming the field for anything else."""
     if body.all:
         if body.refresh_token is not None:
-            raise invalid("all", "send either refresh_token or all=true, not both")
+            raise invalid("body.all", "send either refresh_token or all=true, not both")
         return None
     if body.refresh_token is None:
         raise invalid(
-            "refresh_token",
+            "body.refresh_token",
             "send the refresh token to revoke, or all=true to sign out everywhere",
         )
     try:
         claims = resources.tokens.refresh_claims(body.refresh_token, check_expiry=False)
     except ApiError as exc:
-        raise invalid("refresh_token", exc.message) from None
+        raise invalid("body.refresh_token", exc.message) from None
     if claims.user_id != user_id:
-        raise invalid("refresh_token", "this refresh token belongs to another user")
+        raise invalid("body.refresh_token", "this refresh token belongs to another user")
     return claims
 
 
