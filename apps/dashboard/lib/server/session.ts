@@ -83,15 +83,23 @@ export async function postAuth(
  * `refreshed` is set when new tokens must be written back as cookies: the API rotates refresh
  * tokens, so the cookie's is used up once this returns a pair (ADR 0014). Two requests that
  * refresh with the same cookie at once both get the same pair: the API answers a token presented
- * again within its grace window with the pair it already issued for it. */
+ * again within its grace window with the pair it already issued for it.
+ * `unavailable` says why no token could be had when the API did not answer the refresh (down,
+ * timed out, 5xx): the session may still be good, so callers must not sign the user out then. */
 export async function accessToken(
   request: NextRequest,
-): Promise<{ token: string | null; refreshed: TokenPair | null }> {
+): Promise<{ token: string | null; refreshed: TokenPair | null; unavailable?: string }> {
   const current = request.cookies.get(ACCESS_COOKIE)?.value;
   if (current && !needsRefresh(current)) return { token: current, refreshed: null };
   const refreshToken = request.cookies.get(REFRESH_COOKIE)?.value;
   if (!refreshToken) return { token: current ?? null, refreshed: null };
-  const answer = await postAuth("refresh", { refresh_token: refreshToken });
+  let answer: { status: number; body: unknown };
+  try {
+    answer = await postAuth("refresh", { refresh_token: refreshToken });
+  } catch (error) {
+    return { token: null, refreshed: null, unavailable: fetchFailure(error) };
+  }
+  if (answer.status >= 500) return { token: null, refreshed: null, unavailable: `the API answered ${answer.status}` };
   if (answer.status !== 200) return { token: null, refreshed: null };
   const pair = answer.body as TokenPair;
   return { token: pair.access_token, refreshed: pair };

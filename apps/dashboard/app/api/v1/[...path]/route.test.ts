@@ -51,6 +51,20 @@ describe("the /api/v1 proxy's refresh", () => {
     expect(api.live).toEqual(new Set(["refresh-1"]));
   });
 
+  it("keeps the session through an API outage at refresh time: a 502, the cookies untouched", async () => {
+    api.down = true;
+    const cookies = { [ACCESS_COOKIE]: accessToken("old", 30), [REFRESH_COOKIE]: "refresh-0" };
+    const response = await GET(proxied(cookies), context);
+    expect(response.status).toBe(502);
+    expect(await response.json()).toMatchObject({ error: { code: "api_unreachable" } });
+    expect(response.cookies.get(REFRESH_COOKIE)).toBeUndefined();
+    expect(response.cookies.get(ACCESS_COOKIE)).toBeUndefined();
+    api.down = false;
+    const recovered = await GET(proxied(cookies), context);
+    expect(recovered.status).toBe(200);
+    expect(recovered.cookies.get(REFRESH_COOKIE)?.value).toBe("refresh-1");
+  });
+
   it("signs the user out when the API says the refresh token was reused", async () => {
     await GET(proxied({ [REFRESH_COOKIE]: "refresh-0" }), context);
     const replay = await GET(proxied({ [REFRESH_COOKIE]: "refresh-0" }), context);

@@ -18,7 +18,14 @@ const FORWARDED_RESPONSE_HEADERS = [
  * refreshed shortly before it expires. The API's answer (status, envelope, headers) passes
  * through unchanged; an API that does not answer becomes a 502 in the same envelope. */
 async function forward(request: NextRequest, path: string[]): Promise<NextResponse> {
-  const { token, refreshed } = await accessToken(request).catch(() => ({ token: null, refreshed: null }));
+  const { token, refreshed, unavailable } = await accessToken(request);
+  if (unavailable) {
+    // the refresh could not be asked: an outage, not a sign-out, so the cookies stay
+    return NextResponse.json(
+      errorBody("api_unreachable", `the API at ${apiBaseUrl()} did not answer the token refresh (${unavailable})`),
+      { status: 502 },
+    );
+  }
   if (!token) {
     const response = NextResponse.json(errorBody("not_signed_in", "sign in to continue"), { status: 401 });
     clearTokenCookies(response);
