@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,29 @@ def test_the_kill_switch_is_persisted_across_app_instances_and_audited(
     )
     assert entry.detail["before"] == {"engaged": False, "reason": ""}
     assert entry.detail["after"] == {"engaged": True, "reason": "broker outage"}
+
+
+def test_a_signed_in_admin_can_trip_the_kill_switch_while_redis_is_down(
+    tmp_path: Path, database_url: str
+) -> None:
+    """The kill switch is the emergency stop: it is never rate limited, so an outage of the
+    rate-limit store (which fails every limited route closed) cannot keep it from an admin."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead = f"redis://127.0.0.1:{probe.getsockname()[1]}/0"
+    with TestClient(create_app(make_settings(tmp_path), database_url, dead)) as client:
+        seed = Seeder(client)
+        admin = seed.user("admin", Role.ADMIN)
+        assert_error(client.get("/v1/strategies", headers=admin.headers), 503, "unavailable")
+        response = client.post(
+            "/v1/controls/kill-switch",
+            json={"engaged": True, "reason": "redis and broker both down"},
+            headers=admin.headers,
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()["engaged"] is True
+        [(entry,)] = seed.rows(select(AuditEntry.action))
+    assert entry == "kill_switch.engage"
 
 
 def test_the_kill_switch_needs_a_reason_and_an_admin(client: TestClient, seed: Seeder) -> None:
