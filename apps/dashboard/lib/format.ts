@@ -18,6 +18,15 @@ export function percent(value: string | number | null | undefined, digits = 2): 
   return `${(n * 100).toFixed(digits)}%`;
 }
 
+/** A fraction as a percentage with its sign: "+12.34%", "-8.00%", "0.00%" (no sign once rounded to zero). */
+export function signedPercent(value: string | number | null | undefined, digits = 2): string {
+  const n = toNumber(value);
+  if (n === null) return "—";
+  const magnitude = (Math.abs(n) * 100).toFixed(digits);
+  const sign = Number(magnitude) === 0 ? "" : n > 0 ? "+" : "-";
+  return `${sign}${magnitude}%`;
+}
+
 export function ratio(value: string | number | null | undefined, digits = 2): string {
   const n = toNumber(value);
   return n === null ? "—" : n.toFixed(digits);

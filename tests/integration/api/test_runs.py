@@ -7,15 +7,19 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from quant_api.downsampling import keep_extremes
+from quant_api.schemas.v1.common import Page
+from quant_api.schemas.v1.runs import RunSummary
 from quant_db.jobs import RUN_ENTRYPOINT
 from quant_db.schema import Run
 from quant_db.schema.identity import Role
-from quant_db.schema.runs import RunStatus
+from quant_db.schema.runs import RunStatus, RunType
+from quant_engine.metrics import compute_metrics
 from quant_ingestion import ingest
 from quant_marketdata import SampleSource, SyntheticSource
 from tests.integration.api.checks import assert_error
@@ -168,6 +172,98 @@ def test_runs_are_listed_newest_first_with_filters_and_a_total(
     none = client.get("/v1/runs?status=cancelled", headers=trader.headers).json()
     assert (none["total"], none["items"]) == (0, [])
     assert client.get("/v1/runs?type=live", headers=trader.headers).json()["total"] == 0
+
+
+KEY_METRICS = ("total_return", "annual_return", "sharpe", "max_drawdown_pct", "win_rate")
+KEY_METRICS_AND_TRADES = (*KEY_METRICS, "num_trades")
+NO_KEY_METRICS = dict.fromkeys(KEY_METRICS_AND_TRADES)
+
+
+def _engine_metrics(seed_value: int) -> dict[str, Any]:
+    """Metrics as the worker stores them: the engine's own, of a random-walk equity curve."""
+    rng = np.random.default_rng(seed_value)
+    equity = 100_000 * np.cumprod(1 + rng.normal(0.0004, 0.01, 800))
+    return compute_metrics(equity, periods_per_year=252).as_dict()
+
+
+def _entries(client: TestClient, person: Person) -> dict[str, dict[str, Any]]:
+    page = client.get("/v1/runs?per_page=50", headers=person.headers).json()
+    return {entry["id"]: entry for entry in page["items"]}
+
+
+def test_a_completed_runs_list_entry_carries_the_key_metrics_of_its_detail(
+    client: TestClient, seed: Seeder, trader: Person
+) -> None:
+    stored = {**_engine_metrics(1), "num_trades": 17, "win_rate": 0.5294117647058824}
+    done = seed.run(metrics=stored)
+    entry = _entries(client, trader)[str(done)]
+    detail = client.get(f"/v1/runs/{done}", headers=trader.headers).json()
+    assert entry["key_metrics"] == {
+        name: detail["metrics"][name] for name in KEY_METRICS_AND_TRADES
+    }
+    # the same floats to the last bit, not a rounded copy
+    assert entry["key_metrics"]["sharpe"] == stored["sharpe"] != 0
+    assert entry["key_metrics"]["max_drawdown_pct"] == stored["max_drawdown_pct"] > 0
+    assert entry["key_metrics"]["num_trades"] == 17
+    assert "metrics" not in entry  # the blob itself stays on the detail
+
+
+def test_a_metric_the_run_did_not_store_as_a_number_is_null_in_the_list(
+    client: TestClient, seed: Seeder, trader: Person
+) -> None:
+    # annual_return absent, sharpe stored as null (non-finite), win_rate an odd string
+    stored = {"total_return": -0.125, "sharpe": None, "win_rate": "n/a", "num_trades": 0}
+    done = seed.run(metrics=stored)
+    entry = _entries(client, trader)[str(done)]
+    assert entry["key_metrics"] == {**NO_KEY_METRICS, "total_return": -0.125, "num_trades": 0}
+
+
+@pytest.mark.parametrize(
+    "status", [RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.FAILED, RunStatus.CANCELLED]
+)
+def test_a_run_that_did_not_complete_has_null_key_metrics_in_the_list(
+    client: TestClient, seed: Seeder, trader: Person, status: RunStatus
+) -> None:
+    # even with figures in its metrics column: only a completed run's are its results
+    unfinished = seed.run(status=status, metrics=_engine_metrics(2))
+    entry = _entries(client, trader)[str(unfinished)]
+    assert (entry["status"], entry["key_metrics"]) == (status.value, NO_KEY_METRICS)
+
+
+def test_a_walk_forward_runs_list_entry_carries_its_out_of_sample_headline_metrics(
+    client: TestClient, seed: Seeder, trader: Person
+) -> None:
+    # the worker stores the stitched out-of-sample metrics at the top level, beside a large
+    # walk_forward block of windows whose own metrics must not be picked up
+    oos = _engine_metrics(3)
+    window_metrics = _engine_metrics(4)
+    windows = [
+        {"number": k, "out_of_sample_metrics": window_metrics, "scores": [0.1] * 25}
+        for k in range(40)
+    ]
+    run_id = seed.run(
+        run_type=RunType.WALK_FORWARD, metrics={**oos, "walk_forward": {"windows": windows}}
+    )
+    entry = _entries(client, trader)[str(run_id)]
+    assert entry["type"] == "walk_forward"
+    assert entry["key_metrics"] == {name: oos[name] for name in KEY_METRICS_AND_TRADES}
+    assert entry["key_metrics"]["sharpe"] != window_metrics["sharpe"]
+
+
+def test_the_runs_list_body_is_exactly_its_response_models_json(
+    client: TestClient, seed: Seeder, trader: Person
+) -> None:
+    # the list is pre-serialised (ADR 0013): its bytes must be what FastAPI's response-model
+    # pass would have written, for completed and unfinished runs alike
+    seed.run(metrics=_engine_metrics(5))
+    seed.run(status=RunStatus.RUNNING)
+    seed.run(run_type=RunType.WALK_FORWARD, metrics={**_engine_metrics(6), "walk_forward": {}})
+    response = client.get("/v1/runs", headers=trader.headers)
+    assert response.headers["content-type"] == "application/json"
+    page = Page[RunSummary].model_validate_json(response.content)
+    assert len(page.items) == 3
+    assert response.content == page.model_dump_json().encode()
+    assert response.json()["items"][0].keys() == RunSummary.model_json_schema()["properties"].keys()
 
 
 def test_equity_is_downsampled_on_the_server_keeping_the_extremes(

@@ -84,6 +84,19 @@ def test_a_walk_forward_run_by_the_worker_reads_back_window_by_window(
     assert [s["name"] for s in body["parameter_stability"]] == ["fast", "slow"]
     assert body["parameter_stability"] == summary["stability"]
     assert body["out_of_sample_metrics"]["end_equity"] == stored["metrics"]["end_equity"]
+    # the runs list carries the same out-of-sample headline figures the worker stored
+    [entry] = client.get("/v1/runs", headers=viewer.headers).json()["items"]
+    headline = entry["key_metrics"]
+    assert headline == {name: stored["metrics"][name] for name in headline}
+    assert set(headline) == {
+        "total_return",
+        "annual_return",
+        "sharpe",
+        "max_drawdown_pct",
+        "win_rate",
+        "num_trades",
+    }
+    assert headline["num_trades"] == body["out_of_sample_metrics"]["num_trades"] > 0
 
 
 def _summary(windows: list[dict[str, Any]]) -> dict[str, Any]:

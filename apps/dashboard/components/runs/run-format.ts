@@ -1,5 +1,6 @@
 /** How runs are named and summarised on the runs pages. */
-import { percent, ratio, toNumber } from "@/lib/format";
+import type { RunPage } from "@/lib/api/hooks";
+import { percent, ratio, signedPercent, toNumber } from "@/lib/format";
 
 /** "backtest" or "walk-forward", as a person reads the run type. */
 export function runTypeLabel(type: string): string {
@@ -25,14 +26,16 @@ function num(metrics: Metrics, key: string): number | null {
   return typeof value === "number" || typeof value === "string" ? toNumber(value) : null;
 }
 
-/** The figures a runs table shows for a completed run. */
-export function keyMetrics(metrics: Metrics) {
+/** The headline figures a runs listing row carries (null until the run completes). */
+export type RunKeyMetrics = RunPage["items"][number]["key_metrics"];
+
+/** A runs table's figures: signed percentages, 2 decimals; drawdowns shown as falls; "—" for null. */
+export function keyMetricsText(m: RunKeyMetrics) {
   return {
-    totalReturn: percent(num(metrics, "total_return")),
-    sharpe: ratio(num(metrics, "sharpe")),
-    maxDrawdown: num(metrics, "max_drawdown_pct") === null ? "—" : percent(-Math.abs(num(metrics, "max_drawdown_pct") as number)),
-    trades: num(metrics, "num_trades") === null ? "—" : String(num(metrics, "num_trades")),
-    totalReturnValue: num(metrics, "total_return"),
+    totalReturn: signedPercent(m.total_return),
+    sharpe: ratio(m.sharpe),
+    maxDrawdown: m.max_drawdown_pct === null ? "—" : signedPercent(-Math.abs(m.max_drawdown_pct)),
+    trades: m.num_trades === null ? "—" : String(m.num_trades),
   };
 }
 

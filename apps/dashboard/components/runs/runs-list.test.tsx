@@ -16,6 +16,15 @@ function json(body: unknown, status = 200): Response {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
 }
 
+const NO_METRICS = {
+  total_return: null,
+  annual_return: null,
+  sharpe: null,
+  max_drawdown_pct: null,
+  win_rate: null,
+  num_trades: null,
+};
+
 function run(id: string, status: string, extra: Record<string, unknown> = {}) {
   return {
     id,
@@ -31,14 +40,21 @@ function run(id: string, status: string, extra: Record<string, unknown> = {}) {
     created_at: "2024-03-01T10:00:00Z",
     started_at: null,
     finished_at: status === "completed" ? "2024-03-01T10:01:00Z" : null,
+    key_metrics: NO_METRICS,
     ...extra,
   };
 }
 
 const PAGE_1 = [
-  run("aaaaaaaa-0000-0000-0000-000000000001", "completed"),
+  run("aaaaaaaa-0000-0000-0000-000000000001", "completed", {
+    key_metrics: { total_return: 0.1234, annual_return: 0.05, sharpe: 1.5, max_drawdown_pct: 0.08, win_rate: 0.5, num_trades: 12 },
+  }),
   run("bbbbbbbb-0000-0000-0000-000000000002", "running", { type: "walk_forward" }),
   run("cccccccc-0000-0000-0000-000000000003", "failed"),
+  run("eeeeeeee-0000-0000-0000-000000000005", "completed", {
+    type: "walk_forward",
+    key_metrics: { ...NO_METRICS, total_return: -0.0315, max_drawdown_pct: 0.2, num_trades: 0 },
+  }),
 ];
 
 function stubApi() {
@@ -49,9 +65,6 @@ function stubApi() {
       const page = Number(url.searchParams.get("page") ?? "1");
       const items = page === 1 ? PAGE_1 : [run("dddddddd-0000-0000-0000-000000000004", "cancelled")];
       return json({ items, total: 23, page, per_page: 20 });
-    }
-    if (url.pathname.startsWith("/api/v1/runs/")) {
-      return json({ ...PAGE_1[0], metrics: { total_return: 0.1234, sharpe: 1.5, max_drawdown_pct: 0.08, num_trades: 12 } });
     }
     return json({ error: { code: "not_found", message: `no ${url.pathname}`, field: null, request_id: "t" } }, 404);
   });
@@ -70,6 +83,10 @@ function renderList() {
 const runsCalls = (fetchMock: ReturnType<typeof stubApi>) =>
   fetchMock.mock.calls.map((c) => String(c[0])).filter((u) => u.startsWith("/api/v1/runs?"));
 
+/** Reads of one run (`/api/v1/runs/{id}` and below): the table must not make any. */
+const perRunCalls = (fetchMock: ReturnType<typeof stubApi>) =>
+  fetchMock.mock.calls.map((c) => String(c[0])).filter((u) => u.startsWith("/api/v1/runs/"));
+
 beforeEach(() => {
   search = new URLSearchParams();
   replace.mockReset();
@@ -82,7 +99,7 @@ describe("RunsList", () => {
     renderList();
     const table = await screen.findByRole("table", { name: "runs" });
     const rows = within(table).getAllByRole("row").slice(1);
-    expect(rows).toHaveLength(3);
+    expect(rows).toHaveLength(4);
     expect(within(rows[0]!).getByRole("link", { name: "aaaaaaaa" })).toHaveAttribute(
       "href",
       "/runs/aaaaaaaa-0000-0000-0000-000000000001",
@@ -92,9 +109,30 @@ describe("RunsList", () => {
     expect(within(rows[1]!).getByText("walk-forward")).toBeInTheDocument();
     expect(within(rows[1]!).getByText("42%")).toBeInTheDocument();
     expect(within(rows[2]!).getByText("failed")).toHaveClass("bg-red-100");
-    // a completed run's metrics come from its detail
-    expect(await within(rows[0]!).findByText("12.34%")).toBeInTheDocument();
-    expect(within(rows[0]!).getByText("1.50")).toBeInTheDocument();
+  });
+
+  it("test_runs_table_shows_each_rows_key_metrics_from_the_listing_without_reading_any_run", async () => {
+    const fetchMock = stubApi();
+    renderList();
+    const table = await screen.findByRole("table", { name: "runs" });
+    const [done, running, failed, walkForward] = within(table).getAllByRole("row").slice(1);
+    const figures = (row: HTMLElement) =>
+      within(row)
+        .getAllByRole("cell")
+        .slice(-4)
+        .map((cell) => cell.textContent);
+    // return, Sharpe, max drawdown, trades: signed percentages with 2 decimals
+    expect(figures(done!)).toEqual(["+12.34%", "1.50", "-8.00%", "12"]);
+    expect(within(done!).getByText("+12.34%")).toHaveClass("text-emerald-700");
+    expect(figures(walkForward!)).toEqual(["-3.15%", "—", "-20.00%", "0"]);
+    expect(within(walkForward!).getByText("-3.15%")).toHaveClass("text-red-700");
+    // nothing yet (running) or never (failed): a dash for every figure
+    expect(figures(running!)).toEqual(["—", "—", "—", "—"]);
+    expect(figures(failed!)).toEqual(["—", "—", "—", "—"]);
+    // let any per-row request that would have started go out before counting
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(runsCalls(fetchMock)).toHaveLength(1);
+    expect(perRunCalls(fetchMock)).toEqual([]);
   });
 
   it("test_runs_pager_next_requests_page_2_and_keeps_it_in_the_url", async () => {

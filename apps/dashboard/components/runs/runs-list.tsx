@@ -9,12 +9,12 @@ import { Label, Select } from "@/components/ui/input";
 import { Pager, Table, Td, Th } from "@/components/ui/table";
 import type { QueryOf } from "@/lib/api/client";
 import { type RunPage, useRuns, useStrategies } from "@/lib/api/hooks";
-import { useFinishedRun } from "@/lib/api/run-hooks";
 import { dateTime } from "@/lib/format";
+import { KeyMetricCells } from "./key-metric-cells";
+import { progressPercent, runTypeLabel, shortId } from "./run-format";
 
 /** "2024-03-01 10:00" (UTC; the column says so) */
 const shortTime = (iso: string) => dateTime(iso).replace(" UTC", "");
-import { keyMetrics, progressPercent, runTypeLabel, shortId } from "./run-format";
 
 type RunsQuery = QueryOf<"/v1/runs">;
 type RunRow = RunPage["items"][number];
@@ -217,34 +217,7 @@ function RunTableRow({ run }: { run: RunRow }) {
         <div>{shortTime(run.created_at)}</div>
         {run.finished_at ? <div className="text-slate-400" title="finished">{shortTime(run.finished_at)}</div> : null}
       </Td>
-      <RunMetricCells run={run} />
+      <KeyMetricCells metrics={run.key_metrics} trades />
     </tr>
-  );
-}
-
-/** A completed run's headline figures; the listing has none, so each is read once per run. */
-function RunMetricCells({ run }: { run: RunRow }) {
-  const detail = useFinishedRun(run.status === "completed" ? run.id : null);
-  const m = detail.data ? keyMetrics(detail.data.metrics) : null;
-  const cell = "text-right tabular";
-  if (run.status !== "completed") {
-    return (
-      <>
-        {[0, 1, 2, 3].map((i) => (
-          <Td key={i} className={`${cell} text-slate-400`}>
-            —
-          </Td>
-        ))}
-      </>
-    );
-  }
-  const tone = m?.totalReturnValue === null || m === null ? "" : m.totalReturnValue >= 0 ? "text-emerald-700" : "text-red-700";
-  return (
-    <>
-      <Td className={`${cell} ${tone}`}>{m ? m.totalReturn : "…"}</Td>
-      <Td className={cell}>{m ? m.sharpe : "…"}</Td>
-      <Td className={cell}>{m ? m.maxDrawdown : "…"}</Td>
-      <Td className={cell}>{m ? m.trades : "…"}</Td>
-    </>
   );
 }

@@ -1,13 +1,14 @@
 "use client";
 import Link from "next/link";
 import { EmptyState, ErrorState, LoadingRows } from "@/components/states";
+import { KeyMetricCells } from "@/components/runs/key-metric-cells";
 import { Badge, statusTone } from "@/components/ui/badge";
 import { Card, CardHeader } from "@/components/ui/card";
 import { Table, Td, Th } from "@/components/ui/table";
 import { useStrategyRuns } from "@/lib/api/strategy-hooks";
 import { dateTime } from "@/lib/format";
 
-/** The strategy's newest runs, each linking to its page. */
+/** The strategy's newest runs, each linking to its page, with the headline figures the listing carries. */
 export function StrategyRuns({ strategyId }: { strategyId: string }) {
   const runs = useStrategyRuns(strategyId);
   const { data, error, mutate } = runs;
@@ -42,6 +43,9 @@ export function StrategyRuns({ strategyId }: { strategyId: string }) {
               <Th>Status</Th>
               <Th>Created</Th>
               <Th>Finished</Th>
+              <Th className="text-right">Return</Th>
+              <Th className="text-right">Sharpe</Th>
+              <Th className="text-right whitespace-nowrap">Max DD</Th>
             </tr>
           </thead>
           <tbody>
@@ -61,6 +65,7 @@ export function StrategyRuns({ strategyId }: { strategyId: string }) {
                 </Td>
                 <Td className="text-xs text-slate-600">{dateTime(run.created_at)}</Td>
                 <Td className="text-xs text-slate-600">{dateTime(run.finished_at)}</Td>
+                <KeyMetricCells metrics={run.key_metrics} />
               </tr>
             ))}
           </tbody>

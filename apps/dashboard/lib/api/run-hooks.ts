@@ -14,10 +14,6 @@ export const READ_ONCE: SWRConfiguration = {
   revalidateIfStale: false,
 };
 
-/** A finished run's detail for its metrics (the runs listing carries none); `null` pauses. */
-export const useFinishedRun = (id: string | null) =>
-  useApi(id === null ? null : "/v1/runs/{run_id}", { path: { run_id: id ?? "" } }, READ_ONCE);
-
 /** One page of a run's trades, polled while the run is active. */
 export const useTradePage = (id: string, active: boolean, page: number, perPage: number) =>
   useApi("/v1/runs/{run_id}/trades", { path: { run_id: id }, query: { page, per_page: perPage } }, {

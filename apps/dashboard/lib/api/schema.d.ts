@@ -1205,6 +1205,46 @@ export interface components {
             walk_forward?: components["schemas"]["WalkForwardSettings"] | null;
         };
         /**
+         * RunKeyMetrics
+         * @description A completed run's headline figures, read from what its worker stored in `metrics`.
+         *
+         *     Every field is null until the run completes (queued, running, failed and cancelled runs have
+         *     none) and when the run did not store that figure. A walk-forward run's figures are those of
+         *     its stitched out-of-sample curve, the same ones its detail's `metrics` carries.
+         */
+        RunKeyMetrics: {
+            /**
+             * Annual Return
+             * @description compound annual growth rate (CAGR), a fraction per year, not percent
+             */
+            annual_return: number | null;
+            /**
+             * Max Drawdown Pct
+             * @description largest fall of equity below its running peak, a positive fraction of that peak (0.08 is an 8% drawdown), not percent
+             */
+            max_drawdown_pct: number | null;
+            /**
+             * Num Trades
+             * @description closed round-trip trades (open ones not counted)
+             */
+            num_trades: number | null;
+            /**
+             * Sharpe
+             * @description annualised Sharpe ratio: mean / standard deviation of per-period returns above the risk-free rate, times sqrt(periods per year); no unit
+             */
+            sharpe: number | null;
+            /**
+             * Total Return
+             * @description end equity / start equity - 1, a fraction (0.25 is +25%), not percent
+             */
+            total_return: number | null;
+            /**
+             * Win Rate
+             * @description closed trades with a positive net PnL / closed trades, a fraction 0..1 (0 when no trade closed)
+             */
+            win_rate: number | null;
+        };
+        /**
          * RunKind
          * @enum {string}
          */
@@ -1327,7 +1367,10 @@ export interface components {
          * @enum {string}
          */
         RunStatus: "queued" | "running" | "completed" | "failed" | "cancelled";
-        /** RunSummary */
+        /**
+         * RunSummary
+         * @description A run as the listing shows it: no configs, only the headline figures of its metrics.
+         */
         RunSummary: {
             /** Cancel Requested */
             cancel_requested: boolean;
@@ -1345,6 +1388,8 @@ export interface components {
              * Format: uuid
              */
             id: string;
+            /** @description headline metrics of a completed run; all null before it completes */
+            key_metrics: components["schemas"]["RunKeyMetrics"];
             /** Message */
             message: string;
             /** Processed */

@@ -7,7 +7,7 @@ anything about the resource is revealed.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
@@ -198,9 +198,18 @@ class Pagination:
         source: type[Base],
         conditions: Sequence[ColumnElement[bool]],
         order_by: Sequence[ColumnElement[Any] | InstrumentedAttribute[Any]],
+        computed: Mapping[str, ColumnElement[Any]] | None = None,
     ) -> Page[S]:
-        """`fetch` for hot listings: only `schema`'s columns, as plain rows (no ORM objects)."""
-        columns = [getattr(source, name) for name in schema.model_fields]
+        """`fetch` for hot listings: only `schema`'s columns, as plain rows (no ORM objects).
+
+        A field named in `computed` is read from that SQL expression instead of a column of
+        `source` of the same name.
+        """
+        computed = computed or {}
+        columns = [
+            computed[name].label(name) if name in computed else getattr(source, name)
+            for name in schema.model_fields
+        ]
         query = self._page(select(*columns, _window_total()), conditions, order_by)
         rows = (await session.execute(query)).mappings().all()
         carried = rows[0][_TOTAL] if rows else None

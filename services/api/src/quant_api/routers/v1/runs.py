@@ -10,7 +10,20 @@ from typing import Annotated, Any
 import asyncpg
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
-from sqlalchemy import Float, cast, column, func, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    String,
+    and_,
+    case,
+    cast,
+    column,
+    func,
+    literal,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from starlette.concurrency import run_in_threadpool
 
@@ -36,6 +49,7 @@ from quant_api.schemas.v1.runs import (
     RunAccepted,
     RunCancelled,
     RunCreate,
+    RunKeyMetrics,
     RunPublic,
     RunSummary,
     TradePublic,
@@ -52,6 +66,35 @@ async def asyncpg_connection(connection: AsyncConnection) -> asyncpg.Connection[
     raw = (await connection.get_raw_connection()).driver_connection
     assert isinstance(raw, asyncpg.Connection)
     return raw
+
+
+def _key_metrics() -> ColumnElement[Any]:
+    """RunKeyMetrics as one small JSON object the database builds from `runs.metrics`.
+
+    Only these few numbers travel per row, not the stored blob (a walk-forward run's carries
+    every window's metrics and scores: ~70 kB for 40 windows). `jsonb_to_record` reads the blob
+    once per listed row; six `metrics -> 'key'` lookups would decompress it six times over. A
+    figure is null unless the run completed and stored it as a JSON number, so one odd row
+    cannot fail the whole listing.
+    """
+    names = list(RunKeyMetrics.model_fields)
+    stored = (
+        func.jsonb_to_record(Run.metrics)
+        .table_valued(*(column(name, JSONB) for name in names))
+        .render_derived(name="stored", with_types=True)
+    )
+    completed = Run.status == RunStatus.COMPLETED
+    pairs: list[ColumnElement[Any]] = []
+    for name in names:
+        value = stored.c[name]
+        is_number = func.jsonb_typeof(value) == literal("number", String)
+        pairs += [literal(name, String), case((and_(completed, is_number), value))]
+    return (
+        select(func.jsonb_build_object(*pairs, type_=JSONB)).select_from(stored).scalar_subquery()
+    )
+
+
+_KEY_METRICS = _key_metrics()
 
 
 @router.get(
@@ -77,6 +120,7 @@ async def list_runs(
         Run,
         equal_to(Run, strategy_id=strategy, type=type, status=status),
         [Run.created_at.desc(), Run.id],
+        {"key_metrics": _KEY_METRICS},
     )
     # validated once above; dashboards poll this list, so skip FastAPI's second pass
     return Response(page.model_dump_json().encode(), media_type="application/json")

@@ -70,7 +70,44 @@ class RunAccepted(BaseModel):
     status: RunStatus
 
 
-class RunSummary(BaseModel):
+class RunKeyMetrics(BaseModel):
+    """A completed run's headline figures, read from what its worker stored in `metrics`.
+
+    Every field is null until the run completes (queued, running, failed and cancelled runs have
+    none) and when the run did not store that figure. A walk-forward run's figures are those of
+    its stitched out-of-sample curve, the same ones its detail's `metrics` carries.
+    """
+
+    total_return: float | None = Field(
+        description="end equity / start equity - 1, a fraction (0.25 is +25%), not percent"
+    )
+    annual_return: float | None = Field(
+        description="compound annual growth rate (CAGR), a fraction per year, not percent"
+    )
+    sharpe: float | None = Field(
+        description=(
+            "annualised Sharpe ratio: mean / standard deviation of per-period returns above the "
+            "risk-free rate, times sqrt(periods per year); no unit"
+        )
+    )
+    max_drawdown_pct: float | None = Field(
+        description=(
+            "largest fall of equity below its running peak, a positive fraction of that peak "
+            "(0.08 is an 8% drawdown), not percent"
+        )
+    )
+    win_rate: float | None = Field(
+        description=(
+            "closed trades with a positive net PnL / closed trades, a fraction 0..1 (0 when "
+            "no trade closed)"
+        )
+    )
+    num_trades: int | None = Field(description="closed round-trip trades (open ones not counted)")
+
+
+class RunBase(BaseModel):
+    """What every view of a run shows: who, what, and where it is in its life."""
+
     id: uuid.UUID
     strategy_id: str
     type: RunType
@@ -86,7 +123,15 @@ class RunSummary(BaseModel):
     finished_at: datetime | None
 
 
-class RunPublic(RunSummary):
+class RunSummary(RunBase):
+    """A run as the listing shows it: no configs, only the headline figures of its metrics."""
+
+    key_metrics: RunKeyMetrics = Field(
+        description="headline metrics of a completed run; all null before it completes"
+    )
+
+
+class RunPublic(RunBase):
     config: dict[str, Any]
     backtest_config: dict[str, Any]
     repro: dict[str, Any] = Field(description="code version, data fingerprint, seed")

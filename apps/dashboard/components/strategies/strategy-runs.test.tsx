@@ -1,0 +1,92 @@
+import { render, screen, within } from "@testing-library/react";
+import { SWRConfig } from "swr";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { StrategyRuns } from "./strategy-runs";
+
+const NO_METRICS = {
+  total_return: null,
+  annual_return: null,
+  sharpe: null,
+  max_drawdown_pct: null,
+  win_rate: null,
+  num_trades: null,
+};
+
+function run(id: string, status: string, keyMetrics: Record<string, number | null> = NO_METRICS) {
+  return {
+    id,
+    strategy_id: "momentum_v1",
+    type: "backtest",
+    status,
+    progress: status === "completed" ? 1 : 0.25,
+    processed: 0,
+    total: 0,
+    message: status,
+    cancel_requested: false,
+    created_by: 1,
+    created_at: "2024-03-01T10:00:00Z",
+    started_at: null,
+    finished_at: status === "completed" ? "2024-03-01T10:01:00Z" : null,
+    key_metrics: keyMetrics,
+  };
+}
+
+const RUNS = [
+  run("aaaaaaaa-0000-0000-0000-000000000001", "completed", {
+    total_return: 0.05,
+    annual_return: 0.012,
+    sharpe: -0.254,
+    max_drawdown_pct: 0.1234,
+    win_rate: 0.4,
+    num_trades: 30,
+  }),
+  run("bbbbbbbb-0000-0000-0000-000000000002", "running"),
+  run("cccccccc-0000-0000-0000-000000000003", "completed", { ...NO_METRICS, total_return: 0 }),
+];
+
+function stubApi() {
+  const fetchMock = vi.fn(async (input: string) => {
+    const url = new URL(input, "http://dashboard.test");
+    if (url.pathname === "/api/v1/runs") {
+      return new Response(JSON.stringify({ items: RUNS, total: 3, page: 1, per_page: 10 }), { status: 200 });
+    }
+    return new Response(JSON.stringify({ error: { code: "not_found", message: "no", field: null, request_id: "t" } }), {
+      status: 404,
+    });
+  });
+  vi.stubGlobal("fetch", fetchMock);
+  return fetchMock;
+}
+
+function renderRuns() {
+  return render(
+    <SWRConfig value={{ provider: () => new Map(), dedupingInterval: 0, shouldRetryOnError: false }}>
+      <StrategyRuns strategyId="momentum_v1" />
+    </SWRConfig>,
+  );
+}
+
+afterEach(() => vi.unstubAllGlobals());
+
+describe("StrategyRuns", () => {
+  it("test_strategy_runs_table_shows_return_sharpe_and_drawdown_from_the_listing_rows", async () => {
+    const fetchMock = stubApi();
+    renderRuns();
+    const table = await screen.findByRole("table", { name: "recent runs" });
+    const [done, running, flat] = within(table).getAllByRole("row").slice(1);
+    const figures = (row: HTMLElement) =>
+      within(row)
+        .getAllByRole("cell")
+        .slice(-3)
+        .map((cell) => cell.textContent);
+    expect(figures(done!)).toEqual(["+5.00%", "-0.25", "-12.34%"]);
+    expect(figures(running!)).toEqual(["—", "—", "—"]);
+    expect(figures(flat!)).toEqual(["0.00%", "—", "—"]);
+    // one listing request and no read of any single run
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const urls = fetchMock.mock.calls.map((c) => String(c[0]));
+    expect(urls).toHaveLength(1);
+    expect(new URL(urls[0]!, "http://dashboard.test").searchParams.get("strategy")).toBe("momentum_v1");
+    expect(urls.filter((u) => u.startsWith("/api/v1/runs/"))).toEqual([]);
+  });
+});
