@@ -11,7 +11,7 @@ from sqlalchemy import select
 from quant_api.app import create_app
 from quant_db.schema import AuditEntry, Strategy
 from quant_db.schema.identity import Role
-from quant_db.schema.runs import Mode, RunStatus
+from quant_db.schema.runs import Mode, RunStatus, RunType
 from tests.integration.api.checks import assert_error
 from tests.integration.api.conftest import STRATEGIES, make_settings
 from tests.integration.api.seed import Seeder
@@ -92,6 +92,26 @@ def test_the_listing_shows_mode_universe_and_latest_completed_run_metrics(
     detail = client.get("/v1/strategies/momentum_v1", headers=viewer.headers).json()
     assert detail["config"]["params"] == {"fast": 20, "slow": 50}
     assert detail["latest_run"]["metrics"] == {"sharpe": 1.5}
+
+
+def test_a_walk_forward_latest_run_is_listed_with_its_headline_metrics_only(
+    client: TestClient, seed: Seeder
+) -> None:
+    """The listing is polled; a walk-forward's per-window block (tens of kB) stays at
+    /v1/runs/{id} and /windows, and only the run's own figures travel with each strategy."""
+    viewer = seed.user("viewer", Role.VIEWER)
+    windows = {"windows": [{"index": i, "oos_metrics": {"sharpe": 0.1}} for i in range(40)]}
+    run = seed.run(
+        "momentum_v1",
+        run_type=RunType.WALK_FORWARD,
+        metrics={"sharpe": 0.9, "total_return": 0.12, "walk_forward": windows},
+    )
+    listing = {s["id"]: s for s in client.get("/v1/strategies", headers=viewer.headers).json()}
+    assert listing["momentum_v1"]["latest_run"]["metrics"] == {"sharpe": 0.9, "total_return": 0.12}
+    detail = client.get("/v1/strategies/momentum_v1", headers=viewer.headers).json()
+    assert detail["latest_run"]["metrics"] == {"sharpe": 0.9, "total_return": 0.12}
+    whole = client.get(f"/v1/runs/{run}", headers=viewer.headers).json()
+    assert whole["metrics"]["walk_forward"] == windows
 
 
 def test_an_admin_edit_is_validated_by_the_class_and_audited(

@@ -1153,7 +1153,10 @@ export interface components {
              * Format: uuid
              */
             id: string;
-            /** Metrics */
+            /**
+             * Metrics
+             * @description the run's headline figures as stored (for a walk-forward, its out-of-sample aggregate); the per-window block is at /v1/runs/{id} and /v1/runs/{id}/windows
+             */
             metrics: {
                 [key: string]: unknown;
             };

@@ -31,6 +31,9 @@ from quant_domain import ConfigError
 
 router = APIRouter(prefix="/strategies", tags=["strategies"])
 
+# blocks of runs.metrics that only the run's own routes return
+RUN_DETAIL_ONLY = frozenset({"walk_forward"})
+
 
 def _public(strategy: Strategy, run: Run | None) -> dict[str, Any]:
     config = strategy.config
@@ -44,8 +47,20 @@ def _public(strategy: Strategy, run: Run | None) -> dict[str, Any]:
         "timeframe": str(config.get("timeframe", "")),
         "benchmark": config.get("benchmark"),
         "updated_at": strategy.updated_at,
-        "latest_run": None if run is None else RunBrief.model_validate(run, from_attributes=True),
+        "latest_run": None if run is None else _brief(run),
     }
+
+
+def _brief(run: Run) -> RunBrief:
+    """The run's own figures. A walk-forward's per-window block (tens of kB) stays with the run
+    (/v1/runs/{id}, /windows): the dashboard polls this listing."""
+    return RunBrief(
+        id=run.id,
+        type=run.type,
+        status=run.status,
+        finished_at=run.finished_at,
+        metrics={k: v for k, v in run.metrics.items() if k not in RUN_DETAIL_ONLY},
+    )
 
 
 @router.get(

@@ -25,7 +25,10 @@ class RunBrief(BaseModel):
     type: RunType
     status: RunStatus
     finished_at: datetime | None
-    metrics: dict[str, Any]
+    metrics: dict[str, Any] = Field(
+        description="the run's headline figures as stored (for a walk-forward, its out-of-sample "
+        "aggregate); the per-window block is at /v1/runs/{id} and /v1/runs/{id}/windows"
+    )
 
 
 class StrategyPublic(BaseModel):
