@@ -27,6 +27,13 @@ export function signedPercent(value: string | number | null | undefined, digits 
   return `${sign}${magnitude}%`;
 }
 
+/** A drawdown (stored as a positive fraction of the peak) as the fall it is: "-8.70%", the
+ * same on every page. */
+export function drawdown(value: string | number | null | undefined, digits = 2): string {
+  const n = toNumber(value);
+  return n === null ? "—" : signedPercent(-Math.abs(n), digits);
+}
+
 export function ratio(value: string | number | null | undefined, digits = 2): string {
   const n = toNumber(value);
   return n === null ? "—" : n.toFixed(digits);

@@ -11,7 +11,7 @@ import { Card, CardBody, CardHeader } from "@/components/ui/card";
 import { Select } from "@/components/ui/input";
 import { apiKey, useAlerts, useMetricsSummary } from "@/lib/api/hooks";
 import type { QueryOf, ResponseOf } from "@/lib/api/client";
-import { dateTime, money, percent, ratio, toNumber } from "@/lib/format";
+import { dateTime, drawdown, money, percent, ratio, toNumber } from "@/lib/format";
 import { OVERVIEW_ALERTS_QUERY, OVERVIEW_DEFAULTS } from "./overview-query";
 
 type Summary = QueryOf<"/v1/metrics/summary">;
@@ -90,7 +90,7 @@ function OverviewBody() {
             <Stat label="Total PnL" value={money(data.total_pnl)} tone={pnl === null ? undefined : pnl >= 0 ? "good" : "bad"} />
             <Stat label="Return" value={percent(data.total_return)} />
             <Stat label="Sharpe" value={ratio(data.sharpe)} />
-            <Stat label="Max drawdown" value={percent(data.max_drawdown)} />
+            <Stat label="Max drawdown" value={drawdown(data.max_drawdown)} />
             <Stat label="Win rate" value={percent(data.win_rate, 1)} />
             <Stat label="Closed trades" value={String(data.closed_trades)} />
           </dl>

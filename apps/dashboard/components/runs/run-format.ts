@@ -1,6 +1,6 @@
 /** How runs are named and summarised on the runs pages. */
 import type { RunPage } from "@/lib/api/hooks";
-import { percent, ratio, signedPercent, toNumber } from "@/lib/format";
+import { drawdown, percent, ratio, signedPercent, toNumber } from "@/lib/format";
 
 /** "backtest" or "walk-forward", as a person reads the run type. */
 export function runTypeLabel(type: string): string {
@@ -34,7 +34,7 @@ export function keyMetricsText(m: RunKeyMetrics) {
   return {
     totalReturn: signedPercent(m.total_return),
     sharpe: ratio(m.sharpe),
-    maxDrawdown: m.max_drawdown_pct === null ? "—" : signedPercent(-Math.abs(m.max_drawdown_pct)),
+    maxDrawdown: drawdown(m.max_drawdown_pct),
     trades: m.num_trades === null ? "—" : String(m.num_trades),
   };
 }
@@ -56,7 +56,7 @@ export function metricTiles(metrics: Metrics): MetricTile[] {
     ["sortino", "Sortino", (n) => ratio(n)],
     ["calmar", "Calmar", (n) => ratio(n)],
     ["psr", "Probabilistic Sharpe", (n) => percent(n, 1)],
-    ["max_drawdown_pct", "Max drawdown", (n) => percent(-Math.abs(n))],
+    ["max_drawdown_pct", "Max drawdown", (n) => drawdown(n)],
     ["max_drawdown_duration", "Longest drawdown (bars)", (n) => String(n)],
     ["annual_volatility", "Volatility (annual)", (n) => percent(n)],
     ["win_rate", "Win rate", (n) => percent(n, 1)],

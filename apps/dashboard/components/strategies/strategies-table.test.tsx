@@ -68,7 +68,7 @@ describe("StrategiesTable", () => {
     expect(first.getByText("SP500")).toBeInTheDocument();
     expect(first.getByText("12.34%")).toBeInTheDocument();
     expect(first.getByText("1.50")).toBeInTheDocument();
-    expect(first.getByText("8.70%")).toBeInTheDocument();
+    expect(first.getByText("-8.70%")).toBeInTheDocument();
     expect(first.getByRole("link", { name: /2024-03-02 10:00 UTC/ })).toHaveAttribute(
       "href",
       "/runs/80dba32c-c9d2-4ea1-a4b5-06795ef152d1",

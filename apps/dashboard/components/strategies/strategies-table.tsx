@@ -4,7 +4,7 @@ import { EmptyState, ErrorState, LoadingRows } from "@/components/states";
 import { Badge, statusTone } from "@/components/ui/badge";
 import { Table, Td, Th } from "@/components/ui/table";
 import { useStrategies } from "@/lib/api/hooks";
-import { dateTime, percent, ratio } from "@/lib/format";
+import { dateTime, drawdown, percent, ratio } from "@/lib/format";
 import { modeTone } from "./mode";
 import { headlineMetrics } from "./run-metrics";
 
@@ -56,7 +56,7 @@ export function StrategiesTable() {
               <Td className="text-xs">{strategy.universe.join(", ") || "—"}</Td>
               <Td className="tabular text-right">{run ? percent(m.totalReturn) : "—"}</Td>
               <Td className="tabular text-right">{run ? ratio(m.sharpe) : "—"}</Td>
-              <Td className="tabular text-right">{run ? percent(m.maxDrawdown) : "—"}</Td>
+              <Td className="tabular text-right">{run ? drawdown(m.maxDrawdown) : "—"}</Td>
               <Td className="text-xs text-slate-600">
                 {run ? (
                   <Link href={`/runs/${run.id}`} className="hover:underline">

@@ -8,7 +8,7 @@ import { EmptyState, ErrorState, LoadingRows } from "@/components/states";
 import { Card, CardBody, CardHeader } from "@/components/ui/card";
 import type { Strategy } from "@/lib/api/hooks";
 import { useFinishedRunEquity } from "@/lib/api/strategy-hooks";
-import { dateTime, percent, ratio } from "@/lib/format";
+import { dateTime, drawdown, percent, ratio } from "@/lib/format";
 import { headlineMetrics } from "./run-metrics";
 
 /** The latest completed run of the strategy: its headline metrics, equity curve and drawdown. */
@@ -57,7 +57,7 @@ export function StrategyPerformance({ strategy }: { strategy: Strategy }) {
             tone={m.totalReturn === null ? undefined : m.totalReturn >= 0 ? "good" : "bad"}
           />
           <Stat label="Sharpe" value={ratio(m.sharpe)} />
-          <Stat label="Max drawdown" value={percent(m.maxDrawdown)} />
+          <Stat label="Max drawdown" value={drawdown(m.maxDrawdown)} />
           <Stat label="Trades" value={m.trades === null ? "—" : String(m.trades)} />
         </dl>
         {equity.error && !equity.data ? (
