@@ -52,6 +52,7 @@ bench: setup ## run the benchmarks in bench/ (numbers go to docs/benchmarks.md)
 	$(PY) bench/storage.py
 	$(PY) bench/storage_ceiling.py
 	$(PY) bench/api.py
+	$(PY) bench/cli_startup.py
 
 dashboard-install: ## npm install for the dashboard (npm install, never npm ci: see TOOLCHAIN N1)
 	@command -v npm >/dev/null || { echo "Node 20+ and npm are required for the dashboard"; exit 1; }

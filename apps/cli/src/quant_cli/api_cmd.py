@@ -1,5 +1,6 @@
 """`quant api` serves the /v1 HTTP API; `quant users create` adds someone who may sign in to it."""
 
+# ruff: noqa: PLC0415 - FastAPI, uvicorn and the database load when a command runs, not for --help
 from __future__ import annotations
 
 import asyncio
@@ -7,19 +8,11 @@ import os
 from typing import Annotated
 
 import typer
-import uvicorn
-from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
-from quant_api.auth import Passwords
-from quant_api.resources import open_resources
-from quant_api.settings import get_settings as api_settings
-from quant_api.users import check_new_user, create_user
 from quant_cli.errors import user_errors
 from quant_db.embedded import database_url, redis_url
-from quant_db.migrate import upgrade
 from quant_db.schema.identity import Role
 from quant_db.settings import get_settings as storage_settings
-from quant_db.urls import redacted
 
 PASSWORD_ENV = "QUANT_PASSWORD"
 WORKER_HEALTHCHECK_S = 120
@@ -41,6 +34,8 @@ def api_command(
     ] = 1,
 ) -> None:
     """Serve the /v1 API (migrates the database and syncs configs/strategies at startup)."""
+    import uvicorn
+
     base = f"http://{host}:{port}"
     typer.echo(f"API      {base}/v1")
     typer.echo(f"docs     {base}/docs")
@@ -67,6 +62,9 @@ def _prepare_for_workers() -> None:
     Each worker does the same at its startup, but then finds everything done: no two processes
     race to create tables, strategy rows or the secret file, and all share one set of servers.
     """
+    from quant_api.resources import open_resources
+    from quant_api.settings import get_settings as api_settings
+
     storage = storage_settings()
     db, cache = database_url(storage), redis_url(storage)
 
@@ -79,6 +77,12 @@ def _prepare_for_workers() -> None:
 
 
 async def _create(url: str, username: str, password: str, role: Role) -> None:
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+    from quant_api.auth import Passwords
+    from quant_api.settings import get_settings as api_settings
+    from quant_api.users import create_user
+
     engine = create_async_engine(url)
     try:
         async with async_sessionmaker(engine)() as session, session.begin():
@@ -103,6 +107,10 @@ def create_command(
     ] = None,
 ) -> None:
     """Create an active API user with an argon2-hashed password."""
+    from quant_api.users import check_new_user
+    from quant_db.migrate import upgrade
+    from quant_db.urls import redacted
+
     if password is None:
         password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
     check_new_user(username, password)  # before the database is started

@@ -1,18 +1,17 @@
 """`quant backtest`: run one strategy config and write report.html and result.json."""
 
+# ruff: noqa: PLC0415 - strategies and reports load when the command runs, not for --help
 from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from quant_backtest import BacktestResult, run
-from quant_backtest.report_html import write_html_report
-from quant_backtest.report_json import write_json_report
+from quant_cli.data_options import DataOption, EndOption, StartOption
 from quant_cli.errors import fail, user_errors, validation_message
 from quant_cli.formatting import metrics_table
 from quant_cli.options import (
@@ -24,18 +23,18 @@ from quant_cli.options import (
     CapitalOption,
     CommissionBpsOption,
     CommissionOption,
-    DataOption,
-    EndOption,
     FillTimingOption,
     SlippageOption,
-    StartOption,
     make_backtest_config,
 )
 from quant_cli.progress import progress_bar
 from quant_cli.sources import open_data
 from quant_domain import PositionSizing, SizingMode
 from quant_engine import BacktestConfig, FillTiming
-from quant_strategy import StrategyConfig, apply_overrides, load_strategy_config
+
+if TYPE_CHECKING:
+    from quant_backtest import BacktestResult
+    from quant_strategy import StrategyConfig
 
 
 def build_sizing(
@@ -65,6 +64,8 @@ def build_sizing(
 def run_with_progress(
     config: StrategyConfig, source_spec: str, bt: BacktestConfig, console: Console
 ) -> BacktestResult:
+    from quant_backtest import run
+
     source = open_data(source_spec)
     with progress_bar(console, f"backtest {config.id}", "bars") as report:
         return run(config, source, bt, progress=report)
@@ -106,6 +107,10 @@ def backtest(
     risk_free_rate: Annotated[float, typer.Option(help="annual risk-free rate for Sharpe")] = 0.0,
 ) -> None:
     """Backtest CONFIG; print a metrics table and write report.html and result.json."""
+    from quant_backtest.report_html import write_html_report
+    from quant_backtest.report_json import write_json_report
+    from quant_strategy import apply_overrides, load_strategy_config
+
     console = Console()
     config = load_strategy_config(config_path)
     if set_:

@@ -11,7 +11,6 @@ from rich.table import Table
 
 from quant_cli.errors import fail
 from quant_domain import ConfigError
-from quant_strategy import check_params, load_strategy_config
 
 strategies_app = typer.Typer(help="Strategy configs and classes.", no_args_is_help=True)
 
@@ -23,6 +22,9 @@ def list_strategies(
     ),
 ) -> None:
     """List every strategy config in --dir with its class, universe and status."""
+    # strategy classes (and pandas behind them) load only to list them, not for --help
+    from quant_strategy import check_params, load_strategy_config  # noqa: PLC0415
+
     if not folder.is_dir():
         raise fail(f"{folder}: no such folder of strategy configs")
     table = Table(title=f"Strategies in {folder}", title_justify="left")

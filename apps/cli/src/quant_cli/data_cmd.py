@@ -1,24 +1,24 @@
 """`quant data`: ingest bars into PostgreSQL and validate sources, reporting what is wrong and where."""
 
+# ruff: noqa: PLC0415 - pandas, the calendars and the database load when a command runs, not for --help
 from __future__ import annotations
 
 from datetime import UTC, datetime, time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from quant_cli.data_options import EndOption, StartOption
 from quant_cli.errors import fail, user_errors
-from quant_cli.options import EndOption, StartOption
 from quant_cli.progress import progress_bar
 from quant_cli.sources import open_data
-from quant_db.migrate import migrated_url
 from quant_db.settings import get_settings
-from quant_db.urls import redacted
-from quant_ingestion import ingest
-from quant_marketdata import DataSource, open_source, validate_source
+
+if TYPE_CHECKING:
+    from quant_marketdata import DataSource
 
 data_app = typer.Typer(help="Market data.", no_args_is_help=True)
 
@@ -49,7 +49,7 @@ def _day(value: datetime | None, end: bool) -> datetime | None:
 def _alpaca_source(symbols: str | None, start: datetime | None, end: datetime | None) -> DataSource:
     """Alpaca daily bars of --symbols from --start to --end (default: now); keys from
     APCA_API_KEY_ID / APCA_API_SECRET_KEY (environment or .env)."""
-    from quant_marketdata.alpaca import AlpacaSource  # noqa: PLC0415 - alpaca-py only when asked
+    from quant_marketdata.alpaca import AlpacaSource  # alpaca-py only when asked for
 
     chosen = [s.strip() for s in (symbols or "").split(",") if s.strip()]
     if not chosen:
@@ -80,6 +80,11 @@ def ingest_command(
     end: EndOption = None,
 ) -> None:
     """Validate bars and load them into PostgreSQL with COPY; re-running the same range changes nothing."""
+    from quant_db.migrate import migrated_url
+    from quant_db.urls import redacted
+    from quant_ingestion import ingest
+    from quant_marketdata import open_source
+
     if source == "alpaca":
         data = _alpaca_source(symbols, start, end)
     elif source == "csv":
@@ -140,6 +145,8 @@ def validate(
     limit: Annotated[int, typer.Option(help="problems shown per symbol")] = 20,
 ) -> None:
     """Check every symbol's bars; exit 1 when any problem is found."""
+    from quant_marketdata import validate_source
+
     data = open_data(source)
     report = validate_source(data, symbols)
     Console(highlight=False).print(report.render(limit=limit))

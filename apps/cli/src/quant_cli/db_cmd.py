@@ -1,5 +1,6 @@
 """`quant db`: migrate the database the platform uses (DATABASE_URL or the embedded server)."""
 
+# ruff: noqa: PLC0415 - SQLAlchemy and Alembic load when a command runs, not for --help
 from __future__ import annotations
 
 from typing import Annotated
@@ -7,9 +8,7 @@ from typing import Annotated
 import typer
 
 from quant_db.embedded import database_url
-from quant_db.migrate import downgrade, upgrade
 from quant_db.settings import get_settings
-from quant_db.urls import redacted
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 
@@ -19,6 +18,9 @@ def upgrade_command(
     revision: Annotated[str, typer.Option(help="target revision")] = "head",
 ) -> None:
     """Apply the Alembic history up to --revision (default: the latest)."""
+    from quant_db.migrate import upgrade
+    from quant_db.urls import redacted
+
     url = database_url(get_settings())
     upgrade(url, revision)
     typer.echo(f"database at {redacted(url)} is at revision {revision}")
@@ -29,6 +31,9 @@ def downgrade_command(
     revision: Annotated[str, typer.Option(help="target revision; base empties the schema")] = "-1",
 ) -> None:
     """Undo migrations down to --revision (default: one step)."""
+    from quant_db.migrate import downgrade
+    from quant_db.urls import redacted
+
     url = database_url(get_settings())
     downgrade(url, revision)
     typer.echo(f"database at {redacted(url)} downgraded to {revision}")
@@ -37,4 +42,6 @@ def downgrade_command(
 @db_app.command("url")
 def url_command() -> None:
     """Print the database URL in use (password hidden), starting the embedded server if needed."""
+    from quant_db.urls import redacted
+
     typer.echo(redacted(database_url(get_settings())))

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.table import Table
 
-from quant_backtest.metric_labels import metric_rows
-from quant_engine.metrics import Metrics
+if TYPE_CHECKING:
+    from quant_engine.metrics import Metrics
 
 
 def metrics_table(title: str, columns: dict[str, Metrics]) -> Table:
     """One row per metric, one column per run."""
+    from quant_backtest.metric_labels import metric_rows  # noqa: PLC0415 - pandas, only once run
+
     table = Table(title=title, title_justify="left")
     table.add_column("Metric")
     for name in columns:

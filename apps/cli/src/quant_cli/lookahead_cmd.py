@@ -1,28 +1,25 @@
 """`quant check-lookahead`: re-run a strategy with the future scrambled; exit 1 if its past moves."""
 
+# ruff: noqa: PLC0415 - the checker and strategies load when the command runs, not for --help
 from __future__ import annotations
 
 import importlib
 from pathlib import Path
-from typing import Annotated, cast
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 from rich.console import Console
 
-from quant_backtest.lookahead import FramesHook, LookaheadReport, check_lookahead
+from quant_cli.data_options import DataOption, EndOption, StartOption
 from quant_cli.errors import user_errors
-from quant_cli.options import (
-    DataOption,
-    EndOption,
-    FillTimingOption,
-    StartOption,
-    make_backtest_config,
-)
+from quant_cli.options import FillTimingOption, make_backtest_config
 from quant_cli.progress import progress_bar
 from quant_cli.sources import open_data
 from quant_domain import ConfigError
 from quant_engine import FillTiming
-from quant_strategy import load_strategy_config
+
+if TYPE_CHECKING:
+    from quant_backtest.lookahead import FramesHook, LookaheadReport
 
 BIAS_FOUND = 1
 
@@ -41,7 +38,7 @@ def load_hook(spec: str) -> FramesHook:
     hook = getattr(module, name, None)
     if not callable(hook):
         raise ConfigError(f"module {module_name!r} has no function {name!r}", field="--prepare")
-    return cast(FramesHook, hook)
+    return cast("FramesHook", hook)
 
 
 def print_report(report: LookaheadReport, strategy_id: str, console: Console) -> None:
@@ -82,6 +79,9 @@ def check_lookahead_command(
     ] = None,
 ) -> None:
     """Check CONFIG for look-ahead bias: exit 1 if a decision depends on later bars, else 0."""
+    from quant_backtest.lookahead import check_lookahead
+    from quant_strategy import load_strategy_config
+
     console = Console()
     config = load_strategy_config(config_path)
     hook = load_hook(prepare) if prepare else None

@@ -7,39 +7,64 @@ import sys
 import typer
 from typer.exceptions import TyperException
 
-from quant_cli.api_cmd import api_command, users_app
-from quant_cli.backtest_cmd import backtest
-from quant_cli.catalog_cmd import strategies_app
-from quant_cli.data_cmd import data_app
-from quant_cli.db_cmd import db_app
-from quant_cli.lookahead_cmd import check_lookahead_command
-from quant_cli.up_cmd import up_command
-from quant_cli.walk_forward_cmd import walk_forward_command
-from quant_cli.worker_cmd import worker_command
+from quant_cli.registry import Registered, lazy_group
 
-app = typer.Typer(
-    name="quant",
-    help="Quant platform: backtest strategies, inspect data, run the services.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
+# in the order `quant --help` lists them; each module is imported only when its command is used
+COMMANDS = (
+    Registered(
+        "backtest",
+        "quant_cli.backtest_cmd:backtest",
+        "Backtest CONFIG; print a metrics table and write report.html and result.json.",
+    ),
+    Registered(
+        "check-lookahead",
+        "quant_cli.lookahead_cmd:check_lookahead_command",
+        "Check CONFIG for look-ahead bias: exit 1 if a decision depends on later bars, else 0.",
+    ),
+    Registered(
+        "walk-forward",
+        "quant_cli.walk_forward_cmd:walk_forward_command",
+        "Walk-forward optimise CONFIG (its walk_forward: block, overridden by these flags).",
+    ),
+    Registered(
+        "worker",
+        "quant_cli.worker_cmd:worker_command",
+        "Run jobs from the queue; stop cleanly on Ctrl-C or SIGTERM (the current run is retried later).",
+    ),
+    Registered(
+        "api",
+        "quant_cli.api_cmd:api_command",
+        "Serve the /v1 API (migrates the database and syncs configs/strategies at startup).",
+    ),
+    Registered(
+        "up",
+        "quant_cli.up_cmd:up_command",
+        "Start the API, the workers and the dashboard on the embedded defaults (or DATABASE_URL / REDIS_URL).",
+    ),
+    Registered(
+        "strategies", "quant_cli.catalog_cmd:strategies_app", "Strategy configs and classes."
+    ),
+    Registered("data", "quant_cli.data_cmd:data_app", "Market data."),
+    Registered("db", "quant_cli.db_cmd:db_app", "Database schema."),
+    Registered("users", "quant_cli.api_cmd:users_app", "Users of the HTTP API."),
 )
-app.command("backtest")(backtest)
-app.add_typer(strategies_app, name="strategies")
-app.add_typer(data_app, name="data")
-app.add_typer(db_app, name="db")
-app.command("check-lookahead")(check_lookahead_command)
-app.command("walk-forward")(walk_forward_command)
-app.command("worker")(worker_command)
-app.command("api")(api_command)
-app.command("up")(up_command)
-app.add_typer(users_app, name="users")
+
+app = lazy_group(
+    typer.Typer(
+        name="quant",
+        help="Quant platform: backtest strategies, inspect data, run the services.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    ),
+    COMMANDS,
+)
 
 
 def main() -> None:
     """Run the CLI; usage mistakes print one `error:` line and exit 2 (no help box, no traceback)."""
     try:
-        code = app(standalone_mode=False)
+        code = app.main(standalone_mode=False)
     except typer.Abort:
         print("aborted", file=sys.stderr)
         sys.exit(130)

@@ -33,15 +33,6 @@ FLAGS = {
     "mode": "--sizing",
 }
 
-DataOption = Annotated[
-    str | None, typer.Option(help="data source: samples, synthetic[:k=v,...], db or a folder")
-]
-StartOption = Annotated[
-    datetime | None, typer.Option(formats=["%Y-%m-%d"], help="first day (YYYY-MM-DD)")
-]
-EndOption = Annotated[
-    datetime | None, typer.Option(formats=["%Y-%m-%d"], help="last day (YYYY-MM-DD)")
-]
 # command-line defaults are the engine's own defaults, so every command agrees with BacktestConfig
 _ENGINE = BacktestConfig()
 DEFAULT_CAPITAL = float(_ENGINE.initial_capital)

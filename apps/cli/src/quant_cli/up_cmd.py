@@ -1,5 +1,6 @@
 """`quant up`: the whole platform on this machine (API, workers, dashboard), stopped cleanly by Ctrl-C."""
 
+# ruff: noqa: PLC0415 - the database, ingestion and strategies load when the command runs, not for --help
 from __future__ import annotations
 
 import asyncio
@@ -14,20 +15,15 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import asyncpg
 import typer
 
 from quant_db.embedded import redis_url
-from quant_db.jobs import create_run
-from quant_db.migrate import migrated_url
 from quant_db.settings import get_settings
-from quant_db.urls import asyncpg_dsn, redacted
-from quant_engine import BacktestConfig
-from quant_ingestion import ingest
-from quant_marketdata import SampleSource
-from quant_strategy import load_strategy_config
+
+if TYPE_CHECKING:
+    import asyncpg
 
 DEMO_USER = "demo"
 DEMO_PASSWORD = "demo-password"  # local demo only; printed on screen, never used in production
@@ -41,8 +37,20 @@ def _quant() -> str:
     return str(Path(sys.executable).parent / "quant")
 
 
+async def _connect(url: str) -> asyncpg.Connection:
+    import asyncpg
+
+    from quant_db.urls import asyncpg_dsn
+
+    return await asyncpg.connect(asyncpg_dsn(url))
+
+
 async def _queue_demo_runs(url: str, folder: Path) -> list[tuple[str, str]]:
-    connection = await asyncpg.connect(asyncpg_dsn(url))
+    from quant_db.jobs import create_run
+    from quant_engine import BacktestConfig
+    from quant_strategy import load_strategy_config
+
+    connection = await _connect(url)
     runs = []
     try:
         for name in DEMO_STRATEGIES:
@@ -70,7 +78,7 @@ async def _queue_demo_runs(url: str, folder: Path) -> list[tuple[str, str]]:
 
 
 async def _save_report(url: str, run_id: str, path: Path) -> Path | None:
-    connection = await asyncpg.connect(asyncpg_dsn(url))
+    connection = await _connect(url)
     try:
         blob = await connection.fetchval(
             "SELECT html_gzip FROM run_reports WHERE run_id::text = $1", run_id
@@ -85,7 +93,7 @@ async def _save_report(url: str, run_id: str, path: Path) -> Path | None:
 
 
 async def _statuses(url: str, ids: list[str]) -> list[Any]:
-    connection = await asyncpg.connect(asyncpg_dsn(url))
+    connection = await _connect(url)
     try:
         return list(
             await connection.fetch(
@@ -98,6 +106,9 @@ async def _statuses(url: str, ids: list[str]) -> list[Any]:
 
 
 def _demo(url: str, env: dict[str, str], folder: Path) -> list[tuple[str, str]]:
+    from quant_ingestion import ingest
+    from quant_marketdata import SampleSource
+
     summary = ingest(SampleSource(), None, url)
     typer.echo(
         f"demo data: {summary.received:,} sample bars ({summary.inserted:,} new) in PostgreSQL"
@@ -234,6 +245,9 @@ def up_command(
     dashboard_dir: Annotated[Path, typer.Option(help="the dashboard app")] = Path("apps/dashboard"),
 ) -> None:
     """Start the API, the workers and the dashboard on the embedded defaults (or DATABASE_URL / REDIS_URL)."""
+    from quant_db.migrate import migrated_url
+    from quant_db.urls import redacted
+
     settings = get_settings()
     url, cache = migrated_url(settings), redis_url(settings)
     env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": cache}

@@ -1,9 +1,10 @@
 """`quant walk-forward`: optimise in-sample, trade out-of-sample, and report honestly."""
 
+# ruff: noqa: PLC0415 - numba, the grid search and reports load when the command runs, not for --help
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import yaml
@@ -12,10 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from quant_backtest.walk_forward import WalkForwardEngine, config_from_yaml_block
-from quant_backtest.walk_forward_json import write_walk_forward_json
-from quant_backtest.walk_forward_model import WalkForwardConfig, WalkForwardResult, WindowType
-from quant_backtest.walk_forward_report import write_walk_forward_report
+from quant_cli.data_options import DataOption, EndOption, StartOption
 from quant_cli.errors import fail, user_errors, validation_message
 from quant_cli.options import (
     DEFAULT_CAPITAL,
@@ -25,18 +23,18 @@ from quant_cli.options import (
     CapitalOption,
     CommissionBpsOption,
     CommissionOption,
-    DataOption,
-    EndOption,
     FillTimingOption,
     SlippageOption,
-    StartOption,
     make_backtest_config,
 )
 from quant_cli.sources import open_data
 from quant_domain import ConfigError
 from quant_engine import FillTiming
 from quant_engine.objectives import Objective
-from quant_strategy import load_strategy_config, resolve_class
+from quant_engine.walk_forward_config import WalkForwardConfig, WindowType
+
+if TYPE_CHECKING:
+    from quant_backtest.walk_forward_model import WalkForwardResult
 
 _WF_FLAGS = {
     "in_sample_days": "--in-sample-days",
@@ -141,6 +139,11 @@ def walk_forward_command(
     fill_timing: FillTimingOption = FillTiming.CLOSE,
 ) -> None:
     """Walk-forward optimise CONFIG (its walk_forward: block, overridden by these flags)."""
+    from quant_backtest.walk_forward import WalkForwardEngine, config_from_yaml_block
+    from quant_backtest.walk_forward_json import write_walk_forward_json
+    from quant_backtest.walk_forward_report import write_walk_forward_report
+    from quant_strategy import load_strategy_config, resolve_class
+
     config = load_strategy_config(config_path)
     base = config_from_yaml_block(config)
     fields: dict[str, Any] = base.model_dump() if base else {}

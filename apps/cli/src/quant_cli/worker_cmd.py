@@ -1,5 +1,6 @@
 """`quant worker`: execute queued runs (backtests, walk-forwards) until stopped."""
 
+# ruff: noqa: PLC0415 - the job runner and the database load when the worker starts, not for --help
 from __future__ import annotations
 
 import asyncio
@@ -11,13 +12,9 @@ from typing import Annotated
 import structlog
 import typer
 
-from quant_backtest.presence import PresenceSettings
-from quant_backtest.worker import serve
 from quant_db.embedded import redis_url
-from quant_db.migrate import migrated_url
 from quant_db.presence import DEFAULT_PREFIX
 from quant_db.settings import get_settings
-from quant_db.urls import redacted
 
 
 def configure_json_logs() -> None:
@@ -56,6 +53,11 @@ def worker_command(
     The worker announces itself in Redis (REDIS_URL, or the embedded Valkey) so GET /v1/health
     can list live workers; without Redis it still runs jobs, unannounced.
     """
+    from quant_backtest.presence import PresenceSettings
+    from quant_backtest.worker import serve
+    from quant_db.migrate import migrated_url
+    from quant_db.urls import redacted
+
     configure_json_logs()
     settings = get_settings()
     url = migrated_url(settings)
