@@ -155,7 +155,9 @@ async def main_async(args: argparse.Namespace, api: str, db: str, api_pid: int) 
     async with httpx.AsyncClient(
         base_url=api, timeout=30, limits=httpx.Limits(max_connections=200)
     ) as client:
-        for _ in range(1200):  # the CLI takes 10-20 s to import and start on a busy machine
+        for _ in range(
+            1200
+        ):  # the API imports its stack and migrates first: seconds on a busy machine
             try:
                 if (await client.get("/v1/health")).status_code == 200:
                     break

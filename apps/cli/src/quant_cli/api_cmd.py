@@ -50,7 +50,8 @@ def api_command(
         port=port,
         access_log=False,
         workers=workers,
-        # a spawned worker re-imports this CLI (10-20 s on a busy machine) before it can answer
+        # a spawned worker imports the API's stack (FastAPI, SQLAlchemy, the strategy classes:
+        # seconds on a busy machine) before it can answer
         # the supervisor's health check; uvicorn's default 5 s would kill it over and over
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
     )
