@@ -47,6 +47,11 @@ COMMANDS = (
     Registered("data", "quant_cli.data_cmd:data_app", "Market data."),
     Registered("db", "quant_cli.db_cmd:db_app", "Database schema."),
     Registered("users", "quant_cli.api_cmd:users_app", "Users of the HTTP API."),
+    Registered(
+        "kill-switch",
+        "quant_cli.kill_switch_cmd:kill_switch_app",
+        "Halt or resume trading straight in the database (works while the API is down).",
+    ),
 )
 
 app = lazy_group(

@@ -17,9 +17,9 @@ import structlog
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quant_api.audit import record
 from quant_api.auth import RefreshClaims, Tokens, require_active, unauthorized
 from quant_api.schemas.v1.auth import TokenPair
+from quant_db.audit import record
 from quant_db.schema import RefreshToken, User
 
 log = structlog.get_logger("quant_api")

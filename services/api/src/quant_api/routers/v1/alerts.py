@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import update
 
-from quant_api.audit import record
 from quant_api.deps import (
     AlertDep,
     CurrentUser,
@@ -22,6 +21,7 @@ from quant_api.errors import conflict, error_responses
 from quant_api.rate_limits import LimitScope, rate_limited
 from quant_api.schemas.v1.alerts import AlertPublic
 from quant_api.schemas.v1.common import Label, Page
+from quant_db.audit import record
 from quant_db.schema import Alert
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from fastapi import APIRouter, Request, Response
 
-from quant_api.audit import record
 from quant_api.auth import RefreshClaims, authenticate
 from quant_api.deps import CurrentUser, RequestId, ResourcesDep, SessionDep
 from quant_api.errors import ApiError, error_responses, invalid
@@ -19,6 +18,7 @@ from quant_api.schemas.v1.auth import (
     TokenPair,
     UserPublic,
 )
+from quant_db.audit import record
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from fastapi import APIRouter, Request, Response
-from sqlalchemy import select
 
-from quant_api.audit import record
 from quant_api.deps import AdminUser, CurrentUser, RequestId, SessionDep
 from quant_api.errors import ApiError, conflict, error_responses, invalid
 from quant_api.rate_limits import LimitScope, rate_limited
@@ -18,7 +14,9 @@ from quant_api.schemas.v1.controls import (
     ModeTransitionPublic,
 )
 from quant_api.strategy_catalog import UNKNOWN_STRATEGY
-from quant_db.schema import KillSwitchState, Strategy, User
+from quant_db import controls
+from quant_db.audit import record
+from quant_db.schema import KillSwitchState, Strategy
 from quant_db.schema.runs import Mode
 
 ENFORCEMENT_NOTE = (
@@ -29,24 +27,11 @@ ENFORCEMENT_NOTE = (
 router = APIRouter(prefix="/controls", tags=["controls"])
 
 
-async def _kill_switch(session: SessionDep) -> KillSwitchState:
-    state = await session.get(KillSwitchState, 1)
-    if state is None:  # the first migration inserts the row; recreate it if someone deleted it
-        state = KillSwitchState(id=1, engaged=False, reason="")
-        session.add(state)
-        await session.flush()
-        await session.refresh(state)
-    return state
-
-
 async def _public(session: SessionDep, state: KillSwitchState) -> KillSwitchPublic:
-    changed_by = None
-    if state.changed_by is not None:
-        changed_by = await session.scalar(select(User.username).where(User.id == state.changed_by))
     return KillSwitchPublic(
         engaged=state.engaged,
         reason=state.reason,
-        changed_by=changed_by,
+        changed_by=await controls.changed_by(session, state),
         changed_at=state.changed_at,
     )
 
@@ -61,7 +46,7 @@ async def _public(session: SessionDep, state: KillSwitchState) -> KillSwitchPubl
 async def get_kill_switch(
     request: Request, response: Response, _user: CurrentUser, session: SessionDep
 ) -> KillSwitchPublic:
-    return await _public(session, await _kill_switch(session))
+    return await _public(session, await controls.kill_switch(session))
 
 
 @router.post(
@@ -73,20 +58,13 @@ async def get_kill_switch(
 async def set_kill_switch(
     admin: AdminUser, body: KillSwitchUpdate, session: SessionDep, request_id: RequestId
 ) -> KillSwitchPublic:
-    state = await _kill_switch(session)
-    before = {"engaged": state.engaged, "reason": state.reason}
-    state.engaged = body.engaged
-    state.reason = body.reason.strip()
-    state.changed_by = admin.id
-    state.changed_at = datetime.now(UTC)
-    record(
+    state = await controls.set_kill_switch(
         session,
         user=admin,
-        action="kill_switch.engage" if body.engaged else "kill_switch.release",
-        target_type="kill_switch",
-        target_id="1",
-        detail={"before": before, "after": {"engaged": body.engaged, "reason": state.reason}},
+        engaged=body.engaged,
+        reason=body.reason,
         request_id=request_id,
+        via="api",
     )
     await session.commit()
     await session.refresh(state)

@@ -9,7 +9,6 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quant_api.audit import record
 from quant_api.deps import AdminUser, CurrentUser, RequestId, SessionDep, StrategyDep
 from quant_api.errors import error_responses, invalid_from
 from quant_api.performance import latest_completed_runs
@@ -26,6 +25,7 @@ from quant_api.strategy_catalog import (
     params_schema,
     stored_form,
 )
+from quant_db.audit import record
 from quant_db.schema import Run, Strategy
 from quant_domain import ConfigError
 
