@@ -150,7 +150,7 @@ export interface paths {
         put?: never;
         /**
          * Move a strategy between BACKTEST, PAPER and LIVE (admin; reason required; audited)
-         * @description Policy: LIVE is entered only from PAPER (a strategy trades on paper before it trades money; BACKTEST to LIVE is a 409 naming `mode`), and a move to LIVE needs `confirm` equal to the strategy id (else a 422 naming `confirm`), the server half of the dashboard's approval step. Leaving LIVE, and moves between BACKTEST and PAPER, need no confirmation. A refused move changes nothing; an accepted one is audited with the reason and the user.
+         * @description Policy: LIVE is entered only from PAPER (a strategy trades on paper before it trades money; BACKTEST to LIVE is a 409 naming `body.mode`), and a move to LIVE needs `confirm` equal to the strategy id (else a 422 naming `body.confirm`), the server half of the dashboard's approval step. Leaving LIVE, and moves between BACKTEST and PAPER, need no confirmation. A refused move changes nothing; an accepted one is audited with the reason and the user.
          *
          *     The state is persisted and audited now; enforcement by the execution service (refusing orders while engaged, trading in the chosen mode) comes with the trading-loop work.
          */
@@ -261,7 +261,7 @@ export interface paths {
         put?: never;
         /**
          * Queue a backtest or walk-forward run (trader or admin)
-         * @description Everything is validated before anything is written; a 422 names the field at fault (`strategy_id`, `params.<name>`, `start`, `backtest.capital`, `walk_forward.parameter_grid`, ...). On success the run row and its job are written in one transaction and the answer is 202 with a Location header.
+         * @description Everything is validated before anything is written; a 422 names the field at fault (`body.strategy_id`, `body.params.<name>`, `body.start`, `body.backtest.capital`, `body.walk_forward.parameter_grid`, ...). On success the run row and its job are written in one transaction and the answer is 202 with a Location header.
          */
         post: operations["create_run_endpoint_v1_runs_post"];
         delete?: never;
@@ -1493,7 +1493,7 @@ export interface components {
          * StrategyUpdate
          * @description Fields left out stay as they are. `params` and `risk` are merged into the stored ones
          *     (a param set to null goes back to its default); the result is validated by the strategy
-         *     class, and a bad value is a 422 naming it (e.g. `params.fast`, `risk.max_position_pct`).
+         *     class, and a bad value is a 422 naming it (e.g. `body.params.fast`, `body.risk.max_position_pct`).
          */
         StrategyUpdate: {
             /** Params */

@@ -73,8 +73,8 @@ async def set_kill_switch(
 
 MODE_POLICY = (
     "Policy: LIVE is entered only from PAPER (a strategy trades on paper before it trades money; "
-    "BACKTEST to LIVE is a 409 naming `mode`), and a move to LIVE needs `confirm` equal to the "
-    "strategy id (else a 422 naming `confirm`), the server half of the dashboard's approval "
+    "BACKTEST to LIVE is a 409 naming `body.mode`), and a move to LIVE needs `confirm` equal to the "
+    "strategy id (else a 422 naming `body.confirm`), the server half of the dashboard's approval "
     "step. Leaving LIVE, and moves between BACKTEST and PAPER, need no confirmation. A refused "
     "move changes nothing; an accepted one is audited with the reason and the user."
 )

@@ -132,8 +132,8 @@ async def list_runs(
     summary="Queue a backtest or walk-forward run (trader or admin)",
     description=(
         "Everything is validated before anything is written; a 422 names the field at fault "
-        "(`strategy_id`, `params.<name>`, `start`, `backtest.capital`, "
-        "`walk_forward.parameter_grid`, ...). On success the run row and its job are written "
+        "(`body.strategy_id`, `body.params.<name>`, `body.start`, `body.backtest.capital`, "
+        "`body.walk_forward.parameter_grid`, ...). On success the run row and its job are written "
         "in one transaction and the answer is 202 with a Location header."
     ),
     responses={

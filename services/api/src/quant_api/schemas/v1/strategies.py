@@ -69,7 +69,7 @@ class RiskUpdate(BaseModel):
 class StrategyUpdate(BaseModel):
     """Fields left out stay as they are. `params` and `risk` are merged into the stored ones
     (a param set to null goes back to its default); the result is validated by the strategy
-    class, and a bad value is a 422 naming it (e.g. `params.fast`, `risk.max_position_pct`)."""
+    class, and a bad value is a 422 naming it (e.g. `body.params.fast`, `body.risk.max_position_pct`)."""
 
     model_config = ConfigDict(extra="forbid")
 
