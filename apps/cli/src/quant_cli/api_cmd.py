@@ -20,6 +20,7 @@ WORKER_HEALTHCHECK_S = 120
 users_app = typer.Typer(help="Users of the HTTP API.", no_args_is_help=True)
 
 
+@user_errors
 def api_command(
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port")] = 8000,
@@ -42,6 +43,10 @@ def api_command(
     typer.echo(f"OpenAPI  {base}/v1/openapi.json")
     if workers > 1:
         _prepare_for_workers()
+    else:  # a database that cannot be used is one line here, not a traceback at app startup
+        from quant_db.migrate import migrated_url
+
+        migrated_url(storage_settings())
     # the API logs every request itself (JSON, with request ids); uvicorn's access log would repeat it
     uvicorn.run(
         "quant_api.app:create_app",

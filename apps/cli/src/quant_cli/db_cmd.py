@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from quant_cli.errors import user_errors
 from quant_db.embedded import database_url
 from quant_db.settings import get_settings
 
@@ -14,6 +15,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 
 
 @db_app.command("upgrade")
+@user_errors
 def upgrade_command(
     revision: Annotated[str, typer.Option(help="target revision")] = "head",
 ) -> None:
@@ -27,6 +29,7 @@ def upgrade_command(
 
 
 @db_app.command("downgrade")
+@user_errors
 def downgrade_command(
     revision: Annotated[str, typer.Option(help="target revision; base empties the schema")] = "-1",
 ) -> None:
@@ -40,6 +43,7 @@ def downgrade_command(
 
 
 @db_app.command("url")
+@user_errors
 def url_command() -> None:
     """Print the database URL in use (password hidden), starting the embedded server if needed."""
     from quant_db.urls import redacted

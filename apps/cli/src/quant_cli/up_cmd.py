@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from quant_cli.errors import user_errors
 from quant_db.embedded import redis_url
 from quant_db.settings import get_settings
 
@@ -228,6 +229,7 @@ def stop_group(child: subprocess.Popen[bytes], grace: float) -> None:
     child.wait()
 
 
+@user_errors
 def up_command(
     host: Annotated[str, typer.Option(help="API host")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="API port")] = 8000,

@@ -12,6 +12,7 @@ from typing import Annotated
 import structlog
 import typer
 
+from quant_cli.errors import user_errors
 from quant_db.embedded import redis_url
 from quant_db.presence import DEFAULT_PREFIX
 from quant_db.settings import get_settings
@@ -31,6 +32,7 @@ def configure_json_logs() -> None:
     )
 
 
+@user_errors
 def worker_command(
     heartbeat_timeout: Annotated[
         float,

@@ -185,10 +185,18 @@ def embedded_redis_url(state: Path) -> str:
 
 
 def database_url(settings: StorageSettings) -> str:
-    """DATABASE_URL when set, else the embedded server's URL."""
-    return settings.database_url or embedded_postgres_url(settings.quant_state_dir)
+    """DATABASE_URL when set (checked, see quant_db.urls), else the embedded server's URL."""
+    if settings.database_url:
+        from quant_db.urls import platform_database_url  # noqa: PLC0415 - SQLAlchemy: not for --help
+
+        return platform_database_url(settings.database_url)
+    return embedded_postgres_url(settings.quant_state_dir)
 
 
 def redis_url(settings: StorageSettings) -> str:
-    """REDIS_URL when set, else the embedded Valkey's URL."""
-    return settings.redis_url or embedded_redis_url(settings.quant_state_dir)
+    """REDIS_URL when set (checked, see quant_db.urls), else the embedded Valkey's URL."""
+    if settings.redis_url:
+        from quant_db.urls import platform_redis_url  # noqa: PLC0415 - SQLAlchemy: not for --help
+
+        return platform_redis_url(settings.redis_url)
+    return embedded_redis_url(settings.quant_state_dir)

@@ -10,6 +10,8 @@ from alembic.config import Config
 
 from quant_db.embedded import database_url
 from quant_db.settings import StorageSettings
+from quant_db.urls import asyncpg_dsn, redacted
+from quant_domain import ConfigError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -45,13 +47,43 @@ def _in_thread(fn: object, *args: object) -> None:
         raise errors[0]
 
 
+CONNECT_TIMEOUT_S = 10.0
+
+
+def _connect_once(url: str) -> None:
+    import asyncpg  # noqa: PLC0415 - the driver loads with the first database command
+
+    async def probe() -> None:
+        connection = await asyncpg.connect(asyncpg_dsn(url), timeout=CONNECT_TIMEOUT_S)
+        await connection.close()
+
+    asyncio.run(probe())
+
+
+def check_reachable(url: str) -> None:
+    """A ConfigError naming DATABASE_URL, in one line, when the server at `url` cannot be used
+    (down, unknown host, wrong user, password or database), before any migration starts; a
+    driver's traceback tells an operator less."""
+    import asyncpg  # noqa: PLC0415
+
+    try:
+        _in_thread(_connect_once, url)
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        reason = (str(exc).splitlines() or [""])[0] or type(exc).__name__
+        raise ConfigError(
+            f"cannot use the database at {redacted(url)}: {reason}", field="DATABASE_URL"
+        ) from None
+
+
 def upgrade(url: str, revision: str = "head") -> None:
     """Migrate the database at `url` up to `revision`."""
+    check_reachable(url)
     _in_thread(command.upgrade, alembic_config(url), revision)
 
 
 def downgrade(url: str, revision: str = "base") -> None:
     """Migrate the database at `url` down to `revision` ("base" = empty)."""
+    check_reachable(url)
     _in_thread(command.downgrade, alembic_config(url), revision)
 
 
