@@ -14,7 +14,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import structlog
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quant_api.auth import RefreshClaims, Tokens, require_active, unauthorized
@@ -161,28 +161,27 @@ async def _revoked(
     )
 
 
-async def revoke_family(session: AsyncSession, family_id: uuid.UUID, now: datetime) -> int:
-    """Revoke every live token of a family; how many were live. The caller holds the user lock."""
+async def _revoke_live(session: AsyncSession, which: ColumnElement[bool], now: datetime) -> int:
+    """Revoke the live tokens `which` selects; how many there were. The caller holds the user
+    lock."""
     result = await session.execute(
         update(RefreshToken)
-        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .where(which, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=now)
         .returning(RefreshToken.jti)
         .execution_options(synchronize_session=False)
     )
     return len(result.all())
+
+
+async def revoke_family(session: AsyncSession, family_id: uuid.UUID, now: datetime) -> int:
+    """Revoke every live token of a family; how many were live. The caller holds the user lock."""
+    return await _revoke_live(session, RefreshToken.family_id == family_id, now)
 
 
 async def revoke_all(session: AsyncSession, user_id: int, now: datetime) -> int:
     """Revoke every live token of a user; how many were live. The caller holds the user lock."""
-    result = await session.execute(
-        update(RefreshToken)
-        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=now)
-        .returning(RefreshToken.jti)
-        .execution_options(synchronize_session=False)
-    )
-    return len(result.all())
+    return await _revoke_live(session, RefreshToken.user_id == user_id, now)
 
 
 async def sign_out(
