@@ -133,3 +133,28 @@ def test_a_valkey_user_killed_outright_is_not_waited_for(tmp_path: Path) -> None
     finally:
         last.communicate(timeout=30)
     assert _gone(url)
+
+
+def test_the_embedded_valkey_stops_even_when_its_state_folder_is_removed_first(
+    tmp_path: Path,
+) -> None:
+    """Benchmarks and scripts keep their state in a temporary folder that is deleted before the
+    process's exit handlers run; the server must not outlive them."""
+    code = (
+        "import shutil, sys; from pathlib import Path; "
+        "from quant_db.embedded import embedded_redis_url; "
+        "state = Path(sys.argv[1]); print(embedded_redis_url(state), flush=True); "
+        "shutil.rmtree(state)"
+    )
+    state = tmp_path / "state"
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(state)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    url = done.stdout.strip()
+    assert url.startswith("redis://")
+    assert not state.exists()
+    assert _gone(url)

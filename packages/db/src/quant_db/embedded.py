@@ -153,12 +153,17 @@ def _stop_valkey(url: str) -> None:
 
 def _leave_valkey(state: Path, url: str) -> None:
     """At exit: drop out of the users; the last user stops the server."""
-    with _valkey_lock(state):
-        others = _other_users(state)
-        _write_users(state, others)
-        if not others:
-            _stop_valkey(url)
-            (state / VALKEY_URL_FILE).unlink(missing_ok=True)
+    try:
+        with _valkey_lock(state):
+            others = _other_users(state)
+            _write_users(state, others)
+            if not others:
+                _stop_valkey(url)
+                (state / VALKEY_URL_FILE).unlink(missing_ok=True)
+    except FileNotFoundError:
+        # the state folder went first (a temporary one is removed before exit handlers run):
+        # nobody can join this server any more, so nobody else uses it
+        _stop_valkey(url)
 
 
 def embedded_redis_url(state: Path) -> str:
