@@ -111,8 +111,9 @@ def test_0005_adds_refresh_tokens_that_go_with_their_user_and_drops_them_on_down
     )
     query(
         url,
-        "INSERT INTO refresh_tokens (jti, user_id, family_id, issued_at, expires_at) VALUES "
-        "(gen_random_uuid(), 7, gen_random_uuid(), now(), now() + interval '7 days') RETURNING jti",
+        "INSERT INTO refresh_tokens (jti, user_id, family_id, signed_in_at, issued_at, expires_at)"
+        " VALUES (gen_random_uuid(), 7, gen_random_uuid(), now(), now(), now() + interval '7 days')"
+        " RETURNING jti",
     )
     assert query(url, "SELECT count(*) FROM refresh_tokens") == [(1,)]
     query(url, "DELETE FROM users WHERE id = 7 RETURNING id")

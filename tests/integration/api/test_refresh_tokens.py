@@ -300,6 +300,7 @@ def test_issuing_a_token_deletes_that_users_expired_rows_only(
                     jti=uuid.uuid4(),
                     user_id=user_id,
                     family_id=uuid.uuid4(),
+                    signed_in_at=long_ago,
                     issued_at=long_ago,
                     expires_at=long_ago + timedelta(days=7),
                 )
@@ -427,3 +428,46 @@ def test_logout_is_rate_limited_per_user(tmp_path: Path, database_url: str, redi
             client.post("/v1/auth/logout", json={"all": True}, headers=bob.headers).status_code
             == 204
         )
+
+
+def _age_sign_in(seed: Seeder, token: str, days: float) -> None:
+    """Pretend the sign-in `token` descends from happened `days` earlier than it did."""
+
+    async def body(session: AsyncSession) -> None:
+        family = (
+            select(RefreshToken.family_id).where(RefreshToken.jti == _jti(token)).scalar_subquery()
+        )
+        await session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.family_id == family)
+            .values(signed_in_at=RefreshToken.signed_in_at - timedelta(days=days))
+        )
+
+    seed.call(body)
+
+
+def test_a_sign_in_ends_after_its_maximum_age_however_often_it_refreshes(
+    tmp_path: Path, database_url: str, redis_url: str
+) -> None:
+    settings = make_settings(tmp_path, session_max_days=30, refresh_token_days=7)
+    with TestClient(create_app(settings, database_url, redis_url)) as client:
+        seed = Seeder(client)
+        seed.user("ana", Role.VIEWER)
+        first = _login(client, "ana")
+        signed_in = _row(seed, first["refresh_token"]).signed_in_at
+        second = _rotated(client, first["refresh_token"])
+        assert _row(seed, second["refresh_token"]).signed_in_at == signed_in  # carried along
+
+        _age_sign_in(seed, second["refresh_token"], days=25)
+        third = _rotated(client, second["refresh_token"])
+        row = _row(seed, third["refresh_token"])
+        # 5 days of the sign-in are left, fewer than a refresh token's 7: the token gets 5
+        assert row.expires_at == row.signed_in_at + timedelta(days=30)
+        exp = jwt.decode(third["refresh_token"], options={"verify_signature": False})["exp"]
+        assert exp == int(row.expires_at.timestamp())
+
+        _age_sign_in(seed, third["refresh_token"], days=6)
+        error = assert_error(_refresh(client, third["refresh_token"]), 401, "session_expired")
+        assert "sign in again" in error["message"]
+        assert _row(seed, third["refresh_token"]).revoked_at is not None
+        assert _login(client, "ana")["refresh_token"]  # a new sign-in starts a new clock

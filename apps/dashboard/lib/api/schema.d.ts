@@ -106,7 +106,7 @@ export interface paths {
         put?: never;
         /**
          * Exchange a refresh token for a new pair; the refresh token sent is used up
-         * @description Each refresh token works once: the answer carries the next refresh token of the same sign-in (its family), and the one sent is revoked. Sending an exchanged token again is 401 `token_reused` and revokes the whole family, except within QUANT_REFRESH_REUSE_GRACE_SECONDS (default 10) of its exchange while its successor is unused, when it gets the same pair again (two requests that left with the same token). A signed-out token, or one issued before tokens were recorded, is 401 `token_revoked`; a deactivated user's is 401 `inactive_user` and all of that user's tokens are revoked.
+         * @description Each refresh token works once: the answer carries the next refresh token of the same sign-in (its family), and the one sent is revoked. Sending an exchanged token again is 401 `token_reused` and revokes the whole family, except within QUANT_REFRESH_REUSE_GRACE_SECONDS (default 10) of its exchange while its successor is unused, when it gets the same pair again (two requests that left with the same token). A signed-out token, or one issued before tokens were recorded, is 401 `token_revoked`; a deactivated user's is 401 `inactive_user` and all of that user's tokens are revoked. A sign-in lasts QUANT_SESSION_MAX_DAYS (default 30) from the password however often it refreshes; after that the refresh is 401 `session_expired`.
          */
         post: operations["refresh_v1_auth_refresh_post"];
         delete?: never;

@@ -74,6 +74,8 @@ class Tokens:
     secret: str
     access_ttl: timedelta
     refresh_ttl: timedelta
+    session_ttl: timedelta = timedelta(days=30)
+    """How long a sign-in lasts from the password, across every refresh (ADR 0014)."""
 
     @classmethod
     def from_settings(cls, settings: ApiSettings, secret: str) -> Tokens:
@@ -81,6 +83,7 @@ class Tokens:
             secret=secret,
             access_ttl=timedelta(minutes=settings.access_token_minutes),
             refresh_ttl=timedelta(days=settings.refresh_token_days),
+            session_ttl=timedelta(days=settings.session_max_days),
         )
 
     def encode(

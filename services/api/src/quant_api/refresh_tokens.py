@@ -41,10 +41,16 @@ async def _lock_user(session: AsyncSession, user_id: int) -> User | None:
 
 
 async def _record(
-    session: AsyncSession, tokens: Tokens, user_id: int, family_id: uuid.UUID, now: datetime
+    session: AsyncSession,
+    tokens: Tokens,
+    user_id: int,
+    family_id: uuid.UUID,
+    signed_in_at: datetime,
+    now: datetime,
 ) -> tuple[uuid.UUID, TokenPair]:
     """Record a new refresh token of `family_id` and return its pair; the user's expired rows
-    go at the same time (they can no longer be presented: the JWT's exp is the row's)."""
+    go at the same time (they can no longer be presented: the JWT's exp is the row's). It
+    expires a refresh lifetime from now, or when its sign-in ends if that comes first."""
     await session.execute(
         delete(RefreshToken).where(RefreshToken.user_id == user_id, RefreshToken.expires_at <= now)
     )
@@ -55,8 +61,9 @@ async def _record(
         jti=uuid.uuid4(),
         user_id=user_id,
         family_id=family_id,
+        signed_in_at=signed_in_at,
         issued_at=issued,
-        expires_at=issued + tokens.refresh_ttl,
+        expires_at=min(issued + tokens.refresh_ttl, signed_in_at + tokens.session_ttl),
     )
     session.add(row)
     await session.flush()
@@ -66,7 +73,9 @@ async def _record(
 async def start_family(session: AsyncSession, tokens: Tokens, user: User) -> TokenPair:
     """A sign-in: a pair whose refresh token starts a new family. Commits."""
     await _lock_user(session, user.id)
-    _jti, pair = await _record(session, tokens, user.id, uuid.uuid4(), _now())
+    now = _now()
+    signed_in = now.replace(microsecond=0)
+    _jti, pair = await _record(session, tokens, user.id, uuid.uuid4(), signed_in, now)
     await session.commit()
     return pair
 
@@ -99,9 +108,16 @@ async def rotate(
         )
     if row.revoked_at is not None:
         return await _revoked(session, tokens, user, row, now, grace, request_id)
+    if row.signed_in_at + tokens.session_ttl <= now:
+        await revoke_family(session, row.family_id, now)
+        await session.commit()
+        days = tokens.session_ttl.days
+        raise unauthorized(
+            f"this sign-in is more than {days} days old: {SIGN_IN_AGAIN}", "session_expired"
+        )
     if row.expires_at <= now:
         raise unauthorized(f"refresh token expired: {SIGN_IN_AGAIN}", "token_expired")
-    successor, pair = await _record(session, tokens, user.id, row.family_id, now)
+    successor, pair = await _record(session, tokens, user.id, row.family_id, row.signed_in_at, now)
     exchanged = await session.scalar(
         update(RefreshToken)
         .where(RefreshToken.jti == row.jti, RefreshToken.revoked_at.is_(None))

@@ -42,6 +42,13 @@ class ApiSettings(BaseSettings):
         "same new pair (concurrent refreshes from one session); later it counts as reuse and "
         "revokes its family (0: never)",
     )
+    session_max_days: int = Field(
+        default=30,
+        ge=1,
+        le=365,
+        description="a sign-in ends this many days after the password was given, however often "
+        "its refresh token is used; then the user signs in again",
+    )
     auth_cache_seconds: float = Field(
         default=5.0,
         ge=0,

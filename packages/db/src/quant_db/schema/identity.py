@@ -53,6 +53,9 @@ class RefreshToken(Base):
     jti: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     family_id: Mapped[uuid.UUID] = mapped_column(index=True)  # the sign-in it descends from
+    # when that sign-in gave the password: no token of the family outlives it by more than the
+    # API's session_max_days, however often it refreshes
+    signed_in_at: Mapped[datetime]
     issued_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]

@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("jti", sa.Uuid(), nullable=False),
         sa.Column("user_id", sa.BigInteger(), nullable=False),
         sa.Column("family_id", sa.Uuid(), nullable=False),
+        sa.Column("signed_in_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
