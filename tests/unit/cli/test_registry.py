@@ -107,8 +107,8 @@ def test_every_help_screen_matches_the_eagerly_wired_cli(
     eager = typer.main.get_command(eager_app())
     assert isinstance(eager, typer.core.TyperGroup)
     paths = command_paths()
-    # subcommands: strategies 1, data 2, db 3, users 1, kill-switch 3
-    assert len(paths) == 1 + len(COMMANDS) + 10
+    # subcommands: strategies 1, data 2, db 3, users 6, kill-switch 3
+    assert len(paths) == 1 + len(COMMANDS) + 15
     for path in paths:
         expected = render_help(eager, path, capsys)
         assert render_help(app, path, capsys) == expected, path

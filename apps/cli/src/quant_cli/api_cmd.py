@@ -1,11 +1,11 @@
-"""`quant api` serves the /v1 HTTP API; `quant users create` adds someone who may sign in to it."""
+"""`quant api` serves the /v1 HTTP API; `quant users` manages who may sign in to it."""
 
 # ruff: noqa: PLC0415 - FastAPI, uvicorn and the database load when a command runs, not for --help
 from __future__ import annotations
 
 import asyncio
 import os
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -13,6 +13,11 @@ from quant_cli.errors import user_errors
 from quant_db.embedded import database_url, redis_url
 from quant_db.schema.identity import Role
 from quant_db.settings import get_settings as storage_settings
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 PASSWORD_ENV = "QUANT_PASSWORD"
 WORKER_HEALTHCHECK_S = 120
@@ -82,23 +87,6 @@ def _prepare_for_workers() -> None:
     os.environ["DATABASE_URL"], os.environ["REDIS_URL"] = db, cache
 
 
-async def _create(url: str, username: str, password: str, role: Role) -> None:
-    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
-
-    from quant_api.auth import Passwords
-    from quant_api.settings import get_settings as api_settings
-    from quant_api.users import create_user
-
-    engine = create_async_engine(url)
-    try:
-        async with async_sessionmaker(engine)() as session, session.begin():
-            await create_user(
-                session, Passwords(api_settings()), username=username, password=password, role=role
-            )
-    finally:
-        await engine.dispose()
-
-
 @users_app.command("create")
 @user_errors
 def create_command(
@@ -113,14 +101,137 @@ def create_command(
     ] = None,
 ) -> None:
     """Create an active API user with an argon2-hashed password."""
-    from quant_api.users import check_new_user
-    from quant_db.migrate import upgrade
+    from quant_api.auth import Passwords
+    from quant_api.settings import get_settings as api_settings
+    from quant_api.users import check_new_user, create_user
     from quant_db.urls import redacted
 
     if password is None:
         password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
     check_new_user(username, password)  # before the database is started
+
+    async def create(session: AsyncSession) -> str:
+        passwords = Passwords(api_settings())
+        await create_user(session, passwords, username=username, password=password, role=role)
+        return f"created {role.value} {username!r} in {redacted(database_url(storage_settings()))}"
+
+    typer.echo(_in_session(create))
+
+
+Username = Annotated[str, typer.Option(help="the user's sign-in name")]
+
+
+def _cli_via() -> str:
+    import socket
+
+    return f"cli ({socket.gethostname()}, pid {os.getpid()})"
+
+
+def _in_session(work: Callable[[AsyncSession], Awaitable[str]]) -> str:
+    """Run `work` in one transaction on the platform's database (migrated first); its line."""
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+    from quant_db.migrate import upgrade
+
     url = database_url(storage_settings())
     upgrade(url)
-    asyncio.run(_create(url, username, password, role))
-    typer.echo(f"created {role.value} {username!r} in {redacted(url)}")
+
+    async def run() -> str:
+        engine = create_async_engine(url)
+        try:
+            maker = async_sessionmaker(engine, expire_on_commit=False)
+            async with maker() as session, session.begin():
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+@users_app.command("list")
+@user_errors
+def list_command() -> None:
+    """Every user: name, role, whether they may sign in, when they were created."""
+    from quant_api.users import list_users
+
+    async def listing(session: AsyncSession) -> str:
+        users = await list_users(session)
+        if not users:
+            return "no users yet: quant users create --username NAME --role admin"
+        return "\n".join(
+            f"{u.username:<24} {u.role.value:<8} {'active' if u.is_active else 'DEACTIVATED':<11} "
+            f"created {u.created_at:%Y-%m-%d %H:%M} UTC"
+            for u in users
+        )
+
+    typer.echo(_in_session(listing))
+
+
+def _set_active(username: str, active: bool) -> None:
+    from quant_api.users import set_active
+
+    async def change(session: AsyncSession) -> str:
+        revoked = await set_active(session, username, active, via=_cli_via())
+        if active:
+            return f"{username!r} may sign in again"
+        return f"{username!r} deactivated; {revoked} refresh token(s) revoked"
+
+    typer.echo(_in_session(change))
+
+
+@users_app.command("deactivate")
+@user_errors
+def deactivate_command(username: Username) -> None:
+    """Stop a user signing in; their sessions end at once (audited)."""
+    _set_active(username, False)
+
+
+@users_app.command("activate")
+@user_errors
+def activate_command(username: Username) -> None:
+    """Let a deactivated user sign in again, with their password (audited)."""
+    _set_active(username, True)
+
+
+@users_app.command("set-role")
+@user_errors
+def set_role_command(
+    username: Username, role: Annotated[Role, typer.Option(help="viewer < trader < admin")]
+) -> None:
+    """Change a user's role; it applies to their next request (audited)."""
+    from quant_api.users import set_role
+
+    async def change(session: AsyncSession) -> str:
+        before = await set_role(session, username, role, via=_cli_via())
+        return f"{username!r}: {before.value} -> {role.value}"
+
+    typer.echo(_in_session(change))
+
+
+@users_app.command("set-password")
+@user_errors
+def set_password_command(
+    username: Username,
+    password: Annotated[
+        str | None,
+        typer.Option(
+            envvar=PASSWORD_ENV,
+            help=f"default: ${PASSWORD_ENV}, else a prompt (safer: not in shell history)",
+        ),
+    ] = None,
+) -> None:
+    """Give a user a new password; their sessions end at once (audited)."""
+    from quant_api.auth import Passwords
+    from quant_api.settings import get_settings as api_settings
+    from quant_api.users import check_password, set_password
+
+    if password is None:
+        password = typer.prompt("new password", hide_input=True, confirmation_prompt=True)
+    check_password(password)  # before the database is started
+
+    async def change(session: AsyncSession) -> str:
+        passwords = Passwords(api_settings())
+        revoked = await set_password(session, passwords, username, password, via=_cli_via())
+        return f"new password for {username!r}; {revoked} refresh token(s) revoked"
+
+    typer.echo(_in_session(change))

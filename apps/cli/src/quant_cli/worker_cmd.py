@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 from datetime import timedelta
 from typing import Annotated
@@ -16,11 +17,21 @@ from quant_cli.errors import user_errors
 from quant_db.embedded import redis_url
 from quant_db.presence import DEFAULT_PREFIX
 from quant_db.settings import get_settings
+from quant_domain import ConfigError
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
 def configure_json_logs() -> None:
-    """structlog JSON lines with timestamps and bound context (run_id, strategy_id, ...)."""
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    """structlog JSON lines with timestamps and bound context (run_id, strategy_id, ...), at
+    QUANT_LOG_LEVEL (default info), the variable the API reads too."""
+    name = os.environ.get("QUANT_LOG_LEVEL", "info").strip().lower() or "info"
+    if name not in LOG_LEVELS:
+        raise ConfigError(
+            f"{name!r} is not a level; use debug, info, warning or error", field="QUANT_LOG_LEVEL"
+        )
+    level = logging.getLevelNamesMapping()[name.upper()]
+    logging.basicConfig(level=level, format="%(message)s")
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -28,6 +39,7 @@ def configure_json_logs() -> None:
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.JSONRenderer(),
         ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
         logger_factory=structlog.PrintLoggerFactory(),
     )
 

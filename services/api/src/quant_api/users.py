@@ -1,13 +1,18 @@
-"""Creating API users (the `quant users create` command and the tests use this)."""
+"""API users: creating them and, for `quant users`, listing, (de)activating, changing roles and
+passwords. Deactivation and a new password end every sign-in of that user at once (ADR 0014)."""
 
 from __future__ import annotations
 
 import re
+import uuid
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quant_api.auth import Passwords
+from quant_api.refresh_tokens import revoke_all
+from quant_db.audit import record
 from quant_db.schema import User
 from quant_db.schema.identity import Role
 from quant_domain import QuantError
@@ -20,11 +25,15 @@ class UserError(QuantError):
     """A user cannot be created as asked (taken name, bad name, short password)."""
 
 
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserError(f"password: at least {MIN_PASSWORD_LENGTH} characters")
+
+
 def check_new_user(username: str, password: str) -> None:
     if not USERNAME.match(username):
         raise UserError(f"username {username!r}: use 3-64 letters, digits and . _ @ - (no spaces)")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(f"password: at least {MIN_PASSWORD_LENGTH} characters")
+    check_password(password)
 
 
 async def create_user(
@@ -38,3 +47,73 @@ async def create_user(
     session.add(user)
     await session.flush()
     return user
+
+
+async def list_users(session: AsyncSession) -> list[User]:
+    return list(await session.scalars(select(User).order_by(User.username)))
+
+
+async def _locked(session: AsyncSession, username: str) -> User:
+    """The user, its row locked the way token changes lock it (refresh_tokens), so a refresh
+    cannot slip between a deactivation and the revocation of that user's tokens."""
+    user = await session.scalar(
+        select(User).where(User.username == username).with_for_update(key_share=True)
+    )
+    if user is None:
+        raise UserError(f"--username: no user {username!r}")
+    return user
+
+
+def _audit(session: AsyncSession, user: User, action: str, via: str, **detail: object) -> None:
+    """Audited with no acting user (`via` says who: e.g. the CLI on which host), a request id
+    made of `via`'s first word, so `cli-...` entries are found together."""
+    record(
+        session,
+        user=None,
+        action=action,
+        target_type="user",
+        target_id=str(user.id),
+        detail={"target": user.username, "via": via, **detail},
+        request_id=f"{via.split(maxsplit=1)[0]}-{uuid.uuid4().hex[:16]}",
+    )
+
+
+async def set_active(session: AsyncSession, username: str, active: bool, *, via: str) -> int:
+    """Activate or deactivate `username`; a deactivation revokes every refresh token of theirs.
+    How many tokens were revoked. The caller commits."""
+    user = await _locked(session, username)
+    revoked = 0 if active else await revoke_all(session, user.id, datetime.now(UTC))
+    if user.is_active != active:
+        _audit(
+            session,
+            user,
+            "user.activate" if active else "user.deactivate",
+            via,
+            revoked_tokens=revoked,
+        )
+    user.is_active = active
+    return revoked
+
+
+async def set_role(session: AsyncSession, username: str, role: Role, *, via: str) -> Role:
+    """Give `username` another role (read on every request: no sign-in needs ending); the role
+    it had. The caller commits."""
+    user = await _locked(session, username)
+    before = user.role
+    if before is not role:
+        _audit(session, user, "user.role", via, before=before.value, after=role.value)
+    user.role = role
+    return before
+
+
+async def set_password(
+    session: AsyncSession, passwords: Passwords, username: str, password: str, *, via: str
+) -> int:
+    """A new password for `username`, ending every sign-in made with the old one; how many
+    refresh tokens were revoked. The caller commits."""
+    check_password(password)
+    user = await _locked(session, username)
+    user.password_hash = passwords.hash(password)
+    revoked = await revoke_all(session, user.id, datetime.now(UTC))
+    _audit(session, user, "user.password", via, revoked_tokens=revoked)
+    return revoked

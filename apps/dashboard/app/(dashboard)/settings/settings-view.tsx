@@ -118,10 +118,16 @@ export function SettingsView({
           <CardHeader title="Users" />
           <CardBody className="text-sm text-slate-700">
             The API has no users endpoint yet, so users are managed on the server with the CLI:
-            <pre className="mt-2 rounded bg-slate-100 p-2 text-xs">
-              QUANT_PASSWORD=… quant users create --username alice --role viewer
+            <pre className="mt-2 whitespace-pre-wrap rounded bg-slate-100 p-2 text-xs">
+              {[
+                "QUANT_PASSWORD=… quant users create --username alice --role viewer",
+                "quant users list",
+                "quant users set-role --username alice --role trader",
+                "quant users deactivate --username alice     # ends her sessions at once",
+                "quant users set-password --username alice   # prompts; ends her sessions",
+              ].join("\n")}
             </pre>
-            <p className="mt-2 text-xs text-slate-500">Roles: viewer, trader, admin.</p>
+            <p className="mt-2 text-xs text-slate-500">Roles: viewer, trader, admin. Every change is audited.</p>
           </CardBody>
         </Card>
       ) : null}
