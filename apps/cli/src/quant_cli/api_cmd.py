@@ -22,6 +22,14 @@ if TYPE_CHECKING:
 PASSWORD_ENV = "QUANT_PASSWORD"
 WORKER_HEALTHCHECK_S = 120
 
+PasswordOption = Annotated[
+    str | None,
+    typer.Option(
+        envvar=PASSWORD_ENV,
+        help=f"default: ${PASSWORD_ENV}, else a prompt (safer: not in shell history)",
+    ),
+]
+
 users_app = typer.Typer(help="Users of the HTTP API.", no_args_is_help=True)
 
 
@@ -92,13 +100,7 @@ def _prepare_for_workers() -> None:
 def create_command(
     username: Annotated[str, typer.Option(help="sign-in name (3-64 of A-Z a-z 0-9 . _ @ -)")],
     role: Annotated[Role, typer.Option(help="viewer < trader < admin")],
-    password: Annotated[
-        str | None,
-        typer.Option(
-            envvar=PASSWORD_ENV,
-            help=f"default: ${PASSWORD_ENV}, else a prompt (safer: not in shell history)",
-        ),
-    ] = None,
+    password: PasswordOption = None,
 ) -> None:
     """Create an active API user with an argon2-hashed password."""
     from quant_api.auth import Passwords
@@ -212,13 +214,7 @@ def set_role_command(
 @user_errors
 def set_password_command(
     username: Username,
-    password: Annotated[
-        str | None,
-        typer.Option(
-            envvar=PASSWORD_ENV,
-            help=f"default: ${PASSWORD_ENV}, else a prompt (safer: not in shell history)",
-        ),
-    ] = None,
+    password: PasswordOption = None,
 ) -> None:
     """Give a user a new password; their sessions end at once (audited)."""
     from quant_api.auth import Passwords
