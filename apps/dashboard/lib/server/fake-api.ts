@@ -9,6 +9,14 @@ export function jwt(claims: Record<string, unknown>): string {
   return `${part({ alg: "HS256", typ: "JWT" })}.${part(claims)}.signature`;
 }
 
+/** The `jti` of a token this module made (or of "Bearer <token>"): which token it is, whatever
+ * second it was made in (its `exp` follows the clock, so whole strings made apart can differ). */
+export function tokenName(token: string | null | undefined): string | null {
+  const payload = token?.replace(/^Bearer /, "").split(".")[1];
+  if (!payload) return null;
+  return (JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as { jti?: string }).jti ?? null;
+}
+
 export function accessToken(name: string, secondsLeft: number): string {
   return jwt({ sub: "1", typ: "access", jti: name, exp: Math.floor(Date.now() / 1000) + secondsLeft });
 }

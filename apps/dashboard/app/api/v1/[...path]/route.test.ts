@@ -1,7 +1,7 @@
 // @vitest-environment node
 import { NextRequest } from "next/server";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { accessToken, FakeApi } from "@/lib/server/fake-api";
+import { accessToken, FakeApi, tokenName } from "@/lib/server/fake-api";
 import { ACCESS_COOKIE, REFRESH_COOKIE } from "@/lib/server/session";
 import { GET } from "./route";
 
@@ -32,9 +32,10 @@ describe("the /api/v1 proxy's refresh", () => {
     const response = await GET(proxied(cookies), context);
     expect(response.status).toBe(200);
     expect(response.cookies.get(REFRESH_COOKIE)?.value).toBe("refresh-1");
-    expect(response.cookies.get(ACCESS_COOKIE)?.value).toBe(accessToken("access-for-refresh-1", 900));
+    expect(tokenName(response.cookies.get(ACCESS_COOKIE)?.value)).toBe("access-for-refresh-1");
     const [forwarded] = api.callsTo("/v1/runs");
-    expect(forwarded?.authorization).toBe(`Bearer ${accessToken("access-for-refresh-1", 900)}`);
+    expect(forwarded?.authorization).toMatch(/^Bearer /);
+    expect(tokenName(forwarded?.authorization)).toBe("access-for-refresh-1");
   });
 
   it("keeps the user signed in when two requests refresh the same token at once", async () => {
