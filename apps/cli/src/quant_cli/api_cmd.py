@@ -9,14 +9,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from quant_cli.database import in_session
 from quant_cli.errors import user_errors
 from quant_db.embedded import database_url, redis_url
 from quant_db.schema.identity import Role
 from quant_db.settings import get_settings as storage_settings
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
-
     from sqlalchemy.ext.asyncio import AsyncSession
 
 PASSWORD_ENV = "QUANT_PASSWORD"
@@ -115,9 +114,10 @@ def create_command(
     async def create(session: AsyncSession) -> str:
         passwords = Passwords(api_settings())
         await create_user(session, passwords, username=username, password=password, role=role)
+        await session.commit()
         return f"created {role.value} {username!r} in {redacted(database_url(storage_settings()))}"
 
-    typer.echo(_in_session(create))
+    typer.echo(in_session(create))
 
 
 Username = Annotated[str, typer.Option(help="the user's sign-in name")]
@@ -127,27 +127,6 @@ def _cli_via() -> str:
     import socket
 
     return f"cli ({socket.gethostname()}, pid {os.getpid()})"
-
-
-def _in_session(work: Callable[[AsyncSession], Awaitable[str]]) -> str:
-    """Run `work` in one transaction on the platform's database (migrated first); its line."""
-    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
-
-    from quant_db.migrate import upgrade
-
-    url = database_url(storage_settings())
-    upgrade(url)
-
-    async def run() -> str:
-        engine = create_async_engine(url)
-        try:
-            maker = async_sessionmaker(engine, expire_on_commit=False)
-            async with maker() as session, session.begin():
-                return await work(session)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(run())
 
 
 @users_app.command("list")
@@ -166,7 +145,7 @@ def list_command() -> None:
             for u in users
         )
 
-    typer.echo(_in_session(listing))
+    typer.echo(in_session(listing))
 
 
 def _set_active(username: str, active: bool) -> None:
@@ -174,11 +153,12 @@ def _set_active(username: str, active: bool) -> None:
 
     async def change(session: AsyncSession) -> str:
         revoked = await set_active(session, username, active, via=_cli_via())
+        await session.commit()
         if active:
             return f"{username!r} may sign in again"
         return f"{username!r} deactivated; {revoked} refresh token(s) revoked"
 
-    typer.echo(_in_session(change))
+    typer.echo(in_session(change))
 
 
 @users_app.command("deactivate")
@@ -205,9 +185,10 @@ def set_role_command(
 
     async def change(session: AsyncSession) -> str:
         before = await set_role(session, username, role, via=_cli_via())
+        await session.commit()
         return f"{username!r}: {before.value} -> {role.value}"
 
-    typer.echo(_in_session(change))
+    typer.echo(in_session(change))
 
 
 @users_app.command("set-password")
@@ -228,6 +209,7 @@ def set_password_command(
     async def change(session: AsyncSession) -> str:
         passwords = Passwords(api_settings())
         revoked = await set_password(session, passwords, username, password, via=_cli_via())
+        await session.commit()
         return f"new password for {username!r}; {revoked} refresh token(s) revoked"
 
-    typer.echo(_in_session(change))
+    typer.echo(in_session(change))

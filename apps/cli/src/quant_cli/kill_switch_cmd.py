@@ -8,7 +8,6 @@ change, which is audited like the API's (`via: cli`).
 # ruff: noqa: PLC0415 - SQLAlchemy loads when a command runs, not for --help
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 import uuid
@@ -16,14 +15,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from quant_cli.database import in_session
 from quant_cli.errors import user_errors
-from quant_db.embedded import database_url
-from quant_db.settings import get_settings
 from quant_domain import QuantError
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
-
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from quant_db.schema import KillSwitchState
@@ -50,25 +46,6 @@ def _describe(state: KillSwitchState, who: str | None) -> str:
     return f"{word} since {state.changed_at:%Y-%m-%d %H:%M:%S %Z} by {who}: {state.reason}"
 
 
-async def _with_session(url: str, work: Callable[[AsyncSession], Awaitable[str]]) -> str:
-    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
-
-    engine = create_async_engine(url)
-    try:
-        async with async_sessionmaker(engine, expire_on_commit=False)() as session:
-            return await work(session)
-    finally:
-        await engine.dispose()
-
-
-def _url() -> str:
-    from quant_db.migrate import upgrade
-
-    url = database_url(get_settings())
-    upgrade(url)
-    return url
-
-
 @kill_switch_app.command("status")
 @user_errors
 def status_command() -> None:
@@ -79,7 +56,7 @@ def status_command() -> None:
         state = await controls.kill_switch(session)
         return _describe(state, await controls.changed_by(session, state))
 
-    typer.echo(asyncio.run(_with_session(_url(), read)))
+    typer.echo(in_session(read))
 
 
 def _change(engaged: bool, reason: str, username: str) -> None:
@@ -107,7 +84,7 @@ def _change(engaged: bool, reason: str, username: str) -> None:
         await session.commit()
         return _describe(state, user.username)
 
-    typer.echo(asyncio.run(_with_session(_url(), change)))
+    typer.echo(in_session(change))
 
 
 @kill_switch_app.command("engage")
