@@ -1,6 +1,7 @@
 // A stand-in for the API's auth routes in route-handler tests: it rotates refresh tokens the way
 // the API does (a token presented again within the grace window gets the pair it already got,
 // later it is reuse and the whole sign-in is revoked) and records every call it receives.
+import { NextRequest } from "next/server";
 import { vi } from "vitest";
 
 /** An unsigned JWT-shaped token with these claims (the dashboard never verifies; the API does). */
@@ -90,4 +91,25 @@ export class FakeApi {
   callsTo(path: string): Call[] {
     return this.calls.filter((call) => new URL(call.url).pathname === path);
   }
+}
+
+/** A FakeApi answering for QUANT_API_URL; call in beforeEach, with `uninstallFakeApi` after. */
+export function installFakeApi(): FakeApi {
+  vi.stubEnv("QUANT_API_URL", "http://api.test");
+  const api = new FakeApi();
+  api.install();
+  return api;
+}
+
+export function uninstallFakeApi(): void {
+  vi.unstubAllGlobals();
+  vi.unstubAllEnvs();
+}
+
+/** A request to the dashboard's server carrying these cookies. */
+export function withCookies(url: string, cookies: Record<string, string>, method = "GET"): NextRequest {
+  const cookie = Object.entries(cookies)
+    .map(([name, value]) => `${name}=${value}`)
+    .join("; ");
+  return new NextRequest(url, { method, headers: { cookie } });
 }

@@ -1,15 +1,12 @@
 // @vitest-environment node
-import { NextRequest, type NextResponse } from "next/server";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { accessToken, FakeApi, tokenName } from "@/lib/server/fake-api";
+import type { NextRequest, NextResponse } from "next/server";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { accessToken, type FakeApi, installFakeApi, tokenName, uninstallFakeApi, withCookies } from "@/lib/server/fake-api";
 import { ACCESS_COOKIE, REFRESH_COOKIE } from "@/lib/server/session";
 import { POST } from "./route";
 
 function signOut(cookies: Record<string, string>): NextRequest {
-  const cookie = Object.entries(cookies)
-    .map(([name, value]) => `${name}=${value}`)
-    .join("; ");
-  return new NextRequest("http://localhost:3000/api/auth/logout", { method: "POST", headers: { cookie } });
+  return withCookies("http://localhost:3000/api/auth/logout", cookies, "POST");
 }
 
 function expectCookiesCleared(response: NextResponse): void {
@@ -21,15 +18,10 @@ function expectCookiesCleared(response: NextResponse): void {
 let api: FakeApi;
 
 beforeEach(() => {
-  vi.stubEnv("QUANT_API_URL", "http://api.test");
-  api = new FakeApi();
-  api.install();
+  api = installFakeApi();
 });
 
-afterEach(() => {
-  vi.unstubAllGlobals();
-  vi.unstubAllEnvs();
-});
+afterEach(uninstallFakeApi);
 
 describe("POST /api/auth/logout", () => {
   it("asks the API to revoke the session's refresh token with the access token, then clears the cookies", async () => {

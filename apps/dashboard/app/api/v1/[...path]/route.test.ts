@@ -1,30 +1,22 @@
 // @vitest-environment node
-import { NextRequest } from "next/server";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { accessToken, FakeApi, tokenName } from "@/lib/server/fake-api";
+import type { NextRequest } from "next/server";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { accessToken, type FakeApi, installFakeApi, tokenName, uninstallFakeApi, withCookies } from "@/lib/server/fake-api";
 import { ACCESS_COOKIE, REFRESH_COOKIE } from "@/lib/server/session";
 import { GET } from "./route";
 
 function proxied(cookies: Record<string, string>): NextRequest {
-  const cookie = Object.entries(cookies)
-    .map(([name, value]) => `${name}=${value}`)
-    .join("; ");
-  return new NextRequest("http://localhost:3000/api/v1/runs", { headers: { cookie } });
+  return withCookies("http://localhost:3000/api/v1/runs", cookies);
 }
 
 const context = { params: Promise.resolve({ path: ["runs"] }) };
 let api: FakeApi;
 
 beforeEach(() => {
-  vi.stubEnv("QUANT_API_URL", "http://api.test");
-  api = new FakeApi();
-  api.install();
+  api = installFakeApi();
 });
 
-afterEach(() => {
-  vi.unstubAllGlobals();
-  vi.unstubAllEnvs();
-});
+afterEach(uninstallFakeApi);
 
 describe("the /api/v1 proxy's refresh", () => {
   it("stores the rotated refresh token with the new access token", async () => {
