@@ -31,12 +31,13 @@ async def _connect(url: str) -> asyncpg.Connection:
     return await asyncpg.connect(asyncpg_dsn(url))
 
 
-async def _queue(
+async def queue_run(
     url: str,
     config: dict[str, Any],
     run_type: str = "backtest",
     backtest: dict[str, Any] | None = None,
 ) -> uuid.UUID:
+    """Queue a run of `config` the way POST /v1/runs does (its strategy row added if missing)."""
     connection = await _connect(url)
     try:
         await connection.execute(
@@ -73,7 +74,7 @@ def _momentum(**changes: Any) -> dict[str, Any]:
 
 
 def test_worker_completes_a_backtest_and_stores_every_result(database_url: str) -> None:
-    run_id = asyncio.run(_queue(database_url, _momentum()))
+    run_id = asyncio.run(queue_run(database_url, _momentum()))
     asyncio.run(serve(database_url, drain=True))
     row = asyncio.run(_row(database_url, run_id))
     assert (row["status"], row["progress"], row["attempts"]) == ("completed", 1.0, 1)
@@ -104,7 +105,7 @@ def test_worker_completes_a_walk_forward_run(database_url: str) -> None:
         }
     )
     backtest = BacktestConfig(start=__import__("datetime").date(2008, 1, 1)).model_dump(mode="json")
-    run_id = asyncio.run(_queue(database_url, config, "walk_forward", backtest))
+    run_id = asyncio.run(queue_run(database_url, config, "walk_forward", backtest))
     asyncio.run(serve(database_url, drain=True))
     row = asyncio.run(_row(database_url, run_id))
     assert row["status"] == "completed", row["error"]
@@ -116,7 +117,7 @@ def test_worker_completes_a_walk_forward_run(database_url: str) -> None:
 def test_a_broken_run_fails_with_its_reason(database_url: str) -> None:
     config = _momentum()
     config["params"] = {"fast": 80, "slow": 50}
-    run_id = asyncio.run(_queue(database_url, config))
+    run_id = asyncio.run(queue_run(database_url, config))
     asyncio.run(serve(database_url, drain=True))
     row = asyncio.run(_row(database_url, run_id))
     assert row["status"] == "failed"
@@ -127,7 +128,7 @@ def test_cancel_stops_a_running_backtest(database_url: str) -> None:
     config = _momentum(universe=["SYN000"], benchmark=None, data="synthetic:symbols=1,bars=1500000")
 
     async def scenario() -> asyncpg.Record:
-        run_id = await _queue(database_url, config)
+        run_id = await queue_run(database_url, config)
         stop = asyncio.Event()
         worker = asyncio.create_task(serve(database_url, stop=stop))
         for _ in range(600):
@@ -154,7 +155,7 @@ def test_cancel_stops_a_running_backtest(database_url: str) -> None:
 
 def test_a_run_survives_its_worker_being_killed(database_url: str, redis_url: str) -> None:
     config = _momentum(universe=["SYN000"], benchmark=None, data="synthetic:symbols=1,bars=600000")
-    run_id = asyncio.run(_queue(database_url, config))
+    run_id = asyncio.run(queue_run(database_url, config))
     quant = Path(sys.executable).parent / "quant"
     # REDIS_URL too: without it the worker would start an embedded Valkey for its presence key
     env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url}

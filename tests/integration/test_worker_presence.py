@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import socket
 import uuid
@@ -16,11 +15,11 @@ from structlog.testing import capture_logs
 
 from quant_backtest.presence import PresenceSettings
 from quant_backtest.worker import serve
-from quant_db.jobs import create_run, request_cancel
+from quant_db.jobs import request_cancel
 from quant_db.presence import WorkerPresence, alive, connect, presence_key
 from quant_db.urls import asyncpg_dsn
-from quant_engine import BacktestConfig
 from quant_strategy import load_strategy_config
+from tests.integration.test_worker import queue_run
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs" / "strategies"
 
@@ -30,27 +29,6 @@ def _synthetic(bars: int) -> dict[str, Any]:
         universe=["SYN000"], benchmark=None, data=f"synthetic:symbols=1,bars={bars}"
     )
     return config.model_dump(mode="json", by_alias=True)
-
-
-async def _queue(url: str, config: dict[str, Any]) -> uuid.UUID:
-    connection = await asyncpg.connect(asyncpg_dsn(url))
-    try:
-        await connection.execute(
-            "INSERT INTO strategies (id, class_path, config, status, mode) "
-            "VALUES ($1, $2, $3, 'active', 'BACKTEST') ON CONFLICT DO NOTHING",
-            config["id"],
-            config["class"],
-            json.dumps(config),
-        )
-        return await create_run(
-            connection,
-            strategy_id=config["id"],
-            run_type="backtest",
-            config=config,
-            backtest_config=BacktestConfig().model_dump(mode="json"),
-        )
-    finally:
-        await connection.close()
 
 
 async def _status(url: str, run_id: uuid.UUID) -> str:
@@ -74,7 +52,7 @@ def test_a_worker_announces_its_current_run_with_a_ttl_and_withdraws_on_stop(
     settings = PresenceSettings(redis_url, prefix=prefix, beat_seconds=0.2, ttl_seconds=30)
 
     async def scenario() -> tuple[WorkerPresence, int, list[WorkerPresence]]:
-        run_id = await _queue(database_url, _synthetic(600_000))
+        run_id = await queue_run(database_url, _synthetic(600_000))
         redis = connect(redis_url)
         stop = asyncio.Event()
         worker = asyncio.create_task(
@@ -122,7 +100,7 @@ def test_a_worker_without_redis_still_runs_its_jobs_and_warns_once(database_url:
     settings = PresenceSettings(dead, prefix="unused", beat_seconds=0.1, ttl_seconds=30)
 
     async def scenario() -> str:
-        run_id = await _queue(database_url, _synthetic(3_000))
+        run_id = await queue_run(database_url, _synthetic(3_000))
         await serve(database_url, drain=True, presence=settings)
         return await _status(database_url, run_id)
 
