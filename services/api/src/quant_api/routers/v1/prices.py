@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
 from quant_api.deps import RunDep, SessionDep
 from quant_api.downsampling import MAX_POINTS, MIN_POINTS
 from quant_api.errors import error_responses, invalid
-from quant_api.price_bars import bucketed, timeframes
+from quant_api.price_bars import Bucket, bucketed, timeframes
 from quant_api.rate_limits import LimitScope, rate_limited
 from quant_api.schemas.v1.common import Symbol
 from quant_api.schemas.v1.prices import PriceBarPublic, PriceSeries
@@ -75,45 +76,41 @@ async def get_prices(
     recorded = (run.repro or {}).get("data_source") or None
     timeframe = str(config.get("timeframe") or "1d")
 
-    def empty(note: str) -> PriceSeries:
+    def series(
+        note: str | None,
+        source: Literal["database", "none"] = "none",
+        chosen: str = timeframe,
+        total: int = 0,
+        buckets: Sequence[Bucket] = (),
+    ) -> PriceSeries:
         return PriceSeries(
             run_id=run.id,
             symbol=symbol,
-            timeframe=timeframe,
+            timeframe=chosen,
             start=start,
             end=end,
-            source="none",
+            source=source,
             run_data_source=recorded,
             note=note,
-            total_bars=0,
-            bars=[],
+            total_bars=total,
+            bars=[
+                PriceBarPublic(
+                    ts=b.ts, open=b.open, high=b.high, low=b.low, close=b.close, volume=b.volume
+                )
+                for b in buckets
+            ],
         )
 
     if recorded is not None and recorded != DATABASE_SOURCE:
-        return empty(
+        return series(
             f"run {run.id} read its bars from {recorded}, not from the database; ingest them "
             "(`quant data ingest`) and run it again to chart them"
         )
     stored = await timeframes(session, symbol)
     if not stored:
-        return empty(f"no {symbol} bars in the database; `quant data ingest` loads them")
+        return series(f"no {symbol} bars in the database; `quant data ingest` loads them")
     # the run's own timeframe when ingested, else the one the worker resamples from
     chosen = timeframe if timeframe in stored else stored[0]
     total, buckets = await bucketed(session, symbol, chosen, start, end, points)
-    return PriceSeries(
-        run_id=run.id,
-        symbol=symbol,
-        timeframe=chosen,
-        start=start,
-        end=end,
-        source="database",
-        run_data_source=recorded,
-        note=None if total else f"no {symbol} {chosen} bars in the database in the run's dates",
-        total_bars=total,
-        bars=[
-            PriceBarPublic(
-                ts=b.ts, open=b.open, high=b.high, low=b.low, close=b.close, volume=b.volume
-            )
-            for b in buckets
-        ],
-    )
+    note = None if total else f"no {symbol} {chosen} bars in the database in the run's dates"
+    return series(note, "database", chosen, total, buckets)
