@@ -20,6 +20,8 @@ import sys
 import time
 from pathlib import Path
 
+from _machine import cpu_model
+
 BIN = Path(sys.executable).parent
 QUANT = str(BIN / "quant")
 HEAVY = (
@@ -57,16 +59,6 @@ print("loaded:", ",".join(m for m in {heavy!r} if m in sys.modules), file=sys.st
 """
 
 
-def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def _time(argv: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
     subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
@@ -92,7 +84,7 @@ def main() -> None:
     args = parser.parse_args()
     print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
     print(
-        f"machine: {_cpu()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"machine: {cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"{platform.platform()}"
     )
     print(f"heavy libraries looked for: {', '.join(HEAVY)}\n")

@@ -18,6 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+from _machine import cpu_model
+
 from quant_backtest import run
 from quant_engine import BacktestConfig, BacktestEngine, build_timeline
 from quant_marketdata import SyntheticSource
@@ -84,16 +86,6 @@ def _child(bars: int, repeat: int) -> dict[str, float]:
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
-def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--bars", type=int, default=1_000_000)
@@ -105,7 +97,7 @@ def main() -> None:
         return
     print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
     print(
-        f"machine: {_cpu()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}"
+        f"machine: {cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}"
     )
     main_run = _child(args.bars, args.repeat)
     print(
