@@ -77,6 +77,12 @@ class ApiSettings(BaseSettings):
     health_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
     log_level: str = Field(default="info", pattern=r"^(debug|info|warning|error)$")
 
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower_level(cls, value: object) -> object:
+        # .env.example and docker-compose.yml write INFO; `quant worker` reads it in any case too
+        return value.strip().lower() if isinstance(value, str) else value
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
