@@ -30,8 +30,9 @@ _CATALOGUE = text(
     " ORDER BY c.symbol, c.timeframe"
 )
 
+# from the blocks' primary key: a few rows, where price_bars would walk every bar of the symbol
 _TIMEFRAMES = text(
-    "SELECT DISTINCT timeframe FROM price_bars WHERE symbol = :symbol ORDER BY timeframe"
+    "SELECT DISTINCT timeframe FROM price_blocks WHERE symbol = :symbol ORDER BY timeframe"
 )
 
 # Bucket of the k-th bar (1-based) of n: floor((k - 1) * buckets / n), so buckets hold equal
