@@ -27,9 +27,9 @@ export function MetricTiles({ metrics }: { metrics: Run["metrics"] }) {
   );
 }
 
-/** Equity and drawdown of a run (server-downsampled, extremes kept) and its monthly returns. */
-export function EquityCharts({ runId, active }: { runId: string; active: boolean }) {
-  const equity = useRunEquity(runId, active, EQUITY_POINTS);
+/** Equity and drawdown of a completed run (server-downsampled, extremes kept) and its monthly returns. */
+export function EquityCharts({ runId }: { runId: string }) {
+  const equity = useRunEquity(runId, EQUITY_POINTS);
   const curve = useMemo(() => equityLine(equity.data?.points ?? []), [equity.data]);
   const equityLines = useMemo<LineSpec[]>(() => [{ name: "equity", color: "#0284c7", points: curve }], [curve]);
   const drawdownLines = useMemo<LineSpec[]>(

@@ -74,12 +74,12 @@ function RunDetail({ run, onChanged }: { run: Run; onChanged: () => void }) {
             <MetricTiles metrics={run.metrics} />
           </section>
           {run.type === "walk_forward" ? <WalkForwardSection runId={run.id} status={run.status} /> : null}
-          <EquityCharts runId={run.id} active={active} />
+          <EquityCharts runId={run.id} />
           <RunPrices run={run} />
           <TradePnlHistogram runId={run.id} />
           <Card>
             <CardHeader title="Trades" />
-            <TradesTable runId={run.id} active={active} />
+            <TradesTable runId={run.id} />
           </Card>
         </>
       ) : null}

@@ -25,10 +25,10 @@ function trade(n: number, pnl: string) {
   };
 }
 
-function renderTable(active = false) {
+function renderTable() {
   return render(
     <SWRConfig value={{ provider: () => new Map(), dedupingInterval: 0 }}>
-      <TradesTable runId="run-1" active={active} />
+      <TradesTable runId="run-1" />
     </SWRConfig>,
   );
 }
@@ -87,7 +87,7 @@ describe("TradesTable", () => {
     );
     render(
       <SWRConfig value={{ provider: () => new Map(), dedupingInterval: 0, shouldRetryOnError: false }}>
-        <TradesTable runId="run-1" active={false} />
+        <TradesTable runId="run-1" />
       </SWRConfig>,
     );
     const alert = await screen.findByRole("alert");

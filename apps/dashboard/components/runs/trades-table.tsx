@@ -8,18 +8,16 @@ import { dateTime, money, toNumber } from "@/lib/format";
 
 export const TRADES_PER_PAGE = 25;
 
-/** A run's round-trip trades, a page at a time. */
-export function TradesTable({ runId, active }: { runId: string; active: boolean }) {
+/** A completed run's round-trip trades, a page at a time. */
+export function TradesTable({ runId }: { runId: string }) {
   const [page, setPage] = useState(1);
-  const trades = useTradePage(runId, active, page, TRADES_PER_PAGE);
+  const trades = useTradePage(runId, page, TRADES_PER_PAGE);
 
   if (trades.error && !trades.data) return <ErrorState what="trades" error={trades.error} onRetry={() => trades.mutate()} />;
   if (!trades.data) return <LoadingRows rows={5} label="Loading trades" />;
   if (trades.data.total === 0) {
     return (
-      <EmptyState title="No trades">
-        {active ? "Trades appear as the run closes positions." : "The strategy never opened and closed a position over this run."}
-      </EmptyState>
+      <EmptyState title="No trades">The strategy never opened and closed a position over this run.</EmptyState>
     );
   }
   return (

@@ -173,8 +173,8 @@ function Statistics({ data }: { data: WalkForwardWindows }) {
 
 /** A walk-forward run's windows: when each chose and traded, what it chose, how it scored. */
 export function WalkForwardSection({ runId, status }: { runId: string; status: string }) {
-  const windows = useRunWindows(runId, isActive(status));
-  // the windows were read while the run was active: read them again once it has finished
+  const windows = useRunWindows(runId);
+  // the windows are read once; when the run's status has moved on since (it completed), read them again
   const seen = windows.data?.status;
   const { mutate } = windows;
   useEffect(() => {

@@ -6,15 +6,14 @@ import { LineChart } from "@/components/charts/lazy";
 import { Stat } from "@/components/stat";
 import { EmptyState, ErrorState, LoadingRows } from "@/components/states";
 import { Card, CardBody, CardHeader } from "@/components/ui/card";
-import type { Strategy } from "@/lib/api/hooks";
-import { useFinishedRunEquity } from "@/lib/api/strategy-hooks";
+import { type Strategy, useRunEquity } from "@/lib/api/hooks";
 import { dateTime, drawdown, percent, ratio } from "@/lib/format";
 import { headlineMetrics } from "./run-metrics";
 
 /** The latest completed run of the strategy: its headline metrics, equity curve and drawdown. */
 export function StrategyPerformance({ strategy }: { strategy: Strategy }) {
   const run = strategy.latest_run;
-  const equity = useFinishedRunEquity(run?.id ?? null);
+  const equity = useRunEquity(run?.id ?? null);
   const curve = useMemo(() => equityLine(equity.data?.points ?? []), [equity.data]);
   const equityLines = useMemo(() => [{ name: "equity", color: "#0284c7", points: curve }], [curve]);
   const drawdownLines = useMemo(

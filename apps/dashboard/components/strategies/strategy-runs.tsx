@@ -5,12 +5,12 @@ import { KeyMetricCells } from "@/components/runs/key-metric-cells";
 import { Badge, statusTone } from "@/components/ui/badge";
 import { Card, CardHeader } from "@/components/ui/card";
 import { Table, Td, Th } from "@/components/ui/table";
-import { useStrategyRuns } from "@/lib/api/strategy-hooks";
+import { useRuns } from "@/lib/api/hooks";
 import { dateTime } from "@/lib/format";
 
 /** The strategy's newest runs, each linking to its page, with the headline figures the listing carries. */
 export function StrategyRuns({ strategyId }: { strategyId: string }) {
-  const runs = useStrategyRuns(strategyId);
+  const runs = useRuns({ strategy: strategyId, per_page: 10 });
   const { data, error, mutate } = runs;
   return (
     <Card>

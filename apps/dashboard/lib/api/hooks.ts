@@ -2,9 +2,10 @@
 /**
  * One SWR hook per resource. Polling: every 5 s for metrics, positions, alerts and the kill
  * switch; every 10 s for strategies, runs and health; a run that is still queued or running is
- * polled every 2 s so its progress moves, and a finished one is not polled again. SWR schedules
- * the next poll only after the previous one answered and dedupes identical keys, so slow answers
- * never pile requests up, and it does not poll while the tab is hidden (refreshWhenHidden false).
+ * polled every 2 s so its progress moves, and a finished one is not polled again; what a finished
+ * run produced (equity, trades, windows) is read once (READ_ONCE). SWR schedules the next poll
+ * only after the previous one answered and dedupes identical keys, so slow answers never pile
+ * requests up, and it does not poll while the tab is hidden (refreshWhenHidden false).
  */
 import useSWR, { type SWRConfiguration, type SWRResponse } from "swr";
 import { api, type ApiError, type PathsWith, type QueryOf, type PathParamsOf, type ResponseOf } from "./client";
@@ -20,6 +21,13 @@ export const swrDefaults: SWRConfiguration = {
   revalidateOnFocus: true,
   errorRetryCount: 3,
   keepPreviousData: true,
+};
+
+/** Read once: a finished run's detail, equity, trades, prices and windows never change. */
+export const READ_ONCE: SWRConfiguration = {
+  refreshInterval: 0,
+  revalidateOnFocus: false,
+  revalidateIfStale: false,
 };
 
 type Key<P> = readonly [P, Record<string, unknown> | undefined, Record<string, unknown> | undefined];
@@ -99,15 +107,8 @@ export const useRun = (id: string) =>
     refreshInterval: (run) => (run === undefined || isActive(run.status) ? ACTIVE_RUN_POLL_MS : 0),
   });
 
-/** A run's equity curve; polled while the run is active, read once when it has finished. */
-export const useRunEquity = (id: string, active: boolean, points = 1000) =>
-  useApi("/v1/runs/{run_id}/equity", { path: { run_id: id }, query: { points } }, {
-    refreshInterval: active ? SLOW_POLL_MS : 0,
-  });
-
-export const useRunTrades = (id: string, active: boolean, query: QueryOf<"/v1/runs/{run_id}/trades"> = {}) =>
-  useApi("/v1/runs/{run_id}/trades", { path: { run_id: id }, query }, {
-    refreshInterval: active ? SLOW_POLL_MS : 0,
-  });
+/** A finished run's equity curve, read once (it never changes); `null` pauses the hook. */
+export const useRunEquity = (id: string | null, points = 1000) =>
+  useApi(id === null ? null : "/v1/runs/{run_id}/equity", { path: { run_id: id ?? "" }, query: { points } }, READ_ONCE);
 
 export const useHealth = () => useApi("/v1/health", {}, { refreshInterval: SLOW_POLL_MS });

@@ -3,22 +3,13 @@
  * Hooks the runs pages need beyond lib/api/hooks.ts, all built on `useApi`. A finished run never
  * changes, so what is read about one is read once and kept (no polling, no refetch on focus).
  */
-import useSWR, { type SWRConfiguration } from "swr";
+import useSWR from "swr";
 import { api, type ApiError, type ResponseOf } from "./client";
-import { SLOW_POLL_MS, type Trades, useApi } from "./hooks";
+import { READ_ONCE, type Trades, useApi } from "./hooks";
 
-/** Read once: a finished run's detail, equity, prices and windows never change. */
-export const READ_ONCE: SWRConfiguration = {
-  refreshInterval: 0,
-  revalidateOnFocus: false,
-  revalidateIfStale: false,
-};
-
-/** One page of a run's trades, polled while the run is active. */
-export const useTradePage = (id: string, active: boolean, page: number, perPage: number) =>
-  useApi("/v1/runs/{run_id}/trades", { path: { run_id: id }, query: { page, per_page: perPage } }, {
-    ...(active ? { refreshInterval: SLOW_POLL_MS } : READ_ONCE),
-  });
+/** One page of a finished run's trades, read once. */
+export const useTradePage = (id: string, page: number, perPage: number) =>
+  useApi("/v1/runs/{run_id}/trades", { path: { run_id: id }, query: { page, per_page: perPage } }, READ_ONCE);
 
 export type Trade = Trades["items"][number];
 
@@ -61,9 +52,9 @@ export const useRunPrices = (id: string, symbol: string | null, points = 1500) =
     READ_ONCE,
   );
 
-/** A walk-forward run's windows and statistics: empty until it completes, then fixed. */
-export const useRunWindows = (id: string, active: boolean) =>
-  useApi("/v1/runs/{run_id}/windows", { path: { run_id: id } }, active ? { refreshInterval: SLOW_POLL_MS } : READ_ONCE);
+/** A walk-forward run's windows and statistics: empty until it completes, then fixed. Read once;
+ * the walk-forward section reads them again when the run's status moves on. */
+export const useRunWindows = (id: string) => useApi("/v1/runs/{run_id}/windows", { path: { run_id: id } }, READ_ONCE);
 
 /** The catalogue of ingested symbols (per timeframe, with their first and last bar). */
 export const useSymbols = () =>
