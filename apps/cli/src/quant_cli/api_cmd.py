@@ -56,9 +56,9 @@ def api_command(
     if workers > 1:
         _prepare_for_workers()
     else:  # a database that cannot be used is one line here, not a traceback at app startup
-        from quant_db.migrate import migrated_url
+        from quant_db.migrate import check_reachable
 
-        migrated_url(storage_settings())
+        check_reachable(database_url(storage_settings()))
     # the API logs every request itself (JSON, with request ids); uvicorn's access log would repeat it
     uvicorn.run(
         "quant_api.app:create_app",

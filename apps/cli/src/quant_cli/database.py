@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from quant_db.embedded import database_url
 from quant_db.settings import get_settings
 
 if TYPE_CHECKING:
@@ -20,10 +19,9 @@ def in_session(work: Callable[[AsyncSession], Awaitable[str]]) -> str:
     migrated first) and return the line it reports; `work` commits what it changes."""
     from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
-    from quant_db.migrate import upgrade
+    from quant_db.migrate import migrated_url
 
-    url = database_url(get_settings())
-    upgrade(url)
+    url = migrated_url(get_settings())
 
     async def run() -> str:
         engine = create_async_engine(url)

@@ -62,8 +62,8 @@ def _connect_once(url: str) -> None:
 
 def check_reachable(url: str) -> None:
     """A ConfigError naming DATABASE_URL, in one line, when the server at `url` cannot be used
-    (down, unknown host, wrong user, password or database), before any migration starts; a
-    driver's traceback tells an operator less."""
+    (down, unknown host, wrong user, password or database); a driver's traceback tells an
+    operator less."""
     import asyncpg  # noqa: PLC0415
 
     try:
@@ -75,16 +75,24 @@ def check_reachable(url: str) -> None:
         ) from None
 
 
+def _migrate(step: object, url: str, revision: str) -> None:
+    try:
+        _in_thread(step, alembic_config(url), revision)
+    except Exception:
+        # a server that cannot be used is one line naming DATABASE_URL; anything else (a
+        # failing migration) keeps its own error. Probed only on failure: no start-up cost.
+        check_reachable(url)
+        raise
+
+
 def upgrade(url: str, revision: str = "head") -> None:
     """Migrate the database at `url` up to `revision`."""
-    check_reachable(url)
-    _in_thread(command.upgrade, alembic_config(url), revision)
+    _migrate(command.upgrade, url, revision)
 
 
 def downgrade(url: str, revision: str = "base") -> None:
     """Migrate the database at `url` down to `revision` ("base" = empty)."""
-    check_reachable(url)
-    _in_thread(command.downgrade, alembic_config(url), revision)
+    _migrate(command.downgrade, url, revision)
 
 
 def migrated_url(settings: StorageSettings) -> str:
