@@ -126,12 +126,9 @@ class Tokens:
             expires_in=int(self.access_ttl.total_seconds()),
         )
 
-    def user_id(self, token: str, kind: TokenKind) -> int:
-        """The user id a valid, unexpired token of `kind` names; 401 otherwise."""
-        return self.user_id_and_expiry(token, kind)[0]
-
     def user_id_and_expiry(self, token: str, kind: TokenKind) -> tuple[int, float]:
-        """`user_id`, and when the token expires (POSIX seconds)."""
+        """The user id a valid, unexpired token of `kind` names, and when it expires (POSIX
+        seconds); 401 otherwise."""
         claims = self._decode(token, kind)
         try:
             return int(claims["sub"]), float(claims["exp"])

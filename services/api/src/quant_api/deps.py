@@ -17,7 +17,6 @@ from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Label, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
-from sqlalchemy.orm.interfaces import ORMOption
 
 from quant_api.auth import TokenKind, active_user, has_role, unauthorized
 from quant_api.errors import ApiError, not_found, request_id_of
@@ -174,13 +173,10 @@ class Pagination:
         conditions: Sequence[ColumnElement[bool]],
         order_by: Sequence[ColumnElement[Any] | InstrumentedAttribute[Any]],
         to_item: Callable[[M], T],
-        *options: ORMOption,
     ) -> Page[T]:
         """This page of `model`'s rows matching `conditions`, with the count over every page."""
         rows = (
-            await session.execute(
-                self._page(select(model, _window_total()).options(*options), conditions, order_by)
-            )
+            await session.execute(self._page(select(model, _window_total()), conditions, order_by))
         ).all()
         carried = rows[0][-1] if rows else None
         total = await self._total(session, model, conditions, carried)
