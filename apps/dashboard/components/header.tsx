@@ -1,17 +1,13 @@
 "use client";
-import { useRouter } from "next/navigation";
 import { KillSwitchControl } from "@/components/kill-switch";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { useMe } from "@/lib/api/hooks";
+import { useSignOut } from "@/lib/session-client";
 
 export function Header() {
   const { data: me } = useMe();
-  const router = useRouter();
-  const signOut = async () => {
-    await fetch("/api/auth/logout", { method: "POST" });
-    router.replace("/signin");
-  };
+  const signOut = useSignOut();
   return (
     <header className="flex items-center justify-between gap-4 border-b border-slate-200 bg-white px-5 py-2.5">
       <KillSwitchControl />

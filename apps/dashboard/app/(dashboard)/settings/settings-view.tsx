@@ -1,11 +1,11 @@
 "use client";
-import { useRouter } from "next/navigation";
 import { ErrorState, LoadingRows } from "@/components/states";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Card, CardBody, CardHeader } from "@/components/ui/card";
 import { ACTIVE_RUN_POLL_MS, FAST_POLL_MS, SLOW_POLL_MS, useMe } from "@/lib/api/hooks";
 import { dateTime } from "@/lib/format";
+import { useSignOut } from "@/lib/session-client";
 
 const seconds = (ms: number) => `${ms / 1000} s`;
 
@@ -32,11 +32,7 @@ export function SettingsView({
   refreshMarginSeconds: number;
 }) {
   const me = useMe();
-  const router = useRouter();
-  const signOut = async () => {
-    await fetch("/api/auth/logout", { method: "POST" });
-    router.replace("/signin");
-  };
+  const signOut = useSignOut();
 
   return (
     <div className="max-w-3xl space-y-5">
