@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from quant_cli.database import in_session
+from quant_cli.database import cli_request_id, cli_via, in_session
 from quant_cli.errors import user_errors
 from quant_db.embedded import database_url, redis_url
 from quant_db.schema.identity import Role
@@ -17,6 +17,8 @@ from quant_db.settings import get_settings as storage_settings
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
+
+    from quant_api.users import Origin
 
 PASSWORD_ENV = "QUANT_PASSWORD"
 WORKER_HEALTHCHECK_S = 120
@@ -123,10 +125,10 @@ def create_command(
 Username = Annotated[str, typer.Option(help="the user's sign-in name")]
 
 
-def _cli_via() -> str:
-    import socket
+def _origin() -> Origin:
+    from quant_api.users import Origin
 
-    return f"cli ({socket.gethostname()}, pid {os.getpid()})"
+    return Origin(via=cli_via(), request_id=cli_request_id())
 
 
 @users_app.command("list")
@@ -152,7 +154,7 @@ def _set_active(username: str, active: bool) -> None:
     from quant_api.users import set_active
 
     async def change(session: AsyncSession) -> str:
-        revoked = await set_active(session, username, active, via=_cli_via())
+        revoked = await set_active(session, username, active, origin=_origin())
         await session.commit()
         if active:
             return f"{username!r} may sign in again"
@@ -184,7 +186,7 @@ def set_role_command(
     from quant_api.users import set_role
 
     async def change(session: AsyncSession) -> str:
-        before = await set_role(session, username, role, via=_cli_via())
+        before = await set_role(session, username, role, origin=_origin())
         await session.commit()
         return f"{username!r}: {before.value} -> {role.value}"
 
@@ -208,7 +210,7 @@ def set_password_command(
 
     async def change(session: AsyncSession) -> str:
         passwords = Passwords(api_settings())
-        revoked = await set_password(session, passwords, username, password, via=_cli_via())
+        revoked = await set_password(session, passwords, username, password, origin=_origin())
         await session.commit()
         return f"new password for {username!r}; {revoked} refresh token(s) revoked"
 

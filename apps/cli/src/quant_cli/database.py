@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
+import uuid
 from typing import TYPE_CHECKING
 
 from quant_db.settings import get_settings
@@ -32,3 +35,13 @@ def in_session(work: Callable[[AsyncSession], Awaitable[str]]) -> str:
             await engine.dispose()
 
     return asyncio.run(run())
+
+
+def cli_via() -> str:
+    """Who made a change from the shell, for its audit entry: this host and process."""
+    return f"cli ({socket.gethostname()}, pid {os.getpid()})"
+
+
+def cli_request_id() -> str:
+    """A request id for an audit entry written by a command (`cli-...`, found together)."""
+    return f"cli-{uuid.uuid4().hex[:16]}"

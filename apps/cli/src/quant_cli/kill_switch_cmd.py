@@ -8,14 +8,11 @@ change, which is audited like the API's (`via: cli`).
 # ruff: noqa: PLC0415 - SQLAlchemy loads when a command runs, not for --help
 from __future__ import annotations
 
-import os
-import socket
-import uuid
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from quant_cli.database import in_session
+from quant_cli.database import cli_request_id, cli_via, in_session
 from quant_cli.errors import user_errors
 from quant_domain import QuantError
 
@@ -78,8 +75,8 @@ def _change(engaged: bool, reason: str, username: str) -> None:
             user=user,
             engaged=engaged,
             reason=reason,
-            request_id=f"cli-{uuid.uuid4().hex[:16]}",
-            via=f"cli ({socket.gethostname()}, pid {os.getpid()})",
+            request_id=cli_request_id(),
+            via=cli_via(),
         )
         await session.commit()
         return _describe(state, user.username)

@@ -4,7 +4,7 @@ passwords. Deactivation and a new password end every sign-in of that user at onc
 from __future__ import annotations
 
 import re
-import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -64,21 +64,31 @@ async def _locked(session: AsyncSession, username: str) -> User:
     return user
 
 
-def _audit(session: AsyncSession, user: User, action: str, via: str, **detail: object) -> None:
-    """Audited with no acting user (`via` says who: e.g. the CLI on which host), a request id
-    made of `via`'s first word, so `cli-...` entries are found together."""
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a change made outside the API came from, for its audit entry: `via` says who (e.g.
+    the CLI on which host), `request_id` ties the entry to that command's output."""
+
+    via: str
+    request_id: str
+
+
+def _audit(
+    session: AsyncSession, user: User, action: str, origin: Origin, **detail: object
+) -> None:
+    """Audited with no acting user: `origin` says where the change came from."""
     record(
         session,
         user=None,
         action=action,
         target_type="user",
         target_id=str(user.id),
-        detail={"target": user.username, "via": via, **detail},
-        request_id=f"{via.split(maxsplit=1)[0]}-{uuid.uuid4().hex[:16]}",
+        detail={"target": user.username, "via": origin.via, **detail},
+        request_id=origin.request_id,
     )
 
 
-async def set_active(session: AsyncSession, username: str, active: bool, *, via: str) -> int:
+async def set_active(session: AsyncSession, username: str, active: bool, *, origin: Origin) -> int:
     """Activate or deactivate `username`; a deactivation revokes every refresh token of theirs.
     How many tokens were revoked. The caller commits."""
     user = await _locked(session, username)
@@ -88,26 +98,26 @@ async def set_active(session: AsyncSession, username: str, active: bool, *, via:
             session,
             user,
             "user.activate" if active else "user.deactivate",
-            via,
+            origin,
             revoked_tokens=revoked,
         )
     user.is_active = active
     return revoked
 
 
-async def set_role(session: AsyncSession, username: str, role: Role, *, via: str) -> Role:
+async def set_role(session: AsyncSession, username: str, role: Role, *, origin: Origin) -> Role:
     """Give `username` another role (read on every request: no sign-in needs ending); the role
     it had. The caller commits."""
     user = await _locked(session, username)
     before = user.role
     if before is not role:
-        _audit(session, user, "user.role", via, before=before.value, after=role.value)
+        _audit(session, user, "user.role", origin, before=before.value, after=role.value)
     user.role = role
     return before
 
 
 async def set_password(
-    session: AsyncSession, passwords: Passwords, username: str, password: str, *, via: str
+    session: AsyncSession, passwords: Passwords, username: str, password: str, *, origin: Origin
 ) -> int:
     """A new password for `username`, ending every sign-in made with the old one; how many
     refresh tokens were revoked. The caller commits."""
@@ -115,5 +125,5 @@ async def set_password(
     user = await _locked(session, username)
     user.password_hash = passwords.hash(password)
     revoked = await revoke_all(session, user.id, datetime.now(UTC))
-    _audit(session, user, "user.password", via, revoked_tokens=revoked)
+    _audit(session, user, "user.password", origin, revoked_tokens=revoked)
     return revoked
