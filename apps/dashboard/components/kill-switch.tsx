@@ -4,7 +4,7 @@ import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Dialog } from "@/components/ui/dialog";
 import { FieldError, Label, Textarea } from "@/components/ui/input";
-import { api, ApiError } from "@/lib/api/client";
+import { api, type ApiError } from "@/lib/api/client";
 import { useKillSwitch, useMe } from "@/lib/api/hooks";
 import { dateTime } from "@/lib/format";
 
@@ -32,7 +32,7 @@ export function KillSwitchControl() {
       setOpen(false);
       setReason("");
     } catch (caught) {
-      setFailure(caught instanceof ApiError ? caught : new ApiError(0, "error", String(caught)));
+      setFailure(caught as ApiError); // api.* throws only ApiError
     } finally {
       setBusy(false);
     }

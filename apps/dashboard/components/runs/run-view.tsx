@@ -4,7 +4,7 @@ import { ErrorState, LoadingRows } from "@/components/states";
 import { Badge, statusTone } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Card, CardBody, CardHeader } from "@/components/ui/card";
-import { api, ApiError } from "@/lib/api/client";
+import { api, type ApiError } from "@/lib/api/client";
 import { isActive, type Run, useMe, useRun } from "@/lib/api/hooks";
 import { dateTime } from "@/lib/format";
 import { runTypeLabel } from "./run-format";
@@ -104,7 +104,7 @@ function RunHeader({ run, onChanged }: { run: Run; onChanged: () => void }) {
       await api.post("/v1/runs/{run_id}/cancel", { path: { run_id: run.id } });
       onChanged();
     } catch (error) {
-      setCancelError(error instanceof ApiError ? error.message : String(error));
+      setCancelError((error as ApiError).message); // api.* throws only ApiError
     } finally {
       setCancelling(false);
     }

@@ -2,7 +2,7 @@
 import { useMemo, useState } from "react";
 import { Button } from "@/components/ui/button";
 import { FieldError, Input, Label, Select, Textarea } from "@/components/ui/input";
-import { api, ApiError, type BodyOf } from "@/lib/api/client";
+import { api, type ApiError, type BodyOf } from "@/lib/api/client";
 import type { Strategy } from "@/lib/api/hooks";
 import { dateTime } from "@/lib/format";
 import {
@@ -175,7 +175,7 @@ export function ConfigEditor({ strategy, onSaved }: { strategy: Strategy; onSave
       setSavedAt(new Date().toISOString());
       onSaved(next);
     } catch (caught) {
-      const error = caught instanceof ApiError ? caught : new ApiError(0, "error", String(caught));
+      const error = caught as ApiError; // api.* throws only ApiError
       const key = error.status === 422 ? fieldOfError(error.field, fields) : null;
       if (key) setErrors({ [key]: error.message });
       else setFormError(`${error.message}${error.field ? ` (${error.field})` : ""}`);

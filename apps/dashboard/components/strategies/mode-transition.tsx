@@ -4,7 +4,7 @@ import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Dialog } from "@/components/ui/dialog";
 import { FieldError, Input, Label, Textarea } from "@/components/ui/input";
-import { api, ApiError, type BodyOf } from "@/lib/api/client";
+import { api, type ApiError, type BodyOf } from "@/lib/api/client";
 import { MODES, modeTone, type Mode } from "./mode";
 
 type Transition = BodyOf<"/v1/controls/mode-transition", "post">;
@@ -56,7 +56,7 @@ export function ModeTransition({
       onChanged(answer.mode);
       setTarget(null);
     } catch (caught) {
-      setFailure(caught instanceof ApiError ? caught : new ApiError(0, "error", String(caught)));
+      setFailure(caught as ApiError); // api.* throws only ApiError
     } finally {
       setBusy(false);
     }

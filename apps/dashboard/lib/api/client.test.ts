@@ -109,6 +109,28 @@ describe("api requests", () => {
     expect(error).toMatchObject({ status: 503, code: "http_error", message: "HTTP 503 Service Unavailable" });
   });
 
+  it("turns a success whose body is not JSON into code bad_response, keeping the request id", async () => {
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async () => new Response("<html>sign in to the proxy</html>", { status: 200, headers: { "x-request-id": "hdr-2" } })),
+    );
+    const error = (await api.get("/v1/runs").catch((caught: unknown) => caught)) as ApiError;
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error).toMatchObject({ status: 0, code: "bad_response", requestId: "hdr-2" });
+    expect(error.message).toContain("GET /api/v1/runs (HTTP 200) was not JSON");
+  });
+
+  it("refuses a missing path parameter with an ApiError and sends nothing", async () => {
+    const fetchMock = vi.fn();
+    vi.stubGlobal("fetch", fetchMock);
+    const error = (await api
+      .get("/v1/runs/{run_id}", { path: {} as never })
+      .catch((caught: unknown) => caught)) as ApiError;
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error).toMatchObject({ status: 0, code: "missing_path_parameter", message: "missing path parameter run_id" });
+    expect(fetchMock).not.toHaveBeenCalled();
+  });
+
   it("turns a network failure into code network_error with the reason", async () => {
     vi.stubGlobal(
       "fetch",

@@ -44,7 +44,8 @@ export interface RequestOptions<P extends keyof paths, M extends Method> {
   body?: BodyOf<P, M>;
 }
 
-/** An answer that was not a success: the API's error envelope, or why there was none. */
+/** An answer that was not a success: the API's error envelope, or why there was none. It is the
+ * only error `request()` (so `api.*` and every hook) throws; status 0 means no usable HTTP answer. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -58,7 +59,8 @@ export class ApiError extends Error {
   }
 }
 
-/** `/v1/runs/{run_id}` with its path parameters filled in, plus the query string. */
+/** `/v1/runs/{run_id}` with its path parameters filled in, plus the query string; a missing path
+ * parameter is an ApiError (status 0, code missing_path_parameter): no request is sent. */
 export function buildUrl(
   template: string,
   pathParams?: Record<string, unknown>,
@@ -66,7 +68,9 @@ export function buildUrl(
 ): string {
   const filled = template.replace(/\{(\w+)\}/g, (_, name: string) => {
     const value = pathParams?.[name];
-    if (value === undefined || value === null) throw new Error(`missing path parameter ${name}`);
+    if (value === undefined || value === null) {
+      throw new ApiError(0, "missing_path_parameter", `missing path parameter ${name}`);
+    }
     return encodeURIComponent(String(value));
   });
   const search = new URLSearchParams();
@@ -126,7 +130,19 @@ export async function request<P extends PathsWith<M>, M extends Method>(
     throw new ApiError(0, "network_error", `the dashboard server did not answer (${reason})`);
   }
   if (!response.ok) throw await toApiError(response);
-  return (await response.json()) as ResponseOf<P, M>;
+  try {
+    return (await response.json()) as ResponseOf<P, M>;
+  } catch (error) {
+    // a success whose body is not JSON (a proxy's HTML page, a cut-off answer): no data to give
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ApiError(
+      0,
+      "bad_response",
+      `the answer to ${method.toUpperCase()} ${url} (HTTP ${response.status}) was not JSON (${reason})`,
+      null,
+      response.headers.get("x-request-id"),
+    );
+  }
 }
 
 export const api = {
