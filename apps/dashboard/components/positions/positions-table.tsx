@@ -47,7 +47,8 @@ export function PositionsTable({ strategy, perPage = POSITIONS_PER_PAGE }: { str
     page,
     per_page: perPage,
   });
-  const strategies = useStrategies();
+  // only the strategy dropdown reads the list, and a strategy page has none
+  const strategies = useStrategies(strategy === undefined);
   // a strategy page's own strategy is not a filter the user chose
   const filtered = chosenStrategy !== "" || symbolFilter !== "" || openOnly;
   const { data, error, mutate } = positions;

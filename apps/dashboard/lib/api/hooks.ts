@@ -90,8 +90,9 @@ export const useAlerts = (query: QueryOf<"/v1/alerts"> = {}) =>
 export const useKillSwitch = () =>
   useApi("/v1/controls/kill-switch", {}, { refreshInterval: FAST_POLL_MS });
 
-export const useStrategies = () =>
-  useApi("/v1/strategies", {}, { refreshInterval: SLOW_POLL_MS });
+/** Every strategy; `enabled` false pauses the hook (no request, no poll). */
+export const useStrategies = (enabled = true) =>
+  useApi(enabled ? "/v1/strategies" : null, {}, { refreshInterval: SLOW_POLL_MS });
 
 export const useStrategy = (id: string | null) =>
   useApi(id === null ? null : "/v1/strategies/{strategy_id}", { path: { strategy_id: id ?? "" } }, {
