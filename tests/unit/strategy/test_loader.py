@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from quant_domain import ConfigError
-from quant_strategy import apply_overrides, build_strategy, load_strategy_config
+from quant_strategy import StrategyConfig, apply_overrides, build_strategy, load_strategy_config
 
 CONFIGS = Path(__file__).resolve().parents[3] / "configs" / "strategies"
 
@@ -114,3 +114,14 @@ def test_set_override_changes_param_and_bad_value_names_flag(tmp_path: Path) -> 
     assert info.value.field == "--set slow"
     with pytest.raises(ConfigError, match="NAME=VALUE"):
         apply_overrides(config, ["fast"])
+
+
+def test_a_run_reads_the_database_only_when_every_needed_symbol_was_ingested() -> None:
+    config = StrategyConfig.model_validate(
+        {"id": "m", "class": "x:Y", "universe": ["SP500", "NASDAQ"], "benchmark": "SP500"}
+    )
+    assert config.needed_symbols == ["SP500", "NASDAQ"]  # the benchmark once
+    assert config.reads_database({"SP500", "NASDAQ", "GOOG"})
+    assert not config.reads_database({"SP500"})
+    assert config.file_source == "samples"
+    assert config.updated(data="synthetic:seed=3").file_source == "synthetic:seed=3"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -106,6 +107,22 @@ class StrategyConfig(BaseModel):
     def with_source(self, source: ConfigSource) -> StrategyConfig:
         self._source = source
         return self
+
+    @property
+    def needed_symbols(self) -> list[str]:
+        """The symbols a run reads bars for: the universe, then the benchmark if not among them."""
+        extra = [self.benchmark] if self.benchmark and self.benchmark not in self.universe else []
+        return [*self.universe, *extra]
+
+    @property
+    def file_source(self) -> str:
+        """The source spec a run reads when not from the database: `data`, else the samples."""
+        return self.data or "samples"
+
+    def reads_database(self, ingested: Collection[str]) -> bool:
+        """The queue worker's rule: bars come from the database when every needed symbol was
+        ingested there, else from `file_source` (the API checks runs by the same rule)."""
+        return set(self.needed_symbols) <= set(ingested)
 
     @property
     def parsed_timeframe(self) -> Timeframe:

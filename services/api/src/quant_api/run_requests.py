@@ -55,15 +55,14 @@ def _strategy_config(body: RunCreate, stored: dict[str, Any]) -> StrategyConfig:
 def _symbols_have_bars(config: StrategyConfig, ingested: frozenset[str]) -> None:
     """The worker reads the database when every symbol (and the benchmark) was ingested, else the
     strategy's own data source (samples by default): each symbol must be where it will look."""
-    wanted = [*config.universe, *([config.benchmark] if config.benchmark else [])]
-    if set(wanted) <= ingested:
+    if config.reads_database(ingested):
         return
-    spec = config.data or "samples"
+    spec = config.file_source
     try:
         known = set(open_source(spec).symbols())
     except (ConfigError, DataNotFoundError):
         known = set()
-    missing = [symbol for symbol in wanted if symbol not in known]
+    missing = [symbol for symbol in config.needed_symbols if symbol not in known]
     if missing:
         whole = "every symbol and the benchmark" if config.benchmark else "every symbol"
         raise invalid(

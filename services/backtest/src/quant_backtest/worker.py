@@ -62,11 +62,10 @@ class Outcome:
 def choose_source(config: StrategyConfig, url: str) -> DataSource:
     """Bars from PostgreSQL when every symbol was ingested, else the config's own source."""
     database = DatabaseSource(url)
-    wanted = set(config.universe) | ({config.benchmark} if config.benchmark else set())
-    if wanted <= set(database.symbols()):
+    if config.reads_database(database.symbols()):
         return database
     database.close()
-    return open_source(config.data or "samples")
+    return open_source(config.file_source)
 
 
 def compute(
