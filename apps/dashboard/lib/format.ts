@@ -44,8 +44,3 @@ export function dateTime(value: string | null | undefined): string {
   const d = new Date(value);
   return Number.isNaN(d.getTime()) ? value : d.toISOString().replace("T", " ").slice(0, 16) + " UTC";
 }
-
-export function day(value: string | null | undefined): string {
-  if (!value) return "—";
-  return value.slice(0, 10);
-}

@@ -6,6 +6,7 @@ import { equityLine } from "@/components/charts/equity";
 import { LineChart } from "@/components/charts/lazy";
 import { Stat } from "@/components/stat";
 import { EmptyState, ErrorState, LoadingRows } from "@/components/states";
+import { MODES } from "@/components/strategies/mode";
 import { Badge } from "@/components/ui/badge";
 import { Card, CardBody, CardHeader } from "@/components/ui/card";
 import { Select } from "@/components/ui/input";
@@ -16,7 +17,6 @@ import { OVERVIEW_ALERTS_QUERY, OVERVIEW_DEFAULTS } from "./overview-query";
 
 type Summary = QueryOf<"/v1/metrics/summary">;
 const PERIODS = ["1d", "1w", "1m", "3m", "1y", "all"] as const;
-const MODES = ["BACKTEST", "PAPER", "LIVE"] as const;
 
 export interface OverviewData {
   summary: ResponseOf<"/v1/metrics/summary"> | null;

@@ -4,9 +4,6 @@ import { useEffect, useRef } from "react";
 import { createThemedChart } from "./theme";
 import type { LineSpec } from "./series";
 
-export type { LinePoint, LineSpec, Marker } from "./series";
-export { toChartTime } from "./series";
-
 /** Time series on a TradingView Lightweight Charts canvas, one series per line. The canvas keeps
  * 10 years of daily points smooth; the chart follows its container's width. It is rebuilt only
  * when `lines` or `height` change, so callers pass memoised lines and a re-render keeps the zoom. */

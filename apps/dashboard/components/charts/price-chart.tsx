@@ -7,9 +7,6 @@ import { useEffect, useRef } from "react";
 import { createThemedChart } from "./theme";
 import type { Candle, Marker } from "./series";
 
-export type { Candle } from "./series";
-export { snapToCandle, toCandles } from "./series";
-
 /** OHLC candles on a TradingView Lightweight Charts canvas, with markers (e.g. trades) on them. */
 export function PriceChart({
   candles,

@@ -7,17 +7,3 @@ export function modeTone(mode: string): "neutral" | "info" | "bad" {
   if (mode === "PAPER") return "info";
   return "neutral";
 }
-
-/** The modes one step away: the API allows LIVE only from PAPER, so BACKTEST → LIVE is not offered. */
-export function nextModes(current: string): Mode[] {
-  switch (current) {
-    case "BACKTEST":
-      return ["PAPER"];
-    case "PAPER":
-      return ["LIVE", "BACKTEST"];
-    case "LIVE":
-      return ["PAPER", "BACKTEST"];
-    default:
-      return MODES.filter((m) => m !== current);
-  }
-}

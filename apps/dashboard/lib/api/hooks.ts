@@ -81,9 +81,6 @@ export const useMetricsSummary = (query: QueryOf<"/v1/metrics/summary">) =>
 export const usePositions = (query: QueryOf<"/v1/positions"> = {}) =>
   useApi("/v1/positions", { query }, { refreshInterval: FAST_POLL_MS });
 
-export const useOrders = (query: QueryOf<"/v1/orders"> = {}) =>
-  useApi("/v1/orders", { query }, { refreshInterval: FAST_POLL_MS });
-
 export const useAlerts = (query: QueryOf<"/v1/alerts"> = {}) =>
   useApi("/v1/alerts", { query }, { refreshInterval: FAST_POLL_MS });
 
