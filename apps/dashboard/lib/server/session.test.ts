@@ -1,7 +1,7 @@
 // @vitest-environment node
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { apiBaseUrl, publicApiUrl } from "./config";
-import { errorBody, fetchFailure, needsRefresh, REFRESH_MARGIN_SECONDS, tokenExpiry } from "./session";
+import { apiUnreachable, errorBody, fetchFailure, needsRefresh, REFRESH_MARGIN_SECONDS, tokenExpiry } from "./session";
 
 /** An unsigned JWT-shaped token with these claims (the dashboard never verifies; the API does). */
 function jwt(claims: Record<string, unknown>): string {
@@ -56,6 +56,19 @@ describe("error envelope and failures", () => {
     expect(errorBody("api_unreachable", "the API did not answer", "r-9")).toEqual({
       error: { code: "api_unreachable", message: "the API did not answer", field: null, request_id: "r-9" },
     });
+  });
+
+  it("answers a 502 api_unreachable naming the API, the missed call and why", async () => {
+    vi.stubEnv("QUANT_API_URL", "http://api.internal:9000");
+    const direct = apiUnreachable("ECONNREFUSED: connect refused");
+    expect(direct.status).toBe(502);
+    expect(await direct.json()).toEqual(
+      errorBody("api_unreachable", "the API at http://api.internal:9000 did not answer (ECONNREFUSED: connect refused)"),
+    );
+    const refresh = apiUnreachable("the API answered 503", "the token refresh");
+    expect(await refresh.json()).toEqual(
+      errorBody("api_unreachable", "the API at http://api.internal:9000 did not answer the token refresh (the API answered 503)"),
+    );
   });
 
   it("names the cause of a failed fetch (undici hides it in cause)", () => {

@@ -1,4 +1,4 @@
-import type { NextRequest, NextResponse } from "next/server";
+import { NextResponse, type NextRequest } from "next/server";
 import { apiBaseUrl } from "./config";
 
 /** httpOnly cookies that hold the API's tokens; page scripts never see them (ADR 0011). */
@@ -107,6 +107,15 @@ export async function accessToken(
 
 export function errorBody(code: string, message: string, requestId = ""): unknown {
   return { error: { code, message, field: null, request_id: requestId } };
+}
+
+/** The 502 a route handler answers when the API did not answer: `reason` says why (fetchFailure's
+ * words), `call` which call it missed when that is not the request itself ("the token refresh"). */
+export function apiUnreachable(reason: string, call = ""): NextResponse {
+  const missed = call ? ` ${call}` : "";
+  return NextResponse.json(errorBody("api_unreachable", `the API at ${apiBaseUrl()} did not answer${missed} (${reason})`), {
+    status: 502,
+  });
 }
 
 /** Why a fetch to the API failed, in a few words (undici hides the reason in `cause`). */

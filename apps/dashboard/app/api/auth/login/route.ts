@@ -1,6 +1,12 @@
 import { NextResponse, type NextRequest } from "next/server";
-import { apiBaseUrl } from "@/lib/server/config";
-import { errorBody, fetchFailure, postAuth, setTokenCookies, type TokenPair } from "@/lib/server/session";
+import {
+  apiUnreachable,
+  errorBody,
+  fetchFailure,
+  postAuth,
+  setTokenCookies,
+  type TokenPair,
+} from "@/lib/server/session";
 
 /** Sign in: trade the credentials for the API's tokens and keep them in httpOnly cookies. */
 export async function POST(request: NextRequest): Promise<NextResponse> {
@@ -16,10 +22,7 @@ export async function POST(request: NextRequest): Promise<NextResponse> {
   try {
     answer = await postAuth("login", { username: credentials.username, password: credentials.password });
   } catch (error) {
-    return NextResponse.json(
-      errorBody("api_unreachable", `the API at ${apiBaseUrl()} did not answer (${fetchFailure(error)})`),
-      { status: 502 },
-    );
+    return apiUnreachable(fetchFailure(error));
   }
   if (answer.status !== 200) return NextResponse.json(answer.body, { status: answer.status });
   const pair = answer.body as TokenPair;

@@ -1,6 +1,13 @@
 import { NextResponse, type NextRequest } from "next/server";
 import { apiBaseUrl } from "@/lib/server/config";
-import { accessToken, clearTokenCookies, errorBody, fetchFailure, setTokenCookies } from "@/lib/server/session";
+import {
+  accessToken,
+  apiUnreachable,
+  clearTokenCookies,
+  errorBody,
+  fetchFailure,
+  setTokenCookies,
+} from "@/lib/server/session";
 
 export const dynamic = "force-dynamic";
 
@@ -21,10 +28,7 @@ async function forward(request: NextRequest, path: string[]): Promise<NextRespon
   const { token, refreshed, unavailable } = await accessToken(request);
   if (unavailable) {
     // the refresh could not be asked: an outage, not a sign-out, so the cookies stay
-    return NextResponse.json(
-      errorBody("api_unreachable", `the API at ${apiBaseUrl()} did not answer the token refresh (${unavailable})`),
-      { status: 502 },
-    );
+    return apiUnreachable(unavailable, "the token refresh");
   }
   if (!token) {
     const response = NextResponse.json(errorBody("not_signed_in", "sign in to continue"), { status: 401 });
@@ -51,10 +55,7 @@ async function forward(request: NextRequest, path: string[]): Promise<NextRespon
       signal: AbortSignal.timeout(30_000),
     });
   } catch (error) {
-    return NextResponse.json(
-      errorBody("api_unreachable", `the API at ${apiBaseUrl()} did not answer (${fetchFailure(error)})`),
-      { status: 502 },
-    );
+    return apiUnreachable(fetchFailure(error));
   }
   const response = new NextResponse(upstream.body, { status: upstream.status });
   for (const name of FORWARDED_RESPONSE_HEADERS) {
