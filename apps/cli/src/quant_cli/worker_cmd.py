@@ -15,7 +15,6 @@ import typer
 
 from quant_cli.errors import user_errors
 from quant_db.embedded import redis_url
-from quant_db.presence import DEFAULT_PREFIX
 from quant_db.settings import get_settings
 from quant_domain import ConfigError
 
@@ -55,12 +54,12 @@ def worker_command(
         int, typer.Option(min=1, help="runs executed at once by this worker")
     ] = 1,
     presence_prefix: Annotated[
-        str,
+        str | None,
         typer.Option(
-            envvar="QUANT_WORKER_KEY_PREFIX",
-            help="Redis key prefix of worker presence (the API reads the same variable)",
+            help="Redis key prefix of worker presence (default: QUANT_WORKER_KEY_PREFIX from the "
+            "environment or .env, as the API reads it, else quant:workers)",
         ),
-    ] = DEFAULT_PREFIX,
+    ] = None,
 ) -> None:
     """Run jobs from the queue; stop cleanly on Ctrl-C or SIGTERM (the current run is retried later).
 
@@ -78,7 +77,8 @@ def worker_command(
     typer.echo(f"worker using {redacted(url)}", err=True)
     presence = None
     try:
-        presence = PresenceSettings(redis_url(settings), prefix=presence_prefix)
+        prefix = presence_prefix or settings.quant_worker_key_prefix
+        presence = PresenceSettings(redis_url(settings), prefix=prefix)
     except Exception as exc:  # presence is advisory: no Redis must not keep jobs from running
         structlog.get_logger("quant.worker").warning(
             "worker.presence_disabled", error=f"{type(exc).__name__}: {exc}"[:200]

@@ -13,7 +13,9 @@ from datetime import datetime
 from pydantic import BaseModel, Field, ValidationError
 from redis.asyncio import Redis
 
-DEFAULT_PREFIX = "quant:workers"
+from quant_db.settings import WORKER_KEY_PREFIX
+
+DEFAULT_PREFIX = WORKER_KEY_PREFIX
 TTL_SECONDS = 30
 BEAT_SECONDS = 10.0
 # fail fast when Redis is away: a presence beat must never hold up a worker or a health probe

@@ -8,6 +8,9 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+WORKER_KEY_PREFIX = "quant:workers"
+"""Default Redis key prefix of worker presence (quant_db.presence)."""
+
 
 class StorageSettings(BaseSettings):
     """DATABASE_URL / REDIS_URL select external servers; without them the embedded ones start."""
@@ -17,6 +20,12 @@ class StorageSettings(BaseSettings):
     database_url: str | None = Field(default=None, description="SQLAlchemy URL, asyncpg driver")
     redis_url: str | None = Field(default=None, description="redis://host:port/db")
     quant_state_dir: Path = Field(default=Path(".quant"), description="embedded servers' data")
+    quant_worker_key_prefix: str = Field(
+        default=WORKER_KEY_PREFIX,
+        min_length=1,
+        description="Redis key prefix workers announce themselves under; the API's "
+        "QUANT_WORKER_KEY_PREFIX setting is the same variable, read from the same .env",
+    )
 
 
 @lru_cache(maxsize=1)

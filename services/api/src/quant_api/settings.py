@@ -12,7 +12,7 @@ from limits import parse_many
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from quant_db.presence import DEFAULT_PREFIX as WORKER_KEY_PREFIX
+from quant_db.settings import WORKER_KEY_PREFIX
 
 MIN_SECRET_LENGTH = 32  # HS256 wants a key at least as long as its 256-bit output
 SECRET_FILE = "jwt_secret"
