@@ -2,6 +2,7 @@ import { render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { SWRConfig } from "swr";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { NO_METRICS, runRow as run } from "@/lib/test/fixtures";
 import { RunsList } from "./runs-list";
 
 const replace = vi.fn();
@@ -14,35 +15,6 @@ vi.mock("next/navigation", () => ({
 
 function json(body: unknown, status = 200): Response {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
-}
-
-const NO_METRICS = {
-  total_return: null,
-  annual_return: null,
-  sharpe: null,
-  max_drawdown_pct: null,
-  win_rate: null,
-  num_trades: null,
-};
-
-function run(id: string, status: string, extra: Record<string, unknown> = {}) {
-  return {
-    id,
-    strategy_id: "momentum_v1",
-    type: "backtest",
-    status,
-    progress: status === "running" ? 0.42 : status === "completed" ? 1 : 0,
-    processed: 0,
-    total: 0,
-    message: status,
-    cancel_requested: false,
-    created_by: 1,
-    created_at: "2024-03-01T10:00:00Z",
-    started_at: null,
-    finished_at: status === "completed" ? "2024-03-01T10:01:00Z" : null,
-    key_metrics: NO_METRICS,
-    ...extra,
-  };
 }
 
 const PAGE_1 = [

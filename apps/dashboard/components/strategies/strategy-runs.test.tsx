@@ -1,47 +1,15 @@
 import { render, screen, within } from "@testing-library/react";
 import { SWRConfig } from "swr";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { NO_METRICS, runRow } from "@/lib/test/fixtures";
 import { StrategyRuns } from "./strategy-runs";
 
-const NO_METRICS = {
-  total_return: null,
-  annual_return: null,
-  sharpe: null,
-  max_drawdown_pct: null,
-  win_rate: null,
-  num_trades: null,
-};
-
-function run(id: string, status: string, keyMetrics: Record<string, number | null> = NO_METRICS) {
-  return {
-    id,
-    strategy_id: "momentum_v1",
-    type: "backtest",
-    status,
-    progress: status === "completed" ? 1 : 0.25,
-    processed: 0,
-    total: 0,
-    message: status,
-    cancel_requested: false,
-    created_by: 1,
-    created_at: "2024-03-01T10:00:00Z",
-    started_at: null,
-    finished_at: status === "completed" ? "2024-03-01T10:01:00Z" : null,
-    key_metrics: keyMetrics,
-  };
-}
-
 const RUNS = [
-  run("aaaaaaaa-0000-0000-0000-000000000001", "completed", {
-    total_return: 0.05,
-    annual_return: 0.012,
-    sharpe: -0.254,
-    max_drawdown_pct: 0.1234,
-    win_rate: 0.4,
-    num_trades: 30,
+  runRow("aaaaaaaa-0000-0000-0000-000000000001", "completed", {
+    key_metrics: { total_return: 0.05, annual_return: 0.012, sharpe: -0.254, max_drawdown_pct: 0.1234, win_rate: 0.4, num_trades: 30 },
   }),
-  run("bbbbbbbb-0000-0000-0000-000000000002", "running"),
-  run("cccccccc-0000-0000-0000-000000000003", "completed", { ...NO_METRICS, total_return: 0 }),
+  runRow("bbbbbbbb-0000-0000-0000-000000000002", "running"),
+  runRow("cccccccc-0000-0000-0000-000000000003", "completed", { key_metrics: { ...NO_METRICS, total_return: 0 } }),
 ];
 
 function stubApi() {
