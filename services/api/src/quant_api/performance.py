@@ -9,13 +9,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import String, func, literal, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import load_only
 
 from quant_api.downsampling import keep_extremes
 from quant_api.schemas.v1.metrics import CurvePoint, MetricsSummary, Period
+from quant_api.schemas.v1.strategies import RunBrief
 from quant_db.schema import EquityPoint, Run, Strategy, Trade
 from quant_db.schema.runs import Mode, RunStatus, RunType
 from quant_engine.metrics import compute_metrics
@@ -37,26 +37,29 @@ RUN_TYPE_OF_MODE = {
 }
 
 
+# the blocks of runs.metrics only the run's own routes return (a walk-forward's per-window
+# figures: tens of kB); the database leaves them out of a brief
+_DETAIL_ONLY_METRICS = "walk_forward"
+
+
 async def latest_completed_runs(
     session: AsyncSession,
     strategy_ids: Collection[str] | None = None,
     run_type: RunType | None = None,
-) -> dict[str, Run]:
-    """strategy id -> its most recently finished completed run (of `run_type` when given).
-
-    Only the columns of a run brief are loaded (configs and repro facts can be large)."""
+) -> dict[str, RunBrief]:
+    """strategy id -> a brief of its most recently finished completed run (of `run_type` when
+    given): only a brief's columns, and its headline metrics, travel from the database."""
+    headline = Run.metrics.op("-", return_type=Run.metrics.type)(
+        literal(_DETAIL_ONLY_METRICS, String)
+    )
     query = (
-        select(Run)
-        .options(
-            load_only(
-                Run.id,
-                Run.strategy_id,
-                Run.type,
-                Run.status,
-                Run.finished_at,
-                Run.metrics,
-                raiseload=True,
-            )
+        select(
+            Run.strategy_id,
+            Run.id,
+            Run.type,
+            Run.status,
+            Run.finished_at,
+            headline.label("metrics"),
         )
         .where(Run.status == RunStatus.COMPLETED)
         .ext(distinct_on(Run.strategy_id))
@@ -66,7 +69,8 @@ async def latest_completed_runs(
         query = query.where(Run.strategy_id.in_(list(strategy_ids)))
     if run_type is not None:
         query = query.where(Run.type == run_type)
-    return {run.strategy_id: run for run in await session.scalars(query)}
+    rows = (await session.execute(query)).all()
+    return {row.strategy_id: RunBrief.model_validate(row, from_attributes=True) for row in rows}
 
 
 def summed_equity(

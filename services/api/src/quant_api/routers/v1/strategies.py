@@ -26,16 +26,13 @@ from quant_api.strategy_catalog import (
     stored_form,
 )
 from quant_db.audit import record
-from quant_db.schema import Run, Strategy
+from quant_db.schema import Strategy
 from quant_domain import ConfigError
 
 router = APIRouter(prefix="/strategies", tags=["strategies"])
 
-# blocks of runs.metrics that only the run's own routes return
-RUN_DETAIL_ONLY = frozenset({"walk_forward"})
 
-
-def _public(strategy: Strategy, run: Run | None) -> dict[str, Any]:
+def _public(strategy: Strategy, run: RunBrief | None) -> dict[str, Any]:
     config = strategy.config
     return {
         "id": strategy.id,
@@ -47,20 +44,8 @@ def _public(strategy: Strategy, run: Run | None) -> dict[str, Any]:
         "timeframe": str(config.get("timeframe", "")),
         "benchmark": config.get("benchmark"),
         "updated_at": strategy.updated_at,
-        "latest_run": None if run is None else _brief(run),
+        "latest_run": run,
     }
-
-
-def _brief(run: Run) -> RunBrief:
-    """The run's own figures. A walk-forward's per-window block (tens of kB) stays with the run
-    (/v1/runs/{id}, /windows): the dashboard polls this listing."""
-    return RunBrief(
-        id=run.id,
-        type=run.type,
-        status=run.status,
-        finished_at=run.finished_at,
-        metrics={k: v for k, v in run.metrics.items() if k not in RUN_DETAIL_ONLY},
-    )
 
 
 @router.get(
