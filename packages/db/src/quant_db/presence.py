@@ -60,7 +60,9 @@ async def withdraw(redis: Redis, prefix: str, host: str, pid: int) -> None:
 
 async def alive(redis: Redis, prefix: str) -> list[WorkerPresence]:
     """Every worker whose key has not expired, by id; unreadable entries are left out."""
-    keys = [key async for key in redis.scan_iter(match=f"{prefix.translate(_GLOB_SPECIALS)}:*")]
+    # SCAN walks the whole keyspace (rate-limit counters too): big steps, few round trips
+    pattern = f"{prefix.translate(_GLOB_SPECIALS)}:*"
+    keys = [key async for key in redis.scan_iter(match=pattern, count=1000)]
     if not keys:
         return []
     workers: list[WorkerPresence] = []
