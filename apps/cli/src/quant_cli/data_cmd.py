@@ -28,18 +28,6 @@ SYNTHETIC_INGEST_DECIMALS = 4
 exactly and quarantines longer prices (ADR 0012), and raw generated floats have ~17."""
 
 
-def _quoted_synthetic(spec: str) -> str:
-    """`spec` with decimals=4 added when it names the synthetic source without a decimals key."""
-    text = spec.strip()
-    if text == "synthetic":
-        return f"synthetic:decimals={SYNTHETIC_INGEST_DECIMALS}"
-    if text.startswith("synthetic:") and not any(
-        part.strip().startswith("decimals") for part in text.removeprefix("synthetic:").split(",")
-    ):
-        return f"{text},decimals={SYNTHETIC_INGEST_DECIMALS}"
-    return spec
-
-
 def _day(value: datetime | None, end: bool) -> datetime | None:
     if value is None:
         return None
@@ -83,7 +71,7 @@ def ingest_command(
     from quant_db.migrate import migrated_url
     from quant_db.urls import redacted
     from quant_ingestion import ingest
-    from quant_marketdata import open_source
+    from quant_marketdata import SyntheticSource, open_source
 
     if source == "alpaca":
         data = _alpaca_source(symbols, start, end)
@@ -92,7 +80,9 @@ def ingest_command(
             raise fail("--source csv needs --path FOLDER")
         data = open_source(str(path))
     else:
-        data = open_source(_quoted_synthetic(source))
+        data = open_source(source)
+        if isinstance(data, SyntheticSource) and data.decimals is None:
+            data.decimals = SYNTHETIC_INGEST_DECIMALS  # before any bar is generated
     chosen = [s.strip() for s in symbols.split(",") if s.strip()] if symbols else None
     if chosen:
         missing = sorted(set(chosen) - set(data.symbols()))
