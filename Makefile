@@ -54,9 +54,9 @@ bench: setup ## run the benchmarks in bench/ (numbers go to docs/benchmarks.md)
 	$(PY) bench/api.py
 	$(PY) bench/cli_startup.py
 
-dashboard-install: ## npm install for the dashboard (npm install, never npm ci: see TOOLCHAIN N1)
+dashboard-install: ## npm install for the dashboard (never npm ci: TOOLCHAIN N1; --no-save keeps the committed lockfile as it is)
 	@command -v npm >/dev/null || { echo "Node 20+ and npm are required for the dashboard"; exit 1; }
-	cd $(DASH) && npm install --no-audit --no-fund --loglevel=error
+	cd $(DASH) && npm install --no-audit --no-fund --no-save --loglevel=error
 
 dashboard-api: setup dashboard-install ## regenerate the dashboard's copy of /v1/openapi.json and its TypeScript types
 	$(PY) -m quant_api.openapi_export > $(DASH)/lib/api/openapi.json

@@ -15,13 +15,12 @@ FROM ${NODE_IMAGE} AS build
 ENV NEXT_TELEMETRY_DISABLED=1
 WORKDIR /app
 
-# `npm install`, not `npm ci`: our lockfiles are written against a registry mirror without the
-# non-Linux optional packages (@next/swc-darwin-*, @tailwindcss/oxide-darwin-*), and `npm ci`
-# rejects such a lockfile as out of sync. With a lockfile present, `npm install` installs exactly
-# the locked versions and leaves the file unchanged (TOOLCHAIN N1).
+# `npm install --no-save`, as `make dashboard-install` and `quant up` run it: it installs exactly
+# the locked versions and never rewrites the lockfile, also against a registry mirror that lacks
+# some platforms' optional packages (@next/swc-darwin-*, ...), where `npm ci` refuses (TOOLCHAIN N1).
 COPY apps/dashboard/package.json apps/dashboard/package-lock.json apps/dashboard/.npmrc* ./
 RUN --mount=type=cache,target=/root/.npm \
-    npm install --no-audit --no-fund
+    npm install --no-audit --no-fund --no-save
 
 COPY apps/dashboard/ ./
 

@@ -140,4 +140,7 @@ def test_build_dashboard_with_a_relative_folder_runs_next_from_inside_it(
     monkeypatch.setattr(up_cmd.subprocess, "run", run)
     assert up_cmd.build_dashboard(Path(built_dashboard.name)) is True
     assert [step[1] for step, _ in ran] == ["install", "build"]
+    # npm install may not rewrite the committed lockfile: a report's code version would read
+    # "-dirty" from the first `make demo` on
+    assert "--no-save" in ran[0][0]
     assert all(cwd.resolve() == built_dashboard.resolve() for _, cwd in ran)

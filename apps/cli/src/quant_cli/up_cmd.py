@@ -177,7 +177,7 @@ def build_dashboard(folder: Path) -> bool:
     env = {**os.environ, **NODE_ENV}
     env.pop("NEXT_DIST_DIR", None)  # `next start` below serves .next
     for step in (
-        [npm, "install", "--no-audit", "--no-fund", "--loglevel=error"],
+        [npm, "install", "--no-audit", "--no-fund", "--no-save", "--loglevel=error"],
         [str(folder / "node_modules" / ".bin" / "next"), "build"],
     ):
         try:
