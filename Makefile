@@ -33,9 +33,12 @@ backtest-demo: setup ## no servers: backtest momentum_v1 and buy_and_hold on the
 	@echo "  file://$(CURDIR)/$(REPORTS)/momentum_v1/report.html"
 	@echo "  file://$(CURDIR)/$(REPORTS)/buy_and_hold/report.html"
 
-test: setup lint typecheck ## lint, type-check, the Python suite, then the dashboard's checks and browser tests
-	$(VENV)/bin/pytest -q -p no:cacheprovider
+test: setup lint typecheck ## lint, type-check, the Python suite with coverage (floor in pyproject.toml), then the dashboard's checks and browser tests
+	$(VENV)/bin/pytest -q -p no:cacheprovider --cov --cov-report=html:.quant/coverage
 	$(MAKE) --no-print-directory dashboard-test
+
+test-fast: setup ## the inner loop: unit tests only (no servers), stop at the first failure
+	$(VENV)/bin/pytest -q -p no:cacheprovider -x tests/unit
 
 lint: setup ## ruff lint + format check, import-linter layer contracts
 	$(VENV)/bin/ruff check .
@@ -85,4 +88,4 @@ fmt: setup ## format the code
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-.PHONY: help setup demo backtest-demo test lint typecheck bench fmt dashboard-install dashboard-api dashboard-build dashboard-test dashboard-bench chromium
+.PHONY: help setup demo backtest-demo test test-fast lint typecheck bench fmt dashboard-install dashboard-api dashboard-build dashboard-test dashboard-bench chromium
