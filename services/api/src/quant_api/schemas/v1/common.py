@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
 T = TypeVar("T")
 
@@ -31,6 +32,14 @@ def _iso_only(value: object) -> object:
 def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
+
+def _json_number(value: Decimal) -> float:
+    return float(value)
+
+
+Amount = Annotated[Decimal, PlainSerializer(_json_number, return_type=float, when_used="json")]
+"""A price, quantity or sum of money: Decimal inside the API (NUMERIC in the database), a JSON
+number on the wire like every other figure (ADR 0004: exact to the cent below 10^13)."""
 
 IsoDate = Annotated[date, BeforeValidator(_iso_only)]
 # a time without an offset is taken as UTC (comparable with stored timestamptz values)
