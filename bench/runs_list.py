@@ -7,8 +7,9 @@ Stores --runs completed runs, every second one a walk-forward whose `metrics` bl
 windows of metrics and 100 scores each (~70 kB, printed), then times the first page
 (`per_page=20`, newest first) --repeat times for each way of selecting the figures: the route's
 own `key_metrics` expression (jsonb_to_record once per row), the whole blob, and no metrics at
-all. Times are wall clock at the client (SQLAlchemy on asyncpg,
-rows fetched and decoded), one query after another on one connection.
+all (the route's window count of the total is left out of all three). Times are wall clock at
+the client (SQLAlchemy on asyncpg, rows fetched and decoded), one query after another on one
+connection; p95 only from 20 samples or more.
 """
 
 from __future__ import annotations
