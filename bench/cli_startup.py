@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from _machine import cpu_model
+from _machine import describe
 
 BIN = Path(sys.executable).parent
 QUANT = str(BIN / "quant")
@@ -83,10 +82,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10, help="fresh processes per command")
     args = parser.parse_args()
     print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
-    print(
-        f"machine: {cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"{platform.platform()}"
-    )
+    print(f"machine: {describe()}")
     print(f"heavy libraries looked for: {', '.join(HEAVY)}\n")
     env = {**os.environ, "COLUMNS": "80"}  # help is laid out to the terminal width: fix it
     rows = [(label, [QUANT, *argv], argv) for label, argv in COMMANDS]

@@ -1,16 +1,20 @@
 """Event-driven engine throughput: momentum_v1 (SMA 20/50 crossover) on synthetic daily-style bars.
 
-Run: .venv/bin/python bench/event_loop.py [--bars 1000000] [--repeat 3]
+Run: .venv/bin/python bench/event_loop.py [--bars 1000000] [--repeat 3] [--profile]
 Prints bars/second for the engine loop and for the whole run() (data already in memory), and
 peak resident memory for several sizes, each measured in a fresh process pinned to one core.
+With --profile, also where one engine loop's time goes (cProfile, in a fresh process): the
+strategy's callbacks, order handling and the loop's own body, as shares of the profiled loop.
+cProfile adds a cost to every Python call it counts, so the shares lean towards call-heavy parts.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import os
-import platform
+import pstats
 import resource
 import statistics
 import subprocess
@@ -18,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from _machine import cpu_model
+from _machine import describe, load_average
 
 from quant_backtest import run
 from quant_engine import BacktestConfig, BacktestEngine, build_timeline
@@ -76,9 +80,44 @@ def measure(bars: int, repeat: int) -> dict[str, float]:
     }
 
 
-def _child(bars: int, repeat: int) -> dict[str, float]:
+# function names in the profile -> the part of the loop they belong to
+PARTS = {
+    "on_market_data": "strategy.on_market_data (indicator updates)",
+    "generate_signals": "strategy.generate_signals",
+    "risk_check": "sizing and orders (risk_check, submit, fills)",
+    "submit": "sizing and orders (risk_check, submit, fills)",
+    "_match_working": "sizing and orders (risk_check, submit, fills)",
+    "daily_close": "strategy.daily_close",
+}
+
+
+def profile_loop(bars: int) -> dict[str, float]:
+    """Shares of one profiled engine loop's time, by part; the rest is the loop's own body."""
+    _pin_one_core()
+    frame = SyntheticSource(seed=7, n_symbols=1, n_bars=bars).get_bars("SYN000")
+    config = load_strategy_config(CONFIG).updated(
+        universe=["SYN000"], benchmark=None, start=None, end=None
+    )
+    timeline = build_timeline({"SYN000": frame})
+    strategy = build_strategy(config)
+    engine = BacktestEngine(BacktestConfig())
+    profile = cProfile.Profile()
+    profile.runcall(engine.run, strategy, timeline)
+    stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
+    total = next(ct for (_, _, name), (_, _, _, ct, _) in stats.items() if name == "run")
+    shares: dict[str, float] = {}
+    for (_, _, name), (_, _, _, cumulative, callers) in stats.items():
+        # only the calls the loop makes itself (a helper calling submit is already inside risk_check)
+        if name in PARTS and any(caller[2] == "run" for caller in callers):
+            shares[PARTS[name]] = shares.get(PARTS[name], 0.0) + cumulative / total
+    shares["the loop's own body (bars, marking equity, bookkeeping)"] = 1.0 - sum(shares.values())
+    shares["profiled loop seconds"] = total
+    return shares
+
+
+def _child(bars: int, repeat: int, *extra: str) -> dict[str, float]:
     out = subprocess.run(
-        [sys.executable, __file__, "--child", "--bars", str(bars), "--repeat", str(repeat)],
+        [sys.executable, __file__, "--child", "--bars", str(bars), "--repeat", str(repeat), *extra],
         capture_output=True,
         text=True,
         check=True,
@@ -90,15 +129,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--bars", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--profile", action="store_true", help="where the loop's time goes")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(measure(args.bars, args.repeat)))
+        result = profile_loop(args.bars) if args.profile else measure(args.bars, args.repeat)
+        print(json.dumps(result))
         return
     print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
-    print(
-        f"machine: {cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}"
-    )
+    print(f"machine: {describe()}")
     main_run = _child(args.bars, args.repeat)
     print(
         f"\nmomentum_v1 on {main_run['bars']:,} synthetic bars (one core):\n"
@@ -117,6 +156,13 @@ def main() -> None:
         print(f"  {n:>10,} bars  peak RSS {mb:7.0f} MB")
     slope = (rss[-1] - rss[0]) / (sizes[-1] - sizes[0]) * 1e6
     print(f"  growth between the smallest and largest: {slope:.0f} MB per million bars")
+    if args.profile:
+        shares = _child(args.bars, 1, "--profile")
+        seconds = shares.pop("profiled loop seconds")
+        print(f"\nwhere one engine loop's time goes (cProfile, {seconds:.2f} s profiled):")
+        for part, share in sorted(shares.items(), key=lambda item: -item[1]):
+            print(f"  {share:6.1%}  {part}")
+    print(f"load average after: {load_average()}")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -20,6 +19,7 @@ import warnings
 from pathlib import Path
 
 import asyncpg
+from _machine import describe, load_average
 
 from quant_db.embedded import embedded_postgres_url
 from quant_db.urls import asyncpg_dsn
@@ -76,16 +76,15 @@ async def measure(url: str) -> dict[str, float]:
 
 def main() -> None:
     warnings.simplefilter("ignore")  # the embedded server's runtime-dir notice
-    print(f"command: python {' '.join(sys.argv)}")
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    )
+    print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
+    print(f"machine: {describe()}")
     with tempfile.TemporaryDirectory() as state:
         url = os.environ.get("DATABASE_URL") or embedded_postgres_url(Path(state))
         rates = asyncio.run(measure(url))
     print(f"\nserver-side INSERT ... SELECT of {ROWS:,} rows:")
     for name, rate in rates.items():
         print(f"  {name:34s} {rate:10,.0f} rows/s")
+    print(f"load average after: {load_average()}")
 
 
 if __name__ == "__main__":

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from _machine import describe, load_average
 
 from quant_engine import BacktestConfig
 from quant_engine.vectorised import PriceMatrix, simulate
@@ -83,10 +83,8 @@ def main() -> None:
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
-    print(f"command: python {' '.join(sys.argv)}")
-    print(
-        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    )
+    print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
+    print(f"machine: {describe()}")
     frames = {"SYN000": SyntheticSource(seed=11, n_symbols=1, n_bars=args.bars).get_bars("SYN000")}
     close = frames["SYN000"]["close"].to_numpy()
     bt = BacktestConfig()
@@ -112,6 +110,7 @@ def main() -> None:
         f"  per combination                    {fast_best / 100 * 1e3:.2f} ms "
         f"({args.bars * 100 / fast_best:,.0f} bar-evaluations/s)"
     )
+    print(f"load average after: {load_average()}")
 
 
 if __name__ == "__main__":

@@ -11,11 +11,11 @@ same grid evaluated through the event loop for one window, to show what the fast
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import sys
 import time
 from pathlib import Path
+
+from _machine import describe, load_average
 
 from quant_backtest.grid_search import Span, build_job, run_span
 from quant_backtest.walk_forward import WalkForwardEngine
@@ -32,10 +32,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--workers", type=int, default=None)
     args = parser.parse_args()
-    print(f"command: python {' '.join(sys.argv)}")
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    )
+    print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
+    print(f"machine: {describe()}")
     source = SyntheticSource(seed=5, n_symbols=10, n_bars=5_040)
     config = load_strategy_config(ROOT / "configs/strategies/momentum_v1.yaml").updated(
         universe=source.symbols(), benchmark=None, data=None
@@ -100,6 +98,7 @@ def main() -> None:
     print(
         f"  fast path      {fast_s * 1e3:7.1f} ms  ({bars_per_run / fast_s:,.0f} bars/s), {event_s / fast_s:.0f}x faster"
     )
+    print(f"load average after: {load_average()}")
 
 
 if __name__ == "__main__":
