@@ -119,8 +119,7 @@ def check_lookahead_command(
         ),
     ] = None,
 ) -> None:
-    """Check CONFIG for look-ahead bias: exit 1 if a decision depends on later bars, 3 if none
-    does but the result is too good to be true, else 0."""
+    """Check CONFIG for look-ahead bias: exit 1 if a decision used later bars, 3 if suspicious."""
     from quant_backtest.lookahead import check_lookahead
     from quant_strategy import load_strategy_config
 

@@ -1293,6 +1293,10 @@ export interface components {
             max_drawdown_pct: number | null;
             /** Num Trades */
             num_trades: number | null;
+            /** Open Trade Pnl */
+            open_trade_pnl: number | null;
+            /** Open Trades */
+            open_trades: number | null;
             /** Periods Per Year */
             periods_per_year: number | null;
             /** Profit Factor */
