@@ -175,7 +175,7 @@ def test_runs_are_listed_newest_first_with_filters_and_a_total(
 
 
 KEY_METRICS = ("total_return", "annual_return", "sharpe", "max_drawdown_pct", "win_rate")
-KEY_METRICS_AND_TRADES = (*KEY_METRICS, "num_trades")
+KEY_METRICS_AND_TRADES = (*KEY_METRICS, "num_trades", "open_trades", "open_trade_pnl")
 NO_KEY_METRICS = dict.fromkeys(KEY_METRICS_AND_TRADES)
 
 

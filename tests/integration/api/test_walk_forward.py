@@ -95,6 +95,8 @@ def test_a_walk_forward_run_by_the_worker_reads_back_window_by_window(
         "max_drawdown_pct",
         "win_rate",
         "num_trades",
+        "open_trades",
+        "open_trade_pnl",
     }
     assert headline["num_trades"] == body["out_of_sample_metrics"]["num_trades"] > 0
 

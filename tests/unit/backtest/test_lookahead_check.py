@@ -15,10 +15,11 @@ from quant_backtest.lookahead import (
     choose_points,
     perturb_after,
 )
+from quant_backtest.lookahead_suspicion import SHARPE_LIMIT_DAILY, frequency_limit, judge_result
 from quant_domain import ConfigError, Timeframe
 from quant_engine import BacktestConfig, FillTiming
 from quant_marketdata import DataSource, SampleSource
-from quant_strategy import load_strategy_config
+from quant_strategy import StrategyConfig, load_strategy_config
 from tests.biased_strategies import PeekingCrossover, install_frames
 from tests.factories import random_walk, strategy_config
 
@@ -198,3 +199,76 @@ def test_perturb_after_the_last_bar_changes_nothing() -> None:
     frame = random_walk(50, seed=2)
     out = perturb_after({"X": frame}, frame.index[-1].to_pydatetime(), np.random.default_rng(0))
     assert out["X"] is frame
+
+
+def _oracle(samples: SampleSource, folder: Path) -> StrategyConfig:
+    """The peeking config, reading tomorrow's close from a CSV file it loads by itself."""
+    folder.mkdir(parents=True, exist_ok=True)
+    samples.get_bars("SP500").to_csv(folder / "SP500.csv")
+    return load_strategy_config(PEEKING).updated(
+        class_path="tests.biased_strategies:FileOracle", params={"folder": str(folder)}
+    )
+
+
+def test_strategy_reading_tomorrow_from_its_own_file_is_flagged_suspicious_not_clean(
+    samples: SampleSource, tmp_path: Path
+) -> None:
+    report = check_lookahead(_oracle(samples, tmp_path), samples, BacktestConfig(), checks=4)
+    # perturbing the engine's bars cannot reach the file: no decision moves...
+    assert report.biased == []
+    assert not report.outside_data_checked
+    # ...but the result is too good to be true, and the report says so with the figure
+    result = report.result
+    assert result.bars == "daily"
+    assert result.sharpe_limit == SHARPE_LIMIT_DAILY == 4.0
+    assert result.sharpe > 8.0
+    assert result.suspicious
+    assert result.reasons[0] == (
+        f"Sharpe {result.sharpe:.2f} on daily bars is above {SHARPE_LIMIT_DAILY:.2f}"
+    )
+    assert any(reason.startswith("win rate 9") for reason in result.reasons)
+
+
+def test_builtin_strategy_result_is_not_suspicious(samples: SampleSource) -> None:
+    config = load_strategy_config(CONFIGS / "momentum_v1.yaml")
+    report = check_lookahead(config, samples, BacktestConfig(), checks=2)
+    assert not report.result.suspicious
+    assert report.result.reasons == ()
+    assert report.result.sharpe == pytest.approx(0.15, abs=0.01)  # as `quant backtest` says
+    assert report.result.closed_trades == 58
+
+
+def test_prepare_hook_marks_outside_data_as_checked(samples: SampleSource) -> None:
+    config = load_strategy_config(PEEKING)
+    report = check_lookahead(config, samples, BacktestConfig(), checks=1, prepare=install_frames)
+    assert report.outside_data_checked
+
+
+@pytest.mark.parametrize(
+    ("periods_per_year", "bars", "limit"),
+    [
+        (12.0, "daily", 4.0),
+        (252.0, "daily", 4.0),
+        (365.0, "daily", 4.0),
+        (1_764.0, "hourly", 6.0),
+        (8_760.0, "hourly", 6.0),
+        (19_656.0, "intraday", 8.0),
+    ],
+)
+def test_sharpe_limit_depends_on_the_bar_frequency(
+    periods_per_year: float, bars: str, limit: float
+) -> None:
+    assert frequency_limit(periods_per_year) == (bars, limit)
+
+
+def test_judge_result_needs_enough_bars_before_calling_a_sharpe_suspicious() -> None:
+    rng = np.random.default_rng(0)
+    steady = 100_000 * np.cumprod(1 + rng.normal(0.004, 0.005, 300))
+    long_run = judge_result(np.concatenate(([100_000.0], steady)), 252.0, [])
+    assert long_run.suspicious
+    short_run = judge_result(np.concatenate(([100_000.0], steady[:40])), 252.0, [])
+    assert short_run.sharpe > 4.0
+    assert not short_run.suspicious
+    assert short_run.note == "40 returns are too few to judge a Sharpe ratio (63 needed)"
+    relaxed = judge_result(np.concatenate(([100_000.0], steady)), 252.0, [], sharpe_limit=50.0)
+    assert not relaxed.suspicious

@@ -281,3 +281,41 @@ def test_thin_positions_long_series_keeps_extremes_and_ends_within_limit() -> No
     assert {0, 12_345, 67_890, 99_999} <= set(keep.tolist())
     assert 500 not in set(keep.tolist())
     assert np.all(np.diff(keep) > 0)
+
+
+def test_write_html_report_lists_open_trades_apart_and_labels_them_open(tmp_path: Path) -> None:
+    result = make_result()
+    entry = fill("f-9", "AAPL", OrderSide.BUY, "100.00", result.equity.index[40].to_pydatetime())
+    result.fills.append(entry)
+    held = Trade(
+        trade_id="t-9",
+        symbol="AAPL",
+        direction=TradeDirection.LONG,
+        entry_time=entry.timestamp,
+        quantity=entry.quantity,
+        entry_price=entry.price,
+        gross_pnl=Decimal("52.50"),
+        commission=entry.commission,
+        fill_ids=[entry.fill_id],
+        bars_held=19,
+        mark_price=Decimal("105.25"),
+    )
+    result.trades.append(held)
+    page = write_html_report(result, tmp_path / "open.html").read_text(encoding="utf-8")
+
+    assert "<h2>Open trades at the end (marked at the last close, not closed)</h2>" in page
+    row = (
+        '<tr><td>AAPL</td><td>long, open</td><td class="num">10</td>'
+        f'<td>{entry.timestamp:%Y-%m-%d %H:%M}</td><td class="num">100.00</td>'
+        '<td class="num">105.25</td><td class="num">1.00</td>'
+        '<td class="num">51.50 (unrealised)</td></tr>'
+    )
+    assert row in page
+    assert '"Open (marked)"' in page  # the mark on the price chart, apart from fills
+
+
+def test_write_html_report_without_open_trades_has_no_open_trade_table(
+    report: tuple[BacktestResult, Path, str],
+) -> None:
+    _, _, page = report
+    assert "Open trades at the end (marked" not in page

@@ -76,7 +76,7 @@ def test_result_json_is_finite_and_links_fills_to_trades(samples: SampleSource) 
     result = run(load_strategy_config(CONFIGS / "momentum_v1.yaml"), samples, BacktestConfig())
     data = result_to_dict(result)
     text = json.dumps(data, allow_nan=False)
-    assert '"format_version": 1' in text
+    assert '"format_version": 2' in text
     fill_ids = {f["fill_id"] for t in data["trades"] for f in t["fills"]}
     assert fill_ids == {f.fill_id for f in result.fills}
     assert data["equity_curve"][-1]["equity"] == pytest.approx(result.metrics.end_equity)
@@ -101,3 +101,31 @@ def test_liquidate_at_end_closes_every_position_with_costs(samples: SampleSource
     assert result.orders[-1].order.reason == "liquidated at the end of the run"
     assert result.fills[-1].timestamp == result.equity.index[-1]
     assert result.equity["positions_value"].iloc[-1] == 0
+
+
+def test_buy_and_hold_reports_its_position_as_one_open_trade_marked_at_the_last_close(
+    samples: SampleSource,
+) -> None:
+    result = run(load_strategy_config(CONFIGS / "buy_and_hold.yaml"), samples, BacktestConfig())
+    m = result.metrics
+    assert (m.num_trades, m.open_trades) == (0, 1)
+    assert m.win_rate is None
+    change = m.end_equity - m.start_equity
+    assert m.open_trade_pnl == pytest.approx(change, abs=0.01)
+    (trade,) = result_to_dict(result)["trades"]
+    assert trade["status"] == "open"
+    assert (trade["exit_time"], trade["exit_price"]) == (None, None)
+    assert trade["mark_price"] == "2506.850098"  # the sample's last SP500 close
+    assert trade["mark_time"] == result.end.isoformat()
+    assert float(trade["pnl"]) == pytest.approx(change, abs=0.01)
+    assert trade["commission"] == "1.00"
+
+
+def test_run_takes_the_id_it_is_given_and_otherwise_makes_one(samples: SampleSource) -> None:
+    config = load_strategy_config(CONFIGS / "buy_and_hold.yaml")
+    bt = BacktestConfig(start=date(2010, 1, 1), end=date(2010, 3, 31))
+    given = "6f1c2a52-04b1-4c1e-9d0e-0c9a3b5e7f11"
+    assert run(config, samples, bt, run_id=given).id == given
+    made = run(config, samples, bt).id
+    assert len(made) == 32
+    assert int(made, 16) >= 0

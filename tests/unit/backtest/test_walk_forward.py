@@ -241,3 +241,43 @@ def test_stitched_trades_and_fills_have_unique_ids_that_still_link() -> None:
     assert len({t.trade_id for t in result.trades}) == len(result.trades)
     assert all(f in set(fill_ids) for t in result.trades for f in t.fill_ids)
     assert fill_ids[0].startswith("w1-")
+
+
+def test_stitched_curve_carries_each_windows_cash_positions_and_exposure() -> None:
+    wf = WalkForwardConfig(
+        in_sample_days=365,
+        out_of_sample_days=365,
+        parameter_grid={"fast": [20]},
+        min_trades_required=5,
+    )
+    bt = BacktestConfig(start=date(2003, 1, 1), end=date(2008, 12, 31))
+    config = _momentum()
+    result = WalkForwardEngine(SAMPLES, bt, workers=1).run(config, wf)
+    curve = result.equity
+    assert list(curve.columns) == ["equity", "cash", "positions_value", "gross_exposure"]
+    assert {w.status for w in result.windows} == {"ok", "skipped"}
+    for item in result.windows:
+        window = item.window
+        part = curve.loc[str(window.out_of_sample_start) : str(window.out_of_sample_end)]
+        if item.status == "skipped":  # all cash: nothing held, nothing exposed
+            assert (part["cash"] == part["equity"]).all()
+            assert (part["positions_value"] == 0.0).all()
+            assert (part["gross_exposure"] == 0.0).all()
+            continue
+        assert item.chosen_params is not None
+        plain = run(
+            config.updated(params={**config.params, **item.chosen_params}),
+            SAMPLES,
+            bt.model_copy(
+                update={
+                    "start": window.out_of_sample_start,
+                    "end": window.out_of_sample_end,
+                    "warmup_bars": result.warmup_bars,
+                    "liquidate_at_end": True,
+                    "initial_capital": Decimal(f"{item.out_of_sample_start_equity:.2f}"),
+                }
+            ),
+        )
+        pd.testing.assert_frame_equal(part, plain.equity, check_freq=False)
+    exposed = float(np.count_nonzero(curve["gross_exposure"])) / (len(curve) + 1)
+    assert 0.0 < result.oos_metrics.exposure == pytest.approx(exposed)

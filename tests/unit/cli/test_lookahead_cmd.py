@@ -7,12 +7,17 @@ from pathlib import Path
 import pytest
 import typer
 
-from quant_cli.lookahead_cmd import check_lookahead_command
+from quant_cli.lookahead_cmd import SUSPICIOUS, check_lookahead_command
+from quant_marketdata import SampleSource
 
 ROOT = Path(__file__).resolve().parents[3]
 MOMENTUM = str(ROOT / "configs" / "strategies" / "momentum_v1.yaml")
 PEEKING = str(ROOT / "tests" / "configs" / "peeking.yaml")
 INSTALL = "tests.biased_strategies:install_frames"
+NOT_CHECKED = (
+    "no look-ahead found in what the engine feeds the strategy; data the strategy reads by "
+    "itself was not checked"
+)
 
 
 def quant(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -60,7 +65,53 @@ def test_check_lookahead_on_momentum_is_clean_and_exits_0(
     assert (code, err) == (0, "")
     assert "momentum_v1: 4 checks run, 3 decision points with orders, 0 biased points found" in out
     assert "perturbed runs changed later orders at 4 points" in out
-    assert "clean: no decision depended on later bars" in out
+    assert NOT_CHECKED in " ".join(out.split())
+    assert "clean" not in out
+
+
+def test_check_lookahead_on_a_strategy_reading_its_own_file_is_suspicious_and_exits_3(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    SampleSource().get_bars("SP500").to_csv(tmp_path / "SP500.csv")
+    config = tmp_path / "oracle.yaml"
+    config.write_text(
+        Path(PEEKING)
+        .read_text(encoding="utf-8")
+        .replace("tests.biased_strategies:PeekingCrossover", "tests.biased_strategies:FileOracle")
+        + f"params:\n  folder: {tmp_path}\n",
+        encoding="utf-8",
+    )
+    code, out, err = quant(capsys, str(config), "--checks", "3")
+    text = " ".join(out.split())
+    assert (code, err) == (SUSPICIOUS, "")
+    assert "0 biased points found" in text
+    assert NOT_CHECKED in text
+    assert "suspicious: Sharpe 8.70 on daily bars is above 4.00" in text
+    assert "win rate 95.97% over 124 closed trades is above 90%" in text
+    assert "clean" not in out
+
+
+def test_check_lookahead_sharpe_limit_option_moves_the_bar(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, out, _ = quant(capsys, MOMENTUM, "--checks", "1", "--sharpe-limit", "0.1")
+    assert code == SUSPICIOUS
+    assert "suspicious: Sharpe 0.15 on daily bars is above 0.10" in " ".join(out.split())
+
+
+def test_check_lookahead_with_prepare_says_the_rebuilt_data_was_checked_too(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = quant(
+        capsys, MOMENTUM, "--checks", "1", "--prepare", "tests.biased_strategies:install_frames"
+    )
+    text = " ".join(out.split())
+    assert code == 0
+    assert (
+        "no look-ahead found in what the engine feeds the strategy, nor in the data "
+        "--prepare rebuilt from it" in text
+    )
+    assert NOT_CHECKED not in text
 
 
 @pytest.mark.parametrize(

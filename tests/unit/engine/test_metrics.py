@@ -186,11 +186,27 @@ def test_compute_metrics_only_losers_profit_factor_is_zero() -> None:
     assert m.avg_loss == pytest.approx(-100.0)
 
 
-def test_compute_metrics_no_trades_gives_zero_trade_stats() -> None:
+def test_compute_metrics_no_closed_trades_gives_no_trade_stats_rather_than_zeros() -> None:
     m = compute_metrics(np.array([1000.0, 1010.0, 1005.0]), periods_per_year=PPY)
 
-    assert (m.num_trades, m.win_rate, m.profit_factor) == (0, 0.0, 0.0)
-    assert (m.avg_win, m.avg_loss, m.best_trade, m.worst_trade) == (0.0, 0.0, 0.0, 0.0)
+    assert (m.num_trades, m.win_rate, m.profit_factor) == (0, None, None)
+    assert (m.avg_win, m.avg_loss, m.best_trade, m.worst_trade) == (None, None, None, None)
+    assert m.avg_trade_return is None
+    assert (m.open_trades, m.open_trade_pnl) == (0, 0.0)
+    assert m.as_dict()["win_rate"] is None
+
+
+def test_compute_metrics_open_trades_are_counted_apart_with_their_marked_pnl() -> None:
+    trades = [
+        make_trade("t1", "120", commission="20"),  # closed, net +100
+        make_trade("t2", "55", commission="5", closed=False),  # open, net +50 at the mark
+        make_trade("t3", "-10", commission="1", closed=False),  # open, net -11 at the mark
+    ]
+    m = compute_metrics(np.array([1000.0, 1139.0]), periods_per_year=PPY, trades=trades)
+
+    assert (m.num_trades, m.win_rate, m.best_trade) == (1, 1.0, pytest.approx(100.0))
+    assert m.open_trades == 2
+    assert m.open_trade_pnl == pytest.approx(39.0)
 
 
 def test_compute_metrics_exposure_turnover_fees_follow_inputs() -> None:

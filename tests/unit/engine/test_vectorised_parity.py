@@ -111,3 +111,40 @@ def test_max_positions_keeps_a_strategy_on_the_event_loop() -> None:
     assert unsupported_reason(build_strategy(config), BacktestConfig()) == (
         "risk.max_positions is only enforced by the event loop"
     )
+
+
+@pytest.mark.parametrize("timing", list(FillTiming))
+@pytest.mark.parametrize("setup", ["defaults", "fixed_whole", "fractional_half", "short_bps"])
+@pytest.mark.parametrize("data", list(DATA))
+@pytest.mark.parametrize("name", ["momentum_v1", "buy_and_hold"])
+def test_fast_path_gives_the_event_loops_open_trades_marked_at_the_end(
+    name: str, data: str, setup: str, timing: FillTiming
+) -> None:
+    frames: dict[str, pd.DataFrame] = DATA[data]()
+    short_bps = (
+        {"commission_bps": Decimal("2.5"), "slippage_bps": Decimal(5)},
+        {"allow_short": True, "max_position_pct": 0.5},
+    )
+    bt_changes, risk_changes = short_bps if setup == "short_bps" else SETUPS[setup]
+    bt = BacktestConfig(fill_timing=timing, **bt_changes)
+    config = load_strategy_config(CONFIGS / f"{name}.yaml").updated(
+        universe=list(frames), benchmark=None
+    )
+    config = config.updated(risk=config.risk.model_copy(update=risk_changes))
+
+    event = BacktestEngine(bt).run(build_strategy(config), build_timeline(frames))
+    fast = simulate(build_strategy(config), PriceMatrix.of(frames), bt)
+
+    expected = sorted(
+        (t.symbol, event.index.get_loc(t.entry_time), float(t.pnl))
+        for t in event.trades
+        if t.is_open
+    )
+    got = sorted(
+        (fast.symbols[int(row[0])], int(row[1]), float(row[2])) for row in fast.open_trades
+    )
+    if name == "buy_and_hold" or setup == "short_bps":
+        assert len(expected) == len(frames)  # always in the market: every symbol ends held
+    assert [(s, i) for s, i, _ in got] == [(s, i) for s, i, _ in expected]
+    for (_, _, gp), (_, _, ep) in zip(got, expected, strict=True):
+        assert gp == pytest.approx(ep, rel=1e-9, abs=1e-6)

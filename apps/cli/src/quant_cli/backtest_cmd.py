@@ -135,7 +135,12 @@ def backtest(
     console.print(
         f"[bold]{config.id}[/bold] on {result.metadata.data_source} "
         f"{result.start.date()} .. {result.end.date()}: {len(result.fills)} fills, "
-        f"{sum(1 for t in result.trades if not t.is_open)} closed trades"
+        f"{result.metrics.num_trades} closed trades"
+        + (
+            f", {result.metrics.open_trades} open at the end (marked at the last close)"
+            if result.metrics.open_trades
+            else ""
+        )
     )
     console.print(metrics_table("", {config.id: result.metrics}))
     console.print(f"report: {html}\nresult: {js}")

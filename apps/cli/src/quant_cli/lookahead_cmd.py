@@ -1,4 +1,8 @@
-"""`quant check-lookahead`: re-run a strategy with the future scrambled; exit 1 if its past moves."""
+"""`quant check-lookahead`: re-run a strategy with the future scrambled; exit 1 if its past moves.
+
+Exit codes: 0 nothing found, 1 look-ahead found, 2 a user mistake, 3 no look-ahead found but a
+result too good to be true (the figure is printed; `--sharpe-limit` moves the Sharpe bar).
+"""
 
 # ruff: noqa: PLC0415 - the checker and strategies load when the command runs, not for --help
 from __future__ import annotations
@@ -22,6 +26,15 @@ if TYPE_CHECKING:
     from quant_backtest.lookahead import FramesHook, LookaheadReport
 
 BIAS_FOUND = 1
+SUSPICIOUS = 3
+NOTHING_FOUND_OUTSIDE_UNCHECKED = (
+    "no look-ahead found in what the engine feeds the strategy; data the strategy reads by "
+    "itself was not checked (pass --prepare MODULE:FUNCTION to rebuild it from each run's bars)"
+)
+NOTHING_FOUND_WITH_PREPARE = (
+    "no look-ahead found in what the engine feeds the strategy, nor in the data --prepare "
+    "rebuilt from it; anything else the strategy reads by itself was not checked"
+)
 
 
 def load_hook(spec: str) -> FramesHook:
@@ -52,8 +65,28 @@ def print_report(report: LookaheadReport, strategy_id: str, console: Console) ->
         f"{report.reference_orders} orders in the reference run)",
         soft_wrap=True,
     )
+    result = report.result
+    win_rate = "no closed trades" if result.win_rate is None else f"{result.win_rate:.2%}"
+    console.print(
+        f"reference run: Sharpe {result.sharpe:.2f} on {result.bars} bars "
+        f"(suspicious above {result.sharpe_limit:.2f}), win rate {win_rate} over "
+        f"{result.closed_trades} closed trades" + (f"; {result.note}" if result.note else ""),
+        soft_wrap=True,
+    )
     if report.clean:
-        console.print("[green]clean[/green]: no decision depended on later bars")
+        verdict = (
+            NOTHING_FOUND_WITH_PREPARE
+            if report.outside_data_checked
+            else NOTHING_FOUND_OUTSIDE_UNCHECKED
+        )
+        console.print(verdict, soft_wrap=True)
+    if result.suspicious:
+        console.print(
+            f"[bold yellow]suspicious[/bold yellow]: {'; '.join(result.reasons)}. Real "
+            "strategies almost never get there: look for data the strategy reads by itself "
+            "(files, downloads, globals) and rebuild it with --prepare, or for errors in the data",
+            soft_wrap=True,
+        )
 
 
 @user_errors
@@ -77,8 +110,16 @@ def check_lookahead_command(
             "that read data outside the engine",
         ),
     ] = None,
+    sharpe_limit: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            help="flag the result as suspicious above this Sharpe ratio (default: 4 on daily "
+            "bars, 6 on hourly, 8 on shorter ones)",
+        ),
+    ] = None,
 ) -> None:
-    """Check CONFIG for look-ahead bias: exit 1 if a decision depends on later bars, else 0."""
+    """Check CONFIG for look-ahead bias: exit 1 if a decision used later bars, 3 if suspicious."""
     from quant_backtest.lookahead import check_lookahead
     from quant_strategy import load_strategy_config
 
@@ -92,8 +133,17 @@ def check_lookahead_command(
     source = open_data(data or config.data or "samples")
     with progress_bar(console, f"look-ahead {config.id}", "checks") as report_progress:
         report = check_lookahead(
-            config, source, bt, checks=checks, seed=seed, progress=report_progress, prepare=hook
+            config,
+            source,
+            bt,
+            checks=checks,
+            seed=seed,
+            progress=report_progress,
+            prepare=hook,
+            sharpe_limit=sharpe_limit,
         )
     print_report(report, config.id, console)
     if not report.clean:
         raise typer.Exit(BIAS_FOUND)
+    if report.result.suspicious:
+        raise typer.Exit(SUSPICIOUS)

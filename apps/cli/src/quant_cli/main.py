@@ -19,7 +19,7 @@ COMMANDS = (
     Registered(
         "check-lookahead",
         "quant_cli.lookahead_cmd:check_lookahead_command",
-        "Check CONFIG for look-ahead bias: exit 1 if a decision depends on later bars, else 0.",
+        "Check CONFIG for look-ahead bias: exit 1 if a decision used later bars, 3 if suspicious.",
     ),
     Registered(
         "walk-forward",

@@ -29,15 +29,24 @@ function num(metrics: Metrics, key: string): number | null {
 /** The headline figures a runs listing row carries (null until the run completes). */
 export type RunKeyMetrics = RunPage["items"][number]["key_metrics"];
 
-/** A runs table's figures: signed percentages, 2 decimals; drawdowns shown as falls; "—" for null. */
+/** A runs table's figures: signed percentages, 2 decimals; drawdowns shown as falls; "—" for null.
+ * Trades are the closed round trips, with positions still held at the end named apart ("0 + 1 open"). */
 export function keyMetricsText(m: RunKeyMetrics) {
+  const open = m.open_trades ?? 0;
   return {
     totalReturn: signedPercent(m.total_return),
     sharpe: ratio(m.sharpe),
     maxDrawdown: drawdown(m.max_drawdown_pct),
-    trades: m.num_trades === null ? "—" : String(m.num_trades),
+    trades: m.num_trades === null ? "—" : open > 0 ? `${m.num_trades} + ${open} open` : String(m.num_trades),
   };
 }
+
+/** What a closed-trade statistic reads when no trade closed: there is no win rate, not a 0 % one. */
+export const NO_CLOSED_TRADES = "no closed trades";
+
+/** Statistics of closed trades only: without a closed trade they say NO_CLOSED_TRADES (the win rate)
+ * or are left out, whatever an older run stored for them. */
+const CLOSED_TRADE_STATS = new Set(["win_rate", "profit_factor", "avg_trade_return", "avg_win", "avg_loss", "best_trade", "worst_trade"]);
 
 export interface MetricTile {
   label: string;
@@ -61,7 +70,9 @@ export function metricTiles(metrics: Metrics): MetricTile[] {
     ["annual_volatility", "Volatility (annual)", (n) => percent(n)],
     ["win_rate", "Win rate", (n) => percent(n, 1)],
     ["profit_factor", "Profit factor", (n) => ratio(n)],
-    ["num_trades", "Trades", (n) => String(n)],
+    ["num_trades", "Closed trades", (n) => String(n)],
+    ["open_trades", "Open trades at the end", (n) => String(n)],
+    ["open_trade_pnl", "Open trade PnL (unrealised)", moneyFmt, true],
     ["avg_trade_return", "Avg trade return", (n) => percent(n), true],
     ["avg_win", "Avg win", moneyFmt],
     ["avg_loss", "Avg loss", moneyFmt],
@@ -74,7 +85,14 @@ export function metricTiles(metrics: Metrics): MetricTile[] {
     ["end_equity", "End equity", moneyFmt],
   ];
   const tiles: MetricTile[] = [];
+  const noneClosed = num(metrics, "num_trades") === 0;
+  const noneOpen = (num(metrics, "open_trades") ?? 0) === 0;
   for (const [key, label, format, signed] of spec) {
+    if (noneClosed && CLOSED_TRADE_STATS.has(key)) {
+      if (key === "win_rate") tiles.push({ label, value: NO_CLOSED_TRADES });
+      continue;
+    }
+    if (noneOpen && (key === "open_trades" || key === "open_trade_pnl")) continue;
     const n = num(metrics, key);
     if (n === null) continue;
     tiles.push({ label, value: format(n), tone: signed ? (n >= 0 ? "good" : "bad") : undefined });

@@ -19,7 +19,7 @@ function json(body: unknown, status = 200): Response {
 
 const PAGE_1 = [
   run("aaaaaaaa-0000-0000-0000-000000000001", "completed", {
-    key_metrics: { total_return: 0.1234, annual_return: 0.05, sharpe: 1.5, max_drawdown_pct: 0.08, win_rate: 0.5, num_trades: 12 },
+    key_metrics: { ...NO_METRICS, total_return: 0.1234, annual_return: 0.05, sharpe: 1.5, max_drawdown_pct: 0.08, win_rate: 0.5, num_trades: 12 },
   }),
   run("bbbbbbbb-0000-0000-0000-000000000002", "running", { type: "walk_forward" }),
   run("cccccccc-0000-0000-0000-000000000003", "failed"),

@@ -22,6 +22,7 @@ function trade(n: number, pnl: string) {
     commission: "2.00",
     pnl,
     bars_held: 55,
+    status: n === 3 ? "open" : "closed",
   };
 }
 
@@ -50,6 +51,20 @@ describe("TradesTable", () => {
     expect(within(rows[1]!).getByText("short")).toBeInTheDocument();
     expect(within(rows[0]!).getByText("1,307.69")).toBeInTheDocument();
     expect(within(rows[2]!).getByText("open")).toBeInTheDocument();
+  });
+
+  it("test_trades_table_labels_an_open_trade_open_and_its_pnl_unrealised", async () => {
+    const held = { ...trade(3, "103478.28"), direction: "long" };
+    vi.stubGlobal("fetch", vi.fn(async () => json({ items: [trade(1, "-5"), held], total: 2, page: 1, per_page: 25 })));
+    renderTable();
+    const table = await screen.findByRole("table", { name: "trades" });
+    const [closed, open] = within(table).getAllByRole("row").slice(1);
+    expect(within(open!).getByText("open")).toBeInTheDocument();
+    expect(within(open!).getByText("held at the end")).toBeInTheDocument();
+    expect(within(open!).getByText("103,478.28")).toBeInTheDocument();
+    expect(within(open!).getByText("unrealised")).toBeInTheDocument();
+    expect(within(closed!).queryByText("unrealised")).toBeNull();
+    expect(within(closed!).queryByText("open")).toBeNull();
   });
 
   it("test_trades_table_next_page_requests_page_2_of_the_run", async () => {

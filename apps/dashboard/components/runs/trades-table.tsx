@@ -8,7 +8,8 @@ import { dateTime, money, toNumber } from "@/lib/format";
 
 export const TRADES_PER_PAGE = 25;
 
-/** A completed run's round-trip trades, a page at a time. */
+/** A completed run's round-trip trades, a page at a time. A position still held at the end is an
+ * open trade: labelled open, no exit, its PnL marked at the run's last close and shown unrealised. */
 export function TradesTable({ runId }: { runId: string }) {
   const [page, setPage] = useState(1);
   const trades = useTradePage(runId, page, TRADES_PER_PAGE);
@@ -40,6 +41,7 @@ export function TradesTable({ runId }: { runId: string }) {
         <tbody>
           {trades.data.items.map((trade) => {
             const pnl = toNumber(trade.pnl) ?? 0;
+            const open = trade.status === "open";
             return (
               <tr key={trade.trade_id} className="hover:bg-slate-50">
                 <Td className="font-medium">{trade.symbol}</Td>
@@ -49,11 +51,23 @@ export function TradesTable({ runId }: { runId: string }) {
                 <Td className="tabular text-right">{money(trade.quantity, 0)}</Td>
                 <Td className="text-xs whitespace-nowrap">{dateTime(trade.entry_time)}</Td>
                 <Td className="tabular text-right">{money(trade.entry_price)}</Td>
-                <Td className="text-xs whitespace-nowrap">{trade.exit_time ? dateTime(trade.exit_time) : "open"}</Td>
+                <Td className="text-xs whitespace-nowrap">
+                  {open ? (
+                    <span className="flex items-center gap-1.5" title="still held when the run ended; valued at its last close">
+                      <Badge tone="neutral">open</Badge>
+                      <span className="text-slate-500">held at the end</span>
+                    </span>
+                  ) : (
+                    dateTime(trade.exit_time)
+                  )}
+                </Td>
                 <Td className="tabular text-right">{money(trade.exit_price)}</Td>
                 <Td className="tabular text-right">{trade.bars_held}</Td>
                 <Td className="tabular text-right">{money(trade.commission)}</Td>
-                <Td className={`tabular text-right font-medium ${pnl >= 0 ? "text-emerald-700" : "text-red-700"}`}>{money(trade.pnl)}</Td>
+                <Td className="tabular text-right font-medium">
+                  <span className={`${pnl >= 0 ? "text-emerald-700" : "text-red-700"}${open ? " italic" : ""}`}>{money(trade.pnl)}</span>
+                  {open ? <span className="ml-1 text-xs font-normal text-slate-500">unrealised</span> : null}
+                </Td>
               </tr>
             );
           })}

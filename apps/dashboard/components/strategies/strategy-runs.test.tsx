@@ -6,7 +6,7 @@ import { StrategyRuns } from "./strategy-runs";
 
 const RUNS = [
   runRow("aaaaaaaa-0000-0000-0000-000000000001", "completed", {
-    key_metrics: { total_return: 0.05, annual_return: 0.012, sharpe: -0.254, max_drawdown_pct: 0.1234, win_rate: 0.4, num_trades: 30 },
+    key_metrics: { ...NO_METRICS, total_return: 0.05, annual_return: 0.012, sharpe: -0.254, max_drawdown_pct: 0.1234, win_rate: 0.4, num_trades: 30 },
   }),
   runRow("bbbbbbbb-0000-0000-0000-000000000002", "running"),
   runRow("cccccccc-0000-0000-0000-000000000003", "completed", { key_metrics: { ...NO_METRICS, total_return: 0 } }),

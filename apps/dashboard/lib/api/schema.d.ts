@@ -1232,6 +1232,16 @@ export interface components {
              */
             num_trades: number | null;
             /**
+             * Open Trade Pnl
+             * @description net PnL of the open trades marked at the last close: unrealised, less the commissions they paid so far; in money
+             */
+            open_trade_pnl: number | null;
+            /**
+             * Open Trades
+             * @description trades still open at the end of the run (a position held, marked at the last close); not in num_trades nor in win_rate
+             */
+            open_trades: number | null;
+            /**
              * Sharpe
              * @description annualised Sharpe ratio: mean / standard deviation of per-period returns above the risk-free rate, times sqrt(periods per year); no unit
              */
@@ -1243,7 +1253,7 @@ export interface components {
             total_return: number | null;
             /**
              * Win Rate
-             * @description closed trades with a positive net PnL / closed trades, a fraction 0..1 (0 when no trade closed)
+             * @description closed trades with a positive net PnL / closed trades, a fraction 0..1; null when no trade closed (no closed trades: no win rate, not a 0 % one)
              */
             win_rate: number | null;
         };
@@ -1283,6 +1293,10 @@ export interface components {
             max_drawdown_pct: number | null;
             /** Num Trades */
             num_trades: number | null;
+            /** Open Trade Pnl */
+            open_trade_pnl: number | null;
+            /** Open Trades */
+            open_trades: number | null;
             /** Periods Per Year */
             periods_per_year: number | null;
             /** Profit Factor */
@@ -1548,11 +1562,17 @@ export interface components {
              */
             token_type: "bearer";
         };
-        /** TradePublic */
+        /**
+         * TradePublic
+         * @description A round trip; one still open at the end of the run has status "open" and no exit.
+         */
         TradePublic: {
             /** Bars Held */
             bars_held: number;
-            /** Commission */
+            /**
+             * Commission
+             * @description commissions paid so far
+             */
             commission: string;
             /** Direction */
             direction: string;
@@ -1563,16 +1583,34 @@ export interface components {
              * Format: date-time
              */
             entry_time: string;
-            /** Exit Price */
+            /**
+             * Exit Price
+             * @description average exit price; null while open
+             */
             exit_price: string | null;
-            /** Exit Time */
+            /**
+             * Exit Time
+             * @description null while the trade is open
+             */
             exit_time: string | null;
-            /** Gross Pnl */
+            /**
+             * Gross Pnl
+             * @description price PnL; for an open trade, unrealised at the run's last close
+             */
             gross_pnl: string;
-            /** Pnl */
+            /**
+             * Pnl
+             * @description net PnL (gross_pnl - commission); for an open trade, marked at the run's last close, not realised
+             */
             pnl: string;
             /** Quantity */
             quantity: string;
+            /**
+             * Status
+             * @description closed, or open: still held at the end of the run, its PnL marked at the last close; open trades are not in the run's closed-trade statistics
+             * @enum {string}
+             */
+            readonly status: "open" | "closed";
             /** Symbol */
             symbol: string;
             /** Trade Id */

@@ -12,6 +12,8 @@ export const NO_METRICS: RunRow["key_metrics"] = {
   max_drawdown_pct: null,
   win_rate: null,
   num_trades: null,
+  open_trades: null,
+  open_trade_pnl: null,
 };
 
 /** A backtest of momentum_v1 in `status`, as the listing shows it; `extra` replaces any field. */

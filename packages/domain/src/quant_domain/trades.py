@@ -18,7 +18,9 @@ class Trade:
     """A round trip in one symbol; open while `exit_time` is None.
 
     `pnl` is net: realised price PnL minus every commission paid on its fills (a fill that
-    flips a position shares its commission pro rata between the two trades).
+    flips a position shares its commission pro rata between the two trades). A trade still open
+    when a run ends carries `mark_price`, the last close it was valued at, and its `gross_pnl`
+    then includes the unrealised PnL of what it still holds at that price.
     """
 
     trade_id: str
@@ -33,6 +35,7 @@ class Trade:
     commission: Decimal = Decimal(0)
     fill_ids: list[str] = field(default_factory=list)
     bars_held: int = 0
+    mark_price: Decimal | None = None
 
     @property
     def is_open(self) -> bool:

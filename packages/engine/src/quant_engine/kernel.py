@@ -113,8 +113,9 @@ def simulate(opens, closes, targets, trade_from, settings, flags):  # type: igno
     """Run the default-risk_check simulation over m symbols x n steps.
 
     Returns (equity[n], fills[f, 5] = step, symbol, signed qty, price, commission,
-    trade pnls, trade entry steps, trade exit steps). NaN in closes = no bar; NaN in targets =
-    keep what is held.
+    trade pnls, trade entry steps, trade exit steps, open trades[o, 3] = symbol, entry step,
+    net PnL marked at the last close). NaN in closes = no bar; NaN in targets = keep what is
+    held.
     """
     m, n = closes.shape
     st = settings.copy()
@@ -269,6 +270,23 @@ def simulate(opens, closes, targets, trade_from, settings, flags):  # type: igno
         for k in range(m):
             value += pos[k] * last[k]
         equity[i] = st[P_CASH] + value
+    # trades still open, valued as quant_engine.trade_log does: realised so far plus the
+    # unrealised PnL of the position at the last close, less the commissions paid so far
+    open_trades = np.empty((m, 3))
+    n_open = 0
+    for k in range(m):
+        if tr[k, 0] == 1.0 and pos[k] != 0:
+            open_trades[n_open, 0] = k
+            open_trades[n_open, 1] = tr[k, 3]
+            open_trades[n_open, 2] = tr[k, 1] + pos[k] * (last[k] - avg[k]) - tr[k, 2]
+            n_open += 1
     n_fills = int(out[1][0])
     n_trades = int(out[1][1])
-    return equity, fills[:n_fills], out[2][:n_trades], out[3][:n_trades], out[4][:n_trades]
+    return (
+        equity,
+        fills[:n_fills],
+        out[2][:n_trades],
+        out[3][:n_trades],
+        out[4][:n_trades],
+        open_trades[:n_open],
+    )

@@ -336,7 +336,11 @@ class BacktestEngine:
         eq = np.frombuffer(equity, dtype=np.float64)[k:].copy()
         with np.errstate(divide="ignore", invalid="ignore"):
             exposure = np.where(eq > 0, np.frombuffer(gross, dtype=np.float64)[k:] / eq, 0.0)
-        trades = self.trade_log.closed + self.trade_log.open_trades(len(tl) - 1)
+        ledger = self.ledger
+        marks = {s: to_decimal(ledger.last[ledger.index[s]]) for s in ledger.held_symbols()}
+        trades = self.trade_log.closed + self.trade_log.open_trades(
+            len(tl) - 1, ledger.positions, marks
+        )
         return EngineRun(
             index=tl.index[k:],
             equity=eq,

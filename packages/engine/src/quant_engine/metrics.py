@@ -38,11 +38,15 @@ class Metrics:
     - calmar is 0.0 when there was no drawdown.
     - annual_return is -1.0 once equity ends at or below zero, and `math.inf` when compounding
       a short, steep curve overflows a float.
-    - profit_factor is 0.0 without closed trades or without winners, and `math.inf` when there
-      are winners but no losers; `as_dict()` turns every non-finite value into None (JSON null).
-    - win_rate, avg_win, avg_loss, avg_trade_return, best_trade, worst_trade are 0.0 without
-      closed trades. Trades with exactly zero net PnL count in num_trades but neither as winner
-      nor loser. best_trade / worst_trade are net PnL in money, like avg_win / avg_loss.
+    - The trade statistics (win_rate, profit_factor, avg_win, avg_loss, avg_trade_return,
+      best_trade, worst_trade) describe closed trades only and are None without any: a "0 %
+      win rate" would read as a fact. With closed trades, profit_factor is 0.0 without winners
+      and `math.inf` with winners but no losers; avg_win / avg_loss are 0.0 without winners /
+      losers. Trades with exactly zero net PnL count in num_trades but neither as winner nor
+      loser. best_trade / worst_trade are net PnL in money, like avg_win / avg_loss.
+    - open_trades counts the trades still open at the end and open_trade_pnl adds up their
+      net PnL marked at the last close (unrealised, less the commissions they paid so far).
+    - `as_dict()` turns None and every non-finite value into None (JSON null).
     """
 
     start_equity: float
@@ -57,18 +61,20 @@ class Metrics:
     max_drawdown_duration: int
     calmar: float
     num_trades: int
-    win_rate: float
-    profit_factor: float
-    avg_win: float
-    avg_loss: float
-    avg_trade_return: float
-    best_trade: float
-    worst_trade: float
+    win_rate: float | None
+    profit_factor: float | None
+    avg_win: float | None
+    avg_loss: float | None
+    avg_trade_return: float | None
+    best_trade: float | None
+    worst_trade: float | None
     exposure: float
     turnover: float
     total_fees: float
     psr: float
     periods_per_year: float
+    open_trades: int = 0
+    open_trade_pnl: float = 0.0
 
     def as_dict(self) -> dict[str, float | int | None]:
         """Every field by name, JSON-safe: NaN and ±inf become None."""
@@ -90,7 +96,7 @@ def compute_metrics(
     Args:
         equity: account value per period; finite, at least one point, first point > 0.
         periods_per_year: bars per year used to annualise (see `periods_per_year()`).
-        trades: the run's trades; open ones are ignored by the trade statistics.
+        trades: the run's trades; open ones only count in open_trades and open_trade_pnl.
         exposure: per-period gross exposure; any non-zero value counts as exposed. None gives 0.
         traded_notional: sum of |quantity × price| over all fills, for turnover.
         total_fees: commissions paid over the run.
@@ -164,6 +170,8 @@ def compute_metrics(
         avg_trade_return=stats.avg_trade_return,
         best_trade=stats.best_trade,
         worst_trade=stats.worst_trade,
+        open_trades=stats.open_trades,
+        open_trade_pnl=stats.open_trade_pnl,
     )
 
 
@@ -376,19 +384,23 @@ def profit_factor(pnls: np.ndarray) -> float:
 @dataclass(frozen=True, slots=True)
 class _TradeStats:
     num_trades: int = 0
-    win_rate: float = 0.0
-    profit_factor: float = 0.0
-    avg_win: float = 0.0
-    avg_loss: float = 0.0
-    avg_trade_return: float = 0.0
-    best_trade: float = 0.0
-    worst_trade: float = 0.0
+    win_rate: float | None = None
+    profit_factor: float | None = None
+    avg_win: float | None = None
+    avg_loss: float | None = None
+    avg_trade_return: float | None = None
+    best_trade: float | None = None
+    worst_trade: float | None = None
+    open_trades: int = 0
+    open_trade_pnl: float = 0.0
 
     @classmethod
     def of(cls, trades: Sequence[Trade]) -> _TradeStats:
         closed = [t for t in trades if not t.is_open]
+        still_open = [float(t.pnl) for t in trades if t.is_open]
+        open_trades, open_pnl = len(still_open), math.fsum(still_open)
         if not closed:
-            return cls()
+            return cls(open_trades=open_trades, open_trade_pnl=open_pnl)
         pnls = np.array([float(t.pnl) for t in closed], dtype=np.float64)
         wins, losses = pnls[pnls > 0], pnls[pnls < 0]
         return cls(
@@ -400,4 +412,6 @@ class _TradeStats:
             avg_trade_return=float(np.mean([t.return_pct for t in closed])),
             best_trade=float(pnls.max()),
             worst_trade=float(pnls.min()),
+            open_trades=open_trades,
+            open_trade_pnl=open_pnl,
         )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 
-from quant_domain import Fill, Trade, TradeDirection, to_cents
+from quant_domain import Fill, Position, Trade, TradeDirection, to_cents
 
 
 class TradeLog:
@@ -81,10 +83,28 @@ class TradeLog:
         self.closed.append(trade)
         del self._open[symbol]
 
-    def open_trades(self, step: int) -> list[Trade]:
-        """Trades still open, with bars_held counted up to `step`."""
+    def open_trades(
+        self, step: int, positions: Mapping[str, Position], marks: Mapping[str, Decimal]
+    ) -> list[Trade]:
+        """Copies of the trades still open, valued at `marks` (each symbol's last close).
+
+        Each copy has bars_held counted up to `step`, `mark_price` set, and the unrealised PnL
+        of the position it still holds (quantity x (mark - average cost)) added to what it
+        realised so far, so closed and open trades together add up to the change in equity.
+        The log's own trades are not touched: the run may go on and close them later.
+        """
         result = []
         for symbol, trade in self._open.items():
-            trade.bars_held = step - self._entry_step[symbol]
-            result.append(trade)
+            position = positions[symbol]
+            mark = marks[symbol]
+            unrealised = position.quantity * (mark - position.avg_price)
+            result.append(
+                dataclasses.replace(
+                    trade,
+                    gross_pnl=trade.gross_pnl + unrealised,
+                    fill_ids=list(trade.fill_ids),
+                    bars_held=step - self._entry_step[symbol],
+                    mark_price=mark,
+                )
+            )
         return result

@@ -22,9 +22,10 @@ FloatArray = npt.NDArray[np.float64]
 
 @dataclass(frozen=True, slots=True)
 class VectorRun:
-    """Kernel output from `trade_from` on: equity per step, fills and closed round trips.
+    """Kernel output from `trade_from` on: equity per step, fills, closed and open round trips.
 
     fills columns: step (absolute), symbol index, signed quantity, price, commission.
+    open_trades columns: symbol index, entry step (absolute), net PnL marked at the last close.
     """
 
     index: pd.DatetimeIndex
@@ -34,6 +35,7 @@ class VectorRun:
     trade_pnls: FloatArray
     trade_entry_steps: FloatArray
     trade_exit_steps: FloatArray
+    open_trades: FloatArray
 
 
 def unsupported_reason(strategy: Strategy[Any], config: BacktestConfig) -> str | None:
@@ -134,7 +136,7 @@ def simulate(
         raise ValueError(f"no vectorised path: {reason}")
     settings, flags = pack_settings(strategy, config)
     targets = targets_matrix(strategy, prices)
-    equity, fills, pnls, entries, exits = kernel.simulate(
+    equity, fills, pnls, entries, exits, still_open = kernel.simulate(
         prices.opens, prices.closes, targets, trade_from, settings, flags
     )
     return VectorRun(
@@ -145,4 +147,5 @@ def simulate(
         trade_pnls=np.asarray(pnls, dtype=np.float64),
         trade_entry_steps=np.asarray(entries, dtype=np.float64),
         trade_exit_steps=np.asarray(exits, dtype=np.float64),
+        open_trades=np.asarray(still_open, dtype=np.float64).reshape(-1, 3),
     )

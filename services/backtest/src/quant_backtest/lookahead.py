@@ -13,10 +13,12 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from quant_backtest.lookahead_suspicion import ResultCheck, judge_result
 from quant_backtest.runner import load_frames, run_engine
 from quant_domain import OrderSide, OrderType
 from quant_engine import BacktestConfig, EngineRun
 from quant_engine.loop import Progress
+from quant_engine.metrics import periods_per_year
 from quant_marketdata import BAR_COLUMNS, DataSource
 from quant_strategy import StrategyConfig
 
@@ -78,16 +80,22 @@ class LookaheadReport:
         points_with_orders: checked points at which the unperturbed run placed orders.
         later_changed: checked points where a perturbed run placed different orders after the
             point; shows the perturbation reached the strategy (0 means the check had no teeth).
+        result: the reference run's figures, flagged when they look too good to be true.
+        outside_data_checked: a `prepare` hook handed each run's bars to what the strategy
+            reads outside the engine; without one, such data was not perturbed nor checked.
     """
 
     checked_points: list[datetime]
     biased: list[BiasFinding]
     reference_orders: int
+    result: ResultCheck
     points_with_orders: int = 0
     later_changed: int = 0
+    outside_data_checked: bool = False
 
     @property
     def clean(self) -> bool:
+        """No decision moved with later bars; says nothing of data the strategy loads itself."""
         return not self.biased
 
 
@@ -100,6 +108,7 @@ def check_lookahead(
     seed: int = 0,
     progress: Progress | None = None,
     prepare: FramesHook | None = None,
+    sharpe_limit: float | None = None,
 ) -> LookaheadReport:
     """Find decisions that depend on later bars.
 
@@ -115,6 +124,8 @@ def check_lookahead(
             the reference again) before that run's strategy is built. Use it to hand the same
             bars to anything a strategy reads outside the engine, so bias through that door is
             caught too.
+        sharpe_limit: replaces the bar frequency's Sharpe limit above which the reference
+            run's result is flagged as suspicious (see `lookahead_suspicion`).
 
     Raises:
         ConfigError: the strategy places different orders on two runs over identical bars.
@@ -159,12 +170,20 @@ def check_lookahead(
             progress(done, len(points))
     if prepare is not None:
         prepare(frames)
+    capital = float(config.initial_capital)
     return LookaheadReport(
         checked_points=[times[i] for i in points],
         biased=biased,
         reference_orders=len(reference),
+        result=judge_result(
+            np.concatenate(([capital], reference_run.equity)),
+            config.periods_per_year or periods_per_year(reference_run.index),
+            reference_run.trades,
+            sharpe_limit=sharpe_limit,
+        ),
         points_with_orders=sum(1 for i in points if i in busy),
         later_changed=later_changed,
+        outside_data_checked=prepare is not None,
     )
 
 

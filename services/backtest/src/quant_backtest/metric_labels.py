@@ -24,6 +24,19 @@ def _count(value: float) -> str:
     return f"{value:,.0f}"
 
 
+NO_CLOSED_TRADES = "no closed trades"
+"""What a closed-trade statistic reads when no trade closed (the metric itself is None)."""
+
+
+def _closed(fmt: Callable[[float], str]) -> Callable[[float | None], str]:
+    """`fmt` for a closed-trade statistic, which is None when no trade closed."""
+
+    def text(value: float | None) -> str:
+        return NO_CLOSED_TRADES if value is None else fmt(value)
+
+    return text
+
+
 def format_plain(value: float) -> str:
     return _non_finite(value) or f"{value:,.6g}"
 
@@ -36,7 +49,9 @@ def _non_finite(value: float) -> str:
     return ""
 
 
-_METRIC_ROWS: tuple[tuple[str, str, Callable[[float], str]], ...] = (
+_Format = Callable[[float], str] | Callable[[float | None], str]
+
+_METRIC_ROWS: tuple[tuple[str, str, _Format], ...] = (
     ("Start equity", "start_equity", _money),
     ("End equity", "end_equity", _money),
     ("Total return", "total_return", format_pct),
@@ -50,13 +65,15 @@ _METRIC_ROWS: tuple[tuple[str, str, Callable[[float], str]], ...] = (
     ("Max drawdown %", "max_drawdown_pct", format_pct),
     ("Max drawdown duration (periods)", "max_drawdown_duration", _count),
     ("Closed trades", "num_trades", _count),
-    ("Win rate", "win_rate", format_pct),
-    ("Profit factor", "profit_factor", format_ratio),
-    ("Average win", "avg_win", _money),
-    ("Average loss", "avg_loss", _money),
-    ("Average trade return", "avg_trade_return", format_pct),
-    ("Best trade", "best_trade", _money),
-    ("Worst trade", "worst_trade", _money),
+    ("Win rate", "win_rate", _closed(format_pct)),
+    ("Profit factor", "profit_factor", _closed(format_ratio)),
+    ("Average win", "avg_win", _closed(_money)),
+    ("Average loss", "avg_loss", _closed(_money)),
+    ("Average trade return", "avg_trade_return", _closed(format_pct)),
+    ("Best trade", "best_trade", _closed(_money)),
+    ("Worst trade", "worst_trade", _closed(_money)),
+    ("Open trades at the end", "open_trades", _count),
+    ("Open trade PnL (unrealised)", "open_trade_pnl", _money),
     ("Exposure", "exposure", format_pct),
     ("Turnover (per year)", "turnover", format_ratio),
     ("Total fees", "total_fees", _money),

@@ -34,11 +34,16 @@ async def clear_results(connection: asyncpg.Connection[Any], run_id: uuid.UUID) 
 
 
 def _equity_records(run_id: uuid.UUID, equity: pd.DataFrame) -> list[tuple[Any, ...]]:
-    """One row per step; a walk-forward curve has only "equity" (all cash between windows)."""
-    values = equity["equity"]
-    cash = equity.get("cash", values)
-    held = equity.get("positions_value", 0.0 * values)
-    gross = equity.get("gross_exposure", 0.0 * values)
+    """One row per step, from a curve with equity, cash, positions_value and gross_exposure.
+
+    Every curve carries all four (a walk-forward's stitched curve too, window by window), so a
+    missing column is an error rather than a column of zeros that would read as "never exposed".
+    """
+    names = ("equity", "cash", "positions_value", "gross_exposure")
+    missing = [c for c in names if c not in equity.columns]
+    if missing:
+        raise ValueError(f"equity curve lacks {', '.join(missing)}; every run stores all four")
+    columns = [equity[c].to_numpy(dtype=float).tolist() for c in names]
     return [
         (
             run_id,
@@ -49,12 +54,7 @@ def _equity_records(run_id: uuid.UUID, equity: pd.DataFrame) -> list[tuple[Any, 
             g if math.isfinite(g) else 0.0,
         )
         for ts, e, c, h, g in zip(
-            pd.DatetimeIndex(equity.index).to_pydatetime(),
-            values.to_numpy(dtype=float).tolist(),
-            cash.to_numpy(dtype=float).tolist(),
-            held.to_numpy(dtype=float).tolist(),
-            gross.to_numpy(dtype=float).tolist(),
-            strict=True,
+            pd.DatetimeIndex(equity.index).to_pydatetime(), *columns, strict=True
         )
     ]
 

@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from quant_backtest.metric_labels import format_plain, metric_rows
+from quant_backtest.report_open_trades import open_trades_section
 from quant_backtest.result import BacktestResult, RunMetadata
 from quant_domain import OrderSide
 from quant_engine.metrics import Metrics, drawdown_series, monthly_returns, rolling_sharpe
@@ -68,6 +69,7 @@ def render_html_report(result: BacktestResult) -> str:
         [
             "<h2>Metrics</h2>",
             metrics_tables(result.metrics),
+            open_trades_section(result.trades),
             "<h2>Backtest assumptions</h2>",
             _assumptions(result),
             chart_html,
@@ -172,6 +174,9 @@ def _assumptions(result: BacktestResult) -> str:
         f"Commission: {per_trade} per trade plus {bps} bps of traded notional.",
         f"Ratios are annualised with {format_plain(result.metrics.periods_per_year)} periods per year; "
         "trade statistics use net PnL (after commissions) of closed trades only.",
+        "A position still held at the end is an open trade: it is marked at the last close, its "
+        "PnL is unrealised (less the commissions paid so far) and it is counted apart, never in "
+        "the closed-trade statistics.",
     ]
     return bullet_note(lines)
 
@@ -247,6 +252,21 @@ def _trades_figure(result: BacktestResult, symbol: str) -> go.Figure:
                 name=side.value.capitalize(),
                 marker={"symbol": marker, "size": 11, "color": colour},
                 text=[escape(f"{side.value} {f.quantity} @ {f.price}") for f in chosen],
+                hovertemplate="%{x}<br>%{text}<extra></extra>",
+            )
+        )
+    held = [t for t in result.trades if t.is_open and t.symbol == symbol and t.mark_price]
+    if held:
+        figure.add_trace(
+            go.Scatter(
+                x=[result.end] * len(held),
+                y=[float(t.mark_price or 0) for t in held],
+                mode="markers",
+                name="Open (marked)",
+                marker={"symbol": "diamond-open", "size": 12, "color": "#1f2933"},
+                text=[
+                    escape(f"open {t.direction.value}, PnL {t.pnl:,.2f} unrealised") for t in held
+                ],
                 hovertemplate="%{x}<br>%{text}<extra></extra>",
             )
         )

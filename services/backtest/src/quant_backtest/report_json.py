@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,8 @@ from quant_backtest.result import BacktestResult
 from quant_domain import Fill, Trade
 from quant_engine.metrics import drawdown_series, finite_or_none
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2: an open trade's pnl is marked to the last close (mark_price, mark_time); 1: realised only."""
 
 
 def fill_to_dict(fill: Fill) -> dict[str, Any]:
@@ -28,7 +30,14 @@ def fill_to_dict(fill: Fill) -> dict[str, Any]:
     }
 
 
-def trade_to_dict(trade: Trade, fills_by_id: dict[str, Fill]) -> dict[str, Any]:
+def trade_to_dict(
+    trade: Trade, fills_by_id: dict[str, Fill], marked_at: datetime | None = None
+) -> dict[str, Any]:
+    """A trade as result.json writes it; an open one also carries where and when it was marked.
+
+    An open trade's gross_pnl and pnl include the unrealised PnL at `mark_price` (the last close
+    at `marked_at`, the run's end); its exit fields stay null.
+    """
     return {
         "trade_id": trade.trade_id,
         "symbol": trade.symbol,
@@ -39,6 +48,10 @@ def trade_to_dict(trade: Trade, fills_by_id: dict[str, Fill]) -> dict[str, Any]:
         "entry_price": str(trade.entry_price),
         "exit_time": None if trade.exit_time is None else trade.exit_time.isoformat(),
         "exit_price": None if trade.exit_price is None else str(trade.exit_price),
+        "mark_price": None if trade.mark_price is None else str(trade.mark_price),
+        "mark_time": None
+        if trade.mark_price is None or marked_at is None
+        else marked_at.isoformat(),
         "gross_pnl": str(trade.gross_pnl),
         "commission": str(trade.commission),
         "pnl": str(trade.pnl),
@@ -75,7 +88,7 @@ def result_to_dict(result: BacktestResult) -> dict[str, Any]:
         "backtest_config": result.backtest_config,
         "benchmark_symbol": result.benchmark_symbol,
         "metrics": result.metrics.as_dict(),
-        "trades": [trade_to_dict(t, fills_by_id) for t in result.trades],
+        "trades": [trade_to_dict(t, fills_by_id, result.end) for t in result.trades],
         "orders": [o.to_dict() for o in result.orders],
         "equity_curve": curve,
         "metadata": result.metadata.to_dict(),

@@ -93,12 +93,19 @@ def run(
     config: BacktestConfig,
     *,
     progress: Progress | None = None,
+    run_id: str | None = None,
 ) -> BacktestResult:
-    """Backtest one strategy config on `data` under `config`; deterministic for a given seed."""
+    """Backtest one strategy config on `data` under `config`; deterministic for a given seed.
+
+    `run_id` names the result (the worker passes the run row's id, so the report and the API
+    show one id); without it the result gets a fresh random id.
+    """
     frames, benchmark_bars = load_frames(strategy_config, data, config)
     engine_run = run_engine(strategy_config, frames, config, progress=progress)
     seed = run_seed(strategy_config, config)
-    return assemble(strategy_config, config, data.name, frames, benchmark_bars, engine_run, seed)
+    return assemble(
+        strategy_config, config, data.name, frames, benchmark_bars, engine_run, seed, run_id
+    )
 
 
 def run_seed(strategy_config: StrategyConfig, config: BacktestConfig) -> int:
@@ -132,6 +139,7 @@ def assemble(
     benchmark_bars: pd.DataFrame | None,
     engine_run: EngineRun,
     seed: int,
+    run_id: str | None = None,
 ) -> BacktestResult:
     index = engine_run.index
     equity = pd.DataFrame(
@@ -147,7 +155,7 @@ def assemble(
     metrics = compute_metrics(
         np.concatenate(([float(config.initial_capital)], engine_run.equity)),
         periods_per_year=ppy,
-        trades=engine_run.trades,  # open trades are ignored by the trade statistics
+        trades=engine_run.trades,  # open trades are counted apart from the closed-trade stats
         exposure=np.concatenate(([0.0], engine_run.gross_exposure)),
         traded_notional=float(engine_run.traded_notional),
         total_fees=float(engine_run.total_fees),
@@ -163,7 +171,7 @@ def assemble(
         data_source=source_name,
     )
     return BacktestResult(
-        id=uuid.uuid4().hex,
+        id=run_id or uuid.uuid4().hex,
         strategy_id=strategy_config.id,
         strategy_config=strategy_dump,
         backtest_config=backtest_dump,

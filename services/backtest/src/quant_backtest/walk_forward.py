@@ -51,6 +51,8 @@ from quant_marketdata import DataSource
 from quant_strategy import StrategyConfig
 
 Progress = Callable[[str, int, int], None]
+CURVE_COLUMNS = ("equity", "cash", "positions_value", "gross_exposure")
+"""The stitched curve's columns: what each out-of-sample backtest's equity frame carries."""
 
 
 class WalkForwardEngine:
@@ -68,7 +70,9 @@ class WalkForwardEngine:
         strategy_config: StrategyConfig,
         config: WalkForwardConfig,
         progress: Progress | None = None,
+        run_id: str | None = None,
     ) -> WalkForwardResult:
+        """Optimise and trade window after window; `run_id` names the result (else a fresh id)."""
         clock = {"start": time.perf_counter()}
         bt = self.backtest.model_copy(update={"warmup_bars": 0, "liquidate_at_end": False})
         frames, benchmark_bars = load_frames(strategy_config, self.data, bt)
@@ -136,6 +140,7 @@ class WalkForwardEngine:
             clock,
             warmup,
             fast_path,
+            run_id,
         )
 
     def _out_of_sample(
@@ -150,10 +155,10 @@ class WalkForwardEngine:
         ppy: float,
         in_sample_bt: BacktestConfig,
         progress: Progress | None,
-    ) -> tuple[list[WindowResult], list[pd.Series], list[Trade], list[Fill]]:
+    ) -> tuple[list[WindowResult], list[pd.DataFrame], list[Trade], list[Fill]]:
         capital = Decimal(self.backtest.initial_capital)
         window_results: list[WindowResult] = []
-        parts: list[pd.Series] = []
+        parts: list[pd.DataFrame] = []
         trades: list[Trade] = []
         fills: list[Fill] = []
         trial_sharpes = [[r.sharpes[w] for r in results] for w in range(len(windows))]
@@ -176,7 +181,7 @@ class WalkForwardEngine:
                 span = slice_span(
                     frames, Span(window.out_of_sample_start, window.out_of_sample_end), 0
                 )
-                parts.append(pd.Series(float(capital), index=span.prices.index[span.trade_from :]))
+                parts.append(_in_cash(float(capital), span.prices.index[span.trade_from :]))
             else:
                 params = combos[chosen]
                 chosen_config = strategy_config.updated(params=params)
@@ -210,12 +215,12 @@ class WalkForwardEngine:
                 pnls = np.array([float(t.pnl) for t in oos.trades if not t.is_open])
                 item.out_of_sample_score = score(config.objective, oos_equity, pnls, ppy)
                 item.out_of_sample_metrics = oos.metrics
-                parts.append(oos.equity["equity"])
+                parts.append(oos.equity[list(CURVE_COLUMNS)])
                 window_trades, window_fills = _relabel(window.number, oos.trades, oos.fills)
                 trades.extend(window_trades)
                 fills.extend(window_fills)
             item.out_of_sample_end_equity = (
-                float(parts[-1].iloc[-1]) if len(parts[-1]) else float(capital)
+                float(parts[-1]["equity"].iloc[-1]) if len(parts[-1]) else float(capital)
             )
             capital = Decimal(f"{item.out_of_sample_end_equity:.2f}")
             window_results.append(item)
@@ -229,7 +234,7 @@ class WalkForwardEngine:
         config: WalkForwardConfig,
         combos: list[dict[str, Any]],
         windows: list[WindowResult],
-        parts: list[pd.Series],
+        parts: list[pd.DataFrame],
         trades: list[Trade],
         fills: list[Fill],
         results: list[ComboResult],
@@ -239,19 +244,18 @@ class WalkForwardEngine:
         clock: dict[str, float],
         warmup: int,
         fast_path: bool,
+        run_id: str | None,
     ) -> WalkForwardResult:
         capital = float(self.backtest.initial_capital)
-        curve = (
-            pd.concat([p for p in parts if len(p)])
-            if any(len(p) for p in parts)
-            else pd.Series(dtype=float)
-        )
-        equity = pd.DataFrame({"equity": curve})
+        filled = [p for p in parts if len(p)]
+        equity = pd.concat(filled) if filled else _in_cash(capital, pd.DatetimeIndex([]))
+        curve = equity["equity"]
         values = np.concatenate(([capital], curve.to_numpy(dtype=np.float64)))
         oos_metrics = compute_metrics(
             values,
             periods_per_year=ppy,
             trades=trades,
+            exposure=np.concatenate(([0.0], equity["gross_exposure"].to_numpy(np.float64))),
             traded_notional=float(sum((f.notional for f in fills), Decimal(0))),
             total_fees=float(sum((f.commission for f in fills), Decimal(0))),
         )
@@ -268,7 +272,7 @@ class WalkForwardEngine:
         wf_dump = config.model_dump(mode="json")
         clock["done"] = time.perf_counter()
         return WalkForwardResult(
-            id=uuid.uuid4().hex,
+            id=run_id or uuid.uuid4().hex,
             strategy_id=strategy_config.id,
             strategy_config=strategy_dump,
             backtest_config=self.backtest.model_dump(mode="json"),
@@ -305,6 +309,16 @@ class WalkForwardEngine:
                 "total_s": clock["done"] - clock["start"],
             },
         )
+
+
+def _in_cash(capital: float, index: pd.DatetimeIndex) -> pd.DataFrame:
+    """A curve spent in cash: equity and cash at `capital`, nothing held or exposed."""
+    return pd.DataFrame(
+        {"equity": capital, "cash": capital, "positions_value": 0.0, "gross_exposure": 0.0},
+        index=index,
+        columns=list(CURVE_COLUMNS),
+        dtype=np.float64,
+    )
 
 
 def _relabel(number: int, trades: list[Trade], fills: list[Fill]) -> tuple[list[Trade], list[Fill]]:

@@ -74,8 +74,14 @@ def compute(
     bt: BacktestConfig,
     source: DataSource,
     progress: Callable[[float, int, int, str], None],
+    run_id: uuid.UUID | None = None,
 ) -> Outcome:
-    """The CPU-bound part, run in a thread: a backtest or a walk-forward optimisation."""
+    """The CPU-bound part, run in a thread: a backtest or a walk-forward optimisation.
+
+    The result (and so its report) is named by `run_id`, the run row's id, so the report, the
+    API and the dashboard show one id for the run.
+    """
+    name = None if run_id is None else str(run_id)
     if run_type == "walk_forward":
         wf = WalkForwardConfig.model_validate(config.walk_forward or {})
 
@@ -85,7 +91,9 @@ def compute(
                 low + (high - low) * done / max(total, 1), done, total, f"{name} {done}/{total}"
             )
 
-        result = WalkForwardEngine(source, bt, workers=1).run(config, wf, progress=phase)
+        result = WalkForwardEngine(source, bt, workers=1).run(
+            config, wf, progress=phase, run_id=name
+        )
         extra = {"walk_forward": walk_forward_summary(result)}
         return Outcome(
             result.equity,
@@ -101,7 +109,7 @@ def compute(
     def bars(done: int, total: int) -> None:
         progress(done / max(total, 1), done, total, f"backtest {done:,}/{total:,} bars")
 
-    backtest = run(config, source, bt, progress=bars)
+    backtest = run(config, source, bt, progress=bars, run_id=name)
     return Outcome(
         backtest.equity,
         backtest.trades,
@@ -228,7 +236,7 @@ class RunExecutor:
             # DatabaseSource drives its own event loop, so it must live off the worker's loop
             source = choose_source(config, self.url)
             try:
-                return compute(run_type, config, bt, source, progress)
+                return compute(run_type, config, bt, source, progress, run_id)
             finally:
                 if isinstance(source, DatabaseSource):
                     source.close()

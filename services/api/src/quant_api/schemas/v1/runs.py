@@ -6,9 +6,9 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from quant_api.schemas.v1.common import IsoDate, StrategyId, Symbol
 from quant_db.schema.runs import RunStatus, RunType
@@ -98,11 +98,23 @@ class RunKeyMetrics(BaseModel):
     )
     win_rate: float | None = Field(
         description=(
-            "closed trades with a positive net PnL / closed trades, a fraction 0..1 (0 when "
-            "no trade closed)"
+            "closed trades with a positive net PnL / closed trades, a fraction 0..1; null when "
+            "no trade closed (no closed trades: no win rate, not a 0 % one)"
         )
     )
     num_trades: int | None = Field(description="closed round-trip trades (open ones not counted)")
+    open_trades: int | None = Field(
+        description=(
+            "trades still open at the end of the run (a position held, marked at the last "
+            "close); not in num_trades nor in win_rate"
+        ),
+    )
+    open_trade_pnl: float | None = Field(
+        description=(
+            "net PnL of the open trades marked at the last close: unrealised, less the "
+            "commissions they paid so far; in money"
+        ),
+    )
 
 
 class RunBase(BaseModel):
@@ -154,18 +166,37 @@ class EquitySeries(BaseModel):
 
 
 class TradePublic(BaseModel):
+    """A round trip; one still open at the end of the run has status "open" and no exit."""
+
     trade_id: str
     symbol: str
     direction: str
     quantity: Decimal
     entry_time: datetime
     entry_price: Decimal
-    exit_time: datetime | None
-    exit_price: Decimal | None
-    gross_pnl: Decimal
-    commission: Decimal
-    pnl: Decimal
+    exit_time: datetime | None = Field(description="null while the trade is open")
+    exit_price: Decimal | None = Field(description="average exit price; null while open")
+    gross_pnl: Decimal = Field(
+        description="price PnL; for an open trade, unrealised at the run's last close"
+    )
+    commission: Decimal = Field(description="commissions paid so far")
+    pnl: Decimal = Field(
+        description=(
+            "net PnL (gross_pnl - commission); for an open trade, marked at the run's last "
+            "close, not realised"
+        )
+    )
     bars_held: int
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description=(
+            "closed, or open: still held at the end of the run, its PnL marked at the last "
+            "close; open trades are not in the run's closed-trade statistics"
+        )
+    )
+    @property
+    def status(self) -> Literal["open", "closed"]:
+        return "open" if self.exit_time is None else "closed"
 
 
 class RunCancelled(BaseModel):

@@ -46,6 +46,8 @@ class RunMetrics(BaseModel):
     total_fees: float | None = None
     psr: float | None = None
     periods_per_year: float | None = None
+    open_trades: int | None = None
+    open_trade_pnl: float | None = None
 
 
 class WalkForwardWindow(BaseModel):
