@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import yaml
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -49,26 +48,26 @@ _WF_FLAGS = {
 
 
 def _parse_params(assignments: list[str]) -> dict[str, list[Any]]:
+    from quant_strategy.yaml_reader import yaml_value
+
     grid: dict[str, list[Any]] = {}
     for text in assignments:
         name, sep, values = text.partition("=")
         if not sep or not name.strip() or not values.strip():
             raise fail(f"--param expects NAME=V1,V2,..., got {text!r}")
-        try:
-            grid[name.strip()] = [yaml.safe_load(v) for v in values.split(",") if v.strip()]
-        except yaml.YAMLError:
-            raise fail(f"--param {name.strip()}: cannot parse {values!r}") from None
+        field = f"--param {name.strip()}"
+        grid[name.strip()] = [yaml_value(v, field) for v in values.split(",") if v.strip()]
     return grid
 
 
 def _read_grid(path: Path) -> dict[str, list[Any]]:
+    from quant_strategy.yaml_reader import read_yaml
+
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
         raise fail(f"{path}: cannot read the grid file") from None
-    except yaml.MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else "?"
-        raise fail(f"{path}:{line}: YAML syntax error: {exc.problem}") from None
+    data = read_yaml(text, str(path)).data
     if isinstance(data, dict) and "parameter_grid" in data:
         data = data["parameter_grid"]
     if not isinstance(data, dict) or not all(isinstance(v, list) for v in data.values()):

@@ -14,6 +14,7 @@ from quant_domain import ConfigError
 from quant_domain.errors import first_validation_error
 from quant_strategy.base import Strategy
 from quant_strategy.config import ConfigSource, StrategyConfig
+from quant_strategy.yaml_reader import read_yaml, yaml_value
 
 
 def _line_map(node: yaml.Node, prefix: str, out: dict[str, int]) -> None:
@@ -31,17 +32,9 @@ def _line_map(node: yaml.Node, prefix: str, out: dict[str, int]) -> None:
 
 def parse_strategy_config(text: str, file: str) -> StrategyConfig:
     """Validate YAML `text` as a StrategyConfig; `file` is used in error messages."""
-    loader = yaml.SafeLoader(text)
-    try:
-        # one parse: the node tree gives each field's line, the document built from it the values
-        root = loader.get_single_node()
-        data = None if root is None else loader.construct_document(root)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        line = mark.line + 1 if mark is not None else None
-        raise ConfigError(f"YAML syntax error: {exc.problem}", file=file, line=line) from None
-    finally:
-        loader.dispose()
+    # one parse: the node tree gives each field's line, the document built from it the values
+    document = read_yaml(text, file)
+    root, data = document.root, document.data
     if not isinstance(data, dict) or root is None:
         raise ConfigError(
             "expected a mapping of fields (id, class, universe, params, ...)", file=file, line=1
@@ -143,8 +136,5 @@ def apply_overrides(config: StrategyConfig, assignments: list[str]) -> StrategyC
             raise ConfigError(f"--set expects NAME=VALUE, got {assignment!r}", field="--set")
         name = name.removeprefix("params.")
         names.add(name)
-        try:
-            params[name] = yaml.safe_load(raw) if raw.strip() else raw
-        except yaml.YAMLError:
-            raise ConfigError(f"cannot parse value {raw!r}", field=f"--set {name}") from None
+        params[name] = yaml_value(raw, f"--set {name}") if raw.strip() else raw
     return config.updated(overridden=frozenset(names), params=params)
