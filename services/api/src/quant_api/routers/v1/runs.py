@@ -150,6 +150,7 @@ async def create_run_endpoint(
     session: SessionDep,
     resources: ResourcesDep,
 ) -> RunAccepted:
+    await resources.catalog.refresh()  # a strategy file added since the last look is known
     stored = await session.scalar(select(Strategy.config).where(Strategy.id == body.strategy_id))
     ingested = await ingested_symbols(session)
     plan = await run_in_threadpool(plan_run, body, stored, datetime.now(UTC).date(), ingested)
