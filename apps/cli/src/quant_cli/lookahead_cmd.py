@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from quant_cli.data_options import DataOption, EndOption, StartOption
+from quant_cli.data_range import dates_explained
 from quant_cli.errors import user_errors
 from quant_cli.options import FillTimingOption, make_backtest_config
 from quant_cli.progress import progress_bar
@@ -90,7 +91,10 @@ def check_lookahead_command(
         fill_timing=fill_timing, start=start, end=end, seed=config.seed, sizing=config.sizing
     )
     source = open_data(data or config.data or "samples")
-    with progress_bar(console, f"look-ahead {config.id}", "checks") as report_progress:
+    with (
+        dates_explained(config, source, bt),
+        progress_bar(console, f"look-ahead {config.id}", "checks") as report_progress,
+    ):
         report = check_lookahead(
             config, source, bt, checks=checks, seed=seed, progress=report_progress, prepare=hook
         )
