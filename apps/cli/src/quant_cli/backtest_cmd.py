@@ -12,7 +12,6 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from quant_cli.data_options import DataOption, EndOption, StartOption
-from quant_cli.data_range import dates_explained
 from quant_cli.errors import fail, user_errors, validation_message
 from quant_cli.formatting import metrics_table
 from quant_cli.options import (
@@ -26,6 +25,7 @@ from quant_cli.options import (
     FillTimingOption,
     InitialCapitalOption,
     SlippageOption,
+    flag,
     flags,
     make_backtest_config,
 )
@@ -71,10 +71,11 @@ def run_with_progress(
     config: StrategyConfig, source_spec: str, bt: BacktestConfig, console: Console
 ) -> BacktestResult:
     from quant_backtest import run
+    from quant_backtest.data_range import dates_explained
 
     source = open_data(source_spec)
     with (
-        dates_explained(config, source, bt),
+        dates_explained(config, source, bt, flag),
         progress_bar(console, f"backtest {config.id}", "bars") as report,
     ):
         return run(config, source, bt, progress=report)

@@ -51,6 +51,11 @@ def written(names: Sequence[str], argv: Sequence[str] | None = None) -> str:
     return names[0]
 
 
+def flag(field: str) -> str:
+    """The command-line flag of a top-level field: `start` is `--start`."""
+    return written(FLAG_NAMES.get(field, (f"--{field.replace('_', '-')}",)))
+
+
 def flags(argv: Sequence[str] | None = None) -> dict[str, str]:
     """Field path -> the flag as typed, for error messages."""
     return {field: written(names, argv) for field, names in FLAG_NAMES.items()}

@@ -13,7 +13,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from quant_cli.data_options import DataOption, EndOption, StartOption
-from quant_cli.data_range import dates_explained
 from quant_cli.errors import fail, user_errors, validation_message
 from quant_cli.options import (
     DEFAULT_CAPITAL,
@@ -25,6 +24,7 @@ from quant_cli.options import (
     FillTimingOption,
     InitialCapitalOption,
     SlippageOption,
+    flag,
     make_backtest_config,
     written,
 )
@@ -145,6 +145,7 @@ def walk_forward_command(
     fill_timing: FillTimingOption = FillTiming.CLOSE,
 ) -> None:
     """Walk-forward optimise CONFIG (its walk_forward: block, overridden by these flags)."""
+    from quant_backtest.data_range import dates_explained
     from quant_backtest.walk_forward import WalkForwardEngine, config_from_yaml_block
     from quant_backtest.walk_forward_json import write_walk_forward_json
     from quant_backtest.walk_forward_report import write_walk_forward_report
@@ -214,7 +215,7 @@ def walk_forward_command(
                 tasks[phase] = bar.add_task(label, total=total)
             bar.update(tasks[phase], completed=done, total=total)
 
-        with dates_explained(config, source, bt):
+        with dates_explained(config, source, bt, flag):
             engine = WalkForwardEngine(source, bt, workers=workers)
             result = engine.run(config, wf, progress=report)
     folder = out or Path("reports") / f"{config.id}-walk-forward"

@@ -14,7 +14,7 @@ from pydantic.config import JsonDict
 from quant_api.schemas.v1.common import IsoDate, StrategyId, Symbol
 from quant_db.schema.runs import RunStatus, RunType
 from quant_domain import SizingMode
-from quant_engine.config import FillTiming
+from quant_engine.config import OLD_NAMES, FillTiming
 from quant_engine.objectives import Objective
 from quant_engine.walk_forward_config import WindowType
 
@@ -94,7 +94,7 @@ class BacktestSettings(BaseModel):
 
     @model_validator(mode="after")
     def _old_names(self) -> BacktestSettings:
-        for old, new in BACKTEST_OLD_NAMES.items():
+        for old, new in OLD_NAMES.items():
             value = getattr(self, old)
             if value is None:
                 continue
@@ -105,11 +105,8 @@ class BacktestSettings(BaseModel):
 
     def written(self, field: str) -> str:
         """`field` as the client spelled it: its old name when that was sent."""
-        old = {new: old for old, new in BACKTEST_OLD_NAMES.items()}.get(field)
+        old = {new: old for old, new in OLD_NAMES.items()}.get(field)
         return old if old is not None and old in self.model_fields_set else field
-
-
-BACKTEST_OLD_NAMES = {"capital": "initial_capital", "commission": "commission_per_trade"}
 
 
 class WalkForwardSettings(BaseModel):
