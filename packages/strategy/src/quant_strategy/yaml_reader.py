@@ -40,20 +40,20 @@ class _BoundedLoader(yaml.SafeLoader):
         self.aliases = 0
         self.depth = 0
 
-    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
-        event = self.peek_event()
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        event: yaml.Event = self.peek_event()  # type: ignore[no-untyped-call]  # untyped stub
+        line = event.start_mark.line + 1 if event.start_mark is not None else None
         if isinstance(event, AliasEvent):
             self.aliases += 1
             if self.aliases > MAX_ALIASES:
                 raise _Refused(
-                    f"more than {MAX_ALIASES} aliases (*name); write the values out instead",
-                    event.start_mark.line + 1,
+                    f"more than {MAX_ALIASES} aliases (*name); write the values out instead", line
                 )
         self.depth += 1
         try:
             if self.depth > MAX_DEPTH:
-                raise _Refused(f"nested deeper than {MAX_DEPTH} levels", event.start_mark.line + 1)
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+                raise _Refused(f"nested deeper than {MAX_DEPTH} levels", line)
+            return super().compose_node(parent, index)
         finally:
             self.depth -= 1
 
