@@ -261,7 +261,7 @@ export interface paths {
         put?: never;
         /**
          * Queue a backtest or walk-forward run (trader or admin)
-         * @description Everything is validated before anything is written; a 422 names the field at fault (`body.strategy_id`, `body.params.<name>`, `body.start`, `body.backtest.capital`, `body.walk_forward.parameter_grid`, ...). On success the run row and its job are written in one transaction and the answer is 202 with a Location header.
+         * @description Everything is validated before anything is written; a 422 names the field at fault (`body.strategy_id`, `body.params.<name>`, `body.start` with the dates the data has, `body.backtest.initial_capital`, `body.walk_forward.parameter_grid`, ...). On success the run row and its job are written in one transaction and the answer is 202 with a Location header.
          */
         post: operations["create_run_endpoint_v1_runs_post"];
         delete?: never;

@@ -132,7 +132,8 @@ async def list_runs(
     summary="Queue a backtest or walk-forward run (trader or admin)",
     description=(
         "Everything is validated before anything is written; a 422 names the field at fault "
-        "(`body.strategy_id`, `body.params.<name>`, `body.start`, `body.backtest.capital`, "
+        "(`body.strategy_id`, `body.params.<name>`, `body.start` with the dates the data has, "
+        "`body.backtest.initial_capital`, "
         "`body.walk_forward.parameter_grid`, ...). On success the run row and its job are written "
         "in one transaction and the answer is 202 with a Location header."
     ),
