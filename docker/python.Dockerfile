@@ -80,8 +80,10 @@ RUN groupadd --system --gid 10001 quant \
 
 WORKDIR /app
 COPY --from=builder /app/.venv /app/.venv
-# `quant strategies list` and the configs given by path are read relative to /app.
+# `quant strategies list` and the configs given by path are read relative to /app; strategies/
+# is the user's strategies folder (QUANT_STRATEGIES_PATH's default), modules and configs.
 COPY configs/ configs/
+COPY strategies/ strategies/
 
 USER quant:quant
 ENTRYPOINT ["quant"]

@@ -305,7 +305,13 @@ def main() -> int:
             "QUANT_RATE_LIMIT_PREFIX": f"quant-e2e-{tag}",
             "QUANT_WORKER_KEY_PREFIX": f"quant-e2e-{tag}:workers",
         }
-        for name in ("QUANT_TEST_DATABASE_URL", "QUANT_TEST_REDIS_URL", "QUANT_JWT_SECRET"):
+        # the checkout's own strategies/ folder, as a new user has it (own-strategy.spec.ts)
+        for name in (
+            "QUANT_TEST_DATABASE_URL",
+            "QUANT_TEST_REDIS_URL",
+            "QUANT_JWT_SECRET",
+            "QUANT_STRATEGIES_PATH",
+        ):
             env.pop(name, None)
         stack = Stack(env, port, state / "logs")
         stack.start_worker()

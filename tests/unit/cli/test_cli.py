@@ -110,7 +110,10 @@ def test_backtest_flags_reach_the_config(
             ["backtest", MOMENTUM, "--start", "2020-01-01", "--end", "2019-01-01"],
             "--start/--end: start",
         ),
-        (["backtest", MOMENTUM, "--start", "2030-01-01"], "no SP500 bars between 2030-01-01"),
+        (
+            ["backtest", MOMENTUM, "--start", "2030-01-01"],
+            "--start: no SP500 bars on or after 2030-01-01: SP500 has bars from 1999-01-04",
+        ),
         (
             ["backtest", MOMENTUM, "--data", "synthetic"],
             "momentum_v1.yaml:5: universe.0: unknown symbol 'SP500'",

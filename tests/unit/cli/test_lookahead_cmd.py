@@ -127,7 +127,10 @@ def test_check_lookahead_with_prepare_says_the_rebuilt_data_was_checked_too(
             [MOMENTUM, "--start", "2012-01-01", "--end", "2011-01-01"],
             "error: --start/--end: start (2012-01-01) is after end (2011-01-01)",
         ),
-        ([MOMENTUM, "--start", "2030-01-01"], "error: samples: no SP500 bars between 2030-01-01"),
+        (
+            [MOMENTUM, "--start", "2030-01-01"],
+            "error: --start: no SP500 bars on or after 2030-01-01: SP500 has bars from 1999-01-04",
+        ),
     ],
 )
 def test_check_lookahead_user_mistakes_exit_2_with_one_error_line(

@@ -19,12 +19,14 @@ from quant_cli.options import (
     DEFAULT_COMMISSION,
     DEFAULT_COMMISSION_BPS,
     DEFAULT_SLIPPAGE_BPS,
-    FLAGS,
-    CapitalOption,
+    FLAG_NAMES,
     CommissionBpsOption,
-    CommissionOption,
+    CommissionPerTradeOption,
     FillTimingOption,
+    InitialCapitalOption,
     SlippageOption,
+    flag,
+    flags,
     make_backtest_config,
 )
 from quant_cli.progress import progress_bar
@@ -58,16 +60,24 @@ def build_sizing(
     try:
         return PositionSizing.model_validate({**base.model_dump(), **changes})
     except ValidationError as exc:
-        raise fail(validation_message(exc, FLAGS, "--sizing/--quantity/--fractional")) from None
+        typed = flags()
+        named = {name: typed[f"sizing.{name}"] for name in ("mode", "fraction", "quantity")}
+        named["fractional"] = typed["sizing.fractional"]
+        whole = "/".join(named[name] for name in ("mode", "quantity", "fractional"))
+        raise fail(validation_message(exc, named, whole)) from None
 
 
 def run_with_progress(
     config: StrategyConfig, source_spec: str, bt: BacktestConfig, console: Console
 ) -> BacktestResult:
     from quant_backtest import run
+    from quant_backtest.data_range import dates_explained
 
     source = open_data(source_spec)
-    with progress_bar(console, f"backtest {config.id}", "bars") as report:
+    with (
+        dates_explained(config, source, bt, flag),
+        progress_bar(console, f"backtest {config.id}", "bars") as report,
+    ):
         return run(config, source, bt, progress=report)
 
 
@@ -83,22 +93,38 @@ def backtest(
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="override a param: NAME=VALUE")
     ] = None,
-    capital: CapitalOption = DEFAULT_CAPITAL,
-    commission: CommissionOption = DEFAULT_COMMISSION,
+    initial_capital: InitialCapitalOption = DEFAULT_CAPITAL,
+    commission_per_trade: CommissionPerTradeOption = DEFAULT_COMMISSION,
     commission_bps: CommissionBpsOption = DEFAULT_COMMISSION_BPS,
     slippage_bps: SlippageOption = DEFAULT_SLIPPAGE_BPS,
     fill_timing: FillTimingOption = FillTiming.CLOSE,
-    sizing: Annotated[
-        SizingMode | None, typer.Option(help="fraction of equity or fixed quantity")
+    sizing_mode: Annotated[
+        SizingMode | None,
+        typer.Option(
+            *FLAG_NAMES["sizing.mode"], help="fraction of equity or fixed quantity (--sizing: old)"
+        ),
     ] = None,
-    fraction: Annotated[
-        float | None, typer.Option(help="share of equity per full-strength signal")
+    sizing_fraction: Annotated[
+        float | None,
+        typer.Option(
+            *FLAG_NAMES["sizing.fraction"],
+            help="share of equity per full-strength signal (--fraction: old)",
+        ),
     ] = None,
-    quantity: Annotated[
-        float | None, typer.Option(help="units per full-strength signal (fixed sizing)")
+    sizing_quantity: Annotated[
+        float | None,
+        typer.Option(
+            *FLAG_NAMES["sizing.quantity"],
+            help="units per full-strength signal, fixed sizing (--quantity: old)",
+        ),
     ] = None,
-    fractional: Annotated[
-        bool | None, typer.Option("--fractional/--whole", help="fractional or whole units")
+    sizing_fractional: Annotated[
+        bool | None,
+        typer.Option(
+            "--sizing-fractional/--sizing-whole",
+            "--fractional/--whole",
+            help="fractional or whole units (--fractional/--whole: old)",
+        ),
     ] = None,
     seed: Annotated[int | None, typer.Option(help="random seed (default: the config's)")] = None,
     periods_per_year: Annotated[
@@ -116,14 +142,16 @@ def backtest(
     if set_:
         config = apply_overrides(config, set_)
     bt = make_backtest_config(
-        capital=capital,
-        commission=commission,
+        capital=initial_capital,
+        commission=commission_per_trade,
         commission_bps=commission_bps,
         slippage_bps=slippage_bps,
         fill_timing=fill_timing,
         start=start,
         end=end,
-        sizing=build_sizing(config, sizing, fraction, quantity, fractional),
+        sizing=build_sizing(
+            config, sizing_mode, sizing_fraction, sizing_quantity, sizing_fractional
+        ),
         seed=seed if seed is not None else config.seed,
         periods_per_year=periods_per_year,
         risk_free_rate=risk_free_rate,

@@ -16,7 +16,7 @@ from rich.console import Console
 
 from quant_cli.data_options import DataOption, EndOption, StartOption
 from quant_cli.errors import user_errors
-from quant_cli.options import FillTimingOption, make_backtest_config
+from quant_cli.options import FillTimingOption, flag, make_backtest_config
 from quant_cli.progress import progress_bar
 from quant_cli.sources import open_data
 from quant_domain import ConfigError
@@ -120,6 +120,7 @@ def check_lookahead_command(
     ] = None,
 ) -> None:
     """Check CONFIG for look-ahead bias: exit 1 if a decision used later bars, 3 if suspicious."""
+    from quant_backtest.data_range import dates_explained
     from quant_backtest.lookahead import check_lookahead
     from quant_strategy import load_strategy_config
 
@@ -131,7 +132,10 @@ def check_lookahead_command(
         fill_timing=fill_timing, start=start, end=end, seed=config.seed, sizing=config.sizing
     )
     source = open_data(data or config.data or "samples")
-    with progress_bar(console, f"look-ahead {config.id}", "checks") as report_progress:
+    with (
+        dates_explained(config, source, bt, flag),
+        progress_bar(console, f"look-ahead {config.id}", "checks") as report_progress,
+    ):
         report = check_lookahead(
             config,
             source,

@@ -1,7 +1,15 @@
-"""Options shared by the commands that run strategies, and the BacktestConfig they build."""
+"""Options shared by the commands that run strategies, and the BacktestConfig they build.
+
+Each flag is its BacktestConfig field, dashed: `initial_capital` is `--initial-capital`,
+`sizing.fraction` is `--sizing-fraction` (ADR 0019). Old spellings (`--capital`, `--commission`,
+`--sizing`, `--fraction`, `--quantity`, `--fractional/--whole`) are still accepted, and an error
+names the spelling that was typed.
+"""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
@@ -13,25 +21,45 @@ from quant_cli.errors import fail, validation_message
 from quant_domain import PositionSizing
 from quant_engine import BacktestConfig, FillTiming
 
-FLAGS = {
-    "initial_capital": "--capital",
-    "commission_per_trade": "--commission",
-    "commission_bps": "--commission-bps",
-    "slippage_bps": "--slippage-bps",
-    "fill_timing": "--fill-timing",
-    "start": "--start",
-    "end": "--end",
-    "sizing": "--sizing",
-    "sizing.fraction": "--fraction",
-    "sizing.quantity": "--quantity",
-    "sizing.fractional": "--fractional",
-    "periods_per_year": "--periods-per-year",
-    "risk_free_rate": "--risk-free-rate",
-    "seed": "--seed",
-    "fraction": "--fraction",
-    "quantity": "--quantity",
-    "mode": "--sizing",
+# field path -> its flag, then the old spellings still accepted
+FLAG_NAMES: dict[str, tuple[str, ...]] = {
+    "initial_capital": ("--initial-capital", "--capital"),
+    "commission_per_trade": ("--commission-per-trade", "--commission"),
+    "commission_bps": ("--commission-bps",),
+    "slippage_bps": ("--slippage-bps",),
+    "fill_timing": ("--fill-timing",),
+    "start": ("--start",),
+    "end": ("--end",),
+    "sizing": ("--sizing-mode", "--sizing"),
+    "sizing.mode": ("--sizing-mode", "--sizing"),
+    "sizing.fraction": ("--sizing-fraction", "--fraction"),
+    "sizing.quantity": ("--sizing-quantity", "--quantity"),
+    "sizing.fractional": ("--sizing-fractional", "--sizing-whole", "--fractional", "--whole"),
+    "periods_per_year": ("--periods-per-year",),
+    "risk_free_rate": ("--risk-free-rate",),
+    "seed": ("--seed",),
 }
+
+
+def written(names: Sequence[str], argv: Sequence[str] | None = None) -> str:
+    """The spelling of an option that was typed (click keeps only the value), else its name."""
+    args = sys.argv[1:] if argv is None else argv
+    for arg in args:
+        for name in names:
+            if arg == name or arg.startswith(f"{name}="):
+                return name
+    return names[0]
+
+
+def flag(field: str) -> str:
+    """The command-line flag of a top-level field: `start` is `--start`."""
+    return written(FLAG_NAMES.get(field, (f"--{field.replace('_', '-')}",)))
+
+
+def flags(argv: Sequence[str] | None = None) -> dict[str, str]:
+    """Field path -> the flag as typed, for error messages."""
+    return {field: written(names, argv) for field, names in FLAG_NAMES.items()}
+
 
 # command-line defaults are the engine's own defaults, so every command agrees with BacktestConfig
 _ENGINE = BacktestConfig()
@@ -40,8 +68,17 @@ DEFAULT_COMMISSION = float(_ENGINE.commission_per_trade)
 DEFAULT_COMMISSION_BPS = float(_ENGINE.commission_bps)
 DEFAULT_SLIPPAGE_BPS = float(_ENGINE.slippage_bps)
 
-CapitalOption = Annotated[float, typer.Option(help="initial capital")]
-CommissionOption = Annotated[float, typer.Option(help="commission per trade")]
+InitialCapitalOption = Annotated[
+    float,
+    typer.Option(*FLAG_NAMES["initial_capital"], help="starting cash (--capital: old name)"),
+]
+CommissionPerTradeOption = Annotated[
+    float,
+    typer.Option(
+        *FLAG_NAMES["commission_per_trade"],
+        help="commission per fill, in currency (--commission: old name)",
+    ),
+]
 CommissionBpsOption = Annotated[float, typer.Option(help="commission in bps of notional")]
 SlippageOption = Annotated[float, typer.Option(help="slippage in bps against the reference price")]
 FillTimingOption = Annotated[
@@ -79,4 +116,4 @@ def make_backtest_config(
             risk_free_rate=risk_free_rate,
         )
     except ValidationError as exc:
-        raise fail(validation_message(exc, FLAGS, "--start/--end")) from None
+        raise fail(validation_message(exc, flags(), "--start/--end")) from None

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import yaml
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -20,12 +19,14 @@ from quant_cli.options import (
     DEFAULT_COMMISSION,
     DEFAULT_COMMISSION_BPS,
     DEFAULT_SLIPPAGE_BPS,
-    CapitalOption,
     CommissionBpsOption,
-    CommissionOption,
+    CommissionPerTradeOption,
     FillTimingOption,
+    InitialCapitalOption,
     SlippageOption,
+    flag,
     make_backtest_config,
+    written,
 )
 from quant_cli.sources import open_data
 from quant_domain import ConfigError
@@ -36,39 +37,40 @@ from quant_engine.walk_forward_config import WalkForwardConfig, WindowType
 if TYPE_CHECKING:
     from quant_backtest.walk_forward_model import WalkForwardResult
 
+_MIN_TRADES = ("--min-trades-required", "--min-trades")  # the flag, then its old spelling
 _WF_FLAGS = {
     "in_sample_days": "--in-sample-days",
     "out_of_sample_days": "--out-of-sample-days",
     "step_days": "--step-days",
     "window_type": "--window-type",
     "objective": "--objective",
-    "min_trades_required": "--min-trades",
+    "min_trades_required": "--min-trades-required",
     "windows": "--windows",
     "parameter_grid": "--grid/--param",
 }
 
 
 def _parse_params(assignments: list[str]) -> dict[str, list[Any]]:
+    from quant_strategy.yaml_reader import yaml_value
+
     grid: dict[str, list[Any]] = {}
     for text in assignments:
         name, sep, values = text.partition("=")
         if not sep or not name.strip() or not values.strip():
             raise fail(f"--param expects NAME=V1,V2,..., got {text!r}")
-        try:
-            grid[name.strip()] = [yaml.safe_load(v) for v in values.split(",") if v.strip()]
-        except yaml.YAMLError:
-            raise fail(f"--param {name.strip()}: cannot parse {values!r}") from None
+        field = f"--param {name.strip()}"
+        grid[name.strip()] = [yaml_value(v, field) for v in values.split(",") if v.strip()]
     return grid
 
 
 def _read_grid(path: Path) -> dict[str, list[Any]]:
+    from quant_strategy.yaml_reader import read_yaml
+
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
         raise fail(f"{path}: cannot read the grid file") from None
-    except yaml.MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else "?"
-        raise fail(f"{path}:{line}: YAML syntax error: {exc.problem}") from None
+    data = read_yaml(text, str(path)).data
     if isinstance(data, dict) and "parameter_grid" in data:
         data = data["parameter_grid"]
     if not isinstance(data, dict) or not all(isinstance(v, list) for v in data.values()):
@@ -120,8 +122,12 @@ def walk_forward_command(
     window_type: Annotated[
         WindowType | None, typer.Option(help="rolling or anchored in-sample windows")
     ] = None,
-    min_trades: Annotated[
-        int | None, typer.Option(help="in-sample trades a combination needs")
+    min_trades_required: Annotated[
+        int | None,
+        typer.Option(
+            *_MIN_TRADES,
+            help="in-sample trades a combination needs (--min-trades: old name)",
+        ),
     ] = None,
     workers: Annotated[
         int | None, typer.Option(min=1, help="processes for the grid (default: all cores)")
@@ -132,13 +138,14 @@ def walk_forward_command(
     data: DataOption = None,
     start: StartOption = None,
     end: EndOption = None,
-    capital: CapitalOption = DEFAULT_CAPITAL,
-    commission: CommissionOption = DEFAULT_COMMISSION,
+    initial_capital: InitialCapitalOption = DEFAULT_CAPITAL,
+    commission_per_trade: CommissionPerTradeOption = DEFAULT_COMMISSION,
     commission_bps: CommissionBpsOption = DEFAULT_COMMISSION_BPS,
     slippage_bps: SlippageOption = DEFAULT_SLIPPAGE_BPS,
     fill_timing: FillTimingOption = FillTiming.CLOSE,
 ) -> None:
     """Walk-forward optimise CONFIG (its walk_forward: block, overridden by these flags)."""
+    from quant_backtest.data_range import dates_explained
     from quant_backtest.walk_forward import WalkForwardEngine, config_from_yaml_block
     from quant_backtest.walk_forward_json import write_walk_forward_json
     from quant_backtest.walk_forward_report import write_walk_forward_report
@@ -160,7 +167,7 @@ def walk_forward_command(
         "out_of_sample_days": out_of_sample_days,
         "step_days": step_days,
         "window_type": window_type,
-        "min_trades_required": min_trades,
+        "min_trades_required": min_trades_required,
     }
     fields.update({k: v for k, v in flags.items() if v is not None})
     if not fields.get("parameter_grid"):
@@ -170,15 +177,16 @@ def walk_forward_command(
     try:
         wf = WalkForwardConfig.model_validate(fields)
     except ValidationError as exc:
-        raise fail(validation_message(exc, _WF_FLAGS, "walk-forward options")) from None
+        typed = {**_WF_FLAGS, "min_trades_required": written(_MIN_TRADES)}
+        raise fail(validation_message(exc, typed, "walk-forward options")) from None
     unknown = sorted(set(wf.parameter_grid) - set(resolve_class(config).params_model.model_fields))
     if unknown:
         raise ConfigError(
             f"unknown parameter(s) in the grid: {', '.join(unknown)}", field="--grid/--param"
         )
     bt = make_backtest_config(
-        capital=capital,
-        commission=commission,
+        capital=initial_capital,
+        commission=commission_per_trade,
         commission_bps=commission_bps,
         slippage_bps=slippage_bps,
         fill_timing=fill_timing,
@@ -207,7 +215,9 @@ def walk_forward_command(
                 tasks[phase] = bar.add_task(label, total=total)
             bar.update(tasks[phase], completed=done, total=total)
 
-        result = WalkForwardEngine(source, bt, workers=workers).run(config, wf, progress=report)
+        with dates_explained(config, source, bt, flag):
+            engine = WalkForwardEngine(source, bt, workers=workers)
+            result = engine.run(config, wf, progress=report)
     folder = out or Path("reports") / f"{config.id}-walk-forward"
     html = write_walk_forward_report(result, folder / "walk_forward.html")
     js = write_walk_forward_json(result, folder / "walk_forward.json")

@@ -135,6 +135,50 @@ export function parseSymbols(
   return { symbols: symbols.map((s) => catalogue.find((c) => c.symbol.toUpperCase() === s)?.symbol ?? s) };
 }
 
+export interface AvailableRange {
+  /** The first day every chosen symbol has a bar on or after (YYYY-MM-DD). */
+  first: string;
+  /** The last day every chosen symbol has a bar on or before; before `first` when they share none. */
+  last: string;
+  symbols: { symbol: string; first: string; last: string }[];
+}
+
+/** The days each chosen symbol has `timeframe` bars for in the catalogue, and the days they all
+ * have; null when the catalogue has none of them (the API still checks on submission). */
+export function availableRange(
+  symbols: string[],
+  catalogue: SymbolInfo[] | undefined,
+  timeframe: string,
+): AvailableRange | null {
+  const spans = symbols.flatMap((symbol) => {
+    const entry = (catalogue ?? []).find((c) => c.symbol === symbol && c.timeframe === timeframe);
+    return entry ? [{ symbol, first: entry.first_ts.slice(0, 10), last: entry.last_ts.slice(0, 10) }] : [];
+  });
+  if (spans.length === 0) return null;
+  return {
+    first: spans.map((s) => s.first).sort().at(-1)!,
+    last: spans.map((s) => s.last).sort()[0]!,
+    symbols: spans,
+  };
+}
+
+/** A start after some symbol's last bar, or an end before some symbol's first, worded as the API
+ * words its 422 (quant_strategy.coverage), so the form refuses it before sending anything. */
+export function checkDates(start: string, end: string, range: AvailableRange | null): { start?: string; end?: string } {
+  if (!range) return {};
+  const names = range.symbols.map((s) => s.symbol).join(", ");
+  let together = "";
+  if (range.symbols.length > 1) {
+    together = range.first <= range.last ? `; the range all of ${names} have is ${range.first} to ${range.last}` : `; ${names} have no dates in common`;
+  }
+  for (const span of range.symbols) {
+    const has = `${span.symbol} has bars from ${span.first} to ${span.last}${together}`;
+    if (start && start > span.last) return { start: `no ${span.symbol} bars on or after ${start}: ${has}` };
+    if (end && end < span.first) return { end: `no ${span.symbol} bars on or before ${end}: ${has}` };
+  }
+  return {};
+}
+
 /** Default dates: the strategy's own, else the span every chosen symbol has data for. */
 export function defaultRange(
   symbols: string[],
@@ -151,12 +195,13 @@ export function defaultRange(
   };
 }
 
-/** The form field an API error names: `body.start` → `start`, `body.symbols.0` → `symbols`,
- * `body.params.fast` → `params.fast`, `body.backtest.capital` → `backtest.capital`. */
+/** The form field an API error names: `body.start` → `start`, `body.universe.0` (or the old
+ * `body.symbols.0`) → `symbols`, `body.params.fast` → `params.fast`,
+ * `body.backtest.initial_capital` → `backtest.initial_capital`. */
 export function formField(apiField: string | null | undefined): string | null {
   if (!apiField) return null;
   const field = apiField.replace(/^body\./, "");
-  if (/^symbols(\.|$)/.test(field)) return "symbols";
+  if (/^(symbols|universe)(\.|$)/.test(field)) return "symbols";
   if (/^walk_forward\.parameter_grid/.test(field)) return "walk_forward.parameter_grid";
   return field;
 }

@@ -104,7 +104,7 @@ describe("NewBacktestForm", () => {
         {
           error: {
             code: "validation_error",
-            message: "start (1990-01-01) is before the first bar of SP500 (1999-01-04)",
+            message: "start (2000-01-03) is refused for a reason only the API knows",
             field: "body.start",
             request_id: "r-1",
           },
@@ -116,10 +116,10 @@ describe("NewBacktestForm", () => {
     await ready();
     const start = screen.getByLabelText("Start");
     await userEvent.clear(start);
-    await userEvent.type(start, "1990-01-01");
+    await userEvent.type(start, "2000-01-03");
     await userEvent.click(screen.getByRole("button", { name: "Start backtest" }));
     const message = await within(start.parentElement!).findByRole("alert");
-    expect(message).toHaveTextContent("start (1990-01-01) is before the first bar");
+    expect(message).toHaveTextContent("start (2000-01-03) is refused for a reason only the API knows");
     expect(posts).toHaveLength(1);
     expect(push).not.toHaveBeenCalled();
     // the message sits beside Start only
@@ -138,12 +138,14 @@ describe("NewBacktestForm", () => {
     expect(posts[0]).toMatchObject({
       strategy_id: "momentum_v1",
       type: "backtest",
-      symbols: ["SP500"],
+      universe: ["SP500"],
       start: "1999-01-04",
       end: "2018-12-31",
       params: { fast: 10 },
-      backtest: { capital: "100000", slippage_bps: "10", fill_timing: "close" },
+      backtest: { initial_capital: "100000", commission_per_trade: "1.00", slippage_bps: "10", fill_timing: "close" },
     });
+    expect(posts[0]).not.toHaveProperty("symbols");
+    expect((posts[0] as { backtest: object }).backtest).not.toHaveProperty("capital");
   });
 
   it("test_new_backtest_form_422_on_a_param_shows_beside_that_param", async () => {
@@ -177,6 +179,33 @@ describe("NewBacktestForm", () => {
     await userEvent.type(symbols, "SP500, ZZZZ");
     await userEvent.click(screen.getByRole("button", { name: "Start backtest" }));
     expect(await within(symbols.parentElement!).findByRole("alert")).toHaveTextContent("ZZZZ has no ingested bars");
+    expect(posts).toHaveLength(0);
+  });
+
+  it("test_new_backtest_form_shows_the_range_the_chosen_symbols_have_beside_the_dates", async () => {
+    stubApi(() => json({ id: "x", status: "queued" }, 202));
+    renderForm();
+    await ready();
+    expect(screen.getByText("Data for SP500: 1999-01-04 → 2018-12-31")).toBeInTheDocument();
+    // a start past the last bar or an end before the first one has no data
+    expect(screen.getByLabelText("Start")).toHaveAttribute("max", "2018-12-31");
+    expect(screen.getByLabelText("End")).toHaveAttribute("min", "1999-01-04");
+  });
+
+  it("test_new_backtest_form_refuses_dates_outside_the_data_without_posting", async () => {
+    const { posts } = stubApi(() => json({ id: "x", status: "queued" }, 202));
+    renderForm();
+    await ready();
+    const start = screen.getByLabelText("Start");
+    await userEvent.clear(start);
+    await userEvent.type(start, "2019-06-03");
+    const end = screen.getByLabelText("End");
+    await userEvent.clear(end);
+    await userEvent.type(end, "2019-12-31");
+    await userEvent.click(screen.getByRole("button", { name: "Start backtest" }));
+    expect(await within(start.parentElement!).findByRole("alert")).toHaveTextContent(
+      "no SP500 bars on or after 2019-06-03: SP500 has bars from 1999-01-04 to 2018-12-31",
+    );
     expect(posts).toHaveLength(0);
   });
 
@@ -218,6 +247,9 @@ describe("form model", () => {
   it("test_form_field_maps_api_fields_to_form_fields", () => {
     expect(formField("body.start")).toBe("start");
     expect(formField("body.symbols.0")).toBe("symbols");
+    expect(formField("body.universe.1")).toBe("symbols");
+    expect(formField("body.universe")).toBe("symbols");
+    expect(formField("body.backtest.initial_capital")).toBe("backtest.initial_capital");
     expect(formField("params.fast")).toBe("params.fast");
     expect(formField("body.backtest.capital")).toBe("backtest.capital");
     expect(formField("end")).toBe("end");

@@ -9,6 +9,8 @@ import { api, ApiError, type BodyOf } from "@/lib/api/client";
 import { type Strategy, useMe, useStrategies, useStrategy } from "@/lib/api/hooks";
 import { useSymbols } from "@/lib/api/run-hooks";
 import {
+  availableRange,
+  checkDates,
   defaultRange,
   formField,
   gridText,
@@ -34,7 +36,15 @@ const WF_DEFAULTS = {
   min_trades_required: "1",
 };
 const OBJECTIVES = ["sharpe", "total_return", "sortino", "calmar", "profit_factor"];
-const SETTINGS_DEFAULTS = { capital: "100000", commission: "1.00", commission_bps: "0", slippage_bps: "10", fill_timing: "close" };
+/** The API's defaults (BacktestSettings), under the one name each setting has (ADR 0019). */
+const SETTINGS_DEFAULTS = {
+  initial_capital: "100000",
+  commission_per_trade: "1.00",
+  commission_bps: "0",
+  slippage_bps: "10",
+  risk_free_rate: "0",
+  fill_timing: "close",
+};
 
 /** Strategy first: the rest of the form is built from its config and params schema. */
 export function NewBacktestForm() {
@@ -54,7 +64,8 @@ export function NewBacktestForm() {
       <Card>
         <CardBody>
           <p className="text-sm text-slate-600">
-            No strategies yet: add a YAML file to configs/strategies and restart the API; it syncs them at start.
+            No strategies yet: add a YAML file to configs/strategies, or a module and its YAML file to your strategies/
+            folder; the API picks them up on its next look, no restart needed.
           </p>
         </CardBody>
       </Card>
@@ -143,6 +154,7 @@ function RunForm({
   const range = defaultRange(parsedSymbols.symbols, catalogue, strategy.timeframe, config);
   const start = form.start ?? range.start;
   const end = form.end ?? range.end;
+  const available = availableRange(parsedSymbols.symbols, catalogue, strategy.timeframe);
   const paramText = (name: string, schema: ParamSchema) => form.params[name] ?? valueText(storedParams[name] ?? schema.default);
   const grid = form.grid ?? gridText(storedWf["parameter_grid"]);
   const wf = (key: keyof typeof WF_DEFAULTS) => form.wf[key] ?? (storedWf[key] === undefined || storedWf[key] === null ? WF_DEFAULTS[key] : valueText(storedWf[key]));
@@ -165,13 +177,14 @@ function RunForm({
     const found: Record<string, string> = {};
     if (parsedSymbols.error) found["symbols"] = parsedSymbols.error;
     if (start && end && start > end) found["start"] = `start (${start}) is after end (${end})`;
+    else Object.assign(found, checkDates(start, end, available));
     const overrides: Record<string, unknown> = {};
     for (const [name, schema] of params) {
       const typed = parseParam(name, paramText(name, schema), schema);
       if (typed.error) found[`params.${name}`] = typed.error;
       else if (JSON.stringify(typed.value) !== JSON.stringify(storedParams[name] ?? schema.default)) overrides[name] = typed.value;
     }
-    const numberSetting = (key: "capital" | "commission" | "commission_bps" | "slippage_bps") => {
+    const numberSetting = (key: "initial_capital" | "commission_per_trade" | "commission_bps" | "slippage_bps" | "risk_free_rate") => {
       const text = setting(key).trim();
       if (text === "" || !Number.isFinite(Number(text))) found[`backtest.${key}`] = "must be a number";
       return text;
@@ -179,16 +192,17 @@ function RunForm({
     const body: RunBody = {
       strategy_id: strategy.id,
       type: form.type,
-      symbols: parsedSymbols.symbols,
+      universe: parsedSymbols.symbols,
       start: start || null,
       end: end || null,
       params: overrides,
       backtest: {
-        capital: numberSetting("capital"),
-        commission: numberSetting("commission"),
+        initial_capital: numberSetting("initial_capital"),
+        commission_per_trade: numberSetting("commission_per_trade"),
         commission_bps: numberSetting("commission_bps"),
         slippage_bps: numberSetting("slippage_bps"),
         fill_timing: setting("fill_timing") as "close" | "next_open",
+        risk_free_rate: Number(numberSetting("risk_free_rate")),
       },
     };
     if (form.type === "walk_forward") {
@@ -282,14 +296,31 @@ function RunForm({
           </div>
           <div>
             <Label htmlFor="run-start">Start</Label>
-            <Input id="run-start" type="date" value={start} onChange={(e) => edit({ start: e.target.value }, "start")} aria-invalid={errors["start"] ? true : undefined} />
+            <Input
+              id="run-start"
+              type="date"
+              value={start}
+              max={available?.last}
+              aria-describedby="run-data-range"
+              onChange={(e) => edit({ start: e.target.value }, "start")}
+              aria-invalid={errors["start"] ? true : undefined}
+            />
             <FieldError>{errors["start"]}</FieldError>
           </div>
           <div>
             <Label htmlFor="run-end">End</Label>
-            <Input id="run-end" type="date" value={end} onChange={(e) => edit({ end: e.target.value }, "end")} aria-invalid={errors["end"] ? true : undefined} />
+            <Input
+              id="run-end"
+              type="date"
+              value={end}
+              min={available?.first}
+              aria-describedby="run-data-range"
+              onChange={(e) => edit({ end: e.target.value }, "end")}
+              aria-invalid={errors["end"] ? true : undefined}
+            />
             <FieldError>{errors["end"]}</FieldError>
           </div>
+          <DataRange id="run-data-range" range={available} />
         </CardBody>
       </Card>
 
@@ -371,13 +402,14 @@ function RunForm({
 
       <Card>
         <CardHeader title="Backtest settings" />
-        <CardBody className="grid gap-4 md:grid-cols-5">
+        <CardBody className="grid gap-4 md:grid-cols-3">
           {(
             [
-              ["capital", "Capital"],
-              ["commission", "Commission per trade"],
+              ["initial_capital", "Initial capital"],
+              ["commission_per_trade", "Commission per trade"],
               ["commission_bps", "Commission (bps)"],
               ["slippage_bps", "Slippage (bps)"],
+              ["risk_free_rate", "Risk-free rate (annual, 0.02 = 2 %)"],
             ] as const
           ).map(([key, label]) => (
             <div key={key}>
@@ -427,10 +459,11 @@ const FIELDS = new Set([
   "end",
   "params",
   "params.*",
-  "backtest.capital",
-  "backtest.commission",
+  "backtest.initial_capital",
+  "backtest.commission_per_trade",
   "backtest.commission_bps",
   "backtest.slippage_bps",
+  "backtest.risk_free_rate",
   "backtest.fill_timing",
   "walk_forward",
   "walk_forward.parameter_grid",
@@ -495,6 +528,30 @@ function ParamInput({
       </p>
       <FieldError>{error}</FieldError>
     </div>
+  );
+}
+
+/** The days the chosen symbols' bars cover, from the catalogue of ingested data. */
+function DataRange({ id, range }: { id: string; range: ReturnType<typeof availableRange> }) {
+  if (!range) {
+    return (
+      <p id={id} className="text-xs text-slate-500 md:col-span-2">
+        No ingested bars of these symbols in this timeframe: the API checks the dates against the strategy&apos;s data source.
+      </p>
+    );
+  }
+  const names = range.symbols.map((s) => s.symbol).join(", ");
+  if (range.first > range.last) {
+    return (
+      <p id={id} className="text-xs text-amber-700 md:col-span-2">
+        {names} share no dates: {range.symbols.map((s) => `${s.symbol} ${s.first} → ${s.last}`).join(", ")}
+      </p>
+    );
+  }
+  return (
+    <p id={id} className="text-xs text-slate-500 md:col-span-2">
+      Data for {names}: {range.first} → {range.last}
+    </p>
   );
 }
 

@@ -261,7 +261,7 @@ export interface paths {
         put?: never;
         /**
          * Queue a backtest or walk-forward run (trader or admin)
-         * @description Everything is validated before anything is written; a 422 names the field at fault (`body.strategy_id`, `body.params.<name>`, `body.start`, `body.backtest.capital`, `body.walk_forward.parameter_grid`, ...). On success the run row and its job are written in one transaction and the answer is 202 with a Location header.
+         * @description Everything is validated before anything is written; a 422 names the field at fault (`body.strategy_id`, `body.params.<name>`, `body.start` with the dates the data has, `body.backtest.initial_capital`, `body.walk_forward.parameter_grid`, ...). On success the run row and its job are written in one transaction and the answer is 202 with a Location header.
          */
         post: operations["create_run_endpoint_v1_runs_post"];
         delete?: never;
@@ -481,27 +481,66 @@ export interface components {
              */
             ts: string;
         };
-        /** BacktestSettings */
+        /**
+         * BacktestSettings
+         * @description The run's BacktestConfig: each field is named as in the CLI (dashed) and in a stored run's
+         *     `backtest_config` (ADR 0019). `capital` and `commission` are the old names of
+         *     `initial_capital` and `commission_per_trade`, still accepted (not both spellings at once).
+         */
         BacktestSettings: {
             /**
              * Capital
-             * @default 100000
+             * @deprecated
+             * @description old name of initial_capital
              */
-            capital: number | string;
+            capital?: number | string | null;
             /**
              * Commission
-             * @default 1.00
+             * @deprecated
+             * @description old name of commission_per_trade
              */
-            commission: number | string;
+            commission?: number | string | null;
             /**
              * Commission Bps
+             * @description commission in bps of notional
              * @default 0
              */
             commission_bps: number | string;
+            /**
+             * Commission Per Trade
+             * @description commission per fill, in currency
+             * @default 1.00
+             */
+            commission_per_trade: number | string;
             /** @default close */
             fill_timing: components["schemas"]["FillTiming"];
             /**
+             * Initial Capital
+             * @description starting cash
+             * @default 100000
+             */
+            initial_capital: number | string;
+            /**
+             * Periods Per Year
+             * @description annualisation factor; inferred when null
+             */
+            periods_per_year?: number | null;
+            /**
+             * Risk Free Rate
+             * @description annual, for Sharpe
+             * @default 0
+             */
+            risk_free_rate: number;
+            /**
+             * Seed
+             * @description default: the strategy's seed
+             */
+            seed?: number | null;
+            /** @description laid over the strategy's sizing block */
+            sizing?: components["schemas"]["SizingSettings"] | null;
+            /**
              * Slippage Bps
+             * @description slippage in bps against the reference
              * @default 10
              */
             slippage_bps: number | string;
@@ -1175,12 +1214,15 @@ export interface components {
             /** @description cancelled when it was queued; else still running */
             status: components["schemas"]["RunStatus"];
         };
-        /** RunCreate */
+        /**
+         * RunCreate
+         * @description A run to queue. `symbols` is the old name of `universe`, still accepted (ADR 0019).
+         */
         RunCreate: {
             backtest?: components["schemas"]["BacktestSettings"];
             /**
              * End
-             * @description default: the strategy's end
+             * @description default: the strategy's end; a 422 gives the range the data has
              */
             end?: string | null;
             /**
@@ -1192,18 +1234,24 @@ export interface components {
             };
             /**
              * Start
-             * @description default: the strategy's start
+             * @description default: the strategy's start; a 422 gives the range the data has
              */
             start?: string | null;
             /** Strategy Id */
             strategy_id: string;
             /**
              * Symbols
-             * @description replaces the universe
+             * @deprecated
+             * @description old name of universe
              */
             symbols?: string[] | null;
             /** @default backtest */
             type: components["schemas"]["RunKind"];
+            /**
+             * Universe
+             * @description replaces the strategy's universe
+             */
+            universe?: string[] | null;
             /** @description only for type walk_forward */
             walk_forward?: components["schemas"]["WalkForwardSettings"] | null;
         };
@@ -1430,6 +1478,35 @@ export interface components {
          * @enum {string}
          */
         RunType: "backtest" | "walk_forward" | "paper" | "live";
+        /**
+         * SizingMode
+         * @enum {string}
+         */
+        SizingMode: "fraction" | "fixed";
+        /**
+         * SizingSettings
+         * @description Overrides of the strategy's sizing block; unset fields keep the strategy's (or the
+         *     default: a fraction of equity, 1.0, whole units).
+         */
+        SizingSettings: {
+            /**
+             * Fraction
+             * @description share of equity per full-strength signal
+             */
+            fraction?: number | null;
+            /**
+             * Fractional
+             * @description fractional units, else whole
+             */
+            fractional?: boolean | null;
+            /** @description fraction of equity or fixed */
+            mode?: components["schemas"]["SizingMode"] | null;
+            /**
+             * Quantity
+             * @description units per full signal (fixed)
+             */
+            quantity?: number | string | null;
+        };
         /** StrategyDetail */
         StrategyDetail: {
             /** Benchmark */

@@ -18,6 +18,11 @@ class FillTiming(StrEnum):
     NEXT_OPEN = "next_open"
 
 
+OLD_NAMES = {"capital": "initial_capital", "commission": "commission_per_trade"}
+"""Earlier spellings of BacktestConfig fields that clients still send (ADR 0019): the field names
+below are the one name of each setting in YAML, stored runs, the API body and (dashed) the CLI."""
+
+
 class BacktestConfig(BaseModel):
     """Everything about a simulated run that is not the strategy itself."""
 

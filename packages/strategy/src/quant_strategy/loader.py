@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Collection
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import yaml
@@ -14,6 +15,8 @@ from quant_domain import ConfigError
 from quant_domain.errors import first_validation_error
 from quant_strategy.base import Strategy
 from quant_strategy.config import ConfigSource, StrategyConfig
+from quant_strategy.strategy_folder import ENV_VAR, import_from_folder, strategies_path
+from quant_strategy.yaml_reader import read_yaml, yaml_value
 
 
 def _line_map(node: yaml.Node, prefix: str, out: dict[str, int]) -> None:
@@ -31,17 +34,9 @@ def _line_map(node: yaml.Node, prefix: str, out: dict[str, int]) -> None:
 
 def parse_strategy_config(text: str, file: str) -> StrategyConfig:
     """Validate YAML `text` as a StrategyConfig; `file` is used in error messages."""
-    loader = yaml.SafeLoader(text)
-    try:
-        # one parse: the node tree gives each field's line, the document built from it the values
-        root = loader.get_single_node()
-        data = None if root is None else loader.construct_document(root)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        line = mark.line + 1 if mark is not None else None
-        raise ConfigError(f"YAML syntax error: {exc.problem}", file=file, line=line) from None
-    finally:
-        loader.dispose()
+    # one parse: the node tree gives each field's line, the document built from it the values
+    document = read_yaml(text, file)
+    root, data = document.root, document.data
     if not isinstance(data, dict) or root is None:
         raise ConfigError(
             "expected a mapping of fields (id, class, universe, params, ...)", file=file, line=1
@@ -99,13 +94,34 @@ def check_symbols(config: StrategyConfig, known_symbols: Collection[str]) -> Non
         raise config.error("benchmark", f"unknown symbol {config.benchmark!r}; {hint}")
 
 
-def resolve_class(config: StrategyConfig) -> type[Strategy[Any]]:
-    """Import the class named by `config.class_path` ("package.module:ClassName")."""
-    module_name, _, class_name = config.class_path.partition(":")
+def _import(config: StrategyConfig, module_name: str) -> ModuleType:
+    """The module from the user's strategies folder when it defines it, else the installed one."""
+    folder = strategies_path()
     try:
-        module = importlib.import_module(module_name)
+        module = import_from_folder(module_name, folder)
+        return module if module is not None else importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
-        raise config.error("class", f"cannot import module {module_name!r} ({exc.msg})") from None
+        if exc.name is not None and module_name.startswith(exc.name.split(".")[0]):
+            raise config.error(
+                "class",
+                f"cannot import module {module_name!r} ({exc.msg}); put {module_name}.py in "
+                f"the strategies folder {folder} ({ENV_VAR}) or install its package",
+            ) from None
+        raise config.error("class", f"importing {module_name!r} failed: {exc.msg}") from None
+    except SyntaxError as exc:
+        where = f"{exc.filename}:{exc.lineno}" if exc.filename else module_name
+        raise config.error("class", f"{where}: syntax error: {exc.msg}") from None
+    except Exception as exc:  # the user's module raised while it was imported
+        raise config.error(
+            "class", f"importing {module_name!r} failed: {type(exc).__name__}: {exc}"
+        ) from None
+
+
+def resolve_class(config: StrategyConfig) -> type[Strategy[Any]]:
+    """The class `config.class_path` names ("module:Class"): from the user's strategies folder
+    when it holds that module (re-imported after an edit), else from the installed packages."""
+    module_name, _, class_name = config.class_path.partition(":")
+    module = _import(config, module_name)
     cls = getattr(module, class_name, None)
     if cls is None:
         raise config.error("class", f"module {module_name!r} has no class {class_name!r}")
@@ -143,8 +159,5 @@ def apply_overrides(config: StrategyConfig, assignments: list[str]) -> StrategyC
             raise ConfigError(f"--set expects NAME=VALUE, got {assignment!r}", field="--set")
         name = name.removeprefix("params.")
         names.add(name)
-        try:
-            params[name] = yaml.safe_load(raw) if raw.strip() else raw
-        except yaml.YAMLError:
-            raise ConfigError(f"cannot parse value {raw!r}", field=f"--set {name}") from None
+        params[name] = yaml_value(raw, f"--set {name}") if raw.strip() else raw
     return config.updated(overridden=frozenset(names), params=params)

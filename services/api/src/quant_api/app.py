@@ -38,7 +38,11 @@ TAGS = [
     {"name": "health", "description": "Liveness and dependency status (no sign-in)."},
     {"name": "auth", "description": "Sign in, refresh tokens (rotated) and sign out."},
     {"name": "metrics", "description": "Performance computed from stored runs."},
-    {"name": "strategies", "description": "Strategies synced from configs/strategies/*.yaml."},
+    {
+        "name": "strategies",
+        "description": "Strategies synced from the YAML files of configs/strategies and of the "
+        "user's strategies folder (QUANT_STRATEGIES_PATH), again whenever a file there changes.",
+    },
     {"name": "runs", "description": "Backtest and walk-forward runs queued for the worker."},
     {"name": "market data", "description": "The bars ingested into the database."},
     {"name": "positions", "description": "Holdings kept by paper and live sessions."},

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import (
 from quant_api.auth import Passwords, SignedInUsers, Tokens
 from quant_api.rate_limits import RateLimits
 from quant_api.settings import ApiSettings, resolve_jwt_secret
-from quant_api.strategy_catalog import sync_strategies
+from quant_api.strategy_catalog import StrategyCatalog
 from quant_db import embedded
 from quant_db.migrate import upgrade
 from quant_db.provenance import code_version
@@ -70,6 +70,7 @@ class AppResources:
     passwords: Passwords
     git_hash: str  # short commit of the checkout (QUANT_CODE_VERSION when set), or "unknown"
     signed_in: SignedInUsers
+    catalog: StrategyCatalog  # the strategy folders, synced again when a file in them changes
     # completed runs' equity curves as JSON by (run id, points): they never change, dashboards
     # poll them
     equity_curves: BoundedCache[tuple[uuid.UUID, int], bytes] = field(
@@ -93,7 +94,8 @@ async def open_resources(
     engine = create_async_engine(database_url, pool_pre_ping=True)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     try:
-        await sync_strategies(sessions, settings.strategies_dir)
+        catalog = StrategyCatalog(sessions, settings.strategies_dir)
+        await catalog.sync()
         secret = await anyio.to_thread.run_sync(resolve_jwt_secret, settings)
         revision = await anyio.to_thread.run_sync(partial(code_version, short=True))
     except BaseException:
@@ -109,4 +111,5 @@ async def open_resources(
         passwords=Passwords(settings),
         git_hash=revision,
         signed_in=SignedInUsers(settings.auth_cache_seconds),
+        catalog=catalog,
     )

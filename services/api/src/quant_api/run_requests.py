@@ -2,12 +2,13 @@
 
 Everything is checked here, before anything is written: the strategy exists, the overridden
 config is valid, the class accepts the params, the symbols have bars where the worker will look
-for them, the dates make sense, the backtest settings are valid and, for a walk-forward, the grid
-exists and every combination is accepted by the class.
+for them, the dates make sense and have data there, the backtest settings are valid and, for a
+walk-forward, the grid exists and every combination is accepted by the class.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -17,15 +18,12 @@ from pydantic import ValidationError
 from quant_api.errors import ApiError, conflict, in_request_part, invalid, invalid_from
 from quant_api.schemas.v1.runs import RunCreate, RunKind
 from quant_api.strategy_catalog import UNKNOWN_STRATEGY, merged_config, stored_form
-from quant_domain import ConfigError, DataNotFoundError, PositionSizing
+from quant_domain import ConfigError, DataNotFoundError, PositionSizing, QuantError
 from quant_engine.config import BacktestConfig
 from quant_engine.walk_forward_config import WalkForwardConfig
 from quant_marketdata import open_source
 from quant_strategy import StrategyConfig, resolve_class
-
-# config field -> the body field a client sent it as
-_CONFIG_FIELDS = {"universe": "symbols"}
-_BACKTEST_FIELDS = {"initial_capital": "capital", "commission_per_trade": "commission"}
+from quant_strategy.coverage import DataSpan, check_dates
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,31 +44,46 @@ def _strategy_config(body: RunCreate, stored: dict[str, Any]) -> StrategyConfig:
         ) from None
     try:
         return merged_config(
-            base.model_dump(by_alias=True), params=body.params, universe=body.symbols
+            base.model_dump(by_alias=True), params=body.params, universe=body.universe
         )
     except (ValidationError, ConfigError) as exc:
-        raise invalid_from(exc, renames=_CONFIG_FIELDS) from None
+        raise invalid_from(exc, renames={"universe": body.universe_field}) from None
 
 
-def _symbols_have_bars(config: StrategyConfig, ingested: frozenset[str]) -> None:
-    """The worker reads the database when every symbol (and the benchmark) was ingested, else the
-    strategy's own data source (samples by default): each symbol must be where it will look."""
+def _data_spans(
+    body: RunCreate, config: StrategyConfig, ingested: Mapping[str, DataSpan]
+) -> dict[str, DataSpan]:
+    """Where the worker will read each symbol's bars, checked, and the dates they cover there.
+
+    The worker reads the database when every symbol (and the benchmark) was ingested, else the
+    strategy's own data source (samples by default): each symbol must be where it will look.
+    """
     if config.reads_database(ingested):
-        return
+        return {symbol: ingested[symbol] for symbol in config.universe}
     spec = config.file_source
     try:
-        known = set(open_source(spec).symbols())
+        source = open_source(spec)
+        known = set(source.symbols())
     except (ConfigError, DataNotFoundError):
         known = set()
     missing = [symbol for symbol in config.needed_symbols if symbol not in known]
     if missing:
         whole = "every symbol and the benchmark" if config.benchmark else "every symbol"
         raise invalid(
-            "symbols",
+            body.universe_field,
             f"no bars for {', '.join(missing)}: the worker reads the database only when {whole} "
             f"was ingested (`quant data ingest`), else the strategy's data source {spec!r}, "
             "which does not have it",
         )
+    spans: dict[str, DataSpan] = {}
+    for symbol in config.universe:
+        try:
+            bars = source.get_bars(symbol, None, None, config.parsed_timeframe)
+        except QuantError:  # the run reports it; the dates cannot be judged here
+            continue
+        if not bars.empty:
+            spans[symbol] = DataSpan(bars.index[0].to_pydatetime(), bars.index[-1].to_pydatetime())
+    return spans
 
 
 def _dates(body: RunCreate, config: StrategyConfig, today: date) -> tuple[date | None, date | None]:
@@ -84,24 +97,57 @@ def _dates(body: RunCreate, config: StrategyConfig, today: date) -> tuple[date |
     return start, end
 
 
+def _dates_have_data(
+    body: RunCreate,
+    config: StrategyConfig,
+    spans: Mapping[str, DataSpan],
+    dates: tuple[date | None, date | None],
+) -> None:
+    """A start or end outside the data is refused now, with the range that exists."""
+    try:
+        check_dates(config.universe, spans, *dates)
+    except ConfigError as exc:
+        field = exc.field or "start"
+        sent = body.start if field == "start" else body.end
+        origin = "" if sent is not None else f" (the strategy's {field}; send {field} to change it)"
+        raise invalid(field, exc.message + origin) from None
+
+
+def _sizing(body: RunCreate, config: StrategyConfig) -> PositionSizing:
+    """The strategy's sizing block (or the default) with the body's sizing fields laid over it."""
+    base = config.sizing or PositionSizing()
+    override = body.backtest.sizing
+    if override is None:
+        return base
+    try:
+        return PositionSizing.model_validate(
+            {**base.model_dump(), **override.model_dump(exclude_none=True)}
+        )
+    except ValidationError as exc:
+        raise invalid_from(exc, "backtest.sizing") from None
+
+
 def _backtest_config(
     body: RunCreate, config: StrategyConfig, start: date | None, end: date | None
 ) -> BacktestConfig:
     settings = body.backtest
     try:
         return BacktestConfig(
-            initial_capital=settings.capital,
-            commission_per_trade=settings.commission,
+            initial_capital=settings.initial_capital,
+            commission_per_trade=settings.commission_per_trade,
             commission_bps=settings.commission_bps,
             slippage_bps=settings.slippage_bps,
             fill_timing=settings.fill_timing,
             start=start,
             end=end,
-            sizing=config.sizing or PositionSizing(),
-            seed=config.seed,
+            sizing=_sizing(body, config),
+            periods_per_year=settings.periods_per_year,
+            risk_free_rate=settings.risk_free_rate,
+            seed=config.seed if settings.seed is None else settings.seed,
         )
     except ValidationError as exc:
-        raise invalid_from(exc, "backtest", _BACKTEST_FIELDS) from None
+        renames = {name: settings.written(name) for name in BacktestConfig.model_fields}
+        raise invalid_from(exc, "backtest", renames) from None
 
 
 def _walk_forward(body: RunCreate, config: StrategyConfig) -> WalkForwardConfig:
@@ -141,10 +187,10 @@ def plan_run(
     body: RunCreate,
     stored: dict[str, Any] | None,
     today: date,
-    ingested: frozenset[str],
+    ingested: Mapping[str, DataSpan],
 ) -> RunPlan:
     """Validate `body` against the stored config of its strategy (None: no such strategy);
-    `ingested` names the symbols that have bars in the database.
+    `ingested` maps each symbol with bars in the database to the dates they cover.
 
     CPU only (a walk-forward grid may have many combinations), so callers run it in a thread.
     Every field a 422 names is in the body (`body.start`, `body.params.fast`, ...).
@@ -159,15 +205,16 @@ def _plan(
     body: RunCreate,
     stored: dict[str, Any] | None,
     today: date,
-    ingested: frozenset[str],
+    ingested: Mapping[str, DataSpan],
 ) -> RunPlan:
     if stored is None:
         raise invalid("strategy_id", UNKNOWN_STRATEGY.format(body.strategy_id))
     if body.type is RunKind.BACKTEST and body.walk_forward is not None:
         raise invalid("walk_forward", "walk_forward settings need type walk_forward")
     config = _strategy_config(body, stored)
-    _symbols_have_bars(config, ingested)
+    spans = _data_spans(body, config, ingested)
     start, end = _dates(body, config, today)
+    _dates_have_data(body, config, spans, (start, end))
     config = config.updated(start=start, end=end)
     backtest = _backtest_config(body, config, start, end)
     stored = stored_form(config)

@@ -1,4 +1,8 @@
-"""The strategies table follows the YAML folder: new files become rows, bad files are skipped.
+"""The strategies table follows the YAML folders: new files become rows, bad files are skipped.
+
+The folders are configs/strategies (QUANT_STRATEGIES_DIR) and the user's strategies folder
+(QUANT_STRATEGIES_PATH, whose modules the configs' classes load from). They are synced at startup
+and again, by StrategyCatalog.refresh(), whenever a YAML or Python file in them changed.
 
 Rule for rows that already exist: status and mode are never touched (they are operated through
 the API). The config follows its file, unless an admin has edited it through the API (an
@@ -7,8 +11,10 @@ the API). The config follows its file, unless an admin has edited it through the
 
 from __future__ import annotations
 
+import asyncio
 import copy
-from collections.abc import Mapping
+import weakref
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,13 +28,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from quant_db.schema import AuditEntry, Strategy
 from quant_db.schema.runs import Mode
 from quant_domain import ConfigError
+from quant_strategy import Strategy as StrategyClass
 from quant_strategy import StrategyConfig, load_strategy_config, resolve_class
+from quant_strategy.strategy_folder import Fingerprint, config_files, fingerprint, strategies_path
 
 STRATEGY_UPDATE = "strategy.update"
 UNKNOWN_STRATEGY = "unknown strategy {!r}; GET /v1/strategies lists them"
 
 log = structlog.get_logger("quant_api.strategies")
-_PARAMS_SCHEMAS: dict[str, dict[str, Any]] = {}  # class path -> its params model's JSON schema
+# class -> its params model's JSON schema; a class re-imported after an edit is a new key
+_PARAMS_SCHEMAS: weakref.WeakKeyDictionary[type[StrategyClass[Any]], dict[str, Any]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 @dataclass
@@ -42,18 +53,15 @@ class SyncReport:
 def params_schema(stored: Mapping[str, Any]) -> dict[str, Any] | None:
     """The JSON schema of the params model of the class a stored config names (types, bounds,
     defaults, descriptions); None when the config or the class does not load. Kept per class
-    path (the same for every strategy of a class); callers get a copy."""
+    (the same for every strategy of a class); callers get a copy."""
     try:
         config = StrategyConfig.model_validate(stored)
-    except ValidationError:
+        cls = resolve_class(config)
+    except (ValidationError, ConfigError):
         return None
-    if config.class_path not in _PARAMS_SCHEMAS:
-        try:
-            model = resolve_class(config).params_model
-        except ConfigError:
-            return None
-        _PARAMS_SCHEMAS[config.class_path] = model.model_json_schema()
-    return copy.deepcopy(_PARAMS_SCHEMAS[config.class_path])
+    if cls not in _PARAMS_SCHEMAS:
+        _PARAMS_SCHEMAS[cls] = cls.params_model.model_json_schema()
+    return copy.deepcopy(_PARAMS_SCHEMAS[cls])
 
 
 def validate_config(config: StrategyConfig) -> None:
@@ -84,13 +92,11 @@ def merged_config(
     return config
 
 
-def load_folder(folder: Path, report: SyncReport) -> list[StrategyConfig]:
-    """Every valid strategy YAML in `folder`; invalid ones are recorded in `report` and logged."""
-    if not folder.is_dir():
-        log.warning("strategies_folder_missing", folder=str(folder))
-        return []
+def load_folders(folders: Sequence[Path], report: SyncReport) -> list[StrategyConfig]:
+    """Every valid strategy YAML in `folders`; invalid ones are recorded in `report` and logged.
+    An id defined twice keeps its first file (the folders in order, files by name)."""
     configs: dict[str, StrategyConfig] = {}
-    for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
+    for path in (path for folder in folders for path in config_files(folder)):
         try:
             config = load_strategy_config(path)
             validate_config(config)
@@ -152,18 +158,70 @@ async def _sync(session: AsyncSession, configs: list[StrategyConfig], report: Sy
             report.updated.append(config.id)
 
 
-async def sync_strategies(sessions: async_sessionmaker[AsyncSession], folder: Path) -> SyncReport:
-    """Bring the strategies table in line with the YAML files in `folder` (see module docstring)."""
+async def sync_strategies(
+    sessions: async_sessionmaker[AsyncSession], folders: Sequence[Path]
+) -> SyncReport:
+    """Bring the strategies table in line with the YAML files in `folders` (module docstring)."""
     report = SyncReport()
-    configs = load_folder(folder, report)
+    # off the event loop: it imports the configs' modules (a user's module may be slow to load)
+    configs = await asyncio.to_thread(load_folders, folders, report)
     async with sessions() as session, session.begin():
         await _sync(session, configs, report)
     log.info(
         "strategies_synced",
-        folder=str(folder),
+        folders=[str(folder) for folder in folders],
         inserted=report.inserted,
         updated=report.updated,
         kept=len(report.kept),
         skipped=len(report.skipped),
     )
     return report
+
+
+class StrategyCatalog:
+    """The strategy folders of one API process, synced again when a file in them changes.
+
+    `configs_dir` holds YAML configs only; the user's strategies folder (read when the catalog is
+    built) holds configs and the modules they load, so an edited `.py` file also re-syncs: a
+    config skipped because its module failed to import is taken once the module is fixed.
+    """
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], configs_dir: Path) -> None:
+        self.sessions = sessions
+        self.configs_dir = configs_dir
+        self.strategies_dir = strategies_path()
+        self._synced: tuple[Fingerprint, Fingerprint] | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def folders(self) -> list[Path]:
+        return [self.configs_dir, self.strategies_dir]
+
+    def _fingerprint(self) -> tuple[Fingerprint, Fingerprint]:
+        return (
+            fingerprint(self.configs_dir, (".yaml", ".yml")),
+            fingerprint(self.strategies_dir, (".yaml", ".yml", ".py")),
+        )
+
+    async def sync(self) -> SyncReport:
+        """Sync now, whatever changed."""
+        async with self._lock:
+            return await self._sync_now()
+
+    async def _sync_now(self) -> SyncReport:
+        if not self.configs_dir.is_dir():
+            log.warning("strategies_folder_missing", folder=str(self.configs_dir))
+        seen = self._fingerprint()
+        report = await sync_strategies(self.sessions, self.folders)
+        self._synced = seen
+        return report
+
+    async def refresh(self) -> SyncReport | None:
+        """Sync if a file in the folders changed since the last sync (a few stat calls when none
+        did); the report, or None when nothing changed."""
+        if self._synced == self._fingerprint():
+            return None
+        async with self._lock:
+            if self._synced == self._fingerprint():  # another request synced meanwhile
+                return None
+            return await self._sync_now()

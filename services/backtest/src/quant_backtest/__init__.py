@@ -1,6 +1,7 @@
-"""Backtest service: runs, reproducibility metadata, JSON and HTML reports."""
+"""Backtest service: runs, reproducibility metadata, JSON and HTML reports; backtest() for notebooks."""
 
+from quant_backtest.research import Backtest, backtest
 from quant_backtest.result import BacktestResult, RunMetadata
 from quant_backtest.runner import run
 
-__all__ = ["BacktestResult", "RunMetadata", "run"]
+__all__ = ["Backtest", "BacktestResult", "RunMetadata", "backtest", "run"]

@@ -39,7 +39,7 @@ from quant_api.deps import (
 )
 from quant_api.downsampling import MAX_POINTS, MIN_POINTS, keep_extremes
 from quant_api.errors import ApiError, conflict, error_responses, not_found
-from quant_api.price_bars import ingested_symbols
+from quant_api.price_bars import ingested_spans
 from quant_api.rate_limits import LimitScope, rate_limited
 from quant_api.run_requests import plan_run
 from quant_api.schemas.v1.common import Page, StrategyId
@@ -132,7 +132,8 @@ async def list_runs(
     summary="Queue a backtest or walk-forward run (trader or admin)",
     description=(
         "Everything is validated before anything is written; a 422 names the field at fault "
-        "(`body.strategy_id`, `body.params.<name>`, `body.start`, `body.backtest.capital`, "
+        "(`body.strategy_id`, `body.params.<name>`, `body.start` with the dates the data has, "
+        "`body.backtest.initial_capital`, "
         "`body.walk_forward.parameter_grid`, ...). On success the run row and its job are written "
         "in one transaction and the answer is 202 with a Location header."
     ),
@@ -150,8 +151,9 @@ async def create_run_endpoint(
     session: SessionDep,
     resources: ResourcesDep,
 ) -> RunAccepted:
+    await resources.catalog.refresh()  # a strategy file added since the last look is known
     stored = await session.scalar(select(Strategy.config).where(Strategy.id == body.strategy_id))
-    ingested = await ingested_symbols(session)
+    ingested = await ingested_spans(session)
     plan = await run_in_threadpool(plan_run, body, stored, datetime.now(UTC).date(), ingested)
     async with resources.engine.connect() as connection:
         raw = await asyncpg_connection(connection)

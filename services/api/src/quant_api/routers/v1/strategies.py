@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quant_api.deps import AdminUser, CurrentUser, RequestId, SessionDep, StrategyDep
+from quant_api.deps import (
+    AdminUser,
+    CurrentUser,
+    RequestId,
+    ResourcesDep,
+    SessionDep,
+    StrategyDep,
+)
 from quant_api.errors import error_responses, invalid_from
 from quant_api.performance import latest_completed_runs
 from quant_api.rate_limits import LimitScope, rate_limited
@@ -29,7 +36,15 @@ from quant_db.audit import record
 from quant_db.schema import Strategy
 from quant_domain import ConfigError
 
-router = APIRouter(prefix="/strategies", tags=["strategies"])
+
+async def _catalog_in_sync(resources: ResourcesDep, _user: CurrentUser) -> None:
+    """A YAML or .py file added or edited in the strategy folders is seen without a restart."""
+    await resources.catalog.refresh()
+
+
+router = APIRouter(
+    prefix="/strategies", tags=["strategies"], dependencies=[Depends(_catalog_in_sync)]
+)
 
 
 def _public(strategy: Strategy, run: RunBrief | None) -> dict[str, Any]:

@@ -8,11 +8,13 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
+from pydantic.config import JsonDict
 
 from quant_api.schemas.v1.common import IsoDate, StrategyId, Symbol
 from quant_db.schema.runs import RunStatus, RunType
-from quant_engine.config import FillTiming
+from quant_domain import SizingMode
+from quant_engine.config import OLD_NAMES, FillTiming
 from quant_engine.objectives import Objective
 from quant_engine.walk_forward_config import WindowType
 
@@ -22,14 +24,89 @@ class RunKind(StrEnum):
     WALK_FORWARD = "walk_forward"
 
 
-class BacktestSettings(BaseModel):
+OLD_NAME: JsonDict = {"deprecated": True}
+"""Marks a field kept for the old spelling of another (ADR 0019) in the OpenAPI schema."""
+
+
+class SizingSettings(BaseModel):
+    """Overrides of the strategy's sizing block; unset fields keep the strategy's (or the
+    default: a fraction of equity, 1.0, whole units)."""
+
     model_config = ConfigDict(extra="forbid")
 
-    capital: Decimal = Field(default=Decimal(100_000), gt=0, le=Decimal(10) ** 15)
-    commission: Decimal = Field(default=Decimal("1.00"), ge=0, le=Decimal(10) ** 9)
-    commission_bps: Decimal = Field(default=Decimal(0), ge=0, le=1000)
-    slippage_bps: Decimal = Field(default=Decimal(10), ge=0, le=1000)
+    mode: SizingMode | None = Field(default=None, description="fraction of equity or fixed")
+    fraction: float | None = Field(
+        default=None, gt=0, le=10, description="share of equity per full-strength signal"
+    )
+    quantity: Decimal | None = Field(
+        default=None, gt=0, le=Decimal(10) ** 12, description="units per full signal (fixed)"
+    )
+    fractional: bool | None = Field(default=None, description="fractional units, else whole")
+
+
+class BacktestSettings(BaseModel):
+    """The run's BacktestConfig: each field is named as in the CLI (dashed) and in a stored run's
+    `backtest_config` (ADR 0019). `capital` and `commission` are the old names of
+    `initial_capital` and `commission_per_trade`, still accepted (not both spellings at once)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    initial_capital: Decimal = Field(
+        default=Decimal(100_000), gt=0, le=Decimal(10) ** 15, description="starting cash"
+    )
+    commission_per_trade: Decimal = Field(
+        default=Decimal("1.00"),
+        ge=0,
+        le=Decimal(10) ** 9,
+        description="commission per fill, in currency",
+    )
+    commission_bps: Decimal = Field(
+        default=Decimal(0), ge=0, le=1000, description="commission in bps of notional"
+    )
+    slippage_bps: Decimal = Field(
+        default=Decimal(10), ge=0, le=1000, description="slippage in bps against the reference"
+    )
     fill_timing: FillTiming = FillTiming.CLOSE
+    sizing: SizingSettings | None = Field(
+        default=None, description="laid over the strategy's sizing block"
+    )
+    periods_per_year: float | None = Field(
+        default=None, gt=0, le=1_000_000, description="annualisation factor; inferred when null"
+    )
+    risk_free_rate: float = Field(default=0.0, ge=-0.5, le=1.0, description="annual, for Sharpe")
+    seed: int | None = Field(
+        default=None, ge=0, le=2**63 - 1, description="default: the strategy's seed"
+    )
+    capital: Decimal | None = Field(
+        default=None,
+        gt=0,
+        le=Decimal(10) ** 15,
+        description="old name of initial_capital",
+        json_schema_extra=OLD_NAME,
+    )
+    commission: Decimal | None = Field(
+        default=None,
+        ge=0,
+        le=Decimal(10) ** 9,
+        description="old name of commission_per_trade",
+        json_schema_extra=OLD_NAME,
+    )
+
+    @model_validator(mode="after")
+    def _old_names(self) -> BacktestSettings:
+        for old, new in OLD_NAMES.items():
+            value = getattr(self, old)
+            if value is None:
+                continue
+            if new in self.model_fields_set:
+                raise ValueError(f"give {new} or its old name {old}, not both")
+            setattr(self, new, value)
+        return self
+
+    def written(self, field: str) -> str:
+        """`field` as the client spelled it: its old name when that was sent."""
+        old = {new: old for old, new in OLD_NAMES.items()}.get(field)
+        return old if old is not None and old in self.model_fields_set else field
 
 
 class WalkForwardSettings(BaseModel):
@@ -49,20 +126,48 @@ class WalkForwardSettings(BaseModel):
 
 
 class RunCreate(BaseModel):
+    """A run to queue. `symbols` is the old name of `universe`, still accepted (ADR 0019)."""
+
     model_config = ConfigDict(extra="forbid")
 
     strategy_id: StrategyId
     type: RunKind = RunKind.BACKTEST
-    symbols: list[Symbol] | None = Field(
-        default=None, min_length=1, max_length=500, description="replaces the universe"
+    universe: list[Symbol] | None = Field(
+        default=None, min_length=1, max_length=500, description="replaces the strategy's universe"
     )
-    start: IsoDate | None = Field(default=None, description="default: the strategy's start")
-    end: IsoDate | None = Field(default=None, description="default: the strategy's end")
+    start: IsoDate | None = Field(
+        default=None,
+        description="default: the strategy's start; a 422 gives the range the data has",
+    )
+    end: IsoDate | None = Field(
+        default=None,
+        description="default: the strategy's end; a 422 gives the range the data has",
+    )
     params: dict[str, Any] = Field(default_factory=dict, description="param overrides")
     backtest: BacktestSettings = Field(default_factory=BacktestSettings)
     walk_forward: WalkForwardSettings | None = Field(
         default=None, description="only for type walk_forward"
     )
+    symbols: list[Symbol] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=500,
+        description="old name of universe",
+        json_schema_extra=OLD_NAME,
+    )
+
+    @model_validator(mode="after")
+    def _old_names(self) -> RunCreate:
+        if self.symbols is not None:
+            if "universe" in self.model_fields_set:
+                raise ValueError("give universe or its old name symbols, not both")
+            self.universe = self.symbols
+        return self
+
+    @property
+    def universe_field(self) -> str:
+        """`universe` as the client spelled it."""
+        return "symbols" if "symbols" in self.model_fields_set else "universe"
 
 
 class RunAccepted(BaseModel):
