@@ -36,6 +36,7 @@ from quant_engine.walk_forward_config import WalkForwardConfig, WindowType
 
 if TYPE_CHECKING:
     from quant_backtest.walk_forward_model import WalkForwardResult
+    from quant_strategy import StrategyConfig
 
 _MIN_TRADES = ("--min-trades-required", "--min-trades")  # the flag, then its old spelling
 _WF_FLAGS = {
@@ -146,20 +147,12 @@ def walk_forward_command(
 ) -> None:
     """Walk-forward optimise CONFIG (its walk_forward: block, overridden by these flags)."""
     from quant_backtest.data_range import dates_explained
-    from quant_backtest.walk_forward import WalkForwardEngine, config_from_yaml_block
+    from quant_backtest.walk_forward import WalkForwardEngine
     from quant_backtest.walk_forward_json import write_walk_forward_json
     from quant_backtest.walk_forward_report import write_walk_forward_report
-    from quant_strategy import load_strategy_config, resolve_class
+    from quant_strategy import load_strategy_config
 
     config = load_strategy_config(config_path)
-    base = config_from_yaml_block(config)
-    fields: dict[str, Any] = base.model_dump() if base else {}
-    if grid is not None and param:
-        raise fail("--grid and --param: give one or the other")
-    if grid is not None:
-        fields["parameter_grid"] = _read_grid(grid)
-    elif param:
-        fields["parameter_grid"] = _parse_params(param)
     flags = {
         "objective": objective,
         "windows": windows,
@@ -169,21 +162,7 @@ def walk_forward_command(
         "window_type": window_type,
         "min_trades_required": min_trades_required,
     }
-    fields.update({k: v for k, v in flags.items() if v is not None})
-    if not fields.get("parameter_grid"):
-        raise fail(
-            f"{config_path}: no parameter grid; add walk_forward.parameter_grid or pass --param/--grid"
-        )
-    try:
-        wf = WalkForwardConfig.model_validate(fields)
-    except ValidationError as exc:
-        typed = {**_WF_FLAGS, "min_trades_required": written(_MIN_TRADES)}
-        raise fail(validation_message(exc, typed, "walk-forward options")) from None
-    unknown = sorted(set(wf.parameter_grid) - set(resolve_class(config).params_model.model_fields))
-    if unknown:
-        raise ConfigError(
-            f"unknown parameter(s) in the grid: {', '.join(unknown)}", field="--grid/--param"
-        )
+    wf = _walk_forward_config(config, config_path, grid, param, flags)
     bt = make_backtest_config(
         capital=initial_capital,
         commission=commission_per_trade,
@@ -221,6 +200,48 @@ def walk_forward_command(
     folder = out or Path("reports") / f"{config.id}-walk-forward"
     html = write_walk_forward_report(result, folder / "walk_forward.html")
     js = write_walk_forward_json(result, folder / "walk_forward.json")
+    _print_summary(console, result, html, js)
+
+
+def _walk_forward_config(
+    config: StrategyConfig,
+    config_path: Path,
+    grid: Path | None,
+    param: list[str] | None,
+    flags: dict[str, Any],
+) -> WalkForwardConfig:
+    """The config's walk_forward: block overridden by the grid and the flags that were given."""
+    from quant_backtest.walk_forward import config_from_yaml_block
+    from quant_strategy import resolve_class
+
+    base = config_from_yaml_block(config)
+    fields: dict[str, Any] = base.model_dump() if base else {}
+    if grid is not None and param:
+        raise fail("--grid and --param: give one or the other")
+    if grid is not None:
+        fields["parameter_grid"] = _read_grid(grid)
+    elif param:
+        fields["parameter_grid"] = _parse_params(param)
+    fields.update({k: v for k, v in flags.items() if v is not None})
+    if not fields.get("parameter_grid"):
+        raise fail(
+            f"{config_path}: no parameter grid; add walk_forward.parameter_grid or pass --param/--grid"
+        )
+    try:
+        wf = WalkForwardConfig.model_validate(fields)
+    except ValidationError as exc:
+        typed = {**_WF_FLAGS, "min_trades_required": written(_MIN_TRADES)}
+        raise fail(validation_message(exc, typed, "walk-forward options")) from None
+    unknown = sorted(set(wf.parameter_grid) - set(resolve_class(config).params_model.model_fields))
+    if unknown:
+        raise ConfigError(
+            f"unknown parameter(s) in the grid: {', '.join(unknown)}", field="--grid/--param"
+        )
+    return wf
+
+
+def _print_summary(console: Console, result: WalkForwardResult, html: Path, js: Path) -> None:
+    """The windows table, the out-of-sample figures, the overfitting statistics, the files."""
     console.print(_table(result))
     m = result.oos_metrics
     console.print(
