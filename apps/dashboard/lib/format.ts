@@ -1,4 +1,4 @@
-/** Number and date formatting shared by every page (money arrives as decimal strings). */
+/** Number and date formatting shared by every page (the API sends figures as JSON numbers). */
 
 export function toNumber(value: string | number | null | undefined): number | null {
   if (value === null || value === undefined || value === "") return null;

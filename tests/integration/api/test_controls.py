@@ -176,7 +176,8 @@ def test_positions_are_listed_filtered_and_valued(client: TestClient, seed: Seed
     open_only = client.get("/v1/positions?open_only=true&symbol=SP500", headers=viewer.headers)
     [position] = open_only.json()["items"]
     assert position["id"] == sp
-    assert (position["market_value"], position["unrealized_pnl"]) == ("1100", "100")
+    # figures are JSON numbers, like every other figure the API sends
+    assert (position["market_value"], position["unrealized_pnl"]) == (1100, 100)
     one = client.get(f"/v1/positions/{sp}", headers=viewer.headers).json()
     assert one["symbol"] == "SP500"
     assert_error(client.get("/v1/positions/424242", headers=viewer.headers), 404, "not_found")

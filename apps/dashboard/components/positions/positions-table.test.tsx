@@ -10,12 +10,12 @@ function position(id: number) {
     run_id: "80dba32c-c9d2-4ea1-a4b5-06795ef152d1",
     strategy_id: "momentum_v1",
     symbol: `SYM${id}`,
-    quantity: "10",
-    avg_price: "100.50",
-    realized_pnl: "-5.00",
-    last_price: "110.00",
-    market_value: "1100.00",
-    unrealized_pnl: "95.00",
+    quantity: 10,
+    avg_price: 100.5,
+    realized_pnl: -5,
+    last_price: 110,
+    market_value: 1100,
+    unrealized_pnl: 95,
     updated_at: "2024-03-01T09:30:00Z",
   };
 }
@@ -115,7 +115,7 @@ describe("PositionsTable closed positions", () => {
       vi.fn(async () =>
         new Response(
           JSON.stringify({
-            items: [{ ...position(1), quantity: "0", market_value: "0", unrealized_pnl: "-0.000" }],
+            items: [{ ...position(1), quantity: 0, market_value: 0, unrealized_pnl: -0.0001 }],
             total: 1,
             page: 1,
             per_page: 25,

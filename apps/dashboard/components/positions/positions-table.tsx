@@ -13,19 +13,19 @@ export const POSITIONS_PER_PAGE = 25;
 export const EMPTY_POSITIONS = "No positions yet - they appear once a strategy trades in paper or live mode";
 
 /** Shares or units, fractional when the broker allows it. */
-function quantity(value: string): string {
+function quantity(value: number | null): string {
   const n = toNumber(value);
   return n === null ? "—" : n.toLocaleString("en-US", { maximumFractionDigits: 6 });
 }
 
 /** Money to the cent, without the "-0.00" a closed position's rounding noise would show. */
-function pnl(value: string | null | undefined): string {
+function pnl(value: number | null | undefined): string {
   const n = toNumber(value);
   if (n === null) return money(value);
   return money(Math.abs(n) < 0.005 ? 0 : n);
 }
 
-function pnlClass(value: string | null | undefined): string | undefined {
+function pnlClass(value: number | null | undefined): string | undefined {
   const n = toNumber(value);
   if (n === null || Math.abs(n) < 0.005) return undefined;
   return n > 0 ? "text-emerald-700" : "text-red-700";

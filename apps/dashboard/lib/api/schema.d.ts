@@ -850,15 +850,15 @@ export interface components {
             /** Closed At */
             closed_at: string | null;
             /** Fill Price */
-            fill_price: string | null;
+            fill_price: number | null;
             /** Filled Quantity */
-            filled_quantity: string;
+            filled_quantity: number;
             /** Id */
             id: number;
             /** Limit Price */
-            limit_price: string | null;
+            limit_price: number | null;
             /** Quantity */
-            quantity: string;
+            quantity: number;
             /** Reason */
             reason: string;
             /**
@@ -871,7 +871,7 @@ export interface components {
             /** Status */
             status: string;
             /** Stop Price */
-            stop_price: string | null;
+            stop_price: number | null;
             /** Strategy Id */
             strategy_id: string;
             /**
@@ -989,20 +989,20 @@ export interface components {
         /** PositionPublic */
         PositionPublic: {
             /** Avg Price */
-            avg_price: string;
+            avg_price: number;
             /** Id */
             id: number;
             /** Last Price */
-            last_price: string | null;
+            last_price: number | null;
             /**
              * Market Value
              * @description quantity x last_price
              */
-            market_value: string | null;
+            market_value: number | null;
             /** Quantity */
-            quantity: string;
+            quantity: number;
             /** Realized Pnl */
-            realized_pnl: string;
+            realized_pnl: number;
             /**
              * Run Id
              * Format: uuid
@@ -1016,7 +1016,7 @@ export interface components {
              * Unrealized Pnl
              * @description (last_price - avg_price) x quantity
              */
-            unrealized_pnl: string | null;
+            unrealized_pnl: number | null;
             /**
              * Updated At
              * Format: date-time

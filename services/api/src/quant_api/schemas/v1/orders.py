@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from decimal import Decimal
 
 from pydantic import BaseModel
+
+from quant_api.schemas.v1.common import Amount
 
 
 class OrderPublic(BaseModel):
@@ -18,12 +19,12 @@ class OrderPublic(BaseModel):
     side: str
     type: str
     time_in_force: str
-    quantity: Decimal
-    limit_price: Decimal | None
-    stop_price: Decimal | None
+    quantity: Amount
+    limit_price: Amount | None
+    stop_price: Amount | None
     status: str
     submitted_at: datetime
     closed_at: datetime | None
-    filled_quantity: Decimal
-    fill_price: Decimal | None
+    filled_quantity: Amount
+    fill_price: Amount | None
     reason: str

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from decimal import Decimal
 
 from pydantic import BaseModel, Field
+
+from quant_api.schemas.v1.common import Amount
 
 
 class PositionPublic(BaseModel):
@@ -14,10 +15,10 @@ class PositionPublic(BaseModel):
     run_id: uuid.UUID
     strategy_id: str
     symbol: str
-    quantity: Decimal
-    avg_price: Decimal
-    realized_pnl: Decimal
-    last_price: Decimal | None
-    market_value: Decimal | None = Field(description="quantity x last_price")
-    unrealized_pnl: Decimal | None = Field(description="(last_price - avg_price) x quantity")
+    quantity: Amount
+    avg_price: Amount
+    realized_pnl: Amount
+    last_price: Amount | None
+    market_value: Amount | None = Field(description="quantity x last_price")
+    unrealized_pnl: Amount | None = Field(description="(last_price - avg_price) x quantity")
     updated_at: datetime
