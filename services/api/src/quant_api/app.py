@@ -9,12 +9,15 @@ from fastapi import FastAPI
 from slowapi.errors import RateLimitExceeded
 from starlette.middleware.cors import CORSMiddleware
 
+from quant_api import docs_pages
+from quant_api.body_limits import BodyLimitMiddleware, BodyLimits, BodyTooLarge, body_too_large
 from quant_api.errors import install_error_handlers
 from quant_api.rate_limits import rate_limit_exceeded
 from quant_api.request_context import REQUEST_ID_HEADER, RequestContextMiddleware, configure_logging
 from quant_api.resources import open_resources, package_version
 from quant_api.routers.v1 import api_router
 from quant_api.routers.v1.controls import ENFORCEMENT_NOTE
+from quant_api.security_headers import SecurityHeadersMiddleware
 from quant_api.settings import ApiSettings, get_settings
 
 DESCRIPTION = f"""
@@ -79,16 +82,24 @@ def create_app(
         version=package_version(),
         description=DESCRIPTION,
         openapi_url="/v1/openapi.json",
-        docs_url="/docs",
-        redoc_url="/redoc",
+        docs_url=None,  # served by docs_pages, from installed assets (no CDN)
+        redoc_url=None,
         openapi_tags=TAGS,
         lifespan=lifespan,
     )
     install_error_handlers(app)
     app.add_exception_handler(RateLimitExceeded, rate_limit_exceeded)
+    app.add_exception_handler(BodyTooLarge, body_too_large)
     app.include_router(api_router)
+    app.include_router(docs_pages.router)
+    # added first = innermost: bodies are limited before any route reads them; the request
+    # context (outside it) has named the request by then, so the 413 carries its id
+    app.add_middleware(BodyLimitMiddleware, limits=BodyLimits.from_settings(config))
+    secret = None if config.proxy_secret is None else config.proxy_secret.get_secret_value()
+    app.add_middleware(RequestContextMiddleware, proxy_secret=secret)
+    # outside the request context, so its own 500s get the headers too
+    app.add_middleware(SecurityHeadersMiddleware)
     # added last = outermost: CORS headers also reach the 500s the request context produces
-    app.add_middleware(RequestContextMiddleware)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=config.cors_origins,

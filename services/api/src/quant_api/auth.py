@@ -216,14 +216,15 @@ class SignedInUsers:
 async def authenticate(
     session: AsyncSession, passwords: Passwords, username: str, password: str
 ) -> User:
-    """The active user with these credentials, or 401 (the same answer for any wrong part)."""
+    """The active user with these credentials, or 401: the same answer for any wrong part, a
+    deactivated account included, so the answer never confirms a password or an account."""
     user = await session.scalar(select(User).where(User.username == username))
     ok = await run_in_threadpool(
         passwords.verify, password, None if user is None else user.password_hash
     )
-    if user is None or not ok:
+    if user is None or not ok or not user.is_active:
         raise unauthorized("wrong username or password", "invalid_credentials")
-    return require_active(user)
+    return user
 
 
 async def active_user(session: AsyncSession, user_id: int) -> User:

@@ -58,6 +58,12 @@ bearer = HTTPBearer(
 READS = frozenset({"GET", "HEAD"})
 
 
+def client_address(request: Request) -> str:
+    """The address the request-context middleware settled on (see client_address.py)."""
+    address: str = request.state.client_address
+    return address
+
+
 async def get_current_user(
     request: Request,
     session: SessionDep,

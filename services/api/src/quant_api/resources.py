@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from quant_api.auth import Passwords, SignedInUsers, Tokens
+from quant_api.login_limits import LoginLimits
 from quant_api.rate_limits import RateLimits
 from quant_api.settings import ApiSettings, resolve_jwt_secret
 from quant_api.strategy_catalog import sync_strategies
@@ -70,6 +71,7 @@ class AppResources:
     passwords: Passwords
     git_hash: str  # short commit of the checkout (QUANT_CODE_VERSION when set), or "unknown"
     signed_in: SignedInUsers
+    login_limits: LoginLimits
     # completed runs' equity curves as JSON by (run id, points): they never change, dashboards
     # poll them
     equity_curves: BoundedCache[tuple[uuid.UUID, int], bytes] = field(
@@ -99,14 +101,16 @@ async def open_resources(
     except BaseException:
         await engine.dispose()
         raise
+    redis = Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
     return AppResources(
         settings=settings,
         engine=engine,
         sessions=sessions,
-        redis=Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2),
+        redis=redis,
         limits=RateLimits(settings, redis_url),
         tokens=Tokens.from_settings(settings, secret),
         passwords=Passwords(settings),
         git_hash=revision,
         signed_in=SignedInUsers(settings.auth_cache_seconds),
+        login_limits=LoginLimits(settings, redis),
     )
