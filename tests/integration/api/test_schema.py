@@ -36,6 +36,10 @@ database = "none"
 # the admin token goes with every call; generating or dropping it would test nothing
 with-security-parameters = false
 
+[checks.negative_data_rejection]
+# a body over the route's size limit is refused unread (413), before any schema check
+expected-statuses = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429", "5xx"]
+
 [parameters]
 "path.run_id" = {{ dictionary = "runs", probability = 0.5 }}
 "path.strategy_id" = {{ dictionary = "strategies", probability = 0.5 }}

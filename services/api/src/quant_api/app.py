@@ -10,7 +10,13 @@ from slowapi.errors import RateLimitExceeded
 from starlette.middleware.cors import CORSMiddleware
 
 from quant_api import docs_pages
-from quant_api.body_limits import BodyLimitMiddleware, BodyLimits, BodyTooLarge, body_too_large
+from quant_api.body_limits import (
+    BodyLimitMiddleware,
+    BodyLimits,
+    BodyTooLarge,
+    body_too_large,
+    document_body_limits,
+)
 from quant_api.errors import install_error_handlers
 from quant_api.rate_limits import rate_limit_exceeded
 from quant_api.request_context import REQUEST_ID_HEADER, RequestContextMiddleware, configure_logging
@@ -92,6 +98,7 @@ def create_app(
     app.add_exception_handler(BodyTooLarge, body_too_large)
     app.include_router(api_router)
     app.include_router(docs_pages.router)
+    document_body_limits(app)
     # added first = innermost: bodies are limited before any route reads them; the request
     # context (outside it) has named the request by then, so the 413 carries its id
     app.add_middleware(BodyLimitMiddleware, limits=BodyLimits.from_settings(config))

@@ -8,13 +8,15 @@ past the limit is ever held in memory or handed to the JSON parser.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from fastapi import Request
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from quant_api.errors import CODES, envelope, request_id_of
+from quant_api.errors import CODES, DESCRIPTIONS, envelope, request_id_of
+from quant_api.schemas.v1.common import ErrorEnvelope
 from quant_api.settings import ApiSettings
 
 AUTH_PREFIX = "/v1/auth/"
@@ -61,6 +63,31 @@ async def body_too_large(request: Request, exc: Exception) -> JSONResponse:
     """The envelope for a body cut off while a route read it, naming the body as the field."""
     assert isinstance(exc, BodyTooLarge)
     return envelope(request_id_of(request), 413, CODES[413], str(exc.detail), field="body")
+
+
+def document_body_limits(app: FastAPI) -> None:
+    """Every operation that takes a body lists the 413 in its OpenAPI responses (the limit
+    applies to all of them, so no route has to remember to say so)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            for path_item in schema.get("paths", {}).values():
+                for operation in path_item.values():
+                    if isinstance(operation, dict) and "requestBody" in operation:
+                        operation["responses"].setdefault("413", _ANSWER_413)
+        return app.openapi_schema or build()
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+_ANSWER_413 = {
+    "description": DESCRIPTIONS[413],
+    "content": {
+        "application/json": {"schema": {"$ref": f"#/components/schemas/{ErrorEnvelope.__name__}"}}
+    },
+}
 
 
 def _declared_length(scope: Scope) -> int | None:

@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, Label, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from quant_api.auth import TokenKind, active_user, has_role, unauthorized
+from quant_api.auth import has_role, signed_in_user, unauthorized
 from quant_api.errors import ApiError, not_found, request_id_of
 from quant_api.resources import AppResources
 from quant_api.schemas.v1.common import Page, StrategyId
@@ -70,10 +70,12 @@ async def get_current_user(
     resources: ResourcesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> User:
-    """The active user the access token names: for reads possibly as of a few seconds ago.
+    """The active user of a live sign-in the access token names: for reads possibly as of a
+    few seconds ago.
 
     Reads take the user from `resources.signed_in` (QUANT_AUTH_CACHE_SECONDS, default 5) when
-    the token was checked that recently; writes always check the token and read the users row.
+    the token was checked that recently; writes always check the token, the users row and that
+    the token's sign-in was not ended (ADR 0014).
     """
     if credentials is None:
         raise unauthorized("sign in first: send `Authorization: Bearer <access token>`")
@@ -81,10 +83,10 @@ async def get_current_user(
     read = request.method in READS
     user = resources.signed_in.get(token) if read else None
     if user is None:
-        user_id, expires = resources.tokens.user_id_and_expiry(token, TokenKind.ACCESS)
-        user = await active_user(session, user_id)
+        claims = resources.tokens.access_claims(token)
+        user = await signed_in_user(session, claims)
         if read:
-            resources.signed_in.put(token, user, expires)
+            resources.signed_in.put(token, user, claims.expires)
     # read by the rate-limit key and the request log
     request.state.user_id = user.id
     request.state.username = user.username
