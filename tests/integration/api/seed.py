@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quant_api.api_keys import Actor, create_key
 from quant_api.refresh_tokens import start_family
 from quant_api.resources import AppResources
 from quant_api.schemas.v1.auth import TokenPair
@@ -93,6 +94,26 @@ class Seeder:
 
         assert self.client.portal is not None
         return self.client.portal.call(body)
+
+    def api_key(
+        self, user_id: int, role: Role, *, expires_at: datetime | None = None
+    ) -> tuple[int, str]:
+        """An API key of this user, made as POST /v1/api-keys makes one: its id and the key."""
+
+        async def body(session: AsyncSession) -> tuple[int, str]:
+            owner = await session.get(User, user_id)
+            assert owner is not None
+            key, secret = await create_key(
+                session,
+                owner,
+                name="seeded",
+                role=role,
+                expires_at=expires_at,
+                actor=Actor(owner, "seed"),
+            )
+            return key.id, secret
+
+        return self.call(body)
 
     def people(self) -> dict[str, Person]:
         return {r.value: self.user(f"{r.value}-user", r) for r in Role}

@@ -61,6 +61,13 @@ def _fresh_refresh_token(seed: Seeder, ids: dict[str, Any]) -> Call:
     return Call("/v1/auth/refresh", {"refresh_token": token})
 
 
+def _callers_api_key(seed: Seeder, ids: dict[str, Any]) -> Call:
+    # a key may be revoked by its owner (or an admin): each caller revokes one of their own
+    owner = ids["caller"] or ids["viewer_person"]
+    key_id, _key = seed.api_key(owner.id, owner.role)
+    return Call(f"/v1/api-keys/{key_id}/revoke")
+
+
 MATRIX: dict[tuple[str, str], Entry] = {
     # the contract itself is public: the dashboard generates its client types from it
     ("GET", "/v1/openapi.json"): Entry(None, 200, _fixed("/v1/openapi.json")),
@@ -73,6 +80,11 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("POST", "/v1/auth/refresh"): Entry(None, 200, _fresh_refresh_token),
     ("POST", "/v1/auth/logout"): Entry(Role.VIEWER, 204, _callers_other_sign_in),
     ("GET", "/v1/auth/me"): Entry(Role.VIEWER, 200, _fixed("/v1/auth/me")),
+    ("POST", "/v1/api-keys"): Entry(
+        Role.VIEWER, 201, _fixed("/v1/api-keys", {"name": "matrix", "role": "viewer"})
+    ),
+    ("GET", "/v1/api-keys"): Entry(Role.VIEWER, 200, _fixed("/v1/api-keys")),
+    ("POST", "/v1/api-keys/{key_id}/revoke"): Entry(Role.VIEWER, 200, _callers_api_key),
     ("GET", "/v1/metrics/summary"): Entry(Role.VIEWER, 200, _fixed("/v1/metrics/summary")),
     ("GET", "/v1/strategies"): Entry(Role.VIEWER, 200, _fixed("/v1/strategies")),
     ("GET", "/v1/strategies/{strategy_id}"): Entry(
@@ -139,7 +151,7 @@ def _v1_routes(client: TestClient) -> set[tuple[str, str]]:
 
 def test_every_v1_route_has_a_matrix_entry(client: TestClient) -> None:
     routes = _v1_routes(client)
-    assert len(routes) >= 26
+    assert len(routes) >= 29
     assert routes == set(MATRIX), (
         f"missing entries: {sorted(routes - set(MATRIX))}; stale: {sorted(set(MATRIX) - routes)}"
     )

@@ -10,6 +10,7 @@ from slowapi.errors import RateLimitExceeded
 from starlette.middleware.cors import CORSMiddleware
 
 from quant_api import docs_pages
+from quant_api.api_keys import API_KEY_HEADER
 from quant_api.body_limits import (
     BodyLimitMiddleware,
     BodyLimits,
@@ -46,6 +47,11 @@ alerts and operator controls.
 TAGS = [
     {"name": "health", "description": "Liveness and dependency status (no sign-in)."},
     {"name": "auth", "description": "Sign in, refresh tokens (rotated) and sign out."},
+    {
+        "name": "api keys",
+        "description": "Long-lived, revocable keys for scripts, each with a role no higher than "
+        "its owner's.",
+    },
     {"name": "metrics", "description": "Performance computed from stored runs."},
     {"name": "strategies", "description": "Strategies synced from configs/strategies/*.yaml."},
     {"name": "runs", "description": "Backtest and walk-forward runs queued for the worker."},
@@ -111,7 +117,7 @@ def create_app(
         CORSMiddleware,
         allow_origins=config.cors_origins,
         allow_methods=["GET", "POST", "PATCH", "OPTIONS"],
-        allow_headers=["Authorization", "Content-Type", REQUEST_ID_HEADER],
+        allow_headers=["Authorization", "Content-Type", REQUEST_ID_HEADER, API_KEY_HEADER],
         expose_headers=[
             REQUEST_ID_HEADER,
             "Location",

@@ -214,33 +214,39 @@ class AccessClaims:
 
 
 class SignedInUsers:
-    """Who an access token belongs to, remembered for `seconds` (never past the token's expiry).
+    """Who an access token (or API key) belongs to, remembered for `seconds` (never past the
+    credential's expiry).
 
     Reads skip the signature check and the users row while an entry lasts, so deactivating,
-    deleting or demoting a user reaches their reads within `seconds`; writes always read the row
-    (see deps.get_current_user). Entries are detached copies holding only id, username, role and
-    is_active, so concurrent requests can share them.
+    deleting or demoting a user, ending a sign-in or revoking a key reaches their reads within
+    `seconds`; writes always check (see deps.get_current_user). Entries are detached copies
+    holding only id, username, role and is_active, so concurrent requests can share them.
     """
 
     def __init__(self, seconds: float, size: int = 4096) -> None:
         self.seconds = seconds
         self.size = size
-        self._entries: OrderedDict[str, tuple[User, float]] = OrderedDict()
+        self._entries: OrderedDict[str, tuple[User, float, int | None]] = OrderedDict()
 
     def get(self, token: str) -> User | None:
+        found = self.lookup(token)
+        return None if found is None else found[0]
+
+    def lookup(self, token: str) -> tuple[User, int | None] | None:
+        """The user and, for an API key, the key's id."""
         entry = self._entries.get(token)
         if entry is None:
             return None
         if entry[1] <= time.time():
             del self._entries[token]
             return None
-        return entry[0]
+        return entry[0], entry[2]
 
-    def put(self, token: str, user: User, token_expires: float) -> None:
+    def put(self, token: str, user: User, token_expires: float, key_id: int | None = None) -> None:
         if self.seconds <= 0:
             return
         copy = User(id=user.id, username=user.username, role=user.role, is_active=user.is_active)
-        self._entries[token] = (copy, min(time.time() + self.seconds, token_expires))
+        self._entries[token] = (copy, min(time.time() + self.seconds, token_expires), key_id)
         while len(self._entries) > self.size:
             self._entries.popitem(last=False)
 
