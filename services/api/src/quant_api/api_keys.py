@@ -135,7 +135,8 @@ async def revoke_key(session: AsyncSession, key_id: int, actor: Actor) -> tuple[
     )
     if found is None or not mine_or_admin:
         # someone else's key is as good as absent: its id says nothing to a non-admin
-        raise ApiKeyError(f"no API key {key_id} of yours exists", "key_id")
+        whose = "" if user is None or user.role is Role.ADMIN else " of yours"
+        raise ApiKeyError(f"no API key {key_id}{whose} exists", "key_id")
     key, owner = found
     if key.revoked_at is None:
         key.revoked_at = datetime.now(UTC)
