@@ -34,13 +34,16 @@ alerts and operator controls.
 
 * **Auth**: `POST /v1/auth/login` returns a bearer access token (15 min) and a refresh token
   (7 days). `POST /v1/auth/refresh` rotates the refresh token (each works once; a replayed one
-  revokes its whole sign-in); `POST /v1/auth/logout` revokes one sign-in or all of them. Every
-  route except health, login and refresh needs the access token.
-* **Roles**: viewer (read) < trader (create and cancel runs, acknowledge alerts) < admin
-  (change strategies, kill switch, mode transitions).
+  revokes its whole sign-in); `POST /v1/auth/logout` revokes one sign-in or all of them, and the
+  access tokens of an ended sign-in stop working too. Every route except health, login and
+  refresh needs the access token or an API key (`/v1/api-keys`: long-lived, revocable, a role no
+  higher than its owner's), as `Authorization: Bearer` or `X-API-Key`.
+* **Roles**: viewer (read) < trader (create runs and cancel their own, acknowledge alerts) <
+  admin (cancel any run, change strategies, kill switch, mode transitions).
 * **Errors**: every 4xx/5xx is `{{"error": {{"code", "message", "field", "request_id"}}}}`.
-* **Rate limits**: login per IP, run creation, logout and reads per user; 429 carries
-  `Retry-After`.
+* **Rate limits**: failed sign-ins per username and per client address; run creation, API
+  keys, logout and reads per user; 429 carries `Retry-After`. Request bodies are limited before
+  they are read (413).
 * **Controls**: the kill switch and mode transitions. {ENFORCEMENT_NOTE}
 """
 

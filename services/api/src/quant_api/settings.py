@@ -153,6 +153,12 @@ class ApiSettings(BaseSettings):
             raise ValueError(f"{value!r} is not a rate limit such as '5/minute'") from None
         return value
 
+    @field_validator("proxy_secret", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # docker-compose.yml passes ${QUANT_PROXY_SECRET:-}: empty means "not configured"
+        return None if value == "" else value
+
     @field_validator("jwt_secret", "proxy_secret")
     @classmethod
     def _secret_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
