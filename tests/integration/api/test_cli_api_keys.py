@@ -48,7 +48,8 @@ def test_a_key_made_on_the_command_line_works_until_it_is_revoked(
 
     listed = _run(cli, "list", "--username", "ana")
     assert listed.exit_code == 0, listed.output
-    assert "nightly" in listed.stdout and "trader" in listed.stdout and "active" in listed.stdout
+    for shown in ("nightly", "trader", "active"):
+        assert shown in listed.stdout
     assert key not in listed.stdout
     key_id = listed.stdout.split()[0]
 
