@@ -55,8 +55,9 @@ class ApiSettings(BaseSettings):
         default=5.0,
         ge=0,
         le=60,
-        description="reads trust a checked access token and its user this long (0: never); "
-        "deactivation or a role change reaches reads within it, writes at once",
+        description="reads trust a checked access token or API key and its user this long (0: "
+        "never); a deactivation, role change, sign-out or revoked key reaches reads within it, "
+        "writes at once",
     )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default=["http://localhost:3000", "http://127.0.0.1:3000"],
