@@ -2,6 +2,7 @@
 // a worker, seeded runs); webServer serves the production build with `next start`. Debian's
 // Chromium drives them (`make chromium`; never `playwright install`).
 import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { defineConfig } from "@playwright/test";
 
 /** A free TCP port, picked once by the runner; workers inherit it through the environment. */
@@ -13,6 +14,9 @@ function freePort(): string {
 
 process.env["E2E_API_PORT"] ||= freePort();
 process.env["E2E_WEB_PORT"] ||= freePort();
+// shared by the dashboard (webServer) and the API (e2e/stack.py inherits it): the dashboard names
+// each browser's address with it, so sign-ins are counted per browser (ADR 0016)
+process.env["QUANT_PROXY_SECRET"] ||= randomBytes(32).toString("hex");
 const API_URL = `http://127.0.0.1:${process.env["E2E_API_PORT"]}`;
 const WEB_PORT = process.env["E2E_WEB_PORT"];
 
@@ -55,6 +59,10 @@ export default defineConfig({
     timeout: 60_000,
     stdout: "ignore",
     stderr: "pipe",
-    env: { NEXT_TELEMETRY_DISABLED: "1", QUANT_API_URL: API_URL },
+    env: {
+      NEXT_TELEMETRY_DISABLED: "1",
+      QUANT_API_URL: API_URL,
+      QUANT_PROXY_SECRET: process.env["QUANT_PROXY_SECRET"],
+    },
   },
 });

@@ -20,7 +20,8 @@ SOURCES = [
 # read from the environment in code rather than through a settings class
 DIRECT = re.compile(r'(?:envvar=|environ\.get\(|environ\[|getenv\()"([A-Z][A-Z0-9_]+)"')
 NOT_OURS = {"XDG_RUNTIME_DIR"}  # set for pgserver's own lookup, never by an operator
-DASHBOARD = {"QUANT_API_URL", "NEXT_PUBLIC_API_URL"}  # apps/dashboard/lib/server/config.ts
+# apps/dashboard/lib/server/config.ts and client-address.ts
+DASHBOARD = {"QUANT_API_URL", "NEXT_PUBLIC_API_URL", "QUANT_DASHBOARD_PROXY_HOPS"}
 
 
 def _settings_names(cls: type[BaseSettings]) -> set[str]:

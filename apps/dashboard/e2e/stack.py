@@ -297,8 +297,9 @@ def main() -> int:
             "REDIS_URL": redis,
             "QUANT_STATE_DIR": str(state),  # the JWT secret lives here: sessions survive an outage
             "QUANT_CORS_ORIGINS": ",".join(origins),
-            # every browser test signs in through one IP; reads poll from many pages
+            # every browser test signs in from one address; reads poll from many pages
             "QUANT_RATE_LIMIT_LOGIN": "200/minute",
+            "QUANT_RATE_LIMIT_LOGIN_ACCOUNT": "200/minute",
             "QUANT_RATE_LIMIT_READS": "5000/minute",
             "QUANT_RATE_LIMIT_RUNS": "200/minute",
             # a shared Redis (QUANT_TEST_REDIS_URL) must not mix our counters or workers with others'
@@ -313,6 +314,9 @@ def main() -> int:
             "QUANT_STRATEGIES_PATH",
         ):
             env.pop(name, None)
+        # QUANT_PROXY_SECRET stays: playwright.config.ts made it for the dashboard and this API
+        if not env.get("QUANT_PROXY_SECRET"):
+            log("QUANT_PROXY_SECRET is not set: the API will count sign-ins by the dashboard's address")
         stack = Stack(env, port, state / "logs")
         stack.start_worker()
         stack.start_api()

@@ -30,6 +30,8 @@ def make_settings(tmp_path: Path, **overrides: Any) -> ApiSettings:
         "rate_limit_prefix": f"test-{uuid.uuid4().hex}",
         "worker_key_prefix": f"test-workers-{uuid.uuid4().hex}",
         "rate_limit_login": "1000/minute",
+        "rate_limit_login_account": "1000/minute",
+        "rate_limit_api_keys": "1000/minute",
         "rate_limit_runs": "1000/minute",
         "rate_limit_reads": "100000/minute",
         "rate_limit_logout": "1000/minute",

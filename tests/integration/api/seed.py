@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quant_api.auth import TokenKind
+from quant_api.api_keys import Actor, create_key
 from quant_api.refresh_tokens import start_family
 from quant_api.resources import AppResources
 from quant_api.schemas.v1.auth import TokenPair
@@ -62,7 +62,12 @@ class Seeder:
         assert self.client.portal is not None
         return self.client.portal.call(in_session)
 
-    def user(self, username: str, role: Role, *, active: bool = True) -> Person:
+    def user(
+        self, username: str, role: Role, *, active: bool = True, signed_in: bool = True
+    ) -> Person:
+        """A user and, unless `signed_in` is False, the access token of a sign-in of theirs
+        (which adds a refresh token family: tests that count those rows pass False)."""
+
         async def body(session: AsyncSession) -> User:
             user = await create_user(
                 session, self.resources.passwords, username=username, password=PASSWORD, role=role
@@ -71,7 +76,11 @@ class Seeder:
             return user
 
         user = self.call(body)
-        token = self.resources.tokens.encode(user.id, TokenKind.ACCESS)
+        if not signed_in:
+            return Person(user.id, username, role, {})
+        # an access token names its sign-in (refresh token family), which must be live for any
+        # route to accept it (ADR 0014)
+        token = self.sign_in(user.id).access_token
         return Person(user.id, username, role, {"Authorization": f"Bearer {token}"})
 
     def sign_in(self, user_id: int) -> TokenPair:
@@ -85,6 +94,26 @@ class Seeder:
 
         assert self.client.portal is not None
         return self.client.portal.call(body)
+
+    def api_key(
+        self, user_id: int, role: Role, *, expires_at: datetime | None = None
+    ) -> tuple[int, str]:
+        """An API key of this user, made as POST /v1/api-keys makes one: its id and the key."""
+
+        async def body(session: AsyncSession) -> tuple[int, str]:
+            owner = await session.get(User, user_id)
+            assert owner is not None
+            key, secret = await create_key(
+                session,
+                owner,
+                name="seeded",
+                role=role,
+                expires_at=expires_at,
+                actor=Actor(owner, "seed"),
+            )
+            return key.id, secret
+
+        return self.call(body)
 
     def people(self) -> dict[str, Person]:
         return {r.value: self.user(f"{r.value}-user", r) for r in Role}
@@ -103,6 +132,7 @@ class Seeder:
         config: dict[str, Any] | None = None,
         backtest_config: dict[str, Any] | None = None,
         repro: dict[str, Any] | None = None,
+        created_by: int | None = None,
     ) -> uuid.UUID:
         """A run with equity points, closed trades (exit time, pnl) and an optional report."""
 
@@ -115,6 +145,7 @@ class Seeder:
                 backtest_config=backtest_config or {},
                 repro=repro or {},
                 metrics=metrics or {},
+                created_by=created_by,
                 finished_at=finished_at
                 or (datetime.now(UTC) if status is RunStatus.COMPLETED else None),
             )

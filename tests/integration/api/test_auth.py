@@ -120,7 +120,8 @@ def test_inactive_users_can_neither_sign_in_nor_refresh_nor_use_a_token(
 ) -> None:
     person = seed.user("gone", Role.ADMIN, active=False)
     response = client.post("/v1/auth/login", json={"username": "gone", "password": PASSWORD})
-    assert_error(response, 401, "inactive_user")
+    # the right password gets the wrong-password answer: a sign-in never confirms a password
+    assert_error(response, 401, "invalid_credentials")
     refresh = seed.sign_in(person.id).refresh_token
     assert_error(
         client.post("/v1/auth/refresh", json={"refresh_token": refresh}), 401, "inactive_user"
@@ -128,7 +129,7 @@ def test_inactive_users_can_neither_sign_in_nor_refresh_nor_use_a_token(
     assert_error(client.get("/v1/auth/me", headers=person.headers), 401, "inactive_user")
 
 
-def test_login_is_rate_limited_per_ip_with_retry_after(
+def test_failed_logins_are_rate_limited_with_retry_after(
     tmp_path: Path, database_url: str, redis_url: str
 ) -> None:
     settings = make_settings(tmp_path, rate_limit_login="5/minute")

@@ -36,8 +36,19 @@ def _fixed(
     return lambda _seed, _ids: Call(path, json)
 
 
-def _fresh_queued_run(seed: Seeder, _ids: dict[str, Any]) -> Call:
-    return Call(f"/v1/runs/{seed.run(status=RunStatus.QUEUED)}/cancel")
+def _callers_queued_run(seed: Seeder, ids: dict[str, Any]) -> Call:
+    # a run may be cancelled by whoever queued it (or an admin): each caller cancels their own
+    caller = ids["caller"]
+    run = seed.run(status=RunStatus.QUEUED, created_by=None if caller is None else caller.id)
+    return Call(f"/v1/runs/{run}/cancel")
+
+
+def _callers_other_sign_in(seed: Seeder, ids: dict[str, Any]) -> Call:
+    # signing out ends that sign-in's access tokens too (ADR 0014): end another one of the
+    # caller's, so the caller's own token still works for the next route
+    caller = ids["caller"]
+    token = seed.sign_in((caller or ids["viewer_person"]).id).refresh_token
+    return Call("/v1/auth/logout", {"refresh_token": token})
 
 
 def _fresh_alert(seed: Seeder, _ids: dict[str, Any]) -> Call:
@@ -50,6 +61,13 @@ def _fresh_refresh_token(seed: Seeder, ids: dict[str, Any]) -> Call:
     return Call("/v1/auth/refresh", {"refresh_token": token})
 
 
+def _callers_api_key(seed: Seeder, ids: dict[str, Any]) -> Call:
+    # a key may be revoked by its owner (or an admin): each caller revokes one of their own
+    owner = ids["caller"] or ids["viewer_person"]
+    key_id, _key = seed.api_key(owner.id, owner.role)
+    return Call(f"/v1/api-keys/{key_id}/revoke")
+
+
 MATRIX: dict[tuple[str, str], Entry] = {
     # the contract itself is public: the dashboard generates its client types from it
     ("GET", "/v1/openapi.json"): Entry(None, 200, _fixed("/v1/openapi.json")),
@@ -60,8 +78,13 @@ MATRIX: dict[tuple[str, str], Entry] = {
         _fixed("/v1/auth/login", {"username": "matrix-viewer", "password": PASSWORD}),
     ),
     ("POST", "/v1/auth/refresh"): Entry(None, 200, _fresh_refresh_token),
-    ("POST", "/v1/auth/logout"): Entry(Role.VIEWER, 204, _fixed("/v1/auth/logout", {"all": True})),
+    ("POST", "/v1/auth/logout"): Entry(Role.VIEWER, 204, _callers_other_sign_in),
     ("GET", "/v1/auth/me"): Entry(Role.VIEWER, 200, _fixed("/v1/auth/me")),
+    ("POST", "/v1/api-keys"): Entry(
+        Role.VIEWER, 201, _fixed("/v1/api-keys", {"name": "matrix", "role": "viewer"})
+    ),
+    ("GET", "/v1/api-keys"): Entry(Role.VIEWER, 200, _fixed("/v1/api-keys")),
+    ("POST", "/v1/api-keys/{key_id}/revoke"): Entry(Role.VIEWER, 200, _callers_api_key),
     ("GET", "/v1/metrics/summary"): Entry(Role.VIEWER, 200, _fixed("/v1/metrics/summary")),
     ("GET", "/v1/strategies"): Entry(Role.VIEWER, 200, _fixed("/v1/strategies")),
     ("GET", "/v1/strategies/{strategy_id}"): Entry(
@@ -92,7 +115,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/v1/runs/{run_id}/prices"): Entry(
         Role.VIEWER, 200, lambda _s, ids: Call(f"/v1/runs/{ids['run']}/prices?symbol=SP500")
     ),
-    ("POST", "/v1/runs/{run_id}/cancel"): Entry(Role.TRADER, 200, _fresh_queued_run),
+    ("POST", "/v1/runs/{run_id}/cancel"): Entry(Role.TRADER, 200, _callers_queued_run),
     ("GET", "/v1/symbols"): Entry(Role.VIEWER, 200, _fixed("/v1/symbols")),
     ("GET", "/v1/positions"): Entry(Role.VIEWER, 200, _fixed("/v1/positions")),
     ("GET", "/v1/positions/{position_id}"): Entry(
@@ -128,7 +151,7 @@ def _v1_routes(client: TestClient) -> set[tuple[str, str]]:
 
 def test_every_v1_route_has_a_matrix_entry(client: TestClient) -> None:
     routes = _v1_routes(client)
-    assert len(routes) >= 26
+    assert len(routes) >= 29
     assert routes == set(MATRIX), (
         f"missing entries: {sorted(routes - set(MATRIX))}; stale: {sorted(set(MATRIX) - routes)}"
     )
@@ -146,10 +169,12 @@ def test_every_route_answers_each_role_as_the_matrix_says(client: TestClient, se
         "walk_forward_run": seed.run(run_type=RunType.WALK_FORWARD, status=RunStatus.RUNNING),
         "position": seed.position(run),
         "viewer": people[Role.VIEWER].id,
+        "viewer_person": people[Role.VIEWER],
     }
     seen: list[str] = []
     for (method, template), entry in MATRIX.items():
         for caller in CALLERS:
+            ids["caller"] = people[caller] if caller is not None else None
             call = entry.prepare(seed, ids)
             headers = people[caller].headers if caller is not None else {}
             response = client.request(method, call.path, json=call.json, headers=headers)

@@ -91,9 +91,13 @@ def test_deactivating_a_user_ends_their_sessions_at_once_and_is_audited(
     off = _run(cli, "deactivate", "--username", "erin")
     assert off.exit_code == 0, off.output
     assert off.stdout.strip() == "'erin' deactivated; 1 refresh token(s) revoked"
-    assert _login(client, "erin").json()["error"]["code"] == "inactive_user"
+    # the same answer as a wrong password: signing in never confirms one (ADR 0016)
+    assert _login(client, "erin").json()["error"]["code"] == "invalid_credentials"
     refresh = client.post("/v1/auth/refresh", json={"refresh_token": session["refresh_token"]})
     assert refresh.status_code == 401
+    # the access token of that sign-in stops working at once, for writes and reads alike
+    bearer = {"Authorization": f"Bearer {session['access_token']}"}
+    assert client.get("/v1/auth/me", headers=bearer).status_code == 401
     listed = _run(cli, "list").stdout
     assert "erin" in listed
     assert "DEACTIVATED" in listed

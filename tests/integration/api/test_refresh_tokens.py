@@ -98,7 +98,7 @@ def _age_exchange(seed: Seeder, token: str, seconds: float) -> None:
 def test_login_records_its_refresh_token_as_the_start_of_a_new_family(
     client: TestClient, seed: Seeder
 ) -> None:
-    ana = seed.user("ana", Role.VIEWER)
+    ana = seed.user("ana", Role.VIEWER, signed_in=False)
     first, second = _login(client, "ana"), _login(client, "ana")
     row = _row(seed, first["refresh_token"])
     claims = jwt.decode(first["refresh_token"], options={"verify_signature": False})
@@ -114,7 +114,7 @@ def test_refresh_rotates_to_a_working_pair_and_the_old_refresh_token_then_fails(
     strict: TestClient,
 ) -> None:
     seed = Seeder(strict)
-    seed.user("ana", Role.TRADER)
+    seed.user("ana", Role.TRADER, signed_in=False)
     first = _login(strict, "ana")
     second = _rotated(strict, first["refresh_token"])
     assert second["refresh_token"] != first["refresh_token"]
@@ -134,7 +134,7 @@ def test_replaying_a_rotated_token_revokes_its_family_so_the_successor_stops_wor
     strict: TestClient,
 ) -> None:
     seed = Seeder(strict)
-    ana = seed.user("ana", Role.VIEWER)
+    ana = seed.user("ana", Role.VIEWER, signed_in=False)
     stolen = _login(strict, "ana")["refresh_token"]
     other_sign_in = _login(strict, "ana")["refresh_token"]
     latest = _rotated(strict, _rotated(strict, stolen)["refresh_token"])["refresh_token"]
@@ -156,7 +156,7 @@ def test_replaying_a_rotated_token_revokes_its_family_so_the_successor_stops_wor
 def test_within_the_grace_window_the_previous_token_gets_the_same_pair_again(
     client: TestClient, seed: Seeder
 ) -> None:
-    ana = seed.user("ana", Role.VIEWER)
+    ana = seed.user("ana", Role.VIEWER, signed_in=False)
     first = _login(client, "ana")
     second = _rotated(client, first["refresh_token"])
     again = _rotated(client, first["refresh_token"])
@@ -169,7 +169,7 @@ def test_within_the_grace_window_the_previous_token_gets_the_same_pair_again(
 def test_after_the_grace_window_the_previous_token_counts_as_reuse(
     client: TestClient, seed: Seeder
 ) -> None:
-    seed.user("ana", Role.VIEWER)
+    seed.user("ana", Role.VIEWER, signed_in=False)
     first = _login(client, "ana")
     second = _rotated(client, first["refresh_token"])
     _age_exchange(seed, first["refresh_token"], 9)
@@ -182,7 +182,7 @@ def test_after_the_grace_window_the_previous_token_counts_as_reuse(
 def test_the_grace_window_does_not_cover_a_token_whose_successor_was_already_exchanged(
     client: TestClient, seed: Seeder
 ) -> None:
-    seed.user("ana", Role.VIEWER)
+    seed.user("ana", Role.VIEWER, signed_in=False)
     first = _login(client, "ana")
     second = _rotated(client, first["refresh_token"])
     third = _rotated(client, second["refresh_token"])
@@ -212,7 +212,7 @@ def _concurrently(client: TestClient, token: str, n: int) -> list[httpx.Response
 def test_concurrent_refreshes_of_one_token_all_get_the_one_successor_pair(
     client: TestClient, seed: Seeder
 ) -> None:
-    ana = seed.user("ana", Role.VIEWER)
+    ana = seed.user("ana", Role.VIEWER, signed_in=False)
     first = _login(client, "ana")
     answers = _concurrently(client, first["refresh_token"], 4)
     assert [a.status_code for a in answers] == [200] * 4, [a.text for a in answers]
@@ -228,7 +228,7 @@ def test_without_a_grace_window_exactly_one_concurrent_refresh_succeeds(
     strict: TestClient,
 ) -> None:
     seed = Seeder(strict)
-    ana = seed.user("ana", Role.VIEWER)
+    ana = seed.user("ana", Role.VIEWER, signed_in=False)
     first = _login(strict, "ana")
     answers = _concurrently(strict, first["refresh_token"], 3)
     codes = sorted(a.status_code for a in answers)
@@ -243,7 +243,7 @@ def test_without_a_grace_window_exactly_one_concurrent_refresh_succeeds(
 def test_a_refresh_token_not_on_record_is_refused_asking_to_sign_in_again(
     client: TestClient, seed: Seeder
 ) -> None:
-    ana = seed.user("ana", Role.VIEWER)
+    ana = seed.user("ana", Role.VIEWER, signed_in=False)
     # what a token issued before refresh tokens were recorded looks like
     unrecorded = seed.resources.tokens.encode(ana.id, TokenKind.REFRESH)
     error = assert_error(_refresh(client, unrecorded), 401, "token_revoked")
@@ -254,7 +254,7 @@ def test_a_refresh_token_not_on_record_is_refused_asking_to_sign_in_again(
 def test_a_deactivated_user_cannot_refresh_and_every_refresh_token_of_theirs_is_revoked(
     client: TestClient, seed: Seeder
 ) -> None:
-    ana = seed.user("ana", Role.TRADER)
+    ana = seed.user("ana", Role.TRADER, signed_in=False)
     laptop, phone = _login(client, "ana"), _login(client, "ana")
     _set_active(seed, ana.id, False)
     assert_error(_refresh(client, laptop["refresh_token"]), 401, "inactive_user")
@@ -268,7 +268,7 @@ def test_a_deactivated_user_cannot_refresh_and_every_refresh_token_of_theirs_is_
 def test_a_role_change_shows_in_the_pair_the_next_refresh_gives(
     client: TestClient, seed: Seeder
 ) -> None:
-    ana = seed.user("ana", Role.ADMIN)
+    ana = seed.user("ana", Role.ADMIN, signed_in=False)
     pair = _login(client, "ana")
 
     async def demote(session: AsyncSession) -> None:
@@ -290,7 +290,10 @@ def test_a_role_change_shows_in_the_pair_the_next_refresh_gives(
 def test_issuing_a_token_deletes_that_users_expired_rows_only(
     client: TestClient, seed: Seeder
 ) -> None:
-    ana, bob = seed.user("ana", Role.VIEWER), seed.user("bob", Role.VIEWER)
+    ana, bob = (
+        seed.user("ana", Role.VIEWER, signed_in=False),
+        seed.user("bob", Role.VIEWER, signed_in=False),
+    )
     long_ago = datetime.now(UTC) - timedelta(days=30)
 
     async def expired(session: AsyncSession) -> None:
@@ -323,7 +326,7 @@ def _logout(client: TestClient, pair: dict[str, Any], body: dict[str, Any]) -> h
 def test_logout_revokes_the_sign_in_of_the_token_sent_and_is_audited(
     client: TestClient, seed: Seeder
 ) -> None:
-    ana = seed.user("ana", Role.VIEWER)
+    ana = seed.user("ana", Role.VIEWER, signed_in=False)
     laptop, phone = _login(client, "ana"), _login(client, "ana")
     answer = _logout(client, laptop, {"refresh_token": laptop["refresh_token"]})
     assert answer.status_code == 204, answer.text
@@ -344,21 +347,23 @@ def test_logout_revokes_the_sign_in_of_the_token_sent_and_is_audited(
 def test_logout_with_an_already_exchanged_token_still_ends_its_sign_in(
     client: TestClient, seed: Seeder
 ) -> None:
-    seed.user("ana", Role.VIEWER)
+    seed.user("ana", Role.VIEWER, signed_in=False)
     first = _login(client, "ana")
     second = _rotated(client, first["refresh_token"])
     assert _logout(client, second, {"refresh_token": first["refresh_token"]}).status_code == 204
     assert_error(_refresh(client, second["refresh_token"]), 401, "token_revoked")
-    # signing out again revokes nothing and is still fine
-    assert _logout(client, second, {"refresh_token": second["refresh_token"]}).status_code == 204
+    # that sign-in's access token ended with it (ADR 0014): signing it out again from another
+    # sign-in revokes nothing and is still fine
+    other = _login(client, "ana")
+    assert _logout(client, other, {"refresh_token": second["refresh_token"]}).status_code == 204
     assert [d["revoked"] for d in _audit(seed, "auth.logout")] == [1, 0]
 
 
 def test_logout_all_revokes_every_refresh_token_of_the_caller_and_no_one_elses(
     client: TestClient, seed: Seeder
 ) -> None:
-    seed.user("ana", Role.VIEWER)
-    seed.user("bob", Role.VIEWER)
+    seed.user("ana", Role.VIEWER, signed_in=False)
+    seed.user("bob", Role.VIEWER, signed_in=False)
     laptop, phone, bobs = _login(client, "ana"), _login(client, "ana"), _login(client, "bob")
     assert _logout(client, laptop, {"all": True}).status_code == 204
     for pair in (laptop, phone):
@@ -371,8 +376,8 @@ def test_logout_all_revokes_every_refresh_token_of_the_caller_and_no_one_elses(
 def test_logout_of_another_users_token_is_refused_naming_the_field_and_changes_nothing(
     client: TestClient, seed: Seeder
 ) -> None:
-    seed.user("ana", Role.ADMIN)
-    seed.user("bob", Role.VIEWER)
+    seed.user("ana", Role.ADMIN, signed_in=False)
+    seed.user("bob", Role.VIEWER, signed_in=False)
     anas, bobs = _login(client, "ana"), _login(client, "bob")
     answer = _logout(client, anas, {"refresh_token": bobs["refresh_token"]})
     error = assert_error(answer, 422, "validation_error", "body.refresh_token")
@@ -395,7 +400,7 @@ def test_logout_of_another_users_token_is_refused_naming_the_field_and_changes_n
 def test_logout_refuses_a_bad_body_naming_the_field_and_revokes_nothing(
     client: TestClient, seed: Seeder, body: dict[str, Any], field: str, words: str
 ) -> None:
-    ana = seed.user("ana", Role.VIEWER)
+    ana = seed.user("ana", Role.VIEWER, signed_in=False)
     pair = _login(client, "ana")
     error = assert_error(_logout(client, pair, body), 422, "validation_error", field)
     assert words in error["message"]
@@ -406,7 +411,7 @@ def test_logout_refuses_a_bad_body_naming_the_field_and_revokes_nothing(
 def test_logout_refuses_an_access_token_in_place_of_the_refresh_token(
     client: TestClient, seed: Seeder
 ) -> None:
-    seed.user("ana", Role.VIEWER)
+    seed.user("ana", Role.VIEWER, signed_in=False)
     pair = _login(client, "ana")
     answer = _logout(client, pair, {"refresh_token": pair["access_token"]})
     error = assert_error(answer, 422, "validation_error", "body.refresh_token")
@@ -419,9 +424,13 @@ def test_logout_is_rate_limited_per_user(tmp_path: Path, database_url: str, redi
     with TestClient(create_app(settings, database_url, redis_url)) as client:
         seed = Seeder(client)
         ana, bob = seed.user("ana", Role.VIEWER), seed.user("bob", Role.VIEWER)
+        # ana's own sign-in stays; she ends three others (signing out everywhere would end hers)
+        others = [seed.sign_in(ana.id).refresh_token for _ in range(3)]
         codes = [
-            client.post("/v1/auth/logout", json={"all": True}, headers=ana.headers).status_code
-            for _ in range(3)
+            client.post(
+                "/v1/auth/logout", json={"refresh_token": token}, headers=ana.headers
+            ).status_code
+            for token in others
         ]
         assert codes == [204, 204, 429]
         assert (
@@ -452,7 +461,7 @@ def test_a_sign_in_ends_after_its_maximum_age_however_often_it_refreshes(
     settings = make_settings(tmp_path, session_max_days=30, refresh_token_days=7)
     with TestClient(create_app(settings, database_url, redis_url)) as client:
         seed = Seeder(client)
-        seed.user("ana", Role.VIEWER)
+        seed.user("ana", Role.VIEWER, signed_in=False)
         first = _login(client, "ana")
         signed_in = _row(seed, first["refresh_token"]).signed_in_at
         second = _rotated(client, first["refresh_token"])

@@ -339,8 +339,8 @@ def test_cancel_is_immediate_when_queued_requested_when_running_409_when_finishe
 ) -> None:
     created = client.post("/v1/runs", json={"strategy_id": "momentum_v1"}, headers=trader.headers)
     queued = created.json()["id"]
-    running = seed.run(status=RunStatus.RUNNING)
-    finished = seed.run(status=RunStatus.COMPLETED)
+    running = seed.run(status=RunStatus.RUNNING, created_by=trader.id)
+    finished = seed.run(status=RunStatus.COMPLETED, created_by=trader.id)
 
     answer = client.post(f"/v1/runs/{queued}/cancel", headers=trader.headers)
     assert answer.status_code == 200, answer.text

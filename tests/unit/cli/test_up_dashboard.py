@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -25,7 +26,8 @@ port = int(sys.argv[sys.argv.index("-p") + 1])
 child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
 with open("started.json", "w") as out:
     json.dump({{"args": sys.argv[1:], "api": os.environ.get("QUANT_API_URL"),
-               "telemetry": os.environ.get("NEXT_TELEMETRY_DISABLED"), "child": child.pid}}, out)
+               "telemetry": os.environ.get("NEXT_TELEMETRY_DISABLED"), "child": child.pid,
+               "secret": os.environ.get("QUANT_PROXY_SECRET")}}, out)
 
 class Health(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
@@ -78,12 +80,15 @@ def test_start_dashboard_serves_with_the_api_url_and_stop_group_leaves_nothing_b
     built_dashboard: Path,
 ) -> None:
     port = _free_port()
-    child = up_cmd.start_dashboard(built_dashboard, "127.0.0.1", port, "http://127.0.0.1:8123")
+    child = up_cmd.start_dashboard(
+        built_dashboard, "127.0.0.1", port, "http://127.0.0.1:8123", "p" * 40
+    )
     try:
         assert up_cmd.wait_until_serving(f"http://127.0.0.1:{port}/api/health", child, 30)
         started = json.loads((built_dashboard / "started.json").read_text())
         assert started["args"] == ["start", "-p", str(port), "-H", "127.0.0.1"]
         assert started["api"] == "http://127.0.0.1:8123"
+        assert started["secret"] == "p" * 40  # the API's QUANT_PROXY_SECRET (ADR 0016)
         assert started["telemetry"] == "1"
         assert os.getpgid(child.pid) == child.pid  # a group of its own: Ctrl-C and stop reach all
         assert _alive(started["child"])
@@ -144,3 +149,15 @@ def test_build_dashboard_with_a_relative_folder_runs_next_from_inside_it(
     # "-dirty" from the first `make demo` on
     assert "--no-save" in ran[0][0]
     assert all(cwd.resolve() == built_dashboard.resolve() for _, cwd in ran)
+
+
+def test_the_proxy_secret_is_generated_once_into_the_state_folder_unless_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("QUANT_PROXY_SECRET", raising=False)
+    first = up_cmd.proxy_secret(tmp_path)
+    assert len(first) >= 32
+    assert stat.S_IMODE((tmp_path / "proxy_secret").stat().st_mode) == 0o600
+    assert up_cmd.proxy_secret(tmp_path) == first
+    monkeypatch.setenv("QUANT_PROXY_SECRET", "q" * 40)
+    assert up_cmd.proxy_secret(tmp_path) == "q" * 40

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -61,6 +61,8 @@ def api_command(
         from quant_db.migrate import check_reachable
 
         check_reachable(database_url(storage_settings()))
+    from quant_api.settings import get_settings as api_settings
+
     # the API logs every request itself (JSON, with request ids); uvicorn's access log would repeat it
     uvicorn.run(
         "quant_api.app:create_app",
@@ -73,7 +75,20 @@ def api_command(
         # seconds on a busy machine) before it can answer
         # the supervisor's health check; uvicorn's default 5 s would kill it over and over
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
+        **proxy_options(api_settings().trusted_proxies),
     )
+
+
+def proxy_options(trusted: list[str]) -> dict[str, Any]:
+    """uvicorn's proxy-header settings: X-Forwarded-For/-Proto believed only from `trusted`
+    (QUANT_TRUSTED_PROXIES), and with none, not read at all (ADR 0016).
+
+    uvicorn's own default trusts 127.0.0.1 (or FORWARDED_ALLOW_IPS): any local process, the
+    dashboard's server among them, could then pick the client address the API counts sign-ins by.
+    """
+    if not trusted:
+        return {"proxy_headers": False, "forwarded_allow_ips": ""}
+    return {"proxy_headers": True, "forwarded_allow_ips": list(trusted)}
 
 
 def _prepare_for_workers() -> None:
@@ -206,7 +221,7 @@ def set_password_command(
 
     if password is None:
         password = typer.prompt("new password", hide_input=True, confirmation_prompt=True)
-    check_password(password)  # before the database is started
+    check_password(password, username)  # before the database is started
 
     async def change(session: AsyncSession) -> str:
         passwords = Passwords(api_settings())

@@ -48,6 +48,11 @@ COMMANDS = (
     Registered("db", "quant_cli.db_cmd:db_app", "Database schema."),
     Registered("users", "quant_cli.api_cmd:users_app", "Users of the HTTP API."),
     Registered(
+        "api-keys",
+        "quant_cli.api_keys_cmd:api_keys_app",
+        "API keys for scripts (long-lived, revocable).",
+    ),
+    Registered(
         "kill-switch",
         "quant_cli.kill_switch_cmd:kill_switch_app",
         "Halt or resume trading straight in the database (works while the API is down).",

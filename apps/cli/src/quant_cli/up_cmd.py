@@ -32,6 +32,15 @@ DEMO_STRATEGIES = ("momentum_v1", "buy_and_hold")
 STOP_GRACE_S = 10.0
 DASHBOARD_READY_S = 60.0
 NODE_ENV = {"NEXT_TELEMETRY_DISABLED": "1"}
+PROXY_SECRET_ENV = "QUANT_PROXY_SECRET"
+
+
+def proxy_secret(state_dir: Path) -> str:
+    """QUANT_PROXY_SECRET, or one generated into the state folder once (0600), like the JWT
+    secret: the API and the dashboard both get it, so sign-ins are counted per browser."""
+    from quant_api.settings import PROXY_SECRET_FILE, kept_secret
+
+    return os.environ.get(PROXY_SECRET_ENV) or kept_secret(state_dir / PROXY_SECRET_FILE)
 
 
 def _quant() -> str:
@@ -191,10 +200,17 @@ def build_dashboard(folder: Path) -> bool:
     return True
 
 
-def start_dashboard(folder: Path, host: str, port: int, api: str) -> subprocess.Popen[bytes]:
-    """`next start` in a process group of its own, so stopping it also stops its next-server child."""
+def start_dashboard(
+    folder: Path, host: str, port: int, api: str, secret: str | None = None
+) -> subprocess.Popen[bytes]:
+    """`next start` in a process group of its own, so stopping it also stops its next-server child.
+
+    `secret` is the proxy secret the API expects with a browser's address (ADR 0016).
+    """
     folder = folder.resolve()  # `next` runs inside the folder, so its path must not be relative
     env = {**os.environ, **NODE_ENV, "QUANT_API_URL": api}
+    if secret:
+        env[PROXY_SECRET_ENV] = secret
     env.pop("NEXT_DIST_DIR", None)
     return subprocess.Popen(
         [str(folder / "node_modules" / ".bin" / "next"), "start", "-p", str(port), "-H", host],
@@ -252,7 +268,13 @@ def up_command(
 
     settings = get_settings()
     url, cache = migrated_url(settings), redis_url(settings)
-    env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": cache}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "REDIS_URL": cache,
+        # the dashboard names each browser's address to the API with it (ADR 0016)
+        PROXY_SECRET_ENV: proxy_secret(settings.quant_state_dir),
+    }
     web = f"http://{host}:{dashboard_port}"
     if dashboard:
         # the health page probes the API straight from the browser: allow the dashboard's origin
@@ -276,7 +298,9 @@ def up_command(
     web_child = None
     if serve_dashboard:
         try:
-            web_child = start_dashboard(dashboard_dir, host, dashboard_port, api)
+            web_child = start_dashboard(
+                dashboard_dir, host, dashboard_port, api, env[PROXY_SECRET_ENV]
+            )
         except OSError as exc:  # a broken install must not take the API and workers down
             typer.echo(f"dashboard: `next start` could not run ({exc}); continuing without it")
     if web_child is not None and not wait_until_serving(

@@ -38,6 +38,50 @@ export interface paths {
         patch: operations["acknowledge_alert_v1_alerts__alert_id__acknowledge_patch"];
         trace?: never;
     };
+    "/v1/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * API keys, newest first: the caller's own, or for an admin everyone's
+         * @description Never the keys themselves (only their hashes are kept): the prefix tells them apart.
+         */
+        get: operations["list_api_keys_v1_api_keys_get"];
+        put?: never;
+        /**
+         * Create an API key for the signed-in user (the key is in this answer only)
+         * @description The key acts for its creator with `role`, which may not be above the creator's own (403 naming `body.role`); if the creator is later demoted the key is too, and if the creator is deactivated or the key revoked it stops working (writes at once, reads within QUANT_AUTH_CACHE_SECONDS). Send it as `Authorization: Bearer <key>` or `X-API-Key: <key>`. A request made with an API key cannot create or revoke keys (403). Audited as `api_key.create`; rate limited per user.
+         */
+        post: operations["create_api_key_v1_api_keys_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/api-keys/{key_id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke an API key (its owner, or an admin); it stops working at once
+         * @description Writes made with it are refused at once, reads within QUANT_AUTH_CACHE_SECONDS. Revoking a revoked key is fine and changes nothing. Audited as `api_key.revoke`.
+         */
+        post: operations["revoke_api_key_v1_api_keys__key_id__revoke_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/auth/login": {
         parameters: {
             query?: never;
@@ -49,7 +93,7 @@ export interface paths {
         put?: never;
         /**
          * Exchange a username and password for an access and a refresh token
-         * @description Rate limited per client IP (5/minute by default). The refresh token starts a new family (one per sign-in): see /v1/auth/refresh.
+         * @description Failed sign-ins are limited per username (QUANT_RATE_LIMIT_LOGIN_ACCOUNT, 5/minute by default) and per client address (QUANT_RATE_LIMIT_LOGIN, 10/minute); a sign-in that succeeds does not count. Past either limit every attempt is a 429 with Retry-After, the right password included. A wrong password, an unknown user and a deactivated account get the same 401. The refresh token starts a new family (one per sign-in): see /v1/auth/refresh.
          */
         post: operations["login_v1_auth_login_post"];
         delete?: never;
@@ -296,7 +340,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Cancel a run (trader or admin): queued ones at once, running ones at their next step */
+        /**
+         * Cancel a run (its creator, or an admin): queued ones at once, running ones at their next step
+         * @description A trader may cancel the runs they queued; an admin may cancel any run (runs queued from the command line have no creator, so only an admin can cancel those). Anyone else gets 403. A finished run is 409.
+         */
         post: operations["cancel_run_v1_runs__run_id__cancel_post"];
         delete?: never;
         options?: never;
@@ -480,6 +527,92 @@ export interface components {
              * Format: date-time
              */
             ts: string;
+        };
+        /** ApiKeyCreate */
+        ApiKeyCreate: {
+            /**
+             * Expires In Days
+             * @description null: the key does not expire
+             */
+            expires_in_days?: number | null;
+            /**
+             * Name
+             * @description what the key is for
+             */
+            name: string;
+            /** @description at most the creator's own role */
+            role: components["schemas"]["Role"];
+        };
+        /** ApiKeyCreated */
+        ApiKeyCreated: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Expires At */
+            expires_at: string | null;
+            /** Id */
+            id: number;
+            /**
+             * Key
+             * @description the key itself, shown this once and stored only as a hash: copy it now
+             */
+            key: string;
+            /**
+             * Last Used At
+             * @description to the minute; null: never used
+             */
+            last_used_at: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Owner
+             * @description the username the key acts for
+             */
+            owner: string;
+            /**
+             * Prefix
+             * @description the key's public start (qk_<prefix>_...), to tell keys apart
+             */
+            prefix: string;
+            /** Revoked At */
+            revoked_at: string | null;
+            /** @description the key acts with the lower of this and its owner's role */
+            role: components["schemas"]["Role"];
+        };
+        /** ApiKeyPublic */
+        ApiKeyPublic: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Expires At */
+            expires_at: string | null;
+            /** Id */
+            id: number;
+            /**
+             * Last Used At
+             * @description to the minute; null: never used
+             */
+            last_used_at: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Owner
+             * @description the username the key acts for
+             */
+            owner: string;
+            /**
+             * Prefix
+             * @description the key's public start (qk_<prefix>_...), to tell keys apart
+             */
+            prefix: string;
+            /** Revoked At */
+            revoked_at: string | null;
+            /** @description the key acts with the lower of this and its owner's role */
+            role: components["schemas"]["Role"];
         };
         /**
          * BacktestSettings
@@ -1149,21 +1282,31 @@ export interface components {
         };
         /**
          * RiskUpdate
-         * @description Risk caps to change (quant_strategy.RiskCaps validates the values).
+         * @description Risk caps to change. The bounds are quant_strategy.RiskCaps' own (a unit test holds them
+         *     equal), so the schema refuses exactly what the server would.
          */
         RiskUpdate: {
             /** Allow Short */
             allow_short?: boolean | null;
-            /** Max Gross Exposure */
+            /**
+             * Max Gross Exposure
+             * @description max sum |positions| / equity
+             */
             max_gross_exposure?: number | null;
-            /** Max Position Pct */
+            /**
+             * Max Position Pct
+             * @description max |position| / equity per symbol
+             */
             max_position_pct?: number | null;
             /**
              * Max Positions
-             * @description null removes the cap
+             * @description max symbols held at once; null removes the cap
              */
             max_positions?: number | null;
-            /** Min Trade Pct */
+            /**
+             * Min Trade Pct
+             * @description skip rebalances smaller than this share of equity
+             */
             min_trade_pct?: number | null;
         };
         /**
@@ -2037,6 +2180,189 @@ export interface operations {
             };
         };
     };
+    list_api_keys_v1_api_keys_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyPublic"][];
+                };
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Rate limit exceeded; see the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    create_api_key_v1_api_keys_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApiKeyCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyCreated"];
+                };
+            };
+            /** @description Malformed request (for example a body that is not JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Signed in, but the role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request body is larger than this route accepts (refused before it is read) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Rate limit exceeded; see the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    revoke_api_key_v1_api_keys__key_id__revoke_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyPublic"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Signed in, but the role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Rate limit exceeded; see the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     login_v1_auth_login_post: {
         parameters: {
             query?: never;
@@ -2070,6 +2396,15 @@ export interface operations {
             };
             /** @description Missing, expired or invalid credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request body is larger than this route accepts (refused before it is read) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2128,6 +2463,15 @@ export interface operations {
             };
             /** @description Missing, expired or invalid credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request body is larger than this route accepts (refused before it is read) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2233,6 +2577,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request body is larger than this route accepts (refused before it is read) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`) */
             422: {
                 headers: {
@@ -2331,6 +2684,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The request body is larger than this route accepts (refused before it is read) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`) */
             422: {
                 headers: {
@@ -2393,6 +2755,15 @@ export interface operations {
             };
             /** @description The resource is not in a state that allows this */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request body is larger than this route accepts (refused before it is read) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2753,6 +3124,15 @@ export interface operations {
             };
             /** @description Signed in, but the role is too low */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request body is larger than this route accepts (refused before it is read) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3366,6 +3746,15 @@ export interface operations {
             };
             /** @description No such resource */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request body is larger than this route accepts (refused before it is read) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

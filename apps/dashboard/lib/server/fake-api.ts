@@ -39,6 +39,8 @@ function envelope(status: number, code: string): Response {
 
 export class FakeApi {
   readonly calls: Call[] = [];
+  /** The headers of each call, in the order of `calls`. */
+  readonly sent: Headers[] = [];
   /** refresh token -> the token it was exchanged for */
   private readonly exchanged = new Map<string, string>();
   private readonly revoked = new Set<string>();
@@ -47,6 +49,8 @@ export class FakeApi {
   down = false;
   /** Status logout answers (204 when live). */
   logoutStatus = 204;
+  /** How login refuses a password other than "right-password". */
+  loginRefusal: "invalid_credentials" | "rate_limited" = "invalid_credentials";
 
   constructor(readonly live: Set<string> = new Set(["refresh-0"])) {}
 
@@ -59,11 +63,22 @@ export class FakeApi {
     const headers = new Headers(init?.headers);
     const body: unknown = typeof init?.body === "string" ? JSON.parse(init.body) : null;
     this.calls.push({ url, method: init?.method ?? "GET", authorization: headers.get("authorization"), body });
+    this.sent.push(headers);
     // a real API answers after a network round trip: let concurrent requests interleave
     await new Promise((resolve) => setTimeout(resolve, 5));
     if (this.down) throw new TypeError("fetch failed", { cause: new Error("connect ECONNREFUSED") });
     const path = new URL(url).pathname;
     if (path === "/v1/auth/refresh") return this.refresh((body as { refresh_token: string }).refresh_token);
+    if (path === "/v1/auth/login") {
+      const { password } = body as { password?: string };
+      if (password !== "right-password") {
+        return new Response(JSON.stringify({ error: { code: this.loginRefusal, message: "no", field: null, request_id: "r-2" } }), {
+          status: this.loginRefusal === "rate_limited" ? 429 : 401,
+          headers: { "content-type": "application/json", "retry-after": "42" },
+        });
+      }
+      return json(200, this.pair("refresh-login"));
+    }
     if (path === "/v1/auth/logout") {
       return this.logoutStatus === 204 ? new Response(null, { status: 204 }) : envelope(this.logoutStatus, "x");
     }
@@ -106,10 +121,15 @@ export function uninstallFakeApi(): void {
   vi.unstubAllEnvs();
 }
 
-/** A request to the dashboard's server carrying these cookies. */
-export function withCookies(url: string, cookies: Record<string, string>, method = "GET"): NextRequest {
+/** A request to the dashboard's server carrying these cookies (and any other headers). */
+export function withCookies(
+  url: string,
+  cookies: Record<string, string>,
+  method = "GET",
+  headers: Record<string, string> = {},
+): NextRequest {
   const cookie = Object.entries(cookies)
     .map(([name, value]) => `${name}=${value}`)
     .join("; ");
-  return new NextRequest(url, { method, headers: { cookie } });
+  return new NextRequest(url, { method, headers: { cookie, ...headers } });
 }

@@ -1,4 +1,5 @@
-import { cookies } from "next/headers";
+import { cookies, headers } from "next/headers";
+import { clientHeaders } from "./client-address";
 import { apiBaseUrl } from "./config";
 import { ACCESS_COOKIE, needsRefresh } from "./session";
 
@@ -17,7 +18,7 @@ export async function prefetch<T>(pathAndQuery: string): Promise<T | null> {
   if (!token || needsRefresh(token)) return null;
   try {
     const response = await fetch(`${apiBaseUrl()}${pathAndQuery}`, {
-      headers: { authorization: `Bearer ${token}` },
+      headers: { authorization: `Bearer ${token}`, ...clientHeaders(await headers()) },
       cache: "no-store",
       signal: AbortSignal.timeout(PREFETCH_TIMEOUT_MS),
     });

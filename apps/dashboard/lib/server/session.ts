@@ -1,4 +1,5 @@
 import { NextResponse, type NextRequest } from "next/server";
+import { clientHeaders } from "./client-address";
 import { apiBaseUrl } from "./config";
 
 /** httpOnly cookies that hold the API's tokens; page scripts never see them (ADR 0011). */
@@ -48,19 +49,27 @@ export function setTokenCookies(request: NextRequest, response: NextResponse, pa
   response.cookies.set(REFRESH_COOKIE, pair.refresh_token, { ...base, maxAge: REFRESH_MAX_AGE });
 }
 
+/** Answers that set or clear the token cookies are never kept by a browser or proxy cache. */
+export function noStore(response: NextResponse): NextResponse {
+  response.headers.set("cache-control", "no-store");
+  return response;
+}
+
 export function clearTokenCookies(response: NextResponse): void {
   response.cookies.set(ACCESS_COOKIE, "", { path: "/", maxAge: 0 });
   response.cookies.set(REFRESH_COOKIE, "", { path: "/", maxAge: 0 });
 }
 
-/** POST a JSON body to an auth route of the API (with a bearer token for the routes that need
- * one); returns its status and parsed body (null for an empty one, such as logout's 204). */
+/** POST a JSON body to an auth route of the API for the browser whose request `incoming` is (its
+ * address goes along, ADR 0016), with a bearer token for the routes that need one; returns its
+ * status and parsed body (null for an empty one, such as logout's 204). */
 export async function postAuth(
+  incoming: Headers,
   path: string,
   body: unknown,
   bearer?: string,
-): Promise<{ status: number; body: unknown }> {
-  const headers: Record<string, string> = { "content-type": "application/json" };
+): Promise<{ status: number; body: unknown; retryAfter: string | null }> {
+  const headers: Record<string, string> = { "content-type": "application/json", ...clientHeaders(incoming) };
   if (bearer) headers.authorization = `Bearer ${bearer}`;
   const response = await fetch(`${apiBaseUrl()}/v1/auth/${path}`, {
     method: "POST",
@@ -76,7 +85,7 @@ export async function postAuth(
   } catch {
     parsed = { error: { code: "bad_gateway", message: text.slice(0, 200), field: null } };
   }
-  return { status: response.status, body: parsed };
+  return { status: response.status, body: parsed, retryAfter: response.headers.get("retry-after") };
 }
 
 /** A usable access token for this request: the cookie's, or a fresh one from the refresh token.
@@ -95,7 +104,7 @@ export async function accessToken(
   if (!refreshToken) return { token: current ?? null, refreshed: null };
   let answer: { status: number; body: unknown };
   try {
-    answer = await postAuth("refresh", { refresh_token: refreshToken });
+    answer = await postAuth(request.headers, "refresh", { refresh_token: refreshToken });
   } catch (error) {
     return { token: null, refreshed: null, unavailable: fetchFailure(error) };
   }

@@ -20,13 +20,14 @@ from starlette.concurrency import run_in_threadpool
 from quant_api.errors import ApiError
 from quant_api.schemas.v1.auth import TokenPair
 from quant_api.settings import ApiSettings
-from quant_db.schema import User
+from quant_db.schema import RefreshToken, User
 from quant_db.schema.identity import Role
 
 ALGORITHM = "HS256"
 ISSUER = "quant-api"
 ROLE_RANK = {Role.VIEWER: 0, Role.TRADER: 1, Role.ADMIN: 2}
 BEARER = {"WWW-Authenticate": "Bearer"}
+FAMILY_CLAIM = "fam"  # an access token's sign-in: revoking the family ends the token too
 
 
 class TokenKind(StrEnum):
@@ -94,7 +95,9 @@ class Tokens:
         now: datetime | None = None,
         jti: uuid.UUID | None = None,
         expires: datetime | None = None,
+        family: uuid.UUID | None = None,
     ) -> str:
+        """A signed token; an access token names its sign-in (`family`) or no route accepts it."""
         issued = now or datetime.now(UTC)
         ttl = self.access_ttl if kind is TokenKind.ACCESS else self.refresh_ttl
         claims: dict[str, Any] = {
@@ -105,20 +108,32 @@ class Tokens:
             "exp": expires or issued + ttl,
             "jti": (jti or uuid.uuid4()).hex,
         }
+        if family is not None:
+            claims[FAMILY_CLAIM] = family.hex
         return jwt.encode(claims, self.secret, algorithm=ALGORITHM)
 
     def pair(
-        self, user_id: int, refresh_jti: uuid.UUID, issued: datetime, expires: datetime
+        self,
+        user_id: int,
+        refresh_jti: uuid.UUID,
+        issued: datetime,
+        expires: datetime,
+        family: uuid.UUID,
     ) -> TokenPair:
         """The pair of the refresh token recorded as `refresh_jti`, the same string every time.
 
         HS256 is deterministic and every claim comes from the record (the access token's jti is
-        derived from the refresh token's), so a refresh answered again within the reuse grace
-        window hands out exactly the pair the first answer did (ADR 0014).
+        derived from the refresh token's, its family is the record's), so a refresh answered
+        again within the reuse grace window hands out exactly the pair the first answer did
+        (ADR 0014).
         """
         return TokenPair(
             access_token=self.encode(
-                user_id, TokenKind.ACCESS, now=issued, jti=uuid.uuid5(refresh_jti, "access")
+                user_id,
+                TokenKind.ACCESS,
+                now=issued,
+                jti=uuid.uuid5(refresh_jti, "access"),
+                family=family,
             ),
             refresh_token=self.encode(
                 user_id, TokenKind.REFRESH, now=issued, jti=refresh_jti, expires=expires
@@ -126,14 +141,24 @@ class Tokens:
             expires_in=int(self.access_ttl.total_seconds()),
         )
 
-    def user_id_and_expiry(self, token: str, kind: TokenKind) -> tuple[int, float]:
-        """The user id a valid, unexpired token of `kind` names, and when it expires (POSIX
-        seconds); 401 otherwise."""
-        claims = self._decode(token, kind)
+    def access_claims(self, token: str) -> AccessClaims:
+        """Who a valid, unexpired access token names, its sign-in and its expiry; 401 otherwise
+        (an access token from before tokens named their sign-in included)."""
+        claims = self._decode(token, TokenKind.ACCESS)
+        if FAMILY_CLAIM not in claims:
+            raise unauthorized(
+                "this access token names no sign-in (issued before revocation reached access "
+                "tokens): sign in again",
+                "invalid_token",
+            )
         try:
-            return int(claims["sub"]), float(claims["exp"])
+            return AccessClaims(
+                user_id=int(claims["sub"]),
+                expires=float(claims["exp"]),
+                family=uuid.UUID(hex=claims[FAMILY_CLAIM]),
+            )
         except (TypeError, ValueError):
-            raise unauthorized(f"invalid {kind.value} token", "invalid_token") from None
+            raise unauthorized("invalid access token", "invalid_token") from None
 
     def refresh_claims(self, token: str, *, check_expiry: bool = True) -> RefreshClaims:
         """Who a refresh token names and its jti; 401 when it is not a valid refresh token.
@@ -181,34 +206,47 @@ class RefreshClaims:
     jti: uuid.UUID
 
 
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    user_id: int
+    expires: float  # POSIX seconds
+    family: uuid.UUID  # the sign-in (refresh token family) the token was issued to
+
+
 class SignedInUsers:
-    """Who an access token belongs to, remembered for `seconds` (never past the token's expiry).
+    """Who an access token (or API key) belongs to, remembered for `seconds` (never past the
+    credential's expiry).
 
     Reads skip the signature check and the users row while an entry lasts, so deactivating,
-    deleting or demoting a user reaches their reads within `seconds`; writes always read the row
-    (see deps.get_current_user). Entries are detached copies holding only id, username, role and
-    is_active, so concurrent requests can share them.
+    deleting or demoting a user, ending a sign-in or revoking a key reaches their reads within
+    `seconds`; writes always check (see deps.get_current_user). Entries are detached copies
+    holding only id, username, role and is_active, so concurrent requests can share them.
     """
 
     def __init__(self, seconds: float, size: int = 4096) -> None:
         self.seconds = seconds
         self.size = size
-        self._entries: OrderedDict[str, tuple[User, float]] = OrderedDict()
+        self._entries: OrderedDict[str, tuple[User, float, int | None]] = OrderedDict()
 
     def get(self, token: str) -> User | None:
+        found = self.lookup(token)
+        return None if found is None else found[0]
+
+    def lookup(self, token: str) -> tuple[User, int | None] | None:
+        """The user and, for an API key, the key's id."""
         entry = self._entries.get(token)
         if entry is None:
             return None
         if entry[1] <= time.time():
             del self._entries[token]
             return None
-        return entry[0]
+        return entry[0], entry[2]
 
-    def put(self, token: str, user: User, token_expires: float) -> None:
+    def put(self, token: str, user: User, token_expires: float, key_id: int | None = None) -> None:
         if self.seconds <= 0:
             return
         copy = User(id=user.id, username=user.username, role=user.role, is_active=user.is_active)
-        self._entries[token] = (copy, min(time.time() + self.seconds, token_expires))
+        self._entries[token] = (copy, min(time.time() + self.seconds, token_expires), key_id)
         while len(self._entries) > self.size:
             self._entries.popitem(last=False)
 
@@ -216,22 +254,36 @@ class SignedInUsers:
 async def authenticate(
     session: AsyncSession, passwords: Passwords, username: str, password: str
 ) -> User:
-    """The active user with these credentials, or 401 (the same answer for any wrong part)."""
+    """The active user with these credentials, or 401: the same answer for any wrong part, a
+    deactivated account included, so the answer never confirms a password or an account."""
     user = await session.scalar(select(User).where(User.username == username))
     ok = await run_in_threadpool(
         passwords.verify, password, None if user is None else user.password_hash
     )
-    if user is None or not ok:
+    if user is None or not ok or not user.is_active:
         raise unauthorized("wrong username or password", "invalid_credentials")
-    return require_active(user)
+    return user
 
 
-async def active_user(session: AsyncSession, user_id: int) -> User:
-    """The active user a token names, or 401 (deleted or deactivated since it was issued)."""
-    user = await session.get(User, user_id)
-    if user is None:
+async def signed_in_user(session: AsyncSession, claims: AccessClaims) -> User:
+    """The active user of a live sign-in, in one round trip; 401 when the user is gone or
+    deactivated, or the sign-in was ended (signed out, replayed, revoked by deactivation or a new
+    password): a family is live while one of its refresh tokens is unrevoked."""
+    live = (
+        select(RefreshToken.jti)
+        .where(RefreshToken.family_id == claims.family, RefreshToken.revoked_at.is_(None))
+        .exists()
+    )
+    row = (await session.execute(select(User, live).where(User.id == claims.user_id))).one_or_none()
+    if row is None:
         raise unauthorized("the token's user no longer exists", "invalid_token")
-    return require_active(user)
+    user, family_live = row
+    require_active(user)
+    if not family_live:
+        raise unauthorized(
+            "this sign-in has ended (signed out, or revoked): sign in again", "token_revoked"
+        )
+    return user
 
 
 def require_active(user: User) -> User:

@@ -6,19 +6,21 @@ anything about the resource is revealed.
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Path, Query, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Label, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from quant_api.auth import TokenKind, active_user, has_role, unauthorized
+from quant_api.api_keys import API_KEY_HEADER, key_user, looks_like_key, note_use
+from quant_api.auth import has_role, signed_in_user, unauthorized
 from quant_api.errors import ApiError, not_found, request_id_of
 from quant_api.resources import AppResources
 from quant_api.schemas.v1.common import Page, StrategyId
@@ -51,11 +53,25 @@ RequestId = Annotated[str, Depends(request_id_of)]
 bearer = HTTPBearer(
     auto_error=False,
     bearerFormat="JWT",
-    description="An access token from POST /v1/auth/login (or /v1/auth/refresh)",
+    description="An access token from POST /v1/auth/login (or /v1/auth/refresh), or an API key",
+)
+
+
+api_key_header = APIKeyHeader(
+    name=API_KEY_HEADER,
+    auto_error=False,
+    description="An API key (POST /v1/api-keys or `quant api-keys create`); it may also be "
+    "sent as the bearer token",
 )
 
 
 READS = frozenset({"GET", "HEAD"})
+
+
+def client_address(request: Request) -> str:
+    """The address the request-context middleware settled on (see client_address.py)."""
+    address: str = request.state.client_address
+    return address
 
 
 async def get_current_user(
@@ -63,26 +79,48 @@ async def get_current_user(
     session: SessionDep,
     resources: ResourcesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    api_key: Annotated[str | None, Depends(api_key_header)],
 ) -> User:
-    """The active user the access token names: for reads possibly as of a few seconds ago.
+    """The active user of a live sign-in the access token names, or of an API key: for reads
+    possibly as of a few seconds ago.
 
     Reads take the user from `resources.signed_in` (QUANT_AUTH_CACHE_SECONDS, default 5) when
-    the token was checked that recently; writes always check the token and read the users row.
+    the credential was checked that recently; writes always check the token, the users row and
+    that the token's sign-in was not ended (ADR 0014), or that the key is live (ADR 0016).
     """
-    if credentials is None:
-        raise unauthorized("sign in first: send `Authorization: Bearer <access token>`")
-    token = credentials.credentials
+    credential = api_key or (None if credentials is None else credentials.credentials)
+    if not credential:
+        raise unauthorized(
+            "sign in first: send `Authorization: Bearer <access token or API key>` "
+            f"(or `{API_KEY_HEADER}: <API key>`)"
+        )
     read = request.method in READS
-    user = resources.signed_in.get(token) if read else None
-    if user is None:
-        user_id, expires = resources.tokens.user_id_and_expiry(token, TokenKind.ACCESS)
-        user = await active_user(session, user_id)
+    cached = resources.signed_in.lookup(credential) if read else None
+    if cached is None:
+        user, key_id, expires = await _check(credential, session, resources)
         if read:
-            resources.signed_in.put(token, user, expires)
-    # read by the rate-limit key and the request log
+            resources.signed_in.put(credential, user, expires, key_id)
+    else:
+        user, key_id = cached
+    # read by the rate-limit key, the request log and the routes that refuse API keys
     request.state.user_id = user.id
     request.state.username = user.username
+    request.state.api_key_id = key_id
     return user
+
+
+async def _check(
+    credential: str, session: AsyncSession, resources: AppResources
+) -> tuple[User, int | None, float]:
+    """Who the credential acts as, the key's id for an API key, and when it stops working."""
+    if not looks_like_key(credential):
+        claims = resources.tokens.access_claims(credential)
+        return await signed_in_user(session, claims), None, claims.expires
+    user, key = await key_user(session, credential)
+    async with resources.sessions() as own, own.begin():  # not the request's transaction
+        await note_use(own, key.id)
+    expires = math.inf if key.expires_at is None else key.expires_at.timestamp()
+    return user, key.id, expires
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
@@ -104,6 +142,17 @@ def require_role(minimum: Role) -> Callable[[User], Awaitable[User]]:
 
 
 TraderUser = Annotated[User, Depends(require_role(Role.TRADER))]
+
+
+async def no_api_key(request: Request, user: CurrentUser) -> User:
+    """The signed-in user, refusing a request made with an API key (403): keys cannot make or
+    end keys, so a leaked key cannot outlive its own revocation by minting another."""
+    if getattr(request.state, "api_key_id", None) is not None:
+        raise ApiError(403, "API keys cannot manage API keys: sign in with a password")
+    return user
+
+
+PasswordUser = Annotated[User, Depends(no_api_key)]
 AdminUser = Annotated[User, Depends(require_role(Role.ADMIN))]
 
 

@@ -41,6 +41,7 @@ DESCRIPTIONS: dict[int, str] = {
     403: "Signed in, but the role is too low",
     404: "No such resource",
     409: "The resource is not in a state that allows this",
+    413: "The request body is larger than this route accepts (refused before it is read)",
     422: "Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`)",
     429: "Rate limit exceeded; see the Retry-After header",
     503: "A backing service (Redis, PostgreSQL) is unreachable",

@@ -31,14 +31,19 @@ Endpoint = Callable[P, Awaitable[R]]
 
 
 class LimitScope(StrEnum):
-    LOGIN = "login"  # per client IP
     RUNS = "runs.create"  # per user
     READS = "reads"  # per user, every GET route together
     LOGOUT = "auth.logout"  # per user
+    API_KEYS = "api_keys.write"  # per user
+    # sign-ins are limited by their failures, per account and per address: login_limits
 
 
 def client_ip(request: Request) -> str:
-    return f"ip:{request.client.host if request.client else 'unknown'}"
+    """The request's client address (client_address: the peer, or the dashboard's word for it)."""
+    address = getattr(request.state, "client_address", None)
+    if address is None:
+        address = request.client.host if request.client else "unknown"
+    return f"ip:{address}"
 
 
 def user_or_ip(request: Request) -> str:
@@ -51,10 +56,10 @@ def user_or_ip(request: Request) -> str:
 _REDIS_OPTIONS: dict[str, Any] = {"socket_timeout": 2, "socket_connect_timeout": 2}
 
 _KEYS: dict[LimitScope, Callable[[Request], str]] = {
-    LimitScope.LOGIN: client_ip,
     LimitScope.RUNS: user_or_ip,
     LimitScope.READS: user_or_ip,
     LimitScope.LOGOUT: user_or_ip,
+    LimitScope.API_KEYS: user_or_ip,
 }
 
 
@@ -71,10 +76,10 @@ class RateLimits:
             strategy="fixed-window",
         )
         self._values = {
-            LimitScope.LOGIN: settings.rate_limit_login,
             LimitScope.RUNS: settings.rate_limit_runs,
             LimitScope.READS: settings.rate_limit_reads,
             LimitScope.LOGOUT: settings.rate_limit_logout,
+            LimitScope.API_KEYS: settings.rate_limit_api_keys,
         }
         self._wrapped: dict[tuple[Callable[..., Any], LimitScope], Callable[..., Any]] = {}
 

@@ -67,7 +67,7 @@ async def _record(
     )
     session.add(row)
     await session.flush()
-    return row.jti, tokens.pair(user_id, row.jti, row.issued_at, row.expires_at)
+    return row.jti, tokens.pair(user_id, row.jti, row.issued_at, row.expires_at, family_id)
 
 
 async def start_family(session: AsyncSession, tokens: Tokens, user: User) -> TokenPair:
@@ -155,7 +155,13 @@ async def _revoked(
         if successor is not None and successor.revoked_at is None and successor.expires_at > now:
             # a second request that left with the same cookie (another tab, another server):
             # the same answer as the first, nothing new minted
-            return tokens.pair(user.id, successor.jti, successor.issued_at, successor.expires_at)
+            return tokens.pair(
+                user.id,
+                successor.jti,
+                successor.issued_at,
+                successor.expires_at,
+                successor.family_id,
+            )
     revoked = await revoke_family(session, row.family_id, now)
     record(
         session,

@@ -14,6 +14,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from structlog.tracebacks import ExceptionDictTransformer
 
+from quant_api.client_address import client_address_of
 from quant_api.errors import CODES, INTERNAL_MESSAGE, envelope
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -57,8 +58,9 @@ class RequestContextMiddleware:
     id and a plain message, the log gets the traceback.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, proxy_secret: str | None = None) -> None:
         self.app = app
+        self.proxy_secret = proxy_secret
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -67,6 +69,7 @@ class RequestContextMiddleware:
         request_id = _incoming_id(scope) or uuid.uuid4().hex
         state: dict[str, Any] = scope.setdefault("state", {})
         state["request_id"] = request_id
+        client = state["client_address"] = client_address_of(scope, self.proxy_secret)
         tokens = structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
         outcome = {"status": 500, "sent": False}
@@ -94,5 +97,6 @@ class RequestContextMiddleware:
                 status=outcome["status"],
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
                 user=state.get("username"),
+                client=client,
             )
             structlog.contextvars.reset_contextvars(**tokens)

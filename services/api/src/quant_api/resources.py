@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from quant_api.auth import Passwords, SignedInUsers, Tokens
+from quant_api.login_limits import LoginLimits
 from quant_api.rate_limits import RateLimits
 from quant_api.settings import ApiSettings, resolve_jwt_secret
 from quant_api.strategy_catalog import StrategyCatalog
@@ -71,6 +72,7 @@ class AppResources:
     git_hash: str  # short commit of the checkout (QUANT_CODE_VERSION when set), or "unknown"
     signed_in: SignedInUsers
     catalog: StrategyCatalog  # the strategy folders, synced again when a file in them changes
+    login_limits: LoginLimits
     # completed runs' equity curves as JSON by (run id, points): they never change, dashboards
     # poll them
     equity_curves: BoundedCache[tuple[uuid.UUID, int], bytes] = field(
@@ -101,15 +103,17 @@ async def open_resources(
     except BaseException:
         await engine.dispose()
         raise
+    redis = Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
     return AppResources(
         settings=settings,
         engine=engine,
         sessions=sessions,
-        redis=Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2),
+        redis=redis,
         limits=RateLimits(settings, redis_url),
         tokens=Tokens.from_settings(settings, secret),
         passwords=Passwords(settings),
         git_hash=revision,
         signed_in=SignedInUsers(settings.auth_cache_seconds),
         catalog=catalog,
+        login_limits=LoginLimits(settings, redis),
     )

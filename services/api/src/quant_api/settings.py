@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from functools import lru_cache
@@ -16,6 +17,7 @@ from quant_db.settings import WORKER_KEY_PREFIX
 
 MIN_SECRET_LENGTH = 32  # HS256 wants a key at least as long as its 256-bit output
 SECRET_FILE = "jwt_secret"
+PROXY_SECRET_FILE = "proxy_secret"  # made by `quant up` for the API and the dashboard
 
 
 class ApiSettings(BaseSettings):
@@ -53,14 +55,48 @@ class ApiSettings(BaseSettings):
         default=5.0,
         ge=0,
         le=60,
-        description="reads trust a checked access token and its user this long (0: never); "
-        "deactivation or a role change reaches reads within it, writes at once",
+        description="reads trust a checked access token or API key and its user this long (0: "
+        "never); a deactivation, role change, sign-out or revoked key reaches reads within it, "
+        "writes at once",
     )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default=["http://localhost:3000", "http://127.0.0.1:3000"],
         description="comma-separated origins allowed to call the API from a browser",
     )
-    rate_limit_login: str = Field(default="5/minute", description="per client IP")
+    rate_limit_login: str = Field(
+        default="10/minute",
+        description="failed sign-ins per client address; a sign-in that succeeds is not counted",
+    )
+    rate_limit_login_account: str = Field(
+        default="5/minute",
+        description="failed sign-ins per username, from any address; successes are not counted",
+    )
+    rate_limit_api_keys: str = Field(
+        default="10/minute", description="API key creation and revocation, per user"
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default=[],
+        description="comma-separated addresses or networks of reverse proxies whose "
+        "X-Forwarded-For the API believes (`quant api` hands them to uvicorn); empty: none, so "
+        "the client address is the connection's peer",
+    )
+    proxy_secret: SecretStr | None = Field(
+        default=None,
+        description="shared with the dashboard's server: a request carrying it in "
+        "X-Quant-Proxy-Secret may name its browser's address in X-Quant-Client-Address "
+        "(ADR 0016); unset: that header is never believed",
+    )
+    max_body_bytes: int = Field(
+        default=64 * 1024, ge=1024, description="request body limit of most routes"
+    )
+    max_auth_body_bytes: int = Field(
+        default=16 * 1024, ge=1024, description="request body limit of /v1/auth/* (anonymous)"
+    )
+    max_run_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="request body limit of POST /v1/runs (walk-forward grids can be long)",
+    )
     rate_limit_runs: str = Field(default="10/minute", description="run creation, per user")
     rate_limit_reads: str = Field(default="300/minute", description="all reads together, per user")
     rate_limit_logout: str = Field(default="10/minute", description="sign-outs, per user")
@@ -83,14 +119,33 @@ class ApiSettings(BaseSettings):
         # .env.example and docker-compose.yml write INFO; `quant worker` reads it in any case too
         return value.strip().lower() if isinstance(value, str) else value
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
 
-    @field_validator("rate_limit_login", "rate_limit_runs", "rate_limit_reads", "rate_limit_logout")
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_parse(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{entry!r} is not an IP address or network such as 10.0.0.0/8"
+                ) from None
+        return value
+
+    @field_validator(
+        "rate_limit_login",
+        "rate_limit_login_account",
+        "rate_limit_runs",
+        "rate_limit_reads",
+        "rate_limit_logout",
+        "rate_limit_api_keys",
+    )
     @classmethod
     def _limit_parses(cls, value: str) -> str:
         try:
@@ -99,7 +154,13 @@ class ApiSettings(BaseSettings):
             raise ValueError(f"{value!r} is not a rate limit such as '5/minute'") from None
         return value
 
-    @field_validator("jwt_secret")
+    @field_validator("proxy_secret", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # docker-compose.yml passes ${QUANT_PROXY_SECRET:-}: empty means "not configured"
+        return None if value == "" else value
+
+    @field_validator("jwt_secret", "proxy_secret")
     @classmethod
     def _secret_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < MIN_SECRET_LENGTH:
@@ -119,7 +180,11 @@ def resolve_jwt_secret(settings: ApiSettings) -> str:
     """
     if settings.jwt_secret is not None:
         return settings.jwt_secret.get_secret_value()
-    path = settings.state_dir / SECRET_FILE
+    return kept_secret(settings.state_dir / SECRET_FILE)
+
+
+def kept_secret(path: Path) -> str:
+    """The secret in `path`, made (random, mode 0600) when the file does not exist yet."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quant_api.auth import Passwords
+from quant_api.password_policy import password_problem
 from quant_api.refresh_tokens import revoke_all
 from quant_db.audit import record
 from quant_db.schema import User
@@ -18,22 +19,23 @@ from quant_db.schema.identity import Role
 from quant_domain import QuantError
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.@\-]{3,64}$")
-MIN_PASSWORD_LENGTH = 8
 
 
 class UserError(QuantError):
-    """A user cannot be created as asked (taken name, bad name, short password)."""
+    """A user cannot be created as asked (taken name, bad name, weak password)."""
 
 
-def check_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(f"password: at least {MIN_PASSWORD_LENGTH} characters")
+def check_password(password: str, username: str) -> None:
+    """UserError naming `password` when it is too weak for `username` (password_policy)."""
+    problem = password_problem(password, username)
+    if problem is not None:
+        raise UserError(f"password: {problem}")
 
 
 def check_new_user(username: str, password: str) -> None:
     if not USERNAME.match(username):
         raise UserError(f"username {username!r}: use 3-64 letters, digits and . _ @ - (no spaces)")
-    check_password(password)
+    check_password(password, username)
 
 
 async def create_user(
@@ -121,7 +123,7 @@ async def set_password(
 ) -> int:
     """A new password for `username`, ending every sign-in made with the old one; how many
     refresh tokens were revoked. The caller commits."""
-    check_password(password)
+    check_password(password, username)
     user = await _locked(session, username)
     user.password_hash = passwords.hash(password)
     revoked = await revoke_all(session, user.id, datetime.now(UTC))

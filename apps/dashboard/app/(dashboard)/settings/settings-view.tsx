@@ -6,6 +6,7 @@ import { Card, CardBody, CardHeader } from "@/components/ui/card";
 import { ACTIVE_RUN_POLL_MS, FAST_POLL_MS, SLOW_POLL_MS, useMe } from "@/lib/api/hooks";
 import { dateTime } from "@/lib/format";
 import { useSignOut } from "@/lib/session-client";
+import { ApiKeysCard } from "./api-keys-card";
 
 const seconds = (ms: number) => `${ms / 1000} s`;
 
@@ -108,6 +109,8 @@ export function SettingsView({
           </dl>
         </CardBody>
       </Card>
+
+      {me.data ? <ApiKeysCard me={me.data} /> : null}
 
       {me.data?.role === "admin" ? (
         <Card data-testid="admin-users">

@@ -1,4 +1,5 @@
-"""Users with roles, their refresh tokens, and the audit log of every state-changing action."""
+"""Users with roles, their refresh tokens and API keys, and the audit log of every
+state-changing action."""
 
 from __future__ import annotations
 
@@ -61,6 +62,25 @@ class RefreshToken(Base):
     revoked_at: Mapped[datetime | None]
     # the token this one was exchanged for; NULL while live or when revoked by sign-out/reuse
     replaced_by: Mapped[uuid.UUID | None]
+
+
+class ApiKey(Base):
+    """A long-lived credential for scripts, acting for its owner with at most the owner's role
+    (ADR 0016). Only a SHA-256 of the key is kept; the key itself is shown once, at creation."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    # the public part of the key (`qk_<prefix>_...`): finds the row, and names the key in lists
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))  # hex SHA-256 of the whole key
+    role: Mapped[Role] = mapped_column(_enum(Role, "api_key_role"))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    expires_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
 
 
 class AuditEntry(Base):

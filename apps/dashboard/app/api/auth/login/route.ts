@@ -3,6 +3,7 @@ import {
   apiUnreachable,
   errorBody,
   fetchFailure,
+  noStore,
   postAuth,
   setTokenCookies,
   type TokenPair,
@@ -18,15 +19,23 @@ export async function POST(request: NextRequest): Promise<NextResponse> {
       status: 400,
     });
   }
-  let answer: { status: number; body: unknown };
+  let answer: Awaited<ReturnType<typeof postAuth>>;
   try {
-    answer = await postAuth("login", { username: credentials.username, password: credentials.password });
+    answer = await postAuth(request.headers, "login", {
+      username: credentials.username,
+      password: credentials.password,
+    });
   } catch (error) {
     return apiUnreachable(fetchFailure(error));
   }
-  if (answer.status !== 200) return NextResponse.json(answer.body, { status: answer.status });
+  if (answer.status !== 200) {
+    // the API's envelope, and its Retry-After when it is a 429 (too many failed sign-ins)
+    const refused = NextResponse.json(answer.body, { status: answer.status });
+    if (answer.retryAfter) refused.headers.set("retry-after", answer.retryAfter);
+    return noStore(refused);
+  }
   const pair = answer.body as TokenPair;
   const response = NextResponse.json({ ok: true });
   setTokenCookies(request, response, pair);
-  return response;
+  return noStore(response);
 }

@@ -1,6 +1,6 @@
 // @vitest-environment node
 import type { NextRequest, NextResponse } from "next/server";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { accessToken, type FakeApi, installFakeApi, tokenName, uninstallFakeApi, withCookies } from "@/lib/server/fake-api";
 import { ACCESS_COOKIE, REFRESH_COOKIE } from "@/lib/server/session";
 import { POST } from "./route";
@@ -74,6 +74,19 @@ describe("POST /api/auth/logout", () => {
     expect(api.callsTo("/v1/auth/refresh")).toHaveLength(1);
     expect(api.callsTo("/v1/auth/logout")).toEqual([]);
     expectCookiesCleared(response);
+  });
+
+  it("names the browser's address to the API and answers no-store", async () => {
+    vi.stubEnv("QUANT_PROXY_SECRET", "s".repeat(40));
+    const request = withCookies(
+      "http://localhost:3000/api/auth/logout",
+      { [ACCESS_COOKIE]: accessToken("a", 600), [REFRESH_COOKIE]: "refresh-0" },
+      "POST",
+      { "x-forwarded-for": "203.0.113.9" },
+    );
+    const response = await POST(request);
+    expect(api.sent[0]?.get("x-quant-client-address")).toBe("203.0.113.9");
+    expect(response.headers.get("cache-control")).toBe("no-store");
   });
 
   it("calls nothing without a session", async () => {

@@ -1,5 +1,5 @@
 import { NextResponse, type NextRequest } from "next/server";
-import { accessToken, clearTokenCookies, postAuth, REFRESH_COOKIE } from "@/lib/server/session";
+import { accessToken, clearTokenCookies, noStore, postAuth, REFRESH_COOKIE } from "@/lib/server/session";
 
 /** Sign out: the API revokes this session's refresh token (its whole sign-in, ADR 0014), then the
  * cookies go. They go even when the API cannot be reached or refuses, so this browser is signed
@@ -8,7 +8,7 @@ export async function POST(request: NextRequest): Promise<NextResponse> {
   const revoked = await revoke(request).catch(() => false);
   const response = NextResponse.json({ ok: true, revoked });
   clearTokenCookies(response);
-  return response;
+  return noStore(response);
 }
 
 async function revoke(request: NextRequest): Promise<boolean> {
@@ -18,6 +18,7 @@ async function revoke(request: NextRequest): Promise<boolean> {
   const { token, refreshed } = await accessToken(request);
   if (!token) return false;
   // a refresh just used up the cookie's token; its successor names the same sign-in
-  const answer = await postAuth("logout", { refresh_token: refreshed?.refresh_token ?? refreshToken }, token);
+  const body = { refresh_token: refreshed?.refresh_token ?? refreshToken };
+  const answer = await postAuth(request.headers, "logout", body, token);
   return answer.status === 204;
 }

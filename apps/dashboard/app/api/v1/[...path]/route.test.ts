@@ -1,6 +1,6 @@
 // @vitest-environment node
 import type { NextRequest } from "next/server";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { accessToken, type FakeApi, installFakeApi, tokenName, uninstallFakeApi, withCookies } from "@/lib/server/fake-api";
 import { ACCESS_COOKIE, REFRESH_COOKIE } from "@/lib/server/session";
 import { GET } from "./route";
@@ -68,5 +68,40 @@ describe("the /api/v1 proxy's refresh", () => {
     expect(late.status).toBe(401);
     expect(late.cookies.get(REFRESH_COOKIE)).toMatchObject({ value: "", maxAge: 0 });
     expect(api.callsTo("/v1/runs")).toHaveLength(3);
+  });
+});
+
+describe("the /api/v1 proxy's client address", () => {
+  it("names the browser to the API with the proxy secret and drops the browser's X-Forwarded-For", async () => {
+    vi.stubEnv("QUANT_PROXY_SECRET", "s".repeat(40));
+    const cookies = { [ACCESS_COOKIE]: accessToken("fresh", 600), [REFRESH_COOKIE]: "refresh-0" };
+    const request = withCookies("http://localhost:3000/api/v1/runs", cookies, "GET", {
+      "x-forwarded-for": "203.0.113.7",
+    });
+    const response = await GET(request, context);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("cache-control")).toBe("no-store");
+    const sent = api.sent[api.calls.findIndex((call) => new URL(call.url).pathname === "/v1/runs")];
+    expect(sent?.get("x-quant-client-address")).toBe("203.0.113.7");
+    expect(sent?.get("x-quant-proxy-secret")).toBe("s".repeat(40));
+    expect(sent?.get("x-forwarded-for")).toBeNull();
+  });
+
+  it("sends the address on the token refresh too", async () => {
+    vi.stubEnv("QUANT_PROXY_SECRET", "s".repeat(40));
+    const request = withCookies("http://localhost:3000/api/v1/runs", { [REFRESH_COOKIE]: "refresh-0" }, "GET", {
+      "x-forwarded-for": "198.51.100.4",
+    });
+    await GET(request, context);
+    const refresh = api.calls.findIndex((call) => new URL(call.url).pathname === "/v1/auth/refresh");
+    expect(api.sent[refresh]?.get("x-quant-client-address")).toBe("198.51.100.4");
+  });
+
+  it("sends no address header without a proxy secret", async () => {
+    vi.stubEnv("QUANT_PROXY_SECRET", "");
+    const cookies = { [ACCESS_COOKIE]: accessToken("fresh", 600) };
+    await GET(withCookies("http://localhost:3000/api/v1/runs", cookies, "GET", { "x-forwarded-for": "1.2.3.4" }), context);
+    expect(api.sent[0]?.get("x-quant-client-address")).toBeNull();
+    expect(api.sent[0]?.get("x-forwarded-for")).toBeNull();
   });
 });

@@ -1,4 +1,5 @@
 import { NextResponse, type NextRequest } from "next/server";
+import { clientHeaders } from "@/lib/server/client-address";
 import { apiBaseUrl } from "@/lib/server/config";
 import {
   accessToken,
@@ -13,6 +14,9 @@ export const dynamic = "force-dynamic";
 
 const FORWARDED_RESPONSE_HEADERS = [
   "content-type",
+  // the API's policy for what it answers (the HTML report's sandbox among them)
+  "content-security-policy",
+  "x-content-type-options",
   "retry-after",
   "x-request-id",
   "x-ratelimit-limit",
@@ -41,8 +45,8 @@ async function forward(request: NextRequest, path: string[]): Promise<NextRespon
   if (contentType) headers["content-type"] = contentType;
   const requestId = request.headers.get("x-request-id");
   if (requestId) headers["x-request-id"] = requestId;
-  const forwardedFor = request.headers.get("x-forwarded-for");
-  if (forwardedFor) headers["x-forwarded-for"] = forwardedFor;
+  // the browser's address as this server can vouch for it, never its own X-Forwarded-For
+  Object.assign(headers, clientHeaders(request.headers));
 
   let upstream: Response;
   try {

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from quant_api.routers.v1 import (
     alerts,
+    api_keys,
     auth,
     controls,
     health,
@@ -22,6 +23,7 @@ from quant_api.routers.v1 import (
 api_router = APIRouter(prefix="/v1")
 api_router.include_router(health.router)
 api_router.include_router(auth.router)
+api_router.include_router(api_keys.router)
 api_router.include_router(metrics.router)
 api_router.include_router(strategies.router)
 api_router.include_router(runs.router)

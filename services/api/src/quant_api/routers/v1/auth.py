@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import structlog
 from fastapi import APIRouter, Request, Response
 
 from quant_api.auth import RefreshClaims, authenticate
-from quant_api.deps import CurrentUser, RequestId, ResourcesDep, SessionDep
+from quant_api.deps import CurrentUser, RequestId, ResourcesDep, SessionDep, client_address
 from quant_api.errors import ApiError, error_responses, invalid
 from quant_api.rate_limits import LimitScope, rate_limited
 from quant_api.refresh_tokens import rotate, sign_out, start_family
@@ -21,6 +22,7 @@ from quant_api.schemas.v1.auth import (
 from quant_db.audit import record
 
 router = APIRouter(prefix="/auth", tags=["auth"])
+log = structlog.get_logger("quant_api")
 
 ROTATION = (
     "Each refresh token works once: the answer carries the next refresh token of the same "
@@ -38,19 +40,25 @@ ROTATION = (
 @router.post(
     "/login",
     summary="Exchange a username and password for an access and a refresh token",
-    description="Rate limited per client IP (5/minute by default). The refresh token starts a "
-    "new family (one per sign-in): see /v1/auth/refresh.",
-    responses=error_responses(400, 401, 422, 429),
+    description="Failed sign-ins are limited per username (QUANT_RATE_LIMIT_LOGIN_ACCOUNT, "
+    "5/minute by default) and per client address (QUANT_RATE_LIMIT_LOGIN, 10/minute); a "
+    "sign-in that succeeds does not count. Past either limit every attempt is a 429 with "
+    "Retry-After, the right password included. A wrong password, an unknown user and a "
+    "deactivated account get the same 401. The refresh token starts a new family (one per "
+    "sign-in): see /v1/auth/refresh.",
+    responses=error_responses(400, 401, 413, 422, 429),
 )
-@rate_limited(LimitScope.LOGIN)
 async def login(
-    request: Request,
-    response: Response,
-    body: LoginRequest,
-    session: SessionDep,
-    resources: ResourcesDep,
+    request: Request, body: LoginRequest, session: SessionDep, resources: ResourcesDep
 ) -> TokenPair:
-    user = await authenticate(session, resources.passwords, body.username, body.password)
+    address = client_address(request)
+    attempt = await resources.login_limits.admit(body.username, address)
+    try:
+        user = await authenticate(session, resources.passwords, body.username, body.password)
+    except ApiError as exc:
+        log.warning("login_failed", username=body.username, client=address, reason=exc.code)
+        raise
+    await resources.login_limits.succeeded(attempt)
     request.state.username = user.username
     return await start_family(session, resources.tokens, user)
 

@@ -27,6 +27,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from starlette.concurrency import run_in_threadpool
 
+from quant_api.auth import has_role
 from quant_api.deps import (
     CurrentUser,
     PageParams,
@@ -56,6 +57,7 @@ from quant_api.schemas.v1.runs import (
 )
 from quant_db.jobs import create_run, request_cancel
 from quant_db.schema import EquityPoint, Run, RunReport, Strategy, Trade
+from quant_db.schema.identity import Role
 from quant_db.schema.runs import FINISHED, RunStatus, RunType
 
 router = APIRouter(prefix="/runs", tags=["runs"])
@@ -307,18 +309,31 @@ async def get_report(
 
 @router.post(
     "/{run_id}/cancel",
-    summary="Cancel a run (trader or admin): queued ones at once, running ones at their next step",
+    summary="Cancel a run (its creator, or an admin): queued ones at once, running ones at "
+    "their next step",
+    description="A trader may cancel the runs they queued; an admin may cancel any run (runs "
+    "queued from the command line have no creator, so only an admin can cancel those). Anyone "
+    "else gets 403. A finished run is 409.",
     responses=error_responses(401, 403, 404, 409, 422),
 )
 async def cancel_run(
-    run_id: uuid.UUID, _trader: TraderUser, resources: ResourcesDep
+    run_id: uuid.UUID, trader: TraderUser, resources: ResourcesDep
 ) -> RunCancelled:
     async with resources.engine.connect() as connection:
         raw = await asyncpg_connection(connection)
         async with raw.transaction():
-            status = await raw.fetchval("SELECT status FROM runs WHERE id = $1 FOR UPDATE", run_id)
-            if status is None:
+            row = await raw.fetchrow(
+                "SELECT status, created_by FROM runs WHERE id = $1 FOR UPDATE", run_id
+            )
+            if row is None:
                 raise not_found("run", run_id)
+            if row["created_by"] != trader.id and not has_role(trader, Role.ADMIN):
+                raise ApiError(
+                    403,
+                    f"run {run_id} was queued by someone else: only its creator or an admin may "
+                    "cancel it",
+                )
+            status = row["status"]
             if RunStatus(status) in FINISHED:
                 raise conflict(f"run {run_id} already finished ({status}); nothing to cancel")
             after = await request_cancel(raw, run_id)

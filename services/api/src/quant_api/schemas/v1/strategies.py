@@ -55,15 +55,24 @@ class StrategyDetail(StrategyPublic):
 
 
 class RiskUpdate(BaseModel):
-    """Risk caps to change (quant_strategy.RiskCaps validates the values)."""
+    """Risk caps to change. The bounds are quant_strategy.RiskCaps' own (a unit test holds them
+    equal), so the schema refuses exactly what the server would."""
 
     model_config = ConfigDict(extra="forbid")
 
-    max_position_pct: float | None = None
-    max_gross_exposure: float | None = None
+    max_position_pct: float | None = Field(
+        default=None, gt=0, le=10, description="max |position| / equity per symbol"
+    )
+    max_gross_exposure: float | None = Field(
+        default=None, gt=0, le=10, description="max sum |positions| / equity"
+    )
     allow_short: bool | None = None
-    max_positions: int | None = Field(default=None, description="null removes the cap")
-    min_trade_pct: float | None = None
+    max_positions: int | None = Field(
+        default=None, ge=1, description="max symbols held at once; null removes the cap"
+    )
+    min_trade_pct: float | None = Field(
+        default=None, ge=0, le=1, description="skip rebalances smaller than this share of equity"
+    )
 
 
 class StrategyUpdate(BaseModel):
