@@ -17,7 +17,7 @@ from typing import Any
 import asyncpg
 
 from quant_backtest import run
-from quant_backtest.worker import serve
+from quant_backtest.job_loop import serve
 from quant_db.jobs import create_run, request_cancel
 from quant_db.urls import asyncpg_dsn
 from quant_engine import BacktestConfig
