@@ -31,6 +31,14 @@ class DatabaseLost(Exception):
     """PostgreSQL went away under a run: the attempt is abandoned and the run retried later."""
 
 
+async def close_quietly(connection: asyncpg.Connection[Any]) -> None:
+    """Close politely when the server is there, else just drop the socket."""
+    try:
+        await connection.close(timeout=2)
+    except Exception:  # the server went with the connection
+        connection.terminate()
+
+
 @dataclass(frozen=True, slots=True)
 class Backoff:
     """Pauses between reconnection attempts: `first`, doubling up to `cap` seconds."""

@@ -18,7 +18,7 @@ import structlog
 from pgqueuer import AsyncpgDriver, Job, Queries, QueueManager
 from pgqueuer.domain.types import QueueExecutionMode
 
-from quant_backtest.database_link import DatabaseLink, DatabaseLost
+from quant_backtest.database_link import DatabaseLink, DatabaseLost, close_quietly
 from quant_backtest.presence import PresenceBeacon, PresenceSettings
 from quant_backtest.worker import RunExecutor
 from quant_db.jobs import RUN_ENTRYPOINT, requeue_orphans
@@ -64,7 +64,7 @@ async def serve(
                         raise
                     link.lost(exc)
                 finally:
-                    connection.terminate()  # closed or dead: nothing to wait for
+                    await close_quietly(connection)
     finally:
         if beacon is not None:
             await beacon.stop()

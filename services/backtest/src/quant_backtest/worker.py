@@ -20,7 +20,7 @@ from typing import Any
 import asyncpg
 import structlog
 
-from quant_backtest.database_link import CONNECT_TIMEOUT_S, DatabaseLost
+from quant_backtest.database_link import CONNECT_TIMEOUT_S, DatabaseLost, close_quietly
 from quant_backtest.db_source import DatabaseSource
 from quant_backtest.persist import save_results
 from quant_backtest.report_html import render_html_report
@@ -127,18 +127,15 @@ class RunExecutor:
         try:
             connection = await asyncpg.connect(asyncpg_dsn(self.url), timeout=CONNECT_TIMEOUT_S)
         except Exception as exc:
-            raise _lost_or(exc) from exc
+            _raise_if_lost(exc)
+            raise
         try:
             return await self._execute(connection, run_id)
-        except DatabaseLost:
-            raise
         except Exception as exc:
-            raise _lost_or(exc) from exc
+            _raise_if_lost(exc)
+            raise
         finally:
-            try:
-                await connection.close(timeout=2)
-            except Exception:  # a connection that died with its server
-                connection.terminate()
+            await close_quietly(connection)
 
     async def _execute(self, connection: asyncpg.Connection[Any], run_id: uuid.UUID) -> str:
         row = await connection.fetchrow(
@@ -270,6 +267,7 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-def _lost_or(exc: Exception) -> Exception:
-    """DatabaseLost for an outage, else the error itself."""
-    return DatabaseLost(outage_reason(exc)) if database_unreachable(exc) else exc
+def _raise_if_lost(exc: Exception) -> None:
+    """DatabaseLost from `exc` when it is an outage (a DatabaseLost itself goes on as it is)."""
+    if not isinstance(exc, DatabaseLost) and database_unreachable(exc):
+        raise DatabaseLost(outage_reason(exc)) from exc
