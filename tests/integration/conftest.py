@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from quant_db.embedded import embedded_postgres_url, embedded_redis_url
 from quant_db.migrate import upgrade
+from tests.integration.private_servers import server_folder
 
 TEMPLATE = "quant_test_template"
 
@@ -42,12 +43,13 @@ def admin(url: str, *statements: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def server_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def server_url() -> str:
     """URL of the maintenance database of the server under test."""
     external = os.environ.get("QUANT_TEST_DATABASE_URL")
     if external:
         return external
-    return embedded_postgres_url(Path(tmp_path_factory.mktemp("state")))
+    # not under pytest's folders: see private_servers.py (a PANIC when another session starts)
+    return embedded_postgres_url(server_folder("quant-test-state-"))
 
 
 @pytest.fixture(scope="session")

@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import asyncpg
+import pytest
 import redis
 
-from quant_db.embedded import database_url, embedded_postgres_url, embedded_redis_url, redis_url
+from quant_db.embedded import (
+    EmbeddedKeeper,
+    database_url,
+    embedded_postgres_url,
+    embedded_redis_url,
+    redis_url,
+    revive_postgres,
+    revive_valkey,
+)
+from quant_db.outages import database_unreachable
 from quant_db.settings import StorageSettings
+from quant_db.urls import asyncpg_dsn
+from quant_domain import ConfigError
+from tests.integration.private_servers import server_folder
 
 
 def test_embedded_valkey_answers_the_redis_client(tmp_path: Path) -> None:
@@ -38,11 +55,12 @@ def test_urls_from_settings_win_over_the_embedded_servers(tmp_path: Path) -> Non
     assert not (tmp_path / "pgdata").exists()
 
 
-def test_embedded_postgres_is_started_once_per_state_folder(tmp_path: Path) -> None:
-    first = embedded_postgres_url(tmp_path)
-    assert embedded_postgres_url(tmp_path) == first
+def test_embedded_postgres_is_started_once_per_state_folder() -> None:
+    state = server_folder("quant-embedded-")  # not under pytest's folders: private_servers.py
+    first = embedded_postgres_url(state)
+    assert embedded_postgres_url(state) == first
     assert first.startswith("postgresql+asyncpg://")
-    assert (tmp_path / "pgdata" / "PG_VERSION").exists()
+    assert (state / "pgdata" / "PG_VERSION").exists()
 
 
 def _valkey_user(state: Path) -> subprocess.Popen[str]:
@@ -158,3 +176,137 @@ def test_the_embedded_valkey_stops_even_when_its_state_folder_is_removed_first(
     assert url.startswith("redis://")
     assert not state.exists()
     assert _gone(url)
+
+
+def _kill_valkey(url: str) -> int:
+    """SIGKILL the Valkey server at `url` (as a crash would) and return its port."""
+    client = redis.Redis.from_url(url)
+    pid = int(client.info("server")["process_id"])
+    client.close()
+    os.kill(pid, signal.SIGKILL)
+    assert _gone(url)
+    port = urlsplit(url).port
+    assert port is not None
+    return port
+
+
+def test_a_dead_embedded_valkey_comes_back_on_its_port_with_the_next_process(
+    tmp_path: Path,
+) -> None:
+    """A running API's client points at the old port: a Valkey brought back anywhere else
+    would leave it failing until restarted."""
+    url = embedded_redis_url(tmp_path)
+    _kill_valkey(url)
+    user = _valkey_user(tmp_path)
+    try:
+        assert _joined(user) == url
+    finally:
+        user.communicate(timeout=30)
+    client = redis.Redis.from_url(url, socket_timeout=2)
+    try:
+        assert client.ping() is True  # still up: this process uses it too
+    finally:
+        client.close()
+
+
+def test_a_process_using_the_embedded_valkey_brings_it_back_on_the_same_port(
+    tmp_path: Path,
+) -> None:
+    url = embedded_redis_url(tmp_path)
+    assert revive_valkey(tmp_path) is False  # running: nothing to do
+    _kill_valkey(url)
+    assert revive_valkey(tmp_path) is True
+    client = redis.Redis.from_url(url, socket_timeout=2)
+    try:
+        assert client.ping() is True
+    finally:
+        client.close()
+
+
+def test_a_valkey_port_taken_meanwhile_is_a_clear_error_naming_it(tmp_path: Path) -> None:
+    url = embedded_redis_url(tmp_path)
+    port = _kill_valkey(url)
+    with socket.socket() as squatter:
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        squatter.bind(("127.0.0.1", port))
+        squatter.listen()
+        with pytest.raises(ConfigError, match=f"port {port} .* taken by another program"):
+            revive_valkey(tmp_path)
+    assert revive_valkey(tmp_path) is True  # freed: back on its port
+
+
+def _can_connect(url: str) -> bool:
+    async def probe() -> bool:
+        try:
+            connection = await asyncpg.connect(asyncpg_dsn(url), timeout=5)
+        except Exception as exc:
+            if database_unreachable(exc):  # refused, reset, or closed while it dies
+                return False
+            raise
+        await connection.close()
+        return True
+
+    return asyncio.run(probe())
+
+
+def _kill_postgres(state: Path, url: str) -> None:
+    pid = int((state / "pgdata" / "postmaster.pid").read_text().split()[0])
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while _can_connect(url):
+        assert time.monotonic() < deadline, "the killed server still answers"
+        time.sleep(0.1)
+
+
+def test_a_dead_embedded_postgres_comes_back_on_the_same_socket() -> None:
+    """Killed under a running API and worker, the embedded PostgreSQL is started again by the
+    next quant process, or by a worker that uses it, at the same URL: their clients reconnect."""
+    state = server_folder("quant-embedded-")
+    url = embedded_postgres_url(state)
+    assert revive_postgres(state) is False  # running: nothing to do
+
+    _kill_postgres(state, url)
+    joined = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from pathlib import Path; "
+            "from quant_db.embedded import embedded_postgres_url; "
+            "print(embedded_postgres_url(Path(sys.argv[1])))",
+            str(state),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert joined.stdout.strip() == url
+    assert _can_connect(url)  # and still up: this process uses it too
+
+    _kill_postgres(state, url)
+    deadline = time.monotonic() + 30
+    while not revive_postgres(state):  # False while the killed process is not yet reaped
+        assert time.monotonic() < deadline, "never started again"
+        time.sleep(0.2)
+    assert _can_connect(url)
+
+
+def test_quant_up_keeper_starts_a_dead_valkey_again_and_says_so(tmp_path: Path) -> None:
+    """`quant up` hands its children the URLs, so it is the one to bring a server back."""
+    settings = StorageSettings(
+        database_url="postgresql+asyncpg://u@db.example/quant",  # not embedded: left alone
+        quant_state_dir=tmp_path,
+    )
+    url = embedded_redis_url(tmp_path)
+    said: list[str] = []
+    keeper = EmbeddedKeeper(settings, say=said.append, every_s=0)
+    keeper.check()
+    assert said == []
+    _kill_valkey(url)
+    keeper.check()
+    assert said == ["the embedded Valkey had stopped: started it again at the same address"]
+    client = redis.Redis.from_url(url, socket_timeout=2)
+    try:
+        assert client.ping() is True
+    finally:
+        client.close()

@@ -17,8 +17,9 @@ from typing import Any
 import asyncpg
 
 from quant_backtest import run
-from quant_backtest.worker import serve
-from quant_db.jobs import create_run, request_cancel
+from quant_backtest.job_loop import serve
+from quant_backtest.worker import MAX_ATTEMPTS
+from quant_db.jobs import create_run, request_cancel, requeue_orphans
 from quant_db.urls import asyncpg_dsn
 from quant_engine import BacktestConfig
 from quant_marketdata import SampleSource
@@ -197,3 +198,56 @@ def test_a_run_survives_its_worker_being_killed(database_url: str, redis_url: st
         _row(database_url, run_id, "SELECT count(*) FROM equity_points WHERE run_id = $1")
     )
     assert counts[0] == 600_000
+
+
+def test_a_running_run_whose_job_was_lost_is_queued_again_and_completed(
+    database_url: str,
+) -> None:
+    """pgqueuer may record a job as ended while its worker, cut off from the database, could not
+    write the run: at its next connection a worker gives such a run a new job."""
+    config = _momentum(universe=["SYN000"], benchmark=None, data="synthetic:symbols=1,bars=2000")
+
+    async def scenario() -> tuple[list[uuid.UUID], list[uuid.UUID], asyncpg.Record]:
+        run_id = await queue_run(database_url, config)
+        finished = await queue_run(database_url, config)
+        connection = await _connect(database_url)
+        try:
+            await connection.execute("DELETE FROM pgqueuer")  # both jobs gone
+            await connection.execute(
+                "UPDATE runs SET status = 'running', attempts = 1 WHERE id = $1", run_id
+            )
+            await connection.execute("UPDATE runs SET status = 'completed' WHERE id = $1", finished)
+            first = await requeue_orphans(connection)
+            again = await requeue_orphans(connection)
+        finally:
+            await connection.close()
+        await serve(database_url, drain=True)
+        return first, again, await _row(database_url, run_id)
+
+    first, again, row = asyncio.run(scenario())
+    assert first == [row["id"]]  # the finished run is left alone
+    assert again == []  # it has its job now
+    assert (row["status"], row["attempts"]) == ("completed", 2), row["error"]
+
+
+def test_a_run_interrupted_in_every_attempt_fails_with_the_reason(database_url: str) -> None:
+    config = _momentum(universe=["SYN000"], benchmark=None, data="synthetic:symbols=1,bars=2000")
+
+    async def scenario() -> asyncpg.Record:
+        run_id = await queue_run(database_url, config)
+        connection = await _connect(database_url)
+        try:  # three attempts already interrupted (dead workers, lost databases)
+            await connection.execute(
+                "UPDATE runs SET status = 'running', attempts = $2 WHERE id = $1",
+                run_id,
+                MAX_ATTEMPTS,
+            )
+        finally:
+            await connection.close()
+        await serve(database_url, drain=True)
+        return await _row(database_url, run_id)
+
+    row = asyncio.run(scenario())
+    assert row["status"] == "failed"
+    assert row["message"] == f"stopped after {MAX_ATTEMPTS} attempts were interrupted"
+    assert "lost the database" in row["error"]

@@ -13,8 +13,8 @@ import asyncpg
 import structlog
 from structlog.testing import capture_logs
 
+from quant_backtest.job_loop import serve
 from quant_backtest.presence import PresenceSettings
-from quant_backtest.worker import serve
 from quant_db.jobs import request_cancel
 from quant_db.presence import WorkerPresence, alive, connect, presence_key
 from quant_db.urls import asyncpg_dsn

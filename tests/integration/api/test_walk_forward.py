@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from quant_backtest.worker import serve
+from quant_backtest.job_loop import serve
 from quant_db.schema.identity import Role
 from quant_db.schema.runs import RunStatus, RunType
 from tests.integration.api.checks import assert_error

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from quant_cli.errors import user_errors
-from quant_db.embedded import redis_url
+from quant_db.embedded import EmbeddedKeeper, redis_url
 from quant_db.settings import get_settings
 
 if TYPE_CHECKING:
@@ -321,8 +321,11 @@ def up_command(
     if runs:
         typer.echo("demo backtests (running through the queue):")
         _report_demo(url, runs, api, time.monotonic() + 300, children)
+    # the API and workers were handed the URLs, so only this process can restart an embedded one
+    keeper = EmbeddedKeeper(settings, say=lambda line: typer.echo(line, err=True))
     while not stop["now"] and all(c.poll() is None for c in children):
         time.sleep(0.2)
+        keeper.check()
     crashed = [c for c in children if c.poll() not in (None, 0, -signal.SIGTERM)]
     if web_child is not None:
         stop_group(web_child, STOP_GRACE_S)

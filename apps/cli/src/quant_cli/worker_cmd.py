@@ -8,13 +8,14 @@ import logging
 import os
 import signal
 from datetime import timedelta
+from functools import partial
 from typing import Annotated
 
 import structlog
 import typer
 
 from quant_cli.errors import user_errors
-from quant_db.embedded import redis_url
+from quant_db.embedded import database_url, redis_url, revive_postgres, revive_valkey
 from quant_db.settings import get_settings
 from quant_domain import ConfigError
 
@@ -64,21 +65,29 @@ def worker_command(
     """Run jobs from the queue; stop cleanly on Ctrl-C or SIGTERM (the current run is retried later).
 
     The worker announces itself in Redis (REDIS_URL, or the embedded Valkey) so GET /v1/health
-    can list live workers; without Redis it still runs jobs, unannounced.
+    can list live workers; without Redis it still runs jobs, unannounced. While PostgreSQL is
+    unreachable (at start or later) it waits and reconnects by itself; a run interrupted by the
+    outage is tried again.
     """
+    from quant_backtest.database_link import DatabaseLink
+    from quant_backtest.job_loop import serve
     from quant_backtest.presence import PresenceSettings
-    from quant_backtest.worker import serve
-    from quant_db.migrate import migrated_url
+    from quant_db.migrate import upgrade
     from quant_db.urls import redacted
 
     configure_json_logs()
     settings = get_settings()
-    url = migrated_url(settings)
-    typer.echo(f"worker using {redacted(url)}", err=True)
+    state = settings.quant_state_dir
+    url = database_url(settings)  # without DATABASE_URL this starts the embedded server
+    # the embedded servers have no one else to start them again should they die
+    link = DatabaseLink(
+        url, revive=None if settings.database_url else partial(revive_postgres, state)
+    )
     presence = None
     try:
         prefix = presence_prefix or settings.quant_worker_key_prefix
-        presence = PresenceSettings(redis_url(settings), prefix=prefix)
+        revive = None if settings.redis_url else partial(revive_valkey, state)
+        presence = PresenceSettings(redis_url(settings), prefix=prefix, revive=revive)
     except Exception as exc:  # presence is advisory: no Redis must not keep jobs from running
         structlog.get_logger("quant.worker").warning(
             "worker.presence_disabled", error=f"{type(exc).__name__}: {exc}"[:200]
@@ -89,6 +98,13 @@ def worker_command(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        # a database that is down at start is waited for, like one that goes away later
+        connection = await link.connect(stop)
+        if connection is None:
+            return
+        await connection.close()
+        await asyncio.to_thread(upgrade, url)
+        typer.echo(f"worker using {redacted(url)}", err=True)
         await serve(
             url,
             heartbeat_timeout=timedelta(seconds=heartbeat_timeout),
@@ -96,6 +112,7 @@ def worker_command(
             concurrency=concurrency,
             stop=stop,
             presence=presence,
+            link=link,
         )
 
     asyncio.run(main())

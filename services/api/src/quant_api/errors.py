@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
-from asyncpg import PostgresError
+import structlog
+from asyncpg import InterfaceError, PostgresError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -14,10 +15,13 @@ from fastapi.routing import iter_route_contexts
 from pydantic import ValidationError
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from quant_api.schemas.v1.common import ErrorBody, ErrorEnvelope
+from quant_db.outages import database_unreachable
+from quant_db.outages import reason as outage_reason
 from quant_domain import ConfigError
 
 CODES: dict[int, str] = {
@@ -47,8 +51,21 @@ DESCRIPTIONS: dict[int, str] = {
     503: "A backing service (Redis, PostgreSQL) is unreachable",
 }
 
+_HEADERS: dict[int, dict[str, Any]] = {
+    503: {
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds to wait before trying again",
+                "schema": {"type": "integer"},
+            }
+        }
+    }
+}
+
 # where a field sits in a request; the first part of every `error.field`
 REQUEST_PARTS = frozenset({"body", "query", "path", "header", "cookie"})
+
+log = structlog.get_logger("quant_api")
 
 INTERNAL_MESSAGE = "internal server error; quote the request id when you report it"
 
@@ -143,10 +160,17 @@ def error_responses(
     if non_json_route:
         schema = {"$ref": f"#/components/schemas/{ErrorEnvelope.__name__}"}
         return {
-            s: {"description": DESCRIPTIONS[s], "content": {"application/json": {"schema": schema}}}
+            s: {
+                "description": DESCRIPTIONS[s],
+                "content": {"application/json": {"schema": schema}},
+                **_HEADERS.get(s, {}),
+            }
             for s in statuses
         }
-    return {s: {"model": ErrorEnvelope, "description": DESCRIPTIONS[s]} for s in statuses}
+    return {
+        s: {"model": ErrorEnvelope, "description": DESCRIPTIONS[s], **_HEADERS.get(s, {})}
+        for s in statuses
+    }
 
 
 async def _api_error(request: Request, exc: Exception) -> JSONResponse:
@@ -207,7 +231,23 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return envelope(request_id_of(request), 422, CODES[422], message, field=".".join(loc) or None)
 
 
+RETRY_AFTER_S = 5  # what a 503 asks the client to wait before trying again
+
+
+def unavailable(service: str) -> ApiError:
+    """503 for a backing service that is down: the client should retry, not report a bug."""
+    return ApiError(
+        503,
+        f"{service} is unreachable; try again shortly (GET /v1/health shows what is down)",
+        headers={"Retry-After": str(RETRY_AFTER_S)},
+    )
+
+
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    if database_unreachable(exc):
+        # one line per refused request; the outage is not a bug, so no traceback
+        log.warning("database_unavailable", path=request.url.path, error=outage_reason(exc))
+        return await _api_error(request, unavailable("PostgreSQL"))
     cause = exc.orig if isinstance(exc, DBAPIError) else exc
     sqlstate = str(getattr(cause, "sqlstate", "") or "")
     if sqlstate.startswith("22"):  # data exception: a value PostgreSQL cannot store or compare
@@ -223,13 +263,10 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _redis_error(request: Request, exc: Exception) -> JSONResponse:
     # Fail closed: without the rate-limit store nothing rate-limited is served.
-    return envelope(
-        request_id_of(request),
-        503,
-        CODES[503],
-        "Redis is unreachable; try again shortly (GET /v1/health shows what is down)",
-        headers={"Retry-After": "5"},
+    log.warning(
+        "redis_unavailable", path=request.url.path, error=f"{type(exc).__name__}: {exc}"[:200]
     )
+    return await _api_error(request, unavailable("Redis"))
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -237,6 +274,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(DBAPIError, _database_error)
-    app.add_exception_handler(PostgresError, _database_error)
+    # every shape a PostgreSQL outage takes; what is not an outage goes on to 422 or 500
+    for error in (DBAPIError, PostgresError, InterfaceError, PoolTimeout, OSError):
+        app.add_exception_handler(error, _database_error)
     app.add_exception_handler(RedisError, _redis_error)

@@ -31,6 +31,8 @@ from quant_db.settings import get_settings as storage_settings
 K = TypeVar("K")
 V = TypeVar("V")
 CURVE_CACHE_SIZE = 256
+CONNECT_TIMEOUT_S = 5.0  # a server that does not answer: 503 after this, not a hung request
+POOL_WAIT_S = 10.0  # every pooled connection busy for this long: 503 (SQLAlchemy waits 30 s)
 
 
 def package_version() -> str:
@@ -93,7 +95,14 @@ async def open_resources(
     if redis_url is None:
         redis_url = await anyio.to_thread.run_sync(embedded.redis_url, storage_settings())
     await anyio.to_thread.run_sync(upgrade, database_url)
-    engine = create_async_engine(database_url, pool_pre_ping=True)
+    engine = create_async_engine(
+        database_url,
+        # a connection that died with its server is replaced on checkout, so the API serves again
+        # by itself when PostgreSQL comes back; until then requests fail fast with a 503
+        pool_pre_ping=True,
+        pool_timeout=POOL_WAIT_S,
+        connect_args={"timeout": CONNECT_TIMEOUT_S},
+    )
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     try:
         catalog = StrategyCatalog(sessions, settings.strategies_dir)

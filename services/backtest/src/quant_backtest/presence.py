@@ -2,7 +2,8 @@
 
 Presence is advisory (the dashboard shows who is alive and what it runs); the queue works without
 it. So a Redis outage never stops the worker or its runs: a failed beat logs a warning once, is
-retried at the next beat, and recovery is logged too.
+retried at the next beat, and recovery is logged too. An embedded Valkey that died is started
+again on its port (`revive`), so every client of it reconnects.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import contextlib
 import os
 import socket
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -39,6 +41,8 @@ class PresenceSettings:
     prefix: str = DEFAULT_PREFIX
     beat_seconds: float = BEAT_SECONDS
     ttl_seconds: int = TTL_SECONDS
+    # starts the embedded Valkey again when a beat finds it gone; True when it had to
+    revive: Callable[[], bool] | None = None
 
 
 def _reason(exc: BaseException) -> str:
@@ -60,6 +64,7 @@ class PresenceBeacon:
         self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._healthy: bool | None = None  # unknown until the first beat
+        self._revive_error: str | None = None
 
     @property
     def id(self) -> str:
@@ -103,11 +108,26 @@ class PresenceBeacon:
                     retry_in_s=self.settings.beat_seconds,
                 )
             self._healthy = False
+            await self._revive()
             return False
         if self._healthy is False:
             log.info("worker.presence_recovered", worker=self.id)
         self._healthy = True
         return True
+
+    async def _revive(self) -> None:
+        if self.settings.revive is None:
+            return
+        try:
+            restarted = await asyncio.to_thread(self.settings.revive)
+        except Exception as exc:  # retried at the next beat; said once per new reason
+            if _reason(exc) != self._revive_error:
+                self._revive_error = _reason(exc)
+                log.warning("worker.valkey_not_restarted", worker=self.id, error=str(exc)[:400])
+            return
+        self._revive_error = None
+        if restarted:
+            log.info("worker.valkey_restarted", worker=self.id, url=self.settings.redis_url)
 
     async def _loop(self) -> None:
         while True:

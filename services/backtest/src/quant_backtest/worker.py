@@ -1,10 +1,10 @@
-"""The backtest worker: takes run jobs from the PostgreSQL queue and executes them.
+"""The backtest worker's runs: one run id executed end to end (the job loop is job_loop.py).
 
 Progress goes into the run row (fraction, processed/total, message) at most twice a second; a
-cancel request is honoured at the next progress report. When a worker dies mid-run, pgqueuer
-hands the job to another worker once its heartbeat is stale; that attempt clears the partial
-results and starts over, and after MAX_ATTEMPTS the run is marked failed with the reason, so no
-run stays `running` forever.
+cancel request is honoured at the next progress report. When a worker dies or loses PostgreSQL
+mid-run, the job is taken again (pgqueuer, once its heartbeat is stale, or requeue_orphans); that
+attempt starts over, and after MAX_ATTEMPTS the run is marked failed with the reason, so no run
+stays `running` forever.
 """
 
 from __future__ import annotations
@@ -15,23 +15,21 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import asyncpg
 import structlog
-from pgqueuer import AsyncpgDriver, Job, Queries, QueueManager
-from pgqueuer.domain.types import QueueExecutionMode
 
+from quant_backtest.database_link import CONNECT_TIMEOUT_S, DatabaseLost, close_quietly
 from quant_backtest.db_source import DatabaseSource
 from quant_backtest.persist import save_results
-from quant_backtest.presence import PresenceBeacon, PresenceSettings
 from quant_backtest.report_html import render_html_report
 from quant_backtest.runner import run
 from quant_backtest.walk_forward import WalkForwardEngine
 from quant_backtest.walk_forward_json import walk_forward_summary
 from quant_backtest.walk_forward_report import render_walk_forward_report
-from quant_db.jobs import RUN_ENTRYPOINT
+from quant_db.outages import database_unreachable
+from quant_db.outages import reason as outage_reason
 from quant_db.urls import asyncpg_dsn
 from quant_engine import BacktestConfig
 from quant_engine.walk_forward_config import WalkForwardConfig
@@ -129,12 +127,23 @@ class RunExecutor:
         self.url = url
 
     async def execute(self, run_id: uuid.UUID) -> str:
-        """Run it and return the final status (completed, failed, cancelled, or skipped)."""
-        connection = await asyncpg.connect(asyncpg_dsn(self.url))
+        """Run it and return the final status (completed, failed, cancelled, or skipped).
+
+        Raises DatabaseLost when PostgreSQL went away: nothing could be written, so the run keeps
+        its status and is tried again once the database is back.
+        """
+        try:
+            connection = await asyncpg.connect(asyncpg_dsn(self.url), timeout=CONNECT_TIMEOUT_S)
+        except Exception as exc:
+            _raise_if_lost(exc)
+            raise
         try:
             return await self._execute(connection, run_id)
+        except Exception as exc:
+            _raise_if_lost(exc)
+            raise
         finally:
-            await connection.close()
+            await close_quietly(connection)
 
     async def _execute(self, connection: asyncpg.Connection[Any], run_id: uuid.UUID) -> str:
         row = await connection.fetchrow(
@@ -155,14 +164,14 @@ class RunExecutor:
                 connection,
                 run_id,
                 "failed",
-                f"stopped after the worker died during {MAX_ATTEMPTS} attempts",
-                error="worker died repeatedly",
+                f"stopped after {MAX_ATTEMPTS} attempts were interrupted",
+                error=f"{MAX_ATTEMPTS} attempts interrupted: the worker died or lost the database",
             )
             return "failed"
-        if row["status"] == "running":
-            # results are only ever written with the final status, in one transaction, so a dead
-            # attempt leaves nothing behind to clear
-            bound.warning("run.restarting", reason="a previous worker died mid-run")
+        if row["attempts"] > 1:
+            # results are only ever written with the final status, in one transaction, so an
+            # interrupted attempt leaves nothing behind to clear
+            bound.warning("run.restarting", reason="a previous attempt was interrupted")
         await connection.execute(
             "UPDATE runs SET status = 'running', started_at = now(), progress = 0, message = $2 WHERE id = $1",
             run_id,
@@ -178,6 +187,8 @@ class RunExecutor:
             bound.info("run.cancelled")
             return "cancelled"
         except Exception as exc:
+            if database_unreachable(exc):  # not the run's fault: it is retried, not failed
+                raise DatabaseLost(outage_reason(exc)) from exc
             reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
             await self._finish(connection, run_id, "failed", "failed", error=reason)
             bound.error("run.failed", error=reason)
@@ -264,63 +275,7 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-async def serve(
-    url: str,
-    *,
-    heartbeat_timeout: timedelta = timedelta(seconds=30),
-    drain: bool = False,
-    concurrency: int = 1,
-    stop: asyncio.Event | None = None,
-    presence: PresenceSettings | None = None,
-) -> None:
-    """Process run jobs until stopped (or, with `drain`, until the queue is empty).
-
-    With `presence`, the worker announces itself and its current runs in Redis while it serves.
-    """
-    connection = await asyncpg.connect(asyncpg_dsn(url))
-    executor = RunExecutor(url)
-    manager = QueueManager(Queries(AsyncpgDriver(connection)))
-    beacon = None if presence is None else PresenceBeacon(presence, concurrency)
-
-    # pgqueuer needs max_concurrent_tasks >= 2 x batch size, so a worker may hold one more picked
-    # job than it runs; the semaphore keeps the CPU-bound runs to `concurrency` at a time
-    running = asyncio.Semaphore(concurrency)
-
-    @manager.entrypoint(RUN_ENTRYPOINT)
-    async def handle(job: Job) -> None:
-        if job.payload is None:
-            return
-        run_id = uuid.UUID(bytes=bytes(job.payload))
-        async with running:
-            if beacon is not None:
-                beacon.run_started(run_id)
-            try:
-                await executor.execute(run_id)
-            finally:
-                if beacon is not None:
-                    beacon.run_finished(run_id)
-
-    watcher = None
-    if stop is not None:
-
-        async def watch() -> None:
-            await stop.wait()
-            manager.shutdown.set()
-
-        watcher = asyncio.create_task(watch())
-    if beacon is not None:
-        beacon.start()
-    try:
-        await manager.run(
-            dequeue_timeout=timedelta(seconds=1),
-            batch_size=1,
-            mode=QueueExecutionMode.drain if drain else QueueExecutionMode.continuous,
-            max_concurrent_tasks=2 * concurrency,
-            heartbeat_timeout=heartbeat_timeout,
-        )
-    finally:
-        if watcher is not None:
-            watcher.cancel()
-        if beacon is not None:
-            await beacon.stop()
-        await connection.close()
+def _raise_if_lost(exc: Exception) -> None:
+    """DatabaseLost from `exc` when it is an outage (a DatabaseLost itself goes on as it is)."""
+    if not isinstance(exc, DatabaseLost) and database_unreachable(exc):
+        raise DatabaseLost(outage_reason(exc)) from exc

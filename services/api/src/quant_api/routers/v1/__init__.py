@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from quant_api.errors import error_responses
 from quant_api.routers.v1 import (
     alerts,
     api_keys,
@@ -21,16 +22,21 @@ from quant_api.routers.v1 import (
 )
 
 api_router = APIRouter(prefix="/v1")
-api_router.include_router(health.router)
-api_router.include_router(auth.router)
-api_router.include_router(api_keys.router)
-api_router.include_router(metrics.router)
-api_router.include_router(strategies.router)
-api_router.include_router(runs.router)
-api_router.include_router(walk_forward.router)
-api_router.include_router(prices.router)
-api_router.include_router(symbols.router)
-api_router.include_router(positions.router)
-api_router.include_router(orders.router)
-api_router.include_router(alerts.router)
-api_router.include_router(controls.router)
+api_router.include_router(health.router)  # always 200: it says what is down
+# every other route reads PostgreSQL, so answers 503 (with Retry-After) while it is unreachable;
+# spelled as JSON outright, since a route answering HTML (the report) still errs in JSON
+for module in (
+    auth,
+    api_keys,
+    metrics,
+    strategies,
+    runs,
+    walk_forward,
+    prices,
+    symbols,
+    positions,
+    orders,
+    alerts,
+    controls,
+):
+    api_router.include_router(module.router, responses=error_responses(503, non_json_route=True))

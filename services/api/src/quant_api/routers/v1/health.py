@@ -28,16 +28,20 @@ router = APIRouter(tags=["health"])
 T = TypeVar("T")
 
 
-async def _probe(check: Callable[[], Awaitable[Any]], timeout: float) -> DependencyStatus:
+async def _probe(
+    service: str, check: Callable[[], Awaitable[Any]], timeout: float
+) -> DependencyStatus:
     started = time.perf_counter()
     try:
         async with asyncio.timeout(timeout):
             await check()
+    except TimeoutError:
+        error = f"{service} did not answer within {timeout:g} s"
+        return DependencyStatus(status="down", latency_ms=None, error=error)
     except Exception as exc:
         reason = str(exc).splitlines()[0][:200] if str(exc) else "no answer"
-        return DependencyStatus(
-            status="down", latency_ms=None, error=f"{type(exc).__name__}: {reason}"
-        )
+        error = f"{service}: {type(exc).__name__}: {reason}"
+        return DependencyStatus(status="down", latency_ms=None, error=error)
     return DependencyStatus(
         status="ok", latency_ms=round((time.perf_counter() - started) * 1000, 2), error=None
     )
@@ -88,8 +92,8 @@ async def health(request: Request, resources: ResourcesDep) -> HealthPublic:
 
     timeout = resources.settings.health_timeout_seconds
     database, redis, workers, queue = await asyncio.gather(
-        _probe(select_one, timeout),
-        _probe(ping, timeout),
+        _probe("PostgreSQL", select_one, timeout),
+        _probe("Redis", ping, timeout),
         _or_none(lambda: _workers(resources), timeout),
         _or_none(lambda: _queue_counts(resources), timeout),
     )
