@@ -14,7 +14,7 @@ from typing import Any
 
 import asyncpg
 
-from quant_backtest.worker import serve
+from quant_backtest.job_loop import serve
 from quant_db.urls import asyncpg_dsn
 from quant_engine import BacktestConfig
 from quant_strategy import load_strategy_config

@@ -6,7 +6,7 @@ import asyncio
 
 from fastapi.testclient import TestClient
 
-from quant_backtest.worker import serve
+from quant_backtest.job_loop import serve
 from quant_db.schema.identity import Role
 from tests.integration.api.seed import Seeder, days
 
