@@ -13,6 +13,8 @@ from quant_api.routers.v1 import (
     orders,
     positions,
     prices,
+    run_exports,
+    run_marks,
     runs,
     strategies,
     symbols,
@@ -25,6 +27,8 @@ api_router.include_router(auth.router)
 api_router.include_router(metrics.router)
 api_router.include_router(strategies.router)
 api_router.include_router(runs.router)
+api_router.include_router(run_marks.router)
+api_router.include_router(run_exports.router)
 api_router.include_router(walk_forward.router)
 api_router.include_router(prices.router)
 api_router.include_router(symbols.router)
