@@ -41,7 +41,13 @@ def test_a_listed_run_shows_its_params_overrides_dates_capital_and_data_source(
 ) -> None:
     points = days(3)
     done = seed.run(
-        config={"params": {"fast": 10, "slow": 50}, "universe": ["SP500"], "start": "2019-01-01"},
+        config={
+            "params": {"fast": 10, "slow": 50},
+            "universe": ["SP500"],
+            "start": "2019-01-01",
+            # the YAML's walk_forward block rides along in a backtest's config, unused
+            "walk_forward": {"parameter_grid": {"fast": [5, 10]}},
+        },
         backtest_config={"initial_capital": "250000", "start": "2020-01-02", "end": None},
         repro={"data_source": "samples", "code_version": "abc"},
         equity=[(t, 100 + i) for i, t in enumerate(points)],

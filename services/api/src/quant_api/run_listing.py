@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from quant_api.schemas.v1.runs import RunSort, SortOrder
@@ -34,7 +34,10 @@ def summary_columns() -> dict[str, ColumnElement[Any]]:
     config, backtest = Run.config, Run.backtest_config
     return {
         "params": config["params"],
-        "parameter_grid": config["walk_forward"]["parameter_grid"],
+        # a backtest's config may carry its YAML's walk_forward block: only a walk-forward used it
+        "parameter_grid": case(
+            (Run.type == RunType.WALK_FORWARD, config["walk_forward"]["parameter_grid"])
+        ),
         "symbols": config["universe"],
         # the backtest's dates are the ones it runs with; older rows only had the config's
         "requested_start": func.coalesce(_text(backtest["start"]), _text(config["start"])),
