@@ -65,10 +65,9 @@ export function RunsTable({
           <Th>
             <span className="sr-only">compare</span>
           </Th>
-          <Th>Run / strategy</Th>
+          <Th>Run / status / strategy</Th>
           <Th>Params</Th>
           <Th>Dates / data</Th>
-          <Th>Status</Th>
           <SortTh sortKey="created_at" sort={sort} onSort={onSort}>
             Created / done (UTC)
           </SortTh>
@@ -142,6 +141,15 @@ function RunTableRow({ run, selection }: { run: RunRow; selection: Selection }) 
           <span className="ml-1 text-amber-600" title={`${run.strategy_id}'s reference run: its headline`} aria-label="reference run">
             ★
           </span>
+        ) : null}{" "}
+        <Badge tone={statusTone(run.status)}>{run.status}</Badge>
+        {isActive(run.status) ? (
+          <div className="mt-1 flex items-center gap-2" title={run.message}>
+            <div className="h-1.5 w-12 overflow-hidden rounded bg-slate-100">
+              <div className="h-full bg-sky-500" style={{ width: `${pct}%` }} />
+            </div>
+            <span className="tabular text-xs text-slate-600">{pct}%</span>
+          </div>
         ) : null}
         <div className="whitespace-nowrap">
           {run.strategy_id} <span className="text-xs text-slate-500">{runTypeLabel(run.type)}</span>
@@ -158,17 +166,6 @@ function RunTableRow({ run, selection }: { run: RunRow; selection: Selection }) 
         <div className="text-slate-400">
           {run.symbols.join(", ") || "—"} · {dataSourceText(run.data_source)} · {capitalText(run.capital)}
         </div>
-      </Td>
-      <Td>
-        <Badge tone={statusTone(run.status)}>{run.status}</Badge>
-        {isActive(run.status) ? (
-          <div className="mt-1 flex items-center gap-2" title={run.message}>
-            <div className="h-1.5 w-12 overflow-hidden rounded bg-slate-100">
-              <div className="h-full bg-sky-500" style={{ width: `${pct}%` }} />
-            </div>
-            <span className="tabular text-xs text-slate-600">{pct}%</span>
-          </div>
-        ) : null}
       </Td>
       <Td className="text-xs whitespace-nowrap text-slate-600">
         <div>{shortTime(run.created_at)}</div>
