@@ -52,6 +52,7 @@ bench: setup ## run the benchmarks in bench/ (numbers go to docs/benchmarks.md)
 	$(PY) bench/storage.py
 	$(PY) bench/storage_ceiling.py
 	$(PY) bench/api.py
+	$(PY) bench/runs_list.py
 	$(PY) bench/cli_startup.py
 
 dashboard-install: ## npm install for the dashboard (never npm ci: TOOLCHAIN N1; --no-save keeps the committed lockfile as it is)
