@@ -80,7 +80,7 @@ export function RunsList() {
       </div>
 
       <div className="flex flex-wrap items-end gap-3" role="search" aria-label="run filters">
-        <div className="w-44">
+        <div className="w-40">
           <Label htmlFor="filter-strategy">Strategy filter</Label>
           <Select id="filter-strategy" value={filters.strategy} onChange={(e) => update({ strategy: e.target.value })}>
             <option value="">All strategies</option>
@@ -151,7 +151,7 @@ export function RunsList() {
             ))}
           </Select>
         </div>
-        <div className="w-28">
+        <div className="w-32">
           <Label htmlFor="sort-order">Order</Label>
           <Select id="sort-order" value={filters.order} onChange={(e) => update({ order: e.target.value as RunFilters["order"] })}>
             <option value="desc">high → low</option>
