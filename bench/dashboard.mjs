@@ -140,7 +140,7 @@ async function startNext(apiUrl) {
 
 const RENDERED = () => {
   const stats = document.querySelector('[data-testid="summary-stats"]');
-  const canvas = document.querySelector('[role="img"][aria-label="combined equity curve"] canvas');
+  const canvas = document.querySelector('[role="img"][aria-label="headline equity curves"] canvas');
   return stats && canvas && canvas.width > 0 && canvas.getBoundingClientRect().height > 0 ? performance.now() : null;
 };
 

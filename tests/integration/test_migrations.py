@@ -123,3 +123,45 @@ def test_0005_adds_refresh_tokens_that_go_with_their_user_and_drops_them_on_down
     assert "users" in tables(url)
     upgrade(url)
     assert "refresh_tokens" in tables(url)
+
+
+def test_0007_adds_run_labels_one_reference_per_strategy_and_sortable_key_metrics(
+    empty_database_url: str,
+) -> None:
+    url = empty_database_url
+    upgrade(url, "0007")
+    query(
+        url,
+        "INSERT INTO strategies (id, class_path, config, status, mode, created_at, updated_at) "
+        "VALUES ('s', 'm:C', '{}', 'active', 'BACKTEST', now(), now()) RETURNING id",
+    )
+    insert = (
+        "INSERT INTO runs (id, strategy_id, type, status, progress, processed, total, message, "
+        "config, backtest_config, repro, metrics, cancel_requested, is_reference) "
+        "VALUES (gen_random_uuid(), 's', 'backtest', '{status}', 0, 0, 0, '', '{{}}', '{{}}', "
+        "'{{}}', '{metrics}', false, {ref}) "
+        "RETURNING key_sharpe, key_num_trades, key_total_return, label, params_overrides"
+    )
+    done = '{"sharpe": 1.25, "num_trades": 7, "total_return": "0.1"}'
+    assert query(url, insert.format(status="completed", metrics=done, ref="true")) == [
+        (1.25, 7.0, None, None, None)  # a figure stored as a string is not a number
+    ]
+    # not completed: no sortable figure, whatever the blob holds
+    assert query(url, insert.format(status="running", metrics=done, ref="false"))[0][:2] == (
+        None,
+        None,
+    )
+    # a JSON number beyond float8 gives null instead of failing the worker's write
+    huge = '{"sharpe": 1e400}'
+    assert query(url, insert.format(status="completed", metrics=huge, ref="false"))[0][0] is None
+    import pytest  # noqa: PLC0415
+    from sqlalchemy.exc import IntegrityError  # noqa: PLC0415
+
+    with pytest.raises(IntegrityError):  # a second reference run of the same strategy
+        query(url, insert.format(status="completed", metrics=done, ref="true"))
+    downgrade(url, "0005")
+    columns = query(
+        url, "SELECT column_name FROM information_schema.columns WHERE table_name = 'runs'"
+    )
+    assert not {"label", "is_reference", "params_overrides", "key_sharpe"} & {c[0] for c in columns}
+    upgrade(url)

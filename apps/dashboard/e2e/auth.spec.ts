@@ -18,11 +18,11 @@ test.describe("sign-in", () => {
     await expect(page.getByRole("heading", { level: 1 })).toHaveText("Overview");
     const stats = page.getByTestId("summary-stats");
     await expect(stats).toBeVisible();
-    await expect(stats).toContainText("Total PnL");
+    await expect(stats).toContainText("PnL (own money)");
     await expect(stats).toContainText("Sharpe");
     // the seeded runs have closed trades: the numbers are the API's, not placeholders
     await expect(stats.getByText("—")).toHaveCount(0);
-    const chart = page.getByRole("img", { name: "combined equity curve" });
+    const chart = page.getByRole("img", { name: "headline equity curves" });
     await expect(chart.locator("canvas").first()).toBeVisible();
     await expect(page.getByTestId("current-user")).toContainText(username);
     await screenshot(page, "overview");

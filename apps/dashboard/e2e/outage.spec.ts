@@ -28,7 +28,7 @@ test.describe("API outage", () => {
       await expect(page.getByRole("alert").filter({ hasText: "Could not load" })).toHaveCount(0, { timeout: 3_000 });
     }).toPass({ timeout: 60_000 });
     await expect(page.getByTestId("summary-stats")).toBeVisible();
-    await expect(page.getByRole("img", { name: "combined equity curve" }).locator("canvas").first()).toBeVisible();
+    await expect(page.getByRole("img", { name: "headline equity curves" }).locator("canvas").first()).toBeVisible();
     await screenshot(page, "outage-recovered");
   });
 });

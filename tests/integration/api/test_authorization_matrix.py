@@ -116,6 +116,17 @@ MATRIX: dict[tuple[str, str], Entry] = {
         Role.VIEWER, 200, lambda _s, ids: Call(f"/v1/runs/{ids['run']}/prices?symbol=SP500")
     ),
     ("POST", "/v1/runs/{run_id}/cancel"): Entry(Role.TRADER, 200, _callers_queued_run),
+    ("PATCH", "/v1/runs/{run_id}"): Entry(
+        Role.TRADER,
+        200,
+        lambda _s, ids: Call(f"/v1/runs/{ids['run']}", {"label": "matrix", "is_reference": True}),
+    ),
+    ("GET", "/v1/runs/{run_id}/trades.csv"): Entry(
+        Role.VIEWER, 200, lambda _s, ids: Call(f"/v1/runs/{ids['run']}/trades.csv")
+    ),
+    ("GET", "/v1/runs/{run_id}/equity.csv"): Entry(
+        Role.VIEWER, 200, lambda _s, ids: Call(f"/v1/runs/{ids['run']}/equity.csv")
+    ),
     ("GET", "/v1/symbols"): Entry(Role.VIEWER, 200, _fixed("/v1/symbols")),
     ("GET", "/v1/positions"): Entry(Role.VIEWER, 200, _fixed("/v1/positions")),
     ("GET", "/v1/positions/{position_id}"): Entry(

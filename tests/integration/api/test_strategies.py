@@ -1,4 +1,4 @@
-"""Strategies: the YAML sync at startup, listing with latest runs, audited admin edits."""
+"""Strategies: the YAML sync at startup, listing with headline runs, audited admin edits."""
 
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ def test_startup_skips_bad_files_keeps_operated_state_and_follows_unedited_files
     assert rows["momentum_v1"].config["params"] == {"fast": 15, "slow": 50}  # the API edit wins
 
 
-def test_the_listing_shows_mode_universe_and_latest_completed_run_metrics(
+def test_without_a_reference_the_headline_is_the_latest_completed_run_labelled_so(
     client: TestClient, seed: Seeder
 ) -> None:
     viewer = seed.user("viewer", Role.VIEWER)
@@ -86,12 +86,63 @@ def test_the_listing_shows_mode_universe_and_latest_completed_run_metrics(
         "active",
         ["SP500"],
     )
-    assert momentum["latest_run"]["id"] == str(latest)
-    assert momentum["latest_run"]["metrics"] == {"sharpe": 1.5}
-    assert listing["buy_and_hold"]["latest_run"] is None
+    assert momentum["headline_run"]["id"] == str(latest)
+    assert momentum["headline_run"]["basis"] == "latest_completed"
+    assert momentum["headline_run"]["metrics"] == {"sharpe": 1.5}
+    assert listing["buy_and_hold"]["headline_run"] is None
+    assert (listing["buy_and_hold"]["is_benchmark"], momentum["is_benchmark"]) == (True, False)
     detail = client.get("/v1/strategies/momentum_v1", headers=viewer.headers).json()
     assert detail["config"]["params"] == {"fast": 20, "slow": 50}
-    assert detail["latest_run"]["metrics"] == {"sharpe": 1.5}
+    assert detail["headline_run"]["metrics"] == {"sharpe": 1.5}
+
+
+def test_a_starred_reference_run_stays_the_headline_when_a_later_test_completes(
+    client: TestClient, seed: Seeder
+) -> None:
+    trader = seed.user("trader", Role.TRADER)
+    reference = seed.run(
+        "momentum_v1",
+        metrics={"sharpe": 0.8},
+        config={"params": {"fast": 20, "slow": 50}},
+        backtest_config={"initial_capital": "100000"},
+    )
+    client.patch(
+        f"/v1/runs/{reference}",
+        json={"is_reference": True, "label": "house params"},
+        headers=trader.headers,
+    ).raise_for_status()
+    seed.run("momentum_v1", metrics={"sharpe": 3.1}, config={"params": {"fast": 2, "slow": 3}})
+    listing = {s["id"]: s for s in client.get("/v1/strategies", headers=trader.headers).json()}
+    headline = listing["momentum_v1"]["headline_run"]
+    assert (headline["id"], headline["basis"], headline["label"]) == (
+        str(reference),
+        "reference",
+        "house params",
+    )
+    assert (headline["metrics"], headline["params"], headline["capital"]) == (
+        {"sharpe": 0.8},
+        {"fast": 20, "slow": 50},
+        "100000",
+    )
+    detail = client.get("/v1/strategies/momentum_v1", headers=trader.headers).json()
+    assert detail["headline_run"]["id"] == str(reference)
+    # unstarred: back to the latest completed run, and labelled so
+    client.patch(
+        f"/v1/runs/{reference}", json={"is_reference": False}, headers=trader.headers
+    ).raise_for_status()
+    detail = client.get("/v1/strategies/momentum_v1", headers=trader.headers).json()
+    assert detail["headline_run"]["basis"] == "latest_completed"
+    assert detail["headline_run"]["metrics"] == {"sharpe": 3.1}
+
+
+def test_paper_and_live_runs_are_never_a_strategys_research_headline(
+    client: TestClient, seed: Seeder
+) -> None:
+    viewer = seed.user("viewer", Role.VIEWER)
+    backtest = seed.run("momentum_v1", metrics={"sharpe": 1.0})
+    seed.run("momentum_v1", run_type=RunType.PAPER, metrics={"sharpe": 5.0})
+    detail = client.get("/v1/strategies/momentum_v1", headers=viewer.headers).json()
+    assert detail["headline_run"]["id"] == str(backtest)
 
 
 def test_a_walk_forward_latest_run_is_listed_with_its_headline_metrics_only(
@@ -107,9 +158,10 @@ def test_a_walk_forward_latest_run_is_listed_with_its_headline_metrics_only(
         metrics={"sharpe": 0.9, "total_return": 0.12, "walk_forward": windows},
     )
     listing = {s["id"]: s for s in client.get("/v1/strategies", headers=viewer.headers).json()}
-    assert listing["momentum_v1"]["latest_run"]["metrics"] == {"sharpe": 0.9, "total_return": 0.12}
+    headline = listing["momentum_v1"]["headline_run"]
+    assert headline["metrics"] == {"sharpe": 0.9, "total_return": 0.12}
     detail = client.get("/v1/strategies/momentum_v1", headers=viewer.headers).json()
-    assert detail["latest_run"]["metrics"] == {"sharpe": 0.9, "total_return": 0.12}
+    assert detail["headline_run"]["metrics"] == {"sharpe": 0.9, "total_return": 0.12}
     whole = client.get(f"/v1/runs/{run}", headers=viewer.headers).json()
     assert whole["metrics"]["walk_forward"] == windows
 

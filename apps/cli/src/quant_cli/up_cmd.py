@@ -26,9 +26,10 @@ from quant_db.settings import get_settings
 if TYPE_CHECKING:
     import asyncpg
 
+    from quant_cli.demo_runs import DemoRun
+
 DEMO_USER = "demo"
 DEMO_PASSWORD = "demo-password"  # local demo only; printed on screen, never used in production
-DEMO_STRATEGIES = ("momentum_v1", "buy_and_hold")
 STOP_GRACE_S = 10.0
 DASHBOARD_READY_S = 60.0
 NODE_ENV = {"NEXT_TELEMETRY_DISABLED": "1"}
@@ -53,38 +54,6 @@ async def _connect(url: str) -> asyncpg.Connection:
     from quant_db.urls import asyncpg_dsn
 
     return await asyncpg.connect(asyncpg_dsn(url))
-
-
-async def _queue_demo_runs(url: str, folder: Path) -> list[tuple[str, str]]:
-    from quant_db.jobs import create_run
-    from quant_engine import BacktestConfig
-    from quant_strategy import load_strategy_config
-
-    connection = await _connect(url)
-    runs = []
-    try:
-        for name in DEMO_STRATEGIES:
-            config = load_strategy_config(folder / f"{name}.yaml")
-            dump = config.model_dump(mode="json", by_alias=True)
-            await connection.execute(
-                "INSERT INTO strategies (id, class_path, config, status, mode) "
-                "VALUES ($1, $2, $3, 'active', 'BACKTEST') ON CONFLICT (id) DO NOTHING",
-                config.id,
-                config.class_path,
-                json.dumps(dump),
-            )
-            run_id = await create_run(
-                connection,
-                strategy_id=config.id,
-                run_type="backtest",
-                config=dump,
-                backtest_config=BacktestConfig().model_dump(mode="json"),
-                message="queued by quant up --demo",
-            )
-            runs.append((config.id, str(run_id)))
-    finally:
-        await connection.close()
-    return runs
 
 
 async def _save_report(url: str, run_id: str, path: Path) -> Path | None:
@@ -115,7 +84,7 @@ async def _statuses(url: str, ids: list[str]) -> list[Any]:
         await connection.close()
 
 
-def _demo(url: str, env: dict[str, str], folder: Path) -> list[tuple[str, str]]:
+def _demo(url: str, env: dict[str, str], folder: Path) -> list[DemoRun]:
     from quant_ingestion import ingest
     from quant_marketdata import SampleSource
 
@@ -132,13 +101,24 @@ def _demo(url: str, env: dict[str, str], folder: Path) -> list[tuple[str, str]]:
     )
     if created.returncode not in (0, 2):  # 2: the demo user already exists
         raise typer.Exit(created.returncode)
-    return asyncio.run(_queue_demo_runs(url, folder))
+    from quant_cli.demo_runs import queue_demo_runs
+
+    runs = asyncio.run(queue_demo_runs(url, folder))
+    for run in runs:
+        if run.reused is None:
+            typer.echo(f"demo backtest: {run.strategy_id} queued as run {run.run_id}")
+        else:
+            typer.echo(
+                f"demo backtest: {run.strategy_id} not queued again; showing run {run.run_id} "
+                f"({run.reused})"
+            )
+    return runs
 
 
 def _report_demo(
-    url: str, runs: list[tuple[str, str]], api: str, deadline: float, children: list[Any]
+    url: str, runs: list[DemoRun], api: str, deadline: float, children: list[Any]
 ) -> None:
-    ids = [run_id for _, run_id in runs]
+    ids = [run.run_id for run in runs]
     while time.monotonic() < deadline and all(c.poll() is None for c in children):
         rows = asyncio.run(_statuses(url, ids))
         if rows and all(r["status"] in ("completed", "failed", "cancelled") for r in rows):
@@ -319,7 +299,7 @@ def up_command(
         + (f"  demo login   {DEMO_USER} / {DEMO_PASSWORD}\n" if demo else "")
     )
     if runs:
-        typer.echo("demo backtests (running through the queue):")
+        typer.echo("demo backtests (new ones run through the queue):")
         _report_demo(url, runs, api, time.monotonic() + 300, children)
     # the API and workers were handed the URLs, so only this process can restart an embedded one
     keeper = EmbeddedKeeper(settings, say=lambda line: typer.echo(line, err=True))

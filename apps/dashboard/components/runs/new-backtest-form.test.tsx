@@ -26,7 +26,8 @@ const STRATEGY = {
   timeframe: "1d",
   benchmark: "SP500",
   updated_at: "2024-01-01T00:00:00Z",
-  latest_run: null,
+  is_benchmark: false,
+  headline_run: null,
   config: {
     id: "momentum_v1",
     universe: ["SP500"],

@@ -8,6 +8,7 @@ import { api, type ApiError } from "@/lib/api/client";
 import { isActive, type Run, useMe, useRun } from "@/lib/api/hooks";
 import { dateTime } from "@/lib/format";
 import { runTypeLabel } from "./run-format";
+import { RunExports, RunMarks, RunParams } from "./run-marks";
 import { RunPrices } from "./run-prices";
 import { RunProgress } from "./run-progress";
 import { RunRepro } from "./run-repro";
@@ -93,7 +94,7 @@ function RunDetail({ run, onChanged }: { run: Run; onChanged: () => void }) {
 
 function RunHeader({ run, onChanged }: { run: Run; onChanged: () => void }) {
   const { data: me } = useMe();
-  const canCancel = me !== undefined && (me.role === "trader" || me.role === "admin");
+  const canWrite = me !== undefined && (me.role === "trader" || me.role === "admin");
   const [cancelling, setCancelling] = useState(false);
   const [cancelError, setCancelError] = useState<string | null>(null);
 
@@ -126,6 +127,8 @@ function RunHeader({ run, onChanged }: { run: Run; onChanged: () => void }) {
           {run.finished_at ? <span>finished {dateTime(run.finished_at)}</span> : null}
           {run.attempts > 1 ? <span>attempt {run.attempts}</span> : null}
         </p>
+        <RunParams run={run} />
+        <RunMarks run={run} canEdit={canWrite} onChanged={onChanged} />
       </div>
       <div className="flex items-center gap-2">
         {run.status === "completed" ? (
@@ -138,7 +141,8 @@ function RunHeader({ run, onChanged }: { run: Run; onChanged: () => void }) {
             HTML report ↗
           </a>
         ) : null}
-        {canCancel && isActive(run.status) ? (
+        {run.status === "completed" ? <RunExports runId={run.id} /> : null}
+        {canWrite && isActive(run.status) ? (
           <Button variant="danger" onClick={cancel} disabled={cancelling || run.cancel_requested}>
             {run.cancel_requested ? "Cancelling…" : "Cancel"}
           </Button>

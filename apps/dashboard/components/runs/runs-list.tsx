@@ -3,54 +3,34 @@ import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useState } from "react";
 import { EmptyState, ErrorState, LoadingRows } from "@/components/states";
-import { Badge, statusTone } from "@/components/ui/badge";
 import { Card } from "@/components/ui/card";
-import { Label, Select } from "@/components/ui/input";
-import { Pager, Table, Td, Th } from "@/components/ui/table";
-import type { QueryOf } from "@/lib/api/client";
-import { type RunPage, useRuns, useStrategies } from "@/lib/api/hooks";
-import { dateTime } from "@/lib/format";
-import { KeyMetricCells } from "./key-metric-cells";
-import { progressPercent, runTypeLabel, shortId } from "./run-format";
+import { Input, Label, Select } from "@/components/ui/input";
+import { Pager } from "@/components/ui/table";
+import { useRuns, useStrategies } from "@/lib/api/hooks";
+import { runTypeLabel, shortId } from "./run-format";
+import {
+  bestOrder,
+  compareHref,
+  filtersFrom,
+  filtersQueryString,
+  isFiltered,
+  MAX_COMPARE,
+  MIN_COMPARE,
+  nextSort,
+  type RunFilters,
+  runsQuery,
+  type SortKey,
+  SORTS,
+} from "./runs-filters";
+import { RunsTable } from "./runs-table";
 
-/** "2024-03-01 10:00" (UTC; the column says so) */
-const shortTime = (iso: string) => dateTime(iso).replace(" UTC", "");
+export { filtersFrom, filtersQueryString, RUNS_PER_PAGE } from "./runs-filters";
 
-type RunsQuery = QueryOf<"/v1/runs">;
-type RunRow = RunPage["items"][number];
-
-export const RUNS_PER_PAGE = 20;
 const TYPES = ["backtest", "walk_forward"] as const;
 const STATUSES = ["queued", "running", "completed", "failed", "cancelled"] as const;
 
-export interface RunFilters {
-  strategy: string;
-  type: string;
-  status: string;
-  page: number;
-}
-
-/** The filters a runs URL carries (`?strategy=&type=&status=&page=`). */
-export function filtersFrom(params: URLSearchParams | null): RunFilters {
-  const page = Number(params?.get("page") ?? "1");
-  return {
-    strategy: params?.get("strategy") ?? "",
-    type: params?.get("type") ?? "",
-    status: params?.get("status") ?? "",
-    page: Number.isInteger(page) && page >= 1 ? page : 1,
-  };
-}
-
-export function filtersQueryString(filters: RunFilters): string {
-  const search = new URLSearchParams();
-  if (filters.strategy) search.set("strategy", filters.strategy);
-  if (filters.type) search.set("type", filters.type);
-  if (filters.status) search.set("status", filters.status);
-  if (filters.page > 1) search.set("page", String(filters.page));
-  return search.toString();
-}
-
-/** The runs listing with its filters kept in the URL, polled every 10 s (useRuns). */
+/** The runs listing with its filters and sort kept in the URL, polled every 10 s (useRuns); the
+ * server sorts and filters, so every page is in the same order. Runs ticked here are compared. */
 export function RunsList() {
   const router = useRouter();
   const pathname = usePathname();
@@ -58,11 +38,16 @@ export function RunsList() {
   const urlText = searchParams?.toString() ?? "";
   const [filters, setFilters] = useState<RunFilters>(() => filtersFrom(searchParams));
   const [seenUrl, setSeenUrl] = useState(urlText);
+  const [labelText, setLabelText] = useState(filters.label);
+  const [selected, setSelected] = useState<string[]>([]);
   // the URL changed (back/forward, a link, or our own replace landing): take its filters
   if (urlText !== seenUrl) {
     setSeenUrl(urlText);
     const fromUrl = filtersFrom(searchParams);
-    if (filtersQueryString(fromUrl) !== filtersQueryString(filters)) setFilters(fromUrl);
+    if (filtersQueryString(fromUrl) !== filtersQueryString(filters)) {
+      setFilters(fromUrl);
+      setLabelText(fromUrl.label);
+    }
   }
 
   const update = (change: Partial<RunFilters>) => {
@@ -71,17 +56,16 @@ export function RunsList() {
     const text = filtersQueryString(next);
     router.replace(text ? `${pathname}?${text}` : pathname, { scroll: false });
   };
-
-  const query: RunsQuery = {
-    page: filters.page,
-    per_page: RUNS_PER_PAGE,
-    ...(filters.strategy ? { strategy: filters.strategy } : {}),
-    ...(filters.type ? { type: filters.type as RunsQuery["type"] } : {}),
-    ...(filters.status ? { status: filters.status as RunsQuery["status"] } : {}),
+  const applyLabel = () => {
+    const text = labelText.trim();
+    if (text !== filters.label) update({ label: text });
   };
-  const runs = useRuns(query);
+  const sortBy = (key: SortKey) => update(nextSort(filters, key));
+  const toggle = (id: string) =>
+    setSelected((current) => (current.includes(id) ? current.filter((x) => x !== id) : [...current, id]));
+
+  const runs = useRuns(runsQuery(filters));
   const strategies = useStrategies();
-  const filtered = Boolean(filters.strategy || filters.type || filters.status);
 
   return (
     <div className="space-y-4">
@@ -95,8 +79,8 @@ export function RunsList() {
         </Link>
       </div>
 
-      <div className="flex flex-wrap gap-3" role="search" aria-label="run filters">
-        <div className="w-52">
+      <div className="flex flex-wrap items-end gap-3" role="search" aria-label="run filters">
+        <div className="w-40">
           <Label htmlFor="filter-strategy">Strategy filter</Label>
           <Select id="filter-strategy" value={filters.strategy} onChange={(e) => update({ strategy: e.target.value })}>
             <option value="">All strategies</option>
@@ -110,7 +94,7 @@ export function RunsList() {
             ) : null}
           </Select>
         </div>
-        <div className="w-40">
+        <div className="w-32">
           <Label htmlFor="filter-type">Type filter</Label>
           <Select id="filter-type" value={filters.type} onChange={(e) => update({ type: e.target.value })}>
             <option value="">All types</option>
@@ -121,7 +105,7 @@ export function RunsList() {
             ))}
           </Select>
         </div>
-        <div className="w-40">
+        <div className="w-32">
           <Label htmlFor="filter-status">Status filter</Label>
           <Select id="filter-status" value={filters.status} onChange={(e) => update({ status: e.target.value })}>
             <option value="">All statuses</option>
@@ -132,14 +116,58 @@ export function RunsList() {
             ))}
           </Select>
         </div>
+        <form
+          className="w-40"
+          onSubmit={(e) => {
+            e.preventDefault();
+            applyLabel();
+          }}
+        >
+          <Label htmlFor="filter-label">Label contains</Label>
+          <Input
+            id="filter-label"
+            type="search"
+            maxLength={120}
+            value={labelText}
+            placeholder="Enter to apply"
+            onChange={(e) => setLabelText(e.target.value)}
+            onBlur={applyLabel}
+          />
+        </form>
+        <label className="flex items-center gap-1.5 pb-2 text-sm text-slate-700">
+          <input type="checkbox" checked={filters.starred} onChange={(e) => update({ starred: e.target.checked })} />
+          Reference only ★
+        </label>
+        <div className="w-32">
+          <Label htmlFor="sort-key">Sort by</Label>
+          <Select id="sort-key" value={filters.sort} onChange={(e) => {
+              const key = e.target.value as SortKey;
+              update({ sort: key, order: bestOrder(key) });
+            }}>
+            {SORTS.map((s) => (
+              <option key={s.key} value={s.key}>
+                {s.label}
+              </option>
+            ))}
+          </Select>
+        </div>
+        <div className="w-32">
+          <Label htmlFor="sort-order">Order</Label>
+          <Select id="sort-order" value={filters.order} onChange={(e) => update({ order: e.target.value as RunFilters["order"] })}>
+            <option value="desc">high → low</option>
+            <option value="asc">low → high</option>
+          </Select>
+        </div>
       </div>
+
+      <CompareBar selected={selected} onClear={() => setSelected([])} />
 
       <Card>
         {runs.error && !runs.data ? (
           <ErrorState what="runs" error={runs.error} onRetry={() => runs.mutate()} />
         ) : !runs.data ? (
           <LoadingRows rows={5} label="Loading runs" />
-        ) : runs.data.total === 0 && !filtered ? (
+        ) : runs.data.total === 0 && !isFiltered(filters) ? (
           <EmptyState title="No runs yet - start a backtest">
             <Link className="text-sky-700 underline" href="/runs/new">
               Start a backtest
@@ -150,7 +178,15 @@ export function RunsList() {
           <EmptyState title="No runs match these filters">Clear a filter to see more runs.</EmptyState>
         ) : (
           <>
-            <RunsTable items={runs.data.items} />
+            <RunsTable
+              items={runs.data.items}
+              sort={filters}
+              onSort={sortBy}
+              selection={{ selected: new Set(selected), onToggle: toggle }}
+            />
+            <p className="px-3 pt-2 text-xs text-slate-500">
+              * a param the run&apos;s request set; the others are the strategy&apos;s own. Runs without a figure sort last.
+            </p>
             <Pager
               page={runs.data.page}
               perPage={runs.data.per_page}
@@ -164,60 +200,36 @@ export function RunsList() {
   );
 }
 
-export function RunsTable({ items }: { items: RunRow[] }) {
+/** The runs ticked for comparing (kept across pages and filters) and the way to compare them. */
+function CompareBar({ selected, onClear }: { selected: string[]; onClear: () => void }) {
+  const count = selected.length;
+  const ready = count >= MIN_COMPARE && count <= MAX_COMPARE;
+  const hint =
+    count < MIN_COMPARE
+      ? `Tick ${MIN_COMPARE} to ${MAX_COMPARE} runs to compare them`
+      : count > MAX_COMPARE
+        ? `At most ${MAX_COMPARE} runs compare at once: untick ${count - MAX_COMPARE}`
+        : `${count} runs ticked: ${selected.map(shortId).join(", ")}`;
   return (
-    <Table aria-label="runs">
-      <thead>
-        <tr>
-          <Th>Run</Th>
-          <Th>Strategy / type</Th>
-          <Th>Status</Th>
-          <Th>Progress</Th>
-          <Th className="whitespace-nowrap">Created / done (UTC)</Th>
-          <Th className="text-right">Return</Th>
-          <Th className="text-right">Sharpe</Th>
-          <Th className="text-right whitespace-nowrap">Max DD</Th>
-          <Th className="text-right">Trades</Th>
-        </tr>
-      </thead>
-      <tbody>
-        {items.map((run) => (
-          <RunTableRow key={run.id} run={run} />
-        ))}
-      </tbody>
-    </Table>
-  );
-}
-
-function RunTableRow({ run }: { run: RunRow }) {
-  const pct = progressPercent(run.progress);
-  return (
-    <tr className="hover:bg-slate-50">
-      <Td>
-        <Link href={`/runs/${run.id}`} className="font-mono text-sky-700 underline-offset-2 hover:underline" title={run.id}>
-          {shortId(run.id)}
+    <div className="flex flex-wrap items-center gap-3 text-sm" aria-label="compare runs" role="group">
+      {ready ? (
+        <Link
+          href={compareHref(selected)}
+          className="inline-flex items-center rounded-md bg-sky-700 px-3 py-1.5 font-medium text-white hover:bg-sky-600"
+        >
+          Compare {count} runs
         </Link>
-      </Td>
-      <Td>
-        <div>{run.strategy_id}</div>
-        <div className="text-xs whitespace-nowrap text-slate-500">{runTypeLabel(run.type)}</div>
-      </Td>
-      <Td>
-        <Badge tone={statusTone(run.status)}>{run.status}</Badge>
-      </Td>
-      <Td>
-        <div className="flex items-center gap-2" title={run.message}>
-          <div className="h-1.5 w-12 overflow-hidden rounded bg-slate-100">
-            <div className="h-full bg-sky-500" style={{ width: `${pct}%` }} />
-          </div>
-          <span className="tabular text-xs text-slate-600">{pct}%</span>
-        </div>
-      </Td>
-      <Td className="text-xs whitespace-nowrap text-slate-600">
-        <div>{shortTime(run.created_at)}</div>
-        {run.finished_at ? <div className="text-slate-400" title="finished">{shortTime(run.finished_at)}</div> : null}
-      </Td>
-      <KeyMetricCells metrics={run.key_metrics} trades />
-    </tr>
+      ) : (
+        <span aria-disabled="true" className="inline-flex cursor-not-allowed items-center rounded-md bg-slate-200 px-3 py-1.5 font-medium text-slate-500">
+          Compare
+        </span>
+      )}
+      <span className="text-xs text-slate-600">{hint}</span>
+      {count > 0 ? (
+        <button type="button" className="text-xs text-sky-700 underline" onClick={onClear}>
+          untick all
+        </button>
+      ) : null}
+    </div>
   );
 }

@@ -15,7 +15,8 @@ const STRATEGY: Strategy = {
   timeframe: "1d",
   benchmark: "SP500",
   updated_at: "2024-03-01T09:30:00Z",
-  latest_run: null,
+  is_benchmark: false,
+  headline_run: null,
   config: {
     params: { fast: 20, slow: 50 },
     risk: { max_position_pct: 1.0, max_gross_exposure: 1.0, allow_short: false, max_positions: null, min_trade_pct: 0 },

@@ -6,6 +6,8 @@ export interface HeadlineMetrics {
   /** largest fall from a peak, as a positive fraction */
   maxDrawdown: number | null;
   trades: number | null;
+  /** the annualisation factor the run's own bars gave its Sharpe */
+  periodsPerYear: number | null;
 }
 
 function numberAt(metrics: Record<string, unknown>, key: string): number | null {
@@ -23,5 +25,29 @@ export function headlineMetrics(metrics: Record<string, unknown> | null | undefi
     sharpe: numberAt(m, "sharpe"),
     maxDrawdown: numberAt(m, "max_drawdown_pct"),
     trades: numberAt(m, "num_trades"),
+    periodsPerYear: numberAt(m, "periods_per_year"),
   };
+}
+
+/** The line under a run's headline figures: whose money, and how Sharpe was annualised. */
+export function headlineNote(capital: string | null | undefined, periodsPerYear: number | null): string {
+  const money = capital ? `its own capital of ${Number(capital).toLocaleString("en-US")}` : "its own capital";
+  const sharpe =
+    periodsPerYear === null ? "Sharpe as the run stored it" : `Sharpe annualised with this run's ${Math.round(periodsPerYear * 100) / 100} periods per year`;
+  return `One run's figures on ${money}, not added to any other run; ${sharpe}.`;
+}
+
+export type HeadlineBasis = "reference" | "latest_completed";
+
+/** What a strategy's headline figures come from, said plainly (ADR 0018): its starred reference
+ * run, or, with none starred, its latest completed run, which the next completed test replaces. */
+export function headlineBasisText(run: { basis: HeadlineBasis; type: string; label?: string | null }): string {
+  const kind = run.type === "walk_forward" ? "walk-forward" : run.type;
+  if (run.basis === "reference") return `Reference run${run.label ? ` “${run.label}”` : ""} (starred ★)`;
+  return `No reference run starred: the latest completed ${kind}, replaced by the next one to complete`;
+}
+
+/** The short form for table cells: "★ reference" or "latest (no reference)". */
+export function headlineBasisShort(basis: HeadlineBasis): string {
+  return basis === "reference" ? "★ reference" : "latest (no reference)";
 }

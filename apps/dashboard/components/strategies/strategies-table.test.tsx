@@ -14,8 +14,13 @@ const STRATEGIES = [
     timeframe: "1d",
     benchmark: "SP500",
     updated_at: "2024-03-01T09:30:00Z",
-    latest_run: {
+    is_benchmark: false,
+    headline_run: {
       id: "80dba32c-c9d2-4ea1-a4b5-06795ef152d1",
+      basis: "latest_completed",
+      label: null,
+      params: { fast: 20, slow: 50 },
+      capital: "100000",
       type: "backtest",
       status: "completed",
       finished_at: "2024-03-02T10:00:00Z",
@@ -32,7 +37,8 @@ const STRATEGIES = [
     timeframe: "1d",
     benchmark: null,
     updated_at: "2024-03-01T09:30:00Z",
-    latest_run: null,
+    is_benchmark: true,
+    headline_run: null,
   },
 ];
 
@@ -78,6 +84,25 @@ describe("StrategiesTable", () => {
     expect(second.getByRole("link", { name: "buy_and_hold" })).toHaveAttribute("href", "/strategies/buy_and_hold");
     expect(second.getByText("SPY, QQQ")).toBeInTheDocument();
     expect(second.getByText("no completed run")).toBeInTheDocument();
+  });
+
+  it("test_strategies_table_says_whether_the_headline_is_the_reference_run_or_the_latest", async () => {
+    const starred = {
+      ...STRATEGIES[0]!,
+      headline_run: { ...STRATEGIES[0]!.headline_run!, basis: "reference", label: "house params" },
+    };
+    stubFetch(200, [STRATEGIES[0], { ...starred, id: "momentum_v2" }, STRATEGIES[1]]);
+    renderTable();
+    const table = await screen.findByRole("table", { name: "strategies" });
+    const [fallback, reference, benchmark] = within(table).getAllByRole("row").slice(1);
+    const latest = within(fallback!).getByText("latest (no reference)");
+    expect(latest).toHaveAttribute("title", expect.stringMatching(/^No reference run starred: the latest completed backtest/));
+    expect(within(reference!).getByText("★ reference · house params")).toHaveAttribute(
+      "title",
+      "Reference run “house params” (starred ★)",
+    );
+    expect(within(benchmark!).getByText("benchmark")).toBeInTheDocument();
+    expect(within(fallback!).queryByText("benchmark")).toBeNull();
   });
 
   it("test_strategies_table_api_error_shows_what_failed_and_retries", async () => {

@@ -6,9 +6,10 @@ import { Table, Td, Th } from "@/components/ui/table";
 import { useStrategies } from "@/lib/api/hooks";
 import { dateTime, drawdown, percent, ratio } from "@/lib/format";
 import { modeTone } from "./mode";
-import { headlineMetrics } from "./run-metrics";
+import { headlineBasisShort, headlineBasisText, headlineMetrics } from "./run-metrics";
 
-/** Every strategy with its latest completed run's headline figures; polled every 10 s. */
+/** Every strategy with its headline run's figures: its starred reference run, else (said so in
+ * the row) its latest completed run; benchmarks are marked. Polled every 10 s. */
 export function StrategiesTable() {
   const { data, error, mutate } = useStrategies();
 
@@ -32,12 +33,12 @@ export function StrategiesTable() {
           <Th className="text-right">Return</Th>
           <Th className="text-right">Sharpe</Th>
           <Th className="text-right">Max drawdown</Th>
-          <Th>Latest run finished</Th>
+          <Th>Headline run</Th>
         </tr>
       </thead>
       <tbody>
         {data.map((strategy) => {
-          const run = strategy.latest_run;
+          const run = strategy.headline_run;
           const m = headlineMetrics(run?.metrics);
           return (
             <tr key={strategy.id} className="hover:bg-slate-50">
@@ -45,6 +46,11 @@ export function StrategiesTable() {
                 <Link href={`/strategies/${encodeURIComponent(strategy.id)}`} className="font-medium text-sky-700 hover:underline">
                   {strategy.id}
                 </Link>
+                {strategy.is_benchmark ? (
+                  <Badge tone="info" className="ml-2" title="a buy-and-hold yardstick: shown apart, never added to the strategies">
+                    benchmark
+                  </Badge>
+                ) : null}
                 <p className="mt-0.5 max-w-md text-xs text-slate-500">{strategy.description}</p>
               </Td>
               <Td>
@@ -59,9 +65,18 @@ export function StrategiesTable() {
               <Td className="tabular text-right">{run ? drawdown(m.maxDrawdown) : "—"}</Td>
               <Td className="text-xs text-slate-600">
                 {run ? (
-                  <Link href={`/runs/${run.id}`} className="hover:underline">
-                    {dateTime(run.finished_at)} · {run.type}
-                  </Link>
+                  <>
+                    <Link href={`/runs/${run.id}`} className="hover:underline">
+                      {dateTime(run.finished_at)} · {run.type}
+                    </Link>
+                    <div
+                      className={run.basis === "reference" ? "text-amber-700" : "text-slate-500"}
+                      title={headlineBasisText(run)}
+                    >
+                      {headlineBasisShort(run.basis)}
+                      {run.label ? ` · ${run.label}` : ""}
+                    </div>
+                  </>
                 ) : (
                   "no completed run"
                 )}

@@ -8,11 +8,12 @@ import { EmptyState, ErrorState, LoadingRows } from "@/components/states";
 import { Card, CardBody, CardHeader } from "@/components/ui/card";
 import { type Strategy, useRunEquity } from "@/lib/api/hooks";
 import { dateTime, drawdown, percent, ratio } from "@/lib/format";
-import { headlineMetrics } from "./run-metrics";
+import { headlineBasisText, headlineMetrics, headlineNote } from "./run-metrics";
 
-/** The latest completed run of the strategy: its headline metrics, equity curve and drawdown. */
+/** The strategy's headline run (its starred reference run, else its latest completed one, said
+ * so under the title): its headline metrics, equity curve and drawdown. */
 export function StrategyPerformance({ strategy }: { strategy: Strategy }) {
-  const run = strategy.latest_run;
+  const run = strategy.headline_run;
   const equity = useRunEquity(run?.id ?? null);
   const curve = useMemo(() => equityLine(equity.data?.points ?? []), [equity.data]);
   const equityLines = useMemo(() => [{ name: "equity", color: "#0284c7", points: curve }], [curve]);
@@ -41,10 +42,14 @@ export function StrategyPerformance({ strategy }: { strategy: Strategy }) {
         title="Performance"
         description={
           <>
-            Latest completed {run.type.replace("_", "-")} run, finished {dateTime(run.finished_at)} ·{" "}
+            <span data-testid="headline-basis" className={run.basis === "reference" ? "text-amber-700" : undefined}>
+              {headlineBasisText(run)}
+            </span>
+            , finished {dateTime(run.finished_at)} ·{" "}
             <Link className="text-sky-700 hover:underline" href={`/runs/${run.id}`}>
               open the run
             </Link>
+            {run.basis === "latest_completed" ? " · star a run on its page to fix the headline" : ""}
           </>
         }
       />
@@ -59,6 +64,7 @@ export function StrategyPerformance({ strategy }: { strategy: Strategy }) {
           <Stat label="Max drawdown" value={drawdown(m.maxDrawdown)} />
           <Stat label="Trades" value={m.trades === null ? "—" : String(m.trades)} />
         </dl>
+        <p className="text-xs text-slate-500">{headlineNote(run.capital, m.periodsPerYear)}</p>
         {equity.error && !equity.data ? (
           <ErrorState what="the equity curve" error={equity.error} onRetry={() => equity.mutate()} />
         ) : !equity.data ? (

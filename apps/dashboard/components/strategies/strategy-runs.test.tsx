@@ -6,6 +6,10 @@ import { StrategyRuns } from "./strategy-runs";
 
 const RUNS = [
   runRow("aaaaaaaa-0000-0000-0000-000000000001", "completed", {
+    label: "house params",
+    is_reference: true,
+    params_overrides: { fast: 10 },
+    params: { fast: 10, slow: 50 },
     key_metrics: { ...NO_METRICS, total_return: 0.05, annual_return: 0.012, sharpe: -0.254, max_drawdown_pct: 0.1234, win_rate: 0.4, num_trades: 30 },
   }),
   runRow("bbbbbbbb-0000-0000-0000-000000000002", "running"),
@@ -56,5 +60,19 @@ describe("StrategyRuns", () => {
     expect(urls).toHaveLength(1);
     expect(new URL(urls[0]!, "http://dashboard.test").searchParams.get("strategy")).toBe("momentum_v1");
     expect(urls.filter((u) => u.startsWith("/api/v1/runs/"))).toEqual([]);
+  });
+
+  it("test_strategy_runs_table_tells_runs_apart_by_star_label_params_and_dates", async () => {
+    stubApi();
+    renderRuns();
+    const table = await screen.findByRole("table", { name: "recent runs" });
+    const [starred, running] = within(table).getAllByRole("row").slice(1);
+    expect(within(starred!).getByLabelText("reference run")).toHaveTextContent("★");
+    expect(within(starred!).getByText("house params")).toBeInTheDocument();
+    expect(within(starred!).getByText("fast=10*")).toHaveAttribute("title", "set by this run's request");
+    expect(within(starred!).getByText("slow=50")).toHaveAttribute("title", "the strategy's own value");
+    expect(within(starred!).getByText("2010-01-04 → 2018-12-31")).toBeInTheDocument();
+    expect(within(running!).queryByLabelText("reference run")).toBeNull();
+    expect(within(running!).getByText("2010-01-01 → 2018-12-31")).toBeInTheDocument();
   });
 });

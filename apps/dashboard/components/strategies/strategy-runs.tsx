@@ -2,13 +2,16 @@
 import Link from "next/link";
 import { EmptyState, ErrorState, LoadingRows } from "@/components/states";
 import { KeyMetricCells } from "@/components/runs/key-metric-cells";
+import { dateRangeText } from "@/components/runs/run-facts";
+import { ParamsCell } from "@/components/runs/runs-table";
 import { Badge, statusTone } from "@/components/ui/badge";
 import { Card, CardHeader } from "@/components/ui/card";
 import { Table, Td, Th } from "@/components/ui/table";
 import { useRuns } from "@/lib/api/hooks";
 import { dateTime } from "@/lib/format";
 
-/** The strategy's newest runs, each linking to its page, with the headline figures the listing carries. */
+/** The strategy's newest runs, each linking to its page, with what it ran (params, overrides
+ * marked, dates), its label and star, and the headline figures the listing carries. */
 export function StrategyRuns({ strategyId }: { strategyId: string }) {
   const runs = useRuns({ strategy: strategyId, per_page: 10 });
   const { data, error, mutate } = runs;
@@ -40,6 +43,7 @@ export function StrategyRuns({ strategyId }: { strategyId: string }) {
             <tr>
               <Th>Run</Th>
               <Th>Type</Th>
+              <Th>Params / dates</Th>
               <Th>Status</Th>
               <Th>Created</Th>
               <Th>Finished</Th>
@@ -55,8 +59,18 @@ export function StrategyRuns({ strategyId }: { strategyId: string }) {
                   <Link className="font-mono text-xs text-sky-700 hover:underline" href={`/runs/${run.id}`}>
                     {run.id.slice(0, 8)}
                   </Link>
+                  {run.is_reference ? (
+                    <span className="ml-1 text-amber-600" title="the strategy's reference run: its headline" aria-label="reference run">
+                      ★
+                    </span>
+                  ) : null}
+                  {run.label ? <div className="max-w-40 text-xs break-words text-slate-700">{run.label}</div> : null}
                 </Td>
                 <Td className="text-xs">{run.type}</Td>
+                <Td>
+                  <ParamsCell run={run} />
+                  <div className="text-xs whitespace-nowrap text-slate-500">{dateRangeText(run)}</div>
+                </Td>
                 <Td>
                   <Badge tone={statusTone(run.status)}>
                     {run.status}

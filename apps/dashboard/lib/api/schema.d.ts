@@ -230,8 +230,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * PnL, return, Sharpe, drawdown and win rate of a mode's strategies
-         * @description For every strategy in `mode`, its latest completed run of that mode's kind (backtest, paper or live) is taken; their equity points are summed on their timestamps and cut to the `period` ending at the last point. Without data: zeros and an empty curve.
+         * Each strategy of a mode with its headline run's PnL, return, Sharpe and drawdown
+         * @description For every strategy in `mode`: its headline run of that mode's kind (BACKTEST: the reference run, else the most recently finished completed backtest or walk-forward; PAPER / LIVE: the latest completed paper / live run), cut to the `period` ending at that run's last point. Nothing is added across runs (ADR 0018): backtests ran on their own capital and dates, and paper or live results will be summed only within one account, which does not exist yet (`aggregate_note` says so). Buy-and-hold strategies are listed apart under `benchmarks`. Period `all` gives the run's own stored metrics; a shorter period is computed from its equity points, Sharpe annualised with the run's own periods per year. Strategies with no run to show are named in `without_results`.
          */
         get: operations["metrics_summary_v1_metrics_summary_get"];
         put?: never;
@@ -300,7 +300,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Runs, newest first, filtered by strategy, type and status */
+        /**
+         * Runs, filtered and sorted: newest first unless `sort` says otherwise
+         * @description Filters (each optional, combined with AND): `strategy`, `type`, `status`, `label` (the label contains this text, ignoring case) and `is_reference` (true: only the strategies' reference runs). `sort` orders by a date or a key metric (`total_return`, `annual_return`, `sharpe`, `max_drawdown_pct`, `win_rate`, `num_trades`), `order` asc or desc (default desc); runs without that figure (not completed, or not stored) come last either way, and ties are broken by newest first, then id, so pages are stable. Each row says what the run ran: effective params and the overrides sent, a walk-forward's grid, symbols, requested and covered dates, capital and data source.
+         */
         get: operations["list_runs_v1_runs_get"];
         put?: never;
         /**
@@ -328,7 +331,11 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Label a run, or star it as its strategy's reference run (trader or admin; audited)
+         * @description `label` sets or (null) removes the run's label. `is_reference` true makes a completed backtest or walk-forward its strategy's reference run, the one the strategy's headline shows (ADR 0018), and unstars the previous one; false unstars it. Fields left out stay. A run that is not completed, or a paper or live run, cannot be starred (409). Every change is audited with the values before and after.
+         */
+        patch: operations["update_run_v1_runs__run_id__patch"];
         trace?: never;
     };
     "/v1/runs/{run_id}/cancel": {
@@ -363,6 +370,23 @@ export interface paths {
          * @description With more stored points than `points`, the curve is cut into `points / 4` buckets and each keeps its first, last, lowest and highest point, so peaks and troughs survive.
          */
         get: operations["get_equity_v1_runs__run_id__equity_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/runs/{run_id}/equity.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every stored equity point of a completed run as CSV (not downsampled) */
+        get: operations["export_equity_v1_runs__run_id__equity_csv_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -425,6 +449,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/runs/{run_id}/trades.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every trade of a completed run as CSV (the full list, not a page) */
+        get: operations["export_trades_v1_runs__run_id__trades_csv_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/runs/{run_id}/windows": {
         parameters: {
             query?: never;
@@ -452,7 +493,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every strategy with its status, mode, universe and latest run metrics */
+        /**
+         * Every strategy with its status, mode, universe and headline run
+         * @description A strategy's headline run is its reference run (starred with PATCH /v1/runs/{run_id}); without one, its most recently finished completed backtest or walk-forward, which any later test replaces: `headline_run.basis` says which (ADR 0018). Buy-and-hold strategies are marked `is_benchmark`: yardsticks, not strategies.
+         */
         get: operations["list_strategies_v1_strategies_get"];
         put?: never;
         post?: never;
@@ -469,7 +513,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A strategy's config and the performance of its latest completed run */
+        /** A strategy's config and its headline run (its reference run, else its latest) */
         get: operations["get_strategy_v1_strategies__strategy_id__get"];
         put?: never;
         post?: never;
@@ -808,6 +852,12 @@ export interface components {
          * @enum {string}
          */
         FillTiming: "close" | "next_open";
+        /**
+         * HeadlineBasis
+         * @description Why a run is the one a strategy's headline shows (ADR 0018).
+         * @enum {string}
+         */
+        HeadlineBasis: "reference" | "latest_completed";
         /** HealthPublic */
         HealthPublic: {
             database: components["schemas"]["DependencyStatus"];
@@ -878,64 +928,31 @@ export interface components {
         };
         /**
          * MetricsSummary
-         * @description Zeros and an empty curve when there is nothing to summarise yet (never made-up data).
+         * @description Each strategy of one mode with its own headline run; nothing is added across runs.
          */
         MetricsSummary: {
-            /** Closed Trades */
-            closed_trades: number;
             /**
-             * End
-             * @description last stored point
+             * Aggregate Note
+             * @description why there is no combined total: backtests ran on their own capital and dates, and paper or live results are summed only within one account, which does not exist yet
              */
-            end: string | null;
-            /** End Equity */
-            end_equity: string;
+            aggregate_note: string;
             /**
-             * Equity Curve
-             * @description downsampled, extremes kept
+             * Benchmarks
+             * @description buy-and-hold yardsticks in the mode, shown apart and never summed
              */
-            equity_curve: components["schemas"]["CurvePoint"][];
-            /**
-             * Max Drawdown
-             * @description largest fall from a peak, as a positive fraction
-             */
-            max_drawdown: number;
+            benchmarks: components["schemas"]["RunHeadline"][];
             mode: components["schemas"]["Mode"];
             period: components["schemas"]["Period"];
             /**
-             * Runs
-             * @description the runs whose equity is summed
-             */
-            runs: string[];
-            /**
-             * Sharpe
-             * @description annualised (252) Sharpe of daily returns
-             */
-            sharpe: number;
-            /**
-             * Start
-             * @description first point of the window
-             */
-            start: string | null;
-            /** Start Equity */
-            start_equity: string;
-            /**
              * Strategies
-             * @description strategies whose latest completed run is included
+             * @description one per strategy of the mode with a result, benchmarks excluded
              */
-            strategies: string[];
-            /** Total Pnl */
-            total_pnl: string;
+            strategies: components["schemas"]["RunHeadline"][];
             /**
-             * Total Return
-             * @description end / start - 1
+             * Without Results
+             * @description strategies of the mode (benchmarks included) with no run to show yet
              */
-            total_return: number;
-            /**
-             * Win Rate
-             * @description share of trades closed in the window with PnL > 0
-             */
-            win_rate: number;
+            without_results: string[];
         };
         /**
          * Mode
@@ -1325,9 +1342,20 @@ export interface components {
         };
         /**
          * RunBrief
-         * @description The latest completed run of a strategy and the metrics it stored.
+         * @description The run a strategy's headline shows, and the metrics it stored.
+         *
+         *     A strategy's headline is its reference run (starred: `basis` reference). Without one it falls
+         *     back to its most recently finished completed backtest or walk-forward (`basis`
+         *     latest_completed), which any one-off test replaces: the dashboard labels it so.
          */
         RunBrief: {
+            /** @description reference: the run starred as the strategy's reference; latest_completed: no run is starred, so the most recently finished completed backtest or walk-forward */
+            basis: components["schemas"]["HeadlineBasis"];
+            /**
+             * Capital
+             * @description the run's starting capital
+             */
+            capital: string | null;
             /** Finished At */
             finished_at: string | null;
             /**
@@ -1336,10 +1364,22 @@ export interface components {
              */
             id: string;
             /**
+             * Label
+             * @description the run's label, if anyone gave it one
+             */
+            label: string | null;
+            /**
              * Metrics
-             * @description the run's headline figures as stored (for a walk-forward, its out-of-sample aggregate); the per-window block is at /v1/runs/{id} and /v1/runs/{id}/windows
+             * @description the run's headline figures as stored (for a walk-forward, its out-of-sample aggregate; Sharpe annualised with the run's own periods_per_year); the per-window block is at /v1/runs/{id} and /v1/runs/{id}/windows
              */
             metrics: {
+                [key: string]: unknown;
+            };
+            /**
+             * Params
+             * @description the effective strategy params the run used
+             */
+            params: {
                 [key: string]: unknown;
             };
             status: components["schemas"]["RunStatus"];
@@ -1397,6 +1437,98 @@ export interface components {
             universe?: string[] | null;
             /** @description only for type walk_forward */
             walk_forward?: components["schemas"]["WalkForwardSettings"] | null;
+        };
+        /**
+         * RunHeadline
+         * @description One strategy's headline over the period: the figures of one run, in that run's own money.
+         *
+         *     With period `all` every figure is the run's own stored metric (the same as on its run page).
+         *     A shorter period is the last stretch of that run's curve, ending at its last point; its
+         *     figures are computed from the stored equity points and the trades closed in the window,
+         *     annualised with the run's own periods per year.
+         */
+        RunHeadline: {
+            /** @description reference: the strategy's starred reference run; latest_completed: no run is starred, so its most recently finished completed backtest or walk-forward */
+            basis: components["schemas"]["HeadlineBasis"];
+            /**
+             * Capital
+             * @description the run's starting capital
+             */
+            capital: string | null;
+            /**
+             * Closed Trades
+             * @description trades closed in the window
+             */
+            closed_trades: number;
+            /**
+             * End
+             * Format: date-time
+             * @description last point of the window (the run's last point)
+             */
+            end: string;
+            /** End Equity */
+            end_equity: string;
+            /**
+             * Equity Curve
+             * @description the window's points, extremes kept
+             */
+            equity_curve: components["schemas"]["CurvePoint"][];
+            /**
+             * Is Benchmark
+             * @description a buy-and-hold yardstick (listed under `benchmarks`)
+             */
+            is_benchmark: boolean;
+            /** Label */
+            label: string | null;
+            /**
+             * Max Drawdown
+             * @description largest fall from a peak, as a positive fraction
+             */
+            max_drawdown: number;
+            /**
+             * Periods Per Year
+             * @description the annualisation factor of this run's bars
+             */
+            periods_per_year: number;
+            /**
+             * Pnl
+             * @description end_equity - start_equity, in this run's money alone
+             */
+            pnl: string;
+            /**
+             * Run Id
+             * Format: uuid
+             */
+            run_id: string;
+            run_type: components["schemas"]["RunType"];
+            /**
+             * Sharpe
+             * @description annualised with this run's own periods_per_year (252 for daily stock bars, 365 for 24/7 markets, more for intraday), not one factor for every run
+             */
+            sharpe: number;
+            /**
+             * Start
+             * Format: date-time
+             * @description first point of the window
+             */
+            start: string;
+            /**
+             * Start Equity
+             * @description equity at the start of the window
+             */
+            start_equity: string;
+            /** Strategy Id */
+            strategy_id: string;
+            /**
+             * Total Return
+             * @description end / start - 1, a fraction
+             */
+            total_return: number;
+            /**
+             * Win Rate
+             * @description share of the closed trades with PnL > 0 (0 without any)
+             */
+            win_rate: number;
         };
         /**
          * RunKeyMetrics
@@ -1541,12 +1673,29 @@ export interface components {
              * Format: uuid
              */
             id: string;
+            /**
+             * Is Reference
+             * @description the strategy's reference run (starred): its headline everywhere (ADR 0018); at most one per strategy
+             */
+            is_reference: boolean;
+            /**
+             * Label
+             * @description a person's name for the run (PATCH sets it)
+             */
+            label: string | null;
             /** Message */
             message: string;
             /** Metrics */
             metrics: {
                 [key: string]: unknown;
             };
+            /**
+             * Params Overrides
+             * @description the params the request overrode, as sent (empty: none); null when not recorded (runs queued before this was kept)
+             */
+            params_overrides: {
+                [key: string]: unknown;
+            } | null;
             /** Processed */
             processed: number;
             /**
@@ -1571,17 +1720,39 @@ export interface components {
             type: components["schemas"]["RunType"];
         };
         /**
+         * RunSort
+         * @description What the runs list can be ordered by: a date or one of the key metrics.
+         * @enum {string}
+         */
+        RunSort: "created_at" | "finished_at" | "total_return" | "annual_return" | "sharpe" | "max_drawdown_pct" | "win_rate" | "num_trades";
+        /**
          * RunStatus
          * @enum {string}
          */
         RunStatus: "queued" | "running" | "completed" | "failed" | "cancelled";
         /**
          * RunSummary
-         * @description A run as the listing shows it: no configs, only the headline figures of its metrics.
+         * @description A run as the listing shows it: what it ran (params, dates, data, capital), its marks, and
+         *     the headline figures of its metrics; no full configs.
          */
         RunSummary: {
             /** Cancel Requested */
             cancel_requested: boolean;
+            /**
+             * Capital
+             * @description starting capital of the backtest
+             */
+            capital: string | null;
+            /**
+             * Covered End
+             * @description last equity point the run stored (null until it has results)
+             */
+            covered_end: string | null;
+            /**
+             * Covered Start
+             * @description first equity point the run stored (null until it has results)
+             */
+            covered_start: string | null;
             /**
              * Created At
              * Format: date-time
@@ -1589,6 +1760,11 @@ export interface components {
             created_at: string;
             /** Created By */
             created_by: number | null;
+            /**
+             * Data Source
+             * @description where the run read its bars (`db`: the database's price_bars; `samples`, `folder`, `synthetic`: files), recorded when it runs; null before
+             */
+            data_source: string | null;
             /** Finished At */
             finished_at: string | null;
             /**
@@ -1596,10 +1772,41 @@ export interface components {
              * Format: uuid
              */
             id: string;
+            /**
+             * Is Reference
+             * @description the strategy's reference run (starred): its headline everywhere (ADR 0018); at most one per strategy
+             */
+            is_reference: boolean;
             /** @description headline metrics of a completed run; all null before it completes */
             key_metrics: components["schemas"]["RunKeyMetrics"];
+            /**
+             * Label
+             * @description a person's name for the run (PATCH sets it)
+             */
+            label: string | null;
             /** Message */
             message: string;
+            /**
+             * Parameter Grid
+             * @description a walk-forward's parameter grid (null for a backtest)
+             */
+            parameter_grid: {
+                [key: string]: unknown[];
+            } | null;
+            /**
+             * Params
+             * @description the effective strategy params the run used (the strategy's, with the request's overrides applied); a walk-forward's are its base, its grid is below
+             */
+            params: {
+                [key: string]: unknown;
+            };
+            /**
+             * Params Overrides
+             * @description the params the request overrode, as sent (empty: none); null when not recorded (runs queued before this was kept)
+             */
+            params_overrides: {
+                [key: string]: unknown;
+            } | null;
             /** Processed */
             processed: number;
             /**
@@ -1607,11 +1814,26 @@ export interface components {
              * @description 0..1
              */
             progress: number;
+            /**
+             * Requested End
+             * @description last day asked for; null: to the last bar the data has
+             */
+            requested_end: string | null;
+            /**
+             * Requested Start
+             * @description first day asked for; null: from the first bar the data has
+             */
+            requested_start: string | null;
             /** Started At */
             started_at: string | null;
             status: components["schemas"]["RunStatus"];
             /** Strategy Id */
             strategy_id: string;
+            /**
+             * Symbols
+             * @description the universe the run traded
+             */
+            symbols: string[];
             /** Total */
             total: number;
             type: components["schemas"]["RunType"];
@@ -1621,6 +1843,17 @@ export interface components {
          * @enum {string}
          */
         RunType: "backtest" | "walk_forward" | "paper" | "live";
+        /**
+         * RunUpdate
+         * @description Fields left out stay as they are. `label` null removes it. `is_reference` true makes the
+         *     run its strategy's reference (unstarring the previous one); false unstars it.
+         */
+        RunUpdate: {
+            /** Is Reference */
+            is_reference?: boolean | null;
+            /** Label */
+            label?: string | null;
+        };
         /**
          * SizingMode
          * @enum {string}
@@ -1650,6 +1883,11 @@ export interface components {
              */
             quantity?: number | string | null;
         };
+        /**
+         * SortOrder
+         * @enum {string}
+         */
+        SortOrder: "asc" | "desc";
         /** StrategyDetail */
         StrategyDetail: {
             /** Benchmark */
@@ -1665,9 +1903,15 @@ export interface components {
             };
             /** Description */
             description: string;
+            /** @description the run the strategy's headline figures come from (see `basis`); null when it has no completed backtest or walk-forward */
+            headline_run: components["schemas"]["RunBrief"] | null;
             /** Id */
             id: string;
-            latest_run: components["schemas"]["RunBrief"] | null;
+            /**
+             * Is Benchmark
+             * @description a buy-and-hold strategy (the built-in BuyAndHold class): a yardstick, shown apart from the strategies and never added to them
+             */
+            is_benchmark: boolean;
             mode: components["schemas"]["Mode"];
             /**
              * Params Schema
@@ -1699,9 +1943,15 @@ export interface components {
             class_path: string;
             /** Description */
             description: string;
+            /** @description the run the strategy's headline figures come from (see `basis`); null when it has no completed backtest or walk-forward */
+            headline_run: components["schemas"]["RunBrief"] | null;
             /** Id */
             id: string;
-            latest_run: components["schemas"]["RunBrief"] | null;
+            /**
+             * Is Benchmark
+             * @description a buy-and-hold strategy (the built-in BuyAndHold class): a yardstick, shown apart from the strategies and never added to them
+             */
+            is_benchmark: boolean;
             mode: components["schemas"]["Mode"];
             /**
              * Status
@@ -3207,6 +3457,12 @@ export interface operations {
                 strategy?: string | null;
                 type?: components["schemas"]["RunType"] | null;
                 status?: components["schemas"]["RunStatus"] | null;
+                /** @description label contains, any case */
+                label?: string | null;
+                /** @description true: only reference runs; false: only the others */
+                is_reference?: boolean | null;
+                sort?: components["schemas"]["RunSort"];
+                order?: components["schemas"]["SortOrder"];
                 /** @description 1-based page number */
                 page?: number;
                 /** @description items per page */
@@ -3427,6 +3683,106 @@ export interface operations {
             };
         };
     };
+    update_run_v1_runs__run_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RunUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunPublic"];
+                };
+            };
+            /** @description Malformed request (for example a body that is not JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Signed in, but the role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The resource is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request body is larger than this route accepts (refused before it is read) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A backing service (Redis, PostgreSQL) is unreachable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     cancel_run_v1_runs__run_id__cancel_post: {
         parameters: {
             query?: never;
@@ -3538,6 +3894,86 @@ export interface operations {
             };
             /** @description No such resource */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Rate limit exceeded; see the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A backing service (Redis, PostgreSQL) is unreachable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    export_equity_v1_runs__run_id__equity_csv_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description CSV with a header row; times in ISO 8601 UTC, numbers as plain decimals */
+            200: {
+                headers: {
+                    /** @description attachment; filename=<strategy>_<run id>_<series>.csv */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The resource is not in a state that allows this */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3754,6 +4190,86 @@ export interface operations {
             };
             /** @description No such resource */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Rate limit exceeded; see the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A backing service (Redis, PostgreSQL) is unreachable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    export_trades_v1_runs__run_id__trades_csv_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description CSV with a header row; times in ISO 8601 UTC, numbers as plain decimals */
+            200: {
+                headers: {
+                    /** @description attachment; filename=<strategy>_<run id>_<series>.csv */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The resource is not in a state that allows this */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

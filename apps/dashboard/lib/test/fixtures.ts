@@ -33,6 +33,18 @@ export function runRow(id: string, status: RunRow["status"], extra: Partial<RunR
     started_at: null,
     finished_at: status === "completed" ? "2024-03-01T10:01:00Z" : null,
     key_metrics: NO_METRICS,
+    label: null,
+    is_reference: false,
+    params_overrides: {},
+    params: { fast: 20, slow: 50 },
+    parameter_grid: null,
+    symbols: ["SP500"],
+    requested_start: "2010-01-01",
+    requested_end: "2018-12-31",
+    covered_start: status === "completed" ? "2010-01-04T00:00:00Z" : null,
+    covered_end: status === "completed" ? "2018-12-31T00:00:00Z" : null,
+    capital: "100000",
+    data_source: status === "completed" ? "samples" : null,
     ...extra,
   };
 }

@@ -8,7 +8,20 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Index, LargeBinary, String, Text, Uuid, func
+from sqlalchemy import (
+    BigInteger,
+    Computed,
+    Float,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    Uuid,
+    false,
+    func,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from quant_db.schema.base import Base
@@ -39,6 +52,33 @@ class RunStatus(StrEnum):
 FINISHED = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED})
 """The statuses of a run that has ended."""
 
+RUN_LABEL_MAX = 120
+"""Longest label a person may give a run."""
+
+SORTABLE_METRICS = (
+    "total_return",
+    "annual_return",
+    "sharpe",
+    "max_drawdown_pct",
+    "win_rate",
+    "num_trades",
+)
+"""Headline metrics a run listing sorts by; each has a `key_<name>` column (ADR 0018)."""
+
+
+def key_metric_sql(name: str) -> str:
+    """SQL of the generated `key_<name>` column: the completed run's stored figure as float8.
+
+    Null unless the run completed and stored a JSON number (as the listing's key metrics are);
+    nested CASEs because PostgreSQL does not promise to evaluate AND's operands in order, and a
+    number beyond float8's range (valid JSON) must give null rather than fail the worker's write.
+    """
+    value = f"metrics -> '{name}'"
+    return (
+        f"CASE WHEN status = 'completed' AND jsonb_typeof({value}) = 'number' "
+        f"THEN CASE WHEN abs(({value})::numeric) < 1e300 THEN ({value})::numeric::float8 END END"
+    )
+
 
 class Strategy(Base):
     """A strategy instance: its config (as loaded from YAML), status and trading mode."""
@@ -58,7 +98,16 @@ class Run(Base):
     """One run with everything needed to reproduce it and to watch it progress."""
 
     __tablename__ = "runs"
-    __table_args__ = (Index("ix_runs_strategy_created", "strategy_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_runs_strategy_created", "strategy_id", "created_at"),
+        # at most one reference run per strategy: the one its headline shows (ADR 0018)
+        Index(
+            "ux_runs_reference_per_strategy",
+            "strategy_id",
+            unique=True,
+            postgresql_where=text("is_reference"),
+        ),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     strategy_id: Mapped[str] = mapped_column(ForeignKey("strategies.id", ondelete="CASCADE"))
@@ -81,6 +130,31 @@ class Run(Base):
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    # what a person says about the run, and whether it is its strategy's reference (ADR 0018)
+    label: Mapped[str | None] = mapped_column(String(RUN_LABEL_MAX))
+    is_reference: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # the params the request overrode (null: not recorded, e.g. runs queued before 0007)
+    params_overrides: Mapped[dict[str, Any] | None]
+    # the headline metrics as plain columns PostgreSQL keeps in step with `metrics`, so a sort
+    # by one reads eight bytes per run, not each run's (possibly 70 kB) metrics blob
+    key_total_return: Mapped[float | None] = mapped_column(
+        Float, Computed(key_metric_sql("total_return"), persisted=True)
+    )
+    key_annual_return: Mapped[float | None] = mapped_column(
+        Float, Computed(key_metric_sql("annual_return"), persisted=True)
+    )
+    key_sharpe: Mapped[float | None] = mapped_column(
+        Float, Computed(key_metric_sql("sharpe"), persisted=True)
+    )
+    key_max_drawdown_pct: Mapped[float | None] = mapped_column(
+        Float, Computed(key_metric_sql("max_drawdown_pct"), persisted=True)
+    )
+    key_win_rate: Mapped[float | None] = mapped_column(
+        Float, Computed(key_metric_sql("win_rate"), persisted=True)
+    )
+    key_num_trades: Mapped[float | None] = mapped_column(
+        Float, Computed(key_metric_sql("num_trades"), persisted=True)
+    )
 
 
 class RunReport(Base):

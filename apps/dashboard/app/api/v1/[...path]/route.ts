@@ -23,6 +23,7 @@ const FORWARDED_RESPONSE_HEADERS = [
   "x-ratelimit-remaining",
   "x-ratelimit-reset",
   "location",
+  "content-disposition", // a CSV export's file name
 ];
 
 /** The browser's only way to the API: same-origin, the token taken from the httpOnly cookie and

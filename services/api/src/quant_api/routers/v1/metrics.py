@@ -1,4 +1,4 @@
-"""GET /v1/metrics/summary: combined performance of every strategy in a mode."""
+"""GET /v1/metrics/summary: every strategy of a mode with its own headline run, never summed."""
 
 from __future__ import annotations
 
@@ -19,11 +19,17 @@ router = APIRouter(prefix="/metrics", tags=["metrics"])
 
 @router.get(
     "/summary",
-    summary="PnL, return, Sharpe, drawdown and win rate of a mode's strategies",
+    summary="Each strategy of a mode with its headline run's PnL, return, Sharpe and drawdown",
     description=(
-        "For every strategy in `mode`, its latest completed run of that mode's kind (backtest, "
-        "paper or live) is taken; their equity points are summed on their timestamps and cut "
-        "to the `period` ending at the last point. Without data: zeros and an empty curve."
+        "For every strategy in `mode`: its headline run of that mode's kind (BACKTEST: the "
+        "reference run, else the most recently finished completed backtest or walk-forward; "
+        "PAPER / LIVE: the latest completed paper / live run), cut to the `period` ending at "
+        "that run's last point. Nothing is added across runs (ADR 0018): backtests ran on their "
+        "own capital and dates, and paper or live results will be summed only within one "
+        "account, which does not exist yet (`aggregate_note` says so). Buy-and-hold strategies "
+        "are listed apart under `benchmarks`. Period `all` gives the run's own stored metrics; "
+        "a shorter period is computed from its equity points, Sharpe annualised with the run's "
+        "own periods per year. Strategies with no run to show are named in `without_results`."
     ),
     responses=error_responses(401, 422, 429),
 )

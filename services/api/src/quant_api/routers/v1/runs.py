@@ -42,6 +42,7 @@ from quant_api.downsampling import MAX_POINTS, MIN_POINTS, keep_extremes
 from quant_api.errors import ApiError, conflict, error_responses, not_found
 from quant_api.price_bars import ingested_spans
 from quant_api.rate_limits import LimitScope, rate_limited
+from quant_api.run_listing import filters, order_by, summary_columns
 from quant_api.run_requests import plan_run
 from quant_api.schemas.v1.common import Page, StrategyId
 from quant_api.schemas.v1.runs import (
@@ -52,13 +53,15 @@ from quant_api.schemas.v1.runs import (
     RunCreate,
     RunKeyMetrics,
     RunPublic,
+    RunSort,
     RunSummary,
+    SortOrder,
     TradePublic,
 )
 from quant_db.jobs import create_run, request_cancel
 from quant_db.schema import EquityPoint, Run, RunReport, Strategy, Trade
 from quant_db.schema.identity import Role
-from quant_db.schema.runs import FINISHED, RunStatus, RunType
+from quant_db.schema.runs import FINISHED, RUN_LABEL_MAX, RunStatus, RunType
 
 router = APIRouter(prefix="/runs", tags=["runs"])
 
@@ -97,11 +100,22 @@ def _key_metrics() -> ColumnElement[Any]:
 
 
 _KEY_METRICS = _key_metrics()
+_SUMMARY_COLUMNS = summary_columns()
 
 
 @router.get(
     "",
-    summary="Runs, newest first, filtered by strategy, type and status",
+    summary="Runs, filtered and sorted: newest first unless `sort` says otherwise",
+    description=(
+        "Filters (each optional, combined with AND): `strategy`, `type`, `status`, `label` (the "
+        "label contains this text, ignoring case) and `is_reference` (true: only the strategies' "
+        "reference runs). `sort` orders by a date or a key metric (`total_return`, "
+        "`annual_return`, `sharpe`, `max_drawdown_pct`, `win_rate`, `num_trades`), `order` asc "
+        "or desc (default desc); runs without that figure (not completed, or not stored) come "
+        "last either way, and ties are broken by newest first, then id, so pages are stable. "
+        "Each row says what the run ran: effective params and the overrides sent, a "
+        "walk-forward's grid, symbols, requested and covered dates, capital and data source."
+    ),
     response_model=Page[RunSummary],
     responses=error_responses(401, 422, 429),
 )
@@ -115,14 +129,29 @@ async def list_runs(
     strategy: StrategyId | None = None,
     type: RunType | None = None,
     status: RunStatus | None = None,
+    label: Annotated[
+        str | None,
+        Query(min_length=1, max_length=RUN_LABEL_MAX, description="label contains, any case"),
+    ] = None,
+    is_reference: Annotated[
+        bool | None, Query(description="true: only reference runs; false: only the others")
+    ] = None,
+    sort: RunSort = RunSort.CREATED_AT,
+    order: SortOrder = SortOrder.DESC,
 ) -> Response:
     page = await pages.fetch_columns(
         session,
         RunSummary,
         Run,
-        equal_to(Run, strategy_id=strategy, type=type, status=status),
-        [Run.created_at.desc(), Run.id],
-        {"key_metrics": _KEY_METRICS},
+        filters(
+            strategy=strategy,
+            run_type=type,
+            status=status,
+            label=label,
+            is_reference=is_reference,
+        ),
+        order_by(sort, order),
+        {"key_metrics": _KEY_METRICS, **_SUMMARY_COLUMNS},
     )
     # validated once above; dashboards poll this list, so skip FastAPI's second pass
     return Response(page.model_dump_json().encode(), media_type="application/json")
@@ -166,6 +195,7 @@ async def create_run_endpoint(
             config=plan.config,
             backtest_config=plan.backtest_config,
             created_by=user.id,
+            params_overrides=body.params,
         )
     response.headers["Location"] = f"/v1/runs/{run_id}"
     return RunAccepted(id=run_id, status=RunStatus.QUEUED)

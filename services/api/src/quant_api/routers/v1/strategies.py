@@ -18,7 +18,7 @@ from quant_api.deps import (
     StrategyDep,
 )
 from quant_api.errors import error_responses, invalid_from
-from quant_api.performance import latest_completed_runs
+from quant_api.performance import headline_runs, is_benchmark
 from quant_api.rate_limits import LimitScope, rate_limited
 from quant_api.schemas.v1.strategies import (
     RunBrief,
@@ -58,14 +58,21 @@ def _public(strategy: Strategy, run: RunBrief | None) -> dict[str, Any]:
         "universe": list(config.get("universe", [])),
         "timeframe": str(config.get("timeframe", "")),
         "benchmark": config.get("benchmark"),
+        "is_benchmark": is_benchmark(strategy.class_path),
         "updated_at": strategy.updated_at,
-        "latest_run": run,
+        "headline_run": run,
     }
 
 
 @router.get(
     "",
-    summary="Every strategy with its status, mode, universe and latest run metrics",
+    summary="Every strategy with its status, mode, universe and headline run",
+    description=(
+        "A strategy's headline run is its reference run (starred with PATCH /v1/runs/{run_id}); "
+        "without one, its most recently finished completed backtest or walk-forward, which any "
+        "later test replaces: `headline_run.basis` says which (ADR 0018). Buy-and-hold "
+        "strategies are marked `is_benchmark`: yardsticks, not strategies."
+    ),
     responses=error_responses(401, 429),
 )
 @rate_limited(LimitScope.READS)
@@ -73,12 +80,12 @@ async def list_strategies(
     request: Request, response: Response, _user: CurrentUser, session: SessionDep
 ) -> list[StrategyPublic]:
     strategies = list(await session.scalars(select(Strategy).order_by(Strategy.id)))
-    runs = await latest_completed_runs(session)
+    runs = await headline_runs(session)
     return [StrategyPublic(**_public(s, runs.get(s.id))) for s in strategies]
 
 
 async def _detail(session: AsyncSession, strategy: Strategy) -> StrategyDetail:
-    runs = await latest_completed_runs(session, [strategy.id])
+    runs = await headline_runs(session, [strategy.id])
     return StrategyDetail(
         **_public(strategy, runs.get(strategy.id)),
         config=strategy.config,
@@ -88,7 +95,7 @@ async def _detail(session: AsyncSession, strategy: Strategy) -> StrategyDetail:
 
 @router.get(
     "/{strategy_id}",
-    summary="A strategy's config and the performance of its latest completed run",
+    summary="A strategy's config and its headline run (its reference run, else its latest)",
     responses=error_responses(401, 404, 422, 429),
 )
 @rate_limited(LimitScope.READS)

@@ -6,13 +6,20 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 from pydantic.config import JsonDict
 
 from quant_api.schemas.v1.common import IsoDate, StrategyId, Symbol
-from quant_db.schema.runs import RunStatus, RunType
+from quant_api.schemas.v1.stored import (
+    StoredDay,
+    StoredDecimal,
+    StoredGrid,
+    StoredObject,
+    StoredStrings,
+)
+from quant_db.schema.runs import RUN_LABEL_MAX, RunStatus, RunType
 from quant_domain import SizingMode
 from quant_engine.config import OLD_NAMES, FillTiming
 from quant_engine.objectives import Objective
@@ -240,21 +247,103 @@ class RunBase(BaseModel):
     finished_at: datetime | None
 
 
-class RunSummary(RunBase):
-    """A run as the listing shows it: no configs, only the headline figures of its metrics."""
+# Free text a person gives a run: one to 120 characters, at least one visible, no control
+# characters (they would garble the listing and the CSV file names).
+RunLabel = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=RUN_LABEL_MAX,
+        pattern=r"^[^\x00-\x1f\x7f]*[^\x00-\x20\x7f][^\x00-\x1f\x7f]*$",
+        description="a person's name for the run, e.g. 'fast 10 after the fee change'",
+    ),
+]
 
+
+class RunMarked(RunBase):
+    """A run with what people said about it: its label, whether it is its strategy's reference,
+    and the params its request overrode."""
+
+    label: str | None = Field(description="a person's name for the run (PATCH sets it)")
+    is_reference: bool = Field(
+        description="the strategy's reference run (starred): its headline everywhere (ADR 0018); "
+        "at most one per strategy"
+    )
+    params_overrides: dict[str, Any] | None = Field(
+        description="the params the request overrode, as sent (empty: none); null when not "
+        "recorded (runs queued before this was kept)"
+    )
+
+
+class RunSummary(RunMarked):
+    """A run as the listing shows it: what it ran (params, dates, data, capital), its marks, and
+    the headline figures of its metrics; no full configs."""
+
+    params: StoredObject = Field(
+        description="the effective strategy params the run used (the strategy's, with the "
+        "request's overrides applied); a walk-forward's are its base, its grid is below"
+    )
+    parameter_grid: StoredGrid = Field(
+        description="a walk-forward's parameter grid (null for a backtest)"
+    )
+    symbols: StoredStrings = Field(description="the universe the run traded")
+    requested_start: StoredDay = Field(
+        description="first day asked for; null: from the first bar the data has"
+    )
+    requested_end: StoredDay = Field(
+        description="last day asked for; null: to the last bar the data has"
+    )
+    covered_start: datetime | None = Field(
+        description="first equity point the run stored (null until it has results)"
+    )
+    covered_end: datetime | None = Field(
+        description="last equity point the run stored (null until it has results)"
+    )
+    capital: StoredDecimal = Field(description="starting capital of the backtest")
+    data_source: str | None = Field(
+        description="where the run read its bars (`db`: the database's price_bars; `samples`, "
+        "`folder`, `synthetic`: files), recorded when it runs; null before"
+    )
     key_metrics: RunKeyMetrics = Field(
         description="headline metrics of a completed run; all null before it completes"
     )
 
 
-class RunPublic(RunBase):
+class RunPublic(RunMarked):
     config: dict[str, Any]
     backtest_config: dict[str, Any]
     repro: dict[str, Any] = Field(description="code version, data fingerprint, seed")
     metrics: dict[str, Any]
     error: str | None
     attempts: int
+
+
+class RunUpdate(BaseModel):
+    """Fields left out stay as they are. `label` null removes it. `is_reference` true makes the
+    run its strategy's reference (unstarring the previous one); false unstars it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    label: RunLabel | None = None
+    is_reference: bool | None = None
+
+
+class RunSort(StrEnum):
+    """What the runs list can be ordered by: a date or one of the key metrics."""
+
+    CREATED_AT = "created_at"
+    FINISHED_AT = "finished_at"
+    TOTAL_RETURN = "total_return"
+    ANNUAL_RETURN = "annual_return"
+    SHARPE = "sharpe"
+    MAX_DRAWDOWN_PCT = "max_drawdown_pct"
+    WIN_RATE = "win_rate"
+    NUM_TRADES = "num_trades"
+
+
+class SortOrder(StrEnum):
+    ASC = "asc"
+    DESC = "desc"
 
 
 class EquityPointPublic(BaseModel):

@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from quant_api.schemas.v1.stored import StoredDecimal, StoredObject
 from quant_db.schema.runs import Mode, RunStatus, RunType
 
 
@@ -18,16 +19,36 @@ class StrategyStatus(StrEnum):
     ARCHIVED = "archived"
 
 
+class HeadlineBasis(StrEnum):
+    """Why a run is the one a strategy's headline shows (ADR 0018)."""
+
+    REFERENCE = "reference"
+    LATEST_COMPLETED = "latest_completed"
+
+
 class RunBrief(BaseModel):
-    """The latest completed run of a strategy and the metrics it stored."""
+    """The run a strategy's headline shows, and the metrics it stored.
+
+    A strategy's headline is its reference run (starred: `basis` reference). Without one it falls
+    back to its most recently finished completed backtest or walk-forward (`basis`
+    latest_completed), which any one-off test replaces: the dashboard labels it so.
+    """
 
     id: uuid.UUID
+    basis: HeadlineBasis = Field(
+        description="reference: the run starred as the strategy's reference; latest_completed: "
+        "no run is starred, so the most recently finished completed backtest or walk-forward"
+    )
     type: RunType
     status: RunStatus
     finished_at: datetime | None
+    label: str | None = Field(description="the run's label, if anyone gave it one")
+    params: StoredObject = Field(description="the effective strategy params the run used")
+    capital: StoredDecimal = Field(description="the run's starting capital")
     metrics: dict[str, Any] = Field(
         description="the run's headline figures as stored (for a walk-forward, its out-of-sample "
-        "aggregate); the per-window block is at /v1/runs/{id} and /v1/runs/{id}/windows"
+        "aggregate; Sharpe annualised with the run's own periods_per_year); the per-window block "
+        "is at /v1/runs/{id} and /v1/runs/{id}/windows"
     )
 
 
@@ -40,8 +61,15 @@ class StrategyPublic(BaseModel):
     universe: list[str]
     timeframe: str
     benchmark: str | None
+    is_benchmark: bool = Field(
+        description="a buy-and-hold strategy (the built-in BuyAndHold class): a yardstick, shown "
+        "apart from the strategies and never added to them"
+    )
     updated_at: datetime
-    latest_run: RunBrief | None
+    headline_run: RunBrief | None = Field(
+        description="the run the strategy's headline figures come from (see `basis`); null when "
+        "it has no completed backtest or walk-forward"
+    )
 
 
 class StrategyDetail(StrategyPublic):
