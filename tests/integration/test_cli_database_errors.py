@@ -38,7 +38,9 @@ def _one_line(result: subprocess.CompletedProcess[str]) -> str:
 
 @pytest.mark.parametrize(
     "command",
-    [("db", "upgrade"), ("kill-switch", "status"), ("worker", "--drain"), ("api", "--port", "1")],
+    # `quant worker` is left out on purpose: a server that does not answer is an outage it waits
+    # out (tests/integration/test_outage_worker.py); a wrong database is refused below
+    [("db", "upgrade"), ("kill-switch", "status"), ("api", "--port", "1")],
 )
 def test_a_server_that_does_not_answer_is_one_line_for_every_database_command(
     command: tuple[str, ...], tmp_path_factory: pytest.TempPathFactory
@@ -53,6 +55,17 @@ def test_a_missing_database_is_named_by_the_server(server_url: str) -> None:
     url = with_database(server_url, "no_such_database_here")
     line = _one_line(_quant("db", "upgrade", env={"DATABASE_URL": url}))
     assert line.startswith("error: DATABASE_URL: cannot use the database at ")
+    assert 'database "no_such_database_here" does not exist' in line
+
+
+def test_the_worker_refuses_a_database_that_does_not_exist_instead_of_waiting(
+    server_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    url = with_database(server_url, "no_such_database_here")
+    state = str(tmp_path_factory.mktemp("state"))
+    line = _one_line(
+        _quant("worker", "--drain", env={"DATABASE_URL": url, "QUANT_STATE_DIR": state})
+    )
     assert 'database "no_such_database_here" does not exist' in line
 
 
