@@ -206,9 +206,22 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return envelope(request_id_of(request), 422, CODES[422], message, field=".".join(loc) or None)
 
 
+QUERY_CANCELED = "57014"  # statement_timeout (QUANT_STATEMENT_TIMEOUT_MS) or a cancel request
+QUERY_RETRY_AFTER_S = 5
+
+
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     cause = exc.orig if isinstance(exc, DBAPIError) else exc
     sqlstate = str(getattr(cause, "sqlstate", "") or "")
+    if sqlstate == QUERY_CANCELED:
+        return envelope(
+            request_id_of(request),
+            503,
+            CODES[503],
+            "the database took too long and the query was cancelled "
+            "(QUANT_STATEMENT_TIMEOUT_MS); try again shortly",
+            headers={"Retry-After": str(QUERY_RETRY_AFTER_S)},
+        )
     if sqlstate.startswith("22"):  # data exception: a value PostgreSQL cannot store or compare
         reason = (str(cause).splitlines() or ["bad value"])[0][:200]
         return envelope(

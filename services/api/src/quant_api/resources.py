@@ -70,9 +70,9 @@ class AppResources:
     passwords: Passwords
     git_hash: str  # short commit of the checkout (QUANT_CODE_VERSION when set), or "unknown"
     signed_in: SignedInUsers
-    # completed runs' equity curves as JSON by (run id, points): they never change, dashboards
-    # poll them
-    equity_curves: BoundedCache[tuple[uuid.UUID, int], bytes] = field(
+    # completed runs' chart answers (equity curve, analytics) as JSON by (route, run id,
+    # points): they never change, dashboards poll them
+    equity_curves: BoundedCache[tuple[str, uuid.UUID, int], bytes] = field(
         default_factory=lambda: BoundedCache(CURVE_CACHE_SIZE)
     )
 
@@ -90,7 +90,12 @@ async def open_resources(
     if redis_url is None:
         redis_url = await anyio.to_thread.run_sync(embedded.redis_url, storage_settings())
     await anyio.to_thread.run_sync(upgrade, database_url)
-    engine = create_async_engine(database_url, pool_pre_ping=True)
+    engine = create_async_engine(
+        database_url,
+        pool_pre_ping=True,
+        # set per connection by the server itself: it also bounds COPY and what asyncpg runs raw
+        connect_args={"server_settings": {"statement_timeout": str(settings.statement_timeout_ms)}},
+    )
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     try:
         await sync_strategies(sessions, settings.strategies_dir)

@@ -19,6 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 import asyncpg
+import pandas as pd
 import structlog
 from pgqueuer import AsyncpgDriver, Job, Queries, QueueManager
 from pgqueuer.domain.types import QueueExecutionMode
@@ -57,6 +58,7 @@ class Outcome:
     metadata: Any
     report: str
     extra: dict[str, Any]
+    benchmark: pd.Series | None = None  # buy-and-hold of the benchmark symbol, for the charts
 
 
 def choose_source(config: StrategyConfig, url: str) -> DataSource:
@@ -96,6 +98,7 @@ def compute(
             result.metadata,
             render_walk_forward_report(result),
             extra,
+            result.benchmark,
         )
 
     def bars(done: int, total: int) -> None:
@@ -111,6 +114,7 @@ def compute(
         backtest.metadata,
         render_html_report(backtest),
         {},
+        backtest.benchmark,
     )
 
 
@@ -186,6 +190,7 @@ class RunExecutor:
             metadata=outcome.metadata,
             report_html=outcome.report,
             extra_metrics=outcome.extra,
+            benchmark=outcome.benchmark,
         )
         bound.info("run.completed")
         return "completed"

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from quant_api.routers.v1 import (
     alerts,
+    analytics,
     auth,
     controls,
     health,
@@ -25,6 +26,7 @@ api_router.include_router(auth.router)
 api_router.include_router(metrics.router)
 api_router.include_router(strategies.router)
 api_router.include_router(runs.router)
+api_router.include_router(analytics.router)
 api_router.include_router(walk_forward.router)
 api_router.include_router(prices.router)
 api_router.include_router(symbols.router)
