@@ -12,18 +12,17 @@ run (bench/equity_fresh.py, ADR 0017).
 
 from __future__ import annotations
 
-import io
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quant_api.binary_copy import copy_rows
 from quant_api.downsampling import keep_extremes
 from quant_api.schemas.v1.runs import EquityPointPublic, EquitySeries
 
@@ -50,28 +49,11 @@ _WHOLE_EQUITY = text(
     "SELECT ts, equity, cash, positions_value FROM equity_points WHERE run_id = :run_id ORDER BY ts"
 )
 
-# binary COPY: fixed-width rows a numpy dtype reads at once, where asyncpg would build a Python
-# object per value (400 ms for 200,000 points, against a few ms)
-# (asyncpg wraps these in COPY (...) TO STDOUT itself)
+# (asyncpg wraps these in COPY (...) TO STDOUT)
 _CURVE_COPY = (
     "SELECT ts, equity::float8, gross_exposure FROM equity_points WHERE run_id = $1 ORDER BY ts"
 )
-_METRIC_COPY = (
-    "SELECT ts, value, value FROM metric_points WHERE run_id = $1 AND name = $2 ORDER BY ts"
-)
-_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
-_ROW = np.dtype(
-    [
-        ("fields", ">i2"),
-        ("ts_length", ">i4"),
-        ("ts", ">i8"),
-        ("first_length", ">i4"),
-        ("first", ">f8"),
-        ("second_length", ">i4"),
-        ("second", ">f8"),
-    ]
-)
-_POSTGRES_EPOCH_US = 946_684_800 * 1_000_000  # 2000-01-01, where binary timestamps count from
+_METRIC_COPY = "SELECT ts, value FROM metric_points WHERE run_id = $1 AND name = $2 ORDER BY ts"
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,48 +94,13 @@ def _series(run_id: uuid.UUID, total: int, rows: Any) -> EquitySeries:
     )
 
 
-async def _raw(session: AsyncSession) -> asyncpg.Connection[Any]:
-    connection = await session.connection()
-    raw = (await connection.get_raw_connection()).driver_connection
-    assert isinstance(raw, asyncpg.Connection)
-    return raw
-
-
-async def _copy_rows(session: AsyncSession, query: str, *args: object) -> npt.NDArray[Any]:
-    buffer = io.BytesIO()
-    await (await _raw(session)).copy_from_query(query, *args, output=buffer, format="binary")
-    return parse_binary_copy(buffer.getvalue())
-
-
-def parse_binary_copy(data: bytes) -> npt.NDArray[Any]:
-    """Rows of (timestamptz, float8, float8) from PostgreSQL's binary COPY format."""
-    if not data.startswith(_SIGNATURE):
-        raise ValueError("not a binary COPY stream")
-    extension = int.from_bytes(data[15:19], "big")
-    body = data[19 + extension : -2]  # the trailer is a field count of -1
-    rows = np.frombuffer(body, dtype=_ROW)
-    lengths = (rows["ts_length"], rows["first_length"], rows["second_length"])
-    if np.any(rows["fields"] != 3) or any(np.any(length != 8) for length in lengths):
-        raise ValueError("binary COPY rows are not three non-null 8-byte fields")
-    return rows
-
-
-def _index(rows: npt.NDArray[Any]) -> pd.DatetimeIndex:
-    micros = rows["ts"].astype(np.int64) + _POSTGRES_EPOCH_US
-    return pd.DatetimeIndex(micros.astype("datetime64[us]")).tz_localize("UTC")
-
-
 async def stored_curve(session: AsyncSession, run_id: uuid.UUID) -> StoredCurve:
     """Every stored point of the run's equity curve (empty before it completes)."""
-    rows = await _copy_rows(session, _CURVE_COPY, run_id)
-    return StoredCurve(
-        index=_index(rows),
-        equity=rows["first"].astype(np.float64),
-        exposure=rows["second"].astype(np.float64),
-    )
+    index, values = await copy_rows(session, _CURVE_COPY, run_id, floats=2)
+    return StoredCurve(index=index, equity=values[:, 0].copy(), exposure=values[:, 1].copy())
 
 
 async def stored_metric(session: AsyncSession, run_id: uuid.UUID, name: str) -> pd.Series:
     """A named series of metric_points (e.g. the benchmark curve); empty when not stored."""
-    rows = await _copy_rows(session, _METRIC_COPY, run_id, name)
-    return pd.Series(rows["first"].astype(np.float64), index=_index(rows), dtype=np.float64)
+    index, values = await copy_rows(session, _METRIC_COPY, run_id, name, floats=1)
+    return pd.Series(values[:, 0], index=index, dtype=np.float64)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 from pydantic import Field, model_validator
 
 from quant_domain import Bar, MarketState, Signal, SignalDirection
-from quant_features import BollingerBands, RelativeStrengthIndex
+from quant_features import BollingerBands, RelativeStrengthIndex, bollinger
 from quant_strategy.base import Strategy, StrategyParams
 
 
@@ -90,3 +92,18 @@ class MeanReversion(Strategy[MeanReversionParams]):
                 signals.append(Signal(symbol, direction, state.timestamp, reason="rsi/bollinger"))
         self._updated.clear()
         return signals
+
+    def indicator_series(self, symbol: str, frame: pd.DataFrame) -> dict[str, pd.Series]:
+        """The Bollinger bands the entries and exits compare the close with (RSI, on another
+        scale, is left out of the price chart)."""
+        del symbol
+        p = self.params
+        lower, middle, upper = bollinger(
+            frame["close"].to_numpy(dtype=np.float64), p.bb_period, p.bb_width
+        )
+        label = f"{p.bb_period}, {p.bb_width:g}"
+        return {
+            f"Bollinger upper ({label})": pd.Series(upper, index=frame.index),
+            f"Bollinger middle ({label})": pd.Series(middle, index=frame.index),
+            f"Bollinger lower ({label})": pd.Series(lower, index=frame.index),
+        }
