@@ -17,6 +17,7 @@ from quant_api.schemas.v1.analytics import (
     BenchmarkCurve,
     LineSeries,
     MonthlyReturnsYear,
+    ParameterSurface,
     RollingSharpe,
     RunAnalytics,
     SeriesPoint,
@@ -92,6 +93,7 @@ def analytics_of(
     curve: StoredCurve,
     benchmark: pd.Series,
     points: int,
+    surface: ParameterSurface | None = None,
 ) -> RunAnalytics:
     """Every statistic of the answer, each from the whole curve, each line at most `points`."""
     index, equity = curve.index, curve.equity
@@ -124,4 +126,5 @@ def analytics_of(
             symbol=benchmark_symbol, total_points=line.total_points, points=line.points
         ),
         benchmark_note=benchmark_note(status, benchmark_symbol, benchmark),
+        parameter_surface=surface,
     )

@@ -12,13 +12,14 @@ from starlette.concurrency import run_in_threadpool
 from quant_api.deps import CurrentUser, ResourcesDep, SessionDep
 from quant_api.downsampling import MAX_POINTS, MIN_POINTS
 from quant_api.errors import error_responses, not_found
+from quant_api.parameter_surface import parameter_surface
 from quant_api.rate_limits import LimitScope, rate_limited
 from quant_api.run_analytics import analytics_of
 from quant_api.run_series import downsampled_equity, stored_curve, stored_metric
 from quant_api.schemas.v1.analytics import RunAnalytics
 from quant_api.schemas.v1.runs import EquitySeries
 from quant_db.schema import Run
-from quant_db.schema.runs import RunStatus
+from quant_db.schema.runs import RunStatus, RunType
 
 router = APIRouter(prefix="/runs", tags=["runs"])
 
@@ -26,7 +27,7 @@ BENCHMARK_METRIC = "benchmark"
 """metric_points name of the run's buy-and-hold benchmark curve (quant_backtest.persist)."""
 
 _RUN_FACTS = text(
-    "SELECT status, CASE WHEN jsonb_typeof(metrics -> 'periods_per_year') = 'number' "
+    "SELECT status, type, CASE WHEN jsonb_typeof(metrics -> 'periods_per_year') = 'number' "
     "THEN (metrics ->> 'periods_per_year')::float8 END AS periods_per_year, "
     "(config ->> 'benchmark') AS benchmark FROM runs WHERE id = :run_id"
 )
@@ -102,6 +103,13 @@ async def get_analytics(
         if run is None:
             raise not_found("run", run_id)
         status = RunStatus(run.status)
+        surface = None
+        if run.type == RunType.WALK_FORWARD and status == RunStatus.COMPLETED:
+            row = (
+                await session.execute(select(Run.config, Run.metrics).where(Run.id == run_id))
+            ).one()
+            windows = ((row.metrics or {}).get("walk_forward") or {}).get("windows") or []
+            surface = await run_in_threadpool(parameter_surface, row.config or {}, windows)
         curve = await stored_curve(session, run_id)
         benchmark = await stored_metric(session, run_id, BENCHMARK_METRIC)
         analytics = await run_in_threadpool(
@@ -113,6 +121,7 @@ async def get_analytics(
                 curve=curve,
                 benchmark=benchmark,
                 points=points,
+                surface=surface,
             )
         )
         body = analytics.model_dump_json().encode()

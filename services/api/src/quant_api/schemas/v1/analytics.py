@@ -49,6 +49,29 @@ class MonthlyReturnsYear(BaseModel):
     )
 
 
+class ChosenCell(BaseModel):
+    row: int = Field(ge=0, description="index into `y`")
+    column: int = Field(ge=0, description="index into `x`")
+    windows: int = Field(ge=1, description="windows that chose this cell")
+
+
+class ParameterSurface(BaseModel):
+    """A walk-forward run's in-sample objective over its parameter grid (the HTML report's
+    heatmap): `z[row][column]`, null where no window scored the cell."""
+
+    objective: str = Field(description="what the windows optimised, e.g. sharpe")
+    x_title: str = Field(description="the parameter along the columns")
+    y_title: str = Field(description="the parameter along the rows, or `Window`")
+    x: list[str] = Field(description="column labels: the parameter's grid values")
+    y: list[str] = Field(description="row labels: grid values, or windows (W1, W2, ...)")
+    z: list[list[float | None]]
+    chosen: list[ChosenCell] = Field(description="cells the windows chose")
+    by_window: bool = Field(
+        description="true with a one-parameter grid: a row per window, each its own scores"
+    )
+    caption: str = Field(description="how to read the cells")
+
+
 class RunAnalytics(BaseModel):
     """What the dashboard charts beyond the equity curve, from every stored point of the run.
 
@@ -80,3 +103,7 @@ class RunAnalytics(BaseModel):
         "stored it; null when the run has none (see `benchmark_note`)"
     )
     benchmark_note: str | None = Field(description="why `benchmark` is null, when it is")
+    parameter_surface: ParameterSurface | None = Field(
+        description="a walk-forward run's in-sample objective over its grid; null for "
+        "backtests, grids that vary nothing and walk-forwards not completed"
+    )
