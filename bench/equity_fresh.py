@@ -21,8 +21,8 @@ Uses DATABASE_URL / REDIS_URL when set, else embedded PostgreSQL and Valkey in a
    downsampling query the API used before issue 10 (`ts IN (SELECT ... row_number() OVER
    (PARTITION BY bucket ...))`), cancelled at --old-cap seconds (with --explain the first one
    runs under EXPLAIN ANALYZE, uncancelled, and its plan is printed, as is the new query's).
-Budget (exit 1 when broken): every fresh read under 1 s, and the p95 of the daily reads under
-250 ms. Percentiles are nearest-rank over the samples named next to them.
+Budget (exit 1 when broken): every fresh read under 1 s, and the p95 of each daily route
+(equity, analytics) under 500 ms. Percentiles are nearest-rank over the samples named next to them.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ DAILY_POINTS = 5_031
 HOURLY_POINTS = 40_000
 POINTS = 1_000  # what the dashboard asks for (components/runs/run-results.tsx)
 BUDGET_S = 1.0
-P95_BUDGET_S = 0.25
+P95_BUDGET_S = 0.5
 STRATEGY = "bench_equity"
 
 # the query GET /v1/runs/{id}/equity ran before issue 10, kept here to show the difference
@@ -350,19 +350,21 @@ async def main_async(args: argparse.Namespace, db: str, cache: str, state: Path)
         print(f"  median old query / median new API read: {ratio:,.0f}x")
 
     reads = daily["equity"] + daily["analytics"] + hourly["equity"] + hourly["analytics"]
-    daily_reads = daily["equity"] + daily["analytics"]
     broken = []
     if reads and max(reads) >= BUDGET_S:
         broken.append(f"a fresh read took {max(reads):.2f} s (budget {BUDGET_S:.0f} s)")
-    if daily_reads and percentile(daily_reads, 0.95) >= P95_BUDGET_S:
-        broken.append(
-            f"daily p95 {percentile(daily_reads, 0.95) * 1e3:.0f} ms (budget {P95_BUDGET_S * 1e3:.0f} ms)"
-        )
+    for route in ("equity", "analytics"):
+        if daily[route] and percentile(daily[route], 0.95) >= P95_BUDGET_S:
+            broken.append(
+                f"daily {route} p95 {percentile(daily[route], 0.95) * 1e3:.0f} ms "
+                f"(budget {P95_BUDGET_S * 1e3:.0f} ms)"
+            )
     for reason in broken:
         print(f"BUDGET BROKEN: {reason}", file=sys.stderr)
     if not broken:
         print(
-            f"budget met: every fresh read < {BUDGET_S:.0f} s, daily p95 < {P95_BUDGET_S * 1e3:.0f} ms"
+            f"budget met: every fresh read < {BUDGET_S:.0f} s, p95 of each daily route < "
+            f"{P95_BUDGET_S * 1e3:.0f} ms"
         )
     return 1 if broken else 0
 
