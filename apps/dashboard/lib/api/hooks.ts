@@ -30,6 +30,28 @@ export const READ_ONCE: SWRConfiguration = {
   revalidateIfStale: false,
 };
 
+/** Attempts after the first for a chart's read that failed on its way (no answer, the
+ * dashboard's proxy timing out: 502/504, the API's 503 for a cancelled query or a database
+ * outage); other failures (404, 422, ...) are not asked again on their own. */
+export const CHART_RETRIES = 3;
+/** Wait before the first automatic retry; each next one waits twice as long (1, 2, 4 s). */
+export const CHART_RETRY_MS = 1_000;
+
+export function isTransient(error: ApiError): boolean {
+  return error.status === 0 || error.status === 502 || error.status === 503 || error.status === 504;
+}
+
+/** Read once, like READ_ONCE, but a transient failure is retried on its own CHART_RETRIES
+ * times before the card's Retry button is the only way, so a chart never waits forever. */
+export const CHART_READ: SWRConfiguration<unknown, ApiError> = {
+  ...READ_ONCE,
+  errorRetryCount: CHART_RETRIES,
+  onErrorRetry: (error, _key, _config, revalidate, { retryCount }) => {
+    if (!isTransient(error) || retryCount > CHART_RETRIES) return;
+    setTimeout(() => void revalidate({ retryCount }), CHART_RETRY_MS * 2 ** (retryCount - 1));
+  },
+};
+
 type Key<P> = readonly [P, Record<string, unknown> | undefined, Record<string, unknown> | undefined];
 
 /** The SWR cache key of a GET: the one place it is built (hooks and server-read fallbacks). */
@@ -65,6 +87,7 @@ export type Strategy = ResponseOf<"/v1/strategies/{strategy_id}">;
 export type RunPage = ResponseOf<"/v1/runs">;
 export type Run = ResponseOf<"/v1/runs/{run_id}">;
 export type Equity = ResponseOf<"/v1/runs/{run_id}/equity">;
+export type Analytics = ResponseOf<"/v1/runs/{run_id}/analytics">;
 export type Trades = ResponseOf<"/v1/runs/{run_id}/trades">;
 export type Health = ResponseOf<"/v1/health">;
 export type KillSwitch = ResponseOf<"/v1/controls/kill-switch">;
@@ -105,8 +128,22 @@ export const useRun = (id: string) =>
     refreshInterval: (run) => (run === undefined || isActive(run.status) ? ACTIVE_RUN_POLL_MS : 0),
   });
 
-/** A finished run's equity curve, read once (it never changes); `null` pauses the hook. */
+/** A finished run's equity curve, read once (it never changes; transient failures are retried,
+ * CHART_READ); `null` pauses the hook. */
 export const useRunEquity = (id: string | null, points = 1000) =>
-  useApi(id === null ? null : "/v1/runs/{run_id}/equity", { path: { run_id: id ?? "" }, query: { points } }, READ_ONCE);
+  useApi(
+    id === null ? null : "/v1/runs/{run_id}/equity",
+    { path: { run_id: id ?? "" }, query: { points } },
+    CHART_READ as SWRConfiguration<Equity, ApiError>,
+  );
+
+/** A finished run's statistics from its full stored series (monthly returns, drawdown, rolling
+ * Sharpe, exposure, benchmark, a walk-forward's parameter heatmap), read like its equity. */
+export const useRunAnalytics = (id: string | null, points = 1000) =>
+  useApi(
+    id === null ? null : "/v1/runs/{run_id}/analytics",
+    { path: { run_id: id ?? "" }, query: { points } },
+    CHART_READ as SWRConfiguration<Analytics, ApiError>,
+  );
 
 export const useHealth = () => useApi("/v1/health", {}, { refreshInterval: SLOW_POLL_MS });
