@@ -80,7 +80,7 @@ def test_momentum_prices_carry_its_smas_from_every_bar_it_read_sampled_like_the_
         assert served.keys() == {ts for ts, v in expected.items() if not math.isnan(v)}
         assert len(served) == len(stamps)
         for ts, value in served.items():
-            assert math.isclose(value, expected[ts], rel_tol=1e-12)
+            assert math.isclose(value, expected[ts], rel_tol=1e-9)
 
 
 def test_the_benchmark_symbol_and_strategies_without_indicators_draw_none(

@@ -225,7 +225,9 @@ async def save_results(
         summary = {**metrics.as_dict(), **(extra_metrics or {})}
         await connection.execute(
             "UPDATE runs SET status = 'completed', progress = 1.0, message = 'completed', "
-            "metrics = $2, repro = $3, error = NULL, finished_at = now() WHERE id = $1",
+            # the clock at the end of the work, not the transaction's start: the run is seen
+            # completed once this commits, and dashboards time their charts from it
+            "metrics = $2, repro = $3, error = NULL, finished_at = clock_timestamp() WHERE id = $1",
             run_id,
             json.dumps(summary, default=str),
             json.dumps(metadata.to_dict()),

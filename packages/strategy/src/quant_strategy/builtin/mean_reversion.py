@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 from pydantic import Field, model_validator
 
 from quant_domain import Bar, MarketState, Signal, SignalDirection
-from quant_features import BollingerBands, RelativeStrengthIndex, bollinger
+from quant_features import BollingerBands, RelativeStrengthIndex
 from quant_strategy.base import Strategy, StrategyParams
 
 
@@ -95,15 +94,17 @@ class MeanReversion(Strategy[MeanReversionParams]):
 
     def indicator_series(self, symbol: str, frame: pd.DataFrame) -> dict[str, pd.Series]:
         """The Bollinger bands the entries and exits compare the close with (RSI, on another
-        scale, is left out of the price chart)."""
+        scale, is left out of the price chart): pandas' rolling mean and population deviation,
+        as BollingerBands computes them bar by bar."""
         del symbol
         p = self.params
-        lower, middle, upper = bollinger(
-            frame["close"].to_numpy(dtype=np.float64), p.bb_period, p.bb_width
-        )
+        close = frame["close"].astype("float64")
+        middle = close.rolling(p.bb_period).mean()
+        spread = p.bb_width * close.rolling(p.bb_period).std(ddof=0)
+        lower, upper = middle - spread, middle + spread
         label = f"{p.bb_period}, {p.bb_width:g}"
         return {
-            f"Bollinger upper ({label})": pd.Series(upper, index=frame.index),
-            f"Bollinger middle ({label})": pd.Series(middle, index=frame.index),
-            f"Bollinger lower ({label})": pd.Series(lower, index=frame.index),
+            f"Bollinger upper ({label})": upper,
+            f"Bollinger middle ({label})": middle,
+            f"Bollinger lower ({label})": lower,
         }
