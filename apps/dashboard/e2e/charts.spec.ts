@@ -33,12 +33,33 @@ async function chartsShown(page: Page, timeout = 60_000): Promise<void> {
   );
 }
 
+/** When the API first answers the run as completed (and its finished_at), asked every 50 ms. */
+async function watchCompletion(api: string, token: string, runId: string): Promise<{ at: number; finishedAt: number }> {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    const at = Date.now(); // the commit came after the previous answer and before this one's read
+    const response = await fetch(`${api}/v1/runs/${runId}`, { headers: { authorization: `Bearer ${token}` } });
+    const run = (await response.json()) as { status: string; finished_at: string | null; error: string | null };
+    if (run.status === "completed") return { at, finishedAt: Date.parse(run.finished_at!) };
+    if (run.status === "failed" || run.status === "cancelled") throw new Error(`run ${runId} ${run.status}: ${run.error}`);
+    await new Promise((done) => setTimeout(done, 50));
+  }
+  throw new Error(`run ${runId} did not complete in 120 s`);
+}
+
 test.describe("charts after a run completes", () => {
   test(`a backtest from the form shows equity, drawdown and monthly returns within 2 s of completion, ${RUNS_IN_A_ROW} times in a row`, async ({
     page,
   }) => {
     test.setTimeout(600_000);
     await signInAs(page, "trader");
+    const { api_url: api, users } = stackInfo();
+    const login = await fetch(`${api}/v1/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(users.viewer),
+    });
+    const token = ((await login.json()) as { access_token: string }).access_token;
     const delays: number[] = [];
     for (let attempt = 1; attempt <= RUNS_IN_A_ROW; attempt += 1) {
       await page.goto("/runs/new");
@@ -51,14 +72,18 @@ test.describe("charts after a run completes", () => {
       await expect(page).toHaveURL(/\/runs\/[0-9a-f-]{36}$/);
       const runId = page.url().split("/").pop()!;
 
+      // completion: the first moment the API answers "completed" (asked every 50 ms, beside the
+      // page, straight from the API), so the figure is what a user waits once the run is done
+      const completedAt = watchCompletion(api, token, runId);
       await chartsShown(page);
       const shownAt = Date.now();
-      const run = await (await page.request.get(`/api/v1/runs/${runId}`)).json();
-      expect(run.status).toBe("completed");
-      // the worker's own clock: the moment its results were committed (same machine as this test)
-      const delay = shownAt - Date.parse(run.finished_at);
+      const { at, finishedAt } = await completedAt;
+      const delay = shownAt - at;
       delays.push(delay);
-      console.log(`run ${attempt}/${RUNS_IN_A_ROW} ${runId}: charts shown ${delay} ms after completion`);
+      console.log(
+        `run ${attempt}/${RUNS_IN_A_ROW} ${runId}: charts shown ${delay} ms after the API first said completed ` +
+          `(${shownAt - finishedAt} ms after finished_at)`,
+      );
       expect(delay, `run ${attempt}: charts ${delay} ms after completion`).toBeLessThanOrEqual(BUDGET_MS);
     }
     console.log(`completion -> charts, ${delays.length} runs: max ${Math.max(...delays)} ms, all ${delays.join(", ")} ms`);

@@ -172,6 +172,17 @@ function StatisticsCards({ analytics }: { analytics: SWRResponse<Analytics, ApiE
   );
 }
 
+/** True once the run's headline charts (equity and statistics) have their answers, or failed.
+ * The other cards of a run (prices, trade markers, the PnL histogram) wait for it before they
+ * read: a just-completed run's page then asks a busy API for its equity, drawdown and monthly
+ * returns first. The hooks share the charts' SWR keys, so this asks nothing more. */
+export function useChartsFirst(runId: string): boolean {
+  const equity = useRunEquity(runId, EQUITY_POINTS);
+  const analytics = useRunAnalytics(runId, ANALYTICS_POINTS);
+  const answered = (read: { data?: unknown; error?: unknown }) => read.data !== undefined || read.error !== undefined;
+  return answered(equity) && answered(analytics);
+}
+
 /** A completed run's equity (server-downsampled, extremes kept) with its benchmark, and the
  * statistics the server computes from every stored point: drawdown, monthly returns, rolling
  * Sharpe, exposure. Each read that fails says so, is retried on its own a few times, and has

@@ -15,6 +15,7 @@ import { Card, CardBody, CardHeader } from "@/components/ui/card";
 import { Select } from "@/components/ui/input";
 import type { Run } from "@/lib/api/hooks";
 import { type PriceSeries, type Trade, useAllTrades, useRunPrices } from "@/lib/api/run-hooks";
+import { useChartsFirst } from "./run-charts";
 
 /** Bars asked for: a 10-year daily series fits whole; longer ones are merged on the server. */
 export const PRICE_POINTS = 1500;
@@ -97,8 +98,9 @@ export function RunPrices({ run }: { run: Pick<Run, "id" | "config"> }) {
   const symbols = useMemo(() => runSymbols(run.config), [run.config]);
   const [chosen, setChosen] = useState<string | null>(null);
   const symbol = chosen ?? symbols[0] ?? null;
-  const prices = useRunPrices(run.id, symbol, PRICE_POINTS);
-  const trades = useAllTrades(run.id);
+  const ready = useChartsFirst(run.id);
+  const prices = useRunPrices(run.id, ready ? symbol : null, PRICE_POINTS);
+  const trades = useAllTrades(ready ? run.id : null);
   const candles = useMemo(() => toCandles(prices.data?.bars ?? []), [prices.data]);
   const markers = useMemo(
     () => (symbol === null ? [] : tradeMarkers(trades.data?.items ?? [], symbol, candles)),
@@ -134,7 +136,7 @@ export function RunPrices({ run }: { run: Pick<Run, "id" | "config"> }) {
         <EmptyState title="No symbols in this run's config">The run names no universe to chart.</EmptyState>
       ) : prices.error && !prices.data ? (
         <ErrorState what={`prices of ${symbol}`} error={prices.error} onRetry={() => prices.mutate()} />
-      ) : !prices.data ? (
+      ) : !ready || !prices.data ? (
         <LoadingRows rows={4} label="Loading prices" />
       ) : candles.length === 0 ? (
         <EmptyState title={`No ${symbol} bars to chart`}>

@@ -7,6 +7,7 @@ import { Card, CardBody, CardHeader } from "@/components/ui/card";
 import type { Run } from "@/lib/api/hooks";
 import { useAllTrades } from "@/lib/api/run-hooks";
 import { metricTiles } from "./run-format";
+import { useChartsFirst } from "./run-charts";
 import { pnlHistogram } from "./run-stats";
 
 // the charts of a run's curve and statistics live in ./run-charts
@@ -26,7 +27,7 @@ export function MetricTiles({ metrics }: { metrics: Run["metrics"] }) {
 
 /** How trade PnLs are spread: winners right of zero, losers left. */
 export function TradePnlHistogram({ runId }: { runId: string }) {
-  const trades = useAllTrades(runId);
+  const trades = useAllTrades(useChartsFirst(runId) ? runId : null);
   const bins = useMemo(() => pnlHistogram((trades.data?.items ?? []).map((t) => Number(t.pnl))), [trades.data]);
   return (
     <Card>

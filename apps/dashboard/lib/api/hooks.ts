@@ -2,11 +2,12 @@
 /**
  * One SWR hook per resource. Polling: every 5 s for metrics, positions, alerts and the kill
  * switch; every 10 s for strategies, runs and health; a run that is still queued or running is
- * polled every second so its progress moves and its charts follow its completion within about a
- * second; a finished one is not polled again; what a finished run produced (equity, statistics,
- * trades, windows) is read once (READ_ONCE, CHART_READ). SWR schedules the next poll
- * only after the previous one answered and dedupes identical keys, so slow answers never pile
- * requests up, and it does not poll while the tab is hidden (refreshWhenHidden false).
+ * polled every second (faster while young or finishing, runPollMs) so its progress moves and
+ * its charts follow its completion closely; a finished one is not polled again; what a finished
+ * run produced (equity, statistics, trades, windows) is read once (READ_ONCE, CHART_READ). SWR
+ * schedules the next poll only after the previous one answered and dedupes identical keys, so
+ * slow answers never pile requests up, and it does not poll while the tab is hidden
+ * (refreshWhenHidden false).
  */
 import useSWR, { type SWRConfiguration, type SWRResponse } from "swr";
 import { api, type ApiError, type PathsWith, type QueryOf, type PathParamsOf, type ResponseOf } from "./client";
@@ -14,6 +15,12 @@ import { api, type ApiError, type PathsWith, type QueryOf, type PathParamsOf, ty
 export const FAST_POLL_MS = 5_000;
 export const SLOW_POLL_MS = 10_000;
 export const ACTIVE_RUN_POLL_MS = 1_000;
+/** A run whose work is done (progress 100%) while the worker stores its results: seen completed,
+ * and its charts read, within a quarter of a second. A short phase, so a cheap poll. */
+export const FINISHING_RUN_POLL_MS = 250;
+/** A run younger than YOUNG_RUN_MS (by its created_at) is asked for every YOUNG_RUN_POLL_MS. */
+export const YOUNG_RUN_POLL_MS = 500;
+export const YOUNG_RUN_MS = 20_000;
 
 export const swrDefaults: SWRConfiguration = {
   dedupingInterval: 2_000,
@@ -123,14 +130,24 @@ export const useStrategy = (id: string | null) =>
 export const useRuns = (query: QueryOf<"/v1/runs"> = {}) =>
   useApi("/v1/runs", { query }, { refreshInterval: SLOW_POLL_MS });
 
-/** A run: every second while queued or running (its charts are read as soon as it is seen
- * completed); a finished run never changes, so no more polls. */
+/** A run, polled while queued or running (runPollMs) so its charts are read as soon as it is
+ * seen completed; a finished run never changes, so no more polls. */
 export const useRun = (id: string) =>
   useApi("/v1/runs/{run_id}", { path: { run_id: id } }, {
-    refreshInterval: (run) => (run === undefined || isActive(run.status) ? ACTIVE_RUN_POLL_MS : 0),
-    // below the poll: the default 2 s deduping would stretch a 1 s poll to 2 s
-    dedupingInterval: ACTIVE_RUN_POLL_MS / 2,
+    refreshInterval: (run) => runPollMs(run),
+    // below the polls: the default 2 s deduping would stretch them to 2 s
+    dedupingInterval: FINISHING_RUN_POLL_MS / 2,
   });
+
+/** How often a run's page asks for it: never once it finished; every 250 ms once its work is
+ * done and the worker stores its results; every 500 ms in its first 20 s (a short backtest is
+ * over by then, and its charts should follow its completion closely); else every second. */
+export function runPollMs(run: Pick<Run, "status" | "progress" | "created_at"> | undefined, now = Date.now()): number {
+  if (run === undefined) return ACTIVE_RUN_POLL_MS;
+  if (!isActive(run.status)) return 0;
+  if (run.progress >= 0.99) return FINISHING_RUN_POLL_MS;
+  return now - Date.parse(run.created_at) < YOUNG_RUN_MS ? YOUNG_RUN_POLL_MS : ACTIVE_RUN_POLL_MS;
+}
 
 /** A finished run's equity curve, read once (it never changes; transient failures are retried,
  * CHART_READ); `null` pauses the hook. */
