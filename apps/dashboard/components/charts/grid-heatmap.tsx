@@ -22,8 +22,8 @@ export function GridHeatmap({ surface }: { surface: GridSurface }) {
   const chosen = new Map(surface.chosen.map((c) => [`${c.row}:${c.column}`, c.windows]));
   return (
     <div className="overflow-x-auto">
+      <p className="mb-2 text-xs text-slate-500">{surface.caption}</p>
       <table className="border-collapse text-xs tabular-nums" data-testid="parameter-heatmap" aria-label="parameter heatmap">
-        <caption className="mb-2 caption-top text-left text-xs text-slate-500">{surface.caption}</caption>
         <thead>
           <tr>
             <th scope="col" className="px-2 py-1 text-left font-medium text-slate-500">
