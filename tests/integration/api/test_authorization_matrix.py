@@ -103,6 +103,9 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/v1/runs/{run_id}/equity"): Entry(
         Role.VIEWER, 200, lambda _s, ids: Call(f"/v1/runs/{ids['run']}/equity")
     ),
+    ("GET", "/v1/runs/{run_id}/analytics"): Entry(
+        Role.VIEWER, 200, lambda _s, ids: Call(f"/v1/runs/{ids['run']}/analytics")
+    ),
     ("GET", "/v1/runs/{run_id}/trades"): Entry(
         Role.VIEWER, 200, lambda _s, ids: Call(f"/v1/runs/{ids['run']}/trades")
     ),

@@ -16,6 +16,26 @@ export interface LineSpec {
   points: LinePoint[];
   /** an area under the line (e.g. a drawdown), else a plain line */
   area?: boolean;
+  /** a thin dashed line (a reference such as a benchmark or an indicator band) */
+  dashed?: boolean;
+}
+
+/** Points of a served line ({ts, value}) on the chart's time axis: one per distinct second, in
+ * time order, finite values only. */
+export function linePoints(points: { ts: string; value: number }[], scale = 1): LinePoint[] {
+  const out: LinePoint[] = [];
+  for (const point of points) {
+    const value = point.value * scale;
+    if (!Number.isFinite(value)) continue;
+    const time = toChartTime(point.ts);
+    const last = out[out.length - 1];
+    if (last && last.time >= time) {
+      if (last.time === time) last.value = value;
+      continue;
+    }
+    out.push({ time, value });
+  }
+  return out;
 }
 
 export type Marker = SeriesMarker<UTCTimestamp>;

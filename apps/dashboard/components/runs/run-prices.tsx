@@ -1,12 +1,21 @@
 "use client";
 import { useMemo, useState } from "react";
 import { PriceChart } from "@/components/charts/lazy";
-import { type Candle, type Marker, snapToCandle, toCandles, toChartTime } from "@/components/charts/series";
+import {
+  type Candle,
+  type LineSpec,
+  type Marker,
+  linePoints,
+  snapToCandle,
+  toCandles,
+  toChartTime,
+} from "@/components/charts/series";
 import { EmptyState, ErrorState, LoadingRows } from "@/components/states";
 import { Card, CardBody, CardHeader } from "@/components/ui/card";
 import { Select } from "@/components/ui/input";
 import type { Run } from "@/lib/api/hooks";
-import { type Trade, useAllTrades, useRunPrices } from "@/lib/api/run-hooks";
+import { type PriceSeries, type Trade, useAllTrades, useRunPrices } from "@/lib/api/run-hooks";
+import { useChartsFirst } from "./run-charts";
 
 /** Bars asked for: a 10-year daily series fits whole; longer ones are merged on the server. */
 export const PRICE_POINTS = 1500;
@@ -55,19 +64,49 @@ export function tradeMarkers(trades: Trade[], symbol: string, candles: Candle[])
   return markers;
 }
 
-/** A run symbol's candles with the run's trades on them; the symbol is selectable. */
+const INDICATOR_COLORS = ["#f59e0b", "#7c3aed", "#0ea5e9", "#db2777", "#65a30d"];
+
+/** The strategy's indicators the API computed over every bar (then sampled like the candles). */
+export function indicatorLines(indicators: PriceSeries["indicators"]): LineSpec[] {
+  return indicators.map((line, i) => ({
+    name: line.name,
+    color: INDICATOR_COLORS[i % INDICATOR_COLORS.length]!,
+    points: linePoints(line.points),
+  }));
+}
+
+/** What the markers show, in words: the chart draws every trade of the symbol it read (an
+ * entry arrow, and an exit arrow once closed), while the run's metrics count closed round
+ * trips of every symbol; open positions and other symbols are why the two can differ. */
+export function tradeCountText(trades: Trade[], total: number, symbol: string): string {
+  const mine = trades.filter((t) => t.symbol === symbol);
+  const open = mine.filter((t) => !t.exit_time).length;
+  const closed = mine.length - open;
+  const plural = (n: number, word: string) => `${n.toLocaleString("en-US")} ${word}${n === 1 ? "" : "s"}`;
+  let text = `${plural(closed, "closed trade")}${open ? ` + ${plural(open, "open position")}` : ""} on ${symbol}`;
+  if (total > trades.length) {
+    text += ` (markers for the first ${trades.length.toLocaleString("en-US")} of the run's ${total.toLocaleString("en-US")} trades)`;
+  } else if (mine.length !== total) {
+    text += ` (of the run's ${total.toLocaleString("en-US")} on all its symbols)`;
+  }
+  return text;
+}
+
+/** A run symbol's candles with the strategy's indicators and the run's trades on them; the
+ * symbol is selectable. */
 export function RunPrices({ run }: { run: Pick<Run, "id" | "config"> }) {
   const symbols = useMemo(() => runSymbols(run.config), [run.config]);
   const [chosen, setChosen] = useState<string | null>(null);
   const symbol = chosen ?? symbols[0] ?? null;
-  const prices = useRunPrices(run.id, symbol, PRICE_POINTS);
-  const trades = useAllTrades(run.id);
+  const ready = useChartsFirst(run.id);
+  const prices = useRunPrices(run.id, ready ? symbol : null, PRICE_POINTS);
+  const trades = useAllTrades(ready ? run.id : null);
   const candles = useMemo(() => toCandles(prices.data?.bars ?? []), [prices.data]);
   const markers = useMemo(
     () => (symbol === null ? [] : tradeMarkers(trades.data?.items ?? [], symbol, candles)),
     [trades.data, symbol, candles],
   );
-  const tradeCount = symbol === null ? 0 : (trades.data?.items ?? []).filter((t) => t.symbol === symbol).length;
+  const indicators = useMemo(() => indicatorLines(prices.data?.indicators ?? []), [prices.data]);
 
   const picker =
     symbols.length > 1 ? (
@@ -86,7 +125,8 @@ export function RunPrices({ run }: { run: Pick<Run, "id" | "config"> }) {
   const description =
     prices.data && symbol
       ? `${symbol} · ${prices.data.timeframe} · ${candles.length.toLocaleString("en-US")} of ${prices.data.total_bars.toLocaleString("en-US")} bars` +
-        (trades.data ? ` · ${tradeCount} trades` : "")
+        (candles.length < prices.data.total_bars ? " (merged: several trades may share a candle)" : "") +
+        (trades.data ? ` · ${tradeCountText(trades.data.items, trades.data.total, symbol)}` : "")
       : symbol ?? undefined;
 
   return (
@@ -96,7 +136,7 @@ export function RunPrices({ run }: { run: Pick<Run, "id" | "config"> }) {
         <EmptyState title="No symbols in this run's config">The run names no universe to chart.</EmptyState>
       ) : prices.error && !prices.data ? (
         <ErrorState what={`prices of ${symbol}`} error={prices.error} onRetry={() => prices.mutate()} />
-      ) : !prices.data ? (
+      ) : !ready || !prices.data ? (
         <LoadingRows rows={4} label="Loading prices" />
       ) : candles.length === 0 ? (
         <EmptyState title={`No ${symbol} bars to chart`}>
@@ -104,13 +144,14 @@ export function RunPrices({ run }: { run: Pick<Run, "id" | "config"> }) {
         </EmptyState>
       ) : (
         <CardBody>
-          <PriceChart candles={candles} markers={markers} label="price with trades" />
+          <PriceChart candles={candles} lines={indicators} markers={markers} label="price with trades" />
+          {prices.data.indicators_note ? <p className="mt-2 text-xs text-amber-700">{prices.data.indicators_note}</p> : null}
           {trades.error && !trades.data ? (
             <p className="mt-2 text-xs text-red-700">Could not load the trade markers: {trades.error.message}</p>
           ) : null}
           <p className="mt-2 flex flex-wrap gap-4 text-xs text-slate-500">
             <span>
-              <span className="text-blue-600">▲</span> entry
+              <span className="text-blue-600">▲</span> entry (an open position has no exit yet)
             </span>
             <span>
               <span className="text-emerald-600">▼</span> exit with a gain

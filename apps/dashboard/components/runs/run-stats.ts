@@ -1,4 +1,6 @@
-/** Figures a run page derives from what the API sent: the trade-PnL histogram and monthly returns. */
+/** Figures a run page derives from what the API sent: the trade-PnL histogram. Monthly returns
+ * come from the server, computed on every stored point (GET /v1/runs/{id}/analytics), never from
+ * the downsampled curve, whose month ends are often intra-month extremes. */
 import type { BarDatum } from "@/components/charts/bars";
 
 const compact = (n: number) =>
@@ -20,27 +22,4 @@ export function pnlHistogram(pnls: number[], bins = 20): BarDatum[] {
     const mid = lower + width / 2;
     return { label: compact(lower), value: count, color: mid >= 0 ? "#16a34a" : "#dc2626" };
   });
-}
-
-/** Calendar-month returns (UTC) from an equity curve: each month's last equity over the previous
- * month's last (the first month over the curve's first point). */
-export function monthlyReturns(points: { ts: string; equity: string | number }[]): BarDatum[] {
-  const out: BarDatum[] = [];
-  let base: number | null = null;
-  let month: string | null = null;
-  let last: number | null = null;
-  for (const point of points) {
-    const equity = Number(point.equity);
-    if (!Number.isFinite(equity)) continue;
-    const key = point.ts.slice(0, 7);
-    if (base === null) base = equity;
-    if (month !== null && key !== month && last !== null) {
-      out.push({ label: month, value: base > 0 ? last / base - 1 : 0 });
-      base = last;
-    }
-    month = key;
-    last = equity;
-  }
-  if (month !== null && last !== null && base !== null) out.push({ label: month, value: base > 0 ? last / base - 1 : 0 });
-  return out;
 }

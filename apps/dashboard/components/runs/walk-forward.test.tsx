@@ -136,3 +136,34 @@ describe("WalkForwardSection after completion", () => {
     expect(await screen.findByRole("table", { name: "walk-forward windows" })).toBeInTheDocument();
   });
 });
+
+describe("WalkForwardSection parameter heatmap", () => {
+  it("test_the_heatmap_draws_the_grid_scores_and_outlines_the_chosen_cells", async () => {
+    const surface = {
+      objective: "sharpe",
+      x_title: "slow",
+      y_title: "fast",
+      x: ["50", "100"],
+      y: ["10", "20"],
+      z: [
+        [0.512, null],
+        [-0.25, 1.1],
+      ],
+      chosen: [{ row: 1, column: 1, windows: 2 }],
+      by_window: false,
+      caption: "Mean in-sample sharpe across windows for each (fast, slow) pair",
+    };
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (input: string) =>
+        json(input.includes("/analytics") ? { run_id: "wf-1", status: "completed", parameter_surface: surface } : WINDOWS),
+      ),
+    );
+    renderSection();
+    const table = await screen.findByRole("table", { name: "parameter heatmap" });
+    const rows = within(table).getAllByRole("row");
+    expect(rows.map((r) => r.textContent)).toEqual(["fast \\ slow50100", "100.51—", "20-0.251.102×"]);
+    expect(table.querySelector("[data-chosen]")).toHaveTextContent("1.102×");
+    expect(screen.getByText("In-sample sharpe over the grid")).toBeInTheDocument();
+  });
+});

@@ -5,9 +5,11 @@ import { EmptyState, ErrorState, LoadingRows } from "@/components/states";
 import { Badge } from "@/components/ui/badge";
 import { Card, CardBody, CardHeader } from "@/components/ui/card";
 import { Table, Td, Th } from "@/components/ui/table";
-import { isActive } from "@/lib/api/hooks";
+import { GridHeatmap } from "@/components/charts/grid-heatmap";
+import { isActive, useRunAnalytics } from "@/lib/api/hooks";
 import { useRunWindows, type WalkForwardWindow, type WalkForwardWindows } from "@/lib/api/run-hooks";
 import { percent, ratio } from "@/lib/format";
+import { ANALYTICS_POINTS, ReadFailed } from "./run-charts";
 
 const DAY_MS = 86_400_000;
 const dayMs = (iso: string) => Date.parse(`${iso.slice(0, 10)}T00:00:00Z`);
@@ -171,6 +173,33 @@ function Statistics({ data }: { data: WalkForwardWindows }) {
   );
 }
 
+/** The in-sample objective over the parameter grid (the HTML report's heatmap), from the
+ * analytics the run page reads anyway (the same SWR key as its charts). */
+function ParameterHeatmap({ runId }: { runId: string }) {
+  const analytics = useRunAnalytics(runId, ANALYTICS_POINTS);
+  if (analytics.error && !analytics.data) {
+    return <ReadFailed title="Parameter heatmap" what="the parameter heatmap" read={{ ...analytics, error: analytics.error }} />;
+  }
+  const surface = analytics.data?.parameter_surface;
+  return (
+    <Card>
+      <CardHeader
+        title="Parameter heatmap"
+        description={surface ? `In-sample ${surface.objective} over the grid` : undefined}
+      />
+      {!analytics.data ? (
+        <LoadingRows rows={3} label="Loading the parameter heatmap" />
+      ) : !surface ? (
+        <EmptyState title="No heatmap">The grid varies no parameter.</EmptyState>
+      ) : (
+        <CardBody>
+          <GridHeatmap surface={surface} />
+        </CardBody>
+      )}
+    </Card>
+  );
+}
+
 /** A walk-forward run's windows: when each chose and traded, what it chose, how it scored. */
 export function WalkForwardSection({ runId, status }: { runId: string; status: string }) {
   const windows = useRunWindows(runId);
@@ -210,6 +239,7 @@ export function WalkForwardSection({ runId, status }: { runId: string; status: s
             <Timeline windows={windows.data.windows} />
           </CardBody>
         </Card>
+        {status === "completed" ? <ParameterHeatmap runId={runId} /> : null}
         <Card>
           <CardHeader title="Chosen parameters and scores" description="Scores are the objective (e.g. Sharpe) in and out of sample" />
           <WindowsTable windows={windows.data.windows} />

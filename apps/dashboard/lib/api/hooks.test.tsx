@@ -1,7 +1,7 @@
 import { act, render, screen, waitFor } from "@testing-library/react";
 import { SWRConfig } from "swr";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { swrDefaults, useApi, useKillSwitch } from "./hooks";
+import { ACTIVE_RUN_POLL_MS, FINISHING_RUN_POLL_MS, runPollMs, swrDefaults, useApi, useKillSwitch, YOUNG_RUN_POLL_MS } from "./hooks";
 
 function json(body: unknown): Response {
   return new Response(JSON.stringify(body), { status: 200, headers: { "content-type": "application/json" } });
@@ -167,5 +167,18 @@ describe("polling", () => {
     );
     expect(await screen.findByText("armed")).toBeInTheDocument();
     expect(stats.urls).toEqual(["/api/v1/controls/kill-switch"]);
+  });
+});
+
+describe("run polling", () => {
+  const created = "2024-03-01T10:00:00Z";
+  const at = (seconds: number) => Date.parse(created) + seconds * 1000;
+
+  it("test_a_run_is_polled_fast_while_young_or_finishing_and_not_once_finished", () => {
+    expect(runPollMs({ status: "queued", progress: 0, created_at: created }, at(3))).toBe(YOUNG_RUN_POLL_MS);
+    expect(runPollMs({ status: "running", progress: 0.4, created_at: created }, at(60))).toBe(ACTIVE_RUN_POLL_MS);
+    expect(runPollMs({ status: "running", progress: 1, created_at: created }, at(600))).toBe(FINISHING_RUN_POLL_MS);
+    expect(runPollMs({ status: "completed", progress: 1, created_at: created }, at(1))).toBe(0);
+    expect(runPollMs(undefined)).toBe(ACTIVE_RUN_POLL_MS);
   });
 });

@@ -2,17 +2,25 @@
 /**
  * One SWR hook per resource. Polling: every 5 s for metrics, positions, alerts and the kill
  * switch; every 10 s for strategies, runs and health; a run that is still queued or running is
- * polled every 2 s so its progress moves, and a finished one is not polled again; what a finished
- * run produced (equity, trades, windows) is read once (READ_ONCE). SWR schedules the next poll
- * only after the previous one answered and dedupes identical keys, so slow answers never pile
- * requests up, and it does not poll while the tab is hidden (refreshWhenHidden false).
+ * polled every second (faster while young or finishing, runPollMs) so its progress moves and
+ * its charts follow its completion closely; a finished one is not polled again; what a finished
+ * run produced (equity, statistics, trades, windows) is read once (READ_ONCE, CHART_READ). SWR
+ * schedules the next poll only after the previous one answered and dedupes identical keys, so
+ * slow answers never pile requests up, and it does not poll while the tab is hidden
+ * (refreshWhenHidden false).
  */
 import useSWR, { type SWRConfiguration, type SWRResponse } from "swr";
 import { api, type ApiError, type PathsWith, type QueryOf, type PathParamsOf, type ResponseOf } from "./client";
 
 export const FAST_POLL_MS = 5_000;
 export const SLOW_POLL_MS = 10_000;
-export const ACTIVE_RUN_POLL_MS = 2_000;
+export const ACTIVE_RUN_POLL_MS = 1_000;
+/** A run whose work is done (progress 100%) while the worker stores its results: seen completed,
+ * and its charts read, within a quarter of a second. A short phase, so a cheap poll. */
+export const FINISHING_RUN_POLL_MS = 250;
+/** A run younger than YOUNG_RUN_MS (by its created_at) is asked for every YOUNG_RUN_POLL_MS. */
+export const YOUNG_RUN_POLL_MS = 500;
+export const YOUNG_RUN_MS = 20_000;
 
 export const swrDefaults: SWRConfiguration = {
   dedupingInterval: 2_000,
@@ -28,6 +36,28 @@ export const READ_ONCE: SWRConfiguration = {
   refreshInterval: 0,
   revalidateOnFocus: false,
   revalidateIfStale: false,
+};
+
+/** Attempts after the first for a chart's read that failed on its way (no answer, the
+ * dashboard's proxy timing out: 502/504, the API's 503 for a cancelled query or a database
+ * outage); other failures (404, 422, ...) are not asked again on their own. */
+export const CHART_RETRIES = 3;
+/** Wait before the first automatic retry; each next one waits twice as long (1, 2, 4 s). */
+export const CHART_RETRY_MS = 1_000;
+
+export function isTransient(error: ApiError): boolean {
+  return error.status === 0 || error.status === 502 || error.status === 503 || error.status === 504;
+}
+
+/** Read once, like READ_ONCE, but a transient failure is retried on its own CHART_RETRIES
+ * times before the card's Retry button is the only way, so a chart never waits forever. */
+export const CHART_READ: SWRConfiguration<unknown, ApiError> = {
+  ...READ_ONCE,
+  errorRetryCount: CHART_RETRIES,
+  onErrorRetry: (error, _key, _config, revalidate, { retryCount }) => {
+    if (!isTransient(error) || retryCount > CHART_RETRIES) return;
+    setTimeout(() => void revalidate({ retryCount }), CHART_RETRY_MS * 2 ** (retryCount - 1));
+  },
 };
 
 type Key<P> = readonly [P, Record<string, unknown> | undefined, Record<string, unknown> | undefined];
@@ -65,6 +95,7 @@ export type Strategy = ResponseOf<"/v1/strategies/{strategy_id}">;
 export type RunPage = ResponseOf<"/v1/runs">;
 export type Run = ResponseOf<"/v1/runs/{run_id}">;
 export type Equity = ResponseOf<"/v1/runs/{run_id}/equity">;
+export type Analytics = ResponseOf<"/v1/runs/{run_id}/analytics">;
 export type Trades = ResponseOf<"/v1/runs/{run_id}/trades">;
 export type Health = ResponseOf<"/v1/health">;
 export type KillSwitch = ResponseOf<"/v1/controls/kill-switch">;
@@ -99,14 +130,41 @@ export const useStrategy = (id: string | null) =>
 export const useRuns = (query: QueryOf<"/v1/runs"> = {}) =>
   useApi("/v1/runs", { query }, { refreshInterval: SLOW_POLL_MS });
 
-/** A run: every 2 s while queued or running; a finished run never changes, so no more polls. */
+/** A run, polled while queued or running (runPollMs) so its charts are read as soon as it is
+ * seen completed; a finished run never changes, so no more polls. */
 export const useRun = (id: string) =>
   useApi("/v1/runs/{run_id}", { path: { run_id: id } }, {
-    refreshInterval: (run) => (run === undefined || isActive(run.status) ? ACTIVE_RUN_POLL_MS : 0),
+    refreshInterval: (run) => runPollMs(run),
+    // below the polls: the default 2 s deduping would stretch them to 2 s
+    dedupingInterval: FINISHING_RUN_POLL_MS / 2,
   });
 
-/** A finished run's equity curve, read once (it never changes); `null` pauses the hook. */
+/** How often a run's page asks for it: never once it finished; every 250 ms once its work is
+ * done and the worker stores its results; every 500 ms in its first 20 s (a short backtest is
+ * over by then, and its charts should follow its completion closely); else every second. */
+export function runPollMs(run: Pick<Run, "status" | "progress" | "created_at"> | undefined, now = Date.now()): number {
+  if (run === undefined) return ACTIVE_RUN_POLL_MS;
+  if (!isActive(run.status)) return 0;
+  if (run.progress >= 0.99) return FINISHING_RUN_POLL_MS;
+  return now - Date.parse(run.created_at) < YOUNG_RUN_MS ? YOUNG_RUN_POLL_MS : ACTIVE_RUN_POLL_MS;
+}
+
+/** A finished run's equity curve, read once (it never changes; transient failures are retried,
+ * CHART_READ); `null` pauses the hook. */
 export const useRunEquity = (id: string | null, points = 1000) =>
-  useApi(id === null ? null : "/v1/runs/{run_id}/equity", { path: { run_id: id ?? "" }, query: { points } }, READ_ONCE);
+  useApi(
+    id === null ? null : "/v1/runs/{run_id}/equity",
+    { path: { run_id: id ?? "" }, query: { points } },
+    CHART_READ as SWRConfiguration<Equity, ApiError>,
+  );
+
+/** A finished run's statistics from its full stored series (monthly returns, drawdown, rolling
+ * Sharpe, exposure, benchmark, a walk-forward's parameter heatmap), read like its equity. */
+export const useRunAnalytics = (id: string | null, points = 1000) =>
+  useApi(
+    id === null ? null : "/v1/runs/{run_id}/analytics",
+    { path: { run_id: id ?? "" }, query: { points } },
+    CHART_READ as SWRConfiguration<Analytics, ApiError>,
+  );
 
 export const useHealth = () => useApi("/v1/health", {}, { refreshInterval: SLOW_POLL_MS });

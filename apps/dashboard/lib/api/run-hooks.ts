@@ -3,9 +3,9 @@
  * Hooks the runs pages need beyond lib/api/hooks.ts, all built on `useApi`. A finished run never
  * changes, so what is read about one is read once and kept (no polling, no refetch on focus).
  */
-import useSWR from "swr";
+import useSWR, { type SWRConfiguration } from "swr";
 import { api, type ApiError, type ResponseOf } from "./client";
-import { READ_ONCE, type Trades, useApi } from "./hooks";
+import { CHART_READ, READ_ONCE, type Trades, useApi } from "./hooks";
 
 /** One page of a finished run's trades, read once. */
 export const useTradePage = (id: string, page: number, perPage: number) =>
@@ -44,12 +44,13 @@ export type PriceSeries = ResponseOf<"/v1/runs/{run_id}/prices">;
 export type WalkForwardWindows = ResponseOf<"/v1/runs/{run_id}/windows">;
 export type WalkForwardWindow = WalkForwardWindows["windows"][number];
 
-/** One of a run's symbols over the run's dates, at most `points` bars (merged on the server). */
+/** One of a run's symbols over the run's dates, at most `points` bars (merged on the server),
+ * with the strategy's indicators; transient failures are retried like a chart's (CHART_READ). */
 export const useRunPrices = (id: string, symbol: string | null, points = 1500) =>
   useApi(
     symbol === null ? null : "/v1/runs/{run_id}/prices",
     { path: { run_id: id }, query: { symbol: symbol ?? "", points } },
-    READ_ONCE,
+    CHART_READ as SWRConfiguration<PriceSeries, ApiError>,
   );
 
 /** A walk-forward run's windows and statistics: empty until it completes, then fixed. Read once;

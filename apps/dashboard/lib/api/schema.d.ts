@@ -338,6 +338,26 @@ export interface paths {
         patch: operations["update_run_v1_runs__run_id__patch"];
         trace?: never;
     };
+    "/v1/runs/{run_id}/analytics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Statistics from the run's full stored series: monthly returns, drawdown, rolling Sharpe, exposure and the benchmark curve
+         * @description Computed on the server from every stored point with the functions the HTML report uses (`quant_engine.metrics`): monthly returns as a year x month table, the drawdown below the running peak, the rolling Sharpe (the report's window), gross exposure, and the buy-and-hold benchmark curve the worker stored. Lines are downsampled to `points` only after they are computed, keeping each bucket's extremes. A run that has not completed answers its status with empty series; a run stored before benchmark curves were kept has `benchmark: null` and says so in `benchmark_note`.
+         */
+        get: operations["get_analytics_v1_runs__run_id__analytics_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/runs/{run_id}/cancel": {
         parameters: {
             query?: never;
@@ -404,7 +424,7 @@ export interface paths {
         };
         /**
          * OHLCV bars of one of the run's symbols over the run's dates, downsampled
-         * @description Bars from the database (price_bars) between the run's start and end, merged on the server into at most `points` buckets (first open, highest high, lowest low, last close, summed volume). `symbol` must be one of the run's universe or its benchmark (else 422 naming `query.symbol`). A run that read its bars elsewhere (the samples folder, a CSV folder, synthetic data) answers 200 with no bars, `source: none` and a `note`.
+         * @description Bars from the database (price_bars) between the run's start and end, merged on the server into at most `points` buckets (first open, highest high, lowest low, last close, summed volume). `symbol` must be one of the run's universe or its benchmark (else 422 naming `query.symbol`). A run that read its bars elsewhere (the samples folder, a CSV folder, synthetic data) answers 200 with no bars, `source: none` and a `note`. For a symbol of the run's universe, `indicators` carries the strategy's own indicators (Strategy.indicator_series, e.g. momentum_v1's two SMAs) with the run's params, computed over every bar the run read and only then sampled like the bars.
          */
         get: operations["get_prices_v1_runs__run_id__prices_get"];
         put?: never;
@@ -722,6 +742,42 @@ export interface components {
              */
             slippage_bps: number | string;
         };
+        /** BenchmarkCurve */
+        BenchmarkCurve: {
+            /**
+             * Points
+             * @description at most `points`, by time; each bucket keeps its first, last, lowest and highest value, so the deepest drawdown and every peak survive
+             */
+            points: components["schemas"]["SeriesPoint"][];
+            /**
+             * Symbol
+             * @description the run config's benchmark symbol
+             */
+            symbol: string | null;
+            /**
+             * Total Points
+             * @description values before downsampling
+             */
+            total_points: number;
+        };
+        /** ChosenCell */
+        ChosenCell: {
+            /**
+             * Column
+             * @description index into `x`
+             */
+            column: number;
+            /**
+             * Row
+             * @description index into `y`
+             */
+            row: number;
+            /**
+             * Windows
+             * @description windows that chose this cell
+             */
+            windows: number;
+        };
         /** CurvePoint */
         CurvePoint: {
             /** Equity */
@@ -881,6 +937,36 @@ export interface components {
             version: string;
             workers: components["schemas"]["WorkersStatus"];
         };
+        /**
+         * IndicatorLine
+         * @description One of the strategy's indicators, computed over every bar, then sampled like the bars.
+         */
+        IndicatorLine: {
+            /**
+             * Name
+             * @description as the strategy labels it, e.g. `SMA 20`
+             */
+            name: string;
+            /**
+             * Points
+             * @description one per bar of `bars` where the indicator is defined (none during its warm-up)
+             */
+            points: components["schemas"]["IndicatorPoint"][];
+        };
+        /** IndicatorPoint */
+        IndicatorPoint: {
+            /**
+             * Ts
+             * Format: date-time
+             * @description the bar's (bucket's first bar's) time, as in `bars`
+             */
+            ts: string;
+            /**
+             * Value
+             * @description the indicator at the bucket's last bar
+             */
+            value: number;
+        };
         /** KillSwitchPublic */
         KillSwitchPublic: {
             /**
@@ -901,6 +987,22 @@ export interface components {
             engaged: boolean;
             /** Reason */
             reason: string;
+        };
+        /**
+         * LineSeries
+         * @description One line computed over every stored step, then downsampled with its extremes kept.
+         */
+        LineSeries: {
+            /**
+             * Points
+             * @description at most `points`, by time; each bucket keeps its first, last, lowest and highest value, so the deepest drawdown and every peak survive
+             */
+            points: components["schemas"]["SeriesPoint"][];
+            /**
+             * Total Points
+             * @description values before downsampling
+             */
+            total_points: number;
         };
         /** LoginRequest */
         LoginRequest: {
@@ -987,6 +1089,19 @@ export interface components {
             reason: string;
             /** Strategy Id */
             strategy_id: string;
+        };
+        /**
+         * MonthlyReturnsYear
+         * @description One row of the year x month table.
+         */
+        MonthlyReturnsYear: {
+            /**
+             * Months
+             * @description January to December: the month's compounded return as a fraction (0.012 is +1.2%), null where the run has no data in that month
+             */
+            months: (number | null)[];
+            /** Year */
+            year: number;
         };
         /**
          * Objective
@@ -1132,6 +1247,55 @@ export interface components {
             values: unknown[];
         };
         /**
+         * ParameterSurface
+         * @description A walk-forward run's in-sample objective over its parameter grid (the HTML report's
+         *     heatmap): `z[row][column]`, null where no window scored the cell.
+         */
+        ParameterSurface: {
+            /**
+             * By Window
+             * @description true with a one-parameter grid: a row per window, each its own scores
+             */
+            by_window: boolean;
+            /**
+             * Caption
+             * @description how to read the cells
+             */
+            caption: string;
+            /**
+             * Chosen
+             * @description cells the windows chose
+             */
+            chosen: components["schemas"]["ChosenCell"][];
+            /**
+             * Objective
+             * @description what the windows optimised, e.g. sharpe
+             */
+            objective: string;
+            /**
+             * X
+             * @description column labels: the parameter's grid values
+             */
+            x: string[];
+            /**
+             * X Title
+             * @description the parameter along the columns
+             */
+            x_title: string;
+            /**
+             * Y
+             * @description row labels: grid values, or windows (W1, W2, ...)
+             */
+            y: string[];
+            /**
+             * Y Title
+             * @description the parameter along the rows, or `Window`
+             */
+            y_title: string;
+            /** Z */
+            z: (number | null)[][];
+        };
+        /**
          * Period
          * @enum {string}
          */
@@ -1210,6 +1374,16 @@ export interface components {
              * @description the run's end (null: to the last bar)
              */
             end: string | null;
+            /**
+             * Indicators
+             * @description the strategy's own indicators on this symbol (Strategy.indicator_series) with the run's params, computed over every bar the run read (its warm-up included), then taken at each bucket's last bar; empty when the strategy draws none
+             */
+            indicators: components["schemas"]["IndicatorLine"][];
+            /**
+             * Indicators Note
+             * @description why `indicators` is empty when the strategy might have drawn some
+             */
+            indicators_note: string | null;
             /**
              * Note
              * @description why `bars` is empty, when it is
@@ -1331,6 +1505,24 @@ export interface components {
          * @enum {string}
          */
         Role: "viewer" | "trader" | "admin";
+        /** RollingSharpe */
+        RollingSharpe: {
+            /**
+             * Points
+             * @description at most `points`, by time; each bucket keeps its first, last, lowest and highest value, so the deepest drawdown and every peak survive
+             */
+            points: components["schemas"]["SeriesPoint"][];
+            /**
+             * Total Points
+             * @description values before downsampling
+             */
+            total_points: number;
+            /**
+             * Window
+             * @description returns per window: max(2, min(126, stored points // 4)), as in the HTML report; 0 when the curve is too short for one
+             */
+            window: number;
+        };
         /** RunAccepted */
         RunAccepted: {
             /**
@@ -1339,6 +1531,52 @@ export interface components {
              */
             id: string;
             status: components["schemas"]["RunStatus"];
+        };
+        /**
+         * RunAnalytics
+         * @description What the dashboard charts beyond the equity curve, from every stored point of the run.
+         *
+         *     Monthly returns use `quant_engine.metrics.monthly_returns`, the function the HTML report
+         *     uses: each month from the previous month's last equity (the curve's first value for the
+         *     first month) to its own last equity, calendar months in UTC.
+         */
+        RunAnalytics: {
+            /** @description buy-and-hold of the benchmark symbol with the run's capital, as the worker stored it; null when the run has none (see `benchmark_note`) */
+            benchmark: components["schemas"]["BenchmarkCurve"] | null;
+            /**
+             * Benchmark Note
+             * @description why `benchmark` is null, when it is
+             */
+            benchmark_note: string | null;
+            /** @description fall below the running peak of equity per step, a fraction <= 0 */
+            drawdown: components["schemas"]["LineSeries"];
+            /** @description gross position value over equity per step, as the worker stored it */
+            exposure: components["schemas"]["LineSeries"];
+            /**
+             * Monthly Returns
+             * @description one row per year, in order
+             */
+            monthly_returns: components["schemas"]["MonthlyReturnsYear"][];
+            /** @description a walk-forward run's in-sample objective over its grid; null for backtests, grids that vary nothing and walk-forwards not completed */
+            parameter_surface: components["schemas"]["ParameterSurface"] | null;
+            /**
+             * Periods Per Year
+             * @description what ratios are annualised with: the run's stored figure, else inferred from the timestamps; null without points
+             */
+            periods_per_year: number | null;
+            /** @description annualised Sharpe of each trailing window of returns (steps before the first full window left out) */
+            rolling_sharpe: components["schemas"]["RollingSharpe"];
+            /**
+             * Run Id
+             * Format: uuid
+             */
+            run_id: string;
+            status: components["schemas"]["RunStatus"];
+            /**
+             * Total Points
+             * @description equity points stored (none before completion)
+             */
+            total_points: number;
         };
         /**
          * RunBrief
@@ -1853,6 +2091,16 @@ export interface components {
             is_reference?: boolean | null;
             /** Label */
             label?: string | null;
+        };
+        /** SeriesPoint */
+        SeriesPoint: {
+            /**
+             * Ts
+             * Format: date-time
+             */
+            ts: string;
+            /** Value */
+            value: number;
         };
         /**
          * SizingMode
@@ -3763,6 +4011,77 @@ export interface operations {
             };
             /** @description Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A backing service (Redis, PostgreSQL) is unreachable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_analytics_v1_runs__run_id__analytics_get: {
+        parameters: {
+            query?: {
+                points?: number;
+            };
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunAnalytics"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Rate limit exceeded; see the Retry-After header */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -116,6 +116,18 @@ class Strategy(ABC, Generic[P]):
         del symbol, frame
         return None
 
+    def indicator_series(self, symbol: str, frame: pd.DataFrame) -> dict[str, pd.Series]:
+        """Optional: the indicators this strategy decides on, for charts, over a whole bar frame.
+
+        `frame` is `symbol`'s bars (open, high, low, close, volume, by time) as the run read
+        them; return one Series per indicator, named as a chart should label it and indexed
+        like `frame`, NaN where it is not defined yet. Only indicators on the price's scale
+        belong here (they are drawn over the candles). A value may depend only on rows up to
+        its own, as in a backtest. The default, no indicators, draws the candles alone.
+        """
+        del symbol, frame
+        return {}
+
     def on_fill(self, fill: Fill) -> None:
         """React to an execution of one of this strategy's orders."""
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
+import numpy as np
+import numpy.typing as npt
+
 MIN_POINTS = 2
 MAX_POINTS = 10_000
 
@@ -36,3 +39,25 @@ def keep_extremes(values: Sequence[Decimal | float], target: int) -> list[int]:
                 chosen.append(index)
         kept.update(chosen[:per_bucket])
     return sorted(kept)
+
+
+def extreme_positions(values: npt.NDArray[np.float64], target: int) -> npt.NDArray[np.intp]:
+    """`keep_extremes` over a float array, vectorised: the same positions, ties included.
+
+    For long series (an hourly run's curve, its drawdown, its rolling Sharpe) where the loop
+    above would cost tens of milliseconds. `values` must be finite.
+    """
+    n = int(values.size)
+    if n <= target:
+        return np.arange(n)
+    if target < 4:
+        return np.asarray(keep_extremes(values.tolist(), target), dtype=np.intp)
+    buckets = target // 4
+    edges = np.arange(buckets + 1, dtype=np.int64) * n // buckets
+    bucket = np.repeat(np.arange(buckets), np.diff(edges))
+    order = np.arange(n)
+    # sorted by bucket, then value, then position: each bucket's block starts at its edge and
+    # opens with its lowest (highest) value's first occurrence
+    lows = np.lexsort((order, values, bucket))[edges[:-1]]
+    highs = np.lexsort((order, -values, bucket))[edges[:-1]]
+    return np.unique(np.concatenate([lows, highs, edges[:-1], edges[1:] - 1])).astype(np.intp)

@@ -243,6 +243,9 @@ def unavailable(service: str) -> ApiError:
     )
 
 
+QUERY_CANCELED = "57014"  # statement_timeout (QUANT_STATEMENT_TIMEOUT_MS) or a cancel request
+
+
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     if database_unreachable(exc):
         # one line per refused request; the outage is not a bug, so no traceback
@@ -250,6 +253,15 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
         return await _api_error(request, unavailable("PostgreSQL"))
     cause = exc.orig if isinstance(exc, DBAPIError) else exc
     sqlstate = str(getattr(cause, "sqlstate", "") or "")
+    if sqlstate == QUERY_CANCELED:
+        return envelope(
+            request_id_of(request),
+            503,
+            CODES[503],
+            "the database took too long and the query was cancelled "
+            "(QUANT_STATEMENT_TIMEOUT_MS); try again shortly",
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
     if sqlstate.startswith("22"):  # data exception: a value PostgreSQL cannot store or compare
         reason = (str(cause).splitlines() or ["bad value"])[0][:200]
         return envelope(

@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quant_api.binary_copy import copy_rows
 from quant_strategy.coverage import DataSpan
 
 # The counts come from price_blocks (one row per symbol and year, kept equal to price_bars by
@@ -148,3 +150,38 @@ async def bucketed(
         )
         for r in rows
     ]
+
+
+_FRAME_COLUMNS = ("open", "high", "low", "close", "volume")
+_FRAME_SELECT = (
+    "SELECT ts, open::float8, high::float8, low::float8, close::float8, volume::float8 "
+    "FROM price_bars WHERE symbol = $1 AND timeframe = $2"
+)
+
+
+async def bar_frame(
+    session: AsyncSession,
+    symbol: str,
+    timeframe: str,
+    start: datetime | None,
+    end: datetime | None,
+    warmup: int,
+) -> pd.DataFrame:
+    """Every bar of `symbol` in [start, end] plus up to `warmup` bars before `start`, as the
+    backtest read them: a float frame of open, high, low, close, volume by time."""
+    args: list[object] = [symbol, timeframe]
+    upper = ""
+    if end is not None:
+        args.append(end)
+        upper = f" AND ts <= ${len(args)}"
+    if start is None:
+        query = f"{_FRAME_SELECT}{upper} ORDER BY ts"
+    else:
+        args += [start, warmup]
+        lower, limit = f"${len(args) - 1}", f"${len(args)}"
+        query = (
+            f"SELECT * FROM (({_FRAME_SELECT} AND ts < {lower} ORDER BY ts DESC LIMIT {limit})"
+            f" UNION ALL ({_FRAME_SELECT} AND ts >= {lower}{upper})) AS bars ORDER BY ts"
+        )
+    index, values = await copy_rows(session, query, *args, floats=len(_FRAME_COLUMNS))
+    return pd.DataFrame(values, index=index, columns=list(_FRAME_COLUMNS))

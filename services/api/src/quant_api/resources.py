@@ -75,9 +75,9 @@ class AppResources:
     signed_in: SignedInUsers
     catalog: StrategyCatalog  # the strategy folders, synced again when a file in them changes
     login_limits: LoginLimits
-    # completed runs' equity curves as JSON by (run id, points): they never change, dashboards
-    # poll them
-    equity_curves: BoundedCache[tuple[uuid.UUID, int], bytes] = field(
+    # completed runs' chart answers (equity curve, analytics) as JSON by (route, run id,
+    # points): they never change, dashboards poll them
+    equity_curves: BoundedCache[tuple[str, uuid.UUID, int], bytes] = field(
         default_factory=lambda: BoundedCache(CURVE_CACHE_SIZE)
     )
 
@@ -101,7 +101,11 @@ async def open_resources(
         # by itself when PostgreSQL comes back; until then requests fail fast with a 503
         pool_pre_ping=True,
         pool_timeout=POOL_WAIT_S,
-        connect_args={"timeout": CONNECT_TIMEOUT_S},
+        connect_args={
+            "timeout": CONNECT_TIMEOUT_S,
+            # set per connection by the server itself: it also bounds COPY and raw asyncpg calls
+            "server_settings": {"statement_timeout": str(settings.statement_timeout_ms)},
+        },
     )
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     try:

@@ -111,6 +111,14 @@ class ApiSettings(BaseSettings):
     password_memory_cost: int = Field(default=65_536, ge=1024, description="argon2 KiB")
     password_parallelism: int = Field(default=4, ge=1, le=64, description="argon2 lanes")
     health_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
+    statement_timeout_ms: int = Field(
+        default=5_000,
+        ge=0,
+        le=600_000,
+        description="PostgreSQL cancels any query of the API running longer than this (0: "
+        "never), so a request its client gave up on stops costing CPU; the request answers 503 "
+        "with Retry-After",
+    )
     log_level: str = Field(default="info", pattern=r"^(debug|info|warning|error)$")
 
     @field_validator("log_level", mode="before")

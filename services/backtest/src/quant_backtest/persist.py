@@ -16,6 +16,9 @@ from quant_domain import Fill, Trade, to_decimal
 from quant_engine import OrderRecord
 from quant_engine.metrics import Metrics
 
+BENCHMARK_METRIC = "benchmark"
+"""metric_points name of the run's buy-and-hold benchmark curve (the API charts it)."""
+
 RESULT_TABLES = (
     "equity_points",
     "fills",
@@ -59,6 +62,21 @@ def _equity_records(run_id: uuid.UUID, equity: pd.DataFrame) -> list[tuple[Any, 
     ]
 
 
+def _benchmark_records(run_id: uuid.UUID, benchmark: pd.Series | None) -> list[tuple[Any, ...]]:
+    """The benchmark curve as metric_points rows; steps without a finite value are left out."""
+    if benchmark is None or benchmark.empty:
+        return []
+    return [
+        (run_id, BENCHMARK_METRIC, ts, value)
+        for ts, value in zip(
+            pd.DatetimeIndex(benchmark.index).to_pydatetime(),
+            benchmark.to_numpy(dtype=float).tolist(),
+            strict=True,
+        )
+        if math.isfinite(value)
+    ]
+
+
 async def save_results(
     connection: asyncpg.Connection[Any],
     run_id: uuid.UUID,
@@ -72,14 +90,24 @@ async def save_results(
     metadata: RunMetadata,
     report_html: str,
     extra_metrics: dict[str, Any] | None = None,
+    benchmark: pd.Series | None = None,
 ) -> None:
-    """Store everything and mark the run completed, atomically."""
+    """Store everything and mark the run completed, atomically.
+
+    `benchmark` is the buy-and-hold curve of the run's benchmark symbol (BacktestResult's and
+    WalkForwardResult's `benchmark`), kept in metric_points under BENCHMARK_METRIC.
+    """
     async with connection.transaction():
         await clear_results(connection, run_id)
         await connection.copy_records_to_table(
             "equity_points",
             records=_equity_records(run_id, equity),
             columns=("run_id", "ts", "equity", "cash", "positions_value", "gross_exposure"),
+        )
+        await connection.copy_records_to_table(
+            "metric_points",
+            records=_benchmark_records(run_id, benchmark),
+            columns=("run_id", "name", "ts", "value"),
         )
         await connection.copy_records_to_table(
             "fills",
@@ -197,7 +225,9 @@ async def save_results(
         summary = {**metrics.as_dict(), **(extra_metrics or {})}
         await connection.execute(
             "UPDATE runs SET status = 'completed', progress = 1.0, message = 'completed', "
-            "metrics = $2, repro = $3, error = NULL, finished_at = now() WHERE id = $1",
+            # the clock at the end of the work, not the transaction's start: the run is seen
+            # completed once this commits, and dashboards time their charts from it
+            "metrics = $2, repro = $3, error = NULL, finished_at = clock_timestamp() WHERE id = $1",
             run_id,
             json.dumps(summary, default=str),
             json.dumps(metadata.to_dict()),

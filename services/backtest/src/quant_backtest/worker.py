@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+import pandas as pd
 import structlog
 
 from quant_backtest.database_link import CONNECT_TIMEOUT_S, DatabaseLost, close_quietly
@@ -55,6 +56,7 @@ class Outcome:
     metadata: Any
     report: str
     extra: dict[str, Any]
+    benchmark: pd.Series | None = None  # buy-and-hold of the benchmark symbol, for the charts
 
 
 def choose_source(config: StrategyConfig, url: str) -> DataSource:
@@ -102,6 +104,7 @@ def compute(
             result.metadata,
             render_walk_forward_report(result),
             extra,
+            result.benchmark,
         )
 
     def bars(done: int, total: int) -> None:
@@ -117,6 +120,7 @@ def compute(
         backtest.metadata,
         render_html_report(backtest),
         {},
+        backtest.benchmark,
     )
 
 
@@ -205,6 +209,7 @@ class RunExecutor:
             metadata=outcome.metadata,
             report_html=outcome.report,
             extra_metrics=outcome.extra,
+            benchmark=outcome.benchmark,
         )
         bound.info("run.completed")
         return "completed"

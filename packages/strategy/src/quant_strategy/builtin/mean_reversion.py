@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 from pydantic import Field, model_validator
 
 from quant_domain import Bar, MarketState, Signal, SignalDirection
@@ -90,3 +91,20 @@ class MeanReversion(Strategy[MeanReversionParams]):
                 signals.append(Signal(symbol, direction, state.timestamp, reason="rsi/bollinger"))
         self._updated.clear()
         return signals
+
+    def indicator_series(self, symbol: str, frame: pd.DataFrame) -> dict[str, pd.Series]:
+        """The Bollinger bands the entries and exits compare the close with (RSI, on another
+        scale, is left out of the price chart): pandas' rolling mean and population deviation,
+        as BollingerBands computes them bar by bar."""
+        del symbol
+        p = self.params
+        close = frame["close"].astype("float64")
+        middle = close.rolling(p.bb_period).mean()
+        spread = p.bb_width * close.rolling(p.bb_period).std(ddof=0)
+        lower, upper = middle - spread, middle + spread
+        label = f"{p.bb_period}, {p.bb_width:g}"
+        return {
+            f"Bollinger upper ({label})": upper,
+            f"Bollinger middle ({label})": middle,
+            f"Bollinger lower ({label})": lower,
+        }

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from quant_api.errors import error_responses
 from quant_api.routers.v1 import (
     alerts,
+    analytics,
     api_keys,
     auth,
     controls,
@@ -33,6 +34,7 @@ for module in (
     metrics,
     strategies,
     runs,
+    analytics,
     run_marks,
     run_exports,
     walk_forward,

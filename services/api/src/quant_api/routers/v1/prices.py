@@ -7,14 +7,16 @@ from datetime import UTC, date, datetime, time
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from quant_api.deps import RunDep, SessionDep
 from quant_api.downsampling import MAX_POINTS, MIN_POINTS
 from quant_api.errors import error_responses, invalid
-from quant_api.price_bars import Bucket, bucketed, timeframes
+from quant_api.price_bars import Bucket, bar_frame, bucketed, timeframes
+from quant_api.price_indicators import indicator_lines
 from quant_api.rate_limits import LimitScope, rate_limited
 from quant_api.schemas.v1.common import Symbol
-from quant_api.schemas.v1.prices import PriceBarPublic, PriceSeries
+from quant_api.schemas.v1.prices import IndicatorLine, PriceBarPublic, PriceSeries
 from quant_db.schema import Run
 
 router = APIRouter(prefix="/runs", tags=["runs"])
@@ -54,7 +56,10 @@ def run_range(run: Run) -> tuple[datetime | None, datetime | None]:
         "server into at most `points` buckets (first open, highest high, lowest low, last close, "
         "summed volume). `symbol` must be one of the run's universe or its benchmark (else 422 "
         "naming `query.symbol`). A run that read its bars elsewhere (the samples folder, a CSV "
-        "folder, synthetic data) answers 200 with no bars, `source: none` and a `note`."
+        "folder, synthetic data) answers 200 with no bars, `source: none` and a `note`. For a "
+        "symbol of the run's universe, `indicators` carries the strategy's own indicators "
+        "(Strategy.indicator_series, e.g. momentum_v1's two SMAs) with the run's params, "
+        "computed over every bar the run read and only then sampled like the bars."
     ),
     responses=error_responses(401, 404, 422, 429),
 )
@@ -82,6 +87,8 @@ async def get_prices(
         chosen: str = timeframe,
         total: int = 0,
         buckets: Sequence[Bucket] = (),
+        indicators: Sequence[IndicatorLine] = (),
+        indicators_note: str | None = None,
     ) -> PriceSeries:
         return PriceSeries(
             run_id=run.id,
@@ -99,6 +106,8 @@ async def get_prices(
                 )
                 for b in buckets
             ],
+            indicators=list(indicators),
+            indicators_note=indicators_note,
         )
 
     if recorded is not None and recorded != DATABASE_SOURCE:
@@ -113,4 +122,18 @@ async def get_prices(
     chosen = timeframe if timeframe in stored else stored[0]
     total, buckets = await bucketed(session, symbol, chosen, start, end, points)
     note = None if total else f"no {symbol} {chosen} bars in the database in the run's dates"
-    return series(note, "database", chosen, total, buckets)
+    indicators: list[IndicatorLine] = []
+    indicators_note = None
+    if total and symbol in config.get("universe", []):
+        if chosen == timeframe:
+            warmup = int((run.backtest_config or {}).get("warmup_bars") or 0)
+            frame = await bar_frame(session, symbol, chosen, start, end, warmup)
+            indicators, indicators_note = await run_in_threadpool(
+                indicator_lines, config, symbol, frame, start, points
+            )
+        else:
+            indicators_note = (
+                f"the run traded {timeframe} bars resampled from {chosen}; its indicators are "
+                f"drawn only over the bars it read"
+            )
+    return series(note, "database", chosen, total, buckets, indicators, indicators_note)

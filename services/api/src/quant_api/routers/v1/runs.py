@@ -1,4 +1,7 @@
-"""Runs: list, create (queued for the worker), read progress and results, cancel."""
+"""Runs: list, create (queued for the worker), read progress, trades and report, cancel.
+
+The equity curve and the statistics charts read are in routers/v1/analytics.py.
+"""
 
 from __future__ import annotations
 
@@ -10,21 +13,9 @@ from typing import Annotated, Any
 import asyncpg
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
-from sqlalchemy import (
-    ColumnElement,
-    Float,
-    String,
-    and_,
-    case,
-    cast,
-    column,
-    func,
-    literal,
-    select,
-    text,
-)
+from sqlalchemy import ColumnElement, String, and_, case, column, func, literal, select
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.concurrency import run_in_threadpool
 
 from quant_api.auth import has_role
@@ -38,7 +29,6 @@ from quant_api.deps import (
     equal_to,
     from_attributes,
 )
-from quant_api.downsampling import MAX_POINTS, MIN_POINTS, keep_extremes
 from quant_api.errors import ApiError, conflict, error_responses, not_found
 from quant_api.price_bars import ingested_spans
 from quant_api.rate_limits import LimitScope, rate_limited
@@ -46,8 +36,6 @@ from quant_api.run_listing import filters, order_by, summary_columns
 from quant_api.run_requests import plan_run
 from quant_api.schemas.v1.common import Page, StrategyId
 from quant_api.schemas.v1.runs import (
-    EquityPointPublic,
-    EquitySeries,
     RunAccepted,
     RunCancelled,
     RunCreate,
@@ -59,7 +47,7 @@ from quant_api.schemas.v1.runs import (
     TradePublic,
 )
 from quant_db.jobs import create_run, request_cancel
-from quant_db.schema import EquityPoint, Run, RunReport, Strategy, Trade
+from quant_db.schema import Run, RunReport, Strategy, Trade
 from quant_db.schema.identity import Role
 from quant_db.schema.runs import FINISHED, RUN_LABEL_MAX, RunStatus, RunType
 
@@ -209,94 +197,6 @@ async def create_run_endpoint(
 @rate_limited(LimitScope.READS)
 async def get_run(request: Request, response: Response, run: RunDep) -> RunPublic:
     return RunPublic.model_validate(run, from_attributes=True)
-
-
-@router.get(
-    "/{run_id}/equity",
-    summary="The run's equity curve, downsampled on the server (extremes kept)",
-    description=(
-        "With more stored points than `points`, the curve is cut into `points / 4` buckets and "
-        "each keeps its first, last, lowest and highest point, so peaks and troughs survive."
-    ),
-    response_model=EquitySeries,
-    responses=error_responses(401, 404, 422, 429),
-)
-@rate_limited(LimitScope.READS)
-async def get_equity(
-    request: Request,
-    response: Response,
-    run_id: uuid.UUID,
-    _user: CurrentUser,
-    session: SessionDep,
-    resources: ResourcesDep,
-    points: Annotated[int, Query(ge=MIN_POINTS, le=MAX_POINTS)] = 500,
-) -> Response:
-    # a completed run's curve never changes and dashboards poll the same runs: its JSON is kept
-    # (and served without reading the run row again: runs are never deleted through the API)
-    key = (run_id, points)
-    body = resources.equity_curves.get(key)
-    if body is None:
-        status = await session.scalar(select(Run.status).where(Run.id == run_id))
-        if status is None:
-            raise not_found("run", run_id)
-        body = (await _downsampled(session, run_id, points)).model_dump_json().encode()
-        if status == RunStatus.COMPLETED:
-            resources.equity_curves.put(key, body)
-    return Response(body, media_type="application/json")
-
-
-# Bucket of the k-th point (1-based): the last b with floor(b * n / B) <= k - 1, which is
-# floor((k * B - 1) / n); keep_extremes cuts its buckets the same way.
-_KEEP_EXTREMES_SQL = """
-SELECT ts FROM (
-  SELECT ts,
-         row_number() OVER (PARTITION BY bucket ORDER BY equity, ts) AS by_low,
-         row_number() OVER (PARTITION BY bucket ORDER BY equity DESC, ts) AS by_high,
-         row_number() OVER (PARTITION BY bucket ORDER BY ts) AS by_first,
-         row_number() OVER (PARTITION BY bucket ORDER BY ts DESC) AS by_last
-    FROM (SELECT ts, equity,
-                 (row_number() OVER (ORDER BY ts) * :buckets - 1) / count(*) OVER () AS bucket
-            FROM equity_points WHERE run_id = :run_id) AS numbered
-) AS ranked
-WHERE by_low = 1 OR by_high = 1 OR by_first = 1 OR by_last = 1
-"""
-
-
-async def _downsampled(session: AsyncSession, run_id: uuid.UUID, points: int) -> EquitySeries:
-    of_run = EquityPoint.run_id == run_id
-    total = await session.scalar(select(func.count()).where(of_run)) or 0
-    conditions = [of_run]  # total <= points: the whole series
-    if total > points and points < 4:
-        # the tiny-target rules of keep_extremes: decide in Python
-        curve = (
-            await session.execute(
-                select(EquityPoint.ts, cast(EquityPoint.equity, Float))
-                .where(of_run)
-                .order_by(EquityPoint.ts)
-            )
-        ).all()
-        stamps = [curve[i][0] for i in keep_extremes([v for _, v in curve], points)]
-        conditions.append(EquityPoint.ts.in_(stamps))
-    elif total > points:
-        # the same buckets and the same first-occurrence ties as keep_extremes, computed by the
-        # server, so only the kept rows travel (decimal rows for thousands of points were slow)
-        stamps_sql = text(_KEEP_EXTREMES_SQL).bindparams(run_id=run_id, buckets=points // 4)
-        conditions.append(
-            EquityPoint.ts.in_(select(stamps_sql.columns(column("ts")).subquery().c.ts))
-        )
-    rows = (
-        await session.scalars(select(EquityPoint).where(*conditions).order_by(EquityPoint.ts))
-    ).all()
-    return EquitySeries(
-        run_id=run_id,
-        total_points=total,
-        points=[
-            EquityPointPublic(
-                ts=row.ts, equity=row.equity, cash=row.cash, positions_value=row.positions_value
-            )
-            for row in rows
-        ],
-    )
 
 
 @router.get(

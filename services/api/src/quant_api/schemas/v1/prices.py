@@ -31,6 +31,20 @@ class PriceBarPublic(BaseModel):
     volume: Decimal
 
 
+class IndicatorPoint(BaseModel):
+    ts: datetime = Field(description="the bar's (bucket's first bar's) time, as in `bars`")
+    value: float = Field(description="the indicator at the bucket's last bar")
+
+
+class IndicatorLine(BaseModel):
+    """One of the strategy's indicators, computed over every bar, then sampled like the bars."""
+
+    name: str = Field(description="as the strategy labels it, e.g. `SMA 20`")
+    points: list[IndicatorPoint] = Field(
+        description="one per bar of `bars` where the indicator is defined (none during its warm-up)"
+    )
+
+
 class PriceSeries(BaseModel):
     """A run's symbol over the run's date range, at most `points` bars."""
 
@@ -52,4 +66,12 @@ class PriceSeries(BaseModel):
     bars: list[PriceBarPublic] = Field(
         description="by time; with more bars than `points`, equal runs of consecutive bars are "
         "merged (first open, highest high, lowest low, last close, summed volume)"
+    )
+    indicators: list[IndicatorLine] = Field(
+        description="the strategy's own indicators on this symbol (Strategy.indicator_series) "
+        "with the run's params, computed over every bar the run read (its warm-up included), "
+        "then taken at each bucket's last bar; empty when the strategy draws none"
+    )
+    indicators_note: str | None = Field(
+        description="why `indicators` is empty when the strategy might have drawn some"
     )
