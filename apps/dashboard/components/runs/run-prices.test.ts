@@ -16,6 +16,7 @@ function trade(symbol: string, exit: string | null): Trade {
     commission: "1",
     pnl: "99",
     bars_held: 3,
+    status: exit ? "closed" : "open",
   };
 }
 

@@ -80,7 +80,7 @@ export function indicatorLines(indicators: PriceSeries["indicators"]): LineSpec[
  * trips of every symbol; open positions and other symbols are why the two can differ. */
 export function tradeCountText(trades: Trade[], total: number, symbol: string): string {
   const mine = trades.filter((t) => t.symbol === symbol);
-  const open = mine.filter((t) => !t.exit_time).length;
+  const open = mine.filter((t) => t.status === "open").length;
   const closed = mine.length - open;
   const plural = (n: number, word: string) => `${n.toLocaleString("en-US")} ${word}${n === 1 ? "" : "s"}`;
   let text = `${plural(closed, "closed trade")}${open ? ` + ${plural(open, "open position")}` : ""} on ${symbol}`;
