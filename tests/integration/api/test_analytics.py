@@ -24,9 +24,9 @@ from quant_api.app import create_app
 from quant_api.routers.v1.analytics import BENCHMARK_METRIC
 from quant_api.run_analytics import rolling_window
 from quant_api.run_series import EQUITY_DOWNSAMPLED
+from quant_backtest.job_loop import serve
 from quant_backtest.persist import BENCHMARK_METRIC as STORED_BENCHMARK_METRIC
 from quant_backtest.report_html import _rolling_window
-from quant_backtest.worker import serve
 from quant_db.jobs import create_run
 from quant_db.schema.identity import Role
 from quant_db.schema.runs import RunStatus

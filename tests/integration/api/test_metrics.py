@@ -75,9 +75,9 @@ def test_backtests_of_different_capital_and_dates_are_never_summed(
     curve = [100_000, 110_000, 105_000, 120_000, 130_000]
     assert [float(p["equity"]) for p in momentum["equity_curve"]] == curve
     assert (momentum["start_equity"], momentum["end_equity"], momentum["pnl"]) == (
-        "100000",
-        "130000",
-        "30000",
+        100000,
+        130000,
+        30000,
     )
     assert math.isclose(momentum["total_return"], 0.3)
     assert math.isclose(momentum["max_drawdown"], 5 / 110)
@@ -99,9 +99,9 @@ def test_the_benchmark_is_listed_apart_and_never_added_to_the_strategies(
     benchmark = _by_strategy(body["benchmarks"])["buy_and_hold"]
     assert benchmark["is_benchmark"] is True
     assert (benchmark["start_equity"], benchmark["end_equity"], benchmark["pnl"]) == (
-        "50",
-        "60",
-        "10",
+        50,
+        60,
+        10,
     )
     assert (benchmark["closed_trades"], benchmark["win_rate"]) == (1, 1.0)
     assert body["without_results"] == ["mean_reversion_v1", "xsec_momentum_v1"]
@@ -144,7 +144,7 @@ def test_the_period_cuts_each_runs_own_window_ending_at_its_last_point(
     body = _summary(client, viewer, "?period=1d")
     momentum = _by_strategy(body["strategies"])["momentum_v1"]
     assert [float(p["equity"]) for p in momentum["equity_curve"]] == [120_000, 130_000]
-    assert (momentum["pnl"], momentum["closed_trades"], momentum["sharpe"]) == ("10000", 0, 0.0)
+    assert (momentum["pnl"], momentum["closed_trades"], momentum["sharpe"]) == (10000, 0, 0.0)
     benchmark = _by_strategy(body["benchmarks"])["buy_and_hold"]
     assert [float(p["equity"]) for p in benchmark["equity_curve"]] == [45, 60]
     assert (benchmark["closed_trades"], benchmark["win_rate"]) == (1, 1.0)
@@ -171,7 +171,7 @@ def test_the_reference_run_is_the_headline_even_when_a_later_test_finished(
         str(reference),
         "reference",
         "house",
-        "102",
+        102,
     )
 
 
@@ -189,7 +189,7 @@ def test_paper_mode_never_shows_backtests_and_says_there_is_no_paper_account(
     body = _summary(client, admin, "?mode=PAPER")
     # only the paper run, on its own; no total across strategies or accounts
     assert [(r["strategy_id"], r["run_type"], r["end_equity"]) for r in body["strategies"]] == [
-        ("mean_reversion_v1", "paper", "500")
+        ("mean_reversion_v1", "paper", 500)
     ]
     assert "no paper account exists yet" in body["aggregate_note"].lower()
     backtest = _summary(client, admin, "?mode=BACKTEST")

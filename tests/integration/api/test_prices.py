@@ -110,7 +110,7 @@ def test_prices_cover_the_runs_dates_merged_into_ohlcv_buckets(
     assert len(got) == 10
     for mine, theirs in zip(got, _expected(in_2010, 10), strict=True):
         assert mine == pytest.approx(theirs, rel=1e-9)
-    assert isinstance(body["bars"][0]["close"], str)  # Decimal, as every price in the API
+    assert isinstance(body["bars"][0]["close"], float)  # a JSON number, as every figure in the API
 
 
 def test_with_fewer_bars_than_points_every_bar_comes_back_as_stored(

@@ -63,7 +63,7 @@ def test_a_listed_run_shows_its_params_overrides_dates_capital_and_data_source(
         points[0].isoformat().replace("+00:00", "Z"),
         points[-1].isoformat().replace("+00:00", "Z"),
     )
-    assert (entry["capital"], entry["data_source"]) == ("250000", "samples")
+    assert (entry["capital"], entry["data_source"]) == (250000, "samples")
     assert (entry["label"], entry["is_reference"], entry["params_overrides"]) == (None, False, None)
 
 

@@ -122,7 +122,7 @@ def test_a_starred_reference_run_stays_the_headline_when_a_later_test_completes(
     assert (headline["metrics"], headline["params"], headline["capital"]) == (
         {"sharpe": 0.8},
         {"fast": 20, "slow": 50},
-        "100000",
+        100000,
     )
     detail = client.get("/v1/strategies/momentum_v1", headers=trader.headers).json()
     assert detail["headline_run"]["id"] == str(reference)

@@ -84,11 +84,11 @@ describe("compare model", () => {
 
   it("test_growth_line_divides_each_curve_by_its_own_first_value", () => {
     const line = growthLine([
-      { ts: "2024-01-02T00:00:00Z", equity: "200000" },
-      { ts: "2024-01-03T00:00:00Z", equity: "250000" },
+      { ts: "2024-01-02T00:00:00Z", equity: 200000 },
+      { ts: "2024-01-03T00:00:00Z", equity: 250000 },
     ]);
     expect(line.map((p) => p.value)).toEqual([1, 1.25]);
-    expect(growthLine([{ ts: "2024-01-02T00:00:00Z", equity: "0" }])).toEqual([]);
+    expect(growthLine([{ ts: "2024-01-02T00:00:00Z", equity: 0 }])).toEqual([]);
   });
 
   it("test_run_facts_describe_params_grid_and_dates", () => {

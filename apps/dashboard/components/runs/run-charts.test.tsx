@@ -34,9 +34,9 @@ const EQUITY = {
   run_id: "run-1",
   total_points: 5031,
   points: [
-    { ts: "2008-09-30T00:00:00Z", equity: "100000", cash: "0", positions_value: "100000" },
-    { ts: "2008-10-10T00:00:00Z", equity: "68000", cash: "0", positions_value: "68000" },
-    { ts: "2008-10-31T00:00:00Z", equity: "83100", cash: "0", positions_value: "83100" },
+    { ts: "2008-09-30T00:00:00Z", equity: 100000, cash: 0, positions_value: 100000 },
+    { ts: "2008-10-10T00:00:00Z", equity: 68000, cash: 0, positions_value: 68000 },
+    { ts: "2008-10-31T00:00:00Z", equity: 83100, cash: 0, positions_value: 83100 },
   ],
 };
 

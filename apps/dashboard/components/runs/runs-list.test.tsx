@@ -140,7 +140,7 @@ describe("RunsList", () => {
       is_reference: true,
       params: { fast: 10, slow: 50 },
       params_overrides: { fast: 10 },
-      capital: "250000",
+      capital: 250000,
     });
     renderList();
     const table = await screen.findByRole("table", { name: "runs" });

@@ -24,7 +24,7 @@ describe("run-metrics", () => {
   });
 
   it("test_headline_note_names_the_runs_own_capital_and_annualisation", () => {
-    expect(headlineNote("250000", 365)).toBe(
+    expect(headlineNote(250000, 365)).toBe(
       "One run's figures on its own capital of 250,000, not added to any other run; Sharpe annualised with this run's 365 periods per year.",
     );
     expect(headlineNote(null, null)).toBe("One run's figures on its own capital, not added to any other run; Sharpe as the run stored it.");

@@ -30,8 +30,8 @@ export function headlineMetrics(metrics: Record<string, unknown> | null | undefi
 }
 
 /** The line under a run's headline figures: whose money, and how Sharpe was annualised. */
-export function headlineNote(capital: string | null | undefined, periodsPerYear: number | null): string {
-  const money = capital ? `its own capital of ${Number(capital).toLocaleString("en-US")}` : "its own capital";
+export function headlineNote(capital: number | null | undefined, periodsPerYear: number | null): string {
+  const money = capital ? `its own capital of ${capital.toLocaleString("en-US")}` : "its own capital";
   const sharpe =
     periodsPerYear === null ? "Sharpe as the run stored it" : `Sharpe annualised with this run's ${Math.round(periodsPerYear * 100) / 100} periods per year`;
   return `One run's figures on ${money}, not added to any other run; ${sharpe}.`;

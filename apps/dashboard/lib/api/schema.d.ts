@@ -781,7 +781,7 @@ export interface components {
         /** CurvePoint */
         CurvePoint: {
             /** Equity */
-            equity: string;
+            equity: number;
             /**
              * Ts
              * Format: date-time
@@ -836,11 +836,11 @@ export interface components {
         /** EquityPointPublic */
         EquityPointPublic: {
             /** Cash */
-            cash: string;
+            cash: number;
             /** Equity */
-            equity: string;
+            equity: number;
             /** Positions Value */
-            positions_value: string;
+            positions_value: number;
             /**
              * Ts
              * Format: date-time
@@ -1343,13 +1343,13 @@ export interface components {
          */
         PriceBarPublic: {
             /** Close */
-            close: string;
+            close: number;
             /** High */
-            high: string;
+            high: number;
             /** Low */
-            low: string;
+            low: number;
             /** Open */
-            open: string;
+            open: number;
             /**
              * Ts
              * Format: date-time
@@ -1357,7 +1357,7 @@ export interface components {
              */
             ts: string;
             /** Volume */
-            volume: string;
+            volume: number;
         };
         /**
          * PriceSeries
@@ -1593,7 +1593,7 @@ export interface components {
              * Capital
              * @description the run's starting capital
              */
-            capital: string | null;
+            capital: number | null;
             /** Finished At */
             finished_at: string | null;
             /**
@@ -1692,7 +1692,7 @@ export interface components {
              * Capital
              * @description the run's starting capital
              */
-            capital: string | null;
+            capital: number | null;
             /**
              * Closed Trades
              * @description trades closed in the window
@@ -1705,7 +1705,7 @@ export interface components {
              */
             end: string;
             /** End Equity */
-            end_equity: string;
+            end_equity: number;
             /**
              * Equity Curve
              * @description the window's points, extremes kept
@@ -1732,7 +1732,7 @@ export interface components {
              * Pnl
              * @description end_equity - start_equity, in this run's money alone
              */
-            pnl: string;
+            pnl: number;
             /**
              * Run Id
              * Format: uuid
@@ -1754,7 +1754,7 @@ export interface components {
              * Start Equity
              * @description equity at the start of the window
              */
-            start_equity: string;
+            start_equity: number;
             /** Strategy Id */
             strategy_id: string;
             /**
@@ -1980,7 +1980,7 @@ export interface components {
              * Capital
              * @description starting capital of the backtest
              */
-            capital: string | null;
+            capital: number | null;
             /**
              * Covered End
              * @description last equity point the run stored (null until it has results)
@@ -2291,11 +2291,11 @@ export interface components {
              * Commission
              * @description commissions paid so far
              */
-            commission: string;
+            commission: number;
             /** Direction */
             direction: string;
             /** Entry Price */
-            entry_price: string;
+            entry_price: number;
             /**
              * Entry Time
              * Format: date-time
@@ -2305,7 +2305,7 @@ export interface components {
              * Exit Price
              * @description average exit price; null while open
              */
-            exit_price: string | null;
+            exit_price: number | null;
             /**
              * Exit Time
              * @description null while the trade is open
@@ -2315,14 +2315,14 @@ export interface components {
              * Gross Pnl
              * @description price PnL; for an open trade, unrealised at the run's last close
              */
-            gross_pnl: string;
+            gross_pnl: number;
             /**
              * Pnl
              * @description net PnL (gross_pnl - commission); for an open trade, marked at the run's last close, not realised
              */
-            pnl: string;
+            pnl: number;
             /** Quantity */
-            quantity: string;
+            quantity: number;
             /**
              * Status
              * @description closed, or open: still held at the end of the run, its PnL marked at the last close; open trades are not in the run's closed-trade statistics

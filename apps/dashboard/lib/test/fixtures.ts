@@ -43,7 +43,7 @@ export function runRow(id: string, status: RunRow["status"], extra: Partial<RunR
     requested_end: "2018-12-31",
     covered_start: status === "completed" ? "2010-01-04T00:00:00Z" : null,
     covered_end: status === "completed" ? "2018-12-31T00:00:00Z" : null,
-    capital: "100000",
+    capital: 100000,
     data_source: status === "completed" ? "samples" : null,
     ...extra,
   };

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from decimal import Decimal
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from quant_api.schemas.v1.common import Amount
 from quant_api.schemas.v1.strategies import HeadlineBasis
 from quant_db.schema.runs import Mode, RunType
 
@@ -24,7 +24,7 @@ class Period(StrEnum):
 
 class CurvePoint(BaseModel):
     ts: datetime
-    equity: Decimal
+    equity: Amount
 
 
 class RunHeadline(BaseModel):
@@ -45,12 +45,12 @@ class RunHeadline(BaseModel):
     run_id: uuid.UUID
     run_type: RunType
     label: str | None
-    capital: Decimal | None = Field(description="the run's starting capital")
+    capital: Amount | None = Field(description="the run's starting capital")
     start: datetime = Field(description="first point of the window")
     end: datetime = Field(description="last point of the window (the run's last point)")
-    start_equity: Decimal = Field(description="equity at the start of the window")
-    end_equity: Decimal
-    pnl: Decimal = Field(description="end_equity - start_equity, in this run's money alone")
+    start_equity: Amount = Field(description="equity at the start of the window")
+    end_equity: Amount
+    pnl: Amount = Field(description="end_equity - start_equity, in this run's money alone")
     total_return: float = Field(description="end / start - 1, a fraction")
     sharpe: float = Field(
         description="annualised with this run's own periods_per_year (252 for daily stock bars, "

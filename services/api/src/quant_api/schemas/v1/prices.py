@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, Field
+
+from quant_api.schemas.v1.common import Amount
 
 
 class SymbolPublic(BaseModel):
@@ -24,11 +25,11 @@ class PriceBarPublic(BaseModel):
     """One OHLCV bar; after downsampling, one bucket of consecutive bars merged."""
 
     ts: datetime = Field(description="time of the (bucket's first) bar")
-    open: Decimal
-    high: Decimal
-    low: Decimal
-    close: Decimal
-    volume: Decimal
+    open: Amount
+    high: Amount
+    low: Amount
+    close: Amount
+    volume: Amount
 
 
 class IndicatorPoint(BaseModel):

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 from pydantic.config import JsonDict
 
-from quant_api.schemas.v1.common import IsoDate, StrategyId, Symbol
+from quant_api.schemas.v1.common import Amount, IsoDate, StrategyId, Symbol
 from quant_api.schemas.v1.stored import (
     StoredDay,
     StoredDecimal,
@@ -348,9 +348,9 @@ class SortOrder(StrEnum):
 
 class EquityPointPublic(BaseModel):
     ts: datetime
-    equity: Decimal
-    cash: Decimal
-    positions_value: Decimal
+    equity: Amount
+    cash: Amount
+    positions_value: Amount
 
 
 class EquitySeries(BaseModel):
@@ -365,16 +365,16 @@ class TradePublic(BaseModel):
     trade_id: str
     symbol: str
     direction: str
-    quantity: Decimal
+    quantity: Amount
     entry_time: datetime
-    entry_price: Decimal
+    entry_price: Amount
     exit_time: datetime | None = Field(description="null while the trade is open")
-    exit_price: Decimal | None = Field(description="average exit price; null while open")
-    gross_pnl: Decimal = Field(
+    exit_price: Amount | None = Field(description="average exit price; null while open")
+    gross_pnl: Amount = Field(
         description="price PnL; for an open trade, unrealised at the run's last close"
     )
-    commission: Decimal = Field(description="commissions paid so far")
-    pnl: Decimal = Field(
+    commission: Amount = Field(description="commissions paid so far")
+    pnl: Amount = Field(
         description=(
             "net PnL (gross_pnl - commission); for an open trade, marked at the run's last "
             "close, not realised"

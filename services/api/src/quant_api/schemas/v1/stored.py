@@ -8,6 +8,8 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator
 
+from quant_api.schemas.v1.common import Amount
+
 
 def _object(value: object) -> object:
     return value if isinstance(value, dict) else {}
@@ -48,4 +50,4 @@ StoredObject = Annotated[dict[str, Any], BeforeValidator(_object)]
 StoredGrid = Annotated[dict[str, list[Any]] | None, BeforeValidator(_grid)]
 StoredStrings = Annotated[list[str], BeforeValidator(_strings)]
 StoredDay = Annotated[date | None, BeforeValidator(_day)]
-StoredDecimal = Annotated[Decimal | None, BeforeValidator(_decimal)]
+StoredDecimal = Annotated[Amount | None, BeforeValidator(_decimal)]
