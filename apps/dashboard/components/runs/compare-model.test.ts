@@ -51,7 +51,7 @@ describe("compare model", () => {
       config: { params: { fast: 10, slow: 50 }, universe: ["SP500"] },
       params_overrides: { fast: 10 },
       backtest_config: { initial_capital: "50000", start: "2010-01-01", end: null, slippage_bps: "10" },
-      metrics: { total_return: 0.3, sharpe: 0.9, max_drawdown_pct: 0.05, num_trades: 12 },
+      metrics: { total_return: 0.3, sharpe: 0.9, max_drawdown_pct: 0.05, num_trades: 12 } as Run["metrics"],
     });
     const sections = compareSections([
       { run: detail(A), covered: { start: "2010-01-04T00:00:00Z", end: "2018-12-31T00:00:00Z" } },

@@ -1923,10 +1923,7 @@ export interface components {
             label: string | null;
             /** Message */
             message: string;
-            /** Metrics */
-            metrics: {
-                [key: string]: unknown;
-            };
+            metrics: components["schemas"]["StoredRunMetrics"];
             /**
              * Params Overrides
              * @description the params the request overrode, as sent (empty: none); null when not recorded (runs queued before this was kept)
@@ -2136,6 +2133,72 @@ export interface components {
          * @enum {string}
          */
         SortOrder: "asc" | "desc";
+        /**
+         * StoredRunMetrics
+         * @description What a run stored when it completed: the engine's figures (every one null before that,
+         *     and where a figure is not finite), plus a walk-forward's per-window block.
+         */
+        StoredRunMetrics: {
+            /** Annual Return */
+            annual_return: number | null;
+            /** Annual Volatility */
+            annual_volatility: number | null;
+            /** Avg Loss */
+            avg_loss: number | null;
+            /** Avg Trade Return */
+            avg_trade_return: number | null;
+            /** Avg Win */
+            avg_win: number | null;
+            /** Best Trade */
+            best_trade: number | null;
+            /** Calmar */
+            calmar: number | null;
+            /** End Equity */
+            end_equity: number | null;
+            /** Exposure */
+            exposure: number | null;
+            /** Max Drawdown */
+            max_drawdown: number | null;
+            /** Max Drawdown Duration */
+            max_drawdown_duration: number | null;
+            /** Max Drawdown Pct */
+            max_drawdown_pct: number | null;
+            /** Num Trades */
+            num_trades: number | null;
+            /** Open Trade Pnl */
+            open_trade_pnl: number | null;
+            /** Open Trades */
+            open_trades: number | null;
+            /** Periods Per Year */
+            periods_per_year: number | null;
+            /** Profit Factor */
+            profit_factor: number | null;
+            /** Psr */
+            psr: number | null;
+            /** Sharpe */
+            sharpe: number | null;
+            /** Sortino */
+            sortino: number | null;
+            /** Start Equity */
+            start_equity: number | null;
+            /** Total Fees */
+            total_fees: number | null;
+            /** Total Return */
+            total_return: number | null;
+            /** Turnover */
+            turnover: number | null;
+            /**
+             * Walk Forward
+             * @description a walk-forward run's per-window block as the worker stored it; GET /v1/runs/{id}/windows serves it typed
+             */
+            walk_forward: {
+                [key: string]: unknown;
+            } | null;
+            /** Win Rate */
+            win_rate: number | null;
+            /** Worst Trade */
+            worst_trade: number | null;
+        };
         /** StrategyDetail */
         StrategyDetail: {
             /** Benchmark */

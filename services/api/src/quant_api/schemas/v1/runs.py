@@ -19,6 +19,7 @@ from quant_api.schemas.v1.stored import (
     StoredObject,
     StoredStrings,
 )
+from quant_api.schemas.v1.walk_forward import RunMetrics
 from quant_db.schema.runs import RUN_LABEL_MAX, RunStatus, RunType
 from quant_domain import SizingMode
 from quant_engine.config import OLD_NAMES, FillTiming
@@ -309,11 +310,22 @@ class RunSummary(RunMarked):
     )
 
 
+class StoredRunMetrics(RunMetrics):
+    """What a run stored when it completed: the engine's figures (every one null before that,
+    and where a figure is not finite), plus a walk-forward's per-window block."""
+
+    walk_forward: dict[str, Any] | None = Field(
+        default=None,
+        description="a walk-forward run's per-window block as the worker stored it; "
+        "GET /v1/runs/{id}/windows serves it typed",
+    )
+
+
 class RunPublic(RunMarked):
     config: dict[str, Any]
     backtest_config: dict[str, Any]
     repro: dict[str, Any] = Field(description="code version, data fingerprint, seed")
-    metrics: dict[str, Any]
+    metrics: StoredRunMetrics
     error: str | None
     attempts: int
 
