@@ -225,6 +225,49 @@ def stop_group(child: subprocess.Popen[bytes], grace: float) -> None:
     child.wait()
 
 
+def _dashboard_ready(folder: Path) -> bool:
+    """True when the dashboard in `folder` has a production build, making one if it must."""
+    if not folder.is_dir():
+        typer.echo(f"dashboard: skipped, {folder} not found (run from the repository root)")
+        return False
+    return dashboard_built(folder) or build_dashboard(folder)
+
+
+def _serve_dashboard(
+    folder: Path, host: str, port: int, api: str, secret: str
+) -> subprocess.Popen[bytes] | None:
+    """`next start`, once it answers; None (said on screen) when it cannot run or never answers."""
+    web = f"http://{host}:{port}"
+    try:
+        child = start_dashboard(folder, host, port, api, secret)
+    except OSError as exc:  # a broken install must not take the API and workers down
+        typer.echo(f"dashboard: `next start` could not run ({exc}); continuing without it")
+        return None
+    if not wait_until_serving(f"{web}/api/health", child, DASHBOARD_READY_S):
+        typer.echo(f"dashboard: `next start` did not answer at {web}; continuing without it")
+        stop_group(child, STOP_GRACE_S)
+        return None
+    return child
+
+
+def _stop_children(
+    children: list[subprocess.Popen[bytes]], web_child: subprocess.Popen[bytes] | None
+) -> None:
+    """The dashboard's group first, then the API and workers: SIGTERM, then SIGKILL at the grace."""
+    if web_child is not None:
+        stop_group(web_child, STOP_GRACE_S)
+    for child in children:
+        if child.poll() is None:
+            child.terminate()
+    deadline = time.monotonic() + STOP_GRACE_S
+    for child in children:
+        try:
+            child.wait(timeout=max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
 @user_errors
 def up_command(
     host: Annotated[str, typer.Option(help="API host")] = "127.0.0.1",
@@ -261,11 +304,7 @@ def up_command(
         env.setdefault("QUANT_CORS_ORIGINS", f"{web},http://localhost:{dashboard_port}")
     runs = _demo(url, env, strategies) if demo else []
     api = f"http://{host}:{port}"
-    serve_dashboard = False
-    if dashboard and not dashboard_dir.is_dir():
-        typer.echo(f"dashboard: skipped, {dashboard_dir} not found (run from the repository root)")
-    elif dashboard:
-        serve_dashboard = dashboard_built(dashboard_dir) or build_dashboard(dashboard_dir)
+    serve_dashboard = dashboard and _dashboard_ready(dashboard_dir)
     stop = {"now": False}
 
     def request_stop(*_: object) -> None:
@@ -275,20 +314,11 @@ def up_command(
     signal.signal(signal.SIGTERM, request_stop)
     children = [subprocess.Popen([_quant(), "api", "--host", host, "--port", str(port)], env=env)]
     children += [subprocess.Popen([_quant(), "worker"], env=env) for _ in range(workers)]
-    web_child = None
-    if serve_dashboard:
-        try:
-            web_child = start_dashboard(
-                dashboard_dir, host, dashboard_port, api, env[PROXY_SECRET_ENV]
-            )
-        except OSError as exc:  # a broken install must not take the API and workers down
-            typer.echo(f"dashboard: `next start` could not run ({exc}); continuing without it")
-    if web_child is not None and not wait_until_serving(
-        f"{web}/api/health", web_child, DASHBOARD_READY_S
-    ):
-        typer.echo(f"dashboard: `next start` did not answer at {web}; continuing without it")
-        stop_group(web_child, STOP_GRACE_S)
-        web_child = None
+    web_child = (
+        _serve_dashboard(dashboard_dir, host, dashboard_port, api, env[PROXY_SECRET_ENV])
+        if serve_dashboard
+        else None
+    )
     typer.echo(
         f"\nquant platform is up (Ctrl-C stops everything)\n"
         f"  API          {api}/v1   health {api}/v1/health\n"
@@ -307,18 +337,7 @@ def up_command(
         time.sleep(0.2)
         keeper.check()
     crashed = [c for c in children if c.poll() not in (None, 0, -signal.SIGTERM)]
-    if web_child is not None:
-        stop_group(web_child, STOP_GRACE_S)
-    for child in children:
-        if child.poll() is None:
-            child.terminate()
-    deadline = time.monotonic() + STOP_GRACE_S
-    for child in children:
-        try:
-            child.wait(timeout=max(deadline - time.monotonic(), 0.1))
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+    _stop_children(children, web_child)
     typer.echo(
         "stopped: API and workers"
         + (" (and the dashboard)" if web_child is not None else "")

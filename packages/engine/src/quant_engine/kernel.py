@@ -43,8 +43,10 @@ def _floor_units(x: float, fractional: bool) -> float:
     return math.floor(x + 1e-9)
 
 
+# The two kernels below are long on purpose: numba compiles each as one unit over flat arrays,
+# and they mirror the event loop's fill and sizing rules step for step (parity-tested, ADR 0006).
 @njit(cache=True)
-def _fill(k, step, signed, ref, st, fl, pos, avg, tr, out):  # type: ignore[no-untyped-def]
+def _fill(k, step, signed, ref, st, fl, pos, avg, tr, out):  # type: ignore[no-untyped-def]  # noqa: PLR0915
     """Execute `signed` units of symbol k at reference price `ref`; returns False if rejected."""
     cash = st[P_CASH]
     buy = signed > 0
@@ -109,7 +111,7 @@ def _fill(k, step, signed, ref, st, fl, pos, avg, tr, out):  # type: ignore[no-u
 
 
 @njit(cache=True)
-def simulate(opens, closes, targets, trade_from, settings, flags):  # type: ignore[no-untyped-def]
+def simulate(opens, closes, targets, trade_from, settings, flags):  # type: ignore[no-untyped-def]  # noqa: PLR0912, PLR0915
     """Run the default-risk_check simulation over m symbols x n steps.
 
     Returns (equity[n], fills[f, 5] = step, symbol, signed qty, price, commission,

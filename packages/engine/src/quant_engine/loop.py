@@ -233,7 +233,9 @@ class BacktestEngine:
         self.book.prune()
 
     # -- the loop --------------------------------------------------------------------------
-    def run(
+    # One flat body on purpose: the per-bar path reads hoisted locals (a method call per bar
+    # costs more than the work; bench/event_loop.py). Issue 11 reshapes it into TradingLoop.step.
+    def run(  # noqa: PLR0912, PLR0915
         self,
         strategy: Strategy[Any],
         timeline: Timeline,
