@@ -12,6 +12,8 @@ import asyncpg
 import pandas as pd
 
 from quant_backtest.result import RunMetadata
+from quant_db.schema.runs import EQUITY_COLUMNS
+from quant_db.schema.trading import TRADE_COLUMNS
 from quant_domain import Fill, Trade, to_decimal
 from quant_engine import OrderRecord
 from quant_engine.metrics import Metrics
@@ -102,7 +104,7 @@ async def save_results(
         await connection.copy_records_to_table(
             "equity_points",
             records=_equity_records(run_id, equity),
-            columns=("run_id", "ts", "equity", "cash", "positions_value", "gross_exposure"),
+            columns=("run_id", *EQUITY_COLUMNS),
         )
         await connection.copy_records_to_table(
             "metric_points",
@@ -159,21 +161,7 @@ async def save_results(
                 )
                 for t in trades
             ],
-            columns=(
-                "run_id",
-                "trade_id",
-                "symbol",
-                "direction",
-                "quantity",
-                "entry_time",
-                "entry_price",
-                "exit_time",
-                "exit_price",
-                "gross_pnl",
-                "commission",
-                "pnl",
-                "bars_held",
-            ),
+            columns=("run_id", *TRADE_COLUMNS),
         )
         await connection.copy_records_to_table(
             "orders",

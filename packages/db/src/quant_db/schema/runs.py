@@ -183,6 +183,11 @@ class EquityPoint(Base):
     gross_exposure: Mapped[float] = mapped_column(Float)
 
 
+EQUITY_COLUMNS = ("ts", "equity", "cash", "positions_value", "gross_exposure")
+"""An equity point's columns besides its run, in one order: what the worker writes, what exports
+read."""
+
+
 class MetricPoint(Base):
     """A named metric sampled over time (rolling Sharpe, drawdown, ...)."""
 

@@ -75,6 +75,23 @@ class Trade(Base):
     bars_held: Mapped[int] = mapped_column(Integer)
 
 
+TRADE_COLUMNS = (
+    "trade_id",
+    "symbol",
+    "direction",
+    "quantity",
+    "entry_time",
+    "entry_price",
+    "exit_time",
+    "exit_price",
+    "gross_pnl",
+    "commission",
+    "pnl",
+    "bars_held",
+)
+"""A stored trade's columns besides its ids, in one order: what the worker writes, what exports read."""
+
+
 class Position(Base):
     """Current holding of a strategy in a symbol (paper and live sessions keep these up to date)."""
 

@@ -18,28 +18,14 @@ from quant_api.deps import ResourcesDep, RunDep
 from quant_api.errors import conflict, error_responses
 from quant_api.rate_limits import LimitScope, rate_limited
 from quant_db.schema import EquityPoint, Run, Trade
-from quant_db.schema.runs import RunStatus
+from quant_db.schema.runs import EQUITY_COLUMNS, RunStatus
+from quant_db.schema.trading import TRADE_COLUMNS
 
 router = APIRouter(prefix="/runs", tags=["runs"])
 
 CHUNK_ROWS = 2_000
 """Rows fetched from the server-side cursor and written to the client at a time."""
 
-TRADE_COLUMNS = (
-    "trade_id",
-    "symbol",
-    "direction",
-    "quantity",
-    "entry_time",
-    "entry_price",
-    "exit_time",
-    "exit_price",
-    "gross_pnl",
-    "commission",
-    "pnl",
-    "bars_held",
-)
-EQUITY_COLUMNS = ("ts", "equity", "cash", "positions_value", "gross_exposure")
 
 _CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
