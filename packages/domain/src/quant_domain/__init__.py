@@ -14,7 +14,15 @@ from quant_domain.errors import (
 from quant_domain.fills import Fill
 from quant_domain.instruments import AssetClass, Instrument
 from quant_domain.money import to_cents, to_decimal
-from quant_domain.orders import Order, OrderSide, OrderStatus, OrderType, TimeInForce
+from quant_domain.orders import (
+    TERMINAL_STATUSES,
+    KillSwitchMode,
+    Order,
+    OrderSide,
+    OrderStatus,
+    OrderType,
+    TimeInForce,
+)
 from quant_domain.portfolio import EquityPoint, MarketState, PortfolioSnapshot, PortfolioView
 from quant_domain.positions import Position
 from quant_domain.signals import Signal, SignalDirection
@@ -23,6 +31,7 @@ from quant_domain.time import Timeframe, TimeUnit, ensure_utc
 from quant_domain.trades import Trade, TradeDirection
 
 __all__ = [
+    "TERMINAL_STATUSES",
     "AssetClass",
     "Bar",
     "ConfigError",
@@ -34,6 +43,7 @@ __all__ = [
     "Fill",
     "Instrument",
     "KillSwitchActive",
+    "KillSwitchMode",
     "MarketState",
     "Order",
     "OrderError",

@@ -34,15 +34,48 @@ class TimeInForce(StrEnum):
 
 
 class OrderStatus(StrEnum):
+    """Where an order is in its life; quant_engine.oms holds the legal transitions between them.
+
+    PENDING_SUBMIT: recorded, not yet sent. SUBMITTED: sent, no answer yet. ACCEPTED: working at
+    the broker. UNKNOWN: the broker's answer was ambiguous (timeout, 5xx); resolved by looking
+    the order up by its client order id, never by sending it again.
+    """
+
+    PENDING_SUBMIT = "pending_submit"
+    SUBMITTED = "submitted"
     ACCEPTED = "accepted"
+    PARTIALLY_FILLED = "partially_filled"
     FILLED = "filled"
+    PENDING_CANCEL = "pending_cancel"
     CANCELLED = "cancelled"
-    EXPIRED = "expired"
     REJECTED = "rejected"
+    EXPIRED = "expired"
+    UNKNOWN = "unknown"
 
     @property
     def is_final(self) -> bool:
-        return self is not OrderStatus.ACCEPTED
+        """True for the terminal states: nothing can happen to the order any more."""
+        return self in TERMINAL_STATUSES
+
+
+TERMINAL_STATUSES = frozenset(
+    {OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED, OrderStatus.EXPIRED}
+)
+
+
+class KillSwitchMode(StrEnum):
+    """What the kill switch lets through; the risk gate enforces it on every order.
+
+    ACTIVE: everything the other rules allow. HALT_ENTRIES: no order that opens or grows a
+    position; reductions and cancels pass. REDUCE_ONLY: the same rule, set by a breaker rather
+    than a person. FLATTEN_AND_HALT: working orders are cancelled and positions closed, then
+    nothing more is sent.
+    """
+
+    ACTIVE = "active"
+    HALT_ENTRIES = "halt_entries"
+    REDUCE_ONLY = "reduce_only"
+    FLATTEN_AND_HALT = "flatten_and_halt"
 
 
 _ids = itertools.count(1)
