@@ -6,20 +6,28 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from quant_domain import CostModel, OrderSide, PositionSizing, Signal, SignalDirection, SizingMode
-from quant_engine import Ledger
+from quant_engine import Ledger, PortfolioReader
 from quant_strategy import RiskCaps, SignalThresholds, signals_to_orders
 
 NOW = datetime(2024, 1, 2, tzinfo=UTC)
 
 
 def _ledger(
-    cash: int = 10_000, sizing: PositionSizing | None = None, costs: CostModel | None = None
-) -> Ledger:
-    ledger = Ledger(
-        ["A", "B", "C"], Decimal(cash), sizing or PositionSizing(), costs or CostModel()
-    )
+    cash: int = 10_000,
+    sizing: PositionSizing | None = None,
+    costs: CostModel | None = None,
+    held_a: float = 0.0,
+) -> PortfolioReader:
+    """A strategy's read-only view of an account holding `held_a` of A; prices A 100, B 50, C 20."""
+    ledger = Ledger(["A", "B", "C"], Decimal(cash))
     ledger.last[:] = [100.0, 50.0, 20.0]
-    return ledger
+    if held_a:
+        ledger.qty[0] = held_a
+        ledger.held.append(0)
+    sizing = (sizing or PositionSizing()).model_copy(
+        update={"expected_costs": costs or CostModel()}
+    )
+    return PortfolioReader(ledger, sizing)
 
 
 def _orders(signals: list[Signal], ledger: Ledger, **risk: object):  # type: ignore[no-untyped-def]
@@ -81,9 +89,7 @@ def test_max_positions_keeps_strongest_new_entries() -> None:
 
 
 def test_sells_come_before_buys_and_flat_closes_exactly() -> None:
-    ledger = _ledger()
-    ledger.qty[0] = 12.5
-    ledger.held.append(0)
+    ledger = _ledger(held_a=12.5)
     orders = _orders(
         [
             Signal("B", SignalDirection.LONG, NOW, strength=0.5),
@@ -100,9 +106,8 @@ def test_no_orders_when_equity_is_gone() -> None:
 
 
 def test_min_trade_pct_skips_small_rebalances() -> None:
-    ledger = _ledger(cash=200)  # equity 200 + 98 x 100 = 10,000; target 99 units, a 100 change
-    ledger.qty[0] = 98.0
-    ledger.held.append(0)
+    # equity 200 + 98 x 100 = 10,000; target 99 units, a 100 change
+    ledger = _ledger(cash=200, held_a=98.0)
     assert [o.quantity for o in _orders([Signal("A", SignalDirection.LONG, NOW)], ledger)] == [
         Decimal(1)
     ]

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from quant_domain.bars import Bar
-from quant_domain.sizing import CostModel, PositionSizing
+from quant_domain.sizing import PositionSizing
 
 
 class PortfolioView(Protocol):
@@ -34,10 +34,9 @@ class PortfolioView(Protocol):
         ...
 
     @property
-    def sizing(self) -> PositionSizing: ...
-
-    @property
-    def costs(self) -> CostModel: ...
+    def sizing(self) -> PositionSizing:
+        """The sizer's configuration, with the costs it reserves for (`expected_costs`)."""
+        ...
 
 
 class MarketState(Protocol):

@@ -16,25 +16,6 @@ class SizingMode(StrEnum):
     FIXED = "fixed"
 
 
-class PositionSizing(BaseModel):
-    """How big a full-strength signal is: a fraction of equity or a fixed quantity."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    mode: SizingMode = SizingMode.FRACTION
-    fraction: float = Field(default=1.0, gt=0, le=10, description="share of equity per full signal")
-    quantity: Decimal = Field(
-        default=Decimal(100), gt=0, description="units per full signal (fixed)"
-    )
-    fractional: bool = Field(default=False, description="allow fractional units; else whole units")
-
-    @model_validator(mode="after")
-    def _consistent(self) -> PositionSizing:
-        if self.mode is SizingMode.FIXED and not self.fractional and self.quantity % 1 != 0:
-            raise ValueError("fixed quantity must be whole when fractional is false")
-        return self
-
-
 class CostModel(BaseModel):
     """Commission per fill plus an optional share of notional, and slippage against the reference."""
 
@@ -51,3 +32,29 @@ class CostModel(BaseModel):
         """Price after slippage, as a float estimate for sizing."""
         bump = float(self.slippage_bps) / 10000.0
         return price * (1.0 + bump) if buying else price * (1.0 - bump)
+
+
+class PositionSizing(BaseModel):
+    """How big a full-strength signal is: a fraction of equity or a fixed quantity."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    mode: SizingMode = SizingMode.FRACTION
+    fraction: float = Field(default=1.0, gt=0, le=10, description="share of equity per full signal")
+    quantity: Decimal = Field(
+        default=Decimal(100), gt=0, description="units per full signal (fixed)"
+    )
+    fractional: bool = Field(default=False, description="allow fractional units; else whole units")
+    expected_costs: CostModel | None = Field(
+        default=None,
+        description=(
+            "commission and slippage the sizer reserves for in a full-size buy; unset, a backtest"
+            " uses its own cost settings and live trading the broker's fee schedule"
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PositionSizing:
+        if self.mode is SizingMode.FIXED and not self.fractional and self.quantity % 1 != 0:
+            raise ValueError("fixed quantity must be whole when fractional is false")
+        return self

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from quant_domain import CostModel, Fill, Position, PositionSizing
+from quant_domain import Fill, Position
 from quant_domain.money import to_decimal
 
 
 class Ledger:
-    """Cash and positions in Decimal; implements the PortfolioView a strategy reads.
+    """Cash and positions in Decimal, owned by the trading loop; strategies read it through the
+    read-only PortfolioReader (quant_engine.portfolio), never this object.
 
     Floats mirror the Decimal state (`cash`, `position()`) so the per-bar loop never does Decimal
     arithmetic; they are refreshed from the Decimal values after every fill, so they cannot drift.
     """
 
-    def __init__(
-        self, symbols: list[str], initial_cash: Decimal, sizing: PositionSizing, costs: CostModel
-    ) -> None:
+    def __init__(self, symbols: list[str], initial_cash: Decimal) -> None:
         self.symbols = symbols
         self.index = {s: k for k, s in enumerate(symbols)}
         self.cash_dec = initial_cash
@@ -26,11 +25,9 @@ class Ledger:
         self._cash = float(initial_cash)
         self.qty = [0.0] * len(symbols)
         self.last = [0.0] * len(symbols)
-        self._sizing = sizing
-        self._costs = costs
         self.held: list[int] = []
 
-    # PortfolioView -------------------------------------------------------------------------
+    # the floats a PortfolioReader shows --------------------------------------------------------
     @property
     def cash(self) -> float:
         return self._cash
@@ -52,14 +49,6 @@ class Ledger:
 
     def held_symbols(self) -> list[str]:
         return [self.symbols[k] for k in self.held]
-
-    @property
-    def sizing(self) -> PositionSizing:
-        return self._sizing
-
-    @property
-    def costs(self) -> CostModel:
-        return self._costs
 
     # accounting ----------------------------------------------------------------------------
     def positions_value(self) -> float:

@@ -6,6 +6,7 @@ import math
 from decimal import ROUND_DOWN, Decimal
 
 from quant_domain import (
+    CostModel,
     Order,
     OrderSide,
     PortfolioView,
@@ -17,12 +18,15 @@ from quant_domain import (
 from quant_domain.sizing import FRACTION_STEP
 from quant_strategy.config import RiskCaps, SignalThresholds
 
+NO_COSTS = CostModel(commission_per_trade=Decimal(0), slippage_bps=Decimal(0))
+"""What the sizer reserves for when its configuration names no expected costs."""
+
 
 def _target_quantities(
     wanted: dict[str, Signal], portfolio: PortfolioView, risk: RiskCaps, equity: float
 ) -> dict[str, float]:
     sizing = portfolio.sizing
-    costs = portfolio.costs
+    costs = sizing.expected_costs or NO_COSTS
     # reserve slippage and commission so a full-size buy fits in the cash the account has
     cost_rate = float(costs.slippage_bps + costs.commission_bps) / 10_000.0
     fee = float(costs.commission_per_trade)

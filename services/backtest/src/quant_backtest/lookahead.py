@@ -16,8 +16,7 @@ import pandas as pd
 from quant_backtest.lookahead_suspicion import ResultCheck, judge_result
 from quant_backtest.runner import load_frames, run_engine
 from quant_domain import OrderSide, OrderType
-from quant_engine import BacktestConfig, EngineRun
-from quant_engine.loop import Progress
+from quant_engine import BacktestConfig, EngineRun, Progress
 from quant_engine.metrics import periods_per_year
 from quant_marketdata import BAR_COLUMNS, DataSource
 from quant_strategy import StrategyConfig

@@ -13,8 +13,14 @@ import pandas as pd
 from quant_backtest.metadata import build_metadata
 from quant_backtest.result import BacktestResult
 from quant_domain import DataNotFoundError
-from quant_engine import BacktestConfig, BacktestEngine, EngineRun, Timeline, build_timeline
-from quant_engine.loop import Progress
+from quant_engine import (
+    BacktestConfig,
+    BacktestEngine,
+    EngineRun,
+    Progress,
+    Timeline,
+    build_timeline,
+)
 from quant_engine.metrics import compute_metrics, periods_per_year
 from quant_marketdata import DataSource
 from quant_strategy import StrategyConfig, build_strategy, check_symbols

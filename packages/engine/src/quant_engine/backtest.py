@@ -1,0 +1,262 @@
+"""BacktestEngine: drives the simulated clock and broker through the TradingLoop over a timeline.
+
+Per step t: the simulated broker fills the working orders that the bar at t reaches (next-open
+market orders, limits, stops); the loop takes each symbol's bar, decides and sends orders through
+the risk gate (market orders fill at the close of t unless fill timing is next-open); equity is
+marked at the closes of t; and after the last step of a session the broker expires its DAY
+orders and the strategy's daily_close runs.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from quant_domain import Bar, Fill, KillSwitchMode, Trade, to_decimal
+from quant_engine.config import BacktestConfig
+from quant_engine.ledger import Ledger
+from quant_engine.oms import OrderRecord
+from quant_engine.sim.broker import SimulatedBroker
+from quant_engine.timeline import Timeline
+from quant_engine.trade_log import TradeLog
+from quant_engine.trading_loop import TradingLoop
+from quant_strategy import Strategy
+
+Progress = Callable[[int, int], None]
+StepObserver = Callable[[int, "BacktestEngine"], None]
+KillSwitchSchedule = Sequence[tuple[datetime, KillSwitchMode]]
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(slots=True)
+class EngineRun:
+    """Raw output of one run; the backtest service turns it into a BacktestResult."""
+
+    index: pd.DatetimeIndex
+    equity: FloatArray
+    cash: FloatArray
+    positions_value: FloatArray
+    gross_exposure: FloatArray
+    fills: list[Fill]
+    trades: list[Trade]
+    orders: list[OrderRecord]
+    final_cash: Decimal
+    final_positions: dict[str, Decimal]
+    final_equity: Decimal
+    total_fees: Decimal
+    traded_notional: Decimal
+    bars_processed: int
+
+
+class BacktestEngine:
+    """Runs one strategy over one timeline under one BacktestConfig."""
+
+    def __init__(self, config: BacktestConfig) -> None:
+        self.config = config
+
+    def _sizing(self) -> Any:
+        sizing = self.config.sizing
+        if sizing.expected_costs is None:
+            # the sizer reserves for the costs this run charges
+            sizing = sizing.model_copy(update={"expected_costs": self.config.costs})
+        return sizing
+
+    @property
+    def ledger(self) -> Ledger:
+        return self.loop.ledger
+
+    @property
+    def fills(self) -> list[Fill]:
+        return self.loop.fills
+
+    @property
+    def trade_log(self) -> TradeLog:
+        return self.loop.trade_log
+
+    # One flat body on purpose: the per-bar path reads hoisted locals (a method call per bar
+    # costs more than the work; bench/event_loop.py).
+    def run(  # noqa: PLR0912, PLR0915
+        self,
+        strategy: Strategy[Any],
+        timeline: Timeline,
+        progress: Progress | None = None,
+        observer: StepObserver | None = None,
+        trade_from: int = 0,
+        kill_switch: KillSwitchSchedule = (),
+    ) -> EngineRun:
+        """Run `strategy` (already initialised) over `timeline` and return the raw result.
+
+        Steps before `trade_from` are warm-up: the strategy sees their bars and may signal, but
+        risk_check is not called and nothing trades; the result starts at `trade_from`.
+        `kill_switch` changes the kill-switch mode at the first step at or after each time.
+        """
+        if not 0 <= trade_from < len(timeline):
+            raise ValueError(
+                f"trade_from {trade_from} is outside the timeline of {len(timeline)} steps"
+            )
+        self.strategy = strategy
+        self.timeline = timeline
+        ledger = Ledger(timeline.symbols, self.config.initial_capital)
+        broker = SimulatedBroker(self.config, timeline, ledger)
+        loop = TradingLoop(strategy, ledger, broker, sizing=self._sizing())
+        self.broker = broker
+        self.loop = loop
+        liquidate_at = len(timeline) - 1 if self.config.liquidate_at_end else -1
+        # kill-switch changes, as (first step at or after the change's time, mode)
+        changes = [
+            (int(timeline.index.searchsorted(when)), mode)
+            for when, mode in sorted(kill_switch, key=lambda change: change[0])
+        ]
+        tl = timeline
+        n = len(tl)
+        step = loop.step
+        last = ledger.last
+        qty = ledger.qty
+        held = ledger.held
+        symbols = tl.symbols
+        m = len(symbols)
+        present = tl.present
+        times, day_end = tl.times, tl.day_end
+        opens, highs, lows, closes, volumes = tl.opens, tl.highs, tl.lows, tl.closes, tl.volumes
+        every_symbol = list(range(m))
+        single = m == 1 and present is None  # one symbol, a bar at every step: no list per step
+        symbol = symbols[0]
+        open_, high, low, close, volume = opens[0], highs[0], lows[0], closes[0], volumes[0]
+        equity = array("d", bytes(8 * n))
+        cash = array("d", bytes(8 * n))
+        positions_value = array("d", bytes(8 * n))
+        gross = array("d", bytes(8 * n))
+        report_every = max(n // 100, 1)
+        loop.trading = trade_from == 0
+        # the next step at which something other than bars happens (warm-up ends, the kill
+        # switch changes, a flatten is due): one integer comparison per step finds it
+        next_event = self._next_event(0, trade_from, changes)
+        flattening = False
+        for i in range(n):
+            ts = times[i]
+            loop.step_index = i
+            broker.step = i
+            if broker.working:
+                broker.match(i)
+            if i == next_event:
+                next_event = self._event(i, trade_from, changes)
+                flattening = loop.mode is KillSwitchMode.FLATTEN_AND_HALT
+            if single:
+                step(ts, (Bar(symbol, ts, open_[i], high[i], low[i], close[i], volume[i]),))
+            else:
+                step(
+                    ts,
+                    [
+                        Bar(
+                            symbols[k],
+                            ts,
+                            opens[k][i],
+                            highs[k][i],
+                            lows[k][i],
+                            closes[k][i],
+                            volumes[k][i],
+                        )
+                        for k in (every_symbol if present is None else present[i])
+                    ],
+                )
+            if flattening and (held or broker.working):
+                self._flatten(i, "kill switch: flatten_and_halt")
+            if i == liquidate_at:
+                self._flatten(i, "liquidated at the end of the run")
+            value = 0.0
+            gross_value = 0.0
+            for k in held:
+                v = qty[k] * last[k]
+                value += v
+                gross_value += v if v >= 0.0 else -v
+            account = ledger.cash
+            equity[i] = account + value
+            cash[i] = account
+            positions_value[i] = value
+            gross[i] = gross_value
+            if day_end[i]:
+                broker.end_session()
+                loop.end_session()
+            if observer is not None:
+                observer(i, self)
+            if progress is not None and (i + 1) % report_every == 0:
+                progress(i + 1, n)
+        if progress is not None and n % report_every:
+            progress(n, n)
+        broker.cancel_all("still working when the data ended")
+        return self._finish(tl, equity, cash, positions_value, gross, trade_from)
+
+    @staticmethod
+    def _next_event(i: int, trade_from: int, changes: list[tuple[int, KillSwitchMode]]) -> int:
+        upcoming = [at for at, _ in changes if at >= i]
+        if trade_from >= i:
+            upcoming.append(trade_from)
+        return min(upcoming, default=-1)
+
+    def _event(self, i: int, trade_from: int, changes: list[tuple[int, KillSwitchMode]]) -> int:
+        """Apply what is due at step `i`; the step of the next event (-1: none)."""
+        loop = self.loop
+        if i == trade_from:
+            loop.trading = True
+        for at, mode in changes:
+            if at == i:
+                loop.mode = mode
+        return self._next_event(i + 1, trade_from, changes)
+
+    def _flatten(self, i: int, reason: str) -> None:
+        """Close every position at this step's close (costs apply), whatever the fill timing.
+
+        Positions close in the timeline's symbol order, so a run's last fills are predictable;
+        a symbol without a bar at this step keeps its position.
+        """
+        closes = self.timeline.closes
+        index = self.loop.ledger.index
+        self.broker.fill_at_close = True
+        try:
+            self.loop.flatten(reason, lambda s: closes[index[s]][i] == closes[index[s]][i])
+        finally:
+            self.broker.fill_at_close = False
+
+    def _finish(
+        self,
+        tl: Timeline,
+        equity: array[float],
+        cash: array[float],
+        positions_value: array[float],
+        gross: array[float],
+        trade_from: int,
+    ) -> EngineRun:
+        k = trade_from
+        eq = np.frombuffer(equity, dtype=np.float64)[k:].copy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            exposure = np.where(eq > 0, np.frombuffer(gross, dtype=np.float64)[k:] / eq, 0.0)
+        loop = self.loop
+        ledger = loop.ledger
+        marks = {s: to_decimal(ledger.last[ledger.index[s]]) for s in ledger.held_symbols()}
+        trades = loop.trade_log.closed + loop.trade_log.open_trades(
+            len(tl) - 1, ledger.positions, marks
+        )
+        return EngineRun(
+            index=tl.index[k:],
+            equity=eq,
+            cash=np.frombuffer(cash, dtype=np.float64)[k:].copy(),
+            positions_value=np.frombuffer(positions_value, dtype=np.float64)[k:].copy(),
+            gross_exposure=exposure,
+            fills=loop.fills,
+            trades=trades,
+            orders=loop.orders,
+            final_cash=ledger.cash_dec,
+            final_positions={s: p.quantity for s, p in ledger.positions.items() if p.quantity},
+            final_equity=ledger.equity_decimal(),
+            total_fees=ledger.fees_dec,
+            traded_notional=loop.notional,
+            bars_processed=tl.bar_count,
+        )
