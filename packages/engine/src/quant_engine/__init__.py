@@ -3,7 +3,7 @@
 from quant_engine.config import BacktestConfig, FillTiming
 from quant_engine.ledger import Ledger
 from quant_engine.loop import BacktestEngine, EngineRun
-from quant_engine.orders_book import OrderRecord
+from quant_engine.oms import OrderRecord
 from quant_engine.timeline import Timeline, build_timeline
 
 __all__ = [

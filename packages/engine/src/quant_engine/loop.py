@@ -36,7 +36,7 @@ from quant_domain.sizing import FRACTION_STEP
 from quant_engine.config import BacktestConfig, FillTiming
 from quant_engine.fill_models import working_reference
 from quant_engine.ledger import Ledger
-from quant_engine.orders_book import OrderBook, OrderRecord
+from quant_engine.oms import OrderBook, OrderRecord
 from quant_engine.timeline import Timeline
 from quant_engine.trade_log import TradeLog
 from quant_strategy import Strategy
@@ -107,18 +107,18 @@ class BacktestEngine:
     def submit(self, order: Order) -> OrderRecord:
         """Accept an order at the current step: fill it now (market at close) or keep it working."""
         i = self.step
-        record = OrderRecord(order=order, submitted_at=self.now, eligible_step=i + 1)
+        record = OrderRecord(
+            order=order, submitted_at=self.now, status=OrderStatus.ACCEPTED, eligible_step=i + 1
+        )
         k = self.ledger.index.get(order.symbol)
         if k is None:
-            record.close(
-                OrderStatus.REJECTED, self.now, f"{order.symbol} is not in this run's data"
-            )
+            record.to(OrderStatus.REJECTED, self.now, f"{order.symbol} is not in this run's data")
             self.book.add(record)
             return record
         if order.type is OrderType.MARKET and self.config.fill_timing is FillTiming.CLOSE:
             close = self.timeline.closes[k][i]
             if math.isnan(close):  # the symbol has no bar at this step
-                record.close(OrderStatus.REJECTED, self.now, f"no {order.symbol} bar at this step")
+                record.to(OrderStatus.REJECTED, self.now, f"no {order.symbol} bar at this step")
             else:
                 self._execute(record, close)
         self.book.add(record)
@@ -136,7 +136,7 @@ class BacktestEngine:
         if buy and not self.config.allow_margin:
             quantity = self._affordable(quantity, price, position)
             if quantity <= 0:
-                record.close(OrderStatus.REJECTED, self.now, "insufficient cash")
+                record.to(OrderStatus.REJECTED, self.now, "insufficient cash")
                 return
         commission = to_cents(self._costs.commission(quantity * price))
         self._fill_count += 1
@@ -156,11 +156,9 @@ class BacktestEngine:
         self.trade_log.on_fill(fill, position, realized, self.step)
         self.fills.append(fill)
         self.notional += fill.notional
-        record.filled_quantity = quantity
-        record.fill_price = price
-        record.fill_id = fill.fill_id
-        note = "" if quantity == order.quantity else f"resized from {order.quantity} to fit cash"
-        record.close(OrderStatus.FILLED, self.now, note)
+        record.apply_fill(fill)
+        if quantity != order.quantity:
+            record.to(OrderStatus.FILLED, self.now, f"resized from {order.quantity} to fit cash")
         self.strategy.on_fill(fill)
 
     def _affordable(self, quantity: Decimal, price: Decimal, position: Decimal) -> Decimal:
@@ -197,8 +195,8 @@ class BacktestEngine:
             open_ = tl.opens[k][i]
             if math.isnan(open_):
                 continue
-            if record.expires_day is None:
-                record.expires_day = self.day
+            if record.expires_session is None:
+                record.expires_session = self.day
             if order.type is OrderType.MARKET:
                 self._execute(record, open_)
                 continue
@@ -216,7 +214,7 @@ class BacktestEngine:
             if reference > 0:
                 self._execute(record, reference)
             elif order.time_in_force is TimeInForce.IOC:
-                record.close(OrderStatus.CANCELLED, self.now, "IOC: not fillable on its first bar")
+                record.to(OrderStatus.CANCELLED, self.now, "IOC: not fillable on its first bar")
         self.book.prune()
 
     def _expire_day_orders(self) -> None:
@@ -225,11 +223,9 @@ class BacktestEngine:
             if (
                 not record.status.is_final
                 and record.order.time_in_force is TimeInForce.DAY
-                and record.expires_day == day
+                and record.expires_session == day
             ):
-                record.close(
-                    OrderStatus.EXPIRED, self.now, "DAY order unfilled at the end of its day"
-                )
+                record.to(OrderStatus.EXPIRED, self.now, "DAY order unfilled at the end of its day")
         self.book.prune()
 
     # -- the loop --------------------------------------------------------------------------
@@ -333,7 +329,7 @@ class BacktestEngine:
     ) -> EngineRun:
         for record in self.book.working:
             if not record.status.is_final:
-                record.close(OrderStatus.CANCELLED, self.now, "still working when the data ended")
+                record.to(OrderStatus.CANCELLED, self.now, "still working when the data ended")
         k = trade_from
         eq = np.frombuffer(equity, dtype=np.float64)[k:].copy()
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -379,6 +375,11 @@ class BacktestEngine:
                 created_at=self.now,
                 reason="liquidated at the end of the run",
             )
-            record = OrderRecord(order=order, submitted_at=self.now, eligible_step=self.step)
+            record = OrderRecord(
+                order=order,
+                submitted_at=self.now,
+                status=OrderStatus.ACCEPTED,
+                eligible_step=self.step,
+            )
             self._execute(record, close)
             self.book.add(record)

@@ -10,7 +10,7 @@ import pandas as pd
 
 from quant_domain import Fill, Trade
 from quant_engine.metrics import Metrics
-from quant_engine.orders_book import OrderRecord
+from quant_engine.oms import OrderRecord
 
 
 @dataclass(frozen=True, slots=True)
