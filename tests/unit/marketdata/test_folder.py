@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -232,3 +233,12 @@ def test_folder_instrument_defaults_to_xnys_equity_unless_told(tmp_path: Path) -
     source = FolderSource(tmp_path, instruments={"BTC": told})
     assert source.instrument("ABC").calendar == "XNYS"
     assert source.instrument("BTC") is told
+
+
+def test_folder_instrument_defaults_to_cent_ticks_whole_lots_and_shortable(tmp_path: Path) -> None:
+    instrument = FolderSource(tmp_path).instrument("ABC")
+    assert (instrument.tick_size, instrument.lot_size, instrument.shortable) == (
+        Decimal("0.01"),
+        Decimal(1),
+        True,
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import NamedTuple
 
 import numpy as np
@@ -86,6 +87,19 @@ def test_sample_instrument_each_symbol_has_class_calendar_and_native_timeframe(
     assert instrument.asset_class is asset_class
     assert instrument.calendar == calendar
     assert SAMPLES.native_timeframe(symbol) == Timeframe.parse(timeframe)
+
+
+@pytest.mark.parametrize(
+    ("symbol", "tick"),
+    [("SP500", "0.01"), ("NASDAQ", "0.01"), ("GOOG", "0.01"), ("EURUSD", "0.00001")],
+)
+def test_sample_instrument_each_symbol_has_its_market_tick_whole_lots_and_is_shortable(
+    symbol: str, tick: str
+) -> None:
+    instrument = SAMPLES.instrument(symbol)
+    assert instrument.tick_size == Decimal(tick)
+    assert instrument.lot_size == Decimal(1)
+    assert instrument.shortable
 
 
 def test_sample_eurusd_resampled_to_daily_aggregates_each_utc_day() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -110,6 +111,8 @@ def test_synthetic_instrument_says_synthetic_without_calendar() -> None:
     assert instrument.calendar is None
     assert "synthetic" in instrument.description.lower()
     assert "not real market data" in instrument.description
+    assert instrument.tick_size is None  # any price the generator draws is a valid one
+    assert instrument.lot_size == Decimal(1)
 
 
 def test_synthetic_bars_pass_structural_checks() -> None:

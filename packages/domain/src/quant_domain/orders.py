@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -131,3 +131,18 @@ class Order:
     @property
     def signed_quantity(self) -> Decimal:
         return self.quantity if self.side is OrderSide.BUY else -self.quantity
+
+    def with_client_order_id(self, client_order_id: str) -> Order:
+        """This order under another client order id (the loop's deterministic one).
+
+        A plain copy of an order that was already validated: no second validation, which keeps
+        the per-order path cheap.
+        """
+        copy = object.__new__(Order)
+        for name in _ORDER_FIELDS:
+            object.__setattr__(copy, name, getattr(self, name))
+        object.__setattr__(copy, "client_order_id", client_order_id)
+        return copy
+
+
+_ORDER_FIELDS = tuple(f.name for f in fields(Order))

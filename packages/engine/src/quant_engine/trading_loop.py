@@ -10,7 +10,6 @@ strategy's on_fill. Only the clock, the bars' source and the broker differ betwe
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -38,7 +37,7 @@ from quant_domain.events import (
 )
 from quant_domain.ports import Broker
 from quant_engine.ledger import Ledger
-from quant_engine.oms import OrderRecord
+from quant_engine.oms import ClientOrderIds, OrderRecord
 from quant_engine.portfolio import PortfolioReader
 from quant_engine.trade_log import TradeLog
 from quant_strategy import Strategy
@@ -81,8 +80,7 @@ class TradingLoop:
         self.step_index = 0  # the driver's step count, for the trade log's bars held
         self.mode = KillSwitchMode.ACTIVE
         self._by_id: dict[str, OrderRecord] = {}
-        self._sequence = 0
-        self._session_key = ""
+        self._ids = ClientOrderIds(account, strategy.config.id)
         self._index = ledger.index
         self._last = ledger.last
         self._seen = self.state.bars
@@ -142,14 +140,6 @@ class TradingLoop:
         return self.state.timestamp
 
     # -- orders --------------------------------------------------------------------------------
-    def _client_order_id(self) -> str:
-        key = f"{self.now:%Y%m%d}"
-        if key != self._session_key:
-            self._session_key = key
-            self._sequence = 0
-        self._sequence += 1
-        return f"{self.strategy.config.id[:24]}-{key}-{self._sequence}"
-
     def send(self, order: Order, *, engine: bool = False) -> OrderRecord:
         """Record `order` (PENDING_SUBMIT) under a deterministic client order id and send it.
 
@@ -157,11 +147,12 @@ class TradingLoop:
         other order passes the risk gate first, and a rejected one is recorded with its reason.
         """
         del engine
-        order = dataclasses.replace(order, client_order_id=self._client_order_id())
-        record = OrderRecord(order=order, submitted_at=self.now)
+        now = self.state.timestamp
+        order = order.with_client_order_id(self._ids.next_id(now.date()))
+        record = OrderRecord(order=order, submitted_at=now)
         self.orders.append(record)
         self._by_id[order.client_order_id] = record
-        record.to(OrderStatus.SUBMITTED, self.now)
+        record.status = OrderStatus.SUBMITTED  # PENDING_SUBMIT -> SUBMITTED: always legal
         self.broker.submit(order)
         return record
 
@@ -204,6 +195,8 @@ class TradingLoop:
         record = self._record(fill.client_order_id)
         if not record.apply_fill(fill):
             return  # the same execution reported twice
+        if report.broker_order_id and record.broker_order_id is None:
+            record.broker_order_id = report.broker_order_id
         ledger = self.ledger
         position = ledger.positions[fill.symbol].quantity
         realized = ledger.apply(fill)

@@ -8,6 +8,7 @@ from datetime import datetime
 import pandas as pd
 
 from quant_domain import Instrument, Timeframe
+from quant_domain.instruments import US_EQUITY_TICK
 from quant_marketdata.raw_bars import RawBars, from_bar_frame
 
 
@@ -37,8 +38,9 @@ class DataSource(ABC):
         """Bars for `symbol` in [start, end], resampled to `timeframe` when it is coarser."""
 
     def instrument(self, symbol: str) -> Instrument:
-        """What `symbol` is (asset class, currency, calendar); equities on XNYS unless told."""
-        return Instrument(symbol)
+        """What `symbol` is; unless a source knows better, a US equity on XNYS: cent ticks,
+        whole-share lots, shortable."""
+        return Instrument(symbol, tick_size=US_EQUITY_TICK)
 
     def native_timeframe(self, symbol: str) -> Timeframe:
         """The timeframe the source stores `symbol` in."""

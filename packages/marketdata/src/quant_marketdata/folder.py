@@ -37,7 +37,7 @@ class FolderSource(CachedSource):
         return sorted(self._files())
 
     def instrument(self, symbol: str) -> Instrument:
-        return self._instruments.get(symbol) or Instrument(symbol)
+        return self._instruments.get(symbol) or super().instrument(symbol)
 
     def raw_bars(self, symbol: str) -> RawBars:
         path = self._file_for(symbol)

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from importlib import resources
 from importlib.resources.abc import Traversable
 
 from quant_domain import AssetClass, DataNotFoundError, Instrument
+from quant_domain.instruments import US_EQUITY_TICK
 from quant_marketdata.bar_files import read_bar_file
 from quant_marketdata.cached_source import CachedSource
 from quant_marketdata.raw_bars import RawBars
 
 SAMPLE_PACKAGE = "quant_marketdata"
 SAMPLE_FOLDER = "sample_data"
+FX_TICK = Decimal("0.00001")
+"""A tenth of a pip, the increment most FX venues quote EUR/USD in."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +36,7 @@ SAMPLE_FILES: dict[str, SampleFile] = {
             "USD",
             "XNYS",
             "S&P 500 index, daily 1999-01-04..2018-12-31 (sample data of arch 8.0.0)",
+            tick_size=US_EQUITY_TICK,
         ),
     ),
     "NASDAQ": SampleFile(
@@ -42,6 +47,7 @@ SAMPLE_FILES: dict[str, SampleFile] = {
             "USD",
             "XNYS",
             "NASDAQ Composite index, daily 1999-01-04..2018-12-31 (sample data of arch 8.0.0)",
+            tick_size=US_EQUITY_TICK,
         ),
     ),
     "GOOG": SampleFile(
@@ -52,6 +58,7 @@ SAMPLE_FILES: dict[str, SampleFile] = {
             "USD",
             "XNYS",
             "Google Inc. shares, daily 2004-08-19..2013-03-01 (sample data of backtesting 0.6.6)",
+            tick_size=US_EQUITY_TICK,
         ),
     ),
     "EURUSD": SampleFile(
@@ -63,6 +70,7 @@ SAMPLE_FILES: dict[str, SampleFile] = {
             None,
             "Euro in US dollars, hourly 2017-04-19..2018-02-07, traded 24x5 "
             "(sample data of backtesting 0.6.6)",
+            tick_size=FX_TICK,
         ),
     ),
 }

@@ -211,6 +211,7 @@ class SyntheticSource(CachedSource):
             "USD",
             None,
             f"Synthetic regime-switching series (seed {self.seed}), not real market data",
+            tick_size=None,  # prices are whatever the generator draws (or `decimals` rounds to)
         )
 
     def raw_bars(self, symbol: str) -> RawBars:

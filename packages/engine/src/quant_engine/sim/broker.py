@@ -156,8 +156,10 @@ class SimulatedBroker:
                     )
                 )
                 return
-        if accept:
-            self._accept(order.client_order_id)
+        broker_order_id = ""
+        if accept:  # filled on arrival: the fill report carries the broker's order id
+            self._orders += 1
+            broker_order_id = f"sim-{self._orders}"
         self._fills += 1
         fill = Fill(
             fill_id=f"f-{self._fills}",
@@ -171,7 +173,7 @@ class SimulatedBroker:
             slippage=abs(price - ref) * quantity,
             strategy_id=order.strategy_id,
         )
-        self._report(OrderFilled(fill))
+        self._report(OrderFilled(fill, broker_order_id))
         if quantity != order.quantity:
             self._report(
                 OrderCancelled(
