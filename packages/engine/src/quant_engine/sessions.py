@@ -26,7 +26,6 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
 from typing import Any
 
-import exchange_calendars as xcals
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -264,7 +263,13 @@ class ExchangeCalendar(SessionCalendar):
 
 @lru_cache(maxsize=32)
 def _exchange_calendar(name: str) -> Any:
-    """Built once per process: building an exchange calendar takes about a second."""
+    """Built once per process: building an exchange calendar takes about a second.
+
+    Imported here, not at the top: importing exchange-calendars is slow too, and `--help` of the
+    CLI's backtest commands imports the engine (tests/unit/cli/test_registry.py).
+    """
+    import exchange_calendars as xcals  # noqa: PLC0415
+
     with warnings.catch_warnings():
         # exchange-calendars 4.13 uses Series.values, which pandas 3.1 deprecates; not ours to fix.
         warnings.simplefilter("ignore", DeprecationWarning)
