@@ -263,10 +263,10 @@ class ExchangeCalendar(SessionCalendar):
 
 @lru_cache(maxsize=32)
 def _exchange_calendar(name: str) -> Any:
-    """Built once per process: building an exchange calendar takes about a second.
+    """Built once per process: importing exchange-calendars and building one take about a second.
 
-    Imported here, not at the top: importing exchange-calendars is slow too, and `--help` of the
-    CLI's backtest commands imports the engine (tests/unit/cli/test_registry.py).
+    Imported here, not at the top, since `--help` of the CLI's backtest commands imports the
+    engine and must stay light (tests/unit/cli/test_registry.py).
     """
     import exchange_calendars as xcals  # noqa: PLC0415
 

@@ -23,6 +23,7 @@ import pandas as pd
 from quant_engine import BacktestConfig, BacktestEngine, build_timeline
 from quant_engine.metrics import sharpe_per_period, simple_returns
 from quant_engine.objectives import Objective, score
+from quant_engine.sessions import session_calendar
 from quant_engine.vectorised import PriceMatrix, simulate, unsupported_reason
 from quant_strategy import Strategy, StrategyConfig, build_strategy
 
@@ -172,6 +173,7 @@ def build_job(
     periods_per_year: float,
     calendar: str | None = None,
 ) -> GridJob:
+    session_calendar(calendar)  # built once here; forked workers inherit it
     return GridJob(
         strategy_config=strategy_config,
         combos=combos,
