@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from quant_domain import Fill, Order, OrderError, OrderSide, OrderStatus, OrderType
 from quant_domain.orders import TERMINAL_STATUSES
 from quant_engine import OrderRecord
-from quant_engine.oms import TRANSITIONS, IllegalTransition, OrderBook, Overfill
+from quant_engine.oms import TRANSITIONS, IllegalTransition, Overfill
 
 T0 = datetime(2024, 3, 1, 14, 30, tzinfo=UTC)
 S = OrderStatus
@@ -258,19 +258,6 @@ def test_to_dict_has_the_old_keys_plus_broker_order_id_code_and_fill_ids() -> No
     assert row["fill_ids"] == ["e1", "e2"]
     assert row["fill_price"] == "50"
     assert row["code"] == ""
-
-
-def test_order_book_keeps_an_order_working_until_it_is_final() -> None:
-    book = OrderBook()
-    working, done = _record(), _record()
-    done.to(S.CANCELLED, T0)
-    book.add(working)
-    book.add(done)
-    assert book.records == [working, done]
-    assert book.working == [working]
-    working.apply_fill(_fill("e1", Decimal(10), Decimal(50)))
-    book.prune()
-    assert book.working == []
 
 
 # -- random broker event sequences ---------------------------------------------------------

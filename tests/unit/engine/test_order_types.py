@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -112,8 +113,9 @@ def test_day_limit_expires_after_its_first_day_unfilled() -> None:
     )
     assert run.fills == []
     assert run.orders[0].status is OrderStatus.EXPIRED
-    assert run.orders[0].closed_at is not None
-    assert run.orders[0].closed_at.day == 2
+    # placed at day 1's close, it lives through session 2 and expires at its close: on the
+    # 24-hour calendar of this data, midnight at the end of day 2
+    assert run.orders[0].closed_at == datetime(2024, 1, 3, tzinfo=UTC)
 
 
 def test_ioc_limit_cancelled_when_first_bar_cannot_fill() -> None:

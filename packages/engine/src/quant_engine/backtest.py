@@ -25,6 +25,7 @@ from quant_engine.config import BacktestConfig
 from quant_engine.ledger import Ledger
 from quant_engine.oms import OrderRecord
 from quant_engine.sim.broker import SimulatedBroker
+from quant_engine.sim.clock import TimelineClock
 from quant_engine.timeline import Timeline
 from quant_engine.trade_log import TradeLog
 from quant_engine.trading_loop import TradingLoop
@@ -105,8 +106,9 @@ class BacktestEngine:
         self.strategy = strategy
         self.timeline = timeline
         ledger = Ledger(timeline.symbols, self.config.initial_capital)
-        broker = SimulatedBroker(self.config, timeline, ledger)
-        loop = TradingLoop(strategy, ledger, broker, sizing=self._sizing())
+        clock = TimelineClock(timeline)
+        broker = SimulatedBroker(self.config, timeline, ledger, clock)
+        loop = TradingLoop(strategy, ledger, broker, clock, sizing=self._sizing())
         self.broker = broker
         self.loop = loop
         liquidate_at = len(timeline) - 1 if self.config.liquidate_at_end else -1
@@ -118,6 +120,7 @@ class BacktestEngine:
         tl = timeline
         n = len(tl)
         step = loop.step
+        end_session = loop.end_session
         last = ledger.last
         qty = ledger.qty
         held = ledger.held
@@ -143,7 +146,7 @@ class BacktestEngine:
         for i in range(n):
             ts = times[i]
             loop.step_index = i
-            broker.step = i
+            clock.step = i
             if broker.working:
                 broker.match(i)
             if i == next_event:
@@ -183,8 +186,9 @@ class BacktestEngine:
             positions_value[i] = value
             gross[i] = gross_value
             if day_end[i]:
-                broker.end_session()
-                loop.end_session()
+                if broker.working:
+                    broker.end_session(i)
+                end_session()
             if observer is not None:
                 observer(i, self)
             if progress is not None and (i + 1) % report_every == 0:

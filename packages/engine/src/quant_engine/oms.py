@@ -30,7 +30,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
-from quant_domain import Fill, Order, OrderError, OrderStatus, TimeInForce
+from quant_domain import Fill, Order, OrderError, OrderStatus
 
 _S = OrderStatus
 _ANY_BUT_PENDING = frozenset(_S) - {_S.PENDING_SUBMIT}
@@ -275,7 +275,7 @@ class ClientOrderIds:
     and the last sequence persisted for it to carry on where the process stopped.
     """
 
-    __slots__ = ("_sequence", "_session", "_stem", "account", "strategy_id")
+    __slots__ = ("_prefix", "_sequence", "_session", "_stem", "account", "strategy_id")
 
     def __init__(
         self,
@@ -294,6 +294,7 @@ class ClientOrderIds:
         self._stem = _stem(account, strategy_id)
         self._session = session
         self._sequence = last_sequence
+        self._prefix = ""  # "<stem>-<YYYYMMDD>-" of the current session, built once per session
 
     @property
     def session(self) -> date | None:
@@ -307,13 +308,17 @@ class ClientOrderIds:
     def next_id(self, session: date) -> str:
         """The next id for a decision taken in `session`."""
         current = self._session
-        if current != session:
+        if current != session or not self._prefix:
             if current is not None and session < current:
                 raise ValueError(
                     f"session {session} is before {current}; its ids may be in use already"
                 )
+            if current != session:
+                self._sequence = 0
             self._session = session
-            self._sequence = 0
-        identifier = _with_session(self._stem, session, self._sequence + 1)
-        self._sequence += 1
-        return identifier
+            self._prefix = f"{self._stem}-{session:%Y%m%d}-"
+        sequence = self._sequence + 1
+        if sequence > MAX_SEQUENCE:
+            raise ValueError(f"sequence must be between 1 and {MAX_SEQUENCE}, got {sequence}")
+        self._sequence = sequence
+        return f"{self._prefix}{sequence:06d}"

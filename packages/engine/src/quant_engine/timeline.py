@@ -1,14 +1,18 @@
-"""Aligns per-symbol bar frames onto one clock: the union of their timestamps."""
+"""Aligns per-symbol bar frames onto one clock (the union of their timestamps) and its sessions."""
 
 from __future__ import annotations
 
 import math
 from array import array
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
+
+from quant_engine.sessions import session_calendar
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(slots=True)
@@ -17,6 +21,11 @@ class Timeline:
 
     Columns are `array('d')`: indexing one yields a plain Python float as cheaply as a list does
     (numpy scalar access is several times slower in CPython), at 8 bytes a value instead of 32.
+
+    Sessions come from `calendar` by the rules in quant_engine.sessions (ADR 0025): `session[i]`
+    numbers step i's session (0, 1, ... in time order, only sessions with bars), and
+    `session_opens[s]` / `session_closes[s]` are session s's UTC open and close in POSIX seconds.
+    A day with bars that is not a calendar session is a session of its own (`own_days`).
     """
 
     symbols: list[str]
@@ -28,7 +37,14 @@ class Timeline:
     closes: list[array[float]]
     volumes: list[array[float]]
     present: list[list[int]] | None  # None: every symbol has a bar at every step
-    day_end: list[bool]  # the step is the last of its trading day (UTC calendar date)
+    day_end: list[bool]  # the step is the last of its session in the data
+    calendar: str  # the SessionCalendar's name: "24H", "XNYS", ...
+    session: array[int]  # per step: its session's number
+    market_open: list[bool]  # per step: decided inside its session (open and close included)
+    session_opens: array[int]  # per session: UTC open, POSIX seconds
+    session_closes: array[int]  # per session: UTC close, POSIX seconds
+    own_days: array[int]  # days (since 1970-01-01) that are sessions only because they have bars
+    daily: bool  # bars daily or coarser: a step is decided at its session's close
 
     def __len__(self) -> int:
         return len(self.times)
@@ -42,9 +58,30 @@ class Timeline:
     def has_bar(self, k: int, i: int) -> bool:
         return not math.isnan(self.closes[k][i])
 
+    @property
+    def session_count(self) -> int:
+        return len(self.session_closes)
 
-def build_timeline(frames: dict[str, pd.DataFrame]) -> Timeline:
-    """Union the frames' indexes (each already in the market-data frame shape) into one clock."""
+    def session_open_at(self, s: int) -> datetime:
+        """UTC open of session `s` (a holiday's own session opens at its local midnight)."""
+        return _EPOCH + timedelta(seconds=self.session_opens[s])
+
+    def session_close_at(self, s: int) -> datetime:
+        """UTC close of session `s`: when its DAY orders expire."""
+        return _EPOCH + timedelta(seconds=self.session_closes[s])
+
+    def decision_time(self, i: int) -> datetime:
+        """When step `i` is decided: its session's close for daily bars, else its timestamp."""
+        if self.daily:
+            return self.session_close_at(self.session[i])
+        return self.times[i]
+
+
+def build_timeline(frames: dict[str, pd.DataFrame], calendar: str | None = None) -> Timeline:
+    """Union the frames' indexes (each already in the market-data frame shape) into one clock.
+
+    `calendar` names the sessions ("XNYS", ...); None is the 24-hour calendar ("24H").
+    """
     if not frames:
         raise ValueError("no bar frames to build a timeline from")
     symbols = list(frames)
@@ -71,9 +108,8 @@ def build_timeline(frames: dict[str, pd.DataFrame]) -> Timeline:
         if not matrix.all():
             present = [np.flatnonzero(matrix[:, i]).tolist() for i in range(len(index))]
     times: list[datetime] = list(index.to_pydatetime())
-    day_codes = index.normalize().asi8
-    ends = np.ones(len(index), dtype=bool)
-    ends[:-1] = day_codes[1:] != day_codes[:-1]
+    sessions = session_calendar(calendar)
+    labels = sessions.label(index)
     return Timeline(
         symbols=symbols,
         index=index,
@@ -84,5 +120,12 @@ def build_timeline(frames: dict[str, pd.DataFrame]) -> Timeline:
         closes=columns["close"],
         volumes=columns["volume"],
         present=present,
-        day_end=ends.tolist(),
+        day_end=labels.day_end.tolist(),
+        calendar=sessions.name,
+        session=array("q", labels.session.tobytes()),
+        market_open=labels.market_open.tolist(),
+        session_opens=array("q", (labels.opens // 1_000_000).tobytes()),
+        session_closes=array("q", (labels.closes // 1_000_000).tobytes()),
+        own_days=array("q", labels.own_days.astype(np.int64).tobytes()),
+        daily=labels.daily,
     )

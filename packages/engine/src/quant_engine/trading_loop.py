@@ -11,7 +11,7 @@ strategy's on_fill. Only the clock, the bars' source and the broker differ betwe
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -35,7 +35,7 @@ from quant_domain.events import (
     OrderRejected,
     OrderStatusUnknown,
 )
-from quant_domain.ports import Broker
+from quant_domain.ports import Broker, Clock
 from quant_engine.ledger import Ledger
 from quant_engine.oms import ClientOrderIds, OrderRecord
 from quant_engine.portfolio import PortfolioReader
@@ -62,6 +62,7 @@ class TradingLoop:
         strategy: Strategy[Any],
         ledger: Ledger,
         broker: Broker,
+        clock: Clock,
         *,
         sizing: PositionSizing,
         account: str = "backtest",
@@ -69,6 +70,7 @@ class TradingLoop:
         self.strategy = strategy
         self.ledger = ledger
         self.broker = broker
+        self.clock = clock
         self.account = account
         self.portfolio = PortfolioReader(ledger, sizing)
         self.state = _State(self.portfolio)
@@ -81,6 +83,8 @@ class TradingLoop:
         self.mode = KillSwitchMode.ACTIVE
         self._by_id: dict[str, OrderRecord] = {}
         self._ids = ClientOrderIds(account, strategy.config.id)
+        self._dated_at: datetime | None = None
+        self._session_day = date.min
         self._index = ledger.index
         self._last = ledger.last
         self._seen = self.state.bars
@@ -96,6 +100,8 @@ class TradingLoop:
             OrderStatusUnknown: self._unknown,
         }
         broker.set_report_handler(self.on_report)
+        self.end_session: Callable[[], None] = strategy.daily_close
+        """end_session(): the trading session ended; the strategy rolls its daily state."""
         self.step: Callable[[datetime, Sequence[Bar]], None] = self._make_step()
         """step(now, bars): take in the bars that closed at `now`, decide, and send what the risk
         gate passes (a closure: the backtest calls it once per step)."""
@@ -130,16 +136,23 @@ class TradingLoop:
             for order in self.strategy.risk_check(signals, self.portfolio):
                 self.send(order)
 
-    def end_session(self) -> None:
-        """The trading session ended: the strategy rolls its daily state."""
-        self.strategy.daily_close()
-
     @property
     def now(self) -> datetime:
         """The time of the current step (the decision time of its bars)."""
         return self.state.timestamp
 
     # -- orders --------------------------------------------------------------------------------
+    def _session_date(self) -> date:
+        """The date of the session this decision is taken in (its open's UTC date)."""
+        stamp = self.state.timestamp
+        if stamp is not self._dated_at:  # asked once per step that sends orders
+            clock = self.clock
+            now = clock.now()
+            opened = clock.session_open(now)
+            self._session_day = (opened or now).date()
+            self._dated_at = stamp
+        return self._session_day
+
     def send(self, order: Order, *, engine: bool = False) -> OrderRecord:
         """Record `order` (PENDING_SUBMIT) under a deterministic client order id and send it.
 
@@ -148,7 +161,7 @@ class TradingLoop:
         """
         del engine
         now = self.state.timestamp
-        order = order.with_client_order_id(self._ids.next_id(now.date()))
+        order = order.with_client_order_id(self._ids.next_id(self._session_date()))
         record = OrderRecord(order=order, submitted_at=now)
         self.orders.append(record)
         self._by_id[order.client_order_id] = record

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,12 +14,13 @@ import pandas as pd
 
 from quant_db.bar_copy import PRICE_COLUMNS, decode_blocks
 from quant_db.urls import asyncpg_dsn
-from quant_domain import DataNotFoundError, Timeframe, ensure_utc
-from quant_marketdata import BAR_COLUMNS, DataSource, bars_in_range
+from quant_domain import AssetClass, DataNotFoundError, Instrument, Timeframe, ensure_utc
+from quant_marketdata import BAR_COLUMNS, SAMPLE_FILES, DataSource, bars_in_range
 
 _SYMBOLS_IN_MESSAGE = 12
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _COLUMNS = pd.Index(BAR_COLUMNS)
+_SYNTHETIC = re.compile(r"SYN\d{3,}")
 
 
 def _micros(moment: datetime) -> int:
@@ -66,6 +68,18 @@ class DatabaseSource(DataSource):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def instrument(self, symbol: str) -> Instrument:
+        """What `symbol` is. The database keeps no instrument metadata, so the symbols ingestion
+        gives the bundled samples and synthetic series get those sources' instruments (EURUSD
+        and SYN000.. trade without an exchange calendar); any other is an XNYS equity.
+        """
+        sample = SAMPLE_FILES.get(symbol)
+        if sample is not None:
+            return sample.instrument
+        if _SYNTHETIC.fullmatch(symbol):
+            return Instrument(symbol, AssetClass.SYNTHETIC, "USD", None, "synthetic series")
+        return Instrument(symbol)
 
     async def _read_catalogue(self) -> dict[str, str]:
         connection = await self._connect()

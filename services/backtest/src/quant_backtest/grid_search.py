@@ -23,6 +23,7 @@ import pandas as pd
 from quant_engine import BacktestConfig, BacktestEngine, build_timeline
 from quant_engine.metrics import sharpe_per_period, simple_returns
 from quant_engine.objectives import Objective, score
+from quant_engine.sessions import session_calendar
 from quant_engine.vectorised import PriceMatrix, simulate, unsupported_reason
 from quant_strategy import Strategy, StrategyConfig, build_strategy
 
@@ -40,9 +41,12 @@ class SpanData:
     frames: dict[str, pd.DataFrame]
     prices: PriceMatrix
     trade_from: int
+    calendar: str | None = None  # sessions for the event loop (None: 24 hours)
 
 
-def slice_span(frames: dict[str, pd.DataFrame], span: Span, warmup: int) -> SpanData:
+def slice_span(
+    frames: dict[str, pd.DataFrame], span: Span, warmup: int, calendar: str | None = None
+) -> SpanData:
     """Each symbol's bars from `warmup` bars before the span's start to its end."""
     start = datetime.combine(span.start, time.min, tzinfo=UTC)
     end = datetime.combine(span.end, time.max, tzinfo=UTC)
@@ -53,7 +57,7 @@ def slice_span(frames: dict[str, pd.DataFrame], span: Span, warmup: int) -> Span
         sliced[symbol] = frame.iloc[max(first - warmup, 0) : last]
     sliced = {s: f for s, f in sliced.items() if len(f)}
     prices = PriceMatrix.of(sliced)
-    return SpanData(sliced, prices, int(prices.index.searchsorted(start)))
+    return SpanData(sliced, prices, int(prices.index.searchsorted(start)), calendar)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +78,7 @@ def run_span(strategy_config: StrategyConfig, data: SpanData, bt: BacktestConfig
         fast = simulate(strategy, data.prices, bt, trade_from=data.trade_from)
         return RunOutcome(np.concatenate(([capital], fast.equity)), fast.trade_pnls)
     event = BacktestEngine(bt).run(
-        strategy, build_timeline(data.frames), trade_from=data.trade_from
+        strategy, build_timeline(data.frames, data.calendar), trade_from=data.trade_from
     )
     pnls = np.array([float(t.pnl) for t in event.trades if not t.is_open], dtype=np.float64)
     return RunOutcome(np.concatenate(([capital], event.equity)), pnls)
@@ -167,12 +171,14 @@ def build_job(
     backtest: BacktestConfig,
     objective: Objective,
     periods_per_year: float,
+    calendar: str | None = None,
 ) -> GridJob:
+    session_calendar(calendar)  # built once here; forked workers inherit it
     return GridJob(
         strategy_config=strategy_config,
         combos=combos,
-        windows=[slice_span(frames, span, warmup) for span in spans],
-        full=slice_span(frames, full, warmup),
+        windows=[slice_span(frames, span, warmup, calendar) for span in spans],
+        full=slice_span(frames, full, warmup, calendar),
         backtest=backtest,
         objective=objective,
         periods_per_year=periods_per_year,

@@ -14,7 +14,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from quant_backtest.lookahead_suspicion import ResultCheck, judge_result
-from quant_backtest.runner import load_frames, run_engine
+from quant_backtest.runner import load_frames, run_engine, universe_calendar
 from quant_domain import OrderSide, OrderType
 from quant_engine import BacktestConfig, EngineRun, Progress
 from quant_engine.metrics import periods_per_year
@@ -133,7 +133,7 @@ def check_lookahead(
     if checks < 1:
         raise ValueError(f"checks must be at least 1, got {checks}")
     frames, _ = load_frames(strategy_config, data, config)
-    replay = _Replay(strategy_config, config, prepare)
+    replay = _Replay(strategy_config, config, prepare, universe_calendar(strategy_config, data))
     reference_run = replay.run(frames)
     reference = _decisions(reference_run)
     if replay.decisions(frames) != reference:
@@ -267,17 +267,22 @@ class _Replay:
     """Runs the strategy from scratch on given bars: seeded, no metrics, no report."""
 
     def __init__(
-        self, strategy_config: StrategyConfig, config: BacktestConfig, prepare: FramesHook | None
+        self,
+        strategy_config: StrategyConfig,
+        config: BacktestConfig,
+        prepare: FramesHook | None,
+        calendar: str | None,
     ) -> None:
         self._strategy_config = strategy_config
         self._config = config
         self._prepare = prepare
+        self._calendar = calendar
 
     def run(self, frames: dict[str, pd.DataFrame]) -> EngineRun:
         if self._prepare is not None:
             self._prepare(frames)
         # exactly run()'s engine part: same seeding, same warm-up start
-        return run_engine(self._strategy_config, frames, self._config)
+        return run_engine(self._strategy_config, frames, self._config, calendar=self._calendar)
 
     def decisions(self, frames: dict[str, pd.DataFrame]) -> list[Decision]:
         return _decisions(self.run(frames))

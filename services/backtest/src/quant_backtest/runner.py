@@ -66,6 +66,20 @@ def load_frames(
     return frames, benchmark
 
 
+def universe_calendar(config: StrategyConfig, data: DataSource) -> str | None:
+    """The calendar whose sessions a run uses (ADR 0025): None (24 hours) or a calendar's name.
+
+    One timeline has one set of sessions. When any instrument of the universe has no calendar
+    (synthetic data, or a 24-hour market) the run uses the 24-hour calendar; otherwise the first
+    symbol's calendar, also when others differ (their bars on its holidays become sessions of
+    their own, so no data is lost).
+    """
+    calendars = [data.instrument(symbol).calendar for symbol in config.universe]
+    if not calendars or any(c is None for c in calendars):
+        return None
+    return calendars[0]
+
+
 def trading_start(timeline: Timeline, config: StrategyConfig, bt: BacktestConfig) -> int:
     """First step at or after the run's start: steps before it are warm-up."""
     start, _ = _bounds(config, bt)
@@ -107,7 +121,8 @@ def run(
     show one id); without it the result gets a fresh random id.
     """
     frames, benchmark_bars = load_frames(strategy_config, data, config)
-    engine_run = run_engine(strategy_config, frames, config, progress=progress)
+    calendar = universe_calendar(strategy_config, data)
+    engine_run = run_engine(strategy_config, frames, config, progress=progress, calendar=calendar)
     seed = run_seed(strategy_config, config)
     return assemble(
         strategy_config, config, data.name, frames, benchmark_bars, engine_run, seed, run_id
@@ -124,11 +139,15 @@ def run_engine(
     config: BacktestConfig,
     *,
     progress: Progress | None = None,
+    calendar: str | None = None,
 ) -> EngineRun:
-    """The engine part of run(): seeded, a fresh strategy, warm-up honoured; no metrics."""
+    """The engine part of run(): seeded, a fresh strategy, warm-up honoured; no metrics.
+
+    `calendar` names the sessions (see `universe_calendar`); None is the 24-hour calendar.
+    """
     _seed_everything(run_seed(strategy_config, config))
     strategy = build_strategy(strategy_config)
-    timeline = build_timeline(frames)
+    timeline = build_timeline(frames, calendar)
     return BacktestEngine(config).run(
         strategy,
         timeline,

@@ -32,7 +32,7 @@ from quant_backtest.grid_search import (
     strategies_for,
 )
 from quant_backtest.metadata import build_metadata
-from quant_backtest.runner import benchmark_curve, load_frames, run
+from quant_backtest.runner import benchmark_curve, load_frames, run, universe_calendar
 from quant_backtest.walk_forward_model import (
     WalkForwardConfig,
     WalkForwardResult,
@@ -64,6 +64,7 @@ class WalkForwardEngine:
         self.data = data
         self.backtest = backtest
         self.workers = workers or default_workers()
+        self._calendar: str | None = None  # the run's session calendar, set by run()
 
     def run(
         self,
@@ -76,6 +77,7 @@ class WalkForwardEngine:
         clock = {"start": time.perf_counter()}
         bt = self.backtest.model_copy(update={"warmup_bars": 0, "liquidate_at_end": False})
         frames, benchmark_bars = load_frames(strategy_config, self.data, bt)
+        self._calendar = universe_calendar(strategy_config, self.data)
         combos = config.combinations(strategy_config.params)
         try:
             strategies = strategies_for(strategy_config, combos)
@@ -115,6 +117,7 @@ class WalkForwardEngine:
             bt,
             config.objective,
             ppy,
+            self._calendar,
         )
         clock["prepared"] = time.perf_counter()
         results = evaluate_grid(
@@ -187,7 +190,12 @@ class WalkForwardEngine:
                 chosen_config = strategy_config.updated(params=params)
                 in_sample = run_span(
                     chosen_config,
-                    slice_span(frames, Span(window.in_sample_start, window.in_sample_end), warmup),
+                    slice_span(
+                        frames,
+                        Span(window.in_sample_start, window.in_sample_end),
+                        warmup,
+                        self._calendar,
+                    ),
                     in_sample_bt,
                 )
                 oos = run(

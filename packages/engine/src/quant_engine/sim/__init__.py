@@ -1,1 +1,6 @@
 """What a backtest swaps in behind the ports: the simulated broker and the simulated clock."""
+
+from quant_engine.sim.broker import SimulatedBroker
+from quant_engine.sim.clock import SimulatedClock
+
+__all__ = ["SimulatedBroker", "SimulatedClock"]

@@ -38,6 +38,7 @@ from quant_domain.sizing import FRACTION_STEP
 from quant_engine.config import BacktestConfig, FillTiming
 from quant_engine.fill_models import working_reference
 from quant_engine.ledger import Ledger
+from quant_engine.sim.clock import TimelineClock
 from quant_engine.timeline import Timeline
 
 _BPS = Decimal(10_000)
@@ -48,21 +49,29 @@ def _ignore(report: ExecutionReport) -> None:
 
 
 class _Working:
-    """An order the simulated exchange holds: when it may first fill, and its DAY session."""
+    """An order the simulated exchange holds: when it may first fill, and its session.
+
+    `expires_session` is the session a DAY limit or stop order lives in (None: it does not
+    expire): the session it was placed in when placed during one, the next session when placed
+    at a daily bar's close. A market order fills at its first eligible bar (the next open),
+    whatever its time in force.
+    """
 
     __slots__ = ("eligible_step", "expires_session", "order", "triggered")
 
-    def __init__(self, order: Order, eligible_step: int) -> None:
+    def __init__(self, order: Order, eligible_step: int, expires_session: int | None) -> None:
         self.order = order
         self.eligible_step = eligible_step
-        self.expires_session: int | None = None
+        self.expires_session = expires_session
         self.triggered = False
 
 
 class SimulatedBroker:
     """Fills orders from a timeline's bars under one BacktestConfig (the Broker port)."""
 
-    def __init__(self, config: BacktestConfig, timeline: Timeline, account: Ledger) -> None:
+    def __init__(
+        self, config: BacktestConfig, timeline: Timeline, account: Ledger, clock: TimelineClock
+    ) -> None:
         self.config = config
         self._timeline = timeline
         self._account = account
@@ -72,15 +81,21 @@ class SimulatedBroker:
         self._report: ReportHandler = _ignore
         self.working: list[_Working] = []
         self._times = timeline.times
-        self.step = 0  # the driver's current step; the time is the timeline's at that step
-        self.session = 0  # sessions completed so far; a DAY order expires with its session
+        self._clock = clock  # the driver's current step; the time is the timeline's at that step
+        self._session = timeline.session
+        self._daily = 1 if timeline.daily else 0  # a daily bar's orders are for the next session
         self.fill_at_close = False  # the driver's end-of-run liquidation fills at this close
         self._fills = 0
         self._orders = 0
 
     @property
+    def step(self) -> int:
+        return self._clock.step
+
+    @property
     def now(self) -> datetime:
-        return self._times[self.step]
+        """The bar time of the current step: what fills and reports are stamped with."""
+        return self._times[self._clock.step]
 
     # -- the Broker port ---------------------------------------------------------------------
     def set_report_handler(self, handler: ReportHandler) -> None:
@@ -108,7 +123,10 @@ class SimulatedBroker:
                 self._execute(order, close, accept=True)
             return
         self._accept(cid)
-        self.working.append(_Working(order, self.step + 1))
+        expires = None
+        if order.time_in_force is TimeInForce.DAY and order.type is not OrderType.MARKET:
+            expires = self._session[self.step] + self._daily
+        self.working.append(_Working(order, self.step + 1, expires))
 
     def cancel(self, client_order_id: str, reason: str = "") -> None:
         for item in self.working:
@@ -208,23 +226,24 @@ class SimulatedBroker:
 
     def match(self, step: int) -> None:
         """Fill the working orders that this step's bar reaches (next-open markets, limits, stops)."""
-        self.step = step
         now = self._times[step]
+        session = self._session[step]
         tl = self._timeline
         index = self._account.index
         keep: list[_Working] = []
         for item in self.working:
+            order = item.order
+            if item.expires_session is not None and session > item.expires_session:
+                self._expire(item)  # its session had no bar of this data: it ended unseen
+                continue
             if step < item.eligible_step:
                 keep.append(item)
                 continue
-            order = item.order
             k = index[order.symbol]
             open_ = tl.opens[k][step]
             if math.isnan(open_):
                 keep.append(item)
                 continue
-            if item.expires_session is None:
-                item.expires_session = self.session
             if order.type is OrderType.MARKET:
                 self._execute(order, open_)
                 continue
@@ -249,25 +268,27 @@ class SimulatedBroker:
                 keep.append(item)
         self.working = keep
 
-    def end_session(self) -> None:
-        """The session ended at this step: DAY orders of this session expire."""
-        session = self.session
-        if self.working:
-            keep: list[_Working] = []
-            for item in self.working:
-                order = item.order
-                if order.time_in_force is TimeInForce.DAY and item.expires_session == session:
-                    self._report(
-                        OrderExpired(
-                            order.client_order_id,
-                            self.now,
-                            "DAY order unfilled at the end of its day",
-                        )
-                    )
-                else:
-                    keep.append(item)
-            self.working = keep
-        self.session = session + 1
+    def _expire(self, item: _Working) -> None:
+        session = item.expires_session
+        assert session is not None
+        self._report(
+            OrderExpired(
+                item.order.client_order_id,
+                self._timeline.session_close_at(session),
+                "DAY order unfilled at the close of its session",
+            )
+        )
+
+    def end_session(self, step: int) -> None:
+        """Step `step` is the last of its session in the data: that session's DAY orders expire."""
+        session = self._session[step]
+        keep: list[_Working] = []
+        for item in self.working:
+            if item.expires_session is not None and item.expires_session <= session:
+                self._expire(item)
+            else:
+                keep.append(item)
+        self.working = keep
 
     def cancel_all(self, reason: str) -> None:
         """Cancel every working order (the data ended, or the kill switch flattens)."""

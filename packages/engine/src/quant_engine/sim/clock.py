@@ -1,0 +1,116 @@
+"""The simulated clock: a backtest's time, moved by the driver, over a calendar's sessions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import numpy as np
+
+from quant_engine.sessions import SessionCalendar, from_micros, session_calendar, to_micros
+from quant_engine.timeline import Timeline
+
+
+class SimulatedClock:
+    """quant_domain.ports.Clock for a backtest: `now()` is the current step's decision time.
+
+    The backtest driver calls `advance(t)` before each step; time never moves backwards. Sessions
+    are the calendar's, plus a whole-day session for each of `own_days` (days since 1970-01-01
+    that have bars but are no session of the calendar; see quant_engine.sessions). A session is
+    open from its open to its close, both included.
+    """
+
+    def __init__(
+        self,
+        calendar: SessionCalendar | str | None = None,
+        own_days: Iterable[int] = (),
+        start: datetime | None = None,
+    ) -> None:
+        self.calendar = (
+            calendar if isinstance(calendar, SessionCalendar) else session_calendar(calendar)
+        )
+        self._own_days = np.fromiter(own_days, dtype=np.int64)
+        self._own_days.sort()
+        self._now: datetime | None = None
+        self._last: tuple[int, int] | None = None  # the session found last, (open, close) in µs
+        if start is not None:
+            self.advance(start)
+
+    @classmethod
+    def for_timeline(cls, timeline: Timeline) -> SimulatedClock:
+        """A clock over `timeline`'s calendar and own days, at its first step's decision time."""
+        return cls(timeline.calendar, timeline.own_days, timeline.decision_time(0))
+
+    def advance(self, to: datetime) -> None:
+        """Move the clock to `to` (timezone-aware, not earlier than now)."""
+        to_micros(to)  # rejects a naive datetime with a clear message
+        if self._now is not None and to < self._now:
+            raise ValueError(
+                f"the clock cannot go back from {self._now.isoformat()} to {to.isoformat()}"
+            )
+        self._now = to
+
+    def now(self) -> datetime:
+        if self._now is None:
+            raise RuntimeError("the simulated clock has not been advanced to a first step yet")
+        return self._now
+
+    def session_open(self, at: datetime) -> datetime | None:
+        found = self._session(at)
+        return None if found is None else from_micros(found[0])
+
+    def session_close(self, at: datetime) -> datetime | None:
+        found = self._session(at)
+        return None if found is None else from_micros(found[1])
+
+    def is_market_open(self, at: datetime) -> bool:
+        found = self._session(at)
+        moment = to_micros(at)
+        return found is not None and found[0] <= moment <= found[1]
+
+    def _session(self, at: datetime) -> tuple[int, int] | None:
+        moment = to_micros(at)
+        last = self._last
+        if last is not None and last[0] <= moment <= last[1]:
+            return last
+        found = self.calendar.session_at(at, self._own_days)
+        self._last = found
+        return found
+
+
+class TimelineClock:
+    """quant_domain.ports.Clock for a backtest driven step by step over one timeline.
+
+    The driver sets `step`; `now()` is that step's decision time (a daily bar's session close,
+    an intraday bar's timestamp), and questions about that moment are answered from what the
+    timeline precomputed (one list index, no calendar lookup on the order path). Any other time
+    is answered by a SimulatedClock over the same calendar and own days.
+    """
+
+    __slots__ = ("_calendar", "_timeline", "step")
+
+    def __init__(self, timeline: Timeline) -> None:
+        self._timeline = timeline
+        self._calendar = SimulatedClock(timeline.calendar, timeline.own_days)
+        self.step = 0
+
+    def now(self) -> datetime:
+        return self._timeline.decision_time(self.step)
+
+    def _is_now(self, at: datetime) -> bool:
+        return at == self._timeline.decision_time(self.step)
+
+    def session_open(self, at: datetime) -> datetime | None:
+        if self._is_now(at):
+            return self._timeline.session_open_at(self._timeline.session[self.step])
+        return self._calendar.session_open(at)
+
+    def session_close(self, at: datetime) -> datetime | None:
+        if self._is_now(at):
+            return self._timeline.session_close_at(self._timeline.session[self.step])
+        return self._calendar.session_close(at)
+
+    def is_market_open(self, at: datetime) -> bool:
+        if self._is_now(at):
+            return self._timeline.market_open[self.step]
+        return self._calendar.is_market_open(at)
