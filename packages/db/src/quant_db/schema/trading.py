@@ -56,6 +56,29 @@ class Order(Base):
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
+ORDER_COLUMNS = (
+    "strategy_id",
+    "client_order_id",
+    "symbol",
+    "side",
+    "type",
+    "time_in_force",
+    "quantity",
+    "limit_price",
+    "stop_price",
+    "status",
+    "submitted_at",
+    "closed_at",
+    "filled_quantity",
+    "fill_price",
+    "reason",
+    "broker_order_id",
+    "code",
+    "updated_at",
+)
+"""A stored order's columns besides run_id, in the order the worker writes them."""
+
+
 class Fill(Base):
     """One execution; many may belong to one order (a partial fill, then the rest)."""
 
