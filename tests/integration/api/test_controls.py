@@ -285,6 +285,9 @@ def test_orders_filter_on_strategy_symbol_status_and_dates_with_totals(
     everything = get("?per_page=3")
     assert (everything["total"], len(everything["items"])) == (8, 3)  # type: ignore[arg-type]
     assert everything["items"][0]["strategy_id"] == "buy_and_hold"  # type: ignore[index]
+    newest = everything["items"][0]  # type: ignore[index]
+    assert (newest["broker_order_id"], newest["code"]) == (None, "")
+    assert newest["updated_at"] is not None
     assert get("?strategy=momentum_v1")["total"] == 7
     assert get("?symbol=GOOG&status=cancelled")["total"] == 1
     window = get("?from=2024-01-03T00:00:00Z&to=2024-01-06T00:00:00")

@@ -1146,11 +1146,24 @@ export interface components {
         Objective: "sharpe" | "total_return" | "sortino" | "calmar" | "profit_factor";
         /** OrderPublic */
         OrderPublic: {
+            /**
+             * Broker Order Id
+             * @description the broker's id; null in a backtest
+             */
+            broker_order_id: string | null;
             /** Client Order Id */
             client_order_id: string;
             /** Closed At */
             closed_at: string | null;
-            /** Fill Price */
+            /**
+             * Code
+             * @description stable reject code (e.g. "SHORT_NOT_ALLOWED"); "" otherwise
+             */
+            code: string;
+            /**
+             * Fill Price
+             * @description quantity-weighted average over its fills
+             */
             fill_price: number | null;
             /** Filled Quantity */
             filled_quantity: number;
@@ -1186,6 +1199,12 @@ export interface components {
             time_in_force: string;
             /** Type */
             type: string;
+            /**
+             * Updated At
+             * Format: date-time
+             * @description when the order last changed (simulated time in a backtest)
+             */
+            updated_at: string;
         };
         /** Page[AlertPublic] */
         Page_AlertPublic_: {
