@@ -34,7 +34,7 @@ def test_migrations_up_down_up_on_an_empty_database(empty_database_url: str) -> 
     upgrade(empty_database_url)
     queue = {"pgqueuer", "pgqueuer_log", "pgqueuer_schedules", "pgqueuer_statistics"}
     assert tables(empty_database_url) == set(Base.metadata.tables) | {"alembic_version"} | queue
-    assert query(empty_database_url, "SELECT engaged FROM kill_switch") == [(False,)]
+    assert query(empty_database_url, "SELECT mode, engaged FROM kill_switch") == [("active", False)]
     downgrade(empty_database_url, "base")
     assert tables(empty_database_url) == {"alembic_version"}
     upgrade(empty_database_url)
@@ -61,7 +61,7 @@ def test_kill_switch_allows_only_one_row(database_url: str) -> None:
     from sqlalchemy.exc import IntegrityError  # noqa: PLC0415
 
     with pytest.raises(IntegrityError):
-        query(database_url, "INSERT INTO kill_switch (id, engaged, reason) VALUES (2, true, 'x')")
+        query(database_url, "INSERT INTO kill_switch (id, mode, reason) VALUES (2, 'active', 'x')")
 
 
 def test_0004_moves_bar_prices_to_float8_with_blocks_and_back(empty_database_url: str) -> None:

@@ -116,3 +116,63 @@ def test_worker_stores_a_walk_forwards_exposure_with_its_curve(database_url: str
     assert exposure == exposed / (len(points) + 1)  # the start point is in cash
     assert all(p["equity"] == p["cash"] + p["positions_value"] for p in points)
     assert any(p["positions_value"] != 0 for p in points)
+
+
+def _orders_of_fills(url: str, run_id: uuid.UUID) -> list[asyncpg.Record]:
+    """Each stored fill with its order's columns (a left join: a missing order shows as null)."""
+    return _stored(
+        url,
+        "SELECT f.fill_id, f.client_order_id, f.ts, o.id AS order_id, o.status, o.code, "
+        "o.broker_order_id, o.updated_at, o.submitted_at, o.closed_at FROM fills f "
+        "LEFT JOIN orders o ON o.run_id = f.run_id AND o.client_order_id = f.client_order_id "
+        "WHERE f.run_id = $1 ORDER BY f.id",
+        run_id,
+    )
+
+
+def test_worker_stores_every_fill_with_its_order_for_a_backtest_and_a_walk_forward(
+    database_url: str,
+) -> None:
+    backtest = BacktestConfig(start=date(2008, 1, 1), liquidate_at_end=True)
+    plain = asyncio.run(
+        queue_run(database_url, _config("buy_and_hold"), backtest=backtest.model_dump(mode="json"))
+    )
+    walk_forward_config = _config(
+        "momentum_v1",
+        walk_forward={
+            "in_sample_days": 730,
+            "out_of_sample_days": 365,
+            "parameter_grid": {"fast": [10, 20], "slow": [50, 100]},
+        },
+    )
+    walk = asyncio.run(
+        queue_run(
+            database_url,
+            walk_forward_config,
+            "walk_forward",
+            BacktestConfig(start=date(2008, 1, 1)).model_dump(mode="json"),
+        )
+    )
+    asyncio.run(serve(database_url, drain=True))
+    for run_id in (plain, walk):
+        (row,) = _stored(database_url, "SELECT status FROM runs WHERE id = $1", run_id)
+        assert row["status"] == "completed"
+        joined = _orders_of_fills(database_url, run_id)
+        assert len(joined) >= 2
+        assert all(r["order_id"] is not None for r in joined)  # no fill without its order
+        for r in joined:
+            assert r["code"] == ""
+            assert r["broker_order_id"].startswith("sim-")  # the simulated broker's order id
+            assert r["updated_at"] >= r["ts"] >= r["submitted_at"]
+            assert r["updated_at"] == max(r["ts"], r["closed_at"] or r["ts"])
+    # buy and hold: its one buy, then the end-of-run liquidation, each stored with its fill
+    stored = _orders_of_fills(database_url, plain)
+    assert len(stored) == 2
+    (last,) = _stored(
+        database_url, "SELECT max(ts) AS ts FROM equity_points WHERE run_id = $1", plain
+    )
+    assert (stored[1]["submitted_at"], stored[1]["status"]) == (last["ts"], "filled")
+    # a walk-forward's order and its fills carry the same window prefix
+    prefixes = {r["client_order_id"].split("-", 1)[0] for r in _orders_of_fills(database_url, walk)}
+    assert len(prefixes) > 1
+    assert all(re.fullmatch(r"w\d+", p) for p in prefixes)

@@ -144,6 +144,11 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("POST", "/v1/controls/kill-switch"): Entry(
         Role.ADMIN, 200, _fixed("/v1/controls/kill-switch", {"engaged": True, "reason": "drill"})
     ),
+    ("PUT", "/v1/controls/kill-switch"): Entry(
+        Role.ADMIN,
+        200,
+        _fixed("/v1/controls/kill-switch", {"mode": "reduce_only", "reason": "drill"}),
+    ),
     ("POST", "/v1/controls/mode-transition"): Entry(
         Role.ADMIN,
         200,

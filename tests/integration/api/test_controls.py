@@ -27,7 +27,12 @@ def test_the_kill_switch_is_persisted_across_app_instances_and_audited(
         seed = Seeder(client)
         admin = seed.user("admin", Role.ADMIN)
         before = client.get("/v1/controls/kill-switch", headers=admin.headers).json()
-        assert (before["engaged"], before["reason"], before["changed_by"]) == (False, "", None)
+        assert (before["mode"], before["engaged"], before["reason"], before["changed_by"]) == (
+            "active",
+            False,
+            "",
+            None,
+        )
         response = client.post(
             "/v1/controls/kill-switch",
             json={"engaged": True, "reason": "  broker outage  "},
@@ -41,19 +46,95 @@ def test_the_kill_switch_is_persisted_across_app_instances_and_audited(
         viewer = seed.user("viewer", Role.VIEWER)
         after = client.get("/v1/controls/kill-switch", headers=viewer.headers).json()
         [(entry,)] = seed.rows(select(AuditEntry))
-    assert (after["engaged"], after["reason"], after["changed_by"]) == (
+    # the old engage form sets halt_entries (ADR 0024)
+    assert (after["mode"], after["engaged"], after["reason"], after["changed_by"]) == (
+        "halt_entries",
         True,
         "broker outage",
         "admin",
     )
     assert (entry.action, entry.target_type, entry.user_id, entry.request_id) == (
-        "kill_switch.engage",
+        "kill_switch.set_mode",
         "kill_switch",
         admin.id,
         "halt-1",
     )
-    assert entry.detail["before"] == {"engaged": False, "reason": ""}
-    assert entry.detail["after"] == {"engaged": True, "reason": "broker outage"}
+    assert entry.detail["before"] == {"mode": "active", "reason": ""}
+    assert entry.detail["after"] == {"mode": "halt_entries", "reason": "broker outage"}
+    assert entry.detail["via"] == "api"
+
+
+def test_an_admin_sets_each_mode_and_each_change_is_audited_before_and_after(
+    client: TestClient, seed: Seeder
+) -> None:
+    admin, viewer = seed.user("admin", Role.ADMIN), seed.user("viewer", Role.VIEWER)
+    steps = [
+        ("reduce_only", True, "daily loss near the limit"),
+        ("flatten_and_halt", True, "broker double-filled"),
+        ("halt_entries", True, "flat now; hold"),
+        ("active", False, "all clear"),
+    ]
+    for mode, engaged, reason in steps:
+        response = client.put(
+            "/v1/controls/kill-switch",
+            json={"mode": mode, "reason": reason},
+            headers=admin.headers,
+        )
+        assert response.status_code == 200, response.text
+        seen = client.get("/v1/controls/kill-switch", headers=viewer.headers).json()
+        assert (seen["mode"], seen["engaged"], seen["reason"], seen["changed_by"]) == (
+            mode,
+            engaged,
+            reason,
+            "admin",
+        )
+    entries = [row[0] for row in seed.rows(select(AuditEntry).order_by(AuditEntry.id))]
+    assert [(e.detail["before"]["mode"], e.detail["after"]["mode"]) for e in entries] == [
+        ("active", "reduce_only"),
+        ("reduce_only", "flatten_and_halt"),
+        ("flatten_and_halt", "halt_entries"),
+        ("halt_entries", "active"),
+    ]
+    assert entries[1].detail["before"]["reason"] == "daily loss near the limit"
+    assert {e.action for e in entries} == {"kill_switch.set_mode"}
+
+    released = client.post(
+        "/v1/controls/kill-switch",
+        json={"engaged": True, "reason": "drill"},
+        headers=admin.headers,
+    ).json()
+    assert released["mode"] == "halt_entries"
+    released = client.post(
+        "/v1/controls/kill-switch",
+        json={"engaged": False, "reason": "drill over"},
+        headers=admin.headers,
+    ).json()
+    assert (released["mode"], released["engaged"]) == ("active", False)
+
+
+def test_setting_a_mode_refuses_an_unknown_mode_a_blank_reason_and_a_non_admin(
+    client: TestClient, seed: Seeder
+) -> None:
+    admin, trader = seed.user("admin", Role.ADMIN), seed.user("trader", Role.TRADER)
+    for body, field in (
+        ({"mode": "paused", "reason": "x"}, "body.mode"),
+        ({"mode": "HALT_ENTRIES", "reason": "x"}, "body.mode"),
+        ({"reason": "x"}, "body.mode"),
+        ({"mode": "halt_entries", "reason": "  "}, "body.reason"),
+        ({"mode": "halt_entries"}, "body.reason"),
+        ({"mode": "halt_entries", "reason": "x", "engaged": True}, "body.engaged"),
+    ):
+        response = client.put("/v1/controls/kill-switch", json=body, headers=admin.headers)
+        assert_error(response, 422, "validation_error", field=field)
+    refused = client.put(
+        "/v1/controls/kill-switch",
+        json={"mode": "halt_entries", "reason": "x"},
+        headers=trader.headers,
+    )
+    assert_error(refused, 403, "forbidden")
+    assert seed.count("audit_log") == 0
+    state = client.get("/v1/controls/kill-switch", headers=trader.headers).json()
+    assert state["mode"] == "active"
 
 
 def test_a_signed_in_admin_can_trip_the_kill_switch_while_redis_is_down(
@@ -68,15 +149,15 @@ def test_a_signed_in_admin_can_trip_the_kill_switch_while_redis_is_down(
         seed = Seeder(client)
         admin = seed.user("admin", Role.ADMIN)
         assert_error(client.get("/v1/strategies", headers=admin.headers), 503, "unavailable")
-        response = client.post(
+        response = client.put(
             "/v1/controls/kill-switch",
-            json={"engaged": True, "reason": "redis and broker both down"},
+            json={"mode": "flatten_and_halt", "reason": "redis and broker both down"},
             headers=admin.headers,
         )
         assert response.status_code == 200, response.text
-        assert response.json()["engaged"] is True
+        assert (response.json()["mode"], response.json()["engaged"]) == ("flatten_and_halt", True)
         [(entry,)] = seed.rows(select(AuditEntry.action))
-    assert entry == "kill_switch.engage"
+    assert entry == "kill_switch.set_mode"
 
 
 def test_the_kill_switch_needs_a_reason_and_an_admin(client: TestClient, seed: Seeder) -> None:
@@ -128,13 +209,16 @@ def test_a_mode_transition_is_persisted_and_audited_with_reason_and_user(
     assert_error(unknown, 422, "validation_error", field="body.strategy_id")
 
 
-def test_controls_document_that_enforcement_comes_later(client: TestClient) -> None:
+def test_controls_document_what_they_enforce_today(client: TestClient) -> None:
     spec = client.get("/v1/openapi.json").json()
-    for path, method in (
-        ("/v1/controls/kill-switch", "post"),
-        ("/v1/controls/mode-transition", "post"),
-    ):
-        assert "trading-loop work" in spec["paths"][path][method]["description"]
+    transition = spec["paths"]["/v1/controls/mode-transition"]["post"]["description"]
+    assert "trading-loop work" in transition
+    for method in ("get", "put", "post"):
+        text = spec["paths"]["/v1/controls/kill-switch"][method]["description"]
+        assert "backtests run with a kill-switch schedule" in text
+        assert "No paper or live orders are sent yet" in text
+    modes = spec["components"]["schemas"]["KillSwitchModeUpdate"]["properties"]["mode"]
+    assert "$ref" in modes or "enum" in modes
 
 
 def test_alerts_filter_on_acknowledgement_and_are_acknowledged_once(
@@ -201,6 +285,9 @@ def test_orders_filter_on_strategy_symbol_status_and_dates_with_totals(
     everything = get("?per_page=3")
     assert (everything["total"], len(everything["items"])) == (8, 3)  # type: ignore[arg-type]
     assert everything["items"][0]["strategy_id"] == "buy_and_hold"  # type: ignore[index]
+    newest = everything["items"][0]  # type: ignore[index]
+    assert (newest["broker_order_id"], newest["code"]) == (None, "")
+    assert newest["updated_at"] is not None
     assert get("?strategy=momentum_v1")["total"] == 7
     assert get("?symbol=GOOG&status=cancelled")["total"] == 1
     window = get("?from=2024-01-03T00:00:00Z&to=2024-01-06T00:00:00")

@@ -1,4 +1,4 @@
-"""`quant kill-switch`: read, engage or release the kill switch straight in the database.
+"""`quant kill-switch`: read or set the kill-switch mode straight in the database.
 
 The break-glass path: it needs neither the API nor Redis (an outage of either is when an
 operator most needs it), only the database and the name of an active admin to answer for the
@@ -14,7 +14,7 @@ import typer
 
 from quant_cli.database import cli_request_id, cli_via, in_session
 from quant_cli.errors import user_errors
-from quant_domain import QuantError
+from quant_domain import ConfigError, KillSwitchMode, QuantError
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,9 +22,21 @@ if TYPE_CHECKING:
     from quant_db.schema import KillSwitchState
 
 kill_switch_app = typer.Typer(
-    help="Halt or resume trading straight in the database (works while the API is down).",
+    help="Set the kill-switch mode straight in the database (works while the API is down).",
     no_args_is_help=True,
 )
+
+WHAT_PASSES = {
+    KillSwitchMode.ACTIVE: "orders pass the other risk rules",
+    KillSwitchMode.HALT_ENTRIES: (
+        "orders that open or grow a position are refused; reductions and cancels pass"
+    ),
+    KillSwitchMode.REDUCE_ONLY: "only orders that reduce a position pass",
+    KillSwitchMode.FLATTEN_AND_HALT: (
+        "working orders are cancelled and positions closed, then nothing is sent"
+    ),
+}
+MODES = ", ".join(m.value for m in KillSwitchMode)
 
 Reason = Annotated[str, typer.Option(help="why; recorded with the change and in the audit log")]
 AsUser = Annotated[
@@ -37,16 +49,27 @@ class OperatorError(QuantError):
 
 
 def _describe(state: KillSwitchState, who: str | None) -> str:
-    if state.changed_at is None:
-        return "released (never changed)"
-    word = "ENGAGED: trading is halted" if state.engaged else "released"
-    return f"{word} since {state.changed_at:%Y-%m-%d %H:%M:%S %Z} by {who}: {state.reason}"
+    mode = KillSwitchMode(state.mode)
+    if who is None and not state.reason:
+        return f"{mode.value} (never changed): {WHAT_PASSES[mode]}"
+    word = mode.value if mode is KillSwitchMode.ACTIVE else f"ENGAGED, {mode.value}"
+    since = f"{state.changed_at:%Y-%m-%d %H:%M:%S %Z}"
+    return f"{word}: {WHAT_PASSES[mode]}; since {since} by {who}: {state.reason}"
+
+
+def _mode(value: str) -> KillSwitchMode:
+    try:
+        return KillSwitchMode(value)
+    except ValueError:
+        raise ConfigError(
+            f"{value!r} is not a kill-switch mode; choose {MODES}", field="MODE"
+        ) from None
 
 
 @kill_switch_app.command("status")
 @user_errors
 def status_command() -> None:
-    """Print whether trading is halted, since when, by whom and why."""
+    """Print the kill-switch mode, what it lets through, since when, by whom and why."""
     from quant_db import controls
 
     async def read(session: AsyncSession) -> str:
@@ -56,7 +79,7 @@ def status_command() -> None:
     typer.echo(in_session(read))
 
 
-def _change(engaged: bool, reason: str, username: str) -> None:
+def _change(mode: KillSwitchMode, reason: str, username: str) -> None:
     from sqlalchemy import select
 
     from quant_db import controls
@@ -70,10 +93,10 @@ def _change(engaged: bool, reason: str, username: str) -> None:
         user = await session.scalar(select(User).where(User.username == username))
         if user is None or not user.is_active or user.role is not Role.ADMIN:
             raise OperatorError(f"--user: {username!r} is not an active admin")
-        state = await controls.set_kill_switch(
+        state = await controls.set_kill_switch_mode(
             session,
             user=user,
-            engaged=engaged,
+            mode=mode,
             reason=reason,
             request_id=cli_request_id(),
             via=cli_via(),
@@ -84,15 +107,28 @@ def _change(engaged: bool, reason: str, username: str) -> None:
     typer.echo(in_session(change))
 
 
+@kill_switch_app.command("set-mode")
+@user_errors
+def set_mode_command(
+    mode: Annotated[str, typer.Argument(metavar="MODE", help=f"one of {MODES}")],
+    reason: Reason,
+    user: AsUser,
+) -> None:
+    """Set the kill-switch mode as --user, with --reason (audited; see ADR 0024)."""
+    _change(_mode(mode), reason, user)
+
+
 @kill_switch_app.command("engage")
 @user_errors
 def engage_command(reason: Reason, user: AsUser) -> None:
-    """Halt trading: engage the kill switch as --user, with --reason (audited)."""
-    _change(True, reason, user)
+    """Halt new entries: set halt_entries as --user, with --reason (audited)."""
+    from quant_db.controls import ENGAGE_MODE
+
+    _change(ENGAGE_MODE, reason, user)
 
 
 @kill_switch_app.command("release")
 @user_errors
 def release_command(reason: Reason, user: AsUser) -> None:
-    """Resume trading: release the kill switch as --user, with --reason (audited)."""
-    _change(False, reason, user)
+    """Resume trading: set active as --user, with --reason (audited)."""
+    _change(KillSwitchMode.ACTIVE, reason, user)

@@ -55,7 +55,7 @@ COMMANDS = (
     Registered(
         "kill-switch",
         "quant_cli.kill_switch_cmd:kill_switch_app",
-        "Halt or resume trading straight in the database (works while the API is down).",
+        "Set the kill-switch mode straight in the database (works while the API is down).",
     ),
 )
 

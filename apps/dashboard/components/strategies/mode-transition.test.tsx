@@ -39,8 +39,9 @@ describe("ModeTransition", () => {
     expect(modes).toHaveTextContent("PAPER");
     expect(modes).toHaveTextContent("LIVE");
     expect(within(dialog).getByTestId("live-warning")).toHaveTextContent(/real orders through the broker/);
-    expect(within(dialog).getByTestId("live-warning")).toHaveTextContent(/risk manager/);
+    expect(within(dialog).getByTestId("live-warning")).toHaveTextContent(/risk gate/);
     expect(within(dialog).getByTestId("live-warning")).toHaveTextContent(/kill switch/);
+    expect(within(dialog).getByTestId("live-warning")).toHaveTextContent(/once the execution service .* exists/);
 
     const submit = within(dialog).getByRole("button", { name: "Move to LIVE" });
     await user.type(within(dialog).getByRole("textbox", { name: "Reason" }), "approved by the risk committee");

@@ -92,8 +92,9 @@ export function ModeTransition({
               <div className="rounded-md border border-red-200 bg-red-50 p-3 text-sm text-red-900" data-testid="live-warning">
                 <p className="font-semibold">LIVE means real orders.</p>
                 <p className="mt-1">
-                  {strategyId} will send real orders through the broker with real money. The risk manager checks every
-                  order before it is sent and the kill switch in the header halts all trading at once.
+                  {strategyId} will send real orders through the broker with real money. The risk gate checks every
+                  order before it is sent, and the kill switch in the header can halt new entries or flatten every
+                  position; both act on live orders once the execution service that sends them exists.
                 </p>
               </div>
             ) : null}

@@ -5,7 +5,7 @@
  */
 import type { paths } from "./schema";
 
-type Method = "get" | "post" | "patch";
+type Method = "get" | "post" | "put" | "patch";
 
 /** Paths that answer `method`. */
 export type PathsWith<M extends Method> = {
@@ -150,6 +150,8 @@ export const api = {
     request("get", template, options),
   post: <P extends PathsWith<"post">>(template: P, options?: RequestOptions<P, "post">) =>
     request("post", template, options),
+  put: <P extends PathsWith<"put">>(template: P, options?: RequestOptions<P, "put">) =>
+    request("put", template, options),
   patch: <P extends PathsWith<"patch">>(template: P, options?: RequestOptions<P, "patch">) =>
     request("patch", template, options),
 };

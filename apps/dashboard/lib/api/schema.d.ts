@@ -167,14 +167,26 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Whether trading is halted, since when, by whom and why
-         * @description The state is persisted and audited now; enforcement by the execution service (refusing orders while engaged, trading in the chosen mode) comes with the trading-loop work.
+         * The kill-switch mode, since when, by whom and why
+         * @description Modes (ADR 0024): `active` lets through whatever the other risk rules allow; `halt_entries` refuses any order that opens or grows a position, while reductions and cancels pass; `reduce_only` applies the same rule, the mode a loss breaker sets; `flatten_and_halt` cancels working orders, closes every position, then refuses everything. The mode is persisted (it survives restarts) and every change is audited with the mode before and after, the reason and the admin.
+         *
+         *     What it stops today: the risk gate enforces the mode in backtests run with a kill-switch schedule. No paper or live orders are sent yet (there is no execution service); once there is, its risk gate reads this row before its first order and on every change.
          */
         get: operations["get_kill_switch_v1_controls_kill_switch_get"];
-        put?: never;
         /**
-         * Engage or release the kill switch (admin; a reason is required; audited)
-         * @description The state is persisted and audited now; enforcement by the execution service (refusing orders while engaged, trading in the chosen mode) comes with the trading-loop work.
+         * Set the kill-switch mode (admin; a reason is required; audited)
+         * @description Modes (ADR 0024): `active` lets through whatever the other risk rules allow; `halt_entries` refuses any order that opens or grows a position, while reductions and cancels pass; `reduce_only` applies the same rule, the mode a loss breaker sets; `flatten_and_halt` cancels working orders, closes every position, then refuses everything. The mode is persisted (it survives restarts) and every change is audited with the mode before and after, the reason and the admin.
+         *
+         *     What it stops today: the risk gate enforces the mode in backtests run with a kill-switch schedule. No paper or live orders are sent yet (there is no execution service); once there is, its risk gate reads this row before its first order and on every change.
+         */
+        put: operations["set_kill_switch_mode_v1_controls_kill_switch_put"];
+        /**
+         * Engage (halt_entries) or release (active) the kill switch (admin; reason; audited)
+         * @description The engage/release form kept for older clients: `engaged: true` sets `halt_entries`, `engaged: false` sets `active`; `PUT` chooses any mode.
+         *
+         *     Modes (ADR 0024): `active` lets through whatever the other risk rules allow; `halt_entries` refuses any order that opens or grows a position, while reductions and cancels pass; `reduce_only` applies the same rule, the mode a loss breaker sets; `flatten_and_halt` cancels working orders, closes every position, then refuses everything. The mode is persisted (it survives restarts) and every change is audited with the mode before and after, the reason and the admin.
+         *
+         *     What it stops today: the risk gate enforces the mode in backtests run with a kill-switch schedule. No paper or live orders are sent yet (there is no execution service); once there is, its risk gate reads this row before its first order and on every change.
          */
         post: operations["set_kill_switch_v1_controls_kill_switch_post"];
         delete?: never;
@@ -967,6 +979,23 @@ export interface components {
              */
             value: number;
         };
+        /**
+         * KillSwitchMode
+         * @description What the kill switch lets through; the risk gate enforces it on every order.
+         *
+         *     ACTIVE: everything the other rules allow. HALT_ENTRIES: no order that opens or grows a
+         *     position; reductions and cancels pass. REDUCE_ONLY: the same rule, set by a breaker rather
+         *     than a person. FLATTEN_AND_HALT: working orders are cancelled and positions closed, then
+         *     nothing more is sent.
+         * @enum {string}
+         */
+        KillSwitchMode: "active" | "halt_entries" | "reduce_only" | "flatten_and_halt";
+        /** KillSwitchModeUpdate */
+        KillSwitchModeUpdate: {
+            mode: components["schemas"]["KillSwitchMode"];
+            /** Reason */
+            reason: string;
+        };
         /** KillSwitchPublic */
         KillSwitchPublic: {
             /**
@@ -976,12 +1005,19 @@ export interface components {
             changed_at: string;
             /** Changed By */
             changed_by: string | null;
-            /** Engaged */
+            /**
+             * Engaged
+             * @description mode is not `active`; kept for clients written before the modes
+             */
             engaged: boolean;
+            mode: components["schemas"]["KillSwitchMode"];
             /** Reason */
             reason: string;
         };
-        /** KillSwitchUpdate */
+        /**
+         * KillSwitchUpdate
+         * @description The engage/release form: engaged maps to `halt_entries`, released to `active`.
+         */
         KillSwitchUpdate: {
             /** Engaged */
             engaged: boolean;
@@ -1110,11 +1146,24 @@ export interface components {
         Objective: "sharpe" | "total_return" | "sortino" | "calmar" | "profit_factor";
         /** OrderPublic */
         OrderPublic: {
+            /**
+             * Broker Order Id
+             * @description the broker's id; null in a backtest
+             */
+            broker_order_id: string | null;
             /** Client Order Id */
             client_order_id: string;
             /** Closed At */
             closed_at: string | null;
-            /** Fill Price */
+            /**
+             * Code
+             * @description stable reject code (e.g. "SHORT_NOT_ALLOWED"); "" otherwise
+             */
+            code: string;
+            /**
+             * Fill Price
+             * @description quantity-weighted average over its fills
+             */
             fill_price: number | null;
             /** Filled Quantity */
             filled_quantity: number;
@@ -1150,6 +1199,12 @@ export interface components {
             time_in_force: string;
             /** Type */
             type: string;
+            /**
+             * Updated At
+             * Format: date-time
+             * @description when the order last changed (simulated time in a backtest)
+             */
+            updated_at: string;
         };
         /** Page[AlertPublic] */
         Page_AlertPublic_: {
@@ -3286,6 +3341,86 @@ export interface operations {
             };
             /** @description Rate limit exceeded; see the Retry-After header */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A backing service (Redis, PostgreSQL) is unreachable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    set_kill_switch_mode_v1_controls_kill_switch_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["KillSwitchModeUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KillSwitchPublic"];
+                };
+            };
+            /** @description Malformed request (for example a body that is not JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Signed in, but the role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request body is larger than this route accepts (refused before it is read) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

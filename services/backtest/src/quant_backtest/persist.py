@@ -6,6 +6,7 @@ import gzip
 import json
 import math
 import uuid
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -13,7 +14,7 @@ import pandas as pd
 
 from quant_backtest.result import RunMetadata
 from quant_db.schema.runs import EQUITY_COLUMNS
-from quant_db.schema.trading import TRADE_COLUMNS
+from quant_db.schema.trading import ORDER_COLUMNS, TRADE_COLUMNS
 from quant_domain import Fill, Trade, to_decimal
 from quant_engine import OrderRecord
 from quant_engine.metrics import Metrics
@@ -79,6 +80,49 @@ def _benchmark_records(run_id: uuid.UUID, benchmark: pd.Series | None) -> list[t
     ]
 
 
+def _order_records(
+    run_id: uuid.UUID, strategy_id: str, orders: list[OrderRecord], fills: list[Fill]
+) -> list[tuple[Any, ...]]:
+    """One row per order; `updated_at` is when it last changed: submitted, filled or closed.
+
+    A backtest's records carry no broker id (the simulated broker has none to give); they and
+    the reject `code` are read with defaults until quant_engine.oms's OrderRecord carries them.
+    """
+    last_fill: dict[str, datetime] = {}
+    for f in fills:
+        seen = last_fill.get(f.client_order_id)
+        if seen is None or f.timestamp > seen:
+            last_fill[f.client_order_id] = f.timestamp
+    rows = []
+    for r in orders:
+        o = r.order
+        changes = [r.submitted_at, r.closed_at, last_fill.get(o.client_order_id)]
+        rows.append(
+            (
+                run_id,
+                strategy_id,
+                o.client_order_id,
+                o.symbol,
+                o.side.value,
+                o.type.value,
+                o.time_in_force.value,
+                o.quantity,
+                o.limit_price,
+                o.stop_price,
+                r.status.value,
+                r.submitted_at,
+                r.closed_at,
+                r.filled_quantity,
+                r.fill_price,
+                r.reason,
+                r.broker_order_id,
+                r.code,
+                max(t for t in changes if t is not None),
+            )
+        )
+    return rows
+
+
 async def save_results(
     connection: asyncpg.Connection[Any],
     run_id: uuid.UUID,
@@ -110,6 +154,12 @@ async def save_results(
             "metric_points",
             records=_benchmark_records(run_id, benchmark),
             columns=("run_id", "name", "ts", "value"),
+        )
+        # orders before fills: every fill references its order (run_id, client_order_id)
+        await connection.copy_records_to_table(
+            "orders",
+            records=_order_records(run_id, strategy_id, orders, fills),
+            columns=("run_id", *ORDER_COLUMNS),
         )
         await connection.copy_records_to_table(
             "fills",
@@ -162,48 +212,6 @@ async def save_results(
                 for t in trades
             ],
             columns=("run_id", *TRADE_COLUMNS),
-        )
-        await connection.copy_records_to_table(
-            "orders",
-            records=[
-                (
-                    run_id,
-                    strategy_id,
-                    r.order.client_order_id,
-                    r.order.symbol,
-                    r.order.side.value,
-                    r.order.type.value,
-                    r.order.time_in_force.value,
-                    r.order.quantity,
-                    r.order.limit_price,
-                    r.order.stop_price,
-                    r.status.value,
-                    r.submitted_at,
-                    r.closed_at,
-                    r.filled_quantity,
-                    r.fill_price,
-                    r.reason,
-                )
-                for r in orders
-            ],
-            columns=(
-                "run_id",
-                "strategy_id",
-                "client_order_id",
-                "symbol",
-                "side",
-                "type",
-                "time_in_force",
-                "quantity",
-                "limit_price",
-                "stop_price",
-                "status",
-                "submitted_at",
-                "closed_at",
-                "filled_quantity",
-                "fill_price",
-                "reason",
-            ),
         )
         await connection.execute(
             "INSERT INTO run_reports (run_id, html_gzip) VALUES ($1, $2)",

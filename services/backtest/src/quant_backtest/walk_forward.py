@@ -42,7 +42,7 @@ from quant_backtest.walk_forward_model import (
 from quant_backtest.walk_forward_stats import choose, pbo_or_none, plateau, stability
 from quant_domain import ConfigError, Fill, Trade
 from quant_domain.errors import first_validation_error
-from quant_engine import BacktestConfig
+from quant_engine import BacktestConfig, OrderRecord
 from quant_engine.metrics import compute_metrics, periods_per_year, simple_returns
 from quant_engine.objectives import score
 from quant_engine.overfitting import deflated_sharpe_ratio, degradation, efficiency_ratio
@@ -124,11 +124,11 @@ class WalkForwardEngine:
             job, self.workers, None if progress is None else (lambda d, t: progress("grid", d, t))
         )
         clock["grid"] = time.perf_counter()
-        window_results, equity_parts, trades, fills = self._out_of_sample(
+        window_results, equity_parts, trades, fills, orders = self._out_of_sample(
             strategy_config, config, windows, combos, results, frames, warmup, ppy, bt, progress
         )
         clock["out_of_sample"] = time.perf_counter()
-        return self._assemble(
+        result = self._assemble(
             strategy_config,
             config,
             combos,
@@ -145,6 +145,8 @@ class WalkForwardEngine:
             fast_path,
             run_id,
         )
+        result.orders = orders
+        return result
 
     def _out_of_sample(
         self,
@@ -158,12 +160,13 @@ class WalkForwardEngine:
         ppy: float,
         in_sample_bt: BacktestConfig,
         progress: Progress | None,
-    ) -> tuple[list[WindowResult], list[pd.DataFrame], list[Trade], list[Fill]]:
+    ) -> tuple[list[WindowResult], list[pd.DataFrame], list[Trade], list[Fill], list[OrderRecord]]:
         capital = Decimal(self.backtest.initial_capital)
         window_results: list[WindowResult] = []
         parts: list[pd.DataFrame] = []
         trades: list[Trade] = []
         fills: list[Fill] = []
+        orders: list[OrderRecord] = []
         trial_sharpes = [[r.sharpes[w] for r in results] for w in range(len(windows))]
         for w, window in enumerate(windows):
             scores = [r.scores[w] for r in results]
@@ -224,9 +227,12 @@ class WalkForwardEngine:
                 item.out_of_sample_score = score(config.objective, oos_equity, pnls, ppy)
                 item.out_of_sample_metrics = oos.metrics
                 parts.append(oos.equity[list(CURVE_COLUMNS)])
-                window_trades, window_fills = _relabel(window.number, oos.trades, oos.fills)
+                window_trades, window_fills, window_orders = _relabel(
+                    window.number, oos.trades, oos.fills, oos.orders
+                )
                 trades.extend(window_trades)
                 fills.extend(window_fills)
+                orders.extend(window_orders)
             item.out_of_sample_end_equity = (
                 float(parts[-1]["equity"].iloc[-1]) if len(parts[-1]) else float(capital)
             )
@@ -234,7 +240,7 @@ class WalkForwardEngine:
             window_results.append(item)
             if progress is not None:
                 progress("out-of-sample", w + 1, len(windows))
-        return window_results, parts, trades, fills
+        return window_results, parts, trades, fills, orders
 
     def _assemble(
         self,
@@ -329,8 +335,13 @@ def _in_cash(capital: float, index: pd.DatetimeIndex) -> pd.DataFrame:
     )
 
 
-def _relabel(number: int, trades: list[Trade], fills: list[Fill]) -> tuple[list[Trade], list[Fill]]:
-    """Prefix ids with the window ("w3-f-1"): each window's backtest numbers its own from 1."""
+def _relabel(
+    number: int, trades: list[Trade], fills: list[Fill], orders: list[OrderRecord]
+) -> tuple[list[Trade], list[Fill], list[OrderRecord]]:
+    """Prefix ids with the window ("w3-f-1"): each window's backtest numbers its own from 1.
+
+    An order and its fills get the same prefix, so each stored fill still names its order.
+    """
     prefix = f"w{number}-"
     relabelled = [
         dataclasses.replace(
@@ -341,7 +352,17 @@ def _relabel(number: int, trades: list[Trade], fills: list[Fill]) -> tuple[list[
     for trade in trades:
         trade.trade_id = prefix + trade.trade_id
         trade.fill_ids = [prefix + f for f in trade.fill_ids]
-    return trades, relabelled
+    return trades, relabelled, [_relabel_order(prefix, r) for r in orders]
+
+
+def _relabel_order(prefix: str, record: OrderRecord) -> OrderRecord:
+    order = dataclasses.replace(record.order, client_order_id=prefix + record.order.client_order_id)
+    return dataclasses.replace(
+        record,
+        order=order,
+        fill_id=None if record.fill_id is None else prefix + record.fill_id,
+        fill_ids=[prefix + f for f in record.fill_ids],
+    )
 
 
 def config_from_yaml_block(config: StrategyConfig) -> WalkForwardConfig | None:

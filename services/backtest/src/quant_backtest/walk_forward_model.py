@@ -19,6 +19,7 @@ __all__ = [
     "make_windows",
 ]
 from quant_domain import Fill, Trade
+from quant_engine import OrderRecord
 from quant_engine.metrics import Metrics
 from quant_engine.overfitting import DeflatedSharpe, PBOResult
 from quant_engine.walk_forward_config import (
@@ -101,3 +102,5 @@ class WalkForwardResult:
     workers: int
     timings: dict[str, float] = field(default_factory=dict)
     warmup_bars: int = 0  # bars before each window's start fed to the strategy, never traded
+    # the out-of-sample windows' orders, ids prefixed by window like their fills ("w3-...")
+    orders: list[OrderRecord] = field(default_factory=list)

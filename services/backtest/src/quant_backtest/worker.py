@@ -99,7 +99,7 @@ def compute(
             result.equity,
             result.trades,
             result.fills,
-            [],
+            result.orders,
             result.oos_metrics,
             result.metadata,
             render_walk_forward_report(result),

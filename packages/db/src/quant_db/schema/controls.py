@@ -5,10 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text, Uuid, func
+from sqlalchemy import BigInteger, CheckConstraint, Computed, ForeignKey, String, Text, Uuid, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from quant_db.schema.base import Base
+from quant_db.schema.identity import enum_column
+from quant_domain import KillSwitchMode
 
 
 class Alert(Base):
@@ -26,13 +28,21 @@ class Alert(Base):
 
 
 class KillSwitchState(Base):
-    """Exactly one row: is trading halted, since when, by whom and why. Survives restarts."""
+    """Exactly one row: the kill-switch mode, since when, by whom and why. Survives restarts.
+
+    `engaged` is derived (mode is not active) for readers written before the modes (ADR 0024).
+    """
 
     __tablename__ = "kill_switch"
     __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
 
     id: Mapped[int] = mapped_column(primary_key=True, default=1)
-    engaged: Mapped[bool] = mapped_column(default=False)
+    mode: Mapped[KillSwitchMode] = mapped_column(
+        enum_column(KillSwitchMode, "mode"),
+        default=KillSwitchMode.ACTIVE,
+        server_default=KillSwitchMode.ACTIVE.value,
+    )
+    engaged: Mapped[bool] = mapped_column(Computed("mode <> 'active'", persisted=True))
     reason: Mapped[str] = mapped_column(Text, default="")
     changed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     changed_at: Mapped[datetime] = mapped_column(server_default=func.now())

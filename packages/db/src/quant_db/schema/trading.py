@@ -6,13 +6,25 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from quant_db.schema.base import Base
 
 
 class Order(Base):
+    """One order of a run and where it ended up; its fills point at it (orders 1:n fills)."""
+
     __tablename__ = "orders"
     __table_args__ = (
         UniqueConstraint("run_id", "client_order_id"),
@@ -30,17 +42,55 @@ class Order(Base):
     quantity: Mapped[Decimal]
     limit_price: Mapped[Decimal | None]
     stop_price: Mapped[Decimal | None]
+    # 16 fits the longest quant_domain.OrderStatus value, "partially_filled"
     status: Mapped[str] = mapped_column(String(16))
     submitted_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
     filled_quantity: Mapped[Decimal]
-    fill_price: Mapped[Decimal | None]
+    fill_price: Mapped[Decimal | None]  # quantity-weighted average over the order's fills
     reason: Mapped[str] = mapped_column(Text, default="")
+    broker_order_id: Mapped[str | None] = mapped_column(String(64))
+    # a stable reject code ("SHORT_NOT_ALLOWED"), "" when the order was not rejected
+    code: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    # when the order last changed: its last status or fill (simulated time in a backtest)
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+ORDER_COLUMNS = (
+    "strategy_id",
+    "client_order_id",
+    "symbol",
+    "side",
+    "type",
+    "time_in_force",
+    "quantity",
+    "limit_price",
+    "stop_price",
+    "status",
+    "submitted_at",
+    "closed_at",
+    "filled_quantity",
+    "fill_price",
+    "reason",
+    "broker_order_id",
+    "code",
+    "updated_at",
+)
+"""A stored order's columns besides run_id, in the order the worker writes them."""
 
 
 class Fill(Base):
+    """One execution; many may belong to one order (a partial fill, then the rest)."""
+
     __tablename__ = "fills"
-    __table_args__ = (UniqueConstraint("run_id", "fill_id"),)
+    __table_args__ = (
+        UniqueConstraint("run_id", "fill_id"),
+        ForeignKeyConstraint(
+            ["run_id", "client_order_id"],
+            ["orders.run_id", "orders.client_order_id"],
+            ondelete="CASCADE",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)

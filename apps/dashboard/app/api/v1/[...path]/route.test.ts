@@ -1,9 +1,9 @@
 // @vitest-environment node
-import type { NextRequest } from "next/server";
+import { NextRequest } from "next/server";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { accessToken, type FakeApi, installFakeApi, tokenName, uninstallFakeApi, withCookies } from "@/lib/server/fake-api";
 import { ACCESS_COOKIE, REFRESH_COOKIE } from "@/lib/server/session";
-import { GET } from "./route";
+import { GET, PUT } from "./route";
 
 function proxied(cookies: Record<string, string>): NextRequest {
   return withCookies("http://localhost:3000/api/v1/runs", cookies);
@@ -103,5 +103,21 @@ describe("the /api/v1 proxy's client address", () => {
     await GET(withCookies("http://localhost:3000/api/v1/runs", cookies, "GET", { "x-forwarded-for": "1.2.3.4" }), context);
     expect(api.sent[0]?.get("x-quant-client-address")).toBeNull();
     expect(api.sent[0]?.get("x-forwarded-for")).toBeNull();
+  });
+});
+
+describe("the /api/v1 proxy's methods", () => {
+  it("forwards a PUT with its JSON body (the kill switch's set-mode)", async () => {
+    const cookie = `${ACCESS_COOKIE}=${accessToken("fresh", 600)}; ${REFRESH_COOKIE}=refresh-0`;
+    const request = new NextRequest("http://localhost:3000/api/v1/controls/kill-switch", {
+      method: "PUT",
+      headers: { cookie, "content-type": "application/json" },
+      body: JSON.stringify({ mode: "reduce_only", reason: "drill" }),
+    });
+    const response = await PUT(request, { params: Promise.resolve({ path: ["controls", "kill-switch"] }) });
+    expect(response.status).toBe(200);
+    const [sent] = api.callsTo("/v1/controls/kill-switch");
+    expect(sent?.method).toBe("PUT");
+    expect(sent?.body).toEqual({ mode: "reduce_only", reason: "drill" });
   });
 });

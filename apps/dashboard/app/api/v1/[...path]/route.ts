@@ -85,3 +85,7 @@ export async function POST(request: NextRequest, context: Context): Promise<Next
 export async function PATCH(request: NextRequest, context: Context): Promise<NextResponse> {
   return forward(request, (await context.params).path);
 }
+
+export async function PUT(request: NextRequest, context: Context): Promise<NextResponse> {
+  return forward(request, (await context.params).path);
+}

@@ -8,6 +8,7 @@ from quant_api.deps import AdminUser, CurrentUser, RequestId, SessionDep
 from quant_api.errors import ApiError, conflict, error_responses, invalid
 from quant_api.rate_limits import LimitScope, rate_limited
 from quant_api.schemas.v1.controls import (
+    KillSwitchModeUpdate,
     KillSwitchPublic,
     KillSwitchUpdate,
     ModeTransitionCreate,
@@ -17,11 +18,25 @@ from quant_api.strategy_catalog import UNKNOWN_STRATEGY
 from quant_db import controls
 from quant_db.audit import record
 from quant_db.schema import KillSwitchState, Strategy
+from quant_db.schema.identity import User
 from quant_db.schema.runs import Mode
+from quant_domain import KillSwitchMode
 
 ENFORCEMENT_NOTE = (
     "The state is persisted and audited now; enforcement by the execution service (refusing "
     "orders while engaged, trading in the chosen mode) comes with the trading-loop work."
+)
+
+KILL_SWITCH_NOTE = (
+    "Modes (ADR 0024): `active` lets through whatever the other risk rules allow; "
+    "`halt_entries` refuses any order that opens or grows a position, while reductions and "
+    "cancels pass; `reduce_only` applies the same rule, the mode a loss breaker sets; "
+    "`flatten_and_halt` cancels working orders, closes every position, then refuses everything. "
+    "The mode is persisted (it survives restarts) and every change is audited with the mode "
+    "before and after, the reason and the admin.\n\n"
+    "What it stops today: the risk gate enforces the mode in backtests run with a kill-switch "
+    "schedule. No paper or live orders are sent yet (there is no execution service); once there "
+    "is, its risk gate reads this row before its first order and on every change."
 )
 
 router = APIRouter(prefix="/controls", tags=["controls"])
@@ -29,6 +44,7 @@ router = APIRouter(prefix="/controls", tags=["controls"])
 
 async def _public(session: SessionDep, state: KillSwitchState) -> KillSwitchPublic:
     return KillSwitchPublic(
+        mode=state.mode,
         engaged=state.engaged,
         reason=state.reason,
         changed_by=await controls.changed_by(session, state),
@@ -38,8 +54,8 @@ async def _public(session: SessionDep, state: KillSwitchState) -> KillSwitchPubl
 
 @router.get(
     "/kill-switch",
-    summary="Whether trading is halted, since when, by whom and why",
-    description=ENFORCEMENT_NOTE,
+    summary="The kill-switch mode, since when, by whom and why",
+    description=KILL_SWITCH_NOTE,
     responses=error_responses(401, 429),
 )
 @rate_limited(LimitScope.READS)
@@ -49,26 +65,43 @@ async def get_kill_switch(
     return await _public(session, await controls.kill_switch(session))
 
 
+async def _set_mode(
+    session: SessionDep, admin: User, mode: KillSwitchMode, reason: str, request_id: str
+) -> KillSwitchPublic:
+    state = await controls.set_kill_switch_mode(
+        session, user=admin, mode=mode, reason=reason, request_id=request_id, via="api"
+    )
+    await session.commit()
+    await session.refresh(state)
+    return await _public(session, state)
+
+
+@router.put(
+    "/kill-switch",
+    summary="Set the kill-switch mode (admin; a reason is required; audited)",
+    description=KILL_SWITCH_NOTE,
+    responses=error_responses(400, 401, 403, 422),
+)
+async def set_kill_switch_mode(
+    admin: AdminUser, body: KillSwitchModeUpdate, session: SessionDep, request_id: RequestId
+) -> KillSwitchPublic:
+    return await _set_mode(session, admin, body.mode, body.reason, request_id)
+
+
 @router.post(
     "/kill-switch",
-    summary="Engage or release the kill switch (admin; a reason is required; audited)",
-    description=ENFORCEMENT_NOTE,
+    summary="Engage (halt_entries) or release (active) the kill switch (admin; reason; audited)",
+    description=(
+        "The engage/release form kept for older clients: `engaged: true` sets `halt_entries`, "
+        f"`engaged: false` sets `active`; `PUT` chooses any mode.\n\n{KILL_SWITCH_NOTE}"
+    ),
     responses=error_responses(400, 401, 403, 422),
 )
 async def set_kill_switch(
     admin: AdminUser, body: KillSwitchUpdate, session: SessionDep, request_id: RequestId
 ) -> KillSwitchPublic:
-    state = await controls.set_kill_switch(
-        session,
-        user=admin,
-        engaged=body.engaged,
-        reason=body.reason,
-        request_id=request_id,
-        via="api",
-    )
-    await session.commit()
-    await session.refresh(state)
-    return await _public(session, state)
+    mode = controls.ENGAGE_MODE if body.engaged else KillSwitchMode.ACTIVE
+    return await _set_mode(session, admin, mode, body.reason, request_id)
 
 
 MODE_POLICY = (

@@ -8,16 +8,29 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from quant_api.schemas.v1.common import Reason, StrategyId
 from quant_db.schema.runs import Mode
+from quant_domain import KillSwitchMode
 
 
 class KillSwitchPublic(BaseModel):
-    engaged: bool
+    mode: KillSwitchMode
+    engaged: bool = Field(
+        description="mode is not `active`; kept for clients written before the modes"
+    )
     reason: str
     changed_by: str | None
     changed_at: datetime
 
 
+class KillSwitchModeUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    mode: KillSwitchMode
+    reason: Reason
+
+
 class KillSwitchUpdate(BaseModel):
+    """The engage/release form: engaged maps to `halt_entries`, released to `active`."""
+
     model_config = ConfigDict(extra="forbid")
 
     engaged: StrictBool

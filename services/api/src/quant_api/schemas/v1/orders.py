@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from quant_api.schemas.v1.common import Amount
 
@@ -26,5 +26,10 @@ class OrderPublic(BaseModel):
     submitted_at: datetime
     closed_at: datetime | None
     filled_quantity: Amount
-    fill_price: Amount | None
+    fill_price: Amount | None = Field(description="quantity-weighted average over its fills")
     reason: str
+    broker_order_id: str | None = Field(description="the broker's id; null in a backtest")
+    code: str = Field(description='stable reject code (e.g. "SHORT_NOT_ALLOWED"); "" otherwise')
+    updated_at: datetime = Field(
+        description="when the order last changed (simulated time in a backtest)"
+    )
