@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,14 +25,22 @@ from quant_domain import (
     SizingMode,
     to_decimal,
 )
-from quant_engine import Ledger
+from quant_engine import BacktestConfig, Ledger
 from quant_engine.risk_gate import GateLimits, Reason, RiskGate, reason_name
-from quant_strategy import RiskCaps, SignalThresholds, signals_to_orders
+from quant_engine.vectorised import unsupported_reason
+from quant_strategy import (
+    RiskCaps,
+    SignalThresholds,
+    build_strategy,
+    load_strategy_config,
+    signals_to_orders,
+)
 
 SYMBOLS = ["AAPL", "MSFT", "TSLA"]
 EQUITY = 100_000.0
 T = 1_700_000_000.0  # POSIX seconds
 NOW = datetime(2024, 1, 2, tzinfo=UTC)
+CONFIGS = Path(__file__).resolve().parents[3] / "configs" / "strategies"
 
 
 def _gate(
@@ -532,3 +541,24 @@ def test_a_small_reduction_the_sizer_skips_can_leave_its_growth_over_the_gross_c
         GateLimits.from_caps(caps, ledger.symbols), ledger.qty, ledger.last, ledger.held
     )
     assert gate.check(1, 51.0, 0.0, ledger.equity, T, True) == Reason.GROSS_EXPOSURE_CAP
+
+
+# -- the fast path -------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("cap", "value"),
+    [
+        ("max_position_qty", 100.0),
+        ("max_order_notional", 10_000.0),
+        ("price_collar_pct", 0.05),
+        ("max_orders_per_minute", 30),
+    ],
+)
+def test_fast_path_refuses_a_strategy_with_a_cap_only_the_gate_enforces(
+    cap: str, value: float
+) -> None:
+    config = load_strategy_config(CONFIGS / "momentum_v1.yaml")
+    assert unsupported_reason(build_strategy(config), BacktestConfig()) is None
+    config = config.updated(risk=config.risk.model_copy(update={cap: value}))
+    assert unsupported_reason(build_strategy(config), BacktestConfig()) == (
+        f"risk.{cap} is only enforced by the event loop's risk gate"
+    )
