@@ -218,6 +218,16 @@ def test_gross_cap_counts_every_held_position_long_and_short() -> None:
     )
 
 
+def test_gross_cap_counts_pending_orders_on_flat_symbols_and_pending_closes() -> None:
+    gate = _gate(max_gross_exposure=0.1)  # 10,000
+    gate.accepted(0, 60, T)  # 6,000 of AAPL on its way
+    assert _check(gate, 2, 200) == Reason.OK  # + 4,000 of TSLA
+    assert _check(gate, 2, 201) == Reason.GROSS_EXPOSURE_CAP
+    closing = _gate(qty=(100, 0, 0), max_gross_exposure=0.1)
+    closing.accepted(0, -100, T)  # the 10,000 held is being sold
+    assert _check(closing, 2, 500) == Reason.OK
+
+
 def test_a_flip_that_ends_smaller_passes_the_gross_cap_even_when_over_it() -> None:
     # prices rose: 1,200 x 100 is 120 % of equity, over the 100 % cap
     gate = _gate(qty=(1_200, 0, 0), allow_short=True, max_position_pct=2.0)

@@ -268,11 +268,11 @@ class RiskGate:
                 return _QTY
             if not (last > 0.0 and size * last <= self._pct * equity + ABS_TOL):
                 return _PCT
-            held = cur if cur >= 0.0 else -cur
-            if size > held:  # a flip that ends smaller does not add gross exposure
+            cur_size = cur if cur >= 0.0 else -cur
+            if size > cur_size:  # a flip that ends smaller does not add gross exposure
                 qty = self._qty
                 lasts = self._last
-                gross = (size - held) * last
+                gross = (size - cur_size) * last
                 for j in self._held:
                     v = qty[j] * lasts[j]
                     gross += v if v >= 0.0 else -v
