@@ -82,7 +82,7 @@ def test_flatten_and_halt_closes_positions_at_once_then_rejects_everything() -> 
     assert buy.status is OrderStatus.FILLED
     assert flatten.order.side is OrderSide.SELL
     assert flatten.status is OrderStatus.FILLED
-    assert flatten.reason == "kill switch: flatten_and_halt"
+    assert flatten.order.reason == "kill switch: flatten_and_halt"
     assert flatten.submitted_at == _at(2)
     assert (rejected.status, rejected.code) == (OrderStatus.REJECTED, "FLATTEN_AND_HALT")
     assert run.final_positions == {}

@@ -45,9 +45,9 @@ class _OneOrder(Strategy[StrategyParams]):
         return [Order(symbol="TEST", **self.order_kwargs)]
 
 
-def _run(bars: dict[str, list[float]], **order: Any):  # type: ignore[no-untyped-def]
+def _run(bars: dict[str, list[float]], allow_short: bool = False, **order: Any):  # type: ignore[no-untyped-def]
     strategy = type("S", (_OneOrder,), {"order_kwargs": order})()
-    strategy.initialize(strategy_config())
+    strategy.initialize(strategy_config(risk={"allow_short": allow_short}))
     timeline = build_timeline(
         {"TEST": frame(bars["close"], opens=bars["open"], highs=bars["high"], lows=bars["low"])}
     )
@@ -134,6 +134,7 @@ def test_ioc_limit_cancelled_when_first_bar_cannot_fill() -> None:
 def test_sell_stop_triggers_on_low_and_fills_at_gapped_open() -> None:
     run = _run(
         BARS,
+        allow_short=True,  # a sell from flat opens a short: the risk gate refuses it otherwise
         side=OrderSide.SELL,
         quantity=Decimal(1),
         type=OrderType.STOP,

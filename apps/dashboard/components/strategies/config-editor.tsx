@@ -152,8 +152,8 @@ export function ConfigEditor({ strategy, onSaved }: { strategy: Strategy; onSave
       for (const field of fields) {
         if (values[field.path] === initial[field.path]) continue;
         const value = fromFormValue(field, values[field.path] ?? "");
-        // an emptied risk input other than max_positions means "leave as is"
-        if (value === null && field.group === "risk" && field.name !== "max_positions") continue;
+        // an emptied risk input means "leave as is", unless emptying it removes the cap
+        if (value === null && field.group === "risk" && !field.emptyMeans) continue;
         (body[field.group] ??= {})[field.name] = value;
       }
     } catch (caught) {

@@ -52,6 +52,16 @@ describe("form values", () => {
     expect(rangeText(RISK_FIELDS[0]!)).toBe("0 < x ≤ 10");
     expect(rangeText(integer)).toBe("x ≥ 1");
   });
+
+  it("test_risk_gate_caps_are_offered_with_their_bounds_and_empty_removes_them", () => {
+    const byName = Object.fromEntries(RISK_FIELDS.map((f) => [f.name, f]));
+    expect(rangeText(byName["price_collar_pct"]!)).toBe("0 < x ≤ 1");
+    expect(rangeText(byName["max_orders_per_minute"]!)).toBe("x ≥ 1");
+    for (const name of ["max_position_qty", "max_order_notional", "price_collar_pct", "max_orders_per_minute"]) {
+      expect(byName[name]!.emptyMeans).toBeTruthy();
+      expect(fromFormValue(byName[name]!, "")).toBeNull();
+    }
+  });
 });
 
 describe("fieldOfError", () => {

@@ -1540,10 +1540,25 @@ export interface components {
              */
             max_gross_exposure?: number | null;
             /**
+             * Max Order Notional
+             * @description max |quantity| x price of an order that opens or grows a position; null removes the cap
+             */
+            max_order_notional?: number | null;
+            /**
+             * Max Orders Per Minute
+             * @description max orders sent in any trailing 60 s; null removes it
+             */
+            max_orders_per_minute?: number | null;
+            /**
              * Max Position Pct
              * @description max |position| / equity per symbol
              */
             max_position_pct?: number | null;
+            /**
+             * Max Position Qty
+             * @description max |position| per symbol in units; null removes the cap
+             */
+            max_position_qty?: number | null;
             /**
              * Max Positions
              * @description max symbols held at once; null removes the cap
@@ -1554,6 +1569,11 @@ export interface components {
              * @description skip rebalances smaller than this share of equity
              */
             min_trade_pct?: number | null;
+            /**
+             * Price Collar Pct
+             * @description max |limit or stop price / last close - 1| (0.05 = 5%); null removes it
+             */
+            price_collar_pct?: number | null;
         };
         /**
          * Role

@@ -39,6 +39,7 @@ from quant_domain.ports import Broker, Clock
 from quant_engine.ledger import Ledger
 from quant_engine.oms import ClientOrderIds, OrderRecord
 from quant_engine.portfolio import PortfolioReader
+from quant_engine.risk_gate import GateLimits, RiskGate, reason_name
 from quant_engine.trade_log import TradeLog
 from quant_strategy import Strategy
 
@@ -66,6 +67,7 @@ class TradingLoop:
         *,
         sizing: PositionSizing,
         account: str = "backtest",
+        shortable: list[bool] | None = None,
     ) -> None:
         self.strategy = strategy
         self.ledger = ledger
@@ -80,7 +82,15 @@ class TradingLoop:
         self.notional = Decimal(0)
         self.trading = True  # False during a backtest's warm-up: the strategy sees bars only
         self.step_index = 0  # the driver's step count, for the trade log's bars held
-        self.mode = KillSwitchMode.ACTIVE
+        self.gate = RiskGate(
+            GateLimits.from_caps(strategy.config.risk, ledger.symbols, shortable),
+            ledger.qty,
+            ledger.last,
+            ledger.held,
+        )
+        self._gated: dict[str, int] = {}  # client order id -> symbol index, gated and working
+        self._facts_at: datetime | None = None
+        self._facts = (0.0, False)
         self._by_id: dict[str, OrderRecord] = {}
         self._ids = ClientOrderIds(account, strategy.config.id)
         self._dated_at: datetime | None = None
@@ -132,14 +142,71 @@ class TradingLoop:
         return step
 
     def _decide(self, signals: list[Signal]) -> None:
-        if self.trading:
-            for order in self.strategy.risk_check(signals, self.portfolio):
-                self.send(order)
+        """Size the signals (the strategy's risk_check), gate the batch, send it in order.
+
+        The gate judges the whole batch before anything is sent, reductions first (a batch that
+        fits the caps once done then passes order by order), with the equity the sizer used;
+        orders then go to the broker in the strategy's order, rejected ones recorded as such.
+        """
+        if not self.trading:
+            return
+        orders = self.strategy.risk_check(signals, self.portfolio)
+        if not orders:
+            return
+        gate = self.gate
+        index = self._index
+        now, market_open = self._step_facts()
+        equity = self.ledger.equity
+        gate.refresh(now)
+        batch = []
+        for order in orders:
+            k = index.get(order.symbol, -1)
+            signed = (
+                float(order.quantity) if order.side is OrderSide.BUY else -float(order.quantity)
+            )
+            batch.append((k, signed, order))
+        verdicts: dict[int, int] = {}
+        for k, signed, order in sorted(batch, key=lambda b: b[0] >= 0 and gate.grows(b[0], b[1])):
+            if k < 0:
+                continue  # not in this account's universe: the broker refuses it
+            price = float(order.limit_price or order.stop_price or 0)
+            code = gate.check(k, signed, price, equity, now, market_open)
+            verdicts[id(order)] = code
+            if code:
+                continue
+            gate.accepted(k, signed, now)
+        for k, signed, order in batch:
+            code = verdicts.get(id(order), 0)
+            if code:
+                price = float(order.limit_price or order.stop_price or 0)
+                message = gate.message(code, k, signed, price, equity)
+                self._refuse(order, reason_name(code), message)
+            else:
+                self.send(order, gated=k >= 0)
+
+    def _step_facts(self) -> tuple[float, bool]:
+        """(decision time in POSIX seconds, is the market open then), from the clock, per step."""
+        stamp = self.state.timestamp
+        if stamp is not self._facts_at:
+            clock = self.clock
+            now = clock.now()
+            self._facts = (now.timestamp(), clock.is_market_open(now))
+            self._facts_at = stamp
+        return self._facts
 
     @property
     def now(self) -> datetime:
         """The time of the current step (the decision time of its bars)."""
         return self.state.timestamp
+
+    @property
+    def mode(self) -> KillSwitchMode:
+        """The kill-switch mode the risk gate enforces on every order."""
+        return self.gate.mode
+
+    @mode.setter
+    def mode(self, value: KillSwitchMode) -> None:
+        self.gate.mode = value
 
     # -- orders --------------------------------------------------------------------------------
     def _session_date(self) -> date:
@@ -153,20 +220,31 @@ class TradingLoop:
             self._dated_at = stamp
         return self._session_day
 
-    def send(self, order: Order, *, engine: bool = False) -> OrderRecord:
-        """Record `order` (PENDING_SUBMIT) under a deterministic client order id and send it.
-
-        `engine` marks the engine's own closing orders (end-of-run liquidation, flatten); every
-        other order passes the risk gate first, and a rejected one is recorded with its reason.
-        """
-        del engine
+    def _record_new(self, order: Order) -> OrderRecord:
         now = self.state.timestamp
         order = order.with_client_order_id(self._ids.next_id(self._session_date()))
         record = OrderRecord(order=order, submitted_at=now)
         self.orders.append(record)
         self._by_id[order.client_order_id] = record
+        return record
+
+    def _refuse(self, order: Order, code: str, message: str) -> OrderRecord:
+        """Record an order the risk gate refused: REJECTED with its rule's code; never sent."""
+        record = self._record_new(order)
+        record.to(OrderStatus.REJECTED, record.submitted_at, message, code)
+        return record
+
+    def send(self, order: Order, *, gated: bool = False) -> OrderRecord:
+        """Record `order` (PENDING_SUBMIT) under a deterministic client order id and send it.
+
+        `gated` says the risk gate passed it and counts it as pending; the engine's own closing
+        orders (end-of-run liquidation, flatten) are sent ungated: they only reduce.
+        """
+        record = self._record_new(order)
+        if gated:
+            self._gated[record.order.client_order_id] = self._index[order.symbol]
         record.status = OrderStatus.SUBMITTED  # PENDING_SUBMIT -> SUBMITTED: always legal
-        self.broker.submit(order)
+        self.broker.submit(record.order)
         return record
 
     def flatten(self, reason: str, tradable: Callable[[str], bool] | None = None) -> None:
@@ -185,7 +263,7 @@ class TradingLoop:
                 created_at=self.now,
                 reason=reason,
             )
-            self.send(closing, engine=True)
+            self.send(closing)
 
     # -- execution reports ---------------------------------------------------------------------
     def on_report(self, report: ExecutionReport) -> None:
@@ -213,25 +291,37 @@ class TradingLoop:
         ledger = self.ledger
         position = ledger.positions[fill.symbol].quantity
         realized = ledger.apply(fill)
+        k = self._gated.get(fill.client_order_id)
+        if k is not None:
+            self.gate.filled(k, float(fill.signed_quantity))
+            if record.status is OrderStatus.FILLED:
+                del self._gated[fill.client_order_id]
         self.trade_log.on_fill(fill, position, realized, self.step_index)
         self.fills.append(fill)
         self.notional += fill.notional
         self._on_fill(fill)
 
+    def _ended(self, record: OrderRecord) -> None:
+        """A working order ended unfilled (in part): the gate stops counting the rest as pending."""
+        k = self._gated.pop(record.order.client_order_id, None)
+        if k is not None:
+            rest = float(record.remaining)
+            self.gate.released(k, rest if record.order.side is OrderSide.BUY else -rest)
+
     def _rejected(self, report: OrderRejected) -> None:
-        self._record(report.client_order_id).to(
-            OrderStatus.REJECTED, report.timestamp, report.reason, report.code
-        )
+        record = self._record(report.client_order_id)
+        record.to(OrderStatus.REJECTED, report.timestamp, report.reason, report.code)
+        self._ended(record)
 
     def _cancelled(self, report: OrderCancelled) -> None:
-        self._record(report.client_order_id).to(
-            OrderStatus.CANCELLED, report.timestamp, report.reason
-        )
+        record = self._record(report.client_order_id)
+        record.to(OrderStatus.CANCELLED, report.timestamp, report.reason)
+        self._ended(record)
 
     def _expired(self, report: OrderExpired) -> None:
-        self._record(report.client_order_id).to(
-            OrderStatus.EXPIRED, report.timestamp, report.reason
-        )
+        record = self._record(report.client_order_id)
+        record.to(OrderStatus.EXPIRED, report.timestamp, report.reason)
+        self._ended(record)
 
     def _unknown(self, report: OrderStatusUnknown) -> None:
         self._record(report.client_order_id).to(

@@ -38,12 +38,26 @@ class VectorRun:
     open_trades: FloatArray
 
 
+GATE_ONLY_CAPS = (
+    "max_position_qty",
+    "max_order_notional",
+    "price_collar_pct",
+    "max_orders_per_minute",
+)
+"""RiskCaps the risk gate enforces and the compiled kernel does not: a run with any set stays on
+the event loop, so the fast path never gives a result the gate would have changed."""
+
+
 def unsupported_reason(strategy: Strategy[Any], config: BacktestConfig) -> str | None:
     """Why the fast path cannot run this strategy under this config, or None when it can."""
     if type(strategy).vector_targets is Strategy.vector_targets:
         return f"{type(strategy).__name__} has no vector_targets"
-    if strategy.config.risk.max_positions is not None:
+    risk = strategy.config.risk
+    if risk.max_positions is not None:
         return "risk.max_positions is only enforced by the event loop"
+    for cap in GATE_ONLY_CAPS:
+        if getattr(risk, cap) is not None:
+            return f"risk.{cap} is only enforced by the event loop's risk gate"
     if type(strategy).risk_check is not Strategy.risk_check:
         return f"{type(strategy).__name__} overrides risk_check"
     del config

@@ -26,7 +26,12 @@ class SignalThresholds(BaseModel):
 
 
 class RiskCaps(BaseModel):
-    """Per-strategy limits applied by the default risk_check before any order exists."""
+    """Per-strategy limits: the default risk_check sizes within them, and the engine's risk gate
+    (quant_engine.risk_gate) enforces them on every order whatever the strategy's risk_check did.
+
+    The caps below min_trade_pct are enforced by the gate only (the sizer does not size to
+    them); each defaults to None, which turns it off.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -40,6 +45,24 @@ class RiskCaps(BaseModel):
     max_positions: int | None = Field(default=None, ge=1, description="max symbols held at once")
     min_trade_pct: float = Field(
         default=0.0, ge=0, le=1, description="skip rebalances smaller than this share of equity"
+    )
+    max_position_qty: float | None = Field(
+        default=None, gt=0, description="max |position| per symbol in units (shares, contracts)"
+    )
+    max_order_notional: float | None = Field(
+        default=None,
+        gt=0,
+        description="max |quantity| x price of an order that opens or grows a position "
+        "(the limit or stop price, else the last close)",
+    )
+    price_collar_pct: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="max |limit or stop price / last close - 1|, as a fraction (0.05 = 5%)",
+    )
+    max_orders_per_minute: int | None = Field(
+        default=None, ge=1, description="max orders sent in any trailing 60 seconds"
     )
 
 

@@ -101,6 +101,24 @@ class RiskUpdate(BaseModel):
     min_trade_pct: float | None = Field(
         default=None, ge=0, le=1, description="skip rebalances smaller than this share of equity"
     )
+    max_position_qty: float | None = Field(
+        default=None, gt=0, description="max |position| per symbol in units; null removes the cap"
+    )
+    max_order_notional: float | None = Field(
+        default=None,
+        gt=0,
+        description="max |quantity| x price of an order that opens or grows a position; "
+        "null removes the cap",
+    )
+    price_collar_pct: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="max |limit or stop price / last close - 1| (0.05 = 5%); null removes it",
+    )
+    max_orders_per_minute: int | None = Field(
+        default=None, ge=1, description="max orders sent in any trailing 60 s; null removes it"
+    )
 
 
 class StrategyUpdate(BaseModel):
