@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -103,3 +104,21 @@ def test_money_helpers() -> None:
 def test_ensure_utc_refuses_naive() -> None:
     with pytest.raises(ValueError, match="no timezone"):
         ensure_utc(datetime(2024, 1, 1))
+
+
+def test_an_order_renamed_by_the_loop_keeps_every_other_field() -> None:
+    original = Order(
+        "A",
+        OrderSide.SELL,
+        Decimal(3),
+        type=OrderType.STOP_LIMIT,
+        limit_price=Decimal(5),
+        stop_price=Decimal(6),
+        strategy_id="s",
+        reason="why",
+    )
+    renamed = original.with_client_order_id("acct-20240102-000001")
+    assert renamed.client_order_id == "acct-20240102-000001"
+    for field in fields(Order):  # a field added to Order must be copied too
+        if field.name != "client_order_id":
+            assert getattr(renamed, field.name) == getattr(original, field.name), field.name

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -135,14 +135,20 @@ class Order:
     def with_client_order_id(self, client_order_id: str) -> Order:
         """This order under another client order id (the loop's deterministic one).
 
-        A plain copy of an order that was already validated: no second validation, which keeps
-        the per-order path cheap.
+        A plain copy of an order that was already validated, field by field: no second
+        validation, which keeps the per-order path cheap.
         """
         copy = object.__new__(Order)
-        for name in _ORDER_FIELDS:
-            object.__setattr__(copy, name, getattr(self, name))
-        object.__setattr__(copy, "client_order_id", client_order_id)
+        put = object.__setattr__
+        put(copy, "symbol", self.symbol)
+        put(copy, "side", self.side)
+        put(copy, "quantity", self.quantity)
+        put(copy, "type", self.type)
+        put(copy, "limit_price", self.limit_price)
+        put(copy, "stop_price", self.stop_price)
+        put(copy, "time_in_force", self.time_in_force)
+        put(copy, "client_order_id", client_order_id)
+        put(copy, "strategy_id", self.strategy_id)
+        put(copy, "created_at", self.created_at)
+        put(copy, "reason", self.reason)
         return copy
-
-
-_ORDER_FIELDS = tuple(f.name for f in fields(Order))

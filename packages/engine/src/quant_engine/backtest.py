@@ -133,6 +133,7 @@ class BacktestEngine:
         single = m == 1 and present is None  # one symbol, a bar at every step: no list per step
         symbol = symbols[0]
         open_, high, low, close, volume = opens[0], highs[0], lows[0], closes[0], volumes[0]
+        new_bar = tuple.__new__
         equity = array("d", bytes(8 * n))
         cash = array("d", bytes(8 * n))
         positions_value = array("d", bytes(8 * n))
@@ -142,7 +143,9 @@ class BacktestEngine:
         # the next step at which something other than bars happens (warm-up ends, the kill
         # switch changes, a flatten is due): one integer comparison per step finds it
         next_event = self._next_event(0, trade_from, changes)
-        flattening = False
+        # the step after whose decisions the engine closes positions itself: the last (with
+        # liquidate_at_end), or every step while the kill switch is flatten_and_halt
+        closing_at = liquidate_at
         for i in range(n):
             ts = times[i]
             loop.step_index = i
@@ -151,29 +154,42 @@ class BacktestEngine:
                 broker.match(i)
             if i == next_event:
                 next_event = self._event(i, trade_from, changes)
-                flattening = loop.mode is KillSwitchMode.FLATTEN_AND_HALT
+                if loop.mode is KillSwitchMode.FLATTEN_AND_HALT:
+                    closing_at = i
+                    next_event = i + 1  # flatten again next step (a symbol may lack a bar now)
+                else:
+                    closing_at = liquidate_at
+            # new_bar(Bar, fields) is Bar(*fields) without the Python-level __new__ that a
+            # NamedTuple has: one frame less per bar
             if single:
-                step(ts, (Bar(symbol, ts, open_[i], high[i], low[i], close[i], volume[i]),))
+                step(
+                    ts,
+                    (new_bar(Bar, (symbol, ts, open_[i], high[i], low[i], close[i], volume[i])),),
+                )
             else:
                 step(
                     ts,
                     [
-                        Bar(
-                            symbols[k],
-                            ts,
-                            opens[k][i],
-                            highs[k][i],
-                            lows[k][i],
-                            closes[k][i],
-                            volumes[k][i],
+                        new_bar(
+                            Bar,
+                            (
+                                symbols[k],
+                                ts,
+                                opens[k][i],
+                                highs[k][i],
+                                lows[k][i],
+                                closes[k][i],
+                                volumes[k][i],
+                            ),
                         )
                         for k in (every_symbol if present is None else present[i])
                     ],
                 )
-            if flattening and (held or broker.working):
-                self._flatten(i, "kill switch: flatten_and_halt")
-            if i == liquidate_at:
-                self._flatten(i, "liquidated at the end of the run")
+            if i == closing_at:
+                if i == liquidate_at:
+                    self._flatten(i, "liquidated at the end of the run")
+                elif held or broker.working:
+                    self._flatten(i, "kill switch: flatten_and_halt")
             value = 0.0
             gross_value = 0.0
             for k in held:

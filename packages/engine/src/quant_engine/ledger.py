@@ -22,19 +22,15 @@ class Ledger:
         self.cash_dec = initial_cash
         self.fees_dec = Decimal(0)
         self.positions = {s: Position(s) for s in symbols}
-        self._cash = float(initial_cash)
+        self.cash = float(initial_cash)  # the float mirror of cash_dec, read once per step
         self.qty = [0.0] * len(symbols)
         self.last = [0.0] * len(symbols)
         self.held: list[int] = []
 
     # the floats a PortfolioReader shows --------------------------------------------------------
     @property
-    def cash(self) -> float:
-        return self._cash
-
-    @property
     def equity(self) -> float:
-        value = self._cash
+        value = self.cash
         for k in self.held:
             value += self.qty[k] * self.last[k]
         return value
@@ -69,7 +65,7 @@ class Ledger:
         realized = position.apply(fill)
         self.cash_dec += fill.cash_change
         self.fees_dec += fill.commission
-        self._cash = float(self.cash_dec)
+        self.cash = float(self.cash_dec)
         k = self.index[fill.symbol]
         self.qty[k] = float(position.quantity)
         if position.quantity == 0:

@@ -316,7 +316,9 @@ class ClientOrderIds:
             if current != session:
                 self._sequence = 0
             self._session = session
-            self._prefix = f"{self._stem}-{session:%Y%m%d}-"
+            # the same text as f"{session:%Y%m%d}", without strftime (a new session per order
+            # is the common case in a daily backtest)
+            self._prefix = f"{self._stem}-{session.year:04d}{session.month:02d}{session.day:02d}-"
         sequence = self._sequence + 1
         if sequence > MAX_SEQUENCE:
             raise ValueError(f"sequence must be between 1 and {MAX_SEQUENCE}, got {sequence}")

@@ -90,11 +90,9 @@ class TradingLoop:
         )
         self._gated: dict[str, int] = {}  # client order id -> symbol index, gated and working
         self._facts_at: datetime | None = None
-        self._facts = (0.0, False)
+        self._facts = (0.0, False, date.min)
         self._by_id: dict[str, OrderRecord] = {}
         self._ids = ClientOrderIds(account, strategy.config.id)
-        self._dated_at: datetime | None = None
-        self._session_day = date.min
         self._index = ledger.index
         self._last = ledger.last
         self._seen = self.state.bars
@@ -155,28 +153,30 @@ class TradingLoop:
             return
         gate = self.gate
         index = self._index
-        now, market_open = self._step_facts()
+        now, market_open, _ = self._step_facts()
         equity = self.ledger.equity
-        gate.refresh(now)
         batch = []
         for order in orders:
             k = index.get(order.symbol, -1)
-            signed = (
-                float(order.quantity) if order.side is OrderSide.BUY else -float(order.quantity)
-            )
+            quantity = float(order.quantity)
+            signed = quantity if order.side is OrderSide.BUY else -quantity
             batch.append((k, signed, order))
+        if len(batch) > 1:  # reductions first; sorted() keeps the strategy's order otherwise
+            checks = sorted(batch, key=lambda b: b[0] >= 0 and gate.grows(b[0], b[1]))
+        else:
+            checks = batch
         verdicts: dict[int, int] = {}
-        for k, signed, order in sorted(batch, key=lambda b: b[0] >= 0 and gate.grows(b[0], b[1])):
+        for k, signed, order in checks:
             if k < 0:
                 continue  # not in this account's universe: the broker refuses it
             price = float(order.limit_price or order.stop_price or 0)
             code = gate.check(k, signed, price, equity, now, market_open)
-            verdicts[id(order)] = code
             if code:
-                continue
-            gate.accepted(k, signed, now)
+                verdicts[id(order)] = code
+            else:
+                gate.accepted(k, signed, now)
         for k, signed, order in batch:
-            code = verdicts.get(id(order), 0)
+            code = verdicts.get(id(order), 0) if verdicts else 0
             if code:
                 price = float(order.limit_price or order.stop_price or 0)
                 message = gate.message(code, k, signed, price, equity)
@@ -184,13 +184,15 @@ class TradingLoop:
             else:
                 self.send(order, gated=k >= 0)
 
-    def _step_facts(self) -> tuple[float, bool]:
-        """(decision time in POSIX seconds, is the market open then), from the clock, per step."""
+    def _step_facts(self) -> tuple[float, bool, date]:
+        """(decision time in POSIX seconds, is the market open then, the session's date), from
+        the clock, once per step that sends orders."""
         stamp = self.state.timestamp
         if stamp is not self._facts_at:
             clock = self.clock
             now = clock.now()
-            self._facts = (now.timestamp(), clock.is_market_open(now))
+            opened = clock.session_open(now)
+            self._facts = (now.timestamp(), clock.is_market_open(now), (opened or now).date())
             self._facts_at = stamp
         return self._facts
 
@@ -209,20 +211,9 @@ class TradingLoop:
         self.gate.mode = value
 
     # -- orders --------------------------------------------------------------------------------
-    def _session_date(self) -> date:
-        """The date of the session this decision is taken in (its open's UTC date)."""
-        stamp = self.state.timestamp
-        if stamp is not self._dated_at:  # asked once per step that sends orders
-            clock = self.clock
-            now = clock.now()
-            opened = clock.session_open(now)
-            self._session_day = (opened or now).date()
-            self._dated_at = stamp
-        return self._session_day
-
     def _record_new(self, order: Order) -> OrderRecord:
         now = self.state.timestamp
-        order = order.with_client_order_id(self._ids.next_id(self._session_date()))
+        order = order.with_client_order_id(self._ids.next_id(self._step_facts()[2]))
         record = OrderRecord(order=order, submitted_at=now)
         self.orders.append(record)
         self._by_id[order.client_order_id] = record

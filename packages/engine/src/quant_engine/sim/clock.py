@@ -87,30 +87,46 @@ class TimelineClock:
     is answered by a SimulatedClock over the same calendar and own days.
     """
 
-    __slots__ = ("_calendar", "_timeline", "step")
+    __slots__ = ("_calendar", "_facts", "_facts_step", "_timeline", "step")
 
     def __init__(self, timeline: Timeline) -> None:
         self._timeline = timeline
         self._calendar = SimulatedClock(timeline.calendar, timeline.own_days)
         self.step = 0
+        self._facts_step = -1
+        self._facts: tuple[datetime, datetime, datetime, bool] = (
+            timeline.times[0],
+            timeline.times[0],
+            timeline.times[0],
+            True,
+        )
+
+    def _step_facts(self) -> tuple[datetime, datetime, datetime, bool]:
+        """(now, session open, session close, market open) of the current step, built once."""
+        step = self.step
+        if self._facts_step != step:
+            tl = self._timeline
+            session = tl.session[step]
+            self._facts = (
+                tl.decision_time(step),
+                tl.session_open_at(session),
+                tl.session_close_at(session),
+                tl.market_open[step],
+            )
+            self._facts_step = step
+        return self._facts
 
     def now(self) -> datetime:
-        return self._timeline.decision_time(self.step)
-
-    def _is_now(self, at: datetime) -> bool:
-        return at == self._timeline.decision_time(self.step)
+        return self._step_facts()[0]
 
     def session_open(self, at: datetime) -> datetime | None:
-        if self._is_now(at):
-            return self._timeline.session_open_at(self._timeline.session[self.step])
-        return self._calendar.session_open(at)
+        facts = self._step_facts()
+        return facts[1] if at == facts[0] else self._calendar.session_open(at)
 
     def session_close(self, at: datetime) -> datetime | None:
-        if self._is_now(at):
-            return self._timeline.session_close_at(self._timeline.session[self.step])
-        return self._calendar.session_close(at)
+        facts = self._step_facts()
+        return facts[2] if at == facts[0] else self._calendar.session_close(at)
 
     def is_market_open(self, at: datetime) -> bool:
-        if self._is_now(at):
-            return self._timeline.market_open[self.step]
-        return self._calendar.is_market_open(at)
+        facts = self._step_facts()
+        return facts[3] if at == facts[0] else self._calendar.is_market_open(at)
