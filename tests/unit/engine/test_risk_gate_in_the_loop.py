@@ -15,11 +15,24 @@ from quant_domain import (
     Order,
     OrderSide,
     OrderStatus,
+    OrderType,
     PortfolioView,
     Signal,
     SignalDirection,
+    TimeInForce,
 )
-from quant_engine import BacktestConfig, BacktestEngine, EngineRun, FillTiming, build_timeline
+from quant_domain.instruments import Instrument
+from quant_engine import (
+    BacktestConfig,
+    BacktestEngine,
+    EngineRun,
+    FillTiming,
+    Ledger,
+    TradingLoop,
+    build_timeline,
+)
+from quant_engine.sim import SimulatedBroker
+from quant_engine.sim.clock import TimelineClock
 from quant_engine.vectorised import unsupported_reason
 from quant_strategy import Strategy, StrategyParams
 from tests.factories import frame, strategy_config
@@ -116,3 +129,67 @@ def test_the_fast_path_refuses_a_strategy_that_overrides_risk_check() -> None:
     reason = unsupported_reason(strategy, NO_COSTS)
     assert reason is not None
     assert "risk_check" in reason
+
+
+def test_a_short_of_an_instrument_that_cannot_be_shorted_is_rejected_even_when_allowed() -> None:
+    strategy = type("S", (_Reckless,), {"orders": [(OrderSide.SELL, Decimal(10))]})()
+    strategy.initialize(strategy_config(risk={"allow_short": True}))
+    hard_to_borrow = {"TEST": Instrument("TEST", shortable=False)}
+    run = BacktestEngine(NO_COSTS).run(
+        strategy, build_timeline({"TEST": frame([100.0, 101, 102])}), instruments=hard_to_borrow
+    )
+    assert run.orders[0].code == "SHORT_NOT_ALLOWED"
+
+
+class _OddLimit(_Reckless):
+    def risk_check(self, signals: list[Signal], portfolio: PortfolioView) -> list[Order]:
+        del signals, portfolio
+        return [
+            Order(
+                "TEST",
+                OrderSide.BUY,
+                Decimal(1),
+                type=OrderType.LIMIT,
+                limit_price=Decimal("99.987"),
+            ),
+            Order(
+                "TEST",
+                OrderSide.SELL,
+                Decimal(1),
+                type=OrderType.STOP,
+                stop_price=Decimal("95.001"),
+                time_in_force=TimeInForce.GTC,
+            ),
+        ]
+
+
+def _loop_over(tick_prices: bool) -> TradingLoop:
+    strategy = _OddLimit()
+    strategy.initialize(strategy_config(risk={"allow_short": True}))
+    timeline = build_timeline({"TEST": frame([100.0, 101, 102])})
+    ledger = Ledger(timeline.symbols, Decimal(100_000))
+    clock = TimelineClock(timeline)
+    broker = SimulatedBroker(NO_COSTS, timeline, ledger, clock)
+    loop = TradingLoop(
+        strategy,
+        ledger,
+        broker,
+        clock,
+        sizing=NO_COSTS.sizing,
+        instruments={"TEST": Instrument("TEST", tick_size=Decimal("0.01"))},
+        tick_prices=tick_prices,
+    )
+    first = timeline.times[0]
+    loop.step(first, [Bar("TEST", first, 100.0, 100.0, 100.0, 100.0, 1.0)])
+    return loop
+
+
+def test_prices_go_on_the_tick_never_more_aggressive_for_a_broker_that_requires_it() -> None:
+    limit, stop = (record.order for record in _loop_over(tick_prices=True).orders)
+    assert limit.limit_price == Decimal("99.98")  # a buy limit rounds down
+    assert stop.stop_price == Decimal("95.00")  # a sell stop rounds down: it fires no earlier
+
+
+def test_the_simulated_broker_takes_the_strategys_own_prices() -> None:
+    limit, stop = (record.order for record in _loop_over(tick_prices=False).orders)
+    assert (limit.limit_price, stop.stop_price) == (Decimal("99.987"), Decimal("95.001"))

@@ -10,7 +10,7 @@ orders and the strategy's daily_close runs.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -21,6 +21,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from quant_domain import Bar, Fill, KillSwitchMode, Trade, to_decimal
+from quant_domain.instruments import Instrument
 from quant_engine.config import BacktestConfig
 from quant_engine.ledger import Ledger
 from quant_engine.oms import OrderRecord
@@ -92,12 +93,14 @@ class BacktestEngine:
         observer: StepObserver | None = None,
         trade_from: int = 0,
         kill_switch: KillSwitchSchedule = (),
+        instruments: Mapping[str, Instrument] | None = None,
     ) -> EngineRun:
         """Run `strategy` (already initialised) over `timeline` and return the raw result.
 
         Steps before `trade_from` are warm-up: the strategy sees their bars and may signal, but
         risk_check is not called and nothing trades; the result starts at `trade_from`.
         `kill_switch` changes the kill-switch mode at the first step at or after each time.
+        `instruments` tells the risk gate which symbols may be sold short (default: all).
         """
         if not 0 <= trade_from < len(timeline):
             raise ValueError(
@@ -108,7 +111,9 @@ class BacktestEngine:
         ledger = Ledger(timeline.symbols, self.config.initial_capital)
         clock = TimelineClock(timeline)
         broker = SimulatedBroker(self.config, timeline, ledger, clock)
-        loop = TradingLoop(strategy, ledger, broker, clock, sizing=self._sizing())
+        loop = TradingLoop(
+            strategy, ledger, broker, clock, sizing=self._sizing(), instruments=instruments
+        )
         self.broker = broker
         self.loop = loop
         liquidate_at = len(timeline) - 1 if self.config.liquidate_at_end else -1

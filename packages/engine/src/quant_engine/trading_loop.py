@@ -10,7 +10,8 @@ strategy's on_fill. Only the clock, the bars' source and the broker differ betwe
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -35,6 +36,7 @@ from quant_domain.events import (
     OrderRejected,
     OrderStatusUnknown,
 )
+from quant_domain.instruments import Instrument
 from quant_domain.ports import Broker, Clock
 from quant_engine.ledger import Ledger
 from quant_engine.oms import ClientOrderIds, OrderRecord
@@ -42,6 +44,18 @@ from quant_engine.portfolio import PortfolioReader
 from quant_engine.risk_gate import GateLimits, RiskGate, reason_name
 from quant_engine.trade_log import TradeLog
 from quant_strategy import Strategy
+
+
+def on_tick(order: Order, instrument: Instrument) -> Order:
+    """`order` with its limit and stop prices on the instrument's tick, never more aggressive."""
+    limit, stop = order.limit_price, order.stop_price
+    if limit is None and stop is None:
+        return order
+    return dataclasses.replace(
+        order,
+        limit_price=None if limit is None else instrument.round_price(limit, order.side, "limit"),
+        stop_price=None if stop is None else instrument.round_price(stop, order.side, "stop"),
+    )
 
 
 class _State:
@@ -67,8 +81,13 @@ class TradingLoop:
         *,
         sizing: PositionSizing,
         account: str = "backtest",
-        shortable: list[bool] | None = None,
+        instruments: Mapping[str, Instrument] | None = None,
+        tick_prices: bool = False,
     ) -> None:
+        """`instruments` says which symbols may be sold short and their tick sizes (unknown
+        symbols: shortable, any price); `tick_prices` rounds limit and stop prices to the tick
+        before the gate sees them, for brokers that refuse other prices (the simulated broker
+        takes any price, so a backtest's prices are the strategy's own)."""
         self.strategy = strategy
         self.ledger = ledger
         self.broker = broker
@@ -82,6 +101,9 @@ class TradingLoop:
         self.notional = Decimal(0)
         self.trading = True  # False during a backtest's warm-up: the strategy sees bars only
         self.step_index = 0  # the driver's step count, for the trade log's bars held
+        known = instruments or {}
+        shortable = [known[s].shortable if s in known else True for s in ledger.symbols]
+        self._ticks = {s: i for s, i in known.items() if tick_prices and i.tick_size is not None}
         self.gate = RiskGate(
             GateLimits.from_caps(strategy.config.risk, ledger.symbols, shortable),
             ledger.qty,
@@ -152,15 +174,9 @@ class TradingLoop:
         if not orders:
             return
         gate = self.gate
-        index = self._index
         now, market_open, _ = self._step_facts()
         equity = self.ledger.equity
-        batch = []
-        for order in orders:
-            k = index.get(order.symbol, -1)
-            quantity = float(order.quantity)
-            signed = quantity if order.side is OrderSide.BUY else -quantity
-            batch.append((k, signed, order))
+        batch = self._batch(orders)
         if len(batch) > 1:  # reductions first; sorted() keeps the strategy's order otherwise
             checks = sorted(batch, key=lambda b: b[0] >= 0 and gate.grows(b[0], b[1]))
         else:
@@ -183,6 +199,18 @@ class TradingLoop:
                 self._refuse(order, reason_name(code), message)
             else:
                 self.send(order, gated=k >= 0)
+
+    def _batch(self, orders: list[Order]) -> list[tuple[int, float, Order]]:
+        """(symbol index or -1, signed quantity, order) per order, prices on the tick if asked."""
+        index = self._index
+        ticks = self._ticks
+        batch = []
+        for sized in orders:
+            order = on_tick(sized, ticks[sized.symbol]) if sized.symbol in ticks else sized
+            quantity = float(order.quantity)
+            signed = quantity if order.side is OrderSide.BUY else -quantity
+            batch.append((index.get(order.symbol, -1), signed, order))
+        return batch
 
     def _step_facts(self) -> tuple[float, bool, date]:
         """(decision time in POSIX seconds, is the market open then, the session's date), from

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -13,6 +14,7 @@ import pandas as pd
 from quant_backtest.metadata import build_metadata
 from quant_backtest.result import BacktestResult
 from quant_domain import DataNotFoundError
+from quant_domain.instruments import Instrument
 from quant_engine import (
     BacktestConfig,
     BacktestEngine,
@@ -122,7 +124,15 @@ def run(
     """
     frames, benchmark_bars = load_frames(strategy_config, data, config)
     calendar = universe_calendar(strategy_config, data)
-    engine_run = run_engine(strategy_config, frames, config, progress=progress, calendar=calendar)
+    instruments = {symbol: data.instrument(symbol) for symbol in frames}
+    engine_run = run_engine(
+        strategy_config,
+        frames,
+        config,
+        progress=progress,
+        calendar=calendar,
+        instruments=instruments,
+    )
     seed = run_seed(strategy_config, config)
     return assemble(
         strategy_config, config, data.name, frames, benchmark_bars, engine_run, seed, run_id
@@ -140,10 +150,12 @@ def run_engine(
     *,
     progress: Progress | None = None,
     calendar: str | None = None,
+    instruments: Mapping[str, Instrument] | None = None,
 ) -> EngineRun:
     """The engine part of run(): seeded, a fresh strategy, warm-up honoured; no metrics.
 
     `calendar` names the sessions (see `universe_calendar`); None is the 24-hour calendar.
+    `instruments` tells the risk gate which symbols may be sold short (default: all).
     """
     _seed_everything(run_seed(strategy_config, config))
     strategy = build_strategy(strategy_config)
@@ -153,6 +165,7 @@ def run_engine(
         timeline,
         progress=progress,
         trade_from=trading_start(timeline, strategy_config, config),
+        instruments=instruments,
     )
 
 
