@@ -30,8 +30,10 @@ class Strategy(ABC, Generic[P]):
 
     Per step the engine calls, in order: on_market_data(bar) for every symbol with a bar at that
     time, generate_signals(state) once, risk_check(signals, portfolio) when there are signals,
-    on_fill(fill) for each execution, and daily_close() after the last bar of each trading day.
-    A strategy never touches a data source, database or broker: it sees bars, state and fills.
+    on_fill(fill) for each execution, and daily_close() after the last bar of each trading
+    session (the exchange calendar's, ADR 0025). A strategy never touches a data source,
+    database or broker: it sees bars, a read-only portfolio and fills. Whatever risk_check
+    returns then passes the engine's risk gate, which a strategy cannot override (ADR 0023).
     """
 
     params_model: ClassVar[type[StrategyParams]] = StrategyParams
@@ -93,7 +95,11 @@ class Strategy(ABC, Generic[P]):
         """Return the signals for this step; an empty list means 'no change'."""
 
     def risk_check(self, signals: list[Signal], portfolio: PortfolioView) -> list[Order]:
-        """Turn signals into sized orders within the config's risk caps (override to customise)."""
+        """Turn signals into sized orders within the config's risk caps (override to customise).
+
+        An override decides sizes, not limits: the engine's risk gate still refuses any order
+        that breaks the config's caps, recording it REJECTED with the rule's reason.
+        """
         return signals_to_orders(
             signals,
             portfolio,
