@@ -3,6 +3,7 @@
 # ruff: noqa: PLC0415 - strategies and reports load when the command runs, not for --help
 from __future__ import annotations
 
+from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -36,6 +37,7 @@ from quant_engine import BacktestConfig, FillTiming
 
 if TYPE_CHECKING:
     from quant_backtest import BacktestResult
+    from quant_engine import OrderRecord
     from quant_strategy import StrategyConfig
 
 
@@ -171,4 +173,20 @@ def backtest(
         )
     )
     console.print(metrics_table("", {config.id: result.metrics}))
+    refused = gate_refusals(result.orders)
+    if refused:
+        console.print(f"[yellow]the risk gate refused {refused}[/yellow] (orders in result.json)")
     console.print(f"report: {html}\nresult: {js}")
+
+
+def gate_refusals(orders: list[OrderRecord]) -> str:
+    """ "3 orders: SHORT_NOT_ALLOWED 2, POSITION_PCT_CAP 1", or "" when the gate refused none."""
+    from quant_engine.risk_gate import Reason
+
+    rules = {reason.name for reason in Reason if reason is not Reason.OK}
+    codes = Counter(r.code for r in orders if r.code in rules)
+    if not codes:
+        return ""
+    total = sum(codes.values())
+    listed = ", ".join(f"{code} {count}" for code, count in codes.most_common())
+    return f"{total} order{'s' if total != 1 else ''}: {listed}"
