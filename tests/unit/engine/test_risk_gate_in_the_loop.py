@@ -34,7 +34,7 @@ from quant_engine import (
 from quant_engine.sim import SimulatedBroker
 from quant_engine.sim.clock import TimelineClock
 from quant_engine.vectorised import unsupported_reason
-from quant_strategy import Strategy, StrategyParams
+from quant_strategy import Strategy, StrategyParams, build_strategy
 from tests.factories import frame, strategy_config
 
 NO_COSTS = BacktestConfig(slippage_bps=Decimal(0), commission_per_trade=Decimal(0))
@@ -193,3 +193,14 @@ def test_prices_go_on_the_tick_never_more_aggressive_for_a_broker_that_requires_
 def test_the_simulated_broker_takes_the_strategys_own_prices() -> None:
     limit, stop = (record.order for record in _loop_over(tick_prices=False).orders)
     assert (limit.limit_price, stop.stop_price) == (Decimal("99.987"), Decimal("95.001"))
+
+
+def test_an_order_decided_before_the_open_is_refused_as_market_closed() -> None:
+    # hourly XNYS bars from 12:00 UTC (07:00 New York, pre-market) on a regular session
+    bars = frame([100.0, 101, 102, 103, 104], start="2024-03-05 12:00", freq="h")
+    strategy = build_strategy(strategy_config(params={"script": {0: "long", 4: "long"}}))
+    run = BacktestEngine(NO_COSTS).run(strategy, build_timeline({"TEST": bars}, "XNYS"))
+    assert [(r.status, r.code) for r in run.orders] == [
+        (OrderStatus.REJECTED, "MARKET_CLOSED"),
+        (OrderStatus.FILLED, ""),  # 16:00 UTC is 11:00 in New York: open
+    ]
