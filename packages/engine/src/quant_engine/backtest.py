@@ -94,6 +94,7 @@ class BacktestEngine:
         trade_from: int = 0,
         kill_switch: KillSwitchSchedule = (),
         instruments: Mapping[str, Instrument] | None = None,
+        account: str = "backtest",
     ) -> EngineRun:
         """Run `strategy` (already initialised) over `timeline` and return the raw result.
 
@@ -101,6 +102,8 @@ class BacktestEngine:
         risk_check is not called and nothing trades; the result starts at `trade_from`.
         `kill_switch` changes the kill-switch mode at the first step at or after each time.
         `instruments` tells the risk gate which symbols may be sold short (default: all).
+        `account` is part of every client order id: a backtest run for the same account as a
+        paper session names its orders exactly as the session did (the parity report's key).
         """
         if not 0 <= trade_from < len(timeline):
             raise ValueError(
@@ -112,7 +115,13 @@ class BacktestEngine:
         clock = TimelineClock(timeline)
         broker = SimulatedBroker(self.config, timeline, ledger, clock)
         loop = TradingLoop(
-            strategy, ledger, broker, clock, sizing=self._sizing(), instruments=instruments
+            strategy,
+            ledger,
+            broker,
+            clock,
+            sizing=self._sizing(),
+            instruments=instruments,
+            account=account,
         )
         self.broker = broker
         self.loop = loop
@@ -217,7 +226,7 @@ class BacktestEngine:
         if progress is not None and n % report_every:
             progress(n, n)
         broker.cancel_all("still working when the data ended")
-        return self._finish(tl, equity, cash, positions_value, gross, trade_from)
+        return finish_run(self.loop, tl, (equity, cash, positions_value, gross), trade_from)
 
     @staticmethod
     def _next_event(i: int, trade_from: int, changes: list[tuple[int, KillSwitchMode]]) -> int:
@@ -250,38 +259,36 @@ class BacktestEngine:
         finally:
             self.broker.fill_at_close = False
 
-    def _finish(
-        self,
-        tl: Timeline,
-        equity: array[float],
-        cash: array[float],
-        positions_value: array[float],
-        gross: array[float],
-        trade_from: int,
-    ) -> EngineRun:
-        k = trade_from
-        eq = np.frombuffer(equity, dtype=np.float64)[k:].copy()
-        with np.errstate(divide="ignore", invalid="ignore"):
-            exposure = np.where(eq > 0, np.frombuffer(gross, dtype=np.float64)[k:] / eq, 0.0)
-        loop = self.loop
-        ledger = loop.ledger
-        marks = {s: to_decimal(ledger.last[ledger.index[s]]) for s in ledger.held_symbols()}
-        trades = loop.trade_log.closed + loop.trade_log.open_trades(
-            len(tl) - 1, ledger.positions, marks
-        )
-        return EngineRun(
-            index=tl.index[k:],
-            equity=eq,
-            cash=np.frombuffer(cash, dtype=np.float64)[k:].copy(),
-            positions_value=np.frombuffer(positions_value, dtype=np.float64)[k:].copy(),
-            gross_exposure=exposure,
-            fills=loop.fills,
-            trades=trades,
-            orders=loop.orders,
-            final_cash=ledger.cash_dec,
-            final_positions={s: p.quantity for s, p in ledger.positions.items() if p.quantity},
-            final_equity=ledger.equity_decimal(),
-            total_fees=ledger.fees_dec,
-            traded_notional=loop.notional,
-            bars_processed=tl.bar_count,
-        )
+
+Curves = tuple["array[float]", "array[float]", "array[float]", "array[float]"]
+"""Per step: equity, cash, positions' value and gross exposure (money)."""
+
+
+def finish_run(loop: TradingLoop, tl: Timeline, curves: Curves, trade_from: int) -> EngineRun:
+    """The raw result of a finished loop over `tl`, from step `trade_from` on."""
+    equity, cash, positions_value, gross = curves
+    k = trade_from
+    eq = np.frombuffer(equity, dtype=np.float64)[k:].copy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        exposure = np.where(eq > 0, np.frombuffer(gross, dtype=np.float64)[k:] / eq, 0.0)
+    ledger = loop.ledger
+    marks = {s: to_decimal(ledger.last[ledger.index[s]]) for s in ledger.held_symbols()}
+    trades = loop.trade_log.closed + loop.trade_log.open_trades(
+        len(tl) - 1, ledger.positions, marks
+    )
+    return EngineRun(
+        index=tl.index[k:],
+        equity=eq,
+        cash=np.frombuffer(cash, dtype=np.float64)[k:].copy(),
+        positions_value=np.frombuffer(positions_value, dtype=np.float64)[k:].copy(),
+        gross_exposure=exposure,
+        fills=loop.fills,
+        trades=trades,
+        orders=loop.orders,
+        final_cash=ledger.cash_dec,
+        final_positions={s: p.quantity for s, p in ledger.positions.items() if p.quantity},
+        final_equity=ledger.equity_decimal(),
+        total_fees=ledger.fees_dec,
+        traded_notional=loop.notional,
+        bars_processed=tl.bar_count,
+    )

@@ -168,6 +168,23 @@ class SessionCalendar(ABC):
             daily=daily,
         )
 
+    def label_one(self, at: datetime, daily: bool) -> tuple[int, int, bool, bool]:
+        """(open µs, close µs, market open, own day) of one bar at `at`, by the rules of `label`.
+
+        For bars that arrive one at a time (a paper session): `daily` says how the stream's bars
+        are taken, since one timestamp cannot tell.
+        """
+        stamps = np.array([to_micros(at)], dtype=np.int64)
+        utc_day = stamps // DAY_US
+        if daily:
+            table, key, own = self._daily_keys(utc_day)
+            k = int(key[0])
+            return int(table.opens[k]), int(table.closes[k]), True, bool(len(own))
+        table, key, own = self._intraday_keys(stamps, utc_day)
+        k = int(key[0])
+        opens, closes = int(table.opens[k]), int(table.closes[k])
+        return opens, closes, opens <= int(stamps[0]) <= closes, bool(len(own))
+
     def _daily_keys(self, days: Ints) -> tuple[SessionTable, Ints, Ints]:
         first, last = int(days[0]), int(days[-1])
         table = self.sessions(first, last)

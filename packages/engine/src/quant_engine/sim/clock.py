@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -94,12 +94,8 @@ class TimelineClock:
         self._calendar = SimulatedClock(timeline.calendar, timeline.own_days)
         self.step = 0
         self._facts_step = -1
-        self._facts: tuple[datetime, datetime, datetime, bool] = (
-            timeline.times[0],
-            timeline.times[0],
-            timeline.times[0],
-            True,
-        )
+        never = datetime.min.replace(tzinfo=UTC)  # replaced on the first question of a step
+        self._facts: tuple[datetime, datetime, datetime, bool] = (never, never, never, False)
 
     def _step_facts(self) -> tuple[datetime, datetime, datetime, bool]:
         """(now, session open, session close, market open) of the current step, built once."""
