@@ -210,9 +210,9 @@ class BacktestEngine:
                 v = qty[k] * last[k]
                 value += v
                 gross_value += v if v >= 0.0 else -v
-            account = ledger.cash
-            equity[i] = account + value
-            cash[i] = account
+            in_cash = ledger.cash
+            equity[i] = in_cash + value
+            cash[i] = in_cash
             positions_value[i] = value
             gross[i] = gross_value
             if day_end[i]:
