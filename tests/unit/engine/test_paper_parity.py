@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -26,8 +25,8 @@ from quant_domain import (
 )
 from quant_engine import BacktestConfig, BacktestEngine, EngineRun, FillTiming, build_timeline
 from quant_engine.paper import PaperSession, equal_runs
-from quant_engine.timeline import Timeline
 from quant_marketdata import SampleSource, SyntheticSource
+from quant_marketdata.replay import replay_steps
 from quant_strategy import (
     Strategy,
     StrategyConfig,
@@ -37,29 +36,6 @@ from quant_strategy import (
 )
 
 CONFIGS = Path(__file__).resolve().parents[3] / "configs" / "strategies"
-
-
-def _steps(tl: Timeline) -> list[tuple[datetime, list[Bar]]]:
-    """The timeline's steps as a data service would publish them: the bars that closed at t."""
-    out = []
-    for i, ts in enumerate(tl.times):
-        bars = []
-        for k, symbol in enumerate(tl.symbols):
-            close = tl.closes[k][i]
-            if not math.isnan(close):
-                bars.append(
-                    Bar(
-                        symbol,
-                        ts,
-                        tl.opens[k][i],
-                        tl.highs[k][i],
-                        tl.lows[k][i],
-                        close,
-                        tl.volumes[k][i],
-                    )
-                )
-        out.append((ts, bars))
-    return out
 
 
 def _both(
@@ -76,7 +52,7 @@ def _both(
     paper = PaperSession(
         build_strategy(config), bt, calendar=calendar, daily=timeline.daily, account="paper-1"
     )
-    steps = _steps(timeline)
+    steps = list(replay_steps(frames))  # what the data service publishes, step by step
     for now, bars in steps[:warmup]:
         paper.warm_up(now, bars)
     for j, (now, bars) in enumerate(steps[warmup:], start=warmup):
@@ -174,7 +150,7 @@ def _paper_momentum(**risk: Any) -> tuple[PaperSession, list[tuple[datetime, lis
         universe=["SP500"], benchmark=None, start=None, end=None
     )
     paper = PaperSession(build_strategy(config), BacktestConfig(), calendar="XNYS")
-    return paper, _steps(build_timeline(frames, "XNYS"))
+    return paper, list(replay_steps(frames))
 
 
 def test_halt_entries_in_a_paper_session_refuses_entries_from_the_next_order_on() -> None:
