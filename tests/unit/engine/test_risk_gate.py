@@ -76,6 +76,7 @@ def test_reason_codes_are_stable_and_zero_means_pass() -> None:
         "HALT_ENTRIES": 10,
         "REDUCE_ONLY": 11,
         "FLATTEN_AND_HALT": 12,
+        "RECONCILIATION_PENDING": 13,
     }
     assert reason_name(1) == "SHORT_NOT_ALLOWED"
     assert reason_name(0) == "OK"
@@ -580,3 +581,13 @@ def test_fast_path_refuses_a_strategy_with_a_cap_only_the_gate_enforces(
     assert unsupported_reason(build_strategy(config), BacktestConfig()) == (
         f"risk.{cap} is only enforced by the event loop's risk gate"
     )
+
+
+def test_while_reconciliation_is_pending_every_order_is_refused_even_a_reduction() -> None:
+    gate = _gate(qty=[10.0, 0.0, 0.0])
+    gate.blocked = True
+    assert gate.check(0, -10.0, 0.0, 100_000.0, T, True) == Reason.RECONCILIATION_PENDING
+    assert gate.check(1, 5.0, 0.0, 100_000.0, T, True) == Reason.RECONCILIATION_PENDING
+    assert "not reconciled" in gate.message(Reason.RECONCILIATION_PENDING, 1, 5.0, 0.0, 100_000.0)
+    gate.blocked = False
+    assert gate.check(0, -10.0, 0.0, 100_000.0, T, True) == Reason.OK

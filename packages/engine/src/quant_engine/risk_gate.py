@@ -55,6 +55,7 @@ class Reason(IntEnum):
     HALT_ENTRIES = 10
     REDUCE_ONLY = 11
     FLATTEN_AND_HALT = 12
+    RECONCILIATION_PENDING = 13
 
 
 def reason_name(code: int) -> str:
@@ -76,6 +77,7 @@ _CLOSED = int(Reason.MARKET_CLOSED)
 _HALTED = int(Reason.HALT_ENTRIES)
 _REDUCING = int(Reason.REDUCE_ONLY)
 _FLATTEN = int(Reason.FLATTEN_AND_HALT)
+_RECONCILING = int(Reason.RECONCILIATION_PENDING)
 
 _MODE_CODES = {
     KillSwitchMode.ACTIVE: 0,
@@ -160,6 +162,7 @@ class RiskGate:
     """
 
     __slots__ = (
+        "_blocked",
         "_can_short",
         "_collar",
         "_collar_on",
@@ -210,6 +213,7 @@ class RiskGate:
         self._ring = array("d", [-_INF] * max(self._rate, 1))
         self._ring_at = 0
         self._mode = 0
+        self._blocked = False
         # sum over symbols of |position + pending| x last close, as of `_fresh_at` (see refresh)
         self._gross_total = 0.0
         self._fresh_at = math.nan
@@ -222,6 +226,15 @@ class RiskGate:
     @mode.setter
     def mode(self, value: KillSwitchMode) -> None:
         self._mode = _MODE_CODES[KillSwitchMode(value)]
+
+    @property
+    def blocked(self) -> bool:
+        """True while reconciliation is pending or found a difference: every order is refused."""
+        return self._blocked
+
+    @blocked.setter
+    def blocked(self, value: bool) -> None:
+        self._blocked = bool(value)
 
     def grows(self, k: int, signed_qty: float) -> bool:
         """True when the order leaves |position| (counting pending orders) larger than now.
@@ -246,6 +259,8 @@ class RiskGate:
         `price` is the limit (or stop) price, 0.0 for a market order; `equity` the account
         equity the order was sized with; `now` POSIX seconds (simulated time in a backtest).
         """
+        if self._blocked:
+            return _RECONCILING
         mode = self._mode
         if mode == 3:
             return _FLATTEN
@@ -364,6 +379,11 @@ class RiskGate:
             return f"{order} passes every risk rule"
         if reason is Reason.FLATTEN_AND_HALT:
             return f"the kill switch is flatten_and_halt: no order is accepted ({order})"
+        if reason is Reason.RECONCILIATION_PENDING:
+            return (
+                "the account's state at the broker is not reconciled with ours yet (or differs):"
+                f" no order is sent until it is ({order}); cancels still pass"
+            )
         if reason in (Reason.HALT_ENTRIES, Reason.REDUCE_ONLY):
             cur = self._qty[k] + self._pending[k]
             return (

@@ -41,6 +41,7 @@ from quant_domain.ports import Broker, Clock
 from quant_engine.ledger import Ledger
 from quant_engine.oms import ClientOrderIds, OrderRecord
 from quant_engine.portfolio import PortfolioReader
+from quant_engine.reconciliation import Reconciliation, ReconciliationState, reconcile
 from quant_engine.risk_gate import GateLimits, RiskGate, reason_name
 from quant_engine.trade_log import TradeLog
 from quant_strategy import Strategy
@@ -110,6 +111,7 @@ class TradingLoop:
             ledger.last,
             ledger.held,
         )
+        self.reconciliation: Reconciliation | None = None  # None: never compared (a backtest)
         self._gated: dict[str, int] = {}  # client order id -> symbol index, gated and working
         self._facts_at: datetime | None = None
         self._facts = (0.0, False, date.min)
@@ -228,6 +230,19 @@ class TradingLoop:
     def now(self) -> datetime:
         """The time of the current step (the decision time of its bars)."""
         return self.state.timestamp
+
+    def reconcile(
+        self, working: Mapping[str, Order], positions: Mapping[str, Decimal]
+    ) -> Reconciliation:
+        """Compare the broker with what we stored (`working` orders by client order id,
+        `positions` by symbol): before the first order and after every reconnect. Until the
+        outcome is CLEAN the gate refuses every order (RECONCILIATION_PENDING); a broker that
+        cannot be read leaves it refusing and the error goes to the caller."""
+        self.gate.blocked = True
+        outcome = reconcile(self.broker, working, positions, self.clock.now())
+        self.gate.blocked = outcome.state is not ReconciliationState.CLEAN
+        self.reconciliation = outcome
+        return outcome
 
     @property
     def mode(self) -> KillSwitchMode:
