@@ -27,6 +27,11 @@ COMMANDS = (
         "Walk-forward optimise CONFIG (its walk_forward: block, overridden by these flags).",
     ),
     Registered(
+        "paper-replay",
+        "quant_cli.paper_cmd:paper_replay_command",
+        "Paper-trade CONFIG over stored bars replayed step by step, checked against a backtest.",
+    ),
+    Registered(
         "worker",
         "quant_cli.worker_cmd:worker_command",
         "Run jobs from the queue; stop cleanly on Ctrl-C or SIGTERM (the current run is retried later).",

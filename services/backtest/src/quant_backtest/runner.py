@@ -104,7 +104,7 @@ def benchmark_curve(
     return curve.rename("benchmark")
 
 
-def _seed_everything(seed: int) -> None:
+def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
 
@@ -151,13 +151,15 @@ def run_engine(
     progress: Progress | None = None,
     calendar: str | None = None,
     instruments: Mapping[str, Instrument] | None = None,
+    account: str = "backtest",
 ) -> EngineRun:
     """The engine part of run(): seeded, a fresh strategy, warm-up honoured; no metrics.
 
     `calendar` names the sessions (see `universe_calendar`); None is the 24-hour calendar.
-    `instruments` tells the risk gate which symbols may be sold short (default: all).
+    `instruments` tells the risk gate which symbols may be sold short (default: all);
+    `account` goes into every client order id (a paper session's account, for its parity check).
     """
-    _seed_everything(run_seed(strategy_config, config))
+    seed_everything(run_seed(strategy_config, config))
     strategy = build_strategy(strategy_config)
     timeline = build_timeline(frames, calendar)
     return BacktestEngine(config).run(
@@ -166,6 +168,7 @@ def run_engine(
         progress=progress,
         trade_from=trading_start(timeline, strategy_config, config),
         instruments=instruments,
+        account=account,
     )
 
 
