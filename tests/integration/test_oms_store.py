@@ -4,6 +4,7 @@ strategy, processed event keys and the reconciliation state."""
 from __future__ import annotations
 
 import asyncio
+import random
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -38,6 +39,7 @@ from quant_db.schema.runs import RunStatus, RunType
 from quant_domain import ConfigError, OrderError, OrderSide, OrderStatus
 from quant_domain import Fill as DomainFill
 from quant_domain import Order as DomainOrder
+from quant_domain import Position as Book
 
 T = TypeVar("T")
 Sessions = async_sessionmaker[AsyncSession]
@@ -459,5 +461,76 @@ def test_order_history_rows_go_with_their_order(database_url: str) -> None:
             await session.execute(delete(Order))
         async with sessions() as session:
             assert await session.scalar(select(func.count()).select_from(OrderEvent)) == 0
+
+    _run(database_url, body)
+
+
+def test_one_fill_reported_to_two_consumers_at_once_is_booked_once(database_url: str) -> None:
+    async def body(sessions: Sessions, run_id: uuid.UUID) -> list[bool]:
+        async with sessions.begin() as session:
+            await _submit(session, run_id, _order("a-1"))
+        first_booked = asyncio.Event()
+
+        async def first() -> bool:
+            async with sessions.begin() as session:
+                booked = await oms_store.record_fill(
+                    session, run_id, _fill("f-1", "a-1", "4", "100")
+                )
+                first_booked.set()
+                await asyncio.sleep(0.3)  # the other consumer waits on the order's row meanwhile
+                return booked
+
+        async def second() -> bool:
+            await first_booked.wait()
+            async with sessions.begin() as session:
+                return await oms_store.record_fill(session, run_id, _fill("f-1", "a-1", "4", "100"))
+
+        outcomes = list(await asyncio.gather(first(), second()))
+        async with sessions() as session:
+            [row] = (await oms_store.positions(session, run_id)).per_strategy
+            assert row.quantity == D(4)
+            assert await session.scalar(select(func.count()).select_from(Fill)) == 1
+        return outcomes
+
+    assert _run(database_url, body) == [True, False]
+
+
+def test_stored_positions_equal_the_fills_booked_one_by_one_per_strategy(
+    database_url: str,
+) -> None:
+    rng = random.Random(27)
+    trades = [
+        (
+            rng.choice(("alpha", "beta")),
+            rng.choice(("AAPL", "MSFT")),
+            rng.choice((OrderSide.BUY, OrderSide.SELL)),
+            str(rng.randint(1, 9)),
+            f"{rng.randint(9000, 11000) / 100:.2f}",
+        )
+        for _ in range(40)
+    ]
+    expected: dict[tuple[str, str], Book] = {}
+    for strategy, symbol, side, qty, price in trades:
+        book = expected.setdefault((strategy, symbol), Book(symbol))
+        book.apply(_fill("x", "x", qty, price, side, symbol=symbol))
+
+    async def body(sessions: Sessions, run_id: uuid.UUID) -> None:
+        for n, (strategy, symbol, side, qty, price) in enumerate(trades):
+            async with sessions.begin() as session:
+                order = _order(f"o-{n}", side, qty, strategy, symbol)
+                await _trade(session, run_id, order, price, n)
+        async with sessions() as session:
+            book = await oms_store.positions(session, run_id)
+            stored = {
+                (p.strategy_id, p.symbol): (p.quantity, p.avg_price, p.realized_pnl)
+                for p in book.per_strategy
+            }
+            assert stored == {
+                key: (b.quantity, b.avg_price, b.realized_pnl) for key, b in expected.items()
+            }
+            for net in book.net:
+                assert net.quantity == sum(
+                    (b.quantity for (_, s), b in expected.items() if s == net.symbol), D(0)
+                )
 
     _run(database_url, body)
