@@ -29,9 +29,11 @@ def _run(connection: Connection) -> None:
 
 async def _online() -> None:
     engine = create_async_engine(context.config.get_main_option("sqlalchemy.url") or "")
-    async with engine.connect() as connection:
-        await connection.run_sync(_run)
-    await engine.dispose()
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(_run)
+    finally:  # a failing revision must not leave its connection to the garbage collector
+        await engine.dispose()
 
 
 if context.is_offline_mode():

@@ -2,10 +2,16 @@
 
 from quant_db.schema.base import Base
 from quant_db.schema.controls import Alert, KillSwitchState
+from quant_db.schema.execution import (
+    ProcessedEvent,
+    Reconciliation,
+    ReconciliationState,
+    Resolution,
+)
 from quant_db.schema.identity import ApiKey, AuditEntry, RefreshToken, User
 from quant_db.schema.market import IngestionRun, PriceBar, PriceBlock, QuarantinedBar
 from quant_db.schema.runs import EquityPoint, MetricPoint, Run, RunReport, Strategy
-from quant_db.schema.trading import Fill, Order, Position, Trade
+from quant_db.schema.trading import Fill, Order, OrderEvent, Position, Trade
 
 __all__ = [
     "Alert",
@@ -18,11 +24,16 @@ __all__ = [
     "KillSwitchState",
     "MetricPoint",
     "Order",
+    "OrderEvent",
     "Position",
     "PriceBar",
     "PriceBlock",
+    "ProcessedEvent",
     "QuarantinedBar",
+    "Reconciliation",
+    "ReconciliationState",
     "RefreshToken",
+    "Resolution",
     "Run",
     "RunReport",
     "Strategy",

@@ -1,4 +1,4 @@
-"""Orders, fills, round-trip trades and positions, per run."""
+"""Orders (with their status history), fills, round-trip trades and positions, per run."""
 
 from __future__ import annotations
 
@@ -142,11 +142,46 @@ TRADE_COLUMNS = (
 """A stored trade's columns besides its ids, in one order: what the worker writes, what exports read."""
 
 
+class OrderEvent(Base):
+    """One status an order of a paper or live session took, when, and why: its history.
+
+    `idempotency_key` is the key of the report that caused the change (a bus event's, or one
+    the OMS store derives, e.g. from a fill id), unique within the run, so a report delivered
+    twice writes one row. Client order ids repeat across runs by design (deterministic), so the
+    key's scope is the run.
+    """
+
+    __tablename__ = "order_events"
+    __table_args__ = (
+        UniqueConstraint("run_id", "idempotency_key"),
+        ForeignKeyConstraint(
+            ["run_id", "client_order_id"],
+            ["orders.run_id", "orders.client_order_id"],
+            ondelete="CASCADE",
+        ),
+        Index("ix_order_events_run_id_client_order_id", "run_id", "client_order_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    client_order_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    code: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    at: Mapped[datetime]
+    idempotency_key: Mapped[str] = mapped_column(String(160))
+
+
 class Position(Base):
-    """Current holding of a strategy in a symbol (paper and live sessions keep these up to date)."""
+    """What one strategy holds in one symbol in a paper or live session, kept by its fills.
+
+    Two strategies trading one symbol have a row each (their netted view is a sum). Realised
+    PnL is gross of commissions, as in quant_domain.Position; `commission` is the fees the
+    strategy's fills in the symbol paid, so its net PnL is the difference.
+    """
 
     __tablename__ = "positions"
-    __table_args__ = (UniqueConstraint("run_id", "symbol"),)
+    __table_args__ = (UniqueConstraint("run_id", "strategy_id", "symbol"),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
@@ -155,5 +190,6 @@ class Position(Base):
     quantity: Mapped[Decimal]
     avg_price: Mapped[Decimal]
     realized_pnl: Mapped[Decimal]
+    commission: Mapped[Decimal] = mapped_column(default=Decimal(0), server_default="0")
     last_price: Mapped[Decimal | None]
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
