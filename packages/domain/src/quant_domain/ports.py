@@ -79,3 +79,17 @@ class Broker(Protocol):
         ...
 
     def account(self) -> AccountSnapshot: ...
+
+
+class OrderJournal(Protocol):
+    """Where a live or paper loop writes its orders down before a broker sees them.
+
+    `pending` must have committed the order's row (state PENDING_SUBMIT, its client order id)
+    when it returns, and raise when it cannot: the loop then refuses the order rather than send
+    something it has no record of (fail closed). `report` stores each execution report the
+    broker sends back; an error there is the runner's to handle (stop, reconcile), never skipped.
+    """
+
+    def pending(self, order: Order, at: datetime) -> None: ...
+
+    def report(self, report: ExecutionReport) -> None: ...

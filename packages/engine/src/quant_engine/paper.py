@@ -27,6 +27,7 @@ import pandas as pd
 
 from quant_domain import Bar, KillSwitchMode
 from quant_domain.instruments import Instrument
+from quant_domain.ports import OrderJournal
 from quant_engine.backtest import EngineRun, finish_run
 from quant_engine.config import BacktestConfig
 from quant_engine.ledger import Ledger
@@ -75,6 +76,7 @@ class PaperSession:
         daily: bool = True,
         account: str = "paper",
         instruments: Mapping[str, Instrument] | None = None,
+        journal: OrderJournal | None = None,
     ) -> None:
         """`strategy` is initialised; `config` gives capital, costs, fill timing and sizing (the
         paper broker charges what a backtest charges); `daily` says the bars are daily or coarser
@@ -98,6 +100,7 @@ class PaperSession:
             sizing=sizing,
             account=account,
             instruments=instruments,
+            journal=journal,
         )
         self._curves: tuple[array[float], array[float], array[float], array[float]] = (
             array("d"),

@@ -37,7 +37,7 @@ from quant_domain.events import (
     OrderStatusUnknown,
 )
 from quant_domain.instruments import Instrument
-from quant_domain.ports import Broker, Clock
+from quant_domain.ports import Broker, Clock, OrderJournal
 from quant_engine.ledger import Ledger
 from quant_engine.oms import ClientOrderIds, OrderRecord
 from quant_engine.portfolio import PortfolioReader
@@ -84,15 +84,18 @@ class TradingLoop:
         account: str = "backtest",
         instruments: Mapping[str, Instrument] | None = None,
         tick_prices: bool = False,
+        journal: OrderJournal | None = None,
     ) -> None:
         """`instruments` says which symbols may be sold short and their tick sizes (unknown
         symbols: shortable, any price); `tick_prices` rounds limit and stop prices to the tick
         before the gate sees them, for brokers that refuse other prices (the simulated broker
-        takes any price, so a backtest's prices are the strategy's own)."""
+        takes any price, so a backtest's prices are the strategy's own). `journal` writes each
+        order down before the broker sees it (paper and live; a backtest keeps none)."""
         self.strategy = strategy
         self.ledger = ledger
         self.broker = broker
         self.clock = clock
+        self.journal = journal
         self.account = account
         self.portfolio = PortfolioReader(ledger, sizing)
         self.state = _State(self.portfolio)
@@ -277,6 +280,18 @@ class TradingLoop:
         record = self._record_new(order)
         if gated:
             self._gated[record.order.client_order_id] = self._index[order.symbol]
+        if self.journal is not None:
+            try:
+                self.journal.pending(record.order, record.submitted_at)
+            except Exception as exc:  # whatever the store says, fail closed: do not send
+                record.to(
+                    OrderStatus.REJECTED,
+                    record.submitted_at,
+                    f"not sent: the order could not be recorded first ({exc})",
+                    "JOURNAL_UNAVAILABLE",
+                )
+                self._ended(record)
+                return record
         record.status = OrderStatus.SUBMITTED  # PENDING_SUBMIT -> SUBMITTED: always legal
         self.broker.submit(record.order)
         return record
@@ -301,7 +316,9 @@ class TradingLoop:
 
     # -- execution reports ---------------------------------------------------------------------
     def on_report(self, report: ExecutionReport) -> None:
-        """Apply one execution report from the broker."""
+        """Apply one execution report from the broker (stored first, when there is a journal)."""
+        if self.journal is not None:
+            self.journal.report(report)
         self._handlers[type(report)](report)
 
     def _record(self, client_order_id: str) -> OrderRecord:
