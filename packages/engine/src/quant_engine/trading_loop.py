@@ -269,6 +269,14 @@ class TradingLoop:
         """Record an order the risk gate refused: REJECTED with its rule's code; never sent."""
         record = self._record_new(order)
         record.to(OrderStatus.REJECTED, record.submitted_at, message, code)
+        if self.journal is not None:
+            at = record.submitted_at
+            cid = record.order.client_order_id
+            try:
+                self.journal.pending(record.order, at)
+                self.journal.report(OrderRejected(cid, at, message, code))
+            except Exception:  # nothing was sent: the loop's own record still keeps the refusal
+                pass
         return record
 
     def send(self, order: Order, *, gated: bool = False) -> OrderRecord:

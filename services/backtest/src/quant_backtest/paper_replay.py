@@ -20,6 +20,7 @@ from quant_backtest.runner import (
     trading_start,
     universe_calendar,
 )
+from quant_domain.ports import OrderJournal
 from quant_engine import BacktestConfig, EngineRun, build_timeline
 from quant_engine.paper import PaperSession
 from quant_engine.parity import ParityReport, parity_report
@@ -47,9 +48,11 @@ def replay_paper(
     *,
     speed: float | None = None,
     on_step: Callable[[int, int], None] | None = None,
+    journal: OrderJournal | None = None,
 ) -> PaperReplay:
     """Paper-trade `strategy_config` over `data`'s bars in `config`'s date range at `speed`
-    (None: as fast as it goes), then compare with the backtest of the same bars."""
+    (None: as fast as it goes), then compare with the backtest of the same bars. `journal`
+    writes each order down before the paper broker sees it (quant_db.journal on PostgreSQL)."""
     frames, _ = load_frames(strategy_config, data, config)
     calendar = universe_calendar(strategy_config, data)
     instruments = {symbol: data.instrument(symbol) for symbol in frames}
@@ -64,6 +67,7 @@ def replay_paper(
         daily=timeline.daily,
         account=PAPER_ACCOUNT,
         instruments=instruments,
+        journal=journal,
     )
     total = len(timeline)
     for i, (now, bars) in enumerate(Replay(replay_steps(frames), speed)):
