@@ -181,6 +181,37 @@ def test_a_dead_consumers_entries_are_claimed_after_the_idle_threshold(url: str)
     assert pending == 0
 
 
+def test_claimed_entries_carry_their_own_delivery_counts_among_the_claimers_pending_ones(
+    url: str,
+) -> None:
+    async def scenario(bus: RedisBus) -> dict[str, int]:
+        for n in range(6):
+            await bus.publish(BARS_CLOSED, bar(n))
+        await bus._client.xgroup_create(BARS_CLOSED, GROUP, id="0")
+        for n in range(6):  # interleaved: the dead consumer holds 0, 2, 4 and "b" holds 1, 3, 5
+            await bus._client.xreadgroup(
+                GROUP, "dead" if n % 2 == 0 else "b", {BARS_CLOSED: ">"}, count=1
+            )
+        await asyncio.sleep(IDLE_MS / 1_000 + 0.05)
+        seen: dict[str, int] = {}
+
+        async def handler(batch: Sequence[Delivery]) -> None:
+            for d in batch:
+                seen.setdefault(d.event.idempotency_key, d.deliveries)
+            if any(int(d.event.idempotency_key[-1]) % 2 for d in batch):
+                raise RuntimeError("b's own entries keep failing")
+
+        b = consumer("b")
+        await bus.consume(b, handler)  # its own pending: 1, 3, 5 fail and are fresh again
+        await bus.consume(b, handler)  # nothing more of its own
+        await bus.consume(b, handler)  # claims 0, 2, 4 from the dead consumer
+        return seen
+
+    seen = with_bus(url, scenario)
+    assert {k: seen[k] for k in (key(1), key(3), key(5))} == {key(1): 2, key(3): 2, key(5): 2}
+    assert {k: seen.get(k) for k in (key(0), key(2), key(4))} == {key(0): 2, key(2): 2, key(4): 2}
+
+
 def test_the_fifth_failed_delivery_goes_to_the_dead_letters_and_raises_an_alert(
     url: str,
 ) -> None:

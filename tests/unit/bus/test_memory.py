@@ -194,3 +194,23 @@ def test_the_fake_refuses_unbound_names_and_wrong_types_like_the_real_bus() -> N
     run(scenario())
     with pytest.raises(UnknownStreamError):
         Consumer("bars.close", "execution", "a")
+
+
+def test_run_consumes_until_it_is_told_to_stop() -> None:
+    async def scenario() -> list[str]:
+        bus = MemoryBus()
+        stop = asyncio.Event()
+        record = Recorder()
+
+        async def handler(batch: Sequence[Delivery]) -> None:
+            await record(batch)
+            if len(record.committed) == 3:
+                stop.set()
+
+        runner = asyncio.create_task(bus.run(consumer(), handler, stop))
+        for n in range(3):
+            await bus.publish(BARS_CLOSED, bar(n))
+        await asyncio.wait_for(runner, timeout=5)
+        return record.committed
+
+    assert run(scenario()) == [f"bar:test:SPY:1d:{n}" for n in range(3)]

@@ -79,14 +79,18 @@ class RedisBus(EventBus):
                 raise
 
     async def _counts(self, c: Consumer, entries: list[Any]) -> list[RawEntry]:
-        """The entries with their delivery counts from XPENDING (this consumer's, in id order)."""
+        """The entries with their delivery counts, one XPENDING per id in one round trip (a
+        range could cut off: this consumer may hold other pending entries between them)."""
         if not entries:
             return []
         ids = _entry_ids(entries)
-        rows: Any = await self._client.xpending_range(
-            c.stream, c.group, min=ids[0], max=ids[-1], count=len(ids), consumername=c.name
-        )
-        counts = {str(row["message_id"]): int(row["times_delivered"]) for row in rows}
+        async with self._client.pipeline(transaction=False) as pipe:
+            for entry_id in ids:
+                pipe.xpending_range(c.stream, c.group, min=entry_id, max=entry_id, count=1)
+            replies: Any = await pipe.execute()
+        counts = {
+            str(row["message_id"]): int(row["times_delivered"]) for rows in replies for row in rows
+        }
         return [
             RawEntry(entry_id, fields or {}, counts.get(entry_id, 1))
             for entry_id, fields in entries
