@@ -9,6 +9,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TypeVar
 
 import pytest
@@ -27,7 +28,9 @@ from quant_bus import (
     RiskModeChanged,
 )
 from quant_bus.streams import dead_letter_stream
+from quant_db.embedded import embedded_redis_url, revive_valkey
 from quant_domain import KillSwitchMode
+from tests.integration.test_outage_redis import _kill
 
 T = datetime(2026, 12, 7, 21, 0, tzinfo=UTC)
 GROUP = "execution"
@@ -305,3 +308,34 @@ def test_a_broadcast_reaches_a_subscriber_as_its_typed_event(url: str) -> None:
         return sent, got, other, silence
 
     assert with_bus(url, scenario) == (1, change, breaker, None)
+
+
+def test_a_running_consumer_rides_out_a_valkey_crash_and_reads_again_once_it_is_back(
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "state"
+    url = embedded_redis_url(state)  # a server of this test's own, killed as a crash would
+
+    async def until(record: Recorder, k: str) -> None:
+        deadline = time.monotonic() + 10
+        while k not in record.committed:
+            assert time.monotonic() < deadline, f"{k} never reached the handler"
+            await asyncio.sleep(0.02)
+
+    async def scenario(bus: RedisBus) -> list[str]:
+        stop = asyncio.Event()
+        record = Recorder()
+        runner = asyncio.create_task(bus.run(consumer("a"), record, stop))
+        await bus.publish(BARS_CLOSED, bar(0))
+        await until(record, key(0))
+        await asyncio.to_thread(_kill, url)
+        await asyncio.sleep(0.3)  # the consumer's reads fail meanwhile; run() keeps trying
+        assert not runner.done()
+        assert await asyncio.to_thread(revive_valkey, state)
+        await bus.publish(BARS_CLOSED, bar(1))
+        await until(record, key(1))
+        stop.set()
+        await asyncio.wait_for(runner, timeout=5)
+        return record.committed
+
+    assert with_bus(url, scenario) == [key(0), key(1)]
