@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 import pytest
 
@@ -23,6 +24,7 @@ from quant_bus import (
 from quant_domain import KillSwitchMode
 
 T = datetime(2026, 12, 7, 21, 0, tzinfo=UTC)
+R = TypeVar("R")
 
 
 def bar(n: int) -> BarClosedEvent:
@@ -60,8 +62,8 @@ class Recorder:
         self.committed.extend(keys)
 
 
-def run(coro: object) -> object:
-    return asyncio.run(coro)  # type: ignore[arg-type]
+def run(coro: Coroutine[Any, Any, R]) -> R:
+    return asyncio.run(coro)
 
 
 def test_published_events_reach_the_handler_in_order_and_are_acknowledged() -> None:
@@ -75,7 +77,7 @@ def test_published_events_reach_the_handler_in_order_and_are_acknowledged() -> N
         result = await bus.consume(c, record)
         return record.committed, result.acked, await bus.pending(BARS_CLOSED, "execution")
 
-    committed, acked, pending = run(scenario())  # type: ignore[misc]
+    committed, acked, pending = run(scenario())
     assert committed == [f"bar:test:SPY:1d:{n}" for n in range(3)]
     assert (acked, pending) == (3, 0)
 
@@ -89,7 +91,7 @@ def test_a_handler_that_raises_leaves_its_entry_pending_and_the_others_acknowled
         result = await bus.consume(consumer(), record)
         return record.committed, await bus.pending(BARS_CLOSED, "execution"), result.errors
 
-    committed, pending, errors = run(scenario())  # type: ignore[misc]
+    committed, pending, errors = run(scenario())
     assert committed == ["bar:test:SPY:1d:0", "bar:test:SPY:1d:2"]
     assert pending == 1
     assert errors[0].startswith("batch: RuntimeError")
@@ -120,7 +122,7 @@ def test_an_entry_failing_on_its_fifth_delivery_goes_to_the_dead_letters_and_ale
             await bus.dead_letters(BARS_CLOSED),
         )
 
-    seen, pending, dead = run(scenario())  # type: ignore[misc]
+    seen, pending, dead = run(scenario())
     assert seen == [1, 2, 3, 4, 5]
     assert pending == 0
     assert len(dead) == 1
@@ -158,7 +160,7 @@ def test_trimming_by_age_keeps_every_entry_newer_than_the_retention() -> None:
         assert all(i not in bus.entries(BARS_CLOSED) for i in old)
         return removed, [i for i in new if i in bus.entries(BARS_CLOSED)]
 
-    removed, kept = run(scenario())  # type: ignore[misc]
+    removed, kept = run(scenario())
     assert removed == 3
     assert len(kept) == 2
 
