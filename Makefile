@@ -59,6 +59,8 @@ bench: setup ## run the benchmarks in bench/ (numbers go to docs/benchmarks.md)
 	$(PY) bench/runs_list.py
 	$(PY) bench/runs_list_sort.py
 	$(PY) bench/cli_startup.py
+	$(PY) bench/paper_replay.py
+	$(PY) bench/bus.py
 
 dashboard-install: ## npm install for the dashboard (never npm ci: TOOLCHAIN N1; --no-save keeps the committed lockfile as it is)
 	@command -v npm >/dev/null || { echo "Node 20+ and npm are required for the dashboard"; exit 1; }
