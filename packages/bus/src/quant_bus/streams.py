@@ -70,6 +70,14 @@ class BarClosedEvent(Event):
     close: float
     volume: float
     source: str = Field(min_length=1)
+    bars_in_step: int | None = Field(
+        default=None,
+        ge=1,
+        description=(
+            "how many bars close at this timestamp in this publication, when the publisher knows"
+            " (a replay does): a consumer has the whole step once it holds that many"
+        ),
+    )
 
 
 class OrderEventMessage(Event):

@@ -85,16 +85,19 @@ class Replay:
 
     def __iter__(self) -> Iterator[Step]:
         for step in self.steps:
-            if self.speed is not None:
-                self._wait_for(step[0])
+            delay = self.delay(step[0])
+            if delay > 0:
+                self.sleep(delay)
             yield step
 
-    def _wait_for(self, stamp: datetime) -> None:
+    def delay(self, stamp: datetime) -> float:
+        """Seconds to wait before the step at `stamp` (0.0 at `max` speed and for the first);
+        an asynchronous publisher awaits it instead of sleeping."""
+        if self.speed is None:
+            return 0.0
         if self._origin is None:
             self._origin = (stamp, self.monotonic())
-            return
+            return 0.0
         first, started = self._origin
-        due = started + (stamp - first).total_seconds() / (self.speed or 1.0)
-        delay = due - self.monotonic()
-        if delay > 0:
-            self.sleep(delay)
+        due = started + (stamp - first).total_seconds() / self.speed
+        return max(due - self.monotonic(), 0.0)
