@@ -6,17 +6,22 @@ PostgreSQL journal writes every order before the paper broker sees it, by runnin
 calls on this event loop. The bus acknowledges a batch only after this handler returns, that is
 after the step's orders and fills are committed.
 
+The kill switch holds two ways: the persisted mode is read before every step (so it holds even
+when a broadcast is lost, and after a restart), and `watch_kill_switch` applies a broadcast at
+once, between bars (a flatten does not wait for the next bar).
+
 Not here yet (issue 12): rebuilding a session after a crash from the stored orders and the
-stream's history, the kill-switch broadcast, reconciliation at start-up and the service's CLI.
+stream's history, reconciliation at start-up and the service's CLI.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from quant_bus.base import Consumer, Delivery, EventBus
-from quant_bus.streams import BARS_CLOSED, BarClosedEvent
+from quant_bus.streams import BARS_CLOSED, KILL_SWITCH, BarClosedEvent, KillSwitchChanged
+from quant_domain import KillSwitchMode
 from quant_engine import EngineRun
 from quant_engine.paper import PaperSession
 from quant_execution.steps import StepAssembler
@@ -26,13 +31,25 @@ class PaperRunner:
     """Runs `session` on the bars the bus delivers to consumer `name` of `group`."""
 
     def __init__(
-        self, bus: EventBus, session: PaperSession, *, group: str, name: str, **consumer: int
+        self,
+        bus: EventBus,
+        session: PaperSession,
+        *,
+        group: str,
+        name: str,
+        kill_switch: Callable[[], Awaitable[KillSwitchMode]] | None = None,
+        **consumer: int,
     ) -> None:
+        """`kill_switch` reads the persisted mode (quant_db.controls); it is read before every
+        step, and an error reading it stops the runner rather than trade on a stale mode."""
         self.bus = bus
         self.session = session
+        self._read_mode = kill_switch
         self.consumer = Consumer(BARS_CLOSED, group, name, **consumer)
         self.steps = StepAssembler()
         self.processed = 0  # steps run through the session
+        # a step and a broadcast mode change never run in the session at the same time
+        self._one_at_a_time = asyncio.Lock()
 
     async def handle(self, deliveries: Sequence[Delivery]) -> None:
         """The bus handler: assemble, then run each complete step (returns after its commits)."""
@@ -40,8 +57,28 @@ class PaperRunner:
             event = delivery.event
             assert isinstance(event, BarClosedEvent)  # the stream's bound type
             for now, bars in self.steps.add(event):
-                await asyncio.to_thread(self.session.on_bars, now, bars)
+                async with self._one_at_a_time:
+                    if self._read_mode is not None:
+                        await self._set_mode(await self._read_mode())
+                    await asyncio.to_thread(self.session.on_bars, now, bars)
                 self.processed += 1
+
+    async def apply_mode(self, mode: KillSwitchMode) -> None:
+        """Put the session in `mode` (flatten_and_halt closes everything at once)."""
+        async with self._one_at_a_time:
+            await self._set_mode(mode)
+
+    async def _set_mode(self, mode: KillSwitchMode) -> None:
+        if mode != self.session.mode:
+            await asyncio.to_thread(self.session.set_mode, mode)
+
+    async def watch_kill_switch(self, stop: asyncio.Event) -> None:
+        """Apply each kill-switch broadcast as it arrives, until `stop` is set."""
+        async with self.bus.subscribe(KILL_SWITCH) as changes:
+            while not stop.is_set():
+                change = await changes.get(timeout=0.1)
+                if isinstance(change, KillSwitchChanged):
+                    await self.apply_mode(change.mode)
 
     async def run_until(self, steps: int, timeout: float) -> None:
         """Consume until `steps` steps have run (a replay of known length), or fail after
