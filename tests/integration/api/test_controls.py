@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import redis
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from quant_api.app import create_app
+from quant_bus.streams import KILL_SWITCH
 from quant_db.schema import AuditEntry, Strategy
 from quant_db.schema.identity import Role
 from quant_db.schema.runs import Mode
@@ -340,3 +343,31 @@ def test_the_mode_transition_documents_its_policy(client: TestClient) -> None:
     description = spec["paths"]["/v1/controls/mode-transition"]["post"]["description"]
     assert "only from PAPER" in description
     assert "`confirm`" in description
+
+
+def test_a_mode_change_is_broadcast_to_running_execution_services_after_it_commits(
+    tmp_path: Path, database_url: str, redis_url: str
+) -> None:
+    listener = redis.Redis.from_url(redis_url)
+    channel = listener.pubsub()
+    channel.subscribe(KILL_SWITCH)
+    assert channel.get_message(timeout=2)["type"] == "subscribe"  # type: ignore[index]
+    with TestClient(create_app(make_settings(tmp_path), database_url, redis_url)) as client:
+        admin = Seeder(client).user("admin", Role.ADMIN)
+        response = client.put(
+            "/v1/controls/kill-switch",
+            json={"mode": "halt_entries", "reason": "broker outage"},
+            headers=admin.headers,
+        )
+        assert response.status_code == 200, response.text
+    message = channel.get_message(timeout=5)
+    channel.close()
+    listener.close()
+    assert message is not None
+    event = json.loads(message["data"])
+    assert (event["mode"], event["previous"], event["changed_by"], event["reason"]) == (
+        "halt_entries",
+        "active",
+        "admin",
+        "broker outage",
+    )

@@ -170,14 +170,14 @@ export interface paths {
          * The kill-switch mode, since when, by whom and why
          * @description Modes (ADR 0024): `active` lets through whatever the other risk rules allow; `halt_entries` refuses any order that opens or grows a position, while reductions and cancels pass; `reduce_only` applies the same rule, the mode a loss breaker sets; `flatten_and_halt` cancels working orders, closes every position, then refuses everything. The mode is persisted (it survives restarts) and every change is audited with the mode before and after, the reason and the admin.
          *
-         *     What it stops today: the risk gate enforces the mode in backtests run with a kill-switch schedule. No paper or live orders are sent yet (there is no execution service); once there is, its risk gate reads this row before its first order and on every change.
+         *     What it stops today: the risk gate enforces the mode in backtests run with a kill-switch schedule. No paper or live orders are sent yet (the execution service is not started by the platform yet); its paper runner reads this row before every step and applies each change as soon as it is broadcast, which this endpoint does after the change commits.
          */
         get: operations["get_kill_switch_v1_controls_kill_switch_get"];
         /**
          * Set the kill-switch mode (admin; a reason is required; audited)
          * @description Modes (ADR 0024): `active` lets through whatever the other risk rules allow; `halt_entries` refuses any order that opens or grows a position, while reductions and cancels pass; `reduce_only` applies the same rule, the mode a loss breaker sets; `flatten_and_halt` cancels working orders, closes every position, then refuses everything. The mode is persisted (it survives restarts) and every change is audited with the mode before and after, the reason and the admin.
          *
-         *     What it stops today: the risk gate enforces the mode in backtests run with a kill-switch schedule. No paper or live orders are sent yet (there is no execution service); once there is, its risk gate reads this row before its first order and on every change.
+         *     What it stops today: the risk gate enforces the mode in backtests run with a kill-switch schedule. No paper or live orders are sent yet (the execution service is not started by the platform yet); its paper runner reads this row before every step and applies each change as soon as it is broadcast, which this endpoint does after the change commits.
          */
         put: operations["set_kill_switch_mode_v1_controls_kill_switch_put"];
         /**
@@ -186,7 +186,7 @@ export interface paths {
          *
          *     Modes (ADR 0024): `active` lets through whatever the other risk rules allow; `halt_entries` refuses any order that opens or grows a position, while reductions and cancels pass; `reduce_only` applies the same rule, the mode a loss breaker sets; `flatten_and_halt` cancels working orders, closes every position, then refuses everything. The mode is persisted (it survives restarts) and every change is audited with the mode before and after, the reason and the admin.
          *
-         *     What it stops today: the risk gate enforces the mode in backtests run with a kill-switch schedule. No paper or live orders are sent yet (there is no execution service); once there is, its risk gate reads this row before its first order and on every change.
+         *     What it stops today: the risk gate enforces the mode in backtests run with a kill-switch schedule. No paper or live orders are sent yet (the execution service is not started by the platform yet); its paper runner reads this row before every step and applies each change as soon as it is broadcast, which this endpoint does after the change commits.
          */
         post: operations["set_kill_switch_v1_controls_kill_switch_post"];
         delete?: never;

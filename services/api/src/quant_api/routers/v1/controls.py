@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from datetime import UTC, datetime
 
-from quant_api.deps import AdminUser, CurrentUser, RequestId, SessionDep
+import structlog
+from fastapi import APIRouter, Request, Response
+from redis.exceptions import RedisError
+
+from quant_api.deps import AdminUser, CurrentUser, RequestId, ResourcesDep, SessionDep
 from quant_api.errors import ApiError, conflict, error_responses, invalid
 from quant_api.rate_limits import LimitScope, rate_limited
+from quant_api.resources import AppResources
 from quant_api.schemas.v1.controls import (
     KillSwitchModeUpdate,
     KillSwitchPublic,
@@ -15,6 +20,8 @@ from quant_api.schemas.v1.controls import (
     ModeTransitionPublic,
 )
 from quant_api.strategy_catalog import UNKNOWN_STRATEGY
+from quant_bus.redis_bus import RedisBus
+from quant_bus.streams import KILL_SWITCH, KillSwitchChanged
 from quant_db import controls
 from quant_db.audit import record
 from quant_db.schema import KillSwitchState, Strategy
@@ -35,11 +42,13 @@ KILL_SWITCH_NOTE = (
     "The mode is persisted (it survives restarts) and every change is audited with the mode "
     "before and after, the reason and the admin.\n\n"
     "What it stops today: the risk gate enforces the mode in backtests run with a kill-switch "
-    "schedule. No paper or live orders are sent yet (there is no execution service); once there "
-    "is, its risk gate reads this row before its first order and on every change."
+    "schedule. No paper or live orders are sent yet (the execution service is not started by "
+    "the platform yet); its paper runner reads this row before every step and applies each "
+    "change as soon as it is broadcast, which this endpoint does after the change commits."
 )
 
 router = APIRouter(prefix="/controls", tags=["controls"])
+log = structlog.get_logger("quant_api")
 
 
 async def _public(session: SessionDep, state: KillSwitchState) -> KillSwitchPublic:
@@ -66,14 +75,48 @@ async def get_kill_switch(
 
 
 async def _set_mode(
-    session: SessionDep, admin: User, mode: KillSwitchMode, reason: str, request_id: str
+    session: SessionDep,
+    resources: AppResources,
+    admin: User,
+    mode: KillSwitchMode,
+    reason: str,
+    request_id: str,
 ) -> KillSwitchPublic:
+    before = KillSwitchMode((await controls.kill_switch(session)).mode)
     state = await controls.set_kill_switch_mode(
         session, user=admin, mode=mode, reason=reason, request_id=request_id, via="api"
     )
     await session.commit()
     await session.refresh(state)
+    await _announce(resources, state, before, admin.username, request_id)
     return await _public(session, state)
+
+
+async def _announce(
+    resources: AppResources,
+    state: KillSwitchState,
+    before: KillSwitchMode,
+    username: str,
+    request_id: str,
+) -> None:
+    """Broadcast the change (after its commit) so running execution services apply it at once.
+
+    Best effort: a runner also reads the persisted mode before every step, so a lost broadcast
+    delays a change until the next bar, never loses it; a Redis outage is logged, not an error.
+    """
+    event = KillSwitchChanged(
+        idempotency_key=f"kill-switch:{request_id}",
+        mode=KillSwitchMode(state.mode),
+        previous=before,
+        changed_by=username,
+        reason=state.reason,
+        timestamp=datetime.now(UTC),
+    )
+    try:
+        await RedisBus(resources.redis).broadcast(KILL_SWITCH, event)
+    except RedisError as exc:
+        # runners read the mode at their next bar anyway
+        log.warning("kill_switch.not_broadcast", error=str(exc), mode=event.mode.value)
 
 
 @router.put(
@@ -83,9 +126,13 @@ async def _set_mode(
     responses=error_responses(400, 401, 403, 422),
 )
 async def set_kill_switch_mode(
-    admin: AdminUser, body: KillSwitchModeUpdate, session: SessionDep, request_id: RequestId
+    admin: AdminUser,
+    body: KillSwitchModeUpdate,
+    session: SessionDep,
+    resources: ResourcesDep,
+    request_id: RequestId,
 ) -> KillSwitchPublic:
-    return await _set_mode(session, admin, body.mode, body.reason, request_id)
+    return await _set_mode(session, resources, admin, body.mode, body.reason, request_id)
 
 
 @router.post(
@@ -98,10 +145,14 @@ async def set_kill_switch_mode(
     responses=error_responses(400, 401, 403, 422),
 )
 async def set_kill_switch(
-    admin: AdminUser, body: KillSwitchUpdate, session: SessionDep, request_id: RequestId
+    admin: AdminUser,
+    body: KillSwitchUpdate,
+    session: SessionDep,
+    resources: ResourcesDep,
+    request_id: RequestId,
 ) -> KillSwitchPublic:
     mode = controls.ENGAGE_MODE if body.engaged else KillSwitchMode.ACTIVE
-    return await _set_mode(session, admin, mode, body.reason, request_id)
+    return await _set_mode(session, resources, admin, mode, body.reason, request_id)
 
 
 MODE_POLICY = (
