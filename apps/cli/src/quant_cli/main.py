@@ -32,6 +32,11 @@ COMMANDS = (
         "Paper-trade CONFIG over stored bars replayed step by step, checked against a backtest.",
     ),
     Registered(
+        "trade",
+        "quant_cli.trade_cmd:trade_command",
+        "Paper-trade CONFIG on a replay of stored bars through the bus and the database.",
+    ),
+    Registered(
         "worker",
         "quant_cli.worker_cmd:worker_command",
         "Run jobs from the queue; stop cleanly on Ctrl-C or SIGTERM (the current run is retried later).",

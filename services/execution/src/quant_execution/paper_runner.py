@@ -38,13 +38,17 @@ class PaperRunner:
         group: str,
         name: str,
         kill_switch: Callable[[], Awaitable[KillSwitchMode]] | None = None,
+        source: str | None = None,
         **consumer: int,
     ) -> None:
         """`kill_switch` reads the persisted mode (quant_db.controls); it is read before every
-        step, and an error reading it stops the runner rather than trade on a stale mode."""
+        step, and an error reading it stops the runner rather than trade on a stale mode.
+        `source` keeps the session to one feed's bars (a replay's own, say): others on the
+        stream are acknowledged and left alone."""
         self.bus = bus
         self.session = session
         self._read_mode = kill_switch
+        self._source = source
         self.consumer = Consumer(BARS_CLOSED, group, name, **consumer)
         self.steps = StepAssembler()
         self.processed = 0  # steps run through the session
@@ -56,6 +60,8 @@ class PaperRunner:
         for delivery in deliveries:
             event = delivery.event
             assert isinstance(event, BarClosedEvent)  # the stream's bound type
+            if self._source is not None and event.source != self._source:
+                continue
             for now, bars in self.steps.add(event):
                 async with self._one_at_a_time:
                     if self._read_mode is not None:

@@ -1,0 +1,59 @@
+"""A paper session's run row: opened only for a strategy in PAPER mode, closed with its figures."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from quant_db.schema import Run, Strategy
+from quant_db.schema.runs import Mode, RunStatus, RunType
+from quant_domain import ConfigError
+from quant_engine import EngineRun
+
+
+async def open_paper_session(
+    sessions: async_sessionmaker[AsyncSession], strategy_id: str, config: dict[str, Any]
+) -> uuid.UUID:
+    """A new run of type `paper` for `strategy_id`, which must be in PAPER mode (a strategy
+    trades on paper only after its recorded transition to PAPER)."""
+    async with sessions.begin() as db:
+        strategy = await db.get(Strategy, strategy_id)
+        if strategy is None or strategy.mode is not Mode.PAPER:
+            where = "is not registered" if strategy is None else f"is in {strategy.mode.value} mode"
+            raise ConfigError(
+                f"{strategy_id} {where}: move it to PAPER first (its page on the dashboard, or "
+                "POST /v1/controls/mode-transition)",
+                field="mode",
+            )
+        run = Run(
+            strategy_id=strategy_id,
+            type=RunType.PAPER,
+            status=RunStatus.RUNNING,
+            config=config,
+            started_at=datetime.now(UTC),
+        )
+        db.add(run)
+    return run.id
+
+
+async def close_paper_session(
+    sessions: async_sessionmaker[AsyncSession], run_id: uuid.UUID, result: EngineRun
+) -> None:
+    """Mark the session completed with its final figures (orders and fills are stored already)."""
+    async with sessions.begin() as db:
+        run = await db.get(Run, run_id)
+        assert run is not None
+        run.status = RunStatus.COMPLETED
+        run.finished_at = datetime.now(UTC)
+        run.processed = len(result.index)
+        run.total = len(result.index)
+        run.progress = 1.0
+        run.metrics = {
+            "final_equity": float(result.final_equity),
+            "orders": len(result.orders),
+            "fills": len(result.fills),
+            "total_fees": float(result.total_fees),
+        }

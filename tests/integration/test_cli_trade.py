@@ -1,0 +1,108 @@
+"""`quant trade --mode paper`: a replay through the bus and the database, checked for parity."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from quant_db.schema import Order, Run, Strategy
+from quant_db.schema.runs import Mode, RunStatus, RunType
+from quant_db.settings import get_settings
+from tests.unit.cli.test_cli import MOMENTUM, quant
+
+
+@pytest.fixture
+def platform(database_url: str, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    get_settings.cache_clear()
+    yield database_url
+    get_settings.cache_clear()
+
+
+def _sql(url: str, statement: object, *, write: bool = False) -> object:
+    async def main() -> object:
+        engine = create_async_engine(url)
+        try:
+            async with engine.begin() as connection:
+                result = await connection.execute(statement)  # type: ignore[arg-type]
+                return None if write else result.all()
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+def _register(url: str, mode: Mode) -> None:
+    _sql(
+        url,
+        insert(Strategy).values(id="momentum_v1", class_path="x:Y", config={}, mode=mode),
+        write=True,
+    )
+
+
+def test_a_paper_session_over_a_replay_is_stored_and_identical_to_its_backtest(
+    platform: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    _register(platform, Mode.PAPER)
+    code, out, err = quant(
+        capsys,
+        monkeypatch,
+        "trade",
+        MOMENTUM,
+        "--mode",
+        "paper",
+        "--replay",
+        "2014-01-01..2018-12-31",
+    )
+    assert (code, err) == (0, ""), out
+    assert "stored in the database" in out
+    assert "parity with the backtest of the same bars: identical" in out
+    [(run_id, status)] = _sql(platform, select(Run.id, Run.status).where(Run.type == RunType.PAPER))  # type: ignore[misc]
+    assert status is RunStatus.COMPLETED
+    [(orders,)] = _sql(
+        platform, select(func.count()).select_from(Order).where(Order.run_id == run_id)
+    )  # type: ignore[misc]
+    assert orders > 5
+
+
+def test_a_strategy_not_moved_to_paper_is_refused_and_nothing_is_stored(
+    platform: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _register(platform, Mode.BACKTEST)
+    code, _, err = quant(
+        capsys, monkeypatch, "trade", MOMENTUM, "--replay", "2014-01-01..2014-12-31"
+    )
+    assert code == 2
+    assert err.strip().splitlines() == [
+        "error: mode: momentum_v1 is in BACKTEST mode: move it to PAPER first (its page on the "
+        "dashboard, or POST /v1/controls/mode-transition)"
+    ]
+    assert _sql(platform, select(Run.id).where(Run.type == RunType.PAPER)) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--replay", "2014..2015"], "error: --replay: '2014..2015' is not FROM..TO"),
+        (["--replay", "2015-01-01..2014-01-01"], "error: --replay: 2015-01-01 is after 2014-01-01"),
+        (["--replay", "2014-01-01..2014-12-31", "--mode", "live"], "error: --mode: 'live'"),
+        (["--replay", "2014-01-01..2014-12-31", "--speed", "warp"], "error: speed:"),
+    ],
+)
+def test_bad_flags_exit_2_with_one_line(
+    args: list[str],
+    expected: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    code, _, err = quant(capsys, monkeypatch, "trade", MOMENTUM, *args)
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1
+    assert err.startswith(expected)
