@@ -231,7 +231,7 @@ class TradingLoop:
 
     @property
     def now(self) -> datetime:
-        """The time of the current step (the decision time of its bars)."""
+        """The time of the current step (its bars' timestamp)."""
         return self.state.timestamp
 
     def reconcile(
