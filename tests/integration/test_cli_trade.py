@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from quant_db.schema import Order, Run, Strategy
+from quant_db.schema import Order, Position, Run, Strategy
 from quant_db.schema.runs import Mode, RunStatus, RunType
 from quant_db.settings import get_settings
 from tests.unit.cli.test_cli import MOMENTUM, quant
@@ -70,6 +70,11 @@ def test_a_paper_session_over_a_replay_is_stored_and_identical_to_its_backtest(
         platform, select(func.count()).select_from(Order).where(Order.run_id == run_id)
     )  # type: ignore[misc]
     assert orders > 5
+    marked = _sql(
+        platform, select(Position.symbol, Position.last_price).where(Position.run_id == run_id)
+    )
+    assert marked  # the session traded SP500: its position row is valued at the last close
+    assert all(price is not None and price > 0 for _, price in marked)  # type: ignore[attr-defined]
 
 
 def test_a_strategy_not_moved_to_paper_is_refused_and_nothing_is_stored(

@@ -98,11 +98,15 @@ async def _session(
     from quant_db.journal import PostgresJournal
     from quant_db.migrate import migrated_url
     from quant_db.settings import get_settings
-    from quant_domain import KillSwitchMode
+    from quant_domain import KillSwitchMode, to_decimal
     from quant_engine import build_timeline
     from quant_engine.paper import PaperSession
     from quant_execution.paper_runner import PaperRunner
-    from quant_execution.paper_sessions import close_paper_session, open_paper_session
+    from quant_execution.paper_sessions import (
+        close_paper_session,
+        mark_positions,
+        open_paper_session,
+    )
     from quant_ingestion.bar_stream import publish_replay
     from quant_strategy import build_strategy
 
@@ -151,6 +155,13 @@ async def _session(
             await publisher
             await watcher
         result = runner.close()
+        ledger = session.ledger
+        marks = {
+            s: to_decimal(ledger.last[ledger.index[s]])
+            for s in ledger.symbols
+            if ledger.last[ledger.index[s]] > 0
+        }
+        await mark_positions(sessions, run_id, marks)
         await close_paper_session(sessions, run_id, result)
         return result, str(run_id)
     finally:

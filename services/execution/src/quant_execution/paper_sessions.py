@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from quant_db.schema import Run, Strategy
+from quant_db.schema import Position, Run, Strategy
 from quant_db.schema.runs import Mode, RunStatus, RunType
 from quant_domain import ConfigError
 from quant_engine import EngineRun
@@ -37,6 +40,20 @@ async def open_paper_session(
         )
         db.add(run)
     return run.id
+
+
+async def mark_positions(
+    sessions: async_sessionmaker[AsyncSession], run_id: uuid.UUID, marks: Mapping[str, Decimal]
+) -> None:
+    """Value the session's positions at `marks` (the last close per symbol), so the positions
+    page shows their market value and unrealised PnL."""
+    async with sessions.begin() as db:
+        for symbol, price in marks.items():
+            await db.execute(
+                update(Position)
+                .where(Position.run_id == run_id, Position.symbol == symbol)
+                .values(last_price=price)
+            )
 
 
 async def close_paper_session(
