@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from quant_db.schema import Order, Position, Run, Strategy
+from quant_db.schema.execution import Reconciliation, ReconciliationState
 from quant_db.schema.runs import Mode, RunStatus, RunType
 from quant_db.settings import get_settings
 from tests.unit.cli.test_cli import MOMENTUM, quant
@@ -75,6 +76,10 @@ def test_a_paper_session_over_a_replay_is_stored_and_identical_to_its_backtest(
     )
     assert marked  # the session traded SP500: its position row is valued at the last close
     assert all(price is not None and price > 0 for _, price in marked)  # type: ignore[attr-defined]
+    # checked against the paper broker before its first order, and found clean
+    assert _sql(platform, select(Reconciliation.account, Reconciliation.state)) == [
+        ("paper", ReconciliationState.CLEAN)
+    ]
 
 
 def test_a_strategy_not_moved_to_paper_is_refused_and_nothing_is_stored(

@@ -132,6 +132,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ),
     ("GET", "/v1/symbols"): Entry(Role.VIEWER, 200, _fixed("/v1/symbols")),
     ("GET", "/v1/positions"): Entry(Role.VIEWER, 200, _fixed("/v1/positions")),
+    ("GET", "/v1/reconciliation"): Entry(Role.VIEWER, 200, _fixed("/v1/reconciliation")),
     ("GET", "/v1/positions/{position_id}"): Entry(
         Role.VIEWER, 200, lambda _s, ids: Call(f"/v1/positions/{ids['position']}")
     ),

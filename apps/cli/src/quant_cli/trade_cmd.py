@@ -98,7 +98,7 @@ async def _session(
     from quant_db.journal import PostgresJournal
     from quant_db.migrate import migrated_url
     from quant_db.settings import get_settings
-    from quant_domain import KillSwitchMode, to_decimal
+    from quant_domain import ConfigError, KillSwitchMode, to_decimal
     from quant_engine import build_timeline
     from quant_engine.paper import PaperSession
     from quant_execution.paper_runner import PaperRunner
@@ -106,6 +106,7 @@ async def _session(
         close_paper_session,
         mark_positions,
         open_paper_session,
+        reconcile_at_start,
     )
     from quant_ingestion.bar_stream import publish_replay
     from quant_strategy import build_strategy
@@ -143,6 +144,13 @@ async def _session(
             source=feed,
             block_ms=200,
         )
+        outcome = await reconcile_at_start(sessions, run_id, "paper", session)
+        if outcome.state.value != "clean":
+            raise ConfigError(
+                f"reconciliation found {len(outcome.differences)} difference(s); no order is "
+                "sent until they are resolved (GET /v1/reconciliation)",
+                field="reconciliation",
+            )
         steps = len(timeline)
         stop = asyncio.Event()
         watcher = asyncio.create_task(runner.watch_kill_switch(stop))

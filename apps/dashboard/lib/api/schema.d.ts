@@ -305,6 +305,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/reconciliation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Each account's last reconciliation with its broker
+         * @description The execution service compares each broker account's working orders and positions with what PostgreSQL holds before a session's first order (a paper session today; after every reconnect once live brokers exist). Any difference blocks every order until an admin resolves it; nothing is traded to make the two agree. An account with no row was never checked, which also means no order may be sent for it.
+         */
+        get: operations["list_reconciliation_v1_reconciliation_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/runs": {
         parameters: {
             query?: never;
@@ -844,6 +864,29 @@ export interface components {
              * @enum {string}
              */
             status: "ok" | "down";
+        };
+        /** DifferencePublic */
+        DifferencePublic: {
+            /**
+             * Broker
+             * @description what the broker holds, in words
+             */
+            broker: string;
+            /**
+             * Key
+             * @description the client order id, or the symbol of a position
+             */
+            key: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "unknown_broker_order" | "order_not_at_broker" | "position_mismatch";
+            /**
+             * Ours
+             * @description what the platform stored, in words
+             */
+            ours: string;
         };
         /** EquityPointPublic */
         EquityPointPublic: {
@@ -1520,6 +1563,38 @@ export interface components {
             queued: number;
             /** Running */
             running: number;
+        };
+        /** ReconciliationPublic */
+        ReconciliationPublic: {
+            /** Account */
+            account: string;
+            /**
+             * Checked At
+             * Format: date-time
+             */
+            checked_at: string;
+            /** Differences */
+            differences: components["schemas"]["DifferencePublic"][];
+            /** Reason */
+            reason: string;
+            /**
+             * Resolution
+             * @description an admin's last decision on a blocked account
+             */
+            resolution: ("adopt" | "flatten") | null;
+            /** Resolved At */
+            resolved_at: string | null;
+            /**
+             * Run Id
+             * @description the session that ran the check
+             */
+            run_id: string | null;
+            /**
+             * State
+             * @description clean: orders may be sent; pending or blocked: every order is refused
+             * @enum {string}
+             */
+            state: "clean" | "pending" | "blocked";
         };
         /** RefreshRequest */
         RefreshRequest: {
@@ -3888,6 +3963,55 @@ export interface operations {
             };
             /** @description Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Rate limit exceeded; see the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A backing service (Redis, PostgreSQL) is unreachable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    list_reconciliation_v1_reconciliation_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReconciliationPublic"][];
+                };
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

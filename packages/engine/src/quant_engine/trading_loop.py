@@ -235,14 +235,18 @@ class TradingLoop:
         return self.state.timestamp
 
     def reconcile(
-        self, working: Mapping[str, Order], positions: Mapping[str, Decimal]
+        self,
+        working: Mapping[str, Order],
+        positions: Mapping[str, Decimal],
+        at: datetime | None = None,
     ) -> Reconciliation:
         """Compare the broker with what we stored (`working` orders by client order id,
         `positions` by symbol): before the first order and after every reconnect. Until the
         outcome is CLEAN the gate refuses every order (RECONCILIATION_PENDING); a broker that
-        cannot be read leaves it refusing and the error goes to the caller."""
+        cannot be read leaves it refusing and the error goes to the caller. `at` stamps the
+        outcome (default: the clock's now; a runner before its first bar passes the wall clock)."""
         self.gate.blocked = True
-        outcome = reconcile(self.broker, working, positions, self.clock.now())
+        outcome = reconcile(self.broker, working, positions, at or self.clock.now())
         self.gate.blocked = outcome.state is not ReconciliationState.CLEAN
         self.reconciliation = outcome
         return outcome

@@ -1,4 +1,5 @@
-"""A paper session's run row: opened only for a strategy in PAPER mode, closed with its figures."""
+"""A paper session's run row (opened only for a strategy in PAPER mode, closed with its figures)
+and its reconciliation with the paper broker before the first order."""
 
 from __future__ import annotations
 
@@ -11,10 +12,15 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from quant_db import oms_store
+from quant_db.reconciliation import save_reconciliation
 from quant_db.schema import Position, Run, Strategy
+from quant_db.schema.execution import ReconciliationState as StoredState
 from quant_db.schema.runs import Mode, RunStatus, RunType
-from quant_domain import ConfigError
+from quant_domain import ConfigError, Order, OrderSide, OrderType, TimeInForce
 from quant_engine import EngineRun
+from quant_engine.paper import PaperSession
+from quant_engine.reconciliation import Reconciliation
 
 
 async def open_paper_session(
@@ -74,3 +80,44 @@ async def close_paper_session(
             "fills": len(result.fills),
             "total_fees": float(result.total_fees),
         }
+
+
+async def reconcile_at_start(
+    sessions: async_sessionmaker[AsyncSession],
+    run_id: uuid.UUID,
+    account: str,
+    session: PaperSession,
+) -> Reconciliation:
+    """Compare the paper broker with what PostgreSQL holds for this run, before the first
+    order: the session's gate refuses every order until the outcome is CLEAN, and the outcome
+    is stored as the account's reconciliation (what `GET /v1/reconciliation` shows)."""
+    async with sessions() as db:
+        rows = await oms_store.open_orders(db, run_id)
+        book = await oms_store.positions(db, run_id)
+    working = {
+        row.client_order_id: Order(
+            symbol=row.symbol,
+            side=OrderSide(row.side),
+            quantity=row.quantity - row.filled_quantity,
+            type=OrderType(row.type),
+            limit_price=row.limit_price,
+            stop_price=row.stop_price,
+            time_in_force=TimeInForce(row.time_in_force),
+            client_order_id=row.client_order_id,
+            strategy_id=row.strategy_id,
+        )
+        for row in rows
+    }
+    positions = {p.symbol: p.quantity for p in book.net}
+    outcome = session.loop.reconcile(working, positions, datetime.now(UTC))
+    payload = outcome.to_json()
+    async with sessions.begin() as db:
+        await save_reconciliation(
+            db,
+            account=account,
+            state=StoredState(outcome.state.value),
+            diff={} if not outcome.differences else {"differences": payload["differences"]},
+            at=outcome.checked_at,
+            run_id=run_id,
+        )
+    return outcome

@@ -16,6 +16,7 @@ from quant_api.routers.v1 import (
     orders,
     positions,
     prices,
+    reconciliation,
     run_exports,
     run_marks,
     runs,
@@ -42,6 +43,7 @@ for module in (
     symbols,
     positions,
     orders,
+    reconciliation,
     alerts,
     controls,
 ):
