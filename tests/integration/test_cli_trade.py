@@ -116,3 +116,18 @@ def test_bad_flags_exit_2_with_one_line(
     assert code == 2
     assert len(err.strip().splitlines()) == 1
     assert err.startswith(expected)
+
+
+def test_reconcile_status_says_when_no_account_was_checked_and_then_the_state(
+    platform: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, _ = quant(capsys, monkeypatch, "reconcile", "status")
+    assert (code, out.strip()) == (
+        0,
+        "no account was ever checked (no order may be sent for an unchecked account)",
+    )
+    _register(platform, Mode.PAPER)
+    quant(capsys, monkeypatch, "trade", MOMENTUM, "--replay", "2016-01-01..2016-12-31")
+    code, out, _ = quant(capsys, monkeypatch, "reconcile", "status")
+    assert code == 0
+    assert out.startswith("paper: clean (checked ")

@@ -107,8 +107,8 @@ def test_every_help_screen_matches_the_eagerly_wired_cli(
     eager = typer.main.get_command(eager_app())
     assert isinstance(eager, typer.core.TyperGroup)
     paths = command_paths()
-    # subcommands: strategies 1, data 2, db 3, users 6, api-keys 3, kill-switch 4
-    assert len(paths) == 1 + len(COMMANDS) + 19
+    # subcommands: strategies 1, data 2, db 3, users 6, api-keys 3, reconcile 1, kill-switch 4
+    assert len(paths) == 1 + len(COMMANDS) + 20
     for path in paths:
         expected = render_help(eager, path, capsys)
         assert render_help(app, path, capsys) == expected, path

@@ -63,6 +63,11 @@ COMMANDS = (
         "API keys for scripts (long-lived, revocable).",
     ),
     Registered(
+        "reconcile",
+        "quant_cli.reconcile_cmd:reconcile_app",
+        "Reconciliation of each broker account with what the platform stored.",
+    ),
+    Registered(
         "kill-switch",
         "quant_cli.kill_switch_cmd:kill_switch_app",
         "Set the kill-switch mode straight in the database (works while the API is down).",
