@@ -27,6 +27,7 @@ from quant_domain.ports import Clock
 from quant_engine import BacktestConfig, BacktestEngine, Timeline, build_timeline
 from quant_engine.sessions import session_calendar
 from quant_engine.sim import SimulatedClock
+from quant_engine.sim.clock import TimelineClock
 from quant_marketdata import SampleSource, SyntheticSource
 from quant_strategy import build_strategy
 from tests.factories import ScriptedStrategy, random_walk, strategy_config
@@ -363,3 +364,16 @@ def test_day_limit_placed_at_1559_new_york_expires_at_1600_that_day() -> None:
     [record] = run.orders
     assert record.status is OrderStatus.EXPIRED
     assert record.closed_at == ny(2018, 11, 20, 16, 0)
+
+
+def test_the_backtest_clock_gives_the_same_facts_from_its_arrays_as_from_its_datetimes() -> None:
+    daily = build_timeline({"A": random_walk(40)}, "XNYS")
+    for timeline in (_day_order_timeline(), daily, build_timeline({"A": random_walk(40)})):
+        clock = TimelineClock(timeline)
+        for i in range(len(timeline)):
+            clock.step = i
+            now = clock.now()
+            opened = clock.session_open(now)
+            assert opened is not None
+            expected = (now.timestamp(), clock.is_market_open(now), opened.date())
+            assert clock.posix_facts() == expected, i

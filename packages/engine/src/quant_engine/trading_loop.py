@@ -118,6 +118,9 @@ class TradingLoop:
         self._gated: dict[str, int] = {}  # client order id -> symbol index, gated and working
         self._facts_at: datetime | None = None
         self._facts = (0.0, False, date.min)
+        self._posix_facts: Callable[[], tuple[float, bool, date]] | None = getattr(
+            clock, "posix_facts", None
+        )
         self._by_id: dict[str, OrderRecord] = {}
         self._ids = ClientOrderIds(account, strategy.config.id)
         self._index = ledger.index
@@ -222,10 +225,13 @@ class TradingLoop:
         the clock, once per step that sends orders."""
         stamp = self.state.timestamp
         if stamp is not self._facts_at:
-            clock = self.clock
-            now = clock.now()
-            opened = clock.session_open(now)
-            self._facts = (now.timestamp(), clock.is_market_open(now), (opened or now).date())
+            if self._posix_facts is not None:  # a clock that has them precomputed (a backtest's)
+                self._facts = self._posix_facts()
+            else:
+                clock = self.clock
+                now = clock.now()
+                opened = clock.session_open(now)
+                self._facts = (now.timestamp(), clock.is_market_open(now), (opened or now).date())
             self._facts_at = stamp
         return self._facts
 
@@ -356,7 +362,8 @@ class TradingLoop:
         realized = ledger.apply(fill)
         k = self._gated.get(fill.client_order_id)
         if k is not None:
-            self.gate.filled(k, float(fill.signed_quantity))
+            quantity = float(fill.quantity)
+            self.gate.filled(k, quantity if fill.side is OrderSide.BUY else -quantity)
             if record.status is OrderStatus.FILLED:
                 del self._gated[fill.client_order_id]
         self.trade_log.on_fill(fill, position, realized, self.step_index)

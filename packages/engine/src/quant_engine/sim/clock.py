@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import numpy as np
 
@@ -78,6 +78,9 @@ class SimulatedClock:
         return found
 
 
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
 class TimelineClock:
     """quant_domain.ports.Clock for a backtest driven step by step over one timeline.
 
@@ -114,6 +117,17 @@ class TimelineClock:
 
     def now(self) -> datetime:
         return self._step_facts()[0]
+
+    def posix_facts(self) -> tuple[float, bool, date]:
+        """(now in POSIX seconds, is the market open, the session's date) of the current step,
+        straight from the timeline's arrays: what the trading loop needs per order, without
+        building the datetimes `now()` and `session_open()` return."""
+        tl = self._timeline
+        step = self.step
+        session = tl.session[step]
+        now = float(tl.session_closes[session]) if tl.daily else tl.times[step].timestamp()
+        day = _EPOCH_ORDINAL + tl.session_opens[session] // 86_400
+        return now, tl.market_open[step], date.fromordinal(day)
 
     def session_open(self, at: datetime) -> datetime | None:
         facts = self._step_facts()
