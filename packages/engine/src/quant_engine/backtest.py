@@ -122,6 +122,7 @@ class BacktestEngine:
             sizing=self._sizing(),
             instruments=instruments,
             account=account,
+            step_of=lambda: clock.step,
         )
         self.broker = broker
         self.loop = loop
@@ -134,6 +135,7 @@ class BacktestEngine:
         tl = timeline
         n = len(tl)
         step = loop.step
+        step_one = loop.step_one
         end_session = loop.end_session
         last = ledger.last
         qty = ledger.qty
@@ -162,8 +164,7 @@ class BacktestEngine:
         closing_at = liquidate_at
         for i in range(n):
             ts = times[i]
-            loop.step_index = i
-            clock.step = i
+            clock.step = i  # the broker's, the clock's and the trade log's step
             if broker.working:
                 broker.match(i)
             if i == next_event:
@@ -176,9 +177,8 @@ class BacktestEngine:
             # new_bar(Bar, fields) is Bar(*fields) without the Python-level __new__ that a
             # NamedTuple has: one frame less per bar
             if single:
-                step(
-                    ts,
-                    (new_bar(Bar, (symbol, ts, open_[i], high[i], low[i], close[i], volume[i])),),
+                step_one(
+                    ts, new_bar(Bar, (symbol, ts, open_[i], high[i], low[i], close[i], volume[i]))
                 )
             else:
                 step(

@@ -85,12 +85,14 @@ class TradingLoop:
         instruments: Mapping[str, Instrument] | None = None,
         tick_prices: bool = False,
         journal: OrderJournal | None = None,
+        step_of: Callable[[], int] | None = None,
     ) -> None:
         """`instruments` says which symbols may be sold short and their tick sizes (unknown
         symbols: shortable, any price); `tick_prices` rounds limit and stop prices to the tick
         before the gate sees them, for brokers that refuse other prices (the simulated broker
         takes any price, so a backtest's prices are the strategy's own). `journal` writes each
-        order down before the broker sees it (paper and live; a backtest keeps none)."""
+        order down before the broker sees it (paper and live; a backtest keeps none). `step_of`
+        says which step a fill belongs to (default: `step_index`, which the driver sets)."""
         self.strategy = strategy
         self.ledger = ledger
         self.broker = broker
@@ -105,6 +107,7 @@ class TradingLoop:
         self.notional = Decimal(0)
         self.trading = True  # False during a backtest's warm-up: the strategy sees bars only
         self.step_index = 0  # the driver's step count, for the trade log's bars held
+        self._step_of: Callable[[], int] = step_of or (lambda: self.step_index)
         known = instruments or {}
         shortable = [known[s].shortable if s in known else True for s in ledger.symbols]
         self._ticks = {s: i for s, i in known.items() if tick_prices and i.tick_size is not None}
@@ -140,6 +143,8 @@ class TradingLoop:
         broker.set_report_handler(self.on_report)
         self.end_session: Callable[[], None] = strategy.daily_close
         """end_session(): the trading session ended; the strategy rolls its daily state."""
+        self.step_one: Callable[[datetime, Bar], None]
+        """step_one(now, bar): step(now, (bar,)) for exactly one bar, a little cheaper."""
         self.step: Callable[[datetime, Sequence[Bar]], None] = self._make_step()
         """step(now, bars): take in the bars that closed at `now`, decide, and send what the risk
         gate passes (a closure: the backtest calls it once per step)."""
@@ -167,6 +172,18 @@ class TradingLoop:
             if signals:
                 decide(signals)
 
+        def step_one(now: datetime, bar: Bar) -> None:
+            # step(now, (bar,)) without the loop over one bar: a one-symbol backtest's path
+            symbol = bar[0]
+            last[index[symbol]] = bar[5]
+            seen[symbol] = bar
+            on_market_data(bar)
+            state.timestamp = now
+            signals = generate_signals(state)
+            if signals:
+                decide(signals)
+
+        self.step_one = step_one
         return step
 
     def _decide(self, signals: list[Signal]) -> None:
@@ -366,7 +383,7 @@ class TradingLoop:
             self.gate.filled(k, quantity if fill.side is OrderSide.BUY else -quantity)
             if record.status is OrderStatus.FILLED:
                 del self._gated[fill.client_order_id]
-        self.trade_log.on_fill(fill, position, realized, self.step_index)
+        self.trade_log.on_fill(fill, position, realized, self._step_of())
         self.fills.append(fill)
         self.notional += fill.notional
         self._on_fill(fill)
