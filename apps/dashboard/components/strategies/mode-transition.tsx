@@ -11,8 +11,10 @@ type Transition = BodyOf<"/v1/controls/mode-transition", "post">;
 
 const MEANING: Record<Mode, string> = {
   BACKTEST: "Research only: the strategy runs on stored history and sends no orders.",
-  PAPER: "Simulated trading on live market data through the paper broker: no real money moves.",
-  LIVE: "Real orders through the broker with real money, under the risk manager and the kill switch.",
+  PAPER:
+    "Simulated trading through the paper broker: no real money moves. Today a paper session runs on a replay of stored bars (quant trade --mode paper --replay FROM..TO); live market data comes with the brokers.",
+  LIVE:
+    "Real orders with real money, under the risk gate and the kill switch. Not available yet: no broker is connected, so the mode is recorded and nothing is sent.",
 };
 
 /** Admin control that moves a strategy between BACKTEST, PAPER and LIVE, behind an approval
