@@ -88,10 +88,21 @@ class PaperRunner:
 
     async def run_until(self, steps: int, timeout: float) -> None:
         """Consume until `steps` steps have run (a replay of known length), or fail after
-        `timeout` seconds."""
-        async with asyncio.timeout(timeout):
-            while self.processed < steps:
-                await self.bus.consume(self.consumer, self.handle)
+        `timeout` seconds. A Redis outage meanwhile is ridden out by the bus (it retries, then
+        drains its own pending entries first): no bar arrives, so no order is sent, and the
+        session resumes by itself when the server is back."""
+        stop = asyncio.Event()
+        consuming = asyncio.create_task(self.bus.run(self.consumer, self.handle, stop))
+        try:
+            async with asyncio.timeout(timeout):
+                while self.processed < steps:
+                    if consuming.done():
+                        consuming.result()  # the handler failed: raise its error here
+                        return
+                    await asyncio.sleep(0.002)
+        finally:
+            stop.set()
+            await consuming
 
     def close(self) -> EngineRun:
         """End the session (its last session ends, working orders are cancelled)."""
