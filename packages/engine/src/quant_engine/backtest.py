@@ -9,6 +9,7 @@ orders and the strategy's daily_close runs.
 
 from __future__ import annotations
 
+import math
 from array import array
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -64,13 +65,6 @@ class BacktestEngine:
     def __init__(self, config: BacktestConfig) -> None:
         self.config = config
 
-    def _sizing(self) -> Any:
-        sizing = self.config.sizing
-        if sizing.expected_costs is None:
-            # the sizer reserves for the costs this run charges
-            sizing = sizing.model_copy(update={"expected_costs": self.config.costs})
-        return sizing
-
     @property
     def ledger(self) -> Ledger:
         return self.loop.ledger
@@ -119,7 +113,7 @@ class BacktestEngine:
             ledger,
             broker,
             clock,
-            sizing=self._sizing(),
+            sizing=self.config.sized_with_costs,
             instruments=instruments,
             account=account,
             step_of=lambda: clock.step,
@@ -246,18 +240,7 @@ class BacktestEngine:
         return self._next_event(i + 1, trade_from, changes)
 
     def _flatten(self, i: int, reason: str) -> None:
-        """Close every position at this step's close (costs apply), whatever the fill timing.
-
-        Positions close in the timeline's symbol order, so a run's last fills are predictable;
-        a symbol without a bar at this step keeps its position.
-        """
-        closes = self.timeline.closes
-        index = self.loop.ledger.index
-        self.broker.fill_at_close = True
-        try:
-            self.loop.flatten(reason, lambda s: closes[index[s]][i] == closes[index[s]][i])
-        finally:
-            self.broker.fill_at_close = False
+        flatten_at_close(self.loop, self.broker, self.timeline, i, reason)
 
 
 Curves = tuple["array[float]", "array[float]", "array[float]", "array[float]"]
@@ -292,3 +275,20 @@ def finish_run(loop: TradingLoop, tl: Timeline, curves: Curves, trade_from: int)
         traded_notional=loop.notional,
         bars_processed=tl.bar_count,
     )
+
+
+def flatten_at_close(
+    loop: TradingLoop, broker: SimulatedBroker, timeline: Timeline, i: int, reason: str
+) -> None:
+    """Close every position at step `i`'s close (costs apply), whatever the fill timing.
+
+    Positions close in the timeline's symbol order, so a run's last fills are predictable;
+    a symbol without a bar at this step keeps its position.
+    """
+    closes = timeline.closes
+    index = loop.ledger.index
+    broker.fill_at_close = True
+    try:
+        loop.flatten(reason, lambda s: not math.isnan(closes[index[s]][i]))
+    finally:
+        broker.fill_at_close = False

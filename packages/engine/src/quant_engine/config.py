@@ -57,6 +57,14 @@ class BacktestConfig(BaseModel):
         return self
 
     @property
+    def sized_with_costs(self) -> PositionSizing:
+        """The sizing a run's sizer uses: its expected costs are this run's own cost settings
+        unless the sizing names others (ADR 0023)."""
+        if self.sizing.expected_costs is not None:
+            return self.sizing
+        return self.sizing.model_copy(update={"expected_costs": self.costs})
+
+    @property
     def costs(self) -> CostModel:
         return CostModel(
             commission_per_trade=self.commission_per_trade,

@@ -28,7 +28,7 @@ import pandas as pd
 from quant_domain import Bar, KillSwitchMode
 from quant_domain.instruments import Instrument
 from quant_domain.ports import OrderJournal
-from quant_engine.backtest import EngineRun, finish_run
+from quant_engine.backtest import EngineRun, finish_run, flatten_at_close
 from quant_engine.config import BacktestConfig
 from quant_engine.ledger import Ledger
 from quant_engine.sessions import session_calendar
@@ -89,15 +89,12 @@ class PaperSession:
         self.ledger = Ledger(symbols, config.initial_capital)
         self.clock = TimelineClock(self.timeline)
         self.broker = SimulatedBroker(config, self.timeline, self.ledger, self.clock)
-        sizing = config.sizing
-        if sizing.expected_costs is None:
-            sizing = sizing.model_copy(update={"expected_costs": config.costs})
         self.loop = TradingLoop(
             strategy,
             self.ledger,
             self.broker,
             self.clock,
-            sizing=sizing,
+            sizing=config.sized_with_costs,
             account=account,
             instruments=instruments,
             journal=journal,
@@ -239,14 +236,7 @@ class PaperSession:
         self._open_session = False
 
     def _flatten(self, reason: str) -> None:
-        i = len(self.timeline) - 1
-        closes = self.timeline.closes
-        index = self.ledger.index
-        self.broker.fill_at_close = True
-        try:
-            self.loop.flatten(reason, lambda s: not math.isnan(closes[index[s]][i]))
-        finally:
-            self.broker.fill_at_close = False
+        flatten_at_close(self.loop, self.broker, self.timeline, len(self.timeline) - 1, reason)
 
     def _mark(self) -> None:
         ledger = self.ledger
