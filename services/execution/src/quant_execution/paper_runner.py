@@ -17,7 +17,8 @@ stream's history, reconciliation at start-up and the service's CLI.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from datetime import datetime
 
 from quant_bus.base import Consumer, Delivery, EventBus
 from quant_bus.streams import BARS_CLOSED, KILL_SWITCH, BarClosedEvent, KillSwitchChanged
@@ -39,6 +40,9 @@ class PaperRunner:
         name: str,
         kill_switch: Callable[[], Awaitable[KillSwitchMode]] | None = None,
         source: str | None = None,
+        symbols: Collection[str] | None = None,
+        before_first_step: Callable[[datetime], Awaitable[None]] | None = None,
+        after_step: Callable[[datetime], Awaitable[None]] | None = None,
         **consumer: int,
     ) -> None:
         """`kill_switch` reads the persisted mode (quant_db.controls); it is read before every
@@ -49,6 +53,9 @@ class PaperRunner:
         self.session = session
         self._read_mode = kill_switch
         self._source = source
+        self._symbols = None if symbols is None else frozenset(symbols)
+        self._before_first_step = before_first_step
+        self._after_step = after_step
         self.consumer = Consumer(BARS_CLOSED, group, name, **consumer)
         self.steps = StepAssembler()
         self.processed = 0  # steps run through the session
@@ -62,12 +69,24 @@ class PaperRunner:
             assert isinstance(event, BarClosedEvent)  # the stream's bound type
             if self._source is not None and event.source != self._source:
                 continue
-            for now, bars in self.steps.add(event):
+            for now, step in self.steps.add(event):
+                bars = (
+                    step
+                    if self._symbols is None
+                    else [b for b in step if b.symbol in self._symbols]
+                )
+                if not bars:
+                    continue
+                if self._before_first_step is not None:
+                    first, self._before_first_step = self._before_first_step, None
+                    await first(now)
                 async with self._one_at_a_time:
                     if self._read_mode is not None:
                         await self._set_mode(await self._read_mode())
                     await asyncio.to_thread(self.session.on_bars, now, bars)
                 self.processed += 1
+                if self._after_step is not None:
+                    await self._after_step(now)
 
     async def apply_mode(self, mode: KillSwitchMode) -> None:
         """Put the session in `mode` (flatten_and_halt closes everything at once)."""
@@ -85,6 +104,10 @@ class PaperRunner:
                 change = await changes.get(timeout=0.1)
                 if isinstance(change, KillSwitchChanged):
                     await self.apply_mode(change.mode)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until `stop` is set (the long-running service's way)."""
+        await self.bus.run(self.consumer, self.handle, stop)
 
     async def run_until(self, steps: int, timeout: float) -> None:
         """Consume until `steps` steps have run (a replay of known length), or fail after
