@@ -116,6 +116,22 @@ def test_an_entry_is_acknowledged_only_after_the_handler_returns(url: str) -> No
     assert after == 0
 
 
+def test_a_new_only_group_reads_only_entries_added_after_it_was_created(url: str) -> None:
+    async def scenario(bus: RedisBus) -> tuple[list[str], list[str]]:
+        await bus.publish(BARS_CLOSED, bar(0))
+        fresh, everything = Recorder(), Recorder()
+        late = Consumer(BARS_CLOSED, "late", "a", block_ms=20, new_only=True)
+        await bus.consume(late, fresh)
+        await bus.publish(BARS_CLOSED, bar(1))
+        await bus.consume(late, fresh)
+        await bus.consume(consumer("a"), everything)
+        return fresh.committed, everything.committed
+
+    fresh, everything = with_bus(url, scenario)
+    assert fresh == [key(1)]
+    assert everything == [key(0), key(1)]
+
+
 def test_a_handler_that_raises_leaves_the_entry_pending_and_it_is_delivered_again(
     url: str,
 ) -> None:

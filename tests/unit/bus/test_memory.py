@@ -216,3 +216,20 @@ def test_run_consumes_until_it_is_told_to_stop() -> None:
         return record.committed
 
     assert run(scenario()) == [f"bar:test:SPY:1d:{n}" for n in range(3)]
+
+
+def test_a_new_only_group_skips_what_the_stream_held_before_it_was_created() -> None:
+    async def scenario() -> tuple[list[str], list[str]]:
+        bus = MemoryBus()
+        await bus.publish(BARS_CLOSED, bar(0))
+        fresh, everything = Recorder(), Recorder()
+        late = Consumer(BARS_CLOSED, "late", "a", block_ms=10, new_only=True)
+        await bus.consume(late, fresh)  # created at the stream's end
+        await bus.publish(BARS_CLOSED, bar(1))
+        await bus.consume(late, fresh)
+        await bus.consume(consumer(), everything)
+        return fresh.committed, everything.committed
+
+    fresh, everything = asyncio.run(scenario())
+    assert fresh == ["bar:test:SPY:1d:1"]
+    assert everything == ["bar:test:SPY:1d:0", "bar:test:SPY:1d:1"]

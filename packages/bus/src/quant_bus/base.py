@@ -86,6 +86,9 @@ class Consumer:
     block_ms: int = 1_000
     claim_idle_ms: int = 30_000
     max_deliveries: int = 5
+    # a new group reads the stream from its first entry (a replay's consumer, recovery), or
+    # only entries added after it was created (a session that starts trading now)
+    new_only: bool = False
 
     def __post_init__(self) -> None:
         binding(self.stream, durable=True)  # an unbound stream raises here, before any read
@@ -154,8 +157,9 @@ class EventBus(ABC):
     async def _add(self, stream: str, fields: Mapping[str, str]) -> str: ...
 
     @abstractmethod
-    async def _create_group(self, stream: str, group: str) -> None:
-        """Create the group at the start of the stream (and the stream); exists already: fine."""
+    async def _create_group(self, stream: str, group: str, *, new_only: bool) -> None:
+        """Create the group (and the stream) at the stream's start, or at its end when
+        `new_only`; a group that exists already keeps its position."""
 
     @abstractmethod
     async def _read_pending(self, c: Consumer, after: str) -> list[RawEntry]:
@@ -214,7 +218,7 @@ class EventBus(ABC):
         entries claimed from idle consumers, else new entries. Acknowledges after `handler`."""
         key = (c.stream, c.group, c.name)
         if (c.stream, c.group) not in self._known_groups:
-            await self._create_group(c.stream, c.group)
+            await self._create_group(c.stream, c.group, new_only=c.new_only)
             self._known_groups.add((c.stream, c.group))
         if key not in self._drained:
             entries = await self._read_pending(c, self._drain_from.get(key, "0"))

@@ -82,9 +82,11 @@ class MemoryBus(EventBus):
         self._streams.setdefault(stream, {})[entry_id] = dict(fields)
         return entry_id
 
-    async def _create_group(self, stream: str, group: str) -> None:
-        self._streams.setdefault(stream, {})
-        self._groups.setdefault((stream, group), _Group())
+    async def _create_group(self, stream: str, group: str, *, new_only: bool) -> None:
+        entries = self._streams.setdefault(stream, {})
+        if (stream, group) not in self._groups:
+            start = max((_parse(i) for i in entries), default=(0, 0)) if new_only else (0, 0)
+            self._groups[(stream, group)] = _Group(last_id=start)
 
     def _group(self, c: Consumer) -> _Group:
         return self._groups[(c.stream, c.group)]

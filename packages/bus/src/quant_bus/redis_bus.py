@@ -71,9 +71,11 @@ class RedisBus(EventBus):
             await self._client.xadd(stream, _body(fields), minid=self._min_id(), approximate=True)
         )
 
-    async def _create_group(self, stream: str, group: str) -> None:
+    async def _create_group(self, stream: str, group: str, *, new_only: bool) -> None:
         try:
-            await self._client.xgroup_create(stream, group, id="0", mkstream=True)
+            await self._client.xgroup_create(
+                stream, group, id="$" if new_only else "0", mkstream=True
+            )
         except ResponseError as exc:
             if "BUSYGROUP" not in str(exc):
                 raise
