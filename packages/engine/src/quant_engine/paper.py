@@ -170,6 +170,19 @@ class PaperSession:
         if self._open_session:
             self._end_session(len(self.timeline) - 1)
 
+    def last_point(self) -> tuple[float, float, float, float]:
+        """The last step's equity, cash, positions' value and gross exposure (what a backtest's
+        equity curve holds for that step)."""
+        equity, cash, positions_value, gross = self._curves
+        if not equity:
+            raise ValueError("the paper session has no steps yet")
+        return equity[-1], cash[-1], positions_value[-1], gross[-1]
+
+    def marks(self) -> dict[str, float]:
+        """The last close of every symbol that has traded so far."""
+        ledger = self.ledger
+        return {s: ledger.last[k] for k, s in enumerate(ledger.symbols) if ledger.last[k] > 0}
+
     def result(self) -> EngineRun:
         """The session so far, in the shape a backtest returns (cancels nothing)."""
         tl = self.timeline

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from datetime import datetime
 
 import pandas as pd
@@ -49,3 +50,18 @@ class DataSource(ABC):
     def raw_bars(self, symbol: str) -> RawBars:
         """`symbol`'s bars as stored, for validation and ingestion; by default all of `get_bars`."""
         return from_bar_frame(self.get_bars(symbol), self.native_timeframe(symbol))
+
+
+def run_calendar(data: DataSource, symbols: Sequence[str]) -> str | None:
+    """The calendar whose sessions a run over `symbols` uses (ADR 0025): None (24 hours) or a
+    calendar's name.
+
+    One timeline has one set of sessions. When any instrument has no calendar (synthetic data,
+    or a 24-hour market) the run uses the 24-hour calendar; otherwise the first symbol's
+    calendar, also when others differ (their bars on its holidays become sessions of their
+    own, so no data is lost).
+    """
+    calendars = [data.instrument(symbol).calendar for symbol in symbols]
+    if not calendars or any(c is None for c in calendars):
+        return None
+    return calendars[0]

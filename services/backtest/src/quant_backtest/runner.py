@@ -25,6 +25,7 @@ from quant_engine import (
 )
 from quant_engine.metrics import compute_metrics, periods_per_year
 from quant_marketdata import DataSource
+from quant_marketdata.base import run_calendar
 from quant_strategy import StrategyConfig, build_strategy, check_symbols
 
 
@@ -69,17 +70,8 @@ def load_frames(
 
 
 def universe_calendar(config: StrategyConfig, data: DataSource) -> str | None:
-    """The calendar whose sessions a run uses (ADR 0025): None (24 hours) or a calendar's name.
-
-    One timeline has one set of sessions. When any instrument of the universe has no calendar
-    (synthetic data, or a 24-hour market) the run uses the 24-hour calendar; otherwise the first
-    symbol's calendar, also when others differ (their bars on its holidays become sessions of
-    their own, so no data is lost).
-    """
-    calendars = [data.instrument(symbol).calendar for symbol in config.universe]
-    if not calendars or any(c is None for c in calendars):
-        return None
-    return calendars[0]
+    """The calendar whose sessions a run of `config` uses (quant_marketdata.run_calendar)."""
+    return run_calendar(data, config.universe)
 
 
 def trading_start(timeline: Timeline, config: StrategyConfig, bt: BacktestConfig) -> int:

@@ -43,6 +43,7 @@ class PaperRunner:
         symbols: Collection[str] | None = None,
         before_first_step: Callable[[datetime], Awaitable[None]] | None = None,
         after_step: Callable[[datetime], Awaitable[None]] | None = None,
+        new_only: bool = False,
         **consumer: int,
     ) -> None:
         """`kill_switch` reads the persisted mode (quant_db.controls); it is read before every
@@ -56,7 +57,7 @@ class PaperRunner:
         self._symbols = None if symbols is None else frozenset(symbols)
         self._before_first_step = before_first_step
         self._after_step = after_step
-        self.consumer = Consumer(BARS_CLOSED, group, name, **consumer)
+        self.consumer = Consumer(BARS_CLOSED, group, name, new_only=new_only, **consumer)
         self.steps = StepAssembler()
         self.processed = 0  # steps run through the session
         # a step and a broadcast mode change never run in the session at the same time

@@ -10,14 +10,15 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from quant_db import oms_store
 from quant_db.reconciliation import save_reconciliation
-from quant_db.schema import Position, Run, Strategy
+from quant_db.schema import EquityPoint, Position, Run, Strategy
 from quant_db.schema.execution import ReconciliationState as StoredState
 from quant_db.schema.runs import Mode, RunStatus, RunType
-from quant_domain import ConfigError, Order, OrderSide, OrderType, TimeInForce
+from quant_domain import ConfigError, Order, OrderSide, OrderType, TimeInForce, to_decimal
 from quant_engine import EngineRun
 from quant_engine.paper import PaperSession
 from quant_engine.reconciliation import Reconciliation
@@ -62,15 +63,62 @@ async def mark_positions(
             )
 
 
-async def close_paper_session(
-    sessions: async_sessionmaker[AsyncSession], run_id: uuid.UUID, result: EngineRun
+async def record_step(
+    sessions: async_sessionmaker[AsyncSession],
+    run_id: uuid.UUID,
+    at: datetime,
+    point: tuple[float, float, float, float],
+    marks: Mapping[str, float],
 ) -> None:
-    """Mark the session completed with its final figures (orders and fills are stored already)."""
+    """One step of a running session, in one transaction: its equity point (the same columns a
+    backtest stores, so the dashboard charts both alike), the positions valued at the step's
+    closes, and the step counted on the run. A step stored already (a redelivered bar after a
+    restart) is left as it was."""
+    equity, cash, positions_value, gross = point
+    async with sessions.begin() as db:
+        await db.execute(
+            pg_insert(EquityPoint)
+            .values(
+                run_id=run_id,
+                ts=at,
+                equity=to_decimal(equity),
+                cash=to_decimal(cash),
+                positions_value=to_decimal(positions_value),
+                gross_exposure=gross,
+            )
+            .on_conflict_do_nothing(index_elements=["run_id", "ts"])
+        )
+        for symbol, price in marks.items():
+            await db.execute(
+                update(Position)
+                .where(Position.run_id == run_id, Position.symbol == symbol)
+                .values(last_price=to_decimal(price))
+            )
+        await db.execute(
+            update(Run)
+            .where(Run.id == run_id)
+            .values(processed=Run.processed + 1, message=f"last bar {at.isoformat()}")
+        )
+
+
+async def close_paper_session(
+    sessions: async_sessionmaker[AsyncSession],
+    run_id: uuid.UUID,
+    result: EngineRun | None,
+    *,
+    message: str = "",
+) -> None:
+    """Mark the session completed with its final figures (orders and fills are stored already);
+    `result` is None for a session that ended before its first bar."""
     async with sessions.begin() as db:
         run = await db.get(Run, run_id)
         assert run is not None
         run.status = RunStatus.COMPLETED
         run.finished_at = datetime.now(UTC)
+        run.message = message
+        if result is None:
+            run.progress = 1.0
+            return
         run.processed = len(result.index)
         run.total = len(result.index)
         run.progress = 1.0
