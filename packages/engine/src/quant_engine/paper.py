@@ -188,7 +188,8 @@ class PaperSession:
         tl = self.timeline
         if not tl.times:
             raise ValueError("the paper session has no steps yet")
-        tl.index = pd.DatetimeIndex(tl.times)
+        # steps may carry different UTC tzinfo objects (stored history, then the bus): one index
+        tl.index = pd.DatetimeIndex(pd.to_datetime(tl.times, utc=True))
         return finish_run(self.loop, tl, self._curves, min(self.trade_from, len(tl) - 1))
 
     def close(self) -> EngineRun:

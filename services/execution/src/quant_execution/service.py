@@ -1,0 +1,327 @@
+"""The execution service: every strategy in PAPER mode trading on a feed's bars, for as long as
+the process runs.
+
+What `quant up` starts (and `quant execution run` alone). Every `poll_s` it reads which
+strategies are in PAPER mode (the mode transitions the API records):
+
+- a strategy that has moved to PAPER gets a paper session: a run of type `paper`, reconciled
+  with its (paper) broker before its first order, then a PaperRunner of its own consumer group
+  on `bars.closed`, reading only the bars published after it started (`new_only`). Before its
+  first bar it is warmed up on the stored history before that bar, as a backtest with warm-up
+  feeds the bars before its start;
+- a strategy that has left PAPER stops at once: its runner stops between bars, its working
+  orders are cancelled (recorded in PostgreSQL), its session is closed with its figures.
+
+The kill switch reaches every runner two ways: one subscription forwards each broadcast to all
+of them at once (a flatten does not wait for the next bar), and each runner reads the persisted
+mode before every step. The service fails closed: while PostgreSQL cannot be read, no session
+starts and the runners, whose every step begins with a database read and writes each order
+down before sending it, send nothing; it logs the outage, reports it in `health`, and carries
+on once the server is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from quant_bus.base import EventBus
+from quant_bus.streams import KILL_SWITCH, KillSwitchChanged
+from quant_db import controls
+from quant_db.journal import PostgresJournal
+from quant_db.schema import Run, Strategy
+from quant_db.schema.runs import Mode, RunStatus, RunType
+from quant_domain import KillSwitchMode
+from quant_engine import BacktestConfig
+from quant_engine.paper import PaperSession
+from quant_execution.paper_runner import PaperRunner
+from quant_execution.paper_sessions import (
+    close_paper_session,
+    open_paper_session,
+    reconcile_at_start,
+    record_step,
+)
+from quant_marketdata import DataSource
+from quant_marketdata.base import run_calendar
+from quant_marketdata.replay import replay_steps
+from quant_strategy import StrategyConfig, build_strategy
+
+log = logging.getLogger("quant.execution")
+
+# what "PostgreSQL is away" looks like from here: the driver's and SQLAlchemy's errors
+UNREACHABLE: tuple[type[BaseException], ...] = (OSError, SQLAlchemyError, TimeoutError)
+
+
+@dataclass
+class Trading:
+    """One strategy's paper session while the service runs it."""
+
+    strategy_id: str
+    run_id: uuid.UUID
+    session: PaperSession
+    runner: PaperRunner
+    stop: asyncio.Event
+    task: asyncio.Task[None]
+
+
+@dataclass
+class Health:
+    """What the service says about itself (logged, and shown by `quant execution run`)."""
+
+    database_ok: bool = True
+    last_error: str = ""
+    started: int = 0  # sessions opened since the service started
+    stopped: int = 0  # sessions closed (their strategy left PAPER, or the service stopped)
+    failed: list[str] = field(default_factory=list)  # "<strategy>: <error>"
+
+
+class ExecutionService:
+    """Runs a paper session for each strategy in PAPER mode on the bars of `feed`."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        bus: EventBus,
+        data: DataSource,
+        *,
+        feed: str,
+        account: str = "paper",
+        name: str = "execution-1",
+        poll_s: float = 1.0,
+        consumer: Mapping[str, int] | None = None,
+    ) -> None:
+        """`data` gives instruments, calendars and the stored history warm-up reads (the
+        database in production); `feed` is the `source` of the bars to trade on (the data
+        service's `--feed`); `consumer` tunes the bus consumers (tests use short waits)."""
+        self._sessions = sessions
+        self._bus = bus
+        self._data = data
+        self._data_lock = asyncio.Lock()  # a DataSource is not made for concurrent reads
+        self.feed = feed
+        self.account = account
+        self.name = name
+        self.poll_s = poll_s
+        self._consumer = dict(consumer or {})
+        self.trading: dict[str, Trading] = {}
+        self.health = Health()
+        self.ready = asyncio.Event()  # set once start-up is done and the first sync has run
+
+    # -- the service's life ------------------------------------------------------------------------
+    async def run(self, stop: asyncio.Event) -> None:
+        """Follow the strategies' modes until `stop` is set, then close every session."""
+        await self._close_abandoned()
+        watcher = asyncio.create_task(self._forward_kill_switch(stop))
+        try:
+            while not stop.is_set():
+                await self.sync()
+                self.ready.set()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=self.poll_s)
+        finally:
+            stop.set()
+            for strategy_id in list(self.trading):
+                await self._stop_trading(strategy_id, "the execution service stopped")
+            await watcher
+
+    async def sync(self) -> None:
+        """Start a session for each strategy newly in PAPER mode, stop those that left it, and
+        collect runners that failed."""
+        for strategy_id, trading in list(self.trading.items()):
+            if trading.task.done():
+                await self._failed(strategy_id, trading)
+        try:
+            async with self._sessions() as db:
+                rows = (await db.scalars(select(Strategy).where(Strategy.mode == Mode.PAPER))).all()
+        except UNREACHABLE as exc:
+            self._database_down(exc)
+            return
+        if not self.health.database_ok:
+            log.warning("PostgreSQL is back: the execution service carries on")
+        self.health.database_ok = True
+        paper = {row.id: row for row in rows}
+        for strategy_id in [s for s in self.trading if s not in paper]:
+            await self._stop_trading(strategy_id, "its strategy left PAPER mode")
+        for strategy_id, row in paper.items():
+            if strategy_id not in self.trading and strategy_id not in self._given_up:
+                await self._start_trading(row)
+
+    @property
+    def _given_up(self) -> set[str]:
+        return {entry.split(":", 1)[0] for entry in self.health.failed}
+
+    def _database_down(self, exc: BaseException) -> None:
+        if self.health.database_ok:
+            log.error("PostgreSQL is unreachable: no session starts, no order is sent: %s", exc)
+        self.health.database_ok = False
+        self.health.last_error = str(exc)
+
+    # -- one strategy ------------------------------------------------------------------------------
+    async def _start_trading(self, row: Strategy) -> None:
+        config = StrategyConfig.model_validate(row.config)
+        loop = asyncio.get_running_loop()
+        try:
+            run_id = await open_paper_session(
+                self._sessions, row.id, config.model_dump(mode="json", by_alias=True)
+            )
+        except UNREACHABLE as exc:
+            self._database_down(exc)
+            return
+        strategy = build_strategy(config)
+        session = PaperSession(
+            strategy,
+            BacktestConfig(seed=config.seed),
+            calendar=run_calendar(self._data, config.universe),
+            daily=not config.parsed_timeframe.is_intraday,
+            account=self.account,
+            instruments={s: self._data.instrument(s) for s in config.universe},
+            journal=PostgresJournal(self._sessions, run_id, loop),
+        )
+        outcome = await reconcile_at_start(self._sessions, run_id, self.account, session)
+        if outcome.state.value != "clean":
+            log.warning(
+                "%s: reconciliation is %s: every order is refused until an admin resolves it",
+                row.id,
+                outcome.state.value,
+            )
+
+        async def warm_up(now: datetime) -> None:
+            await self._warm_up(session, config, strategy.warmup_bars, now)
+
+        async def after_step(now: datetime) -> None:
+            await record_step(self._sessions, run_id, now, session.last_point(), session.marks())
+
+        async def mode() -> KillSwitchMode:
+            async with self._sessions() as db:
+                return KillSwitchMode((await controls.kill_switch(db)).mode)
+
+        runner = PaperRunner(
+            self._bus,
+            session,
+            group=f"paper-{run_id}",
+            name=self.name,
+            kill_switch=mode,
+            source=self.feed,
+            symbols=config.universe,
+            before_first_step=warm_up,
+            after_step=after_step,
+            new_only=True,
+            **self._consumer,
+        )
+        stop = asyncio.Event()
+        task = asyncio.create_task(runner.run(stop), name=f"paper {row.id}")
+        self.trading[row.id] = Trading(row.id, run_id, session, runner, stop, task)
+        self.health.started += 1
+        log.info("%s trades on paper (session %s, feed %s)", row.id, run_id, self.feed)
+
+    async def _warm_up(
+        self, session: PaperSession, config: StrategyConfig, bars: int, now: datetime
+    ) -> None:
+        """Feed the strategy the `bars` stored bars of its universe before `now` (nothing
+        trades), so its indicators stand where a backtest's would on the same bar."""
+        if bars <= 0:
+            return
+        timeframe = config.parsed_timeframe
+        # enough calendar time for `bars` bars with weekends and holidays, read in one go
+        since = now - timeframe.delta * bars * 2 - timedelta(days=10)
+        async with self._data_lock:
+            frames = await asyncio.to_thread(
+                lambda: {
+                    s: self._data.get_bars(s, since, now - timedelta(microseconds=1), timeframe)
+                    for s in config.universe
+                }
+            )
+        steps = list(replay_steps({s: f for s, f in frames.items() if not f.empty}))[-bars:]
+        for at, step in steps:
+            await asyncio.to_thread(session.warm_up, at, step)
+        log.info("%s warmed up on %d stored steps before %s", config.id, len(steps), now)
+
+    async def _stop_trading(self, strategy_id: str, why: str) -> None:
+        """Stop the runner between bars, cancel working orders, close the session's run."""
+        trading = self.trading[strategy_id]
+        trading.stop.set()
+        try:
+            await trading.task
+        except Exception as exc:
+            log.error("%s: its runner had failed: %r", strategy_id, exc)
+        result = None
+        if trading.session.timeline.times:
+            result = await asyncio.to_thread(trading.runner.close)  # cancels working orders
+        try:
+            await close_paper_session(self._sessions, trading.run_id, result, message=why)
+        except UNREACHABLE as exc:
+            self._database_down(exc)
+        del self.trading[strategy_id]
+        self.health.stopped += 1
+        log.info("%s stopped trading on paper: %s", strategy_id, why)
+
+    async def _failed(self, strategy_id: str, trading: Trading) -> None:
+        """A runner stopped by itself (its handler raised): the session ends as FAILED and the
+        strategy is not restarted until the service is (an error there needs a person)."""
+        self.trading.pop(strategy_id)
+        error = repr(trading.task.exception()) if not trading.task.cancelled() else "cancelled"
+        self.health.failed.append(f"{strategy_id}: {error}")
+        log.error("%s: its paper session failed and stopped: %s", strategy_id, error)
+        try:
+            async with self._sessions.begin() as db:
+                run = await db.get(Run, trading.run_id)
+                if run is not None:
+                    run.status = RunStatus.FAILED
+                    run.error = error
+                    run.finished_at = datetime.now(UTC)
+        except UNREACHABLE as exc:
+            self._database_down(exc)
+
+    async def _close_abandoned(self) -> None:
+        """Paper runs a previous process left RUNNING (it was killed) end as FAILED, saying so:
+        their orders and fills stay stored; the strategy's new session starts afresh."""
+        try:
+            async with self._sessions.begin() as db:
+                runs = (
+                    await db.scalars(
+                        select(Run).where(
+                            Run.type == RunType.PAPER, Run.status == RunStatus.RUNNING
+                        )
+                    )
+                ).all()
+                for run in runs:
+                    run.status = RunStatus.FAILED
+                    run.error = "interrupted: the execution service stopped without closing it"
+                    run.finished_at = datetime.now(UTC)
+        except UNREACHABLE as exc:
+            self._database_down(exc)
+
+    async def _forward_kill_switch(self, stop: asyncio.Event) -> None:
+        """Apply each kill-switch broadcast to every running session at once."""
+        while not stop.is_set():
+            try:
+                async with self._bus.subscribe(KILL_SWITCH) as changes:
+                    while not stop.is_set():
+                        change = await changes.get(timeout=0.1)
+                        if isinstance(change, KillSwitchChanged):
+                            for trading in list(self.trading.values()):
+                                await trading.runner.apply_mode(change.mode)
+            except self._bus.unreachable as exc:  # the runners still read the mode per step
+                log.warning("kill-switch broadcasts unreachable, retrying: %s", exc)
+                await asyncio.sleep(0.5)
+
+    def describe(self) -> dict[str, Any]:
+        """The service's state for logs and the CLI."""
+        return {
+            "feed": self.feed,
+            "database_ok": self.health.database_ok,
+            "last_error": self.health.last_error,
+            "trading": {s: str(t.run_id) for s, t in self.trading.items()},
+            "started": self.health.started,
+            "stopped": self.health.stopped,
+            "failed": list(self.health.failed),
+        }
