@@ -112,7 +112,7 @@ def test_a_strategy_moved_to_paper_trades_the_feed_as_its_backtest_and_stops_whe
     config = momentum()
     source = SampleSource()
     first, last = date(2014, 1, 1), date(2016, 12, 31)
-    frames = {"SP500": source.get_bars("SP500").loc[str(first) : str(last)]}  # type: ignore[misc]
+    frames = {"SP500": source.get_bars("SP500").loc[str(first) : str(last)]}
 
     async def scenario(
         service: ExecutionService, sessions: async_sessionmaker[AsyncSession], bus: RedisBus
