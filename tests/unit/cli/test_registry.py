@@ -107,8 +107,9 @@ def test_every_help_screen_matches_the_eagerly_wired_cli(
     eager = typer.main.get_command(eager_app())
     assert isinstance(eager, typer.core.TyperGroup)
     paths = command_paths()
-    # subcommands: strategies 1, data 2, db 3, users 6, api-keys 3, reconcile 1, kill-switch 4
-    assert len(paths) == 1 + len(COMMANDS) + 20
+    # subcommands: strategies 1, data 3, db 3, users 6, api-keys 3, execution 1, reconcile 1,
+    # kill-switch 4
+    assert len(paths) == 1 + len(COMMANDS) + 22
     for path in paths:
         expected = render_help(eager, path, capsys)
         assert render_help(app, path, capsys) == expected, path

@@ -1,8 +1,10 @@
-"""`quant data`: ingest bars into PostgreSQL and validate sources, reporting what is wrong and where."""
+"""`quant data`: ingest bars into PostgreSQL, validate sources (reporting what is wrong and where), and
+replay stored bars onto the bus (the data service's replay source)."""
 
 # ruff: noqa: PLC0415 - pandas, the calendars and the database load when a command runs, not for --help
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -11,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from quant_cli.data_options import EndOption, StartOption
+from quant_cli.data_options import DataOption, EndOption, StartOption, replay_range
 from quant_cli.errors import fail, user_errors
 from quant_cli.progress import progress_bar
 from quant_cli.sources import open_data
@@ -142,3 +144,62 @@ def validate(
     Console(highlight=False).print(report.render(limit=limit))
     if not report.ok:
         raise typer.Exit(1)
+
+
+@data_app.command("replay")
+@user_errors
+def replay_command(
+    replay: Annotated[
+        str,
+        typer.Argument(
+            metavar="FROM..TO", help="the stored bars to publish, e.g. 2014-01-01..2018-12-31"
+        ),
+    ],
+    symbols: Annotated[
+        str | None, typer.Option(help="comma-separated symbols (default: every stored symbol)")
+    ] = None,
+    speed: Annotated[str, typer.Option(help="pace: 1x (as they closed), 60x, ... or max")] = "max",
+    feed: Annotated[
+        str, typer.Option(help="the source name the bars are published under")
+    ] = "replay",
+    timeframe: Annotated[str, typer.Option(help="bar timeframe, e.g. 1d or 1h")] = "1d",
+    data: DataOption = None,
+) -> None:
+    """Publish stored bars FROM..TO on the bus as they would have closed, at SPEED (the data service's replay)."""
+    from quant_bus.redis_bus import RedisBus
+    from quant_db.embedded import redis_url
+    from quant_domain import Timeframe
+    from quant_ingestion.bar_stream import publish_replay
+    from quant_marketdata.replay import parse_speed
+
+    first, last = replay_range(replay)
+    pace = parse_speed(speed)
+    frame_timeframe = Timeframe.parse(timeframe)
+    source = open_data(data or "db")
+    stored = source.symbols()
+    chosen = [s.strip() for s in symbols.split(",") if s.strip()] if symbols else stored
+    missing = sorted(set(chosen) - set(stored))
+    if missing:
+        raise fail(f"--symbols: {', '.join(missing)} not in {source.name}")
+    start = datetime.combine(first, time.min, tzinfo=UTC)
+    end = datetime.combine(last, time.max, tzinfo=UTC)
+    frames = {s: source.get_bars(s, start, end, frame_timeframe) for s in chosen}
+    frames = {s: f for s, f in frames.items() if not f.empty}
+    if not frames:
+        raise fail(f"--replay: no {timeframe} bars in {source.name} between {first} and {last}")
+    url = redis_url(get_settings())
+
+    async def main() -> int:
+        bus = RedisBus.from_url(url)
+        try:
+            return await publish_replay(bus, frames, source=feed, timeframe=timeframe, speed=pace)
+        finally:
+            await bus.close()
+
+    typer.echo(
+        f"replaying {len(frames)} symbol(s) of {source.name} {first} .. {last} at {speed} "
+        f"as feed {feed!r}",
+        err=True,
+    )
+    steps = asyncio.run(main())
+    typer.echo(f"published {steps} steps of {', '.join(sorted(frames))} as feed {feed!r}")

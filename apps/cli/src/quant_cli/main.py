@@ -52,6 +52,11 @@ COMMANDS = (
         "Start the API, the workers and the dashboard on the embedded defaults (or DATABASE_URL / REDIS_URL).",
     ),
     Registered(
+        "execution",
+        "quant_cli.execution_cmd:execution_app",
+        "The execution service: paper sessions for the strategies in PAPER mode.",
+    ),
+    Registered(
         "strategies", "quant_cli.catalog_cmd:strategies_app", "Strategy configs and classes."
     ),
     Registered("data", "quant_cli.data_cmd:data_app", "Market data."),

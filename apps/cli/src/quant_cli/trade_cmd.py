@@ -4,31 +4,18 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
-from quant_cli.data_options import DataOption
+from quant_cli.data_options import DataOption, replay_range
 from quant_cli.errors import fail, user_errors
 from quant_engine import BacktestConfig
 
 if TYPE_CHECKING:
     from quant_engine import EngineRun
-
-
-def _replay_range(text: str) -> tuple[date, date]:
-    try:
-        first, last = (date.fromisoformat(part.strip()) for part in text.split(".."))
-    except ValueError:
-        raise fail(
-            f"--replay: {text!r} is not FROM..TO (dates like 2014-01-01..2018-12-31)"
-        ) from None
-    if first > last:
-        raise fail(f"--replay: {first} is after {last}")
-    return first, last
 
 
 @user_errors
@@ -59,7 +46,7 @@ def trade_command(
     from quant_strategy import load_strategy_config
 
     pace = parse_speed(speed)
-    first, last = _replay_range(replay)
+    first, last = replay_range(replay)
     config = load_strategy_config(config_path)
     bt = BacktestConfig(start=first, end=last, seed=config.seed)
     source = open_data(data or config.data or "samples")

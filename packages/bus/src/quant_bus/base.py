@@ -213,13 +213,18 @@ class EventBus(ABC):
         """Send `event` on a bound broadcast channel; returns how many subscribers got it."""
         return await self._broadcast(channel, encode(channel, event, durable=False))
 
+    async def join(self, c: Consumer) -> None:
+        """Create `c`'s group now if it does not exist (a `new_only` group then holds every
+        entry published from this moment, even before its first read)."""
+        if (c.stream, c.group) not in self._known_groups:
+            await self._create_group(c.stream, c.group, new_only=c.new_only)
+            self._known_groups.add((c.stream, c.group))
+
     async def consume(self, c: Consumer, handler: Handler) -> ConsumeResult:
         """One round for consumer `c`: its own pending entries until none are left, else
         entries claimed from idle consumers, else new entries. Acknowledges after `handler`."""
         key = (c.stream, c.group, c.name)
-        if (c.stream, c.group) not in self._known_groups:
-            await self._create_group(c.stream, c.group, new_only=c.new_only)
-            self._known_groups.add((c.stream, c.group))
+        await self.join(c)
         if key not in self._drained:
             entries = await self._read_pending(c, self._drain_from.get(key, "0"))
             if entries:

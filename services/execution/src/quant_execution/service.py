@@ -26,10 +26,10 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -57,6 +57,7 @@ from quant_marketdata.replay import replay_steps
 from quant_strategy import StrategyConfig, build_strategy
 
 log = logging.getLogger("quant.execution")
+T = TypeVar("T")
 
 # what "PostgreSQL is away" looks like from here: the driver's and SQLAlchemy's errors
 UNREACHABLE: tuple[type[BaseException], ...] = (OSError, SQLAlchemyError, TimeoutError)
@@ -176,23 +177,22 @@ class ExecutionService:
         except UNREACHABLE as exc:
             self._database_down(exc)
             return
+        calendar, instruments = await self._read(
+            lambda: (
+                run_calendar(self._data, config.universe),
+                {s: self._data.instrument(s) for s in config.universe},
+            )
+        )
         strategy = build_strategy(config)
         session = PaperSession(
             strategy,
             BacktestConfig(seed=config.seed),
-            calendar=run_calendar(self._data, config.universe),
+            calendar=calendar,
             daily=not config.parsed_timeframe.is_intraday,
             account=self.account,
-            instruments={s: self._data.instrument(s) for s in config.universe},
+            instruments=instruments,
             journal=PostgresJournal(self._sessions, run_id, loop),
         )
-        outcome = await reconcile_at_start(self._sessions, run_id, self.account, session)
-        if outcome.state.value != "clean":
-            log.warning(
-                "%s: reconciliation is %s: every order is refused until an admin resolves it",
-                row.id,
-                outcome.state.value,
-            )
 
         async def warm_up(now: datetime) -> None:
             await self._warm_up(session, config, strategy.warmup_bars, now)
@@ -217,6 +217,22 @@ class ExecutionService:
             new_only=True,
             **self._consumer,
         )
+        try:
+            # the group exists before the session is announced (its reconciliation row), so no
+            # bar published from then on is missed
+            await self._bus.join(runner.consumer)
+            outcome = await reconcile_at_start(self._sessions, run_id, self.account, session)
+        except (*UNREACHABLE, *self._bus.unreachable) as exc:
+            log.error("%s: could not start its paper session, retrying: %s", row.id, exc)
+            await self._end_run(run_id, f"could not start: {exc}")
+            return
+        if outcome.state.value != "clean":
+            log.warning(
+                "%s: reconciliation is %s: every order is refused until an admin resolves it",
+                row.id,
+                outcome.state.value,
+            )
+
         stop = asyncio.Event()
         task = asyncio.create_task(runner.run(stop), name=f"paper {row.id}")
         self.trading[row.id] = Trading(row.id, run_id, session, runner, stop, task)
@@ -233,17 +249,21 @@ class ExecutionService:
         timeframe = config.parsed_timeframe
         # enough calendar time for `bars` bars with weekends and holidays, read in one go
         since = now - timeframe.delta * bars * 2 - timedelta(days=10)
-        async with self._data_lock:
-            frames = await asyncio.to_thread(
-                lambda: {
-                    s: self._data.get_bars(s, since, now - timedelta(microseconds=1), timeframe)
-                    for s in config.universe
-                }
-            )
+        frames = await self._read(
+            lambda: {
+                s: self._data.get_bars(s, since, now - timedelta(microseconds=1), timeframe)
+                for s in config.universe
+            }
+        )
         steps = list(replay_steps({s: f for s, f in frames.items() if not f.empty}))[-bars:]
         for at, step in steps:
             await asyncio.to_thread(session.warm_up, at, step)
         log.info("%s warmed up on %d stored steps before %s", config.id, len(steps), now)
+
+    async def _read(self, read: Callable[[], T]) -> T:
+        """Run a (blocking) read of the data source in a worker thread, one at a time."""
+        async with self._data_lock:
+            return await asyncio.to_thread(read)
 
     async def _stop_trading(self, strategy_id: str, why: str) -> None:
         """Stop the runner between bars, cancel working orders, close the session's run."""
@@ -271,9 +291,13 @@ class ExecutionService:
         error = repr(trading.task.exception()) if not trading.task.cancelled() else "cancelled"
         self.health.failed.append(f"{strategy_id}: {error}")
         log.error("%s: its paper session failed and stopped: %s", strategy_id, error)
+        await self._end_run(trading.run_id, error)
+
+    async def _end_run(self, run_id: uuid.UUID, error: str) -> None:
+        """Mark a session's run FAILED with `error` (best effort: PostgreSQL may be the cause)."""
         try:
             async with self._sessions.begin() as db:
-                run = await db.get(Run, trading.run_id)
+                run = await db.get(Run, run_id)
                 if run is not None:
                     run.status = RunStatus.FAILED
                     run.error = error

@@ -1,0 +1,88 @@
+"""`quant execution run`: the execution service, paper sessions for the strategies in PAPER mode."""
+
+# ruff: noqa: PLC0415 - the services, the database and the strategies load when the command runs
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+from typing import Annotated
+
+import typer
+
+from quant_cli.data_options import DataOption
+from quant_cli.errors import user_errors
+
+DEFAULT_FEED = "replay"
+"""The `source` the data service's `quant data replay` publishes under unless told otherwise."""
+
+execution_app = typer.Typer(
+    help="The execution service: paper sessions for the strategies in PAPER mode.",
+    no_args_is_help=True,
+)
+
+
+@execution_app.command("run")
+@user_errors
+def run_command(
+    feed: Annotated[
+        str, typer.Option(help="trade the bars published under this source (the data service's)")
+    ] = DEFAULT_FEED,
+    account: Annotated[str, typer.Option(help="the paper account the sessions trade")] = "paper",
+    poll: Annotated[
+        float, typer.Option(min=0.05, help="seconds between reads of the strategies' modes")
+    ] = 1.0,
+    data: DataOption = None,
+) -> None:
+    """Trade every strategy in PAPER mode on FEED's bars until Ctrl-C or SIGTERM.
+
+    A strategy moved to PAPER (its page on the dashboard, or POST /v1/controls/mode-transition)
+    starts a paper session within POLL seconds: reconciled first, warmed up on the stored bars
+    before its first bar, every order written to PostgreSQL before the paper broker sees it. A
+    strategy moved out of PAPER stops, its working orders cancelled. The kill switch is obeyed
+    from its broadcast and read again before every step. On stop, every session is closed.
+    """
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+    from quant_bus.redis_bus import RedisBus
+    from quant_cli.sources import open_data
+    from quant_cli.worker_cmd import configure_json_logs
+    from quant_db.embedded import redis_url
+    from quant_db.migrate import migrated_url
+    from quant_db.settings import get_settings
+    from quant_db.urls import redacted
+    from quant_execution.service import ExecutionService
+
+    configure_json_logs()
+    settings = get_settings()
+    url = migrated_url(settings)
+    source = open_data(data or "db")
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        engine = create_async_engine(url)
+        bus = RedisBus.from_url(redis_url(settings))
+        service = ExecutionService(
+            async_sessionmaker(engine, expire_on_commit=False),
+            bus,
+            source,
+            feed=feed,
+            account=account,
+            poll_s=poll,
+        )
+        typer.echo(
+            f"execution service on {redacted(url)}: trading feed {feed!r} for the strategies "
+            "in PAPER mode (Ctrl-C stops)",
+            err=True,
+        )
+        try:
+            await service.run(stop)
+        finally:
+            typer.echo(json.dumps(service.describe()), err=True)
+            await bus.close()
+            await engine.dispose()
+
+    asyncio.run(main())

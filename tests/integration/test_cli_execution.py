@@ -1,0 +1,143 @@
+"""`quant execution run` and `quant data replay` as the two processes `quant up` starts: a strategy
+in PAPER mode trades the replayed bars, stored step by step; SIGTERM closes its session."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from quant_db.schema import EquityPoint, Order, Run, Strategy
+from quant_db.schema.execution import Reconciliation
+from quant_db.schema.runs import Mode, RunStatus, RunType
+from quant_db.settings import get_settings
+from quant_strategy import load_strategy_config
+from tests.unit.cli.test_cli import MOMENTUM, quant
+
+QUANT = str(Path(sys.executable).parent / "quant")
+
+
+@pytest.fixture
+def platform(database_url: str, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    get_settings.cache_clear()
+    yield database_url
+    get_settings.cache_clear()
+
+
+def _scalar(url: str, statement: object) -> object:
+    async def main() -> object:
+        engine = create_async_engine(url)
+        try:
+            async with engine.connect() as connection:
+                return (await connection.execute(statement)).scalar()  # type: ignore[call-overload]
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+def _register_in_paper(url: str) -> None:
+    config = load_strategy_config(Path(MOMENTUM))
+
+    async def main() -> None:
+        engine = create_async_engine(url)
+        try:
+            async with engine.begin() as connection:
+                await connection.execute(
+                    insert(Strategy).values(
+                        id=config.id,
+                        class_path=config.class_path,
+                        config=config.model_dump(mode="json", by_alias=True),
+                        mode=Mode.PAPER,
+                    )
+                )
+        finally:
+            await engine.dispose()
+
+    asyncio.run(main())
+
+
+def _wait(check: object, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():  # type: ignore[operator]
+            return
+        time.sleep(0.1)
+    raise AssertionError("timed out")
+
+
+def test_the_execution_service_trades_a_replayed_feed_and_closes_its_session_on_sigterm(
+    platform: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _register_in_paper(platform)
+    service = subprocess.Popen(
+        [QUANT, "execution", "run", "--feed", "cli-test", "--data", "samples", "--poll", "0.1"],
+        env=os.environ.copy(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        # the session is announced (reconciled, its consumer group created) before it trades
+        checked = select(func.count()).select_from(Reconciliation)
+        _wait(lambda: _scalar(platform, checked) == 1)
+        code, out, err = quant(
+            capsys,
+            monkeypatch,
+            "data",
+            "replay",
+            "2015-01-01..2015-12-31",
+            "--symbols",
+            "SP500",
+            "--data",
+            "samples",
+            "--feed",
+            "cli-test",
+        )
+        assert code == 0, err
+        steps = int(out.split("published ")[1].split()[0])
+        assert steps > 200
+        run_id = _scalar(platform, select(Run.id).where(Run.type == RunType.PAPER))
+        stored = select(func.count()).select_from(EquityPoint).where(EquityPoint.run_id == run_id)
+        _wait(lambda: _scalar(platform, stored) == steps)
+    finally:
+        service.send_signal(signal.SIGTERM)
+        _, log = service.communicate(timeout=60)
+        print(log)  # shown when the test fails
+    assert service.returncode == 0, log
+    assert _scalar(platform, select(Run.status).where(Run.id == run_id)) is RunStatus.COMPLETED
+    assert (
+        _scalar(platform, select(Run.message).where(Run.id == run_id))
+        == "the execution service stopped"
+    )
+    orders = select(func.count()).select_from(Order).where(Order.run_id == run_id)
+    assert _scalar(platform, orders) >= 1  # type: ignore[operator]
+
+
+def test_a_replay_of_an_unknown_symbol_is_refused_with_one_line(
+    platform: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, _, err = quant(
+        capsys,
+        monkeypatch,
+        "data",
+        "replay",
+        "2015-01-01..2015-12-31",
+        "--symbols",
+        "NOPE",
+        "--data",
+        "samples",
+    )
+    assert code == 2
+    assert err.strip() == "error: --symbols: NOPE not in samples"
