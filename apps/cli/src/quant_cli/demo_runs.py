@@ -84,3 +84,68 @@ async def queue_demo_runs(url: str, folder: Path) -> list[DemoRun]:
     finally:
         await connection.close()
     return runs
+
+
+DEMO_PAPER_STRATEGY = "momentum_v1"
+DEMO_REPLAY = "2016-01-01..2018-12-31"
+DEMO_SPEED = "86400x"
+"""A trading day a second (a weekend three): the paper session's positions, orders and equity
+move on the dashboard while a person watches."""
+
+_PAPER_SESSION_READY = """
+SELECT r.id::text FROM runs r JOIN reconciliation c ON c.run_id = r.id
+ WHERE r.strategy_id = $1 AND r.type = 'paper' AND r.status = 'running'
+ ORDER BY r.created_at DESC LIMIT 1
+"""
+
+
+async def start_demo_paper(url: str, strategy_id: str = DEMO_PAPER_STRATEGY) -> bool:
+    """Move `strategy_id` to PAPER (audited as the demo's doing, as an admin's move through the
+    API would be); False when it was in PAPER already."""
+    import asyncpg
+
+    from quant_db.urls import asyncpg_dsn
+
+    connection = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        async with connection.transaction():
+            before = await connection.fetchval(
+                "SELECT mode FROM strategies WHERE id = $1 FOR UPDATE", strategy_id
+            )
+            if before is None or before == "PAPER":
+                return False
+            await connection.execute(
+                "UPDATE strategies SET mode = 'PAPER', updated_at = now() WHERE id = $1",
+                strategy_id,
+            )
+            await connection.execute(
+                "INSERT INTO audit_log (action, target_type, target_id, detail, request_id) "
+                "VALUES ('strategy.mode_transition', 'strategy', $1, $2, 'quant-up-demo')",
+                strategy_id,
+                json.dumps(
+                    {
+                        "before": before,
+                        "after": "PAPER",
+                        "reason": "quant up --demo: a paper session over a replay of the samples",
+                        "operator": "quant up --demo",
+                    }
+                ),
+            )
+    finally:
+        await connection.close()
+    return True
+
+
+async def paper_session_ready(url: str, strategy_id: str = DEMO_PAPER_STRATEGY) -> str | None:
+    """The id of `strategy_id`'s running paper session once the execution service has opened
+    and reconciled it (its consumer group exists: bars published from now on reach it)."""
+    import asyncpg
+
+    from quant_db.urls import asyncpg_dsn
+
+    connection = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        found: str | None = await connection.fetchval(_PAPER_SESSION_READY, strategy_id)
+        return found
+    finally:
+        await connection.close()

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from quant_cli.errors import user_errors
+from quant_cli.execution_cmd import DEFAULT_FEED
 from quant_db.embedded import EmbeddedKeeper, redis_url
 from quant_db.settings import get_settings
 
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 DEMO_USER = "demo"
 DEMO_PASSWORD = "demo-password"  # local demo only; printed on screen, never used in production
 STOP_GRACE_S = 10.0
+PAPER_READY_S = 60.0
 DASHBOARD_READY_S = 60.0
 NODE_ENV = {"NEXT_TELEMETRY_DISABLED": "1"}
 PROXY_SECRET_ENV = "QUANT_PROXY_SECRET"
@@ -268,6 +270,60 @@ def _stop_children(
             child.wait()
 
 
+def _demo_paper(
+    url: str, env: dict[str, str], children: list[subprocess.Popen[bytes]]
+) -> subprocess.Popen[bytes] | None:
+    """Move momentum_v1 to PAPER, wait for the execution service to open its session, then start
+    the data service's replay of the samples it trades (None if the session did not open)."""
+    from quant_cli.demo_runs import (
+        DEMO_PAPER_STRATEGY,
+        DEMO_REPLAY,
+        DEMO_SPEED,
+        paper_session_ready,
+        start_demo_paper,
+    )
+
+    moved = asyncio.run(start_demo_paper(url))
+    deadline = time.monotonic() + PAPER_READY_S
+    session = None
+    while (
+        session is None and time.monotonic() < deadline and all(c.poll() is None for c in children)
+    ):
+        session = asyncio.run(paper_session_ready(url))
+        if session is None:
+            time.sleep(0.25)
+    if session is None:
+        typer.echo(
+            f"demo paper: {DEMO_PAPER_STRATEGY}'s paper session did not open within "
+            f"{PAPER_READY_S:.0f} s; see the execution service's log above",
+            err=True,
+        )
+        return None
+    typer.echo(
+        f"demo paper: {DEMO_PAPER_STRATEGY} "
+        + ("moved to PAPER; " if moved else "was in PAPER already; ")
+        + f"session {session} trades a replay of SP500 {DEMO_REPLAY} at a trading day a "
+        "second (Positions and Orders pages; its strategy page charts its equity)"
+    )
+    return subprocess.Popen(
+        [
+            _quant(),
+            "data",
+            "replay",
+            DEMO_REPLAY,
+            "--symbols",
+            "SP500",
+            "--speed",
+            DEMO_SPEED,
+            "--feed",
+            DEFAULT_FEED,
+            "--data",
+            "db",
+        ],
+        env=env,
+    )
+
+
 @user_errors
 def up_command(
     host: Annotated[str, typer.Option(help="API host")] = "127.0.0.1",
@@ -284,6 +340,13 @@ def up_command(
         int, typer.Option(min=1, max=65535, help="dashboard port (on the API's host)")
     ] = 3000,
     dashboard_dir: Annotated[Path, typer.Option(help="the dashboard app")] = Path("apps/dashboard"),
+    trading: Annotated[
+        bool,
+        typer.Option(
+            help="also start the execution service (paper sessions for the strategies in PAPER "
+            "mode); with --demo, a replay of the samples for momentum_v1 to trade"
+        ),
+    ] = True,
 ) -> None:
     """Start the API, the workers and the dashboard on the embedded defaults (or DATABASE_URL / REDIS_URL)."""
     from quant_db.migrate import migrated_url
@@ -314,6 +377,10 @@ def up_command(
     signal.signal(signal.SIGTERM, request_stop)
     children = [subprocess.Popen([_quant(), "api", "--host", host, "--port", str(port)], env=env)]
     children += [subprocess.Popen([_quant(), "worker"], env=env) for _ in range(workers)]
+    if trading:
+        children.append(
+            subprocess.Popen([_quant(), "execution", "run", "--feed", DEFAULT_FEED], env=env)
+        )
     web_child = (
         _serve_dashboard(dashboard_dir, host, dashboard_port, api, env[PROXY_SECRET_ENV])
         if serve_dashboard
@@ -325,9 +392,18 @@ def up_command(
         f"  API docs     {api}/docs   OpenAPI {api}/v1/openapi.json\n"
         + (f"  dashboard    {web}\n" if web_child is not None else "")
         + f"  workers      {workers}\n"
-        f"  database     {redacted(url)}\n  redis        {cache}\n"
+        + (
+            f"  trading      execution service: paper sessions for the strategies in PAPER mode, "
+            f"on feed {DEFAULT_FEED!r}\n"
+            "               (no live feed until a broker is connected: `quant data replay FROM..TO` "
+            "publishes stored bars)\n"
+            if trading
+            else "  trading      off (--no-trading): strategies in PAPER mode do not trade\n"
+        )
+        + f"  database     {redacted(url)}\n  redis        {cache}\n"
         + (f"  demo login   {DEMO_USER} / {DEMO_PASSWORD}\n" if demo else "")
     )
+    replay_child = _demo_paper(url, env, children) if demo and trading else None
     if runs:
         typer.echo("demo backtests (new ones run through the queue):")
         _report_demo(url, runs, api, time.monotonic() + 300, children)
@@ -337,9 +413,13 @@ def up_command(
         time.sleep(0.2)
         keeper.check()
     crashed = [c for c in children if c.poll() not in (None, 0, -signal.SIGTERM)]
+    if replay_child is not None and replay_child.poll() is None:
+        replay_child.terminate()
+        replay_child.wait()
     _stop_children(children, web_child)
     typer.echo(
-        "stopped: API and workers"
+        "stopped: API, workers"
+        + (" and the execution service" if trading else "")
         + (" (and the dashboard)" if web_child is not None else "")
         + (" (a process exited unexpectedly)" if crashed else "")
     )
