@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,8 +11,20 @@ import pytest
 
 from quant_domain import ConfigError, Fill, KillSwitchMode, OrderSide
 from quant_engine import BacktestConfig, BacktestEngine, Ledger, build_timeline
-from quant_engine.account import PaperAccount, allocate, book_config, summarise
+from quant_engine.account import (
+    PaperAccount,
+    account_reconciliation,
+    allocate,
+    book_config,
+    summarise,
+)
 from quant_engine.paper import equal_runs
+from quant_engine.reconciliation import (
+    Difference,
+    DifferenceKind,
+    Reconciliation,
+    ReconciliationState,
+)
 from quant_marketdata import SampleSource
 from quant_marketdata.replay import replay_steps
 from quant_strategy import (
@@ -232,3 +244,28 @@ def test_budgets_that_do_not_fit_stop_the_account_before_any_session_exists() ->
             [build_strategy(_ladder(60_000)), build_strategy(_momentum(50_000))],
             BacktestConfig(),
         )
+
+
+# -- reconciliation of the account ----------------------------------------------------------------
+def _outcome(state: ReconciliationState, *keys: str, minutes: int = 0) -> Reconciliation:
+    found = tuple(Difference(DifferenceKind.POSITION_MISMATCH, k, "5", "3") for k in keys)
+    return Reconciliation(state, found, NOW + timedelta(minutes=minutes))
+
+
+def test_one_blocked_book_blocks_the_account_whatever_order_the_books_come_in() -> None:
+    blocked = _outcome(ReconciliationState.BLOCKED, "SP500")
+    clean = _outcome(ReconciliationState.CLEAN, minutes=1)
+    for books in ({"a": blocked, "b": clean}, {"b": clean, "a": blocked}):
+        outcome = account_reconciliation(books)
+        assert outcome.state is ReconciliationState.BLOCKED
+        assert [d.key for d in outcome.differences] == ["a: SP500"]
+        assert outcome.checked_at == NOW + timedelta(minutes=1)
+
+
+def test_the_account_is_clean_only_when_every_book_is() -> None:
+    clean = _outcome(ReconciliationState.CLEAN)
+    pending = _outcome(ReconciliationState.PENDING)
+    assert account_reconciliation({"a": clean, "b": clean}).state is ReconciliationState.CLEAN
+    assert account_reconciliation({"a": clean, "b": pending}).state is ReconciliationState.PENDING
+    with pytest.raises(ValueError, match="no book"):
+        account_reconciliation({})

@@ -21,6 +21,7 @@ from quant_engine.backtest import EngineRun
 from quant_engine.config import BacktestConfig
 from quant_engine.ledger import Ledger
 from quant_engine.paper import PaperSession
+from quant_engine.reconciliation import Difference, Reconciliation, ReconciliationState
 from quant_strategy import Strategy, StrategyConfig
 
 
@@ -201,6 +202,26 @@ def summarise(allocation: Allocation, ledgers: Mapping[str, Ledger]) -> AccountS
         positions={symbol: quantity for symbol, quantity in sorted(net.items()) if quantity},
         books=books,
     )
+
+
+_WORST = (ReconciliationState.CLEAN, ReconciliationState.PENDING, ReconciliationState.BLOCKED)
+
+
+def account_reconciliation(books: Mapping[str, Reconciliation]) -> Reconciliation:
+    """The account's reconciliation from each book's (by strategy id): the worst state (one
+    BLOCKED book blocks the account's row, one PENDING leaves it pending), every difference
+    keyed "strategy: key", checked when the last book was. Store this as the account's row
+    (one per account): saving each book's outcome in turn would let a later CLEAN book hide an
+    earlier BLOCKED one."""
+    if not books:
+        raise ValueError("no book to reconcile")
+    state = max((outcome.state for outcome in books.values()), key=_WORST.index)
+    differences = tuple(
+        Difference(d.kind, f"{strategy_id}: {d.key}", d.broker, d.ours)
+        for strategy_id, outcome in books.items()
+        for d in outcome.differences
+    )
+    return Reconciliation(state, differences, max(o.checked_at for o in books.values()))
 
 
 class PaperAccount:
