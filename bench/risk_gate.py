@@ -20,6 +20,7 @@ import statistics
 import sys
 import time
 from collections import Counter
+from decimal import Decimal
 from typing import Any
 
 from _machine import describe, load_average
@@ -39,6 +40,9 @@ CAPS = RiskCaps(
     price_collar_pct=0.05,
     max_orders_per_minute=1_000,
 )
+BUDGET = Decimal(14_000_000)
+"""The strategy's capital budget: above the book's gross (at most 90 % of the 150 % cap), so
+the rule is compared on every growing order and binds only on the largest."""
 
 
 def _pin_one_core() -> None:
@@ -60,7 +64,7 @@ def build(symbols: int, held: int, seed: int) -> tuple[RiskGate, list[float]]:
         side = -1.0 if shortable[k] and rng.random() < 0.3 else 1.0
         qty[k] = side * float(int(size / last[k]) or 1)
         book.append(k)
-    gate = RiskGate(GateLimits.from_caps(CAPS, names, shortable), qty, last, book)
+    gate = RiskGate(GateLimits.from_caps(CAPS, names, shortable, BUDGET), qty, last, book)
     # a busy minute: the rate ring holds recent sends, so the rate rule compares a real time
     for i in range(CAPS.max_orders_per_minute or 0):
         gate.accepted(0, 0.0, -1_000.0 + i * 0.001)

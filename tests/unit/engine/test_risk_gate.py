@@ -77,6 +77,7 @@ def test_reason_codes_are_stable_and_zero_means_pass() -> None:
         "REDUCE_ONLY": 11,
         "FLATTEN_AND_HALT": 12,
         "RECONCILIATION_PENDING": 13,
+        "BUDGET_CAP": 14,
     }
     assert reason_name(1) == "SHORT_NOT_ALLOWED"
     assert reason_name(0) == "OK"

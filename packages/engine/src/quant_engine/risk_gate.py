@@ -8,8 +8,8 @@ the order path.
 
 Rules, in the order `check` applies them (the first that fails is the reason):
 kill-switch mode, market hours, price collar, then for an order that opens, grows or flips a
-position: shorting, per-symbol cap in units and in % of equity, gross exposure, open positions,
-order notional; last the order rate. A *reduction* (the position, counting orders already sent,
+position: shorting, per-symbol cap in units and in % of equity, gross exposure (in % of equity,
+then against the strategy's capital budget), open positions, order notional; last the order rate. A *reduction* (the position, counting orders already sent,
 gets smaller without changing side) passes every exposure rule and the halt_entries and
 reduce_only modes; flatten_and_halt refuses everything (the engine's own closing orders do not
 come through `check`).
@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from array import array
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import IntEnum
 
 from quant_domain import KillSwitchMode
@@ -56,6 +57,7 @@ class Reason(IntEnum):
     REDUCE_ONLY = 11
     FLATTEN_AND_HALT = 12
     RECONCILIATION_PENDING = 13
+    BUDGET_CAP = 14
 
 
 def reason_name(code: int) -> str:
@@ -78,6 +80,7 @@ _HALTED = int(Reason.HALT_ENTRIES)
 _REDUCING = int(Reason.REDUCE_ONLY)
 _FLATTEN = int(Reason.FLATTEN_AND_HALT)
 _RECONCILING = int(Reason.RECONCILIATION_PENDING)
+_BUDGET = int(Reason.BUDGET_CAP)
 
 _MODE_CODES = {
     KillSwitchMode.ACTIVE: 0,
@@ -94,6 +97,7 @@ class GateLimits:
     """The caps as plain numbers, one entry per symbol index where a cap is per symbol.
 
     A cap that is off is math.inf (or 0 for the two counts), so the gate needs no None checks.
+    `budget` is the strategy's capital budget (money): the most its gross exposure may reach.
     """
 
     symbols: tuple[str, ...]
@@ -106,15 +110,21 @@ class GateLimits:
     max_order_notional: float
     price_collar_pct: float
     max_orders_per_minute: int
+    budget: float = _INF
 
     @classmethod
     def from_caps(
-        cls, risk: RiskCaps, symbols: list[str], shortable: list[bool] | None = None
+        cls,
+        risk: RiskCaps,
+        symbols: list[str],
+        shortable: list[bool] | None = None,
+        budget: Decimal | None = None,
     ) -> GateLimits:
         """Limits for `symbols` (the ledger's symbol order) under a strategy's RiskCaps.
 
         `shortable[k]` says whether symbol k may be sold short at all (the instrument's flag);
-        None means every symbol may, so only risk.allow_short decides.
+        None means every symbol may, so only risk.allow_short decides. `budget` is the
+        strategy config's capital budget (None: no cap beyond the % of equity ones).
         """
         if shortable is None:
             shortable = [True] * len(symbols)
@@ -134,6 +144,7 @@ class GateLimits:
             max_order_notional=_INF if risk.max_order_notional is None else risk.max_order_notional,
             price_collar_pct=_INF if risk.price_collar_pct is None else risk.price_collar_pct,
             max_orders_per_minute=risk.max_orders_per_minute or 0,
+            budget=_INF if budget is None else float(budget),
         )
 
 
@@ -163,6 +174,7 @@ class RiskGate:
 
     __slots__ = (
         "_blocked",
+        "_budget",
         "_can_short",
         "_collar",
         "_collar_on",
@@ -204,6 +216,7 @@ class RiskGate:
         self._qty_cap = limits.max_position_qty * grow
         self._pct = limits.max_position_pct * grow
         self._gross = limits.max_gross_exposure * grow
+        self._budget = limits.budget * grow + ABS_TOL
         self._max_positions = limits.max_positions
         self._notional = limits.max_order_notional * grow
         self._collar = limits.price_collar_pct * grow
@@ -295,6 +308,8 @@ class RiskGate:
                 gross = self._gross_total + (size - cur_size) * last
                 if not (gross <= self._gross * equity + ABS_TOL):
                     return _GROSS
+                if not (gross <= self._budget):
+                    return _BUDGET
             if cur == 0.0 and self._max_positions and self.open_positions() >= self._max_positions:
                 return _OPEN
             notional = signed_qty if signed_qty >= 0.0 else -signed_qty
@@ -437,6 +452,12 @@ class RiskGate:
             return (
                 f"{order} would make gross exposure {gross:,.2f} = {_share(gross, equity)} of "
                 f"equity; max_gross_exposure is {_cap_pct(limits.max_gross_exposure)}"
+            )
+        if reason is Reason.BUDGET_CAP:
+            gross = self.gross_exposure() + (abs(proj) - abs(cur)) * last
+            return (
+                f"{order} would make the strategy's gross exposure {gross:,.2f}; "
+                f"its budget is {limits.budget:,.2f}"
             )
         if reason is Reason.MAX_OPEN_POSITIONS:
             return (

@@ -112,7 +112,9 @@ class TradingLoop:
         shortable = [known[s].shortable if s in known else True for s in ledger.symbols]
         self._ticks = {s: i for s, i in known.items() if tick_prices and i.tick_size is not None}
         self.gate = RiskGate(
-            GateLimits.from_caps(strategy.config.risk, ledger.symbols, shortable),
+            GateLimits.from_caps(
+                strategy.config.risk, ledger.symbols, shortable, strategy.config.budget
+            ),
             ledger.qty,
             ledger.last,
             ledger.held,

@@ -52,6 +52,8 @@ def unsupported_reason(strategy: Strategy[Any], config: BacktestConfig) -> str |
     """Why the fast path cannot run this strategy under this config, or None when it can."""
     if type(strategy).vector_targets is Strategy.vector_targets:
         return f"{type(strategy).__name__} has no vector_targets"
+    if strategy.config.budget is not None:
+        return "a capital budget is only enforced by the event loop (its sizer and risk gate)"
     risk = strategy.config.risk
     if risk.max_positions is not None:
         return "risk.max_positions is only enforced by the event loop"

@@ -106,6 +106,7 @@ class Strategy(ABC, Generic[P]):
             risk=self.config.risk,
             thresholds=self.config.signals,
             strategy_id=self.config.id,
+            budget=self.config.budget,
         )
 
     def vector_targets(self, symbol: str, frame: pd.DataFrame) -> npt.NDArray[np.float64] | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
@@ -97,6 +98,14 @@ class StrategyConfig(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
     signals: SignalThresholds = Field(default_factory=SignalThresholds)
     risk: RiskCaps = Field(default_factory=RiskCaps)
+    budget: Decimal | None = Field(
+        default=None,
+        gt=0,
+        allow_inf_nan=False,
+        description="capital the strategy may deploy on its account, in the account's currency: "
+        "its book starts with it and its gross exposure never grows past it (ADR 0030); "
+        "none means the whole account",
+    )
     sizing: PositionSizing | None = None
     benchmark: str | None = None
     data: str | None = Field(default=None, description="default data source spec")
@@ -150,6 +159,14 @@ class StrategyConfig(BaseModel):
     @property
     def parsed_timeframe(self) -> Timeframe:
         return Timeframe.parse(self.timeframe)
+
+    def location(self, field_path: str) -> str:
+        """Where `field_path` is written ("file:line"; the file alone when the field is not in
+        it), or "" for a config built in code."""
+        if self._source is None:
+            return ""
+        line = self._source.line_of(field_path)
+        return self._source.file if line is None else f"{self._source.file}:{line}"
 
     def error(self, field_path: str, message: str) -> ConfigError:
         """A ConfigError pointing at `field_path` in the file this config came from."""

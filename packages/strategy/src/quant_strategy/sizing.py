@@ -23,7 +23,11 @@ NO_COSTS = CostModel(commission_per_trade=Decimal(0), slippage_bps=Decimal(0))
 
 
 def _target_quantities(
-    wanted: dict[str, Signal], portfolio: PortfolioView, risk: RiskCaps, equity: float
+    wanted: dict[str, Signal],
+    portfolio: PortfolioView,
+    risk: RiskCaps,
+    equity: float,
+    deployable: float,
 ) -> dict[str, float]:
     sizing = portfolio.sizing
     costs = sizing.expected_costs or NO_COSTS
@@ -42,8 +46,8 @@ def _target_quantities(
         cap_qty = risk.max_position_pct * equity / price
         if sizing.mode is SizingMode.FRACTION:
             fraction = min(sizing.fraction * signal.strength, risk.max_position_pct)
-            budget = max(fraction * equity - fee, 0.0)
-            qty = budget / (price * (1.0 + cost_rate))
+            amount = max(fraction * deployable - fee, 0.0)
+            qty = amount / (price * (1.0 + cost_rate))
         else:
             qty = min(float(sizing.quantity), cap_qty)
         targets[symbol] = sign * qty
@@ -76,16 +80,15 @@ def portfolio_symbols(portfolio: PortfolioView, targets: dict[str, float]) -> se
     return set(targets).union(portfolio.held_symbols())
 
 
-def _apply_gross_cap(
-    targets: dict[str, float], portfolio: PortfolioView, cap: float, equity: float
-) -> None:
+def _apply_gross_cap(targets: dict[str, float], portfolio: PortfolioView, cap: float) -> None:
+    """Scale the targets down together so the gross exposure stays within `cap` (money)."""
     others = sum(
         abs(portfolio.position(s)) * portfolio.price(s)
         for s in portfolio_symbols(portfolio, targets)
         if s not in targets
     )
     targeted = sum(abs(q) * portfolio.price(s) for s, q in targets.items())
-    room = cap * equity - others
+    room = cap - others
     if targeted > room and targeted > 0:
         scale = max(room, 0.0) / targeted
         for symbol in targets:
@@ -105,6 +108,7 @@ def signals_to_orders(
     risk: RiskCaps,
     thresholds: SignalThresholds,
     strategy_id: str,
+    budget: Decimal | None = None,
 ) -> list[Order]:
     """Market orders moving each signalled symbol to its target; sells come before buys.
 
@@ -112,10 +116,19 @@ def signals_to_orders(
     max_position_pct), less a reserve for commission and slippage; a FIXED account targets the
     fixed quantity. Shorts become flat unless allow_short. max_positions keeps existing holdings
     first; max_gross_exposure scales the signalled targets down together.
+
+    With a `budget` (the strategy's capital budget, ADR 0030) a fraction is of the equity or the
+    budget, whichever is smaller, and the gross exposure stays within the budget too: the gate
+    refuses what would grow past it, so the sizer does not ask for it.
     """
     equity = portfolio.equity
     if not signals or equity <= 0.0:
         return []
+    deployable = equity
+    gross_cap = risk.max_gross_exposure * equity
+    if budget is not None:
+        deployable = min(equity, float(budget))
+        gross_cap = min(gross_cap, float(budget))
     wanted: dict[str, Signal] = {}
     for signal in signals:
         if (
@@ -124,9 +137,9 @@ def signals_to_orders(
         ):
             continue
         wanted[signal.symbol] = signal
-    targets = _target_quantities(wanted, portfolio, risk, equity)
+    targets = _target_quantities(wanted, portfolio, risk, equity, deployable)
     _apply_position_limit(targets, wanted, portfolio, risk.max_positions)
-    _apply_gross_cap(targets, portfolio, risk.max_gross_exposure, equity)
+    _apply_gross_cap(targets, portfolio, gross_cap)
 
     fractional = portfolio.sizing.fractional
     orders: list[Order] = []
