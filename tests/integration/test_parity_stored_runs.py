@@ -109,7 +109,7 @@ def test_a_paper_replay_is_identical_to_the_stored_backtest_of_the_same_bars_unt
     orders = int(re.findall(r"identical: (\d+) orders", head)[0])
     assert orders > 5
     # the paper session keeps no equity series yet: said, not guessed
-    assert "note: paper" in out and "stored no steps" in out
+    assert f"note: paper {str(paper)[:8]} stored no steps" in out
 
     cid, _ = _orders(platform, backtest)[2]
     _sql(
