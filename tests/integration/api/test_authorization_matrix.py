@@ -115,6 +115,11 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/v1/runs/{run_id}/windows"): Entry(
         Role.VIEWER, 200, lambda _s, ids: Call(f"/v1/runs/{ids['walk_forward_run']}/windows")
     ),
+    ("GET", "/v1/runs/{run_id}/parity"): Entry(
+        Role.VIEWER,
+        200,
+        lambda _s, ids: Call(f"/v1/runs/{ids['run']}/parity?against={ids['walk_forward_run']}"),
+    ),
     ("GET", "/v1/runs/{run_id}/prices"): Entry(
         Role.VIEWER, 200, lambda _s, ids: Call(f"/v1/runs/{ids['run']}/prices?symbol=SP500")
     ),

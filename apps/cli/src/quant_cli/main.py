@@ -37,6 +37,11 @@ COMMANDS = (
         "Paper-trade CONFIG on a replay of stored bars through the bus and the database.",
     ),
     Registered(
+        "parity",
+        "quant_cli.parity_cmd:parity_command",
+        "Line up two stored runs over the same bars and name each difference (exit 1 if any).",
+    ),
+    Registered(
         "worker",
         "quant_cli.worker_cmd:worker_command",
         "Run jobs from the queue; stop cleanly on Ctrl-C or SIGTERM (the current run is retried later).",

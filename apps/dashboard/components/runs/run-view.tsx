@@ -9,6 +9,7 @@ import { isActive, type Run, useMe, useRun } from "@/lib/api/hooks";
 import { dateTime } from "@/lib/format";
 import { runTypeLabel } from "./run-format";
 import { RunExports, RunMarks, RunParams } from "./run-marks";
+import { RunParity } from "./run-parity";
 import { RunPrices } from "./run-prices";
 import { RunProgress } from "./run-progress";
 import { RunRepro } from "./run-repro";
@@ -86,6 +87,9 @@ function RunDetail({ run, onChanged }: { run: Run; onChanged: () => void }) {
       ) : null}
 
       {run.type === "walk_forward" && !completed ? <WalkForwardSection runId={run.id} status={run.status} /> : null}
+
+      {/* a paper or live session is compared while it trades; a backtest once it has results */}
+      {run.type !== "walk_forward" && (completed || (run.type !== "backtest" && active)) ? <RunParity run={run} /> : null}
 
       <RunRepro run={run} />
     </div>

@@ -447,6 +447,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/runs/{run_id}/parity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Line up two runs over the same bars and name every difference
+         * @description Orders are matched by client order id, then by the id's session and sequence (the same decision on another account), then by bar and symbol. Each difference is a different decision, a different fill price (the fill model, the costs), a rejection (with its code) or a missed bar (a step one run has and the other lacks). Fills and final equity are compared to the cent. Without `against`, a paper or live session is compared with its strategy's latest completed backtest, a backtest with its latest paper session (404 when there is none).
+         */
+        get: operations["get_parity_v1_runs__run_id__parity_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/runs/{run_id}/prices": {
         parameters: {
             query?: never;
@@ -1392,6 +1412,119 @@ export interface components {
             y_title: string;
             /** Z */
             z: (number | null)[][];
+        };
+        /** ParityLinePublic */
+        ParityLinePublic: {
+            /**
+             * Client Order Id
+             * @description the order's id; empty on a step only one run has
+             */
+            client_order_id: string;
+            /**
+             * Decided At
+             * Format: date-time
+             * @description the bar the order was decided on (or the step)
+             */
+            decided_at: string;
+            /**
+             * Detail
+             * @description what differs, in words, naming each run
+             */
+            detail: string;
+            /**
+             * Symbol
+             * @description empty on a step only one run has
+             */
+            symbol: string;
+            /**
+             * Verdict
+             * @enum {string}
+             */
+            verdict: "identical" | "different fill price" | "rejected" | "missed bar" | "different decision";
+        };
+        /** ParityPublic */
+        ParityPublic: {
+            against: components["schemas"]["ParitySidePublic"];
+            /**
+             * Counts
+             * @description lines per verdict
+             */
+            counts: {
+                [key: string]: number;
+            };
+            /**
+             * Differences
+             * @description in time order, at most `limit`
+             */
+            differences: components["schemas"]["ParityLinePublic"][];
+            /**
+             * Identical
+             * @description no order, fill, step or final equity differs
+             */
+            identical: boolean;
+            /**
+             * Notes
+             * @description what the comparison could not tell (nothing stored)
+             */
+            notes: string[];
+            /**
+             * Orders
+             * @description orders lined up (a matched pair counts once)
+             */
+            orders: number;
+            run: components["schemas"]["ParitySidePublic"];
+            /**
+             * Summary
+             * @description one line: 'identical: ...' or what differs, by kind
+             */
+            summary: string;
+            /**
+             * Truncated
+             * @description more differences exist than were returned
+             */
+            truncated: boolean;
+        };
+        /** ParitySidePublic */
+        ParitySidePublic: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Final Equity
+             * @description null when the run stored none
+             */
+            final_equity: number | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Name
+             * @description how the report names the run: its type and id's start
+             */
+            name: string;
+            /** Orders */
+            orders: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "completed" | "failed" | "cancelled";
+            /**
+             * Steps
+             * @description stored steps (equity points); null when none
+             */
+            steps: number | null;
+            /** Strategy Id */
+            strategy_id: string;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "backtest" | "walk_forward" | "paper" | "live";
         };
         /**
          * Period
@@ -4635,6 +4768,80 @@ export interface operations {
             };
             /** @description The resource is not in a state that allows this */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Rate limit exceeded; see the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A backing service (Redis, PostgreSQL) is unreachable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_parity_v1_runs__run_id__parity_get: {
+        parameters: {
+            query?: {
+                /** @description the other run's id (default: see above) */
+                against?: string | null;
+                /** @description differences to return */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ParityPublic"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such resource */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
