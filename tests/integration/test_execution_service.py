@@ -9,6 +9,7 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -199,3 +200,41 @@ def test_a_paper_run_left_running_by_a_killed_service_is_closed_as_interrupted_a
     assert run is not None
     assert run.status is RunStatus.FAILED
     assert "interrupted" in (run.error or "")
+
+
+def test_strategies_share_the_account_within_their_budgets_and_one_that_does_not_fit_is_refused(
+    database_url: str, url: str
+) -> None:
+    fits = [
+        momentum().updated(budget=Decimal(60_000)),
+        load_strategy_config(CONFIGS / "buy_and_hold.yaml").updated(
+            benchmark=None, start=None, end=None, budget=Decimal(40_000)
+        ),
+    ]
+    too_much = momentum().updated(id="momentum_big", budget=Decimal(1_000))
+    frames = {"SP500": SampleSource().get_bars("SP500").loc["2015-01-01":"2015-12-31"]}
+
+    async def scenario(
+        service: ExecutionService, sessions: async_sessionmaker[AsyncSession], bus: RedisBus
+    ) -> dict[str, Any]:
+        for config in fits:
+            await register(sessions, config, Mode.PAPER)
+        await until(lambda: len(service.trading) == 2)
+        await register(sessions, too_much, Mode.PAPER)
+        await until(lambda: "momentum_big" in service.refused)
+        steps = await publish_replay(bus, frames, source=FEED)
+        await until(lambda: all(t.runner.processed == steps for t in service.trading.values()))
+        async with sessions() as db:
+            rows = (await db.execute(select(Position.strategy_id, Position.quantity))).all()
+        return {
+            "refused": service.refused["momentum_big"],
+            "positions": dict(rows),
+            "summary": service.summary(),
+        }
+
+    got = with_service(database_url, url, scenario)
+    assert "budgets add up to" in got["refused"] or "more than" in got["refused"]
+    assert set(got["positions"]) == {"momentum_v1", "buy_and_hold"}  # attributed per strategy
+    assert got["positions"]["buy_and_hold"] > 0
+    books = {book["strategy_id"]: book for book in got["summary"]["books"]}
+    assert Decimal(str(books["buy_and_hold"]["budget"])) == Decimal(40_000)

@@ -27,10 +27,11 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -41,8 +42,9 @@ from quant_db import controls
 from quant_db.journal import PostgresJournal
 from quant_db.schema import Run, Strategy
 from quant_db.schema.runs import Mode, RunStatus, RunType
-from quant_domain import KillSwitchMode
+from quant_domain import ConfigError, KillSwitchMode
 from quant_engine import BacktestConfig
+from quant_engine.account import Allocation, allocate, book_config, summarise
 from quant_engine.paper import PaperSession
 from quant_execution.paper_runner import PaperRunner
 from quant_execution.paper_sessions import (
@@ -68,6 +70,7 @@ class Trading:
     """One strategy's paper session while the service runs it."""
 
     strategy_id: str
+    config: StrategyConfig
     run_id: uuid.UUID
     session: PaperSession
     runner: PaperRunner
@@ -99,11 +102,14 @@ class ExecutionService:
         account: str = "paper",
         name: str = "execution-1",
         poll_s: float = 1.0,
+        settings: BacktestConfig | None = None,
         consumer: Mapping[str, int] | None = None,
     ) -> None:
         """`data` gives instruments, calendars and the stored history warm-up reads (the
         database in production); `feed` is the `source` of the bars to trade on (the data
-        service's `--feed`); `consumer` tunes the bus consumers (tests use short waits)."""
+        service's `--feed`); `settings` are the account's capital, costs and fill rules (the
+        defaults a backtest uses unless given); `consumer` tunes the bus consumers (tests use
+        short waits)."""
         self._sessions = sessions
         self._bus = bus
         self._data = data
@@ -115,6 +121,11 @@ class ExecutionService:
         self._consumer = dict(consumer or {})
         self.trading: dict[str, Trading] = {}
         self.health = Health()
+        self.settings = settings or BacktestConfig()
+        self.capital = self.settings.initial_capital
+        self.allocation: Allocation | None = None
+        # strategies in PAPER mode that may not trade (bad config, budget does not fit), why
+        self.refused: dict[str, str] = {}
         self.ready = asyncio.Event()  # set once start-up is done and the first sync has run
 
     # -- the service's life ------------------------------------------------------------------------
@@ -152,13 +163,11 @@ class ExecutionService:
         paper = {row.id: row for row in rows}
         for strategy_id in [s for s in self.trading if s not in paper]:
             await self._stop_trading(strategy_id, "its strategy left PAPER mode")
+        for strategy_id in [s for s in self.refused if s not in paper]:
+            del self.refused[strategy_id]  # moved out of PAPER: it may be tried again later
         for strategy_id, row in paper.items():
-            if strategy_id not in self.trading and strategy_id not in self._given_up:
+            if strategy_id not in self.trading and strategy_id not in self.refused:
                 await self._start_trading(row)
-
-    @property
-    def _given_up(self) -> set[str]:
-        return {entry.split(":", 1)[0] for entry in self.health.failed}
 
     def _database_down(self, exc: BaseException) -> None:
         if self.health.database_ok:
@@ -168,7 +177,19 @@ class ExecutionService:
 
     # -- one strategy ------------------------------------------------------------------------------
     async def _start_trading(self, row: Strategy) -> None:
-        config = StrategyConfig.model_validate(row.config)
+        try:
+            config = StrategyConfig.model_validate(row.config)
+            # its budget must fit beside the books already trading on the account (ADR 0030)
+            allocation = allocate(
+                self.account,
+                self.capital,
+                [*(t.config for t in self.trading.values()), config],
+            )
+        except (ValidationError, ConfigError) as exc:
+            self.refused[row.id] = str(exc)
+            log.error("%s stays out of paper trading: %s", row.id, exc)
+            return
+        self.allocation = allocation
         loop = asyncio.get_running_loop()
         try:
             run_id = await open_paper_session(
@@ -186,7 +207,7 @@ class ExecutionService:
         strategy = build_strategy(config)
         session = PaperSession(
             strategy,
-            BacktestConfig(seed=config.seed),
+            book_config(self._settings(config), allocation.budgets[row.id]),
             calendar=calendar,
             daily=not config.parsed_timeframe.is_intraday,
             account=self.account,
@@ -235,7 +256,7 @@ class ExecutionService:
 
         stop = asyncio.Event()
         task = asyncio.create_task(runner.run(stop), name=f"paper {row.id}")
-        self.trading[row.id] = Trading(row.id, run_id, session, runner, stop, task)
+        self.trading[row.id] = Trading(row.id, config, run_id, session, runner, stop, task)
         self.health.started += 1
         log.info("%s trades on paper (session %s, feed %s)", row.id, run_id, self.feed)
 
@@ -286,10 +307,12 @@ class ExecutionService:
 
     async def _failed(self, strategy_id: str, trading: Trading) -> None:
         """A runner stopped by itself (its handler raised): the session ends as FAILED and the
-        strategy is not restarted until the service is (an error there needs a person)."""
+        strategy is not restarted until it leaves PAPER and comes back (an error there needs a
+        person)."""
         self.trading.pop(strategy_id)
         error = repr(trading.task.exception()) if not trading.task.cancelled() else "cancelled"
         self.health.failed.append(f"{strategy_id}: {error}")
+        self.refused[strategy_id] = f"its paper session failed: {error}"
         log.error("%s: its paper session failed and stopped: %s", strategy_id, error)
         await self._end_run(trading.run_id, error)
 
@@ -338,9 +361,24 @@ class ExecutionService:
                 log.warning("kill-switch broadcasts unreachable, retrying: %s", exc)
                 await asyncio.sleep(0.5)
 
+    def _settings(self, config: StrategyConfig) -> BacktestConfig:
+        """The run settings a session trades under: the account's (costs, fills, sizing), with
+        the strategy's seed."""
+        return self.settings.model_copy(update={"seed": config.seed})
+
+    def summary(self) -> dict[str, Any] | None:
+        """The account across its books (cash, equity, exposure, each strategy's PnL)."""
+        if self.allocation is None or not self.trading:
+            return None
+        live = {s: t.session.ledger for s, t in self.trading.items()}
+        budgets = {s: b for s, b in self.allocation.budgets.items() if s in live}
+        return summarise(replace(self.allocation, budgets=budgets), live).to_json()
+
     def describe(self) -> dict[str, Any]:
         """The service's state for logs and the CLI."""
         return {
+            "account": self.summary(),
+            "refused": dict(self.refused),
             "feed": self.feed,
             "database_ok": self.health.database_ok,
             "last_error": self.health.last_error,
