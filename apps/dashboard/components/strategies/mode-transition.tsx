@@ -12,7 +12,7 @@ type Transition = BodyOf<"/v1/controls/mode-transition", "post">;
 const MEANING: Record<Mode, string> = {
   BACKTEST: "Research only: the strategy runs on stored history and sends no orders.",
   PAPER:
-    "Simulated trading through the paper broker: no real money moves. Today a paper session runs on a replay of stored bars (quant trade --mode paper --replay FROM..TO); live market data comes with the brokers.",
+    "Simulated trading through the paper broker: no real money moves. The execution service (started by quant up) opens a paper session within a second and trades the data service's feed: a replay of stored bars (quant data replay) until a broker's live data is connected. Moving back to BACKTEST stops it and cancels its working orders.",
   LIVE:
     "Real orders with real money, under the risk gate and the kill switch. Not available yet: no broker is connected, so the mode is recorded and nothing is sent.",
 };

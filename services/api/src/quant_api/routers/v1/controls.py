@@ -30,8 +30,11 @@ from quant_db.schema.runs import Mode
 from quant_domain import KillSwitchMode
 
 ENFORCEMENT_NOTE = (
-    "The state is persisted and audited now; enforcement by the execution service (refusing "
-    "orders while engaged, trading in the chosen mode) comes with the trading-loop work."
+    "Enforced by the execution service (`quant up` starts it; `quant execution run` alone): "
+    "within a second of a move to PAPER the strategy gets a paper session trading the data "
+    "service's feed through the paper broker; a move out of PAPER stops it and cancels its "
+    "working orders. LIVE is recorded and audited, but no order reaches a real broker until a "
+    "broker is connected (none is yet). The kill switch is obeyed by every paper session."
 )
 
 KILL_SWITCH_NOTE = (
@@ -41,10 +44,11 @@ KILL_SWITCH_NOTE = (
     "`flatten_and_halt` cancels working orders, closes every position, then refuses everything. "
     "The mode is persisted (it survives restarts) and every change is audited with the mode "
     "before and after, the reason and the admin.\n\n"
-    "What it stops today: the risk gate enforces the mode in backtests run with a kill-switch "
-    "schedule. No paper or live orders are sent yet (the execution service is not started by "
-    "the platform yet); its paper runner reads this row before every step and applies each "
-    "change as soon as it is broadcast, which this endpoint does after the change commits."
+    "What it stops today: every paper session of the execution service (started by `quant "
+    "up`) applies each change as soon as it is broadcast, which this endpoint does after the "
+    "change commits, and reads this row again before every step, so a lost broadcast or a "
+    "restart changes nothing. Backtests run with a kill-switch schedule enforce it too. No live "
+    "broker is connected yet."
 )
 
 router = APIRouter(prefix="/controls", tags=["controls"])
