@@ -62,10 +62,11 @@ class Desk:
     def broker_holds(self, quantity: int, price: str) -> None:
         """The paper broker's account holds a position our books never heard of."""
         now: datetime = self.session.timeline.times[-1]
-        self.session.ledger.apply(
-            Fill("prev-f1", "prev-o1", "TEST", OrderSide.BUY, Decimal(quantity), Decimal(price),
-                 Decimal(0), now)
-        )  # fmt: skip
+        held = Decimal(quantity)
+        fill = Fill(
+            "prev-f1", "prev-o1", "TEST", OrderSide.BUY, held, Decimal(price), Decimal(0), now
+        )
+        self.session.ledger.apply(fill)
 
     def left_working(self, order: Order) -> None:
         """The paper broker holds a working order sent by an earlier session (not to us)."""
@@ -338,4 +339,3 @@ def test_a_fill_made_while_the_runner_was_away_is_recovered_without_an_admin(
         assert await desk.carry_out() is None  # recorded once: nothing more to do
 
     _scenario(database_url, body)
-
