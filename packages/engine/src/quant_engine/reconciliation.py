@@ -6,6 +6,10 @@ difference: BLOCKED, and the risk gate refuses every order (`RECONCILIATION_PEND
 pass) until an admin resolves it, by adopting the broker's state or by flattening. Nothing here
 creates an order to make the two agree: a synthetic fill or a "repair" trade is how other
 platforms doubled positions after a restart (../shared/research/trading-loop.md, section 1.5).
+
+`adoption` says what our books must take in to equal the broker's (an admin's adopt, carried out
+by the execution service without sending anything), and `reported` what the paper broker said of
+an order it no longer holds, so a fill the database missed is recorded from it (ADR 0029).
 """
 
 from __future__ import annotations

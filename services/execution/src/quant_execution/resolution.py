@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -137,73 +138,105 @@ async def carry_out(
     recovered = await recover_missed(sessions, run_id, session)
     async with sessions() as db:
         row = await reconciliation_state(db, account)
-        waiting = row is not None and row.waiting
-        choice = None if row is None else row.resolution
+        choice = row.resolution if row is not None and row.waiting else None
         resolver = None if row is None else row.resolved_by
-    if not waiting or choice is None:
+    if choice is None:
         if not recovered:
             return None
         return await reconcile_at_start(sessions, run_id, account, session)
     if choice is Resolution.FLATTEN and not session.timeline.times:
         return None
+    done = _Done(run_id, account, datetime.now(UTC), f"runner-{uuid.uuid4().hex[:16]}")
+    done.detail["recovered_orders"] = recovered
+    await _adopt(sessions, session, done, resolver, mark=choice is Resolution.ADOPT)
+    if choice is Resolution.FLATTEN:
+        if not done.detail["not_adopted"]:  # every working order is ours now
+            await _flatten(session, done)
+        async with sessions.begin() as db:
+            await carried_out(
+                db, account=account, at=done.at, detail=done.detail, request_id=done.request_id
+            )
+    return await reconcile_at_start(sessions, run_id, account, session)
 
+
+@dataclass
+class _Done:
+    """One carrying out: where, when, its audit request id, and what it did (audited)."""
+
+    run_id: uuid.UUID
+    account: str
+    at: datetime
+    request_id: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+async def _adopt(
+    sessions: async_sessionmaker[AsyncSession],
+    session: PaperSession,
+    done: _Done,
+    resolver: int | None,
+    *,
+    mark: bool,
+) -> None:
+    """Our books take the broker's state, in one transaction (marked carried out with it when
+    `mark`); the loop then records the orders taken in."""
     loop = session.loop
-    working, positions = await _books(sessions, run_id)
+    strategy_id = loop.strategy.config.id
+    working, positions = await _books(sessions, done.run_id)
     cost = {s: p.avg_price for s, p in session.ledger.positions.items() if p.quantity}
-    plan = adoption(
-        session.broker, working, positions, strategy_id=loop.strategy.config.id, cost=cost
-    )
-    at = datetime.now(UTC)
-    request_id = f"runner-{uuid.uuid4().hex[:16]}"
-    detail: dict[str, Any] = {
-        "recovered_orders": recovered,
-        "adopted_orders": [],
-        "not_adopted": [],
-        "dropped_orders": [],
-        "adopted_positions": [
-            {"symbol": p.symbol, "before": str(p.ours), "after": str(p.broker)}
-            for p in plan.positions
-        ],
-    }
+    plan = adoption(session.broker, working, positions, strategy_id=strategy_id, cost=cost)
+    detail = done.detail
+    detail["adopted_positions"] = [
+        {"symbol": p.symbol, "before": str(p.ours), "after": str(p.broker)} for p in plan.positions
+    ]
+    adopted: list[Order] = []
+    refused: list[str] = []  # the run holds the id for an order that ended: an admin must look
+    dropped: list[str] = []
     async with sessions.begin() as db:
         user = None if resolver is None else await db.get(User, resolver)
-        who = Adopter(run_id, account, user, request_id)
+        who = Adopter(done.run_id, done.account, user, done.request_id)
         for order in plan.orders:
-            if await adopt_order(db, who, order, at=at):
-                loop.adopt(order, at)
-                detail["adopted_orders"].append(order.client_order_id)
-            else:  # the run holds this id for an order that ended: an admin must look
-                detail["not_adopted"].append(order.client_order_id)
+            if await adopt_order(db, who, order, at=done.at):
+                adopted.append(order)
+            else:
+                refused.append(order.client_order_id)
         for cid in plan.dropped:
-            if await drop_order(db, who, cid, at=at):
-                detail["dropped_orders"].append(cid)
+            if await drop_order(db, who, cid, at=done.at):
+                dropped.append(cid)
         for taken in plan.positions:
             await adopt_position(
                 db,
                 who,
-                strategy_id=loop.strategy.config.id,
+                strategy_id=strategy_id,
                 symbol=taken.symbol,
                 change=taken.change,
                 cost=taken.cost,
-                at=at,
+                at=done.at,
             )
-        if choice is Resolution.ADOPT:
-            await carried_out(db, account=account, at=at, detail=detail, request_id=request_id)
+        detail["adopted_orders"] = [order.client_order_id for order in adopted]
+        detail["not_adopted"] = refused
+        detail["dropped_orders"] = dropped
+        if mark:
+            await carried_out(
+                db, account=done.account, at=done.at, detail=detail, request_id=done.request_id
+            )
+    for order in adopted:  # stored first: the loop records the orders our books now hold
+        loop.adopt(order, done.at)
 
-    if choice is Resolution.FLATTEN:
-        if not detail["not_adopted"]:  # every working order is ours now: cancel and close
-            detail["cancelled_orders"] = [o.client_order_id for o in session.broker.open_orders()]
-            detail["closed_positions"] = {s: str(q) for s, q in session.broker.positions().items()}
-            await asyncio.to_thread(
-                flatten_at_close,
-                loop,
-                session.broker,
-                session.timeline,
-                len(session.timeline) - 1,
-                f"reconciliation of {account}: flatten",
-            )
-            # a symbol without a bar at this step keeps its position (no price to close at)
-            detail["kept_positions"] = {s: str(q) for s, q in session.broker.positions().items()}
-        async with sessions.begin() as db:
-            await carried_out(db, account=account, at=at, detail=detail, request_id=request_id)
-    return await reconcile_at_start(sessions, run_id, account, session)
+
+async def _flatten(session: PaperSession, done: _Done) -> None:
+    """Cancel every working order and close every position at the last step's close, through
+    the session's broker and journal (in a worker thread: the journal waits on this loop)."""
+    broker = session.broker
+    done.detail["cancelled_orders"] = [o.client_order_id for o in broker.open_orders()]
+    done.detail["closed_positions"] = {s: str(q) for s, q in broker.positions().items()}
+    await asyncio.to_thread(
+        flatten_at_close,
+        session.loop,
+        broker,
+        session.timeline,
+        len(session.timeline) - 1,
+        f"reconciliation of {done.account}: flatten",
+    )
+    # a symbol without a bar at this step keeps its position (no price to close it at)
+    done.detail["kept_positions"] = {s: str(q) for s, q in broker.positions().items()}
