@@ -88,7 +88,8 @@ async def recover_missed(
     fills, then how they ended) and PostgreSQL lacks, exactly as the journal would have stored
     the reports (deduplicated by fill id and report key). Needs no admin: it is the broker's
     own account of our orders. Returns the client order ids whose rows changed."""
-    working, _ = await _books(sessions, run_id)
+    async with sessions() as db:
+        working = [row.client_order_id for row in await oms_store.open_orders(db, run_id)]
     at_broker = {order.client_order_id for order in session.broker.open_orders()}
     changed: list[str] = []
     for cid in working:
