@@ -188,9 +188,10 @@ def test_an_adopted_order_is_pending_in_the_gate_and_its_fill_and_end_apply_like
     assert loop.gate.pending(0) == 7.0  # counted against the caps like the loop's own orders
     clock.step = 1
     broker.match(1)  # the next bar reaches the first one's limit
-    assert record.status is OrderStatus.FILLED
+    assert [r.status for r in loop.orders] == [OrderStatus.FILLED, OrderStatus.ACCEPTED]
     assert account.positions["TEST"].quantity == 5
     broker.cancel("earlier-2", "not wanted")
+    assert loop.orders[1].status is OrderStatus.CANCELLED
     assert loop.gate.pending(0) == 0.0
     [fill] = loop.fills
     assert reported(loop, "earlier") == [OrderFilled(fill, "")]
