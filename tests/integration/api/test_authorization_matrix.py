@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from quant_db.reconciliation import save_reconciliation
+from quant_db.schema.execution import ReconciliationState
 from quant_db.schema.identity import Role
 from quant_db.schema.runs import RunStatus, RunType
 from tests.integration.api.seed import PASSWORD, Person, Seeder, days
@@ -66,6 +71,25 @@ def _callers_api_key(seed: Seeder, ids: dict[str, Any]) -> Call:
     owner = ids["caller"] or ids["viewer_person"]
     key_id, _key = seed.api_key(owner.id, owner.role)
     return Call(f"/v1/api-keys/{key_id}/revoke")
+
+
+def _blocked_account(seed: Seeder, _ids: dict[str, Any]) -> Call:
+    # only a blocked account can be resolved, once: every call gets an account of its own
+    account = f"matrix-{uuid.uuid4().hex[:8]}"
+
+    async def block(session: AsyncSession) -> None:
+        difference = {"kind": "position_mismatch", "key": "SP500", "broker": "1", "ours": "0"}
+        await save_reconciliation(
+            session,
+            account=account,
+            state=ReconciliationState.BLOCKED,
+            diff={"differences": [difference]},
+            at=datetime.now(UTC),
+        )
+        await session.commit()
+
+    seed.call(block)
+    return Call(f"/v1/reconciliation/{account}/resolve", {"action": "adopt", "reason": "drill"})
 
 
 MATRIX: dict[tuple[str, str], Entry] = {
@@ -138,6 +162,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/v1/symbols"): Entry(Role.VIEWER, 200, _fixed("/v1/symbols")),
     ("GET", "/v1/positions"): Entry(Role.VIEWER, 200, _fixed("/v1/positions")),
     ("GET", "/v1/reconciliation"): Entry(Role.VIEWER, 200, _fixed("/v1/reconciliation")),
+    ("POST", "/v1/reconciliation/{account}/resolve"): Entry(Role.ADMIN, 200, _blocked_account),
     ("GET", "/v1/positions/{position_id}"): Entry(
         Role.VIEWER, 200, lambda _s, ids: Call(f"/v1/positions/{ids['position']}")
     ),

@@ -11,14 +11,23 @@ from quant_domain import (
     MarketState,
     Order,
     OrderSide,
+    OrderStatus,
     OrderType,
     PortfolioView,
     Signal,
     SignalDirection,
     TimeInForce,
 )
+from quant_domain.events import OrderCancelled, OrderFilled
 from quant_engine import BacktestConfig, Ledger, TradingLoop, build_timeline
-from quant_engine.reconciliation import DifferenceKind, ReconciliationState, reconcile
+from quant_engine.reconciliation import (
+    DifferenceKind,
+    PositionTaken,
+    ReconciliationState,
+    adoption,
+    reconcile,
+    reported,
+)
 from quant_engine.sim import SimulatedBroker
 from quant_engine.sim.clock import TimelineClock
 from quant_strategy import Strategy, StrategyParams
@@ -122,3 +131,71 @@ def test_no_order_leaves_the_loop_until_reconciliation_is_clean_and_none_is_made
     later = timeline.times[1]
     loop.step(later, [Bar("TEST", later, 101.0, 101.0, 101.0, 101.0, 1.0)])
     assert loop.orders[-1].code == ""
+
+
+def _limit(cid: str, quantity: int, price: int, strategy_id: str = "") -> Order:
+    return Order(
+        "TEST",
+        OrderSide.BUY,
+        Decimal(quantity),
+        type=OrderType.LIMIT,
+        limit_price=Decimal(price),
+        time_in_force=TimeInForce.GTC,
+        client_order_id=cid,
+        strategy_id=strategy_id,
+    )
+
+
+def test_adoption_takes_in_the_brokers_orders_and_positions_and_drops_ours_it_lacks() -> None:
+    broker, account, _, _ = _broker()
+    _holds(account, 10)
+    broker.submit(_limit("unnamed", 1, 90))
+    broker.submit(_limit("named", 2, 80, strategy_id="other"))
+    ours = {"lost": _limit("lost", 3, 70, strategy_id="mine")}
+    plan = adoption(
+        broker, ours, {"TEST": Decimal(4)}, strategy_id="mine", cost={"TEST": Decimal(100)}
+    )
+    assert [(o.client_order_id, o.strategy_id) for o in plan.orders] == [
+        ("unnamed", "mine"),  # the broker does not say whose: the session's strategy
+        ("named", "other"),  # it does: kept
+    ]
+    assert plan.dropped == ("lost",)
+    assert plan.positions == (PositionTaken("TEST", Decimal(4), Decimal(10), Decimal(100)),)
+    assert plan.positions[0].change == 6
+    # what is taken in is exactly what made the books differ
+    taken = {o.client_order_id: o for o in plan.orders}
+    assert reconcile(broker, taken, {"TEST": Decimal(10)}, broker.now).state is (
+        ReconciliationState.CLEAN
+    )
+    assert not adoption(broker, taken, {"TEST": Decimal(10)}, strategy_id="mine")
+
+
+def test_an_adopted_order_is_pending_in_the_gate_and_its_fill_and_end_apply_like_any_order() -> (
+    None
+):
+    broker, account, clock, timeline = _broker()
+    strategy = _BuysTen()
+    strategy.initialize(strategy_config())
+    loop = TradingLoop(strategy, account, broker, clock, sizing=CONFIG.sizing)
+    broker.set_report_handler(lambda report: None)  # sent by an earlier session, not this loop
+    broker.submit(_limit("earlier", 5, 200))
+    broker.submit(_limit("earlier-2", 2, 50))
+    broker.set_report_handler(loop.on_report)
+    at = timeline.times[0]
+    record = loop.adopt(_limit("earlier", 5, 200, strategy_id="test"), at)
+    loop.adopt(_limit("earlier-2", 2, 50, strategy_id="test"), at)
+    assert record.status is OrderStatus.ACCEPTED
+    assert loop.gate.pending(0) == 7.0  # counted against the caps like the loop's own orders
+    clock.step = 1
+    broker.match(1)  # the next bar reaches the first one's limit
+    assert [r.status for r in loop.orders] == [OrderStatus.FILLED, OrderStatus.ACCEPTED]
+    assert account.positions["TEST"].quantity == 5
+    broker.cancel("earlier-2", "not wanted")
+    assert loop.orders[1].status is OrderStatus.CANCELLED
+    assert loop.gate.pending(0) == 0.0
+    [fill] = loop.fills
+    assert reported(loop, "earlier") == [OrderFilled(fill, "")]
+    assert reported(loop, "earlier-2") == [
+        OrderCancelled("earlier-2", timeline.times[1], "not wanted")
+    ]
+    assert reported(loop, "never-seen") == []

@@ -325,6 +325,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/reconciliation/{account}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resolve a blocked account: adopt the broker's state or flatten (admin; audited)
+         * @description Only a `blocked` account can be resolved (else 409; an account never checked is a 404). The decision is recorded with the admin and the reason, and audited (`reconciliation.resolve`); the account becomes `pending` until the execution service carries it out between two steps: `adopt` takes the broker's working orders and positions into our books (each audited; nothing is sent, no fill is invented), `flatten` does the same and then cancels every working order and closes every position through the broker. It then checks again: `clean` lets orders through, with `carried_out_at` set.
+         */
+        post: operations["resolve_v1_reconciliation__account__resolve_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/runs": {
         parameters: {
             query?: never;
@@ -1702,6 +1722,11 @@ export interface components {
             /** Account */
             account: string;
             /**
+             * Carried Out At
+             * @description when the execution service carried the decision out; null while it waits
+             */
+            carried_out_at: string | null;
+            /**
              * Checked At
              * Format: date-time
              */
@@ -1718,6 +1743,11 @@ export interface components {
             /** Resolved At */
             resolved_at: string | null;
             /**
+             * Resolved By
+             * @description the admin who decided (username)
+             */
+            resolved_by: string | null;
+            /**
              * Run Id
              * @description the session that ran the check
              */
@@ -1728,6 +1758,23 @@ export interface components {
              * @enum {string}
              */
             state: "clean" | "pending" | "blocked";
+        };
+        /**
+         * ReconciliationResolve
+         * @description An admin's decision on a blocked account, carried out by the execution service.
+         */
+        ReconciliationResolve: {
+            /**
+             * Action
+             * @description adopt: our books take the broker's orders and positions, nothing is sent; flatten: the broker's working orders are cancelled and its positions closed
+             * @enum {string}
+             */
+            action: "adopt" | "flatten";
+            /**
+             * Reason
+             * @description why; recorded with the decision and in the audit log
+             */
+            reason: string;
         };
         /** RefreshRequest */
         RefreshRequest: {
@@ -4154,6 +4201,107 @@ export interface operations {
             };
             /** @description Rate limit exceeded; see the Retry-After header */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A backing service (Redis, PostgreSQL) is unreachable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    resolve_v1_reconciliation__account__resolve_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the broker account, as GET /v1/reconciliation lists it */
+                account: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReconciliationResolve"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReconciliationPublic"];
+                };
+            };
+            /** @description Malformed request (for example a body that is not JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Signed in, but the role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The resource is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request body is larger than this route accepts (refused before it is read) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

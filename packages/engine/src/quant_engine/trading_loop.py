@@ -333,6 +333,22 @@ class TradingLoop:
         self.broker.submit(record.order)
         return record
 
+    def adopt(self, order: Order, at: datetime) -> OrderRecord:
+        """Take in an order working at the broker that this loop did not send (an admin's adopt
+        after reconciliation): recorded as ACCEPTED and counted by the gate as pending, so its
+        fills, cancellation or expiry apply like any other order's. Nothing is sent."""
+        record = OrderRecord(order=order, submitted_at=at, status=OrderStatus.ACCEPTED)
+        cid = order.client_order_id
+        self.orders.append(record)
+        self._by_id[cid] = record
+        k = self._index.get(order.symbol)
+        if k is not None:
+            self._gated[cid] = k
+            quantity = float(order.quantity)
+            signed = quantity if order.side is OrderSide.BUY else -quantity
+            self.gate.accepted(k, signed, at.timestamp())
+        return record
+
     def flatten(self, reason: str, tradable: Callable[[str], bool] | None = None) -> None:
         """Cancel every working order, then close every position (in the ledger's symbol order)."""
         for order in self.broker.open_orders():

@@ -52,8 +52,9 @@ class ProcessedEvent(Base):
 class Reconciliation(Base):
     """One account's latest reconciliation: its state, the difference found, who resolved it.
 
-    `resolved_*` describe the last resolution; when `resolved_at` is older than `checked_at`, a
-    later check has been saved since. Every resolution is also in the audit log.
+    `resolved_*` describe the last resolution; `carried_out_at` is NULL while it waits for the
+    runner (the state is then PENDING), and says when the runner carried it out, or when a clean
+    check made it unnecessary. Every resolution is also in the audit log.
     """
 
     __tablename__ = "reconciliation"
@@ -71,3 +72,9 @@ class Reconciliation(Base):
     resolved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     resolved_at: Mapped[datetime | None]
     reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    carried_out_at: Mapped[datetime | None]
+
+    @property
+    def waiting(self) -> bool:
+        """An admin's resolution is recorded and the runner has not carried it out yet."""
+        return self.resolution is not None and self.carried_out_at is None

@@ -6,7 +6,9 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from quant_api.schemas.v1.common import Reason
 
 
 class DifferencePublic(BaseModel):
@@ -27,5 +29,21 @@ class ReconciliationPublic(BaseModel):
     resolution: Literal["adopt", "flatten"] | None = Field(
         description="an admin's last decision on a blocked account"
     )
+    resolved_by: str | None = Field(description="the admin who decided (username)")
     resolved_at: datetime | None
     reason: str
+    carried_out_at: datetime | None = Field(
+        description="when the execution service carried the decision out; null while it waits"
+    )
+
+
+class ReconciliationResolve(BaseModel):
+    """An admin's decision on a blocked account, carried out by the execution service."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: Literal["adopt", "flatten"] = Field(
+        description="adopt: our books take the broker's orders and positions, nothing is sent; "
+        "flatten: the broker's working orders are cancelled and its positions closed"
+    )
+    reason: Reason = Field(description="why; recorded with the decision and in the audit log")
