@@ -85,9 +85,9 @@ class PaperRunner:
                     if self._read_mode is not None:
                         await self._set_mode(await self._read_mode())
                     await asyncio.to_thread(self.session.on_bars, now, bars)
-                self.processed += 1
-                if self._after_step is not None:
-                    await self._after_step(now)
+                    self.processed += 1
+                    if self._after_step is not None:  # no mode change runs in the middle of it
+                        await self._after_step(now)
 
     async def apply_mode(self, mode: KillSwitchMode) -> None:
         """Put the session in `mode` (flatten_and_halt closes everything at once)."""

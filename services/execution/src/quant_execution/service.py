@@ -46,6 +46,7 @@ from quant_domain import ConfigError, KillSwitchMode
 from quant_engine import BacktestConfig
 from quant_engine.account import Allocation, allocate, book_config, summarise
 from quant_engine.paper import PaperSession
+from quant_engine.reconciliation import ReconciliationState
 from quant_execution.paper_runner import PaperRunner
 from quant_execution.paper_sessions import (
     close_paper_session,
@@ -53,6 +54,7 @@ from quant_execution.paper_sessions import (
     reconcile_at_start,
     record_step,
 )
+from quant_execution.resolution import carry_out, recover_missed
 from quant_marketdata import DataSource
 from quant_marketdata.base import run_calendar
 from quant_marketdata.replay import replay_steps
@@ -220,6 +222,10 @@ class ExecutionService:
 
         async def after_step(now: datetime) -> None:
             await record_step(self._sessions, run_id, now, session.last_point(), session.marks())
+            check = session.loop.reconciliation
+            if check is None or check.state is not ReconciliationState.CLEAN:
+                # an admin's adopt or flatten, once decided, is carried out between bars
+                await carry_out(self._sessions, self.account, run_id, session)
 
         async def mode() -> KillSwitchMode:
             async with self._sessions() as db:
@@ -242,6 +248,7 @@ class ExecutionService:
             # the group exists before the session is announced (its reconciliation row), so no
             # bar published from then on is missed
             await self._bus.join(runner.consumer)
+            await recover_missed(self._sessions, run_id, session)
             outcome = await reconcile_at_start(self._sessions, run_id, self.account, session)
         except (*UNREACHABLE, *self._bus.unreachable) as exc:
             log.error("%s: could not start its paper session, retrying: %s", row.id, exc)
