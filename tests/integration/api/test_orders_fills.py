@@ -204,13 +204,32 @@ def test_fills_filter_on_run_strategy_symbol_and_time_newest_first(
     )
 
 
-def test_orders_and_positions_filter_on_the_session(client: TestClient, seed: Seeder) -> None:
+def test_orders_fills_and_positions_filter_on_the_session_and_the_run_type(
+    client: TestClient, seed: Seeder
+) -> None:
     viewer = seed.user("viewer", Role.VIEWER)
     first = seed.run(run_type=RunType.PAPER, status=RunStatus.COMPLETED)
     second = seed.run(run_type=RunType.PAPER, status=RunStatus.RUNNING)
+    backtest = seed.run()
     _trade(seed, first, "s-1")
     _trade(seed, second, "s-1", fills=(("7", "100"),))
     _trade(seed, second, "s-2", symbol="GOOG")
+    _trade(seed, backtest, "b-1")
+
+    def total(path: str) -> int:
+        response = client.get(path, headers=viewer.headers)
+        assert response.status_code == 200, response.text
+        return int(response.json()["total"])
+
+    assert (total("/v1/orders"), total("/v1/orders?run_type=paper")) == (4, 3)
+    assert total("/v1/orders?run_type=backtest") == 1
+    assert (total("/v1/fills"), total("/v1/fills?run_type=paper")) == (4, 3)
+    assert_error(
+        client.get("/v1/orders?run_type=dream", headers=viewer.headers),
+        422,
+        "validation_error",
+        field="query.run_type",
+    )
 
     orders = client.get(f"/v1/orders?run_id={second}", headers=viewer.headers).json()
     assert orders["total"] == 2

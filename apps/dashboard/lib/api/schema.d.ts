@@ -3896,6 +3896,8 @@ export interface operations {
             query?: {
                 /** @description one run's fills */
                 run_id?: string | null;
+                /** @description only the fills of runs of this type (paper: every paper session) */
+                run_type?: components["schemas"]["RunType"] | null;
                 strategy?: string | null;
                 symbol?: string | null;
                 /** @description executed at or after (ISO 8601) */
@@ -4049,6 +4051,8 @@ export interface operations {
             query?: {
                 /** @description one run's orders (a paper session is a run) */
                 run_id?: string | null;
+                /** @description only the orders of runs of this type (paper: every paper session) */
+                run_type?: components["schemas"]["RunType"] | null;
                 strategy?: string | null;
                 symbol?: string | null;
                 status?: string | null;

@@ -13,7 +13,8 @@ from quant_api.errors import error_responses, invalid
 from quant_api.rate_limits import LimitScope, rate_limited
 from quant_api.schemas.v1.common import IsoDateTime, Page, StrategyId, Symbol
 from quant_api.schemas.v1.orders import FillPublic
-from quant_db.schema import Fill, Order
+from quant_db.schema import Fill, Order, Run
+from quant_db.schema.runs import RunType
 
 router = APIRouter(prefix="/fills", tags=["orders"])
 
@@ -32,6 +33,10 @@ async def list_fills(
     session: SessionDep,
     pages: PageParams,
     run_id: Annotated[uuid.UUID | None, Query(description="one run's fills")] = None,
+    run_type: Annotated[
+        RunType | None,
+        Query(description="only the fills of runs of this type (paper: every paper session)"),
+    ] = None,
     strategy: StrategyId | None = None,
     symbol: Symbol | None = None,
     from_: Annotated[
@@ -50,6 +55,8 @@ async def list_fills(
                 Order.strategy_id == strategy,
             )
         )
+    if run_type is not None:
+        conditions.append(exists().where(Run.id == Fill.run_id, Run.type == run_type))
     if from_ is not None:
         conditions.append(Fill.ts >= from_)
     if to is not None:

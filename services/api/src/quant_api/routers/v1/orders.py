@@ -7,14 +7,15 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from quant_api.deps import CurrentUser, PageParams, RowId, SessionDep, equal_to, from_attributes
 from quant_api.errors import error_responses, invalid, not_found
 from quant_api.rate_limits import LimitScope, rate_limited
 from quant_api.schemas.v1.common import IsoDateTime, Label, Page, StrategyId, Symbol
 from quant_api.schemas.v1.orders import FillPublic, OrderDetail, OrderEventPublic, OrderPublic
-from quant_db.schema import Fill, Order, OrderEvent
+from quant_db.schema import Fill, Order, OrderEvent, Run
+from quant_db.schema.runs import RunType
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 
@@ -34,6 +35,10 @@ async def list_orders(
     run_id: Annotated[
         uuid.UUID | None, Query(description="one run's orders (a paper session is a run)")
     ] = None,
+    run_type: Annotated[
+        RunType | None,
+        Query(description="only the orders of runs of this type (paper: every paper session)"),
+    ] = None,
     strategy: StrategyId | None = None,
     symbol: Symbol | None = None,
     status: Label | None = None,
@@ -45,6 +50,8 @@ async def list_orders(
     if from_ is not None and to is not None and from_ >= to:
         raise invalid("query.to", f"to ({to}) must be after from ({from_})")
     conditions = equal_to(Order, run_id=run_id, strategy_id=strategy, symbol=symbol, status=status)
+    if run_type is not None:
+        conditions.append(exists().where(Run.id == Order.run_id, Run.type == run_type))
     if from_ is not None:
         conditions.append(Order.submitted_at >= from_)
     if to is not None:
