@@ -145,7 +145,7 @@ describe("OrdersTable", () => {
     renderTable();
     await screen.findByRole("table", { name: "orders" });
     const session = screen.getByRole("combobox", { name: "paper session" });
-    await screen.findByRole("option", { name: /momentum_v1 · .* · running/ });
+    await screen.findByRole("option", { name: /momentum_v1 · 80dba32c · .* · running/ });
     await user.selectOptions(session, RUN);
     await user.selectOptions(screen.getByRole("combobox", { name: "status" }), "rejected");
     await screen.findByRole("table", { name: "orders" });

@@ -119,7 +119,7 @@ export function OrdersTable({ perPage = ORDERS_PER_PAGE }: { perPage?: number })
                 return (
                   <Fragment key={o.id}>
                     <tr data-testid="order-row" data-status={o.status}>
-                      <Td className="text-xs text-slate-600">{dateTime(o.submitted_at)}</Td>
+                      <Td className="whitespace-nowrap text-xs text-slate-600">{dateTime(o.submitted_at)}</Td>
                       <Td className="font-medium">{o.symbol}</Td>
                       <Td>
                         <Link className="text-sky-700 hover:underline" href={`/strategies/${encodeURIComponent(o.strategy_id)}`}>
@@ -134,7 +134,7 @@ export function OrdersTable({ perPage = ORDERS_PER_PAGE }: { perPage?: number })
                         <Badge tone={orderStatusTone(o.status)}>{o.status}</Badge>
                         {o.code ? <span className="ml-1 font-mono text-xs text-red-700">{o.code}</span> : null}
                       </Td>
-                      <Td className="max-w-xs truncate text-xs text-slate-600" title={o.reason}>
+                      <Td className="max-w-[14rem] truncate text-xs text-slate-600" title={o.reason}>
                         {o.reason || "—"}
                       </Td>
                       <Td>
@@ -145,7 +145,7 @@ export function OrdersTable({ perPage = ORDERS_PER_PAGE }: { perPage?: number })
                           aria-label={`fills and history of order ${o.id}`}
                           onClick={() => toggle(o.id)}
                         >
-                          {expanded ? "Hide" : "Fills & history"}
+                          {expanded ? "Hide" : "Details"}
                         </button>
                       </Td>
                     </tr>

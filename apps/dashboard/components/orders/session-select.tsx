@@ -13,7 +13,7 @@ export function SessionSelect({ value, onChange }: { value: string; onChange: (r
         <option value="">all paper sessions</option>
         {(sessions.data?.items ?? []).map((run) => (
           <option key={run.id} value={run.id}>
-            {run.strategy_id} · {dateTime(run.started_at ?? run.created_at)} · {run.status}
+            {run.strategy_id} · {run.id.slice(0, 8)} · {dateTime(run.started_at ?? run.created_at)} · {run.status}
           </option>
         ))}
       </Select>
