@@ -21,12 +21,15 @@ export const MODE_MEANING: Record<KillSwitchMode, string> = {
   flatten_and_halt: "Working orders are cancelled and every position is closed; after that nothing is sent.",
 };
 
-/** What setting a mode does today: recorded and audited; enforced where orders exist. */
+/** What setting a mode does today: recorded and audited, and obeyed wherever orders are made. */
 export const ENFORCEMENT_TODAY =
-  "The mode is recorded and audited, and survives restarts. The risk gate enforces it in backtests " +
-  "that run with a kill-switch schedule. No paper or live orders are sent yet (there is no execution " +
-  "service), so nothing live is stopped today; once the execution service exists, the mode stops its " +
-  "paper and live orders.";
+  "The mode is recorded and audited, and survives restarts. Every paper session reads it before each bar " +
+  "and hears each change as it is made, so its next order obeys it (flatten_and_halt closes its positions " +
+  "at once); backtests that run with a kill-switch schedule apply it too. No live broker is connected yet, " +
+  "so there are no live orders to stop.";
+
+/** The header's one-line reminder of where an engaged mode holds. */
+export const ENFORCEMENT_SCOPE = "paper sessions obey it from their next order; no live broker is connected yet";
 
 export function modeTone(mode: KillSwitchMode): "good" | "warn" | "bad" {
   if (mode === "active") return "good";

@@ -55,7 +55,7 @@ describe("KillSwitchControl", () => {
     const { fetchMock } = fakeApi("viewer", "halt_entries");
     renderControl();
     expect(await screen.findByText("KILL SWITCH: HALT ENTRIES")).toBeInTheDocument();
-    expect(screen.getByTestId("kill-switch-scope")).toHaveTextContent("no paper or live orders are sent yet");
+    expect(screen.getByTestId("kill-switch-scope")).toHaveTextContent("paper sessions obey it from their next order");
     await waitFor(() => expect(fetchMock.mock.calls.map((c) => c[0])).toContain("/api/v1/auth/me"));
     await new Promise((resolve) => setTimeout(resolve, 30)); // the role has arrived
     expect(screen.queryByRole("button")).toBeNull();
@@ -84,7 +84,8 @@ describe("KillSwitchControl", () => {
     const truth = within(dialog).getByTestId("kill-switch-truth");
     expect(truth).toHaveTextContent("recorded and audited");
     expect(truth).toHaveTextContent("backtests that run with a kill-switch schedule");
-    expect(truth).toHaveTextContent("No paper or live orders are sent yet");
+    expect(truth).toHaveTextContent("Every paper session reads it before each bar");
+    expect(truth).toHaveTextContent("No live broker is connected yet");
   });
 
   it("sets a mode only with a reason and after a confirmation, and sends the mode and reason", async () => {

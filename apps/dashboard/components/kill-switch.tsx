@@ -8,6 +8,7 @@ import { api, type ApiError } from "@/lib/api/client";
 import { useKillSwitch, useMe } from "@/lib/api/hooks";
 import { dateTime } from "@/lib/format";
 import {
+  ENFORCEMENT_SCOPE,
   ENFORCEMENT_TODAY,
   KILL_SWITCH_MODES,
   MODE_LABEL,
@@ -72,7 +73,7 @@ export function KillSwitchControl() {
       </Badge>
       {current !== "active" ? (
         <span className="text-xs text-slate-500" data-testid="kill-switch-scope">
-          enforced in scheduled backtests; no paper or live orders are sent yet
+          {ENFORCEMENT_SCOPE}
         </span>
       ) : null}
       {me?.role === "admin" ? (

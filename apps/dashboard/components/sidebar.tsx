@@ -7,6 +7,7 @@ const LINKS = [
   { href: "/", label: "Overview" },
   { href: "/strategies", label: "Strategies" },
   { href: "/positions", label: "Positions" },
+  { href: "/orders", label: "Orders" },
   { href: "/runs", label: "Runs" },
   { href: "/health", label: "Health" },
   { href: "/settings", label: "Settings" },

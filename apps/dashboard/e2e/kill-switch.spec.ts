@@ -24,7 +24,7 @@ test.describe("kill switch", () => {
     await control.getByRole("button", { name: "Kill switch" }).click();
     const dialog = page.getByRole("dialog", { name: "Kill-switch mode" });
     await expect(dialog).toBeVisible();
-    await expect(dialog.getByTestId("kill-switch-truth")).toContainText("No paper or live orders are sent yet");
+    await expect(dialog.getByTestId("kill-switch-truth")).toContainText("Every paper session reads it before each bar");
     await expect(dialog.getByRole("radio", { name: /^active/ })).toBeDisabled();
     await expect(dialog.getByRole("button", { name: "Review change" })).toBeDisabled();
     await dialog.getByRole("radio", { name: /reduce_only/ }).check();
@@ -35,7 +35,7 @@ test.describe("kill switch", () => {
     await dialog.getByRole("button", { name: "Confirm: set reduce_only" }).click();
     await expect(dialog).toBeHidden();
     await expect(control).toContainText("KILL SWITCH: REDUCE ONLY");
-    await expect(control.getByTestId("kill-switch-scope")).toContainText("no paper or live orders are sent yet");
+    await expect(control.getByTestId("kill-switch-scope")).toContainText("paper sessions obey it from their next order");
     await screenshot(page, "kill-switch-engaged");
 
     // the state is the API's: a fresh page load reads it back

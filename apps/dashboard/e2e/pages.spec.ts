@@ -9,6 +9,7 @@ const PAGES: PageCase[] = [
   { name: "strategies", path: () => "/strategies", h1: "Strategies", check: "table" },
   { name: "strategy", path: () => `/strategies/${stackInfo().strategy_id}`, h1: "momentum_v1" },
   { name: "positions", path: () => "/positions", h1: "Positions" },
+  { name: "orders", path: () => "/orders", h1: "Orders" },
   { name: "runs", path: () => "/runs", h1: "Runs", check: "table" },
   { name: "run", path: () => `/runs/${stackInfo().runs.backtest}`, h1: "momentum_v1 · backtest" },
   { name: "walk-forward-run", path: () => `/runs/${stackInfo().runs.walk_forward}`, h1: /^momentum_v1 · walk[-_ ]forward$/ },

@@ -15,6 +15,8 @@ export interface StackInfo {
   users: Record<Role, { username: string; password: string }>;
   runs: { backtest: string; walk_forward: string };
   strategy_id: string;
+  /** how to run `quant` against this stack: the executable, its working folder, its storage */
+  cli: { quant: string; cwd: string; env: Record<string, string> };
   state_dir: string;
   logs: string;
 }

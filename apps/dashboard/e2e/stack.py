@@ -5,7 +5,7 @@ It starts an embedded PostgreSQL and Valkey in a temporary state folder through 
 (or uses QUANT_TEST_DATABASE_URL / QUANT_TEST_REDIS_URL, creating a fresh database there), migrates,
 adds the users admin / trader / viewer, ingests the bundled samples, starts the API and one worker
 as subprocesses, runs one backtest and one walk-forward run of momentum_v1 to completion through
-the API, writes what it started to e2e/.stack/stack.json and stays up until SIGTERM or SIGINT.
+the API, writes what it started (and how to run the CLI against it) to e2e/.stack/stack.json and stays up until SIGTERM or SIGINT.
 
 Signals: SIGUSR1 stops the API (an outage), SIGUSR2 starts it again on the same port.
 """
@@ -361,6 +361,12 @@ def main() -> int:
                 "users": {role: {"username": u, "password": p} for role, (u, p) in USERS.items()},
                 "runs": {"backtest": backtest, "walk_forward": walk_forward},
                 "strategy_id": STRATEGY,
+                # what a spec needs to run the CLI against this stack (a paper session)
+                "cli": {
+                    "quant": str(QUANT),
+                    "cwd": str(ROOT),
+                    "env": {"DATABASE_URL": url, "REDIS_URL": redis},
+                },
                 "state_dir": str(state),
                 "logs": str(state / "logs"),
                 "ready_seconds": round(time.monotonic() - started, 1),

@@ -167,6 +167,10 @@ MATRIX: dict[tuple[str, str], Entry] = {
         Role.VIEWER, 200, lambda _s, ids: Call(f"/v1/positions/{ids['position']}")
     ),
     ("GET", "/v1/orders"): Entry(Role.VIEWER, 200, _fixed("/v1/orders")),
+    ("GET", "/v1/orders/{order_id}"): Entry(
+        Role.VIEWER, 200, lambda _s, ids: Call(f"/v1/orders/{ids['order']}")
+    ),
+    ("GET", "/v1/fills"): Entry(Role.VIEWER, 200, _fixed("/v1/fills")),
     ("GET", "/v1/alerts"): Entry(Role.VIEWER, 200, _fixed("/v1/alerts")),
     ("PATCH", "/v1/alerts/{alert_id}/acknowledge"): Entry(Role.TRADER, 200, _fresh_alert),
     ("GET", "/v1/controls/kill-switch"): Entry(
@@ -218,6 +222,7 @@ def test_every_route_answers_each_role_as_the_matrix_says(client: TestClient, se
         "run": run,
         "walk_forward_run": seed.run(run_type=RunType.WALK_FORWARD, status=RunStatus.RUNNING),
         "position": seed.position(run),
+        "order": seed.order(run),
         "viewer": people[Role.VIEWER].id,
         "viewer_person": people[Role.VIEWER],
     }

@@ -27,6 +27,7 @@ function fakePositions(total: number) {
     urls.push(url);
     const reply = (body: unknown) => new Response(JSON.stringify(body), { status: 200 });
     if (url === "/api/v1/strategies") return reply([]);
+    if (url.startsWith("/api/v1/runs?")) return reply({ items: [], total: 0, page: 1, per_page: 50 });
     const query = new URL(url, "http://dashboard").searchParams;
     const page = Number(query.get("page") ?? 1);
     const perPage = Number(query.get("per_page") ?? 50);

@@ -1,6 +1,7 @@
 "use client";
 import Link from "next/link";
 import { useState } from "react";
+import { SessionSelect } from "@/components/orders/session-select";
 import { EmptyState, ErrorState, LoadingRows } from "@/components/states";
 import { Badge } from "@/components/ui/badge";
 import { Input, Select } from "@/components/ui/input";
@@ -31,16 +32,19 @@ function pnlClass(value: number | null | undefined): string | undefined {
   return n > 0 ? "text-emerald-700" : "text-red-700";
 }
 
-/** Positions kept by paper and live sessions, polled every 5 s. With `strategy` set the table
- * shows that strategy's positions only and hides the strategy filter. */
+/** Positions kept by paper and live sessions, polled every 5 s, each with the session (run) that
+ * holds it. With `strategy` set the table shows that strategy's positions only and hides the
+ * strategy and session filters. */
 export function PositionsTable({ strategy, perPage = POSITIONS_PER_PAGE }: { strategy?: string; perPage?: number }) {
   const [page, setPage] = useState(1);
   const [chosenStrategy, setChosenStrategy] = useState("");
+  const [session, setSession] = useState("");
   const [symbol, setSymbol] = useState("");
   const [openOnly, setOpenOnly] = useState(false);
   const strategyFilter = strategy ?? chosenStrategy;
   const symbolFilter = symbol.trim().toUpperCase();
   const positions = usePositions({
+    run_id: session || undefined,
     strategy: strategyFilter || undefined,
     symbol: symbolFilter || undefined,
     open_only: openOnly || undefined,
@@ -50,7 +54,7 @@ export function PositionsTable({ strategy, perPage = POSITIONS_PER_PAGE }: { str
   // only the strategy dropdown reads the list, and a strategy page has none
   const strategies = useStrategies(strategy === undefined);
   // a strategy page's own strategy is not a filter the user chose
-  const filtered = chosenStrategy !== "" || symbolFilter !== "" || openOnly;
+  const filtered = session !== "" || chosenStrategy !== "" || symbolFilter !== "" || openOnly;
   const { data, error, mutate } = positions;
 
   const refilter = (apply: () => void) => {
@@ -61,6 +65,7 @@ export function PositionsTable({ strategy, perPage = POSITIONS_PER_PAGE }: { str
   return (
     <div>
       <div className="flex flex-wrap items-end gap-3 border-b border-slate-100 px-4 py-3" role="group" aria-label="position filters">
+        {strategy === undefined ? <SessionSelect value={session} onChange={(id) => refilter(() => setSession(id))} /> : null}
         {strategy === undefined ? (
           <label className="text-xs text-slate-600">
             Strategy
@@ -120,6 +125,7 @@ export function PositionsTable({ strategy, perPage = POSITIONS_PER_PAGE }: { str
                 <Th className="text-right">Market value</Th>
                 <Th className="text-right">Unrealised PnL</Th>
                 <Th className="text-right">Realised PnL</Th>
+                <Th>Session</Th>
                 <Th>Updated</Th>
               </tr>
             </thead>
@@ -147,6 +153,11 @@ export function PositionsTable({ strategy, perPage = POSITIONS_PER_PAGE }: { str
                   <Td className="tabular text-right">{pnl(p.market_value)}</Td>
                   <Td className={cn("tabular text-right", pnlClass(p.unrealized_pnl))}>{pnl(p.unrealized_pnl)}</Td>
                   <Td className={cn("tabular text-right", pnlClass(p.realized_pnl))}>{pnl(p.realized_pnl)}</Td>
+                  <Td className="text-xs">
+                    <Link className="font-mono text-sky-700 hover:underline" href={`/runs/${p.run_id}`} title={p.run_id}>
+                      {p.run_id.slice(0, 8)}
+                    </Link>
+                  </Td>
                   <Td className="text-xs text-slate-600">{dateTime(p.updated_at)}</Td>
                 </tr>
               ))}

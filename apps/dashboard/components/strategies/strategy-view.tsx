@@ -8,6 +8,7 @@ import { dateTime } from "@/lib/format";
 import { ConfigEditor, ConfigView } from "./config-editor";
 import { modeTone } from "./mode";
 import { ModeTransition } from "./mode-transition";
+import { PaperVsBacktest } from "./paper-vs-backtest";
 import { StrategyPerformance } from "./strategy-performance";
 import { StrategyRuns } from "./strategy-runs";
 
@@ -54,6 +55,7 @@ export function StrategyView({ id }: { id: string }) {
       ) : (
         <>
           <StrategyPerformance strategy={data} />
+          <PaperVsBacktest strategyId={id} />
           <StrategyRuns strategyId={id} />
           <Card>
             <CardHeader title="Positions" description="Open and closed positions of this strategy (polled every 5 s)." />

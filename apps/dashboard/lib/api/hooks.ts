@@ -99,6 +99,12 @@ export type Analytics = ResponseOf<"/v1/runs/{run_id}/analytics">;
 export type Trades = ResponseOf<"/v1/runs/{run_id}/trades">;
 export type Health = ResponseOf<"/v1/health">;
 export type KillSwitch = ResponseOf<"/v1/controls/kill-switch">;
+export type OrderRow = ResponseOf<"/v1/orders">["items"][number];
+export type OrderDetail = ResponseOf<"/v1/orders/{order_id}">;
+export type Reconciliation = ResponseOf<"/v1/reconciliation">[number];
+
+/** Order statuses after which nothing changes an order (quant_domain.orders.TERMINAL_STATUSES). */
+export const FINAL_ORDER_STATUSES: readonly string[] = ["filled", "cancelled", "rejected", "expired"];
 
 export function isActive(status: string | undefined): boolean {
   return status === "queued" || status === "running";
@@ -111,6 +117,19 @@ export const useMetricsSummary = (query: QueryOf<"/v1/metrics/summary">) =>
 
 export const usePositions = (query: QueryOf<"/v1/positions"> = {}) =>
   useApi("/v1/positions", { query }, { refreshInterval: FAST_POLL_MS });
+
+export const useOrders = (query: QueryOf<"/v1/orders"> = {}) =>
+  useApi("/v1/orders", { query }, { refreshInterval: FAST_POLL_MS });
+
+/** One order with its fills and status history; `null` pauses the hook. Polled every 5 s until
+ * it reaches a final status, then never again (nothing changes a final order). */
+export const useOrder = (id: number | null) =>
+  useApi(id === null ? null : "/v1/orders/{order_id}", { path: { order_id: id ?? 0 } }, {
+    refreshInterval: (order) => (order && FINAL_ORDER_STATUSES.includes(order.status) ? 0 : FAST_POLL_MS),
+  });
+
+/** Each broker account's last reconciliation, polled every 5 s. */
+export const useReconciliation = () => useApi("/v1/reconciliation", {}, { refreshInterval: FAST_POLL_MS });
 
 export const useAlerts = (query: QueryOf<"/v1/alerts"> = {}) =>
   useApi("/v1/alerts", { query }, { refreshInterval: FAST_POLL_MS });
@@ -165,6 +184,17 @@ export const useRunAnalytics = (id: string | null, points = 1000) =>
     id === null ? null : "/v1/runs/{run_id}/analytics",
     { path: { run_id: id ?? "" }, query: { points } },
     CHART_READ as SWRConfiguration<Analytics, ApiError>,
+  );
+
+/** A paper (or live) session's equity curve: polled every 5 s while the session runs (its
+ * points arrive per step), read once after it ended; `null` pauses the hook. */
+export const useSessionEquity = (run: Pick<Run, "id" | "status"> | null, points = 1000) =>
+  useApi(
+    run === null ? null : "/v1/runs/{run_id}/equity",
+    { path: { run_id: run?.id ?? "" }, query: { points } },
+    run !== null && isActive(run.status)
+      ? { refreshInterval: FAST_POLL_MS }
+      : (CHART_READ as SWRConfiguration<Equity, ApiError>),
   );
 
 export const useHealth = () => useApi("/v1/health", {}, { refreshInterval: SLOW_POLL_MS });

@@ -217,6 +217,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/fills": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Fills, newest first
+         * @description A fill carries no strategy of its own: it is its order's (run, client order id).
+         */
+        get: operations["list_fills_v1_fills_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/health": {
         parameters: {
             query?: never;
@@ -271,6 +291,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/orders/{order_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One order with its fills and its status history */
+        get: operations["get_order_v1_orders__order_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/positions": {
         parameters: {
             query?: never;
@@ -278,7 +315,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Positions, filtered by strategy and symbol */
+        /** Positions, filtered by session, strategy and symbol */
         get: operations["list_positions_v1_positions_get"];
         put?: never;
         post?: never;
@@ -997,6 +1034,49 @@ export interface components {
         ErrorEnvelope: {
             error: components["schemas"]["ErrorBody"];
         };
+        /** FillPublic */
+        FillPublic: {
+            /** Client Order Id */
+            client_order_id: string;
+            /** Commission */
+            commission: number;
+            /**
+             * Fill Id
+             * @description the execution's id, unique within the run
+             */
+            fill_id: string;
+            /** Id */
+            id: number;
+            /** Price */
+            price: number;
+            /** Quantity */
+            quantity: number;
+            /**
+             * Run Id
+             * Format: uuid
+             */
+            run_id: string;
+            /** Side */
+            side: string;
+            /**
+             * Slippage
+             * @description what the fill cost against the reference price
+             */
+            slippage: number;
+            /**
+             * Strategy Id
+             * @description the strategy of the order the fill belongs to
+             */
+            strategy_id: string;
+            /** Symbol */
+            symbol: string;
+            /**
+             * Ts
+             * Format: date-time
+             * @description when it executed (the bar's time in a replay)
+             */
+            ts: string;
+        };
         /**
          * FillTiming
          * @description When a market order fills: at the close of the bar that triggered it, or the next open.
@@ -1227,6 +1307,98 @@ export interface components {
          * @enum {string}
          */
         Objective: "sharpe" | "total_return" | "sortino" | "calmar" | "profit_factor";
+        /** OrderDetail */
+        OrderDetail: {
+            /**
+             * Broker Order Id
+             * @description the broker's id; null in a backtest
+             */
+            broker_order_id: string | null;
+            /** Client Order Id */
+            client_order_id: string;
+            /** Closed At */
+            closed_at: string | null;
+            /**
+             * Code
+             * @description stable reject code (e.g. "SHORT_NOT_ALLOWED"); "" otherwise
+             */
+            code: string;
+            /**
+             * Events
+             * @description its status history, oldest first (paper and live sessions keep one; a backtest's orders have none)
+             */
+            events: components["schemas"]["OrderEventPublic"][];
+            /**
+             * Fill Price
+             * @description quantity-weighted average over its fills
+             */
+            fill_price: number | null;
+            /** Filled Quantity */
+            filled_quantity: number;
+            /**
+             * Fills
+             * @description its executions, in the order they were stored
+             */
+            fills: components["schemas"]["FillPublic"][];
+            /** Id */
+            id: number;
+            /** Limit Price */
+            limit_price: number | null;
+            /** Quantity */
+            quantity: number;
+            /** Reason */
+            reason: string;
+            /**
+             * Run Id
+             * Format: uuid
+             */
+            run_id: string;
+            /** Side */
+            side: string;
+            /** Status */
+            status: string;
+            /** Stop Price */
+            stop_price: number | null;
+            /** Strategy Id */
+            strategy_id: string;
+            /**
+             * Submitted At
+             * Format: date-time
+             */
+            submitted_at: string;
+            /** Symbol */
+            symbol: string;
+            /** Time In Force */
+            time_in_force: string;
+            /** Type */
+            type: string;
+            /**
+             * Updated At
+             * Format: date-time
+             * @description when the order last changed (simulated time in a backtest)
+             */
+            updated_at: string;
+        };
+        /**
+         * OrderEventPublic
+         * @description One status the order took, when, and why.
+         */
+        OrderEventPublic: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * Code
+             * @description the reject code when the status is "rejected"; "" otherwise
+             */
+            code: string;
+            /** Reason */
+            reason: string;
+            /** Status */
+            status: string;
+        };
         /** OrderPublic */
         OrderPublic: {
             /**
@@ -1293,6 +1465,20 @@ export interface components {
         Page_AlertPublic_: {
             /** Items */
             items: components["schemas"]["AlertPublic"][];
+            /** Page */
+            page: number;
+            /** Per Page */
+            per_page: number;
+            /**
+             * Total
+             * @description items over all pages
+             */
+            total: number;
+        };
+        /** Page[FillPublic] */
+        Page_FillPublic_: {
+            /** Items */
+            items: components["schemas"]["FillPublic"][];
             /** Page */
             page: number;
             /** Per Page */
@@ -3885,6 +4071,79 @@ export interface operations {
             };
         };
     };
+    list_fills_v1_fills_get: {
+        parameters: {
+            query?: {
+                /** @description one run's fills */
+                run_id?: string | null;
+                /** @description only the fills of runs of this type (paper: every paper session) */
+                run_type?: components["schemas"]["RunType"] | null;
+                strategy?: string | null;
+                symbol?: string | null;
+                /** @description executed at or after (ISO 8601) */
+                from?: string | null;
+                /** @description executed before (ISO 8601) */
+                to?: string | null;
+                /** @description 1-based page number */
+                page?: number;
+                /** @description items per page */
+                per_page?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_FillPublic_"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Rate limit exceeded; see the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A backing service (Redis, PostgreSQL) is unreachable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     health_v1_health_get: {
         parameters: {
             query?: never;
@@ -3970,6 +4229,10 @@ export interface operations {
     list_orders_v1_orders_get: {
         parameters: {
             query?: {
+                /** @description one run's orders (a paper session is a run) */
+                run_id?: string | null;
+                /** @description only the orders of runs of this type (paper: every paper session) */
+                run_type?: components["schemas"]["RunType"] | null;
                 strategy?: string | null;
                 symbol?: string | null;
                 status?: string | null;
@@ -4037,9 +4300,80 @@ export interface operations {
             };
         };
     };
+    get_order_v1_orders__order_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderDetail"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Rate limit exceeded; see the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A backing service (Redis, PostgreSQL) is unreachable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     list_positions_v1_positions_get: {
         parameters: {
             query?: {
+                /** @description one session's positions (a paper session is a run) */
+                run_id?: string | null;
                 strategy?: string | null;
                 symbol?: string | null;
                 open_only?: boolean;

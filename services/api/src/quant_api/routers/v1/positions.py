@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
 
 from quant_api.deps import CurrentUser, PageParams, PositionDep, SessionDep, equal_to
 from quant_api.errors import error_responses
@@ -33,7 +36,7 @@ def _public(position: Position) -> PositionPublic:
 
 @router.get(
     "",
-    summary="Positions, filtered by strategy and symbol",
+    summary="Positions, filtered by session, strategy and symbol",
     responses=error_responses(401, 422, 429),
 )
 @rate_limited(LimitScope.READS)
@@ -43,11 +46,14 @@ async def list_positions(
     _user: CurrentUser,
     session: SessionDep,
     pages: PageParams,
+    run_id: Annotated[
+        uuid.UUID | None, Query(description="one session's positions (a paper session is a run)")
+    ] = None,
     strategy: StrategyId | None = None,
     symbol: Symbol | None = None,
     open_only: bool = False,
 ) -> Page[PositionPublic]:
-    conditions = equal_to(Position, strategy_id=strategy, symbol=symbol)
+    conditions = equal_to(Position, run_id=run_id, strategy_id=strategy, symbol=symbol)
     if open_only:
         conditions.append(Position.quantity != 0)
     return await pages.fetch(
