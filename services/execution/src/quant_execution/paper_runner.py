@@ -61,8 +61,9 @@ class RunnerHealth:
     failed: str = ""  # set when the runner stopped for good (a mismatch, a bug): it sends nothing
 
 
-def _outage(exc: BaseException) -> bool:
-    return database_unreachable(exc) or isinstance(exc, TimeoutError)
+def _outage(exc: BaseException, bus: EventBus) -> bool:
+    """PostgreSQL (or, while rebuilding from the stream, Redis) cannot be reached right now."""
+    return database_unreachable(exc) or isinstance(exc, (TimeoutError, *bus.unreachable))
 
 
 class PaperRunner:
@@ -130,7 +131,7 @@ class PaperRunner:
                 restored = await restore_session(recovery)
                 break
             except Exception as exc:
-                if not _outage(exc):
+                if not _outage(exc, bus):
                     raise
                 log.warning("cannot rebuild run %s yet, retrying: %s", recovery.run_id, reason(exc))
             await asyncio.sleep(wait)
@@ -233,7 +234,7 @@ class PaperRunner:
 
     def _after_failure(self, failure: BaseException, what: str) -> None:
         """The session failed half-way: rebuild it when PostgreSQL is back, or stop for good."""
-        if not _outage(failure):
+        if not _outage(failure, self.bus):
             raise failure
         if self.recovery is None:
             raise RuntimeError(
@@ -262,7 +263,7 @@ class PaperRunner:
             try:
                 result = await attempt()
             except Exception as exc:
-                if not _outage(exc):
+                if not _outage(exc, self.bus):
                     raise
                 self._unhealthy(exc)
                 log.warning("PostgreSQL unreachable, cannot %s; retrying: %s", what, reason(exc))

@@ -11,8 +11,11 @@ is PostgreSQL and the `bars.closed` stream, so a session is rebuilt from them:
   the handler returns), so the runner runs it again when they come back, and the journal leaves
   whatever that step had written already (same content) as it is.
 - **Their bars.** The stream keeps every entry for its retention (trimmed by age, never by
-  length): `stream_history` reads the feed's entries back with XRANGE, and each marked step takes
-  the first `bars` entries of its time, in stream order (what the runner's assembler took).
+  length): `stream_history` reads the feed's entries back with XRANGE, up to the last entry the
+  run's group was handed, and each marked step takes the first `bars` entries of its time, in
+  stream order (what the runner's assembler took). The entries after the last marked step go
+  back into the runner's assembler (`Restored.after`): an unfinished step's first bars may have
+  been acknowledged with an earlier batch and will not come again.
 - **Replayed, not traded again.** A fresh session (same strategy config, same settings) is built
   around a journal in recovering mode and fed the marked steps in order under their modes. The
   paper broker is in that session, so its working orders, fills and ids come back as they were.
