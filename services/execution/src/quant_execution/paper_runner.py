@@ -268,6 +268,8 @@ class PaperRunner:
                 self._unhealthy(exc)
                 log.warning("PostgreSQL unreachable, cannot %s; retrying: %s", what, reason(exc))
             else:
+                if wait > 0.05:  # it had failed: the server is back
+                    self._healthy()
                 return result
             if self._stopping.is_set():
                 raise RunnerStopped(f"stopped while waiting to {what}")
