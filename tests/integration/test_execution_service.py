@@ -72,7 +72,7 @@ def with_service(
         sessions = async_sessionmaker(engine, expire_on_commit=False)
         bus = RedisBus.from_url(redis_url)
         service = ExecutionService(
-            sessions, bus, SampleSource(), feed=FEED, poll_s=0.05, consumer={"block_ms": 20}
+            sessions, bus, SampleSource(), feed=FEED, poll_s=0.05, block_ms=20
         )
         stop = asyncio.Event()
         running = asyncio.create_task(service.run(stop))

@@ -352,6 +352,27 @@ async def mark_processed(session: AsyncSession, group: str, key: str) -> bool:
     return claimed is not None
 
 
+async def processed_keys(session: AsyncSession, group: str, prefix: str = "") -> list[str]:
+    """The keys consumer `group` has claimed that start with `prefix`, in key order."""
+    rows = await session.scalars(
+        select(ProcessedEvent.idempotency_key)
+        .where(
+            ProcessedEvent.consumer_group == group,
+            ProcessedEvent.idempotency_key.startswith(prefix, autoescape=True),
+        )
+        .order_by(ProcessedEvent.idempotency_key)
+    )
+    return list(rows)
+
+
+async def stored_fill(session: AsyncSession, run_id: uuid.UUID, fill_id: str) -> FillRow | None:
+    """The run's fill `fill_id` (None: not stored), to compare a fill reported again with it."""
+    row: FillRow | None = await session.scalar(
+        select(FillRow).where(FillRow.run_id == run_id, FillRow.fill_id == fill_id)
+    )
+    return row
+
+
 async def open_orders(session: AsyncSession, run_id: uuid.UUID) -> list[OrderRow]:
     """The run's orders not in a terminal status, oldest first (what a restart must resolve)."""
     rows = await session.scalars(

@@ -26,7 +26,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -105,13 +105,13 @@ class ExecutionService:
         name: str = "execution-1",
         poll_s: float = 1.0,
         settings: BacktestConfig | None = None,
-        consumer: Mapping[str, int] | None = None,
+        block_ms: int = 1_000,
     ) -> None:
         """`data` gives instruments, calendars and the stored history warm-up reads (the
         database in production); `feed` is the `source` of the bars to trade on (the data
         service's `--feed`); `settings` are the account's capital, costs and fill rules (the
-        defaults a backtest uses unless given); `consumer` tunes the bus consumers (tests use
-        short waits)."""
+        defaults a backtest uses unless given); `block_ms` is how long a consumer's read waits
+        for new bars (tests use short waits)."""
         self._sessions = sessions
         self._bus = bus
         self._data = data
@@ -120,7 +120,7 @@ class ExecutionService:
         self.account = account
         self.name = name
         self.poll_s = poll_s
-        self._consumer = dict(consumer or {})
+        self._block_ms = block_ms
         self.trading: dict[str, Trading] = {}
         self.health = Health()
         self.settings = settings or BacktestConfig()
@@ -242,7 +242,7 @@ class ExecutionService:
             before_first_step=warm_up,
             after_step=after_step,
             new_only=True,
-            **self._consumer,
+            block_ms=self._block_ms,
         )
         try:
             # the group exists before the session is announced (its reconciliation row), so no
