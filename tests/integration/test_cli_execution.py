@@ -10,16 +10,22 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, insert, select
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
+from quant_backtest.runner import load_frames, run_engine
+from quant_db.run_trades import StoredRun, load_run_trades
 from quant_db.schema import EquityPoint, Order, Run, Strategy
 from quant_db.schema.execution import Reconciliation
 from quant_db.schema.runs import Mode, RunStatus, RunType
 from quant_db.settings import get_settings
+from quant_engine import BacktestConfig
+from quant_engine.parity import compare, facts_of
+from quant_marketdata import SampleSource
 from quant_strategy import load_strategy_config
 from tests.unit.cli.test_cli import MOMENTUM, quant
 
@@ -141,3 +147,80 @@ def test_a_replay_of_an_unknown_symbol_is_refused_with_one_line(
     )
     assert code == 2
     assert err.strip() == "error: --symbols: NOPE not in samples"
+
+
+def _service() -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [QUANT, "execution", "run", "--feed", "cli-test", "--data", "samples", "--poll", "0.1"],
+        env=os.environ.copy(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _replay(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, span: str) -> int:
+    code, out, err = quant(
+        capsys,
+        monkeypatch,
+        "data",
+        "replay",
+        span,
+        "--symbols",
+        "SP500",
+        "--data",
+        "samples",
+        "--feed",
+        "cli-test",
+    )
+    assert code == 0, err
+    return int(out.split("published ")[1].split()[0])
+
+
+def test_a_session_killed_with_the_service_is_rebuilt_at_restart_and_trades_as_its_backtest(
+    platform: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _register_in_paper(platform)
+    first = _service()
+    checked = select(func.count()).select_from(Reconciliation)
+    _wait(lambda: _scalar(platform, checked) == 1)
+    half = _replay(capsys, monkeypatch, "2015-01-01..2015-06-30")
+    run_id = _scalar(platform, select(Run.id).where(Run.type == RunType.PAPER))
+    stored = select(func.count()).select_from(EquityPoint).where(EquityPoint.run_id == run_id)
+    _wait(lambda: _scalar(platform, stored) >= half // 2)  # type: ignore[operator]
+    first.kill()  # SIGKILL, mid-replay: its run stays RUNNING, some bars unacknowledged
+    first.communicate(timeout=30)
+    second = _service()
+    try:
+        _wait(lambda: _scalar(platform, stored) == half)  # the rest of the first half, resumed
+        rest = _replay(capsys, monkeypatch, "2015-07-01..2015-12-31")
+        _wait(lambda: _scalar(platform, stored) == half + rest)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        _, log = second.communicate(timeout=60)
+        print(log)  # shown when the test fails
+    assert second.returncode == 0, log
+    assert "resumes after" in log
+    assert _scalar(platform, select(func.count()).select_from(Run)) == 1  # the same session
+    # the same orders and fills, to the cent, as the backtest of the year with the same warm-up
+    config = load_strategy_config(Path(MOMENTUM))
+    bt = BacktestConfig(start=date(2015, 1, 1), end=date(2015, 12, 31), warmup_bars=50)
+    frames, _ = load_frames(config, SampleSource(), bt)
+    backtest = run_engine(config, frames, bt, calendar="XNYS", account="paper")
+    report = compare(_stored(platform, run_id), facts_of(backtest), "paper", "backtest")
+    assert report.identical, report.summary()
+    assert len(backtest.orders) >= 2
+
+
+def _stored(url: str, run_id: object) -> StoredRun:
+    async def main() -> StoredRun:
+        engine = create_async_engine(url)
+        try:
+            async with AsyncSession(engine) as session:
+                stored = await load_run_trades(session, run_id)  # type: ignore[arg-type]
+                assert stored is not None
+                return stored
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())

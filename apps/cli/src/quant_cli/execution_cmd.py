@@ -40,8 +40,10 @@ def run_command(
     starts a paper session within POLL seconds: reconciled first, warmed up on the stored bars
     before its first bar, every order written to PostgreSQL before the paper broker sees it. A
     strategy moved out of PAPER stops, its working orders cancelled. The kill switch is obeyed
-    from its broadcast and read again before every step. On stop, every session is closed.
+    from its broadcast and read again before every step. On stop, every session is closed; a
+    session left running by a killed service is rebuilt at the next start and trades on.
     """
+    from redis.asyncio import Redis
     from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
     from quant_bus.redis_bus import RedisBus
@@ -64,7 +66,9 @@ def run_command(
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         engine = create_async_engine(url)
-        bus = RedisBus.from_url(redis_url(settings))
+        cache = redis_url(settings)
+        bus = RedisBus.from_url(cache)
+        stream = Redis.from_url(cache, decode_responses=True)  # a feed's history, to rebuild
         service = ExecutionService(
             async_sessionmaker(engine, expire_on_commit=False),
             bus,
@@ -72,6 +76,7 @@ def run_command(
             feed=feed,
             account=account,
             poll_s=poll,
+            stream=stream,
         )
         typer.echo(
             f"execution service on {redacted(url)}: trading feed {feed!r} for the strategies "
@@ -83,6 +88,7 @@ def run_command(
         finally:
             typer.echo(json.dumps(service.describe()), err=True)
             await bus.close()
+            await stream.aclose()
             await engine.dispose()
 
     asyncio.run(main())

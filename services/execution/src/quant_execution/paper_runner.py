@@ -132,12 +132,16 @@ class PaperRunner:
         kill_switch: Callable[[], Awaitable[KillSwitchMode]] | None = None,
         source: str | None = None,
         retry_cap: float = 5.0,
+        symbols: Collection[str] | None = None,
+        before_first_step: Callable[[datetime], Awaitable[None]] | None = None,
+        after_step: Callable[[datetime], Awaitable[None]] | None = None,
         **consumer: int,
     ) -> PaperRunner:
         """A runner for run `recovery.run_id`, its session rebuilt by `restore_session` (a new
         session when the run has no finished step; while PostgreSQL cannot be reached it keeps
         trying, with the same capped backoff). Consuming then starts with the group's pending
-        entries (the bus drains them first); bars of replayed steps are skipped."""
+        entries (the bus drains them first); bars of replayed steps are skipped. The hooks are
+        the constructor's; `before_first_step` runs only when no step had finished."""
         wait = 0.05
         while True:
             try:
@@ -158,6 +162,9 @@ class PaperRunner:
             source=source,
             recovery=recovery,
             retry_cap=retry_cap,
+            symbols=symbols,
+            before_first_step=before_first_step if not restored.steps else None,
+            after_step=after_step,
         )
         runner.consumer = Consumer(BARS_CLOSED, group, name, new_only=False, **consumer)
         runner._adopt(restored)

@@ -135,12 +135,20 @@ async def reconcile_at_start(
     run_id: uuid.UUID,
     account: str,
     session: PaperSession,
+    *,
+    decided_by: datetime | None = None,
 ) -> Reconciliation:
     """Compare the paper broker with what PostgreSQL holds for this run, before the first
     order: the session's gate refuses every order until the outcome is CLEAN, and the outcome
-    is stored as the account's reconciliation (what `GET /v1/reconciliation` shows)."""
+    is stored as the account's reconciliation (what `GET /v1/reconciliation` shows).
+
+    `decided_by`: for a session rebuilt after a crash, the time of its last finished step. An
+    order decided later belongs to the step that did not finish (written ahead, perhaps never
+    sent): that step runs again and sends it once, so it is not a difference."""
     async with sessions() as db:
         rows = await oms_store.open_orders(db, run_id)
+        if decided_by is not None:
+            rows = [row for row in rows if row.submitted_at <= decided_by]
         book = await oms_store.positions(db, run_id)
     working = {
         row.client_order_id: Order(

@@ -26,7 +26,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -37,16 +37,16 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from quant_bus.base import EventBus
-from quant_bus.streams import KILL_SWITCH, KillSwitchChanged
+from quant_bus.streams import KILL_SWITCH, BarClosedEvent, KillSwitchChanged
 from quant_db import controls
-from quant_db.journal import PostgresJournal
 from quant_db.schema import Run, Strategy
 from quant_db.schema.runs import Mode, RunStatus, RunType
 from quant_domain import ConfigError, KillSwitchMode
+from quant_domain.ports import OrderJournal
 from quant_engine import BacktestConfig
 from quant_engine.account import Allocation, allocate, book_config, summarise
 from quant_engine.paper import PaperSession
-from quant_engine.reconciliation import ReconciliationState
+from quant_engine.reconciliation import Reconciliation, ReconciliationState
 from quant_execution.paper_runner import PaperRunner
 from quant_execution.paper_sessions import (
     close_paper_session,
@@ -54,7 +54,9 @@ from quant_execution.paper_sessions import (
     reconcile_at_start,
     record_step,
 )
+from quant_execution.recovery import Recovery, RecoveryError, StreamReader, stream_history
 from quant_execution.resolution import carry_out, recover_missed
+from quant_execution.steps import Step
 from quant_marketdata import DataSource
 from quant_marketdata.base import run_calendar
 from quant_marketdata.replay import replay_steps
@@ -74,10 +76,19 @@ class Trading:
     strategy_id: str
     config: StrategyConfig
     run_id: uuid.UUID
-    session: PaperSession
     runner: PaperRunner
     stop: asyncio.Event
     task: asyncio.Task[None]
+
+    @property
+    def session(self) -> PaperSession:
+        """The session now (the runner replaces it when it rebuilds after an outage)."""
+        return self.runner.session
+
+
+def _warm(session: PaperSession, steps: list[Step]) -> None:
+    for at, bars in steps:
+        session.warm_up(at, bars)
 
 
 @dataclass
@@ -106,12 +117,14 @@ class ExecutionService:
         poll_s: float = 1.0,
         settings: BacktestConfig | None = None,
         block_ms: int = 1_000,
+        stream: StreamReader | None = None,
     ) -> None:
         """`data` gives instruments, calendars and the stored history warm-up reads (the
         database in production); `feed` is the `source` of the bars to trade on (the data
         service's `--feed`); `settings` are the account's capital, costs and fill rules (the
         defaults a backtest uses unless given); `block_ms` is how long a consumer's read waits
-        for new bars (tests use short waits)."""
+        for new bars (tests use short waits); `stream` reads the feed's history back (a Redis
+        client), which rebuilding a session after a crash or an outage needs."""
         self._sessions = sessions
         self._bus = bus
         self._data = data
@@ -121,6 +134,7 @@ class ExecutionService:
         self.name = name
         self.poll_s = poll_s
         self._block_ms = block_ms
+        self._stream = stream
         self.trading: dict[str, Trading] = {}
         self.health = Health()
         self.settings = settings or BacktestConfig()
@@ -133,7 +147,7 @@ class ExecutionService:
     # -- the service's life ------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
         """Follow the strategies' modes until `stop` is set, then close every session."""
-        await self._close_abandoned()
+        await self._resume_abandoned()
         watcher = asyncio.create_task(self._forward_kill_switch(stop))
         try:
             while not stop.is_set():
@@ -178,23 +192,15 @@ class ExecutionService:
         self.health.last_error = str(exc)
 
     # -- one strategy ------------------------------------------------------------------------------
-    async def _start_trading(self, row: Strategy) -> None:
-        try:
-            config = StrategyConfig.model_validate(row.config)
-            # its budget must fit beside the books already trading on the account (ADR 0030)
-            allocation = allocate(
-                self.account,
-                self.capital,
-                [*(t.config for t in self.trading.values()), config],
-            )
-        except (ValidationError, ConfigError) as exc:
-            self.refused[row.id] = str(exc)
-            log.error("%s stays out of paper trading: %s", row.id, exc)
+    async def _start_trading(self, row: Strategy, resume: uuid.UUID | None = None) -> None:
+        """Open a paper session for `row` (or, with `resume`, rebuild that run's session as it
+        stood after its last finished step: ADR 0032) and start its runner."""
+        admitted = self._admit(row)
+        if admitted is None:
             return
-        self.allocation = allocation
-        loop = asyncio.get_running_loop()
+        config, allocation = admitted
         try:
-            run_id = await open_paper_session(
+            run_id = resume or await open_paper_session(
                 self._sessions, row.id, config.model_dump(mode="json", by_alias=True)
             )
         except UNREACHABLE as exc:
@@ -206,21 +212,33 @@ class ExecutionService:
                 {s: self._data.instrument(s) for s in config.universe},
             )
         )
-        strategy = build_strategy(config)
-        session = PaperSession(
-            strategy,
-            book_config(self._settings(config), allocation.budgets[row.id]),
-            calendar=calendar,
-            daily=not config.parsed_timeframe.is_intraday,
-            account=self.account,
-            instruments=instruments,
-            journal=PostgresJournal(self._sessions, run_id, loop),
-        )
+        settings = book_config(self._settings(config), allocation.budgets[row.id])
+        warm: list[Step] = []  # the stored bars the strategy was warmed up on
+
+        def build(journal: OrderJournal) -> PaperSession:
+            """The session as it stands before its first step (a rebuild starts here too)."""
+            session = PaperSession(
+                build_strategy(config),
+                settings,
+                calendar=calendar,
+                daily=not config.parsed_timeframe.is_intraday,
+                account=self.account,
+                instruments=instruments,
+                journal=journal,
+            )
+            for at, bars in warm:
+                session.warm_up(at, bars)
+            return session
+
+        recovery = Recovery(self._sessions, run_id, build, self._history(run_id))
+        strategy_warmup = build_strategy(config).warmup_bars
 
         async def warm_up(now: datetime) -> None:
-            await self._warm_up(session, config, strategy.warmup_bars, now)
+            warm.extend(await self._warm_steps(config, strategy_warmup, now))
+            await asyncio.to_thread(_warm, runner.session, warm)
 
         async def after_step(now: datetime) -> None:
+            session = runner.session  # a rebuild after an outage replaces it
             await record_step(self._sessions, run_id, now, session.last_point(), session.marks())
             check = session.loop.reconciliation
             if check is None or check.state is not ReconciliationState.CLEAN:
@@ -231,28 +249,34 @@ class ExecutionService:
             async with self._sessions() as db:
                 return KillSwitchMode((await controls.kill_switch(db)).mode)
 
-        runner = PaperRunner(
-            self._bus,
-            session,
-            group=f"paper-{run_id}",
-            name=self.name,
-            kill_switch=mode,
-            source=self.feed,
-            symbols=config.universe,
-            before_first_step=warm_up,
-            after_step=after_step,
-            new_only=True,
-            block_ms=self._block_ms,
-        )
+        hooks: dict[str, Any] = {
+            "group": f"paper-{run_id}",
+            "name": self.name,
+            "kill_switch": mode,
+            "source": self.feed,
+            "symbols": config.universe,
+            "before_first_step": warm_up,
+            "after_step": after_step,
+        }
         try:
-            # the group exists before the session is announced (its reconciliation row), so no
-            # bar published from then on is missed
-            await self._bus.join(runner.consumer)
-            await recover_missed(self._sessions, run_id, session)
-            outcome = await reconcile_at_start(self._sessions, run_id, self.account, session)
+            runner, outcome = await self._open_runner(
+                run_id,
+                resume,
+                recovery,
+                build,
+                lambda at: self._warm_steps(config, strategy_warmup, at),
+                warm,
+                hooks,
+            )
+        except RecoveryError as exc:
+            self.refused[row.id] = f"its session {run_id} could not be rebuilt: {exc}"
+            log.error("%s: %s", row.id, self.refused[row.id])
+            await self._end_run(run_id, f"could not be rebuilt: {exc}")
+            return
         except (*UNREACHABLE, *self._bus.unreachable) as exc:
             log.error("%s: could not start its paper session, retrying: %s", row.id, exc)
-            await self._end_run(run_id, f"could not start: {exc}")
+            if resume is None:
+                await self._end_run(run_id, f"could not start: {exc}")
             return
         if outcome.state.value != "clean":
             log.warning(
@@ -260,20 +284,83 @@ class ExecutionService:
                 row.id,
                 outcome.state.value,
             )
-
         stop = asyncio.Event()
         task = asyncio.create_task(runner.run(stop), name=f"paper {row.id}")
-        self.trading[row.id] = Trading(row.id, config, run_id, session, runner, stop, task)
+        self.trading[row.id] = Trading(row.id, config, run_id, runner, stop, task)
         self.health.started += 1
-        log.info("%s trades on paper (session %s, feed %s)", row.id, run_id, self.feed)
+        log.info(
+            "%s %s on paper (session %s, feed %s)",
+            row.id,
+            "trades" if resume is None else f"resumes after {runner.processed} step(s)",
+            run_id,
+            self.feed,
+        )
 
-    async def _warm_up(
-        self, session: PaperSession, config: StrategyConfig, bars: int, now: datetime
-    ) -> None:
-        """Feed the strategy the `bars` stored bars of its universe before `now` (nothing
-        trades), so its indicators stand where a backtest's would on the same bar."""
+    def _admit(self, row: Strategy) -> tuple[StrategyConfig, Allocation] | None:
+        """The strategy's config and the account's allocation with it, or None (it is refused,
+        and `refused` says why) when its config is invalid or its budget does not fit beside
+        the books already trading (ADR 0030)."""
+        try:
+            config = StrategyConfig.model_validate(row.config)
+            allocation = allocate(
+                self.account, self.capital, [*(t.config for t in self.trading.values()), config]
+            )
+        except (ValidationError, ConfigError) as exc:
+            self.refused[row.id] = str(exc)
+            log.error("%s stays out of paper trading: %s", row.id, exc)
+            return None
+        self.allocation = allocation
+        return config, allocation
+
+    async def _open_runner(
+        self,
+        run_id: uuid.UUID,
+        resume: uuid.UUID | None,
+        recovery: Recovery,
+        build: Callable[[OrderJournal], PaperSession],
+        warm_steps: Callable[[datetime], Awaitable[list[Step]]],
+        warm: list[Step],
+        hooks: dict[str, Any],
+    ) -> tuple[PaperRunner, Reconciliation]:
+        """A runner for a new session, or for the rebuilt one of run `resume`, reconciled."""
+        decided_by = None
+        if resume is None:
+            runner = PaperRunner(
+                self._bus,
+                build(recovery.journal()),
+                recovery=recovery,
+                new_only=True,
+                block_ms=self._block_ms,
+                **hooks,
+            )
+            # the group exists before the session is announced (its reconciliation row), so
+            # no bar published from then on is missed
+            await self._bus.join(runner.consumer)
+        else:
+            marks = await recovery.marks()
+            if marks:  # it was warmed up before its first step: on the same stored bars
+                warm.extend(await warm_steps(marks[0].at))
+                decided_by = marks[-1].at
+            runner = await PaperRunner.resume(self._bus, recovery, block_ms=self._block_ms, **hooks)
+        await recover_missed(self._sessions, run_id, runner.session)
+        outcome = await reconcile_at_start(
+            self._sessions, run_id, self.account, runner.session, decided_by=decided_by
+        )
+        return runner, outcome
+
+    def _history(self, run_id: uuid.UUID) -> Callable[[], Awaitable[list[BarClosedEvent]]]:
+        async def history() -> list[BarClosedEvent]:
+            if self._stream is None:
+                raise RecoveryError("no stream reader was given: sessions cannot be rebuilt")
+            return await stream_history(self._stream, self.feed, group=f"paper-{run_id}")
+
+        return history
+
+    async def _warm_steps(self, config: StrategyConfig, bars: int, now: datetime) -> list[Step]:
+        """The last `bars` stored steps of the strategy's universe before `now`: what it is
+        warmed up on (nothing trades), so its indicators stand where a backtest's would."""
         if bars <= 0:
-            return
+            return []
         timeframe = config.parsed_timeframe
         # enough calendar time for `bars` bars with weekends and holidays, read in one go
         since = now - timeframe.delta * bars * 2 - timedelta(days=10)
@@ -284,9 +371,8 @@ class ExecutionService:
             }
         )
         steps = list(replay_steps({s: f for s, f in frames.items() if not f.empty}))[-bars:]
-        for at, step in steps:
-            await asyncio.to_thread(session.warm_up, at, step)
         log.info("%s warmed up on %d stored steps before %s", config.id, len(steps), now)
+        return steps
 
     async def _read(self, read: Callable[[], T]) -> T:
         """Run a (blocking) read of the data source in a worker thread, one at a time."""
@@ -335,24 +421,37 @@ class ExecutionService:
         except UNREACHABLE as exc:
             self._database_down(exc)
 
-    async def _close_abandoned(self) -> None:
-        """Paper runs a previous process left RUNNING (it was killed) end as FAILED, saying so:
-        their orders and fills stay stored; the strategy's new session starts afresh."""
+    async def _resume_abandoned(self) -> None:
+        """Paper runs a previous process left RUNNING (it was killed): a strategy still in
+        PAPER mode gets its session rebuilt from its step marks and the stream, and trades on
+        from there (ADR 0032); the others end as FAILED, saying so (their orders and fills stay
+        stored)."""
         try:
-            async with self._sessions.begin() as db:
+            async with self._sessions() as db:
                 runs = (
                     await db.scalars(
-                        select(Run).where(
-                            Run.type == RunType.PAPER, Run.status == RunStatus.RUNNING
-                        )
+                        select(Run)
+                        .where(Run.type == RunType.PAPER, Run.status == RunStatus.RUNNING)
+                        .order_by(Run.created_at)
                     )
                 ).all()
-                for run in runs:
-                    run.status = RunStatus.FAILED
-                    run.error = "interrupted: the execution service stopped without closing it"
-                    run.finished_at = datetime.now(UTC)
+                paper = {
+                    row.id: row
+                    for row in (
+                        await db.scalars(select(Strategy).where(Strategy.mode == Mode.PAPER))
+                    ).all()
+                }
         except UNREACHABLE as exc:
             self._database_down(exc)
+            return
+        for run in runs:
+            row = paper.get(run.strategy_id)
+            if row is not None and row.id not in self.trading and self._stream is not None:
+                await self._start_trading(row, resume=run.id)
+            else:
+                await self._end_run(
+                    run.id, "interrupted: the execution service stopped without closing it"
+                )
 
     async def _forward_kill_switch(self, stop: asyncio.Event) -> None:
         """Apply each kill-switch broadcast to every running session at once."""
