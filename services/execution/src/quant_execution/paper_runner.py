@@ -246,13 +246,16 @@ class PaperRunner:
                 except Exception as exc:
                     failure = self._journal_failure() or exc
                 if failure is None:
+                    # what the step leaves besides orders (the service's equity point) is
+                    # stored before its mark: a step that is marked has all of it, and one
+                    # killed before its mark runs again (the hook must be idempotent)
+                    if self._after_step is not None:  # no mode change runs in the middle
+                        await self._retrying("finish the step", partial(self._after_step, now))
                     if recovery is not None:
                         mark = StepMark(self.processed, now, len(bars), ran_under)
                         await self._retrying("mark the step", partial(recovery.mark, mark))
                     self.processed += 1
                     self._healthy()
-                    if self._after_step is not None:  # no mode change runs in the middle of it
-                        await self._after_step(now)
                     return
                 self._after_failure(failure, f"step at {now.isoformat()}")
 

@@ -72,11 +72,11 @@ async def record_step(
 ) -> None:
     """One step of a running session, in one transaction: its equity point (the same columns a
     backtest stores, so the dashboard charts both alike), the positions valued at the step's
-    closes, and the step counted on the run. A step stored already (a redelivered bar after a
-    restart) is left as it was."""
+    closes, and the step counted on the run. A step stored already (run again after a crash
+    before its mark) is left as it was: the call is idempotent."""
     equity, cash, positions_value, gross = point
     async with sessions.begin() as db:
-        await db.execute(
+        new = await db.scalar(
             pg_insert(EquityPoint)
             .values(
                 run_id=run_id,
@@ -87,6 +87,7 @@ async def record_step(
                 gross_exposure=gross,
             )
             .on_conflict_do_nothing(index_elements=["run_id", "ts"])
+            .returning(EquityPoint.ts)
         )
         for symbol, price in marks.items():
             await db.execute(
@@ -94,11 +95,12 @@ async def record_step(
                 .where(Position.run_id == run_id, Position.symbol == symbol)
                 .values(last_price=to_decimal(price))
             )
-        await db.execute(
-            update(Run)
-            .where(Run.id == run_id)
-            .values(processed=Run.processed + 1, message=f"last bar {at.isoformat()}")
-        )
+        if new is not None:  # a step run again after a crash is counted once
+            await db.execute(
+                update(Run)
+                .where(Run.id == run_id)
+                .values(processed=Run.processed + 1, message=f"last bar {at.isoformat()}")
+            )
 
 
 async def close_paper_session(

@@ -99,13 +99,26 @@ async def _last_delivered(client: StreamReader, group: str) -> str | None:
     return None
 
 
+async def group_position(client: StreamReader, group: str) -> str | None:
+    """The last entry `group` was handed (for a group just created at the stream's end: where
+    its run's feed begins); None when the group does not exist."""
+    return await _last_delivered(client, group)
+
+
 async def stream_history(
-    client: StreamReader, source: str, *, group: str | None = None, chunk: int = 1_000
+    client: StreamReader,
+    source: str,
+    *,
+    group: str | None = None,
+    after: str | None = None,
+    chunk: int = 1_000,
 ) -> list[BarClosedEvent]:
     """The `bars.closed` events of feed `source` the stream still holds, in stream order, each
     idempotency key once (a republished history repeats keys); with `group`, only those up to
-    the last entry the group was handed (the rest it reads from the bus as usual). Entries that
-    do not decode are skipped, as the consumer dead-letters them without running them."""
+    the last entry the group was handed (the rest it reads from the bus as usual); with
+    `after`, only entries after that id (where the run's group began: an earlier publication
+    under the same feed name is not the run's). Entries that do not decode are skipped, as the
+    consumer dead-letters them without running them."""
     last = "+"
     if group is not None:
         delivered = await _last_delivered(client, group)
@@ -114,7 +127,7 @@ async def stream_history(
         last = delivered
     events: list[BarClosedEvent] = []
     seen: set[str] = set()
-    start = "-"
+    start = "-" if after is None else f"({after}"
     while True:
         rows = await client.xrange(BARS_CLOSED, min=start, max=last, count=chunk)
         for _, fields in rows:

@@ -54,7 +54,13 @@ from quant_execution.paper_sessions import (
     reconcile_at_start,
     record_step,
 )
-from quant_execution.recovery import Recovery, RecoveryError, StreamReader, stream_history
+from quant_execution.recovery import (
+    Recovery,
+    RecoveryError,
+    StreamReader,
+    group_position,
+    stream_history,
+)
 from quant_execution.resolution import carry_out, recover_missed
 from quant_execution.steps import Step
 from quant_marketdata import DataSource
@@ -64,6 +70,8 @@ from quant_strategy import StrategyConfig, build_strategy
 
 log = logging.getLogger("quant.execution")
 T = TypeVar("T")
+FEED_START = "feed_start"
+"""runs.repro key: the stream entry a paper session's feed begins after."""
 
 # what "PostgreSQL is away" looks like from here: the driver's and SQLAlchemy's errors
 UNREACHABLE: tuple[type[BaseException], ...] = (OSError, SQLAlchemyError, TimeoutError)
@@ -336,6 +344,7 @@ class ExecutionService:
             # the group exists before the session is announced (its reconciliation row), so
             # no bar published from then on is missed
             await self._bus.join(runner.consumer)
+            await self._remember_feed_start(run_id, runner.consumer.group)
         else:
             marks = await recovery.marks()
             if marks:  # it was warmed up before its first step: on the same stored bars
@@ -348,11 +357,29 @@ class ExecutionService:
         )
         return runner, outcome
 
+    async def _remember_feed_start(self, run_id: uuid.UUID, group: str) -> None:
+        """Store where the run's feed begins on the stream (its group's starting entry), so a
+        rebuild reads only the run's own bars, not an earlier publication under the feed name."""
+        if self._stream is None:
+            return
+        start = await group_position(self._stream, group)
+        async with self._sessions.begin() as db:
+            run = await db.get(Run, run_id)
+            assert run is not None
+            run.repro = {**run.repro, FEED_START: start}
+
     def _history(self, run_id: uuid.UUID) -> Callable[[], Awaitable[list[BarClosedEvent]]]:
         async def history() -> list[BarClosedEvent]:
             if self._stream is None:
                 raise RecoveryError("no stream reader was given: sessions cannot be rebuilt")
-            return await stream_history(self._stream, self.feed, group=f"paper-{run_id}")
+            async with self._sessions() as db:
+                run = await db.get(Run, run_id)
+            start = None if run is None else run.repro.get(FEED_START)
+            if start is None:
+                raise RecoveryError(f"run {run_id} never recorded where its feed begins")
+            return await stream_history(
+                self._stream, self.feed, group=f"paper-{run_id}", after=str(start)
+            )
 
         return history
 
