@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -19,10 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from quant_backtest.runner import load_frames, run_engine
 from quant_db.run_trades import StoredRun, load_run_trades
-from quant_db.schema import EquityPoint, Order, Run, Strategy
+from quant_db.schema import EquityPoint, Fill, Order, Run, Strategy
 from quant_db.schema.execution import Reconciliation
 from quant_db.schema.runs import Mode, RunStatus, RunType
 from quant_db.settings import get_settings
+from quant_domain import OrderStatus
 from quant_engine import BacktestConfig
 from quant_engine.parity import compare, facts_of
 from quant_marketdata import SampleSource
@@ -220,6 +221,69 @@ def _stored(url: str, run_id: object) -> StoredRun:
                 stored = await load_run_trades(session, run_id)  # type: ignore[arg-type]
                 assert stored is not None
                 return stored
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+def test_after_a_sigkill_and_a_restart_the_first_order_is_refused_by_the_persisted_kill_switch(
+    platform: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QUANT_PASSWORD", "ops password long enough 1")
+    code, _, err = quant(
+        capsys, monkeypatch, "users", "create", "--username", "ops", "--role", "admin"
+    )
+    assert code == 0, err
+    _register_in_paper(platform)
+    first = _service()
+    checked = select(func.count()).select_from(Reconciliation)
+    _wait(lambda: _scalar(platform, checked) == 1)
+    code, _, err = quant(
+        capsys,
+        monkeypatch,
+        "kill-switch",
+        "set-mode",
+        "halt_entries",
+        "--reason",
+        "drill: entries stop",
+        "--user",
+        "ops",
+    )
+    assert code == 0, err
+    half = _replay(capsys, monkeypatch, "2015-01-01..2015-06-30")
+    run_id = _scalar(platform, select(Run.id).where(Run.type == RunType.PAPER))
+    stored = select(func.count()).select_from(EquityPoint).where(EquityPoint.run_id == run_id)
+    _wait(lambda: _scalar(platform, stored) >= half // 2)  # type: ignore[operator]
+    first.kill()
+    first.communicate(timeout=30)
+    second = _service()
+    try:
+        _wait(lambda: _scalar(platform, stored) == half)
+        rest = _replay(capsys, monkeypatch, "2015-07-01..2015-12-31")
+        _wait(lambda: _scalar(platform, stored) == half + rest)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        _, log = second.communicate(timeout=60)
+        print(log)
+    after_restart = (
+        select(Order.status, Order.code)
+        .where(Order.run_id == run_id, Order.submitted_at >= datetime(2015, 7, 1, tzinfo=UTC))
+        .order_by(Order.submitted_at)
+        .limit(1)
+    )
+    assert _row(platform, after_restart) == (OrderStatus.REJECTED, "HALT_ENTRIES")
+    fills = select(func.count()).select_from(Fill).where(Fill.run_id == run_id)
+    assert _scalar(platform, fills) == 0  # not one entry got through, before or after
+
+
+def _row(url: str, statement: object) -> tuple[object, ...]:
+    async def main() -> tuple[object, ...]:
+        engine = create_async_engine(url)
+        try:
+            async with engine.connect() as connection:
+                row = (await connection.execute(statement)).one()  # type: ignore[call-overload]
+                return tuple(row)
         finally:
             await engine.dispose()
 
