@@ -29,7 +29,7 @@ from typing import Any
 
 import httpx
 from _machine import describe, load_average
-from paper_latency import Rotate
+from paper_latency import Rotate, _pct
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from quant_bus.redis_bus import RedisBus
@@ -217,11 +217,6 @@ async def measure(url: str, cache: str, base: str, trials: int, interval: float)
         await client.aclose()
         await bus.close()
         await engine.dispose()
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(int(q * len(ordered)), len(ordered) - 1)] * 1000
 
 
 def main() -> None:

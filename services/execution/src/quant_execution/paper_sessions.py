@@ -132,6 +132,35 @@ async def close_paper_session(
         }
 
 
+async def stored_books(
+    sessions: async_sessionmaker[AsyncSession],
+    run_id: uuid.UUID,
+    *,
+    decided_by: datetime | None = None,
+) -> tuple[dict[str, Order], dict[str, Decimal]]:
+    """The run's working orders (what is left of each, by client order id) and its non-zero net
+    positions, as PostgreSQL holds them; with `decided_by`, orders decided later are left out."""
+    async with sessions() as db:
+        rows = await oms_store.open_orders(db, run_id)
+        book = await oms_store.positions(db, run_id)
+    working = {
+        row.client_order_id: Order(
+            symbol=row.symbol,
+            side=OrderSide(row.side),
+            quantity=row.quantity - row.filled_quantity,
+            type=OrderType(row.type),
+            limit_price=row.limit_price,
+            stop_price=row.stop_price,
+            time_in_force=TimeInForce(row.time_in_force),
+            client_order_id=row.client_order_id,
+            strategy_id=row.strategy_id,
+        )
+        for row in rows
+        if decided_by is None or row.submitted_at <= decided_by
+    }
+    return working, {p.symbol: p.quantity for p in book.net if p.quantity}
+
+
 async def reconcile_at_start(
     sessions: async_sessionmaker[AsyncSession],
     run_id: uuid.UUID,
@@ -147,26 +176,7 @@ async def reconcile_at_start(
     `decided_by`: for a session rebuilt after a crash, the time of its last finished step. An
     order decided later belongs to the step that did not finish (written ahead, perhaps never
     sent): that step runs again and sends it once, so it is not a difference."""
-    async with sessions() as db:
-        rows = await oms_store.open_orders(db, run_id)
-        if decided_by is not None:
-            rows = [row for row in rows if row.submitted_at <= decided_by]
-        book = await oms_store.positions(db, run_id)
-    working = {
-        row.client_order_id: Order(
-            symbol=row.symbol,
-            side=OrderSide(row.side),
-            quantity=row.quantity - row.filled_quantity,
-            type=OrderType(row.type),
-            limit_price=row.limit_price,
-            stop_price=row.stop_price,
-            time_in_force=TimeInForce(row.time_in_force),
-            client_order_id=row.client_order_id,
-            strategy_id=row.strategy_id,
-        )
-        for row in rows
-    }
-    positions = {p.symbol: p.quantity for p in book.net}
+    working, positions = await stored_books(sessions, run_id, decided_by=decided_by)
     outcome = session.loop.reconcile(working, positions, datetime.now(UTC))
     payload = outcome.to_json()
     async with sessions.begin() as db:

@@ -27,7 +27,6 @@ import asyncio
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -43,42 +42,18 @@ from quant_db.reconciliation import (
 )
 from quant_db.schema import User
 from quant_db.schema.execution import Resolution
-from quant_domain import Order, OrderSide, OrderStatus, OrderType, TimeInForce
+from quant_domain import Order, OrderStatus
 from quant_domain.events import OrderCancelled, OrderExpired, OrderFilled, OrderRejected
 from quant_engine.backtest import flatten_at_close
 from quant_engine.paper import PaperSession
 from quant_engine.reconciliation import Reconciliation, adoption, reported
-from quant_execution.paper_sessions import reconcile_at_start
+from quant_execution.paper_sessions import reconcile_at_start, stored_books
 
 _ENDS = {
     OrderCancelled: OrderStatus.CANCELLED,
     OrderExpired: OrderStatus.EXPIRED,
     OrderRejected: OrderStatus.REJECTED,
 }
-
-
-async def _books(
-    sessions: async_sessionmaker[AsyncSession], run_id: uuid.UUID
-) -> tuple[dict[str, Order], dict[str, Decimal]]:
-    """The run's working orders (what is left of each) and net positions, as stored."""
-    async with sessions() as db:
-        rows = await oms_store.open_orders(db, run_id)
-        book = await oms_store.positions(db, run_id)
-    working = {
-        row.client_order_id: Order(
-            symbol=row.symbol,
-            side=OrderSide(row.side),
-            quantity=row.quantity - row.filled_quantity,
-            type=OrderType(row.type),
-            limit_price=row.limit_price,
-            stop_price=row.stop_price,
-            time_in_force=TimeInForce(row.time_in_force),
-            client_order_id=row.client_order_id,
-            strategy_id=row.strategy_id,
-        )
-        for row in rows
-    }
-    return working, {p.symbol: p.quantity for p in book.net if p.quantity}
 
 
 async def recover_missed(
@@ -183,7 +158,7 @@ async def _adopt(
     `mark`); the loop then records the orders taken in."""
     loop = session.loop
     strategy_id = loop.strategy.config.id
-    working, positions = await _books(sessions, done.run_id)
+    working, positions = await stored_books(sessions, done.run_id)
     cost = {s: p.avg_price for s, p in session.ledger.positions.items() if p.quantity}
     plan = adoption(session.broker, working, positions, strategy_id=strategy_id, cost=cost)
     detail = done.detail
