@@ -215,11 +215,12 @@ def test_a_mode_transition_is_persisted_and_audited_with_reason_and_user(
 def test_controls_document_what_they_enforce_today(client: TestClient) -> None:
     spec = client.get("/v1/openapi.json").json()
     transition = spec["paths"]["/v1/controls/mode-transition"]["post"]["description"]
-    assert "trading-loop work" in transition
+    assert "Enforced by the execution service" in transition
+    assert "no order reaches a real broker" in transition  # LIVE is recorded, not traded
     for method in ("get", "put", "post"):
         text = spec["paths"]["/v1/controls/kill-switch"][method]["description"]
-        assert "backtests run with a kill-switch schedule" in text
-        assert "No paper or live orders are sent yet" in text
+        assert "every paper session of the execution service" in text
+        assert "No live broker is connected yet" in text
     modes = spec["components"]["schemas"]["KillSwitchModeUpdate"]["properties"]["mode"]
     assert "$ref" in modes or "enum" in modes
 
