@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -15,6 +16,8 @@ from quant_db.schema.execution import Reconciliation, ReconciliationState
 from quant_db.schema.runs import Mode, RunStatus, RunType
 from quant_db.settings import get_settings
 from tests.unit.cli.test_cli import MOMENTUM, quant
+
+CONFIGS = Path(MOMENTUM).parent
 
 
 @pytest.fixture
@@ -131,3 +134,66 @@ def test_reconcile_status_says_when_no_account_was_checked_and_then_the_state(
     code, out, _ = quant(capsys, monkeypatch, "reconcile", "status")
     assert code == 0
     assert out.startswith("paper: clean (checked ")
+
+
+def _with_budget(folder: Path, name: str, budget: int) -> str:
+    path = folder / f"{name}.yaml"
+    text = (CONFIGS / f"{name}.yaml").read_text()
+    path.write_text(f"{text}\nbudget: {budget}\n")
+    return str(path)
+
+
+def test_two_strategies_share_the_paper_account_within_their_budgets_each_as_its_backtest(
+    platform: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    for strategy in ("momentum_v1", "buy_and_hold"):
+        _sql(
+            platform,
+            insert(Strategy).values(id=strategy, class_path="x:Y", config={}, mode=Mode.PAPER),
+            write=True,
+        )
+    code, out, err = quant(
+        capsys,
+        monkeypatch,
+        "trade",
+        _with_budget(tmp_path, "momentum_v1", 60_000),
+        _with_budget(tmp_path, "buy_and_hold", 40_000),
+        "--replay",
+        "2015-01-01..2016-12-31",
+    )
+    assert (code, err) == (0, ""), out
+    assert out.count("parity with the backtest of the same bars: identical") == 2, out
+    books = _sql(
+        platform,
+        select(Position.strategy_id, Position.quantity, Position.avg_price).where(
+            Position.quantity != 0
+        ),
+    )
+    held = {strategy: quantity * price for strategy, quantity, price in books}  # type: ignore[misc]
+    assert "buy_and_hold" in held  # attributed to its own book
+    assert held["buy_and_hold"] <= 40_000  # which was funded with its budget
+
+
+def test_budgets_that_do_not_fit_the_account_are_refused_before_anything_is_stored(
+    platform: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    code, _, err = quant(
+        capsys,
+        monkeypatch,
+        "trade",
+        _with_budget(tmp_path, "momentum_v1", 80_000),
+        _with_budget(tmp_path, "buy_and_hold", 80_000),
+        "--replay",
+        "2015-01-01..2015-12-31",
+    )
+    assert code == 2
+    assert "momentum_v1" in err
+    assert "buy_and_hold" in err
+    assert _sql(platform, select(Run.id).where(Run.type == RunType.PAPER)) == []

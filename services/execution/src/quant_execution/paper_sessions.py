@@ -4,7 +4,7 @@ and its reconciliation with the paper broker before the first order."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -24,20 +24,34 @@ from quant_engine.paper import PaperSession
 from quant_engine.reconciliation import Reconciliation
 
 
+async def _require_paper(db: AsyncSession, strategy_id: str) -> None:
+    strategy = await db.get(Strategy, strategy_id)
+    if strategy is None or strategy.mode is not Mode.PAPER:
+        where = "is not registered" if strategy is None else f"is in {strategy.mode.value} mode"
+        raise ConfigError(
+            f"{strategy_id} {where}: move it to PAPER first (its page on the dashboard, or "
+            "POST /v1/controls/mode-transition)",
+            field="mode",
+        )
+
+
+async def require_paper(
+    sessions: async_sessionmaker[AsyncSession], strategy_ids: Sequence[str]
+) -> None:
+    """Raise ConfigError naming the first of `strategy_ids` not in PAPER mode (before any of
+    their sessions is opened, so a refusal leaves nothing behind)."""
+    async with sessions() as db:
+        for strategy_id in strategy_ids:
+            await _require_paper(db, strategy_id)
+
+
 async def open_paper_session(
     sessions: async_sessionmaker[AsyncSession], strategy_id: str, config: dict[str, Any]
 ) -> uuid.UUID:
     """A new run of type `paper` for `strategy_id`, which must be in PAPER mode (a strategy
     trades on paper only after its recorded transition to PAPER)."""
     async with sessions.begin() as db:
-        strategy = await db.get(Strategy, strategy_id)
-        if strategy is None or strategy.mode is not Mode.PAPER:
-            where = "is not registered" if strategy is None else f"is in {strategy.mode.value} mode"
-            raise ConfigError(
-                f"{strategy_id} {where}: move it to PAPER first (its page on the dashboard, or "
-                "POST /v1/controls/mode-transition)",
-                field="mode",
-            )
+        await _require_paper(db, strategy_id)
         run = Run(
             strategy_id=strategy_id,
             type=RunType.PAPER,
