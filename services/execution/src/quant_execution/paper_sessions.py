@@ -147,13 +147,10 @@ async def close_paper_session(
 
 
 async def stored_books(
-    sessions: async_sessionmaker[AsyncSession],
-    run_id: uuid.UUID,
-    *,
-    decided_by: datetime | None = None,
+    sessions: async_sessionmaker[AsyncSession], run_id: uuid.UUID
 ) -> tuple[dict[str, Order], dict[str, Decimal]]:
     """The run's working orders (what is left of each, by client order id) and its non-zero net
-    positions, as PostgreSQL holds them; with `decided_by`, orders decided later are left out."""
+    positions, as PostgreSQL holds them."""
     async with sessions() as db:
         rows = await oms_store.open_orders(db, run_id)
         book = await oms_store.positions(db, run_id)
@@ -170,7 +167,6 @@ async def stored_books(
             strategy_id=row.strategy_id,
         )
         for row in rows
-        if decided_by is None or row.submitted_at <= decided_by
     }
     return working, {p.symbol: p.quantity for p in book.net if p.quantity}
 
@@ -181,16 +177,22 @@ async def reconcile_at_start(
     account: str,
     session: PaperSession,
     *,
-    decided_by: datetime | None = None,
+    rebuilt: bool = False,
 ) -> Reconciliation:
     """Compare the paper broker with what PostgreSQL holds for this run, before the first
     order: the session's gate refuses every order until the outcome is CLEAN, and the outcome
     is stored as the account's reconciliation (what `GET /v1/reconciliation` shows).
 
-    `decided_by`: for a session rebuilt after a crash, the time of its last finished step. An
-    order decided later belongs to the step that did not finish (written ahead, perhaps never
-    sent): that step runs again and sends it once, so it is not a difference."""
-    working, positions = await stored_books(sessions, run_id, decided_by=decided_by)
+    `rebuilt`: the session was rebuilt after a crash (ADR 0032) by replaying its finished steps,
+    every write of which had to match the store, so its broker holds what PostgreSQL held after
+    the last finished step. The store may be ahead of that (the step that did not finish wrote
+    some of its orders and fills before the crash, and runs again to write the same): the
+    comparison is then the broker with itself, which the replay already proved."""
+    if rebuilt:
+        working = {o.client_order_id or "": o for o in session.broker.open_orders()}
+        positions = {s: q for s, q in session.broker.positions().items() if q}
+    else:
+        working, positions = await stored_books(sessions, run_id)
     outcome = session.loop.reconcile(working, positions, datetime.now(UTC))
     payload = outcome.to_json()
     async with sessions.begin() as db:

@@ -331,7 +331,7 @@ class ExecutionService:
         hooks: dict[str, Any],
     ) -> tuple[PaperRunner, Reconciliation]:
         """A runner for a new session, or for the rebuilt one of run `resume`, reconciled."""
-        decided_by = None
+        rebuilt = False
         if resume is None:
             runner = PaperRunner(
                 self._bus,
@@ -349,11 +349,12 @@ class ExecutionService:
             marks = await recovery.marks()
             if marks:  # it was warmed up before its first step: on the same stored bars
                 warm.extend(await warm_steps(marks[0].at))
-                decided_by = marks[-1].at
+                rebuilt = True
             runner = await PaperRunner.resume(self._bus, recovery, block_ms=self._block_ms, **hooks)
-        await recover_missed(self._sessions, run_id, runner.session)
+        if not rebuilt:  # a rebuild is its own recovery: every replayed write matched the store
+            await recover_missed(self._sessions, run_id, runner.session)
         outcome = await reconcile_at_start(
-            self._sessions, run_id, self.account, runner.session, decided_by=decided_by
+            self._sessions, run_id, self.account, runner.session, rebuilt=rebuilt
         )
         return runner, outcome
 
