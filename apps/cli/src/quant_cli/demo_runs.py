@@ -87,7 +87,7 @@ async def queue_demo_runs(url: str, folder: Path) -> list[DemoRun]:
 
 
 DEMO_PAPER_STRATEGY = "momentum_v1"
-DEMO_REPLAY = "2016-01-01..2018-12-31"
+DEMO_REPLAY = "2017-01-01..2018-12-31"  # starts while the crossover is long: a position at once
 DEMO_SPEED = "86400x"
 """A trading day a second (a weekend three): the paper session's positions, orders and equity
 move on the dashboard while a person watches."""

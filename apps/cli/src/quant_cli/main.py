@@ -34,7 +34,7 @@ COMMANDS = (
     Registered(
         "trade",
         "quant_cli.trade_cmd:trade_command",
-        "Paper-trade CONFIG on a replay of stored bars through the bus and the database.",
+        "Paper-trade each CONFIG on a replay of stored bars through the bus and the database.",
     ),
     Registered(
         "parity",
