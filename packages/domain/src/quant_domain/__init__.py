@@ -2,6 +2,7 @@
 
 from quant_domain.bars import Bar
 from quant_domain.errors import (
+    BrokerUnavailable,
     ConfigError,
     DataError,
     DataNotFoundError,
@@ -34,6 +35,7 @@ __all__ = [
     "TERMINAL_STATUSES",
     "AssetClass",
     "Bar",
+    "BrokerUnavailable",
     "ConfigError",
     "CostModel",
     "DataError",

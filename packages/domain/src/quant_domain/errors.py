@@ -55,6 +55,11 @@ class OrderError(QuantError):
     """An order is malformed (bad quantity, missing limit price, ...)."""
 
 
+class BrokerUnavailable(QuantError):
+    """A broker cannot be reached, refused our credentials or is between reconnects: nothing
+    was sent (fail closed). The message names the broker and the endpoint, never a key."""
+
+
 class RiskRejected(QuantError):
     """A risk rule refused an order; the message names the rule."""
 

@@ -81,6 +81,58 @@ class Broker(Protocol):
     def account(self) -> AccountSnapshot: ...
 
 
+ConnectionHandler = Callable[[bool, str], None]
+"""Told `(connected, detail)` whenever a live broker's link goes down or comes back."""
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerAccountSummary:
+    """What `quant brokers check` prints: who we are connected to, never a key."""
+
+    broker: str
+    endpoint: str
+    account_id: str
+    status: str
+    cash: Decimal
+    equity: Decimal
+    buying_power: Decimal
+    can_trade: bool
+    paper: bool
+
+
+class LiveBroker(Broker, Protocol):
+    """A real broker's adapter (Alpaca, Interactive Brokers): the Broker port plus a link.
+
+    Threading contract: `connect` and `close` block; `submit` and `cancel` never block on the
+    network (the adapter sends from its own thread or task) and outcomes arrive as execution
+    reports, delivered to the installed handler from the adapter's thread, in order per order.
+    An ambiguous submit (timeout, 5xx, a duplicate client order id) is reported as
+    OrderStatusUnknown and resolved by looking the order up by its client order id, never by
+    sending it again. While the link is down `submit` sends nothing and reports OrderRejected
+    with code BROKER_UNAVAILABLE (fail closed). After every reconnect the adapter recovers the
+    fills it missed (reports carry the broker's execution id, so a repeat is ignored) and then
+    calls the connection handler with `connected=True`, so the runner reconciles before it
+    trades again.
+    """
+
+    name: str
+
+    def connect(self, timeout: float = 10.0) -> None:
+        """Authenticate, open the streams and load the state; raises BrokerUnavailable."""
+        ...
+
+    def close(self) -> None: ...
+
+    @property
+    def connected(self) -> bool: ...
+
+    def set_connection_handler(self, handler: ConnectionHandler) -> None: ...
+
+    def summary(self) -> BrokerAccountSummary:
+        """The account as the broker sees it (no order is placed); raises BrokerUnavailable."""
+        ...
+
+
 class OrderJournal(Protocol):
     """Where a live or paper loop writes its orders down before a broker sees them.
 

@@ -1,0 +1,1 @@
+"""Broker adapters: one folder per vendor (client, mapping, settings) behind quant_domain.ports."""

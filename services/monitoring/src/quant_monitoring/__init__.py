@@ -1,0 +1,1 @@
+"""The monitoring service: heartbeats, alert rules and the channels alerts are delivered to."""

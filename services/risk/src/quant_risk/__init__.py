@@ -1,0 +1,1 @@
+"""The risk service: follows equity and positions from the bus and trips the policy's breakers."""
