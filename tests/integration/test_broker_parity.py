@@ -1,0 +1,193 @@
+"""Cross-broker parity: one replayed trading day (5 symbols, 1-minute bars, synthetic) through the
+execution service on the simulated broker and on each LiveBroker gives the same orders (symbol,
+side, quantity, client order id) and the same final positions. Each broker fills at the bar's
+close (its price is set to the close before the step), as the simulator does with fills at the
+close and no costs. Adding a broker is one entry in BROKERS. Real PostgreSQL and Valkey."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+import pytest
+import redis
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+from quant_bus.redis_bus import RedisBus
+from quant_bus.streams import BARS_CLOSED, dead_letter_stream
+from quant_db import oms_store
+from quant_db.schema import Order, Strategy
+from quant_db.schema.runs import Mode
+from quant_domain.ports import LiveBroker
+from quant_engine import BacktestConfig
+from quant_execution.brokers import BrokerRequest
+from quant_execution.service import ExecutionService
+from quant_ingestion.bar_stream import publish_replay
+from quant_marketdata import SyntheticSource
+from quant_strategy import StrategyConfig
+from tests.fakes.loopback_broker import LoopbackBroker
+
+FEED = "replay:parity"
+DAY = 390  # one regular session of 1-minute bars
+WARM = 20
+SOURCE = SyntheticSource(seed=11, n_symbols=5, n_bars=DAY + WARM, timeframe="1m", decimals=2)
+FREE = BacktestConfig(commission_per_trade=Decimal(0), slippage_bps=Decimal(0))
+
+PriceSetter = Callable[[str, Decimal, datetime], None]
+Venue = Callable[[], contextlib.AbstractAsyncContextManager[tuple[Any, PriceSetter]]]
+
+
+@contextlib.asynccontextmanager
+async def loopback() -> AsyncIterator[tuple[Any, PriceSetter]]:
+    """Our own LiveBroker port over a threaded matching engine."""
+    broker = LoopbackBroker(delay=0.0005)
+
+    def factory(request: BrokerRequest) -> LiveBroker:
+        assert request.kind == "loopback"
+        return broker
+
+    yield factory, broker.set_price
+
+
+BROKERS: dict[str, Venue] = {
+    "loopback": loopback,
+}
+
+
+def config() -> StrategyConfig:
+    return StrategyConfig.model_validate(
+        {
+            "id": "sma_minutes",
+            "class": "quant_strategy.builtin.momentum:SmaCrossover",
+            "universe": SOURCE.symbols(),
+            "timeframe": "1m",
+            "params": {"fast": 5, "slow": WARM},
+            "risk": {"max_position_pct": 0.2, "max_gross_exposure": 1.0},
+        }
+    )
+
+
+def day() -> dict[str, pd.DataFrame]:
+    return {s: SOURCE.get_bars(s).iloc[WARM:] for s in SOURCE.symbols()}
+
+
+@pytest.fixture
+def url(redis_url: str) -> Iterator[str]:
+    client = redis.Redis.from_url(redis_url)
+    client.delete(BARS_CLOSED, dead_letter_stream(BARS_CLOSED))
+    yield redis_url
+    client.delete(BARS_CLOSED, dead_letter_stream(BARS_CLOSED))
+    client.close()
+
+
+async def until(check: Callable[[], bool], timeout: float = 60.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not check():
+            await asyncio.sleep(0.005)
+
+
+Outcome = tuple[list[tuple[str, str, str, Decimal]], dict[str, Decimal]]
+REFERENCE: dict[str, Outcome] = {}
+
+
+async def trade_day(
+    sessions: async_sessionmaker[AsyncSession],
+    bus: RedisBus,
+    broker: str,
+    factory: Any = None,
+    set_price: PriceSetter | None = None,
+) -> Outcome:
+    """The strategy moved to PAPER on a service trading through `broker`, the day replayed, the
+    strategy moved out; what the service stored: orders in order, net final positions."""
+    service = ExecutionService(
+        sessions,
+        bus,
+        SOURCE,
+        feed=FEED,
+        poll_s=0.05,
+        block_ms=20,
+        settings=FREE,
+        broker=broker,
+        settle_s=5.0,
+        **({} if factory is None else {"broker_factory": factory}),
+    )
+    stop = asyncio.Event()
+    running = asyncio.create_task(service.run(stop))
+    cid = config().id
+    try:
+        await asyncio.wait_for(service.ready.wait(), timeout=30)
+        await set_mode(sessions, cid, Mode.PAPER)
+        await until(lambda: cid in service.trading or cid in service.refused)
+        assert service.refused == {}
+        trading = service.trading[cid]
+        frames = day()
+        if set_price is None:
+            await publish_replay(bus, frames, source=FEED, timeframe="1m")
+            await until(lambda: trading.runner.processed == DAY)
+        else:
+            for k in range(DAY):  # the broker's price is the bar's close before the step
+                step = {s: f.iloc[[k]] for s, f in frames.items()}
+                at = next(iter(step.values())).index[0].to_pydatetime()
+                for symbol, frame in step.items():
+                    set_price(symbol, Decimal(str(frame["close"].iloc[0])), at)
+                await publish_replay(bus, step, source=FEED, timeframe="1m")
+                await until(lambda k=k: trading.runner.processed == k + 1)  # type: ignore[misc]
+        run_id = trading.run_id
+        await set_mode(sessions, cid, Mode.BACKTEST)
+        await until(lambda: cid not in service.trading)
+    finally:
+        stop.set()
+        await running
+    async with sessions() as db:
+        rows = (
+            await db.scalars(select(Order).where(Order.run_id == run_id).order_by(Order.id))
+        ).all()
+        book = await oms_store.positions(db, run_id)
+    orders = [(r.client_order_id, r.symbol, r.side, r.quantity) for r in rows]
+    return orders, {p.symbol: p.quantity for p in book.net if p.quantity}
+
+
+async def set_mode(sessions: async_sessionmaker[AsyncSession], strategy: str, mode: Mode) -> None:
+    async with sessions.begin() as db:
+        await db.execute(update(Strategy).where(Strategy.id == strategy).values(mode=mode))
+
+
+@pytest.mark.parametrize("name", sorted(BROKERS))
+def test_broker_parity_a_replayed_day_sends_the_same_orders_and_ends_level(
+    name: str, database_url: str, url: str
+) -> None:
+    async def main() -> tuple[Outcome, Outcome]:
+        engine = create_async_engine(database_url)
+        sessions = async_sessionmaker(engine, expire_on_commit=False)
+        bus = RedisBus.from_url(url)
+        strategy = config()
+        async with sessions.begin() as db:
+            db.add(
+                Strategy(
+                    id=strategy.id,
+                    class_path=strategy.class_path,
+                    config=strategy.model_dump(mode="json", by_alias=True),
+                    mode=Mode.BACKTEST,
+                )
+            )
+        try:
+            if "sim" not in REFERENCE:  # the simulator's day, once for every broker
+                REFERENCE["sim"] = await trade_day(sessions, bus, "sim")
+            sim = REFERENCE["sim"]
+            async with BROKERS[name]() as (factory, set_price):
+                other = await trade_day(sessions, bus, name, factory, set_price)
+            return sim, other
+        finally:
+            await bus.close()
+            await engine.dispose()
+
+    (sim_orders, sim_positions), (orders, positions) = asyncio.run(main())
+    assert len(sim_orders) > 20
+    assert orders == sim_orders
+    assert positions == sim_positions
