@@ -6,12 +6,20 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+from enum import StrEnum
 from typing import Annotated
 
 import typer
 
 from quant_cli.data_options import DataOption
-from quant_cli.errors import user_errors
+from quant_cli.errors import fail, user_errors
+
+
+class BrokerChoice(StrEnum):
+    SIM = "sim"
+    ALPACA = "alpaca"
+    IB = "ib"
+
 
 DEFAULT_FEED = "replay"
 """The `source` the data service's `quant data replay` publishes under unless told otherwise."""
@@ -28,7 +36,18 @@ def run_command(
     feed: Annotated[
         str, typer.Option(help="trade the bars published under this source (the data service's)")
     ] = DEFAULT_FEED,
-    account: Annotated[str, typer.Option(help="the paper account the sessions trade")] = "paper",
+    account: Annotated[
+        str, typer.Option(envvar="QUANT_EXECUTION_ACCOUNT", help="the account the sessions trade")
+    ] = "paper",
+    broker: Annotated[
+        BrokerChoice | None,
+        typer.Option(
+            help="the account's broker (default: what QUANT_ACCOUNT_BROKERS names, else sim)"
+        ),
+    ] = None,
+    settle: Annotated[
+        float, typer.Option(min=0.1, help="seconds a step waits for a real broker's answers")
+    ] = 5.0,
     poll: Annotated[
         float, typer.Option(min=0.05, help="seconds between reads of the strategies' modes")
     ] = 1.0,
@@ -53,8 +72,13 @@ def run_command(
     from quant_db.migrate import migrated_url
     from quant_db.settings import get_settings
     from quant_db.urls import redacted
+    from quant_execution.brokers import broker_kind
     from quant_execution.service import ExecutionService
 
+    try:
+        kind = broker.value if broker is not None else broker_kind(account)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
     configure_json_logs()
     settings = get_settings()
     url = migrated_url(settings)
@@ -77,10 +101,14 @@ def run_command(
             account=account,
             poll_s=poll,
             stream=stream,
+            broker=kind,
+            settle_s=settle,
+            announce=lambda message: typer.echo(message, err=True),
         )
         typer.echo(
             f"execution service on {redacted(url)}: trading feed {feed!r} for the strategies "
-            "in PAPER mode (Ctrl-C stops)",
+            f"in PAPER (and, on a real broker, LIVE) mode, account {account!r} on {kind} "
+            "(Ctrl-C stops)",
             err=True,
         )
         try:

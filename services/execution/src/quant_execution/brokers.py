@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from quant_db.schema import Order, Run
 from quant_db.schema.execution import ProcessedEvent
 from quant_db.schema.runs import RunType
-from quant_domain import BrokerUnavailable
+from quant_domain import BrokerUnavailable, ConfigError
 from quant_domain.ports import LiveBroker
 
 SIM = "sim"
@@ -107,9 +107,13 @@ def build_broker(request: BrokerRequest) -> LiveBroker:
         settings = _settings(kind, settings_module.AlpacaSettings)
         return cast(LiveBroker, client_module.AlpacaBroker(settings))
     settings = _settings(kind, settings_module.IbSettings)
-    if request.client_id is not None:
-        settings = settings.model_copy(update={"client_id": request.client_id})
-    return cast(LiveBroker, client_module.IbBroker(settings, order_id_floor=request.order_id_floor))
+    try:
+        broker = client_module.IbBroker(
+            settings, client_id=request.client_id, order_id_floor=request.order_id_floor
+        )
+    except ConfigError as exc:  # no client id: neither persisted nor QUANT_IB_CLIENT_ID
+        raise BrokerRefused(f"the ib settings are incomplete: {exc}") from exc
+    return cast(LiveBroker, broker)
 
 
 def _settings(kind: str, settings_class: Callable[[], Any]) -> Any:

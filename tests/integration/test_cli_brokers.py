@@ -1,0 +1,82 @@
+"""`quant brokers check`: connects through the real adapter to the local protocol servers, prints
+the account summary and places nothing (exit 0); an unreachable broker is one line and exit 1; a
+bad option, or an account on the simulated broker, exit 2."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.unit.cli.test_cli import quant
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def tws() -> Iterator[Any]:
+    pytest.importorskip("quant_brokers.ib.client", reason="the IB adapter is not merged yet")
+    fake = pytest.importorskip("tests.fakes.tws", reason="FakeTws is not merged yet")
+    server = fake.FakeTws(account="DU7654321").start()
+    yield server
+    server.stop()
+
+
+def test_brokers_check_prints_the_ib_account_and_places_no_order(
+    tws: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QUANT_IB_HOST", "127.0.0.1")
+    monkeypatch.setenv("QUANT_IB_PORT", str(tws.port))
+    code, out, err = quant(capsys, monkeypatch, "brokers", "check", "--broker", "ib")
+    assert code == 0, err
+    assert "DU7654321" in out
+    assert f"127.0.0.1:{tws.port}" in out
+    assert tws.placed == []  # a check sends no order
+
+
+def test_brokers_check_an_unreachable_ib_is_one_line_and_exit_1(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("quant_brokers.ib.client", reason="the IB adapter is not merged yet")
+    monkeypatch.setenv("QUANT_IB_PORT", str(closed_port()))
+    monkeypatch.setenv("QUANT_IB_CONNECT_TIMEOUT", "1")
+    code, out, err = quant(
+        capsys, monkeypatch, "brokers", "check", "--broker", "ib", "--timeout", "2"
+    )
+    assert code == 1
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert "unreachable" in err
+
+
+def test_brokers_check_a_bad_option_exits_2(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, _, err = quant(capsys, monkeypatch, "brokers", "check", "--broker", "binance")
+    assert code == 2
+    assert "--broker" in err
+
+
+def test_brokers_check_an_account_on_the_simulator_exits_2_with_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QUANT_ACCOUNT_BROKERS", "paper=sim")
+    code, out, err = quant(capsys, monkeypatch, "brokers", "check", "--account", "paper")
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1
+    assert "simulated broker" in err
+
+
+def test_brokers_check_a_malformed_account_list_exits_2_naming_the_variable(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QUANT_ACCOUNT_BROKERS", "paper")
+    code, _, err = quant(capsys, monkeypatch, "brokers", "check")
+    assert code == 2
+    assert "QUANT_ACCOUNT_BROKERS" in err
