@@ -299,3 +299,50 @@ def test_loopback_refuses_a_connect_when_told(database_url: str) -> None:
     broker.refuse_connect = True
     with pytest.raises(BrokerUnavailable):
         broker.connect()
+
+
+KEYS = {"APCA_API_KEY_ID": "PKLOGKEY4242", "APCA_API_SECRET_KEY": "log-secret-value-0001"}
+
+
+def logged_secrets(text: str, secrets: dict[str, str]) -> list[str]:
+    """The names of the secrets whose values appear in `text` (captured log lines)."""
+    return [name for name, value in secrets.items() if value in text]
+
+
+def test_logged_secrets_finds_a_planted_key_in_captured_logs(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.DEBUG):
+        logging.getLogger("quant.execution").info("connecting with %s", KEYS["APCA_API_SECRET_KEY"])
+    assert logged_secrets(caplog.text, KEYS) == ["APCA_API_SECRET_KEY"]
+
+
+def test_execution_service_a_live_session_start_logs_no_broker_key(
+    database_url: str,
+    url: str,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name, value in KEYS.items():
+        monkeypatch.setenv(name, value)
+    broker = LoopbackBroker()
+    told: list[str] = []
+
+    async def scenario(
+        service: ExecutionService, sessions: async_sessionmaker[AsyncSession]
+    ) -> dict[str, Any]:
+        await until(lambda: "sma_live" in service.trading)
+        return service.describe()
+
+    with caplog.at_level(logging.DEBUG):
+        described = with_service(
+            database_url,
+            url,
+            Mode.LIVE,
+            scenario,
+            broker="loopback",
+            broker_factory=lambda request: broker,
+            announce=told.append,
+        )
+    assert "goes LIVE for the first time" in caplog.text  # the start was captured
+    assert logged_secrets(caplog.text + "\n".join(told) + str(described), KEYS) == []
