@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
+import os
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -26,7 +29,7 @@ from quant_db.schema import Order, Strategy
 from quant_db.schema.runs import Mode
 from quant_domain.ports import LiveBroker
 from quant_engine import BacktestConfig
-from quant_execution.brokers import BrokerRequest
+from quant_execution.brokers import BrokerRequest, build_broker
 from quant_execution.service import ExecutionService
 from quant_ingestion.bar_stream import publish_replay
 from quant_marketdata import SyntheticSource
@@ -40,7 +43,18 @@ SOURCE = SyntheticSource(seed=11, n_symbols=5, n_bars=DAY + WARM, timeframe="1m"
 FREE = BacktestConfig(commission_per_trade=Decimal(0), slippage_bps=Decimal(0))
 
 PriceSetter = Callable[[str, Decimal, datetime], None]
-Venue = Callable[[], contextlib.AbstractAsyncContextManager[tuple[Any, PriceSetter]]]
+Opened = contextlib.AbstractAsyncContextManager[tuple[Any, PriceSetter]]
+
+
+@dataclass(frozen=True)
+class Venue:
+    """A broker to compare with the simulator: how to open it (its adapter factory and how to
+    set a symbol's price), and the account settings under which the simulator charges what this
+    broker charges (so both size the same orders from the same equity)."""
+
+    open: Callable[[], Opened]
+    settings: BacktestConfig = FREE
+    needs: tuple[str, ...] = ()  # modules it runs on (the adapter, its local server)
 
 
 @contextlib.asynccontextmanager
@@ -55,8 +69,32 @@ async def loopback() -> AsyncIterator[tuple[Any, PriceSetter]]:
     yield factory, broker.set_price
 
 
+@contextlib.asynccontextmanager
+async def tws() -> AsyncIterator[tuple[Any, PriceSetter]]:
+    """IbBroker (ib_async) against the local TWS server; the service persists its client id."""
+    server = importlib.import_module("tests.fakes.tws").FakeTws().start()
+    saved = {k: os.environ.get(k) for k in ("QUANT_IB_HOST", "QUANT_IB_PORT")}
+    os.environ.update({"QUANT_IB_HOST": "127.0.0.1", "QUANT_IB_PORT": str(server.port)})
+    try:
+        yield build_broker, lambda symbol, price, at: server.set_price(symbol, float(price))
+    finally:
+        server.stop()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+# IB bills 0.005 a share, at least 1.00: on 20,000 of capital no order reaches 200 shares, so
+# every fill costs exactly 1.00, which the simulator charges as its per-trade commission
+IB_LIKE = FREE.model_copy(
+    update={"initial_capital": Decimal(20_000), "commission_per_trade": Decimal("1.00")}
+)
+
 BROKERS: dict[str, Venue] = {
-    "loopback": loopback,
+    "loopback": Venue(loopback),
+    "ib": Venue(tws, IB_LIKE, ("quant_brokers.ib.client", "tests.fakes.tws")),
 }
 
 
@@ -93,13 +131,14 @@ async def until(check: Callable[[], bool], timeout: float = 60.0) -> None:
 
 
 Outcome = tuple[list[tuple[str, str, str, Decimal]], dict[str, Decimal]]
-REFERENCE: dict[str, Outcome] = {}
+REFERENCE: dict[str, Outcome] = {}  # the simulator's day per account settings
 
 
 async def trade_day(
     sessions: async_sessionmaker[AsyncSession],
     bus: RedisBus,
     broker: str,
+    settings: BacktestConfig,
     factory: Any = None,
     set_price: PriceSetter | None = None,
 ) -> Outcome:
@@ -112,7 +151,7 @@ async def trade_day(
         feed=FEED,
         poll_s=0.05,
         block_ms=20,
-        settings=FREE,
+        settings=settings,
         broker=broker,
         settle_s=5.0,
         **({} if factory is None else {"broker_factory": factory}),
@@ -162,6 +201,9 @@ async def set_mode(sessions: async_sessionmaker[AsyncSession], strategy: str, mo
 def test_broker_parity_a_replayed_day_sends_the_same_orders_and_ends_level(
     name: str, database_url: str, url: str
 ) -> None:
+    for module in BROKERS[name].needs:
+        pytest.importorskip(module, reason="not merged yet")
+
     async def main() -> tuple[Outcome, Outcome]:
         engine = create_async_engine(database_url)
         sessions = async_sessionmaker(engine, expire_on_commit=False)
@@ -177,11 +219,13 @@ def test_broker_parity_a_replayed_day_sends_the_same_orders_and_ends_level(
                 )
             )
         try:
-            if "sim" not in REFERENCE:  # the simulator's day, once for every broker
-                REFERENCE["sim"] = await trade_day(sessions, bus, "sim")
-            sim = REFERENCE["sim"]
-            async with BROKERS[name]() as (factory, set_price):
-                other = await trade_day(sessions, bus, name, factory, set_price)
+            venue = BROKERS[name]
+            key = venue.settings.model_dump_json()
+            if key not in REFERENCE:  # the simulator's day, once per account settings
+                REFERENCE[key] = await trade_day(sessions, bus, "sim", venue.settings)
+            sim = REFERENCE[key]
+            async with venue.open() as (factory, set_price):
+                other = await trade_day(sessions, bus, name, venue.settings, factory, set_price)
             return sim, other
         finally:
             await bus.close()
