@@ -73,17 +73,43 @@ async def loopback() -> AsyncIterator[tuple[Any, PriceSetter]]:
 async def tws() -> AsyncIterator[tuple[Any, PriceSetter]]:
     """IbBroker (ib_async) against the local TWS server; the service persists its client id."""
     server = importlib.import_module("tests.fakes.tws").FakeTws().start()
-    saved = {k: os.environ.get(k) for k in ("QUANT_IB_HOST", "QUANT_IB_PORT")}
-    os.environ.update({"QUANT_IB_HOST": "127.0.0.1", "QUANT_IB_PORT": str(server.port)})
     try:
-        yield build_broker, lambda symbol, price, at: server.set_price(symbol, float(price))
+        with environment({"QUANT_IB_HOST": "127.0.0.1", "QUANT_IB_PORT": str(server.port)}):
+            yield build_broker, lambda symbol, price, at: server.set_price(symbol, float(price))
     finally:
         server.stop()
+
+
+@contextlib.contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+@contextlib.asynccontextmanager
+async def alpaca() -> AsyncIterator[tuple[Any, PriceSetter]]:
+    """AlpacaBroker (alpaca-py REST, our trade_updates socket) against the local Alpaca server."""
+    fake = importlib.import_module("tests.fakes.alpaca_broker")
+    with (
+        fake.FakeAlpacaBroker() as server,
+        environment(
+            {
+                "APCA_API_KEY_ID": fake.KEY_ID,
+                "APCA_API_SECRET_KEY": fake.SECRET_KEY,
+                "QUANT_ALPACA_BROKER_TRADING_URL": server.url,
+                "QUANT_ALPACA_BROKER_STREAM_URL": server.stream_url,
+            }
+        ),
+    ):
+        yield build_broker, lambda symbol, price, at: server.set_price(symbol, price)
 
 
 # IB bills 0.005 a share, at least 1.00: on 20,000 of capital no order reaches 200 shares, so
@@ -94,6 +120,7 @@ IB_LIKE = FREE.model_copy(
 
 BROKERS: dict[str, Venue] = {
     "loopback": Venue(loopback),
+    "alpaca": Venue(alpaca, FREE, ("quant_brokers.alpaca.client", "tests.fakes.alpaca_broker")),
     "ib": Venue(tws, IB_LIKE, ("quant_brokers.ib.client", "tests.fakes.tws")),
 }
 

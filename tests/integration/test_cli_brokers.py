@@ -80,3 +80,41 @@ def test_brokers_check_a_malformed_account_list_exits_2_naming_the_variable(
     code, _, err = quant(capsys, monkeypatch, "brokers", "check")
     assert code == 2
     assert "QUANT_ACCOUNT_BROKERS" in err
+
+
+@pytest.fixture
+def alpaca(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    pytest.importorskip("quant_brokers.alpaca.client", reason="the Alpaca adapter is not merged")
+    fake = pytest.importorskip("tests.fakes.alpaca_broker", reason="not merged yet")
+    with fake.FakeAlpacaBroker() as server:
+        monkeypatch.setenv("APCA_API_KEY_ID", fake.KEY_ID)
+        monkeypatch.setenv("APCA_API_SECRET_KEY", fake.SECRET_KEY)
+        monkeypatch.setenv("QUANT_ALPACA_BROKER_TRADING_URL", server.url)
+        monkeypatch.setenv("QUANT_ALPACA_BROKER_STREAM_URL", server.stream_url)
+        monkeypatch.setenv("QUANT_ACCOUNT_BROKERS", "alpaca-paper=alpaca")
+        yield server
+
+
+def test_brokers_check_prints_the_alpaca_account_and_places_no_order(
+    alpaca: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, err = quant(capsys, monkeypatch, "brokers", "check", "--account", "alpaca-paper")
+    assert code == 0, err
+    assert "alpaca" in out
+    assert alpaca.url in out
+    assert "equity" in out
+    assert not [r for r in alpaca.requests if r[0] == "POST"]  # no order was placed
+    assert "fake-broker-secret-key" not in out + err
+
+
+def test_brokers_check_alpaca_refusing_the_keys_is_one_line_and_exit_1(
+    alpaca: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("APCA_API_SECRET_KEY", "not-the-right-secret")
+    code, out, err = quant(
+        capsys, monkeypatch, "brokers", "check", "--broker", "alpaca", "--timeout", "3"
+    )
+    assert code == 1
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert "not-the-right-secret" not in err

@@ -6,6 +6,7 @@ adapter and announces its first live start without a key. Real PostgreSQL and Va
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
@@ -195,7 +196,7 @@ def test_execution_service_an_unreachable_broker_trades_nothing_and_says_why(
     )
     assert described["trading"] == {}
     assert runs == 0  # no session was opened
-    assert "loopback is unreachable" in described["refused"]["sma_live"]
+    assert "cannot connect to loopback" in described["refused"]["sma_live"]
     assert described["broker"] == "loopback"
 
 
@@ -317,32 +318,47 @@ def test_logged_secrets_finds_a_planted_key_in_captured_logs(
     assert logged_secrets(caplog.text, KEYS) == ["APCA_API_SECRET_KEY"]
 
 
+@pytest.mark.parametrize("kind", ["loopback", "alpaca"])
 def test_execution_service_a_live_session_start_logs_no_broker_key(
+    kind: str,
     database_url: str,
     url: str,
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    for name, value in KEYS.items():
-        monkeypatch.setenv(name, value)
-    broker = LoopbackBroker()
-    told: list[str] = []
+    keys = dict(KEYS)
+    with contextlib.ExitStack() as stack:
+        if kind == "alpaca":  # the real adapter authenticating with the local server's keys
+            pytest.importorskip("quant_brokers.alpaca.client", reason="not merged yet")
+            fake = pytest.importorskip("tests.fakes.alpaca_broker", reason="not merged yet")
+            server = stack.enter_context(fake.FakeAlpacaBroker())
+            keys = {"APCA_API_KEY_ID": fake.KEY_ID, "APCA_API_SECRET_KEY": fake.SECRET_KEY}
+            monkeypatch.setenv("QUANT_ALPACA_BROKER_TRADING_URL", server.url)
+            monkeypatch.setenv("QUANT_ALPACA_BROKER_STREAM_URL", server.stream_url)
+            factory: Any = build_broker
+        else:
+            broker = LoopbackBroker()
+            factory = lambda request: broker  # noqa: E731
+        for name, value in keys.items():
+            monkeypatch.setenv(name, value)
+        told: list[str] = []
 
-    async def scenario(
-        service: ExecutionService, sessions: async_sessionmaker[AsyncSession]
-    ) -> dict[str, Any]:
-        await until(lambda: "sma_live" in service.trading)
-        return service.describe()
+        async def scenario(
+            service: ExecutionService, sessions: async_sessionmaker[AsyncSession]
+        ) -> dict[str, Any]:
+            await until(lambda: "sma_live" in service.trading or "sma_live" in service.refused)
+            return service.describe()
 
-    with caplog.at_level(logging.DEBUG):
-        described = with_service(
-            database_url,
-            url,
-            Mode.LIVE,
-            scenario,
-            broker="loopback",
-            broker_factory=lambda request: broker,
-            announce=told.append,
-        )
+        with caplog.at_level(logging.DEBUG):
+            described = with_service(
+                database_url,
+                url,
+                Mode.LIVE,
+                scenario,
+                broker=kind,
+                broker_factory=factory,
+                announce=told.append,
+            )
+    assert described["refused"] == {}
     assert "goes LIVE for the first time" in caplog.text  # the start was captured
-    assert logged_secrets(caplog.text + "\n".join(told) + str(described), KEYS) == []
+    assert logged_secrets(caplog.text + "\n".join(told) + str(described), keys) == []

@@ -5,8 +5,8 @@ the broker QUANT_ACCOUNT_BROKERS names for it (`sim` unless named). A move to LI
 (409, naming what is missing) unless:
 
 - the account is on a real broker (`alpaca` or `ib`), never the simulated one;
-- that broker's credentials are present in the environment (checked by name; a value is never
-  read into a message, a response or the log);
+- that broker's credentials are present in the environment, or Alpaca's in its secrets file
+  (checked by name; a value is never read into a message, a response or the log);
 - the strategy's stored config sets the risk limits that bound its money (LIVE_RISK_LIMITS);
 - the account's last reconciliation is CLEAN (what GET /v1/reconciliation shows).
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,7 +34,10 @@ CREDENTIALS: Mapping[str, tuple[str, ...]] = {
     "alpaca": ("APCA_API_KEY_ID", "APCA_API_SECRET_KEY"),
     "ib": ("QUANT_IB_ACCOUNT",),
 }
-"""The environment variables each broker's adapter authenticates with (or trades under)."""
+"""The environment variables each broker's adapter authenticates with: Alpaca's keys; for IB,
+whose login happens in the Gateway, the account id it must trade (named, not guessed, for LIVE)."""
+SECRETS_FILES: Mapping[str, str] = {"alpaca": "QUANT_ALPACA_BROKER_SECRETS_FILE"}
+"""A file the adapter may read its keys from instead (owner-only; the adapter checks its mode)."""
 
 LIVE_RISK_LIMITS = ("max_position_pct", "max_gross_exposure", "max_order_notional")
 """Caps a LIVE strategy's config must set itself (under `risk:`), not inherit by default."""
@@ -68,6 +72,9 @@ async def live_refusal(
             field="account.broker",
         )
     missing = [name for name in CREDENTIALS[kind] if not values.get(name, "").strip()]
+    secrets_file = values.get(SECRETS_FILES.get(kind, ""), "").strip()
+    if missing and secrets_file and Path(secrets_file).is_file():
+        missing = []  # the adapter reads them from the file (and refuses it if others can read)
     if missing:
         return ApiError(
             409,

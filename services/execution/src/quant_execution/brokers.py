@@ -103,16 +103,17 @@ def build_broker(request: BrokerRequest) -> LiveBroker:
         raise BrokerRefused(f"no adapter for broker kind {kind!r} (known: {', '.join(KINDS)})")
     settings_module = _adapter_module(kind, "settings")
     client_module = _adapter_module(kind, "client")
-    if kind == "alpaca":
-        settings = _settings(kind, settings_module.AlpacaSettings)
-        return cast(LiveBroker, client_module.AlpacaBroker(settings))
-    settings = _settings(kind, settings_module.IbSettings)
     try:
-        broker = client_module.IbBroker(
-            settings, client_id=request.client_id, order_id_floor=request.order_id_floor
-        )
-    except ConfigError as exc:  # no client id: neither persisted nor QUANT_IB_CLIENT_ID
-        raise BrokerRefused(f"the ib settings are incomplete: {exc}") from exc
+        if kind == "alpaca":  # its keys are read here; a missing one is named, never shown
+            settings = _settings(kind, settings_module.AlpacaBrokerSettings)
+            broker = client_module.AlpacaBroker(settings)
+        else:  # the client id is the runner's, persisted; the floor, the account's highest
+            settings = _settings(kind, settings_module.IbSettings)
+            broker = client_module.IbBroker(
+                settings, client_id=request.client_id, order_id_floor=request.order_id_floor
+            )
+    except ConfigError as exc:
+        raise BrokerRefused(f"the {kind} settings are incomplete: {exc}") from exc
     return cast(LiveBroker, broker)
 
 
@@ -130,7 +131,9 @@ def connect(factory: BrokerFactory, request: BrokerRequest, timeout: float) -> L
     try:
         broker.connect(timeout=timeout)
     except (BrokerUnavailable, OSError, TimeoutError) as exc:
-        raise BrokerRefused(f"{request.kind} is unreachable for {request.account}: {exc}") from exc
+        raise BrokerRefused(
+            f"cannot connect to {request.kind} for account {request.account!r}: {exc}"
+        ) from exc
     return broker
 
 
