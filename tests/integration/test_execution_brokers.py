@@ -20,7 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 
 from quant_bus.redis_bus import RedisBus
 from quant_bus.streams import BARS_CLOSED, dead_letter_stream
-from quant_db.schema import Order, Run, Strategy
+from quant_db.reconciliation import reconciliation_state
+from quant_db.schema import Alert, Order, Run, Strategy
 from quant_db.schema.runs import Mode, RunStatus, RunType
 from quant_domain import BrokerUnavailable
 from quant_domain.ports import LiveBroker
@@ -362,3 +363,87 @@ def test_execution_service_a_live_session_start_logs_no_broker_key(
     assert described["refused"] == {}
     assert "goes LIVE for the first time" in caplog.text  # the start was captured
     assert logged_secrets(caplog.text + "\n".join(told) + str(described), keys) == []
+
+
+def test_execution_service_a_dropped_link_is_alerted_and_its_return_reconciled_and_saved(
+    database_url: str, url: str
+) -> None:
+    broker = LoopbackBroker()
+
+    async def alerts(sessions: async_sessionmaker[AsyncSession]) -> list[tuple[str, str]]:
+        async with sessions() as db:
+            rows = (await db.scalars(select(Alert).order_by(Alert.id))).all()
+        return [(a.severity, a.message) for a in rows]
+
+    async def scenario(
+        service: ExecutionService, sessions: async_sessionmaker[AsyncSession]
+    ) -> tuple[list[tuple[str, str]], Any, int]:
+        await until(lambda: "sma_live" in service.trading)
+        trading = service.trading["sma_live"]
+        frames = {s: SOURCE.get_bars(s).iloc[10:] for s in SOURCE.symbols()}
+
+        async def step(k: int) -> None:
+            one = {s: f.iloc[[k]] for s, f in frames.items()}
+            for symbol, frame in one.items():
+                broker.set_price(symbol, Decimal(str(frame["close"].iloc[0])), frame.index[0])
+            await publish_replay(service._bus, one, source=FEED, timeframe="1m")
+            await until(lambda: trading.runner.processed == k + 1)
+
+        await step(0)
+        broker.drop_link()
+        await until(lambda: any("link is down" in m for _, m in told), timeout=10)
+        await step(1)
+        broker.restore_link()
+        await until(lambda: any("link is back" in m for _, m in told), timeout=10)
+        await step(2)  # the session applies the reconnect: it reconciles before it trades
+        async with sessions() as db:
+            check = await reconciliation_state(db, service.account)
+        return await alerts(sessions), check, trading.session.reconnects
+
+    told: list[tuple[str, str]] = []
+
+    async def watched(
+        service: ExecutionService, sessions: async_sessionmaker[AsyncSession]
+    ) -> tuple[list[tuple[str, str]], Any, int]:
+        async def poll() -> None:
+            while True:
+                told[:] = await alerts(sessions)
+                await asyncio.sleep(0.05)
+
+        poller = asyncio.create_task(poll())
+        try:
+            return await scenario(service, sessions)
+        finally:
+            poller.cancel()
+
+    raised, check, reconnects = with_service(
+        database_url, url, Mode.LIVE, watched, broker="loopback", broker_factory=lambda r: broker
+    )
+    assert ("critical", "sma_live: the loopback link is down; no order is sent") in raised
+    assert any(s == "warning" and "link is back" in m for s, m in raised)
+    assert reconnects == 1
+    assert check is not None
+    assert check.state.value == "clean"
+
+
+def test_execution_service_a_refused_broker_raises_a_critical_alert(
+    database_url: str, url: str
+) -> None:
+    broker = LoopbackBroker()
+    broker.refuse_connect = True
+
+    async def scenario(
+        service: ExecutionService, sessions: async_sessionmaker[AsyncSession]
+    ) -> list[tuple[str, str | None, str]]:
+        await until(lambda: "sma_live" in service.refused)
+        async with sessions() as db:
+            rows = (await db.scalars(select(Alert))).all()
+        return [(a.severity, a.strategy_id, a.message) for a in rows]
+
+    raised = with_service(
+        database_url, url, Mode.PAPER, scenario, broker="loopback", broker_factory=lambda r: broker
+    )
+    assert len(raised) == 1
+    severity, strategy, message = raised[0]
+    assert (severity, strategy) == ("critical", "sma_live")
+    assert "cannot connect to loopback" in message

@@ -48,6 +48,7 @@ from quant_engine.account import Allocation, allocate, book_config, summarise
 from quant_engine.broker_session import BrokerSession
 from quant_engine.paper import PaperSession
 from quant_engine.reconciliation import Reconciliation, ReconciliationState
+from quant_execution.broker_watch import BrokerWatch
 from quant_execution.brokers import (
     SIM,
     BrokerFactory,
@@ -185,7 +186,7 @@ class ExecutionService:
         self._connect_timeout = connect_timeout
         self._announce = announce
         self._refused_in: dict[str, Mode] = {}  # the mode a strategy was refused in
-        self._unsettled_seen: dict[str, int] = {}
+        self._watch = BrokerWatch(sessions, account, settle_s)
 
     # -- the service's life ------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
@@ -210,6 +211,8 @@ class ExecutionService:
         for strategy_id, trading in list(self.trading.items()):
             if trading.task.done():
                 await self._failed(strategy_id, trading)
+            elif trading.broker is not None:
+                await self._watch.link(strategy_id, trading.run_id, trading.broker)
         try:
             async with self._sessions() as db:
                 rows = (await db.scalars(select(Strategy).where(Strategy.mode.in_(TRADED)))).all()
@@ -297,7 +300,7 @@ class ExecutionService:
         async def after_step(now: datetime) -> None:
             session = runner.session  # a rebuild after an outage replaces it
             if isinstance(session, BrokerSession):
-                self._unanswered(row.id, session)
+                await self._watch.after_step(row.id, run_id, session)
             await record_step(self._sessions, run_id, now, session.last_point(), session.marks())
             check = session.loop.reconciliation
             if check is None or check.state is not ReconciliationState.CLEAN:
@@ -389,19 +392,6 @@ class ExecutionService:
             await self._first_live(row.id, config, live)
         return live, config, allocation, run_id
 
-    def _unanswered(self, strategy_id: str, session: BrokerSession) -> None:
-        """Log the orders a step stopped waiting for (once each): left as they are."""
-        seen = self._unsettled_seen.get(strategy_id, 0)
-        if len(session.unsettled) > seen:
-            log.error(
-                "%s: the broker did not answer within %.1f s for %s (left as they are, never "
-                "sent again)",
-                strategy_id,
-                self._settle_s,
-                ", ".join(session.unsettled[seen:]),
-            )
-            self._unsettled_seen[strategy_id] = len(session.unsettled)
-
     async def _connect(self, row: Strategy) -> LiveBroker | None:
         """The strategy's own connected adapter (None on `sim`); raises _NotTrading when it may
         not trade: LIVE on `sim`, or an adapter that cannot be built or reached (`refused` says
@@ -426,6 +416,7 @@ class ExecutionService:
             )
         except BrokerRefused as exc:
             self._refuse(row, str(exc))
+            await self._watch.alert("critical", f"{row.id} does not trade: {exc}", row.id)
         except UNREACHABLE as exc:
             self._database_down(exc)
         raise _NotTrading
@@ -578,6 +569,7 @@ class ExecutionService:
         if trading.session.timeline.times:
             result = await asyncio.to_thread(trading.runner.close)  # cancels working orders
         await self._disconnect(trading.broker)
+        self._watch.forget(strategy_id)
         try:
             await close_paper_session(self._sessions, trading.run_id, result, message=why)
         except UNREACHABLE as exc:
