@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from quant_domain import Bar, Order, OrderStatus
+from quant_domain import Bar, KillSwitchMode, Order, OrderStatus
 from quant_domain.events import ExecutionReport
 from quant_engine import BacktestConfig
 from quant_engine.broker_session import BrokerSession
@@ -150,3 +150,39 @@ def test_broker_session_with_the_link_down_refuses_orders_and_reconciles_when_it
     assert check.state is ReconciliationState.CLEAN
     assert broker.submitted  # trading resumed after the reconciliation
     assert broker.positions() == session.positions()
+
+
+def test_broker_session_flatten_and_halt_closes_at_the_broker_and_sends_nothing_more() -> None:
+    broker = LoopbackBroker()
+    session = live(broker)
+    session.reconcile_own_books()
+    data = steps(200)
+    feed(session, broker, data[:120])
+    assert session.positions()  # something is held
+    session.set_mode(KillSwitchMode.FLATTEN_AND_HALT)
+    sent = len(broker.submitted)
+    feed(session, broker, data[120:])
+    broker.close()
+    assert session.positions() == {}
+    assert broker.positions() == {}
+    assert len(broker.submitted) == sent  # halted: nothing after the flatten
+
+
+def test_broker_session_an_unanswered_closing_order_is_not_doubled_by_the_next_step() -> None:
+    broker = LoopbackBroker()
+    session = live(broker, settle_s=0.05)
+    session.reconcile_own_books()
+    data = steps(200)
+    feed(session, broker, data[:120])
+    held = dict(session.positions())
+    assert held
+    broker.mute = True  # the closing orders get no answer
+    session.set_mode(KillSwitchMode.FLATTEN_AND_HALT)
+    closing = [r for r in session.loop.orders if r.status is OrderStatus.SUBMITTED]
+    feed(session, broker, data[120:130])  # each step would flatten again while held
+    assert [r for r in session.loop.orders if r.status is OrderStatus.SUBMITTED] == closing
+    assert len(closing) == len(held)
+    broker.mute = False
+    session.settle(closing)
+    broker.close()
+    assert broker.positions() == {}

@@ -51,6 +51,7 @@ _OPEN = frozenset(
         OrderStatus.UNKNOWN,
     }
 )
+_UNANSWERED = frozenset({OrderStatus.SUBMITTED, OrderStatus.PENDING_CANCEL, OrderStatus.UNKNOWN})
 
 
 class _LinkChange:
@@ -220,13 +221,20 @@ class BrokerSession(PaperSession):
             self.settle(self.loop.orders[self._sent_from :])
         super()._mark()
 
+    def _flatten(self, reason: str) -> None:
+        # the parent flattens again at every step while anything is held; an earlier closing
+        # order the broker has not answered may still fill, and closing again could trade twice
+        if any(r.status in _UNANSWERED for r in self.loop.orders):
+            return
+        super()._flatten(reason)
+
     def set_mode(self, mode: KillSwitchMode) -> None:
         with self._thread_lock:
             self.drain()
             sent_from = len(self.loop.orders)
             self.loop.mode = mode
             if mode is KillSwitchMode.FLATTEN_AND_HALT and self.timeline.times:
-                self.loop.flatten("kill switch: flatten_and_halt")
+                self._flatten("kill switch: flatten_and_halt")
                 self.settle(self.loop.orders[sent_from:])
 
     def flatten(self, reason: str) -> None:
