@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from quant_domain import KillSwitchMode
 from quant_engine import BacktestConfig, BacktestEngine, EngineRun, build_timeline
-from quant_engine.breaker_watch import BreakerWatch
+from quant_engine.breaker_watch import BreakerWatch, session_key
 from quant_engine.breakers import DAILY_LOSS, DRAWDOWN, RELEASE
 from quant_engine.risk_policy import AccountLimits
+from quant_engine.sessions import session_calendar
 from quant_strategy import build_strategy
 from tests.factories import frame, strategy_config
 
@@ -67,3 +69,12 @@ def test_backtest_without_a_watch_is_unchanged() -> None:
     plain, _ = _run(closes, {0: "long"}, "D", None)
     assert plain.final_positions == {"TEST": Decimal(1000)}
     assert len(plain.orders) == 1
+
+
+def test_session_key_follows_the_exchange_session_not_the_utc_day() -> None:
+    xnys = session_calendar("XNYS")
+    monday_close = datetime(2024, 3, 4, 20, tzinfo=UTC)  # in Monday's session (closes 21:00)
+    monday_late = datetime(2024, 3, 4, 22, tzinfo=UTC)  # after hours: Tuesday's session
+    tuesday = datetime(2024, 3, 5, 15, tzinfo=UTC)
+    assert session_key(xnys, monday_close, False) != session_key(xnys, monday_late, False)
+    assert session_key(xnys, monday_late, False) == session_key(xnys, tuesday, False)

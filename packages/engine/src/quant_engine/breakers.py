@@ -102,6 +102,14 @@ class BreakerState:
             return KillSwitchMode.REDUCE_ONLY
         return KillSwitchMode.ACTIVE
 
+    def rearm(self) -> None:
+        """Clear both breakers and measure afresh from the last equity (an admin's re-arm)."""
+        self.daily_tripped = False
+        self.latched = False
+        if not math.isnan(self.equity):
+            self.peak = self.equity
+            self.baseline = self.equity
+
     def session_loss(self) -> float:
         """The loss since the session opened, as a positive share of its opening equity."""
         if not self.baseline > 0:
@@ -176,12 +184,7 @@ class Breakers:
 
     def rearm(self) -> None:
         """An admin's re-arm: both breakers clear, measured afresh from the last equity."""
-        s = self.state
-        s.daily_tripped = False
-        s.latched = False
-        if not math.isnan(s.equity):
-            s.peak = s.equity
-            s.baseline = s.equity
+        self.state.rearm()
 
 
 def next_mode(current: KillSwitchMode, trip: Trip) -> KillSwitchMode | None:
@@ -198,3 +201,10 @@ def next_mode(current: KillSwitchMode, trip: Trip) -> KillSwitchMode | None:
     if trip.rule == DAILY_LOSS:
         return KillSwitchMode.REDUCE_ONLY if current is KillSwitchMode.ACTIVE else None
     return KillSwitchMode.ACTIVE if current is KillSwitchMode.REDUCE_ONLY else None
+
+
+def rearmed(stored: dict[str, Any]) -> dict[str, Any]:
+    """The risk service's stored state (its `breakers` key a BreakerState) after a re-arm."""
+    state = BreakerState.from_json(stored.get("breakers", {}))
+    state.rearm()
+    return {**stored, "breakers": state.to_json()}
