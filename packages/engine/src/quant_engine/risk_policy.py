@@ -4,16 +4,23 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from quant_domain import ConfigError
 from quant_domain.errors import first_validation_error
-from quant_engine.sessions import session_calendar
 from quant_strategy.config import RiskCaps
 from quant_strategy.yaml_reader import read_yaml
+
+Calendar = Literal[
+    "XNYS", "XNAS", "XLON", "XPAR", "XFRA", "XSWX", "XTSE", "XASX", "XTKS", "XHKG", "CMES", "24H"
+]
+"""Calendars a policy may name (exchange-calendars codes; `24H`: every UTC day is a session)."""
+
+StrategyKey = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
+"""A strategy id, spelled as strategy configs spell theirs."""
 
 
 class AccountLimits(BaseModel):
@@ -52,24 +59,11 @@ class AccountLimits(BaseModel):
         description="a peak-to-trough drawdown of this share latches flatten_and_halt until an "
         "admin re-arms",
     )
-    calendar: str = Field(
+    calendar: Calendar = Field(
         default="XNYS",
-        min_length=1,
-        max_length=16,
         description="the exchange calendar whose sessions the daily loss is measured over "
         "(`24H`: UTC days)",
     )
-
-    @field_validator("calendar")
-    @classmethod
-    def _calendar_exists(cls, value: str) -> str:
-        try:
-            session_calendar(value)
-        except ConfigError as exc:
-            raise ValueError(
-                f"unknown calendar {value!r} (an exchange code like XNYS, or 24H)"
-            ) from exc
-        return value
 
     @property
     def max_position_pct(self) -> float:
@@ -96,15 +90,7 @@ class RiskPolicy(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     account: AccountLimits = Field(default_factory=AccountLimits)
-    strategies: dict[str, StrategyLimits] = Field(default_factory=dict)
-
-    @field_validator("strategies")
-    @classmethod
-    def _ids_look_like_ids(cls, value: dict[str, StrategyLimits]) -> dict[str, StrategyLimits]:
-        for key in value:
-            if not key or len(key) > 64 or not all(c.isalnum() or c in "_.-" for c in key):
-                raise ValueError(f"{key!r} is not a strategy id (letters, digits, _ . -)")
-        return value
+    strategies: dict[StrategyKey, StrategyLimits] = Field(default_factory=dict)
 
     def caps_for(self, strategy_id: str, caps: RiskCaps) -> RiskCaps:
         """`caps` tightened by the account's limits and the strategy's own under this policy."""
