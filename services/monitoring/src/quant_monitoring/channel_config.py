@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import exchange_calendars as xcals
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
@@ -39,6 +40,9 @@ class _Channel(_Strict):
     )
     optional: bool = Field(
         default=False, description="left out, not an error, when its ${VARIABLES} are unset"
+    )
+    daily_summary: bool = Field(
+        default=True, description="receives the daily summary whatever its minimum severity"
     )
 
 
@@ -98,6 +102,13 @@ class SummaryRules(_Strict):
     enabled: bool = True
     calendar: str = Field(default="XNYS", min_length=1, description="exchange calendar")
     after_close_minutes: int = Field(default=15, ge=0, le=720)
+
+    @field_validator("calendar")
+    @classmethod
+    def _known(cls, name: str) -> str:
+        if name not in xcals.get_calendar_names():
+            raise ValueError(f"unknown exchange calendar {name!r} (e.g. XNYS, XLON)")
+        return name
 
 
 class _File(_Strict):

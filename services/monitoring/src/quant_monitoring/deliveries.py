@@ -25,6 +25,7 @@ from quant_monitoring.channel_config import EmailChannel, SlackChannel, WebhookC
 from quant_monitoring.message import AlertMessage
 
 Channel = SlackChannel | WebhookChannel | EmailChannel
+SUMMARY_PREFIX = "daily_summary:"
 _ROUTING_LOCK = 0x71_75_61_6E_74  # one router at a time across monitoring instances
 _COUNTED = (DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.DELIVERED)
 
@@ -37,6 +38,12 @@ class Claimed:
     channel: str
     attempts: int  # including the one about to be made
     alert: AlertMessage
+
+
+def _wants(channel: Channel, alert: Alert, key: str) -> bool:
+    if key.startswith(SUMMARY_PREFIX):
+        return channel.daily_summary
+    return severity_rank(alert.severity) >= severity_rank(channel.min_severity)
 
 
 def dedupe_key(alert: Alert) -> str:
@@ -62,7 +69,7 @@ async def route(
     for alert in alerts:
         key = dedupe_key(alert)
         for channel in channels:
-            if severity_rank(alert.severity) < severity_rank(channel.min_severity):
+            if not _wants(channel, alert, key):
                 continue
             recent = await session.scalar(
                 select(AlertDelivery.id)
