@@ -23,7 +23,12 @@ from typing import Any, Literal
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from quant_db.schema import Heartbeat
 
@@ -162,6 +167,15 @@ class HeartbeatBeacon:
         self._down_since: datetime | None = None
         self._healthy: bool | None = None
         self._task: asyncio.Task[None] | None = None
+        self._engine: AsyncEngine | None = None
+
+    @classmethod
+    def from_url(cls, url: str, service: str, **options: Any) -> HeartbeatBeacon:
+        """A beacon with an engine of its own on `url` (disposed when it stops)."""
+        engine = create_async_engine(url, pool_size=1, max_overflow=0)
+        beacon = cls(async_sessionmaker(engine, expire_on_commit=False), service, **options)
+        beacon._engine = engine
+        return beacon
 
     def snapshot(self) -> dict[str, Any]:
         """The detail of the next beat."""
@@ -217,3 +231,5 @@ class HeartbeatBeacon:
                 await session.commit()
         except Exception as exc:
             log.warning("heartbeat of %s not marked stopped: %s", self.service, type(exc).__name__)
+        if self._engine is not None:
+            await self._engine.dispose()

@@ -113,7 +113,7 @@ async def alert_counts(
 @router.post(
     "/acknowledge",
     summary="Acknowledge many alerts at once (trader or admin); 404 naming unknown ids",
-    responses=error_responses(401, 403, 404, 422),
+    responses=error_responses(400, 401, 403, 404, 422),
 )
 async def acknowledge_alerts(
     body: AlertsAcknowledge, trader: TraderUser, session: SessionDep, request_id: RequestId
