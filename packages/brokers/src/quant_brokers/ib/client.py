@@ -35,8 +35,8 @@ from ib_async import IB
 
 from quant_brokers.base import Backoff
 from quant_brokers.ib import mapping
+from quant_brokers.ib.link import Link
 from quant_brokers.ib.order_reports import Correction, OrderReports
-from quant_brokers.ib.recovery import Recovery
 from quant_brokers.ib.settings import IbSettings
 from quant_domain import BrokerUnavailable, ConfigError, Order
 from quant_domain.events import ExecutionReport, OrderRejected
@@ -52,15 +52,11 @@ T = TypeVar("T")
 UNAVAILABLE = "BROKER_UNAVAILABLE"
 
 
-class ClientIdInUse(ConnectionError):
-    """IB refused the connection with 326: another session holds this client id."""
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class IbBroker(Recovery):
+class IbBroker(Link):
     """quant_domain.ports.LiveBroker on IB Gateway / TWS through ib_async."""
 
     name = "ib"
@@ -174,7 +170,7 @@ class IbBroker(Recovery):
 
     def positions(self) -> Mapping[str, Decimal]:
         async def read() -> dict[str, Decimal]:
-            rows = self._client().positions(self.account_id)
+            rows = self._ib_client().positions(self.account_id)
             return {p.contract.symbol: mapping.decimal(p.position) for p in rows if p.position}
 
         return self._read(read())
@@ -242,19 +238,6 @@ class IbBroker(Recovery):
                 f"IB at {self.settings.endpoint} did not answer: {exc}"
             ) from exc
 
-    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(coroutine)
-        task.add_done_callback(self._task_done)
-
-    @staticmethod
-    def _task_done(task: asyncio.Task[None]) -> None:
-        if not task.cancelled() and task.exception() is not None:
-            log.error("ib adapter task failed", exc_info=task.exception())
-
-    def _client(self) -> IB:
-        assert self._ib is not None
-        return self._ib
-
     async def _create_client(self) -> None:
         ib = IB()
         ib.orderStatusEvent += self.on_status
@@ -270,120 +253,7 @@ class IbBroker(Recovery):
         for timer in self._unacked.values():
             timer.cancel()
         self._up = False
-        self._client().disconnect()
-
-    # -- connecting ----------------------------------------------------------------------------
-    async def _connect_until(self, timeout: float) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            try:
-                await self._connect_once(min(self.settings.connect_timeout, timeout))
-                return
-            except (OSError, TimeoutError, ConnectionError) as exc:
-                delay = self.backoff.next_delay()
-                if self._closing or loop.time() + delay >= deadline:
-                    raise
-                log.warning("ib connect failed (%s); retrying in %.2f s", exc, delay)
-                await asyncio.sleep(delay)
-
-    async def _connect_once(self, timeout: float) -> None:
-        ib = self._client()
-        self.connect_attempts += 1
-        refused: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-
-        def on_error(req_id: int, code: int, text: str, contract: Any) -> None:
-            if code == 326 and not refused.done():
-                refused.set_result(text)
-
-        ib.errorEvent += on_error
-        self._connecting = True
-        settings = self.settings
-        connecting = asyncio.ensure_future(
-            ib.connectAsync(
-                settings.host, settings.port, self.client_id, timeout, account=self.account_id
-            )
-        )
-        try:
-            done, _ = await asyncio.wait(
-                {connecting, refused}, timeout=timeout, return_when="FIRST_COMPLETED"
-            )
-            if connecting not in done:
-                connecting.cancel()
-                with contextlib.suppress(BaseException):
-                    await connecting
-                ib.disconnect()
-                if refused.done():
-                    raise ClientIdInUse(f"326: {refused.result()}")
-                raise TimeoutError(f"no API start within {timeout} s")
-            connecting.result()
-        finally:
-            ib.errorEvent -= on_error
-            self._connecting = False
-        await self._synchronise()
-
-    async def _synchronise(self) -> None:
-        """After a (re)connect: pick the account, lift the id floor, recover, then say so."""
-        ib = self._client()
-        accounts = ib.managedAccounts()
-        if not self.account_id and len(accounts) == 1:
-            self.account_id = accounts[0]
-        if self.account_id not in accounts:
-            ib.disconnect()
-            raise ConnectionError(f"account {self.account_id!r} is not among {accounts}")
-        client: Any = ib.client  # untyped in ib_async
-        client.updateReqId(self.highest_order_id + 1)
-        self._swept = 0
-        await self.recover()
-        self.backoff.reset()
-        self._up, self._paused = True, False
-        self._notify(True, f"IB connected at {self.settings.endpoint}, executions recovered")
-
-    def _on_disconnected(self) -> None:
-        if self._closing or self._connecting or not self._up:
-            return
-        self._up = False
-        for coid, timer in list(self._unacked.items()):
-            timer.cancel()
-            self.reports.unknown(coid, "the IB link dropped before IB answered")
-        self._notify(False, "IB link lost; reconnecting")
-        if self._reconnecting is None or self._reconnecting.done():
-            self._reconnecting = asyncio.get_running_loop().create_task(self._reconnect())
-
-    async def _reconnect(self) -> None:
-        while not self._closing and not self._up:
-            await asyncio.sleep(self.backoff.next_delay())
-            try:
-                await self._connect_once(self.settings.connect_timeout)
-            except (OSError, TimeoutError, ConnectionError) as exc:
-                log.warning("ib reconnect failed: %s", exc)
-
-    def _on_error(self, req_id: int, code: int, text: str, contract: Any) -> None:
-        if code == 1100:
-            if self._up and not self._paused:
-                self._paused = True
-                self._notify(False, f"IB 1100: {text}; submits paused")
-        elif code in (1101, 1102) and self._up:
-            self._spawn(self._restore(resubscribe=code == 1101, code=code))
-
-    async def _restore(self, *, resubscribe: bool, code: int) -> None:
-        ib = self._client()
-        if resubscribe:  # 1101: IB dropped our subscriptions
-            timeout = self.settings.request_timeout
-            await asyncio.wait_for(ib.reqPositionsAsync(), timeout)
-            await asyncio.wait_for(ib.reqAccountUpdatesAsync(self.account_id), timeout)
-        await self.recover()
-        self._paused = False
-        self._notify(True, f"IB {code}: connectivity restored, executions recovered")
-
-    def _notify(self, up: bool, detail: str) -> None:
-        log.info("ib link %s: %s", "up" if up else "down", detail)
-        handler = self._connection_handler
-        if handler is not None:
-            try:
-                handler(up, detail)
-            except Exception:
-                log.exception("ib connection handler failed")
+        self._ib_client().disconnect()
 
     # -- orders on the adapter's thread ----------------------------------------------------------
     def _unavailable(self, client_order_id: str, why: str) -> OrderRejected:
@@ -403,7 +273,7 @@ class IbBroker(Recovery):
         if known is not None:
             self.report_state(coid, known)
             return
-        ib = self._client()
+        ib = self._ib_client()
         client: Any = ib.client  # untyped in ib_async
         order_id = max(client.getReqId(), self.highest_order_id + 1)
         client.updateReqId(order_id + 1)
@@ -436,7 +306,7 @@ class IbBroker(Recovery):
         if not self.connected:
             log.warning("ib cancel of %s not sent: link down (%s)", coid, reason)
             return
-        self._client().cancelOrder(trade.order)
+        self._ib_client().cancelOrder(trade.order)
 
     # -- reports ---------------------------------------------------------------------------------
     def _deliver(self, report: ExecutionReport) -> None:
