@@ -7,13 +7,23 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from quant_brokers.base import Backoff
 from quant_brokers.ib.client import IbBroker
 from quant_brokers.ib.settings import IbSettings
-from quant_domain import Order, OrderSide, OrderType
-from quant_domain.events import ExecutionReport, OrderFilled
+from quant_domain import Order, OrderSide, OrderStatus, OrderType
+from quant_domain.events import (
+    ExecutionReport,
+    OrderAccepted,
+    OrderCancelled,
+    OrderExpired,
+    OrderFilled,
+    OrderRejected,
+    OrderStatusUnknown,
+)
+from quant_engine.oms import OrderRecord
 from tests.fakes.tws import FakeTws
 
 CLIENT_ID = 11
@@ -55,6 +65,27 @@ def coid_of(report: ExecutionReport) -> str:
     if isinstance(report, OrderFilled):
         return report.fill.client_order_id
     return report.client_order_id
+
+
+def replay(order: Order, reports: list[ExecutionReport]) -> OrderRecord:
+    """Apply `order`'s reports to the OMS's own order record, as the trading loop does: an
+    order of reports the OMS refuses raises IllegalTransition here."""
+    record = OrderRecord(order=order, submitted_at=datetime.now(UTC), status=OrderStatus.SUBMITTED)
+    statuses = {
+        OrderAccepted: OrderStatus.ACCEPTED,
+        OrderCancelled: OrderStatus.CANCELLED,
+        OrderExpired: OrderStatus.EXPIRED,
+        OrderRejected: OrderStatus.REJECTED,
+        OrderStatusUnknown: OrderStatus.UNKNOWN,
+    }
+    for report in reports:
+        if coid_of(report) != order.client_order_id:
+            continue
+        if isinstance(report, OrderFilled):
+            record.apply_fill(report.fill)
+        else:
+            record.to(statuses[type(report)], report.timestamp)
+    return record
 
 
 def settings(tws: FakeTws, **overrides: float) -> IbSettings:

@@ -8,10 +8,17 @@ from decimal import Decimal
 import pytest
 
 from quant_brokers.ib.client import IbBroker
-from quant_domain import BrokerUnavailable
+from quant_domain import BrokerUnavailable, OrderStatus
 from quant_domain.events import OrderAccepted, OrderCancelled, OrderFilled
 from tests.fakes.tws import FakeTws
-from tests.integration.brokers.ib_harness import CLIENT_ID, broker, buy, fast_backoff, settings
+from tests.integration.brokers.ib_harness import (
+    CLIENT_ID,
+    broker,
+    buy,
+    fast_backoff,
+    replay,
+    settings,
+)
 
 
 @pytest.fixture
@@ -43,6 +50,7 @@ def test_ib_broker_market_order_reports_accepted_then_filled_from_its_thread(tws
     assert filled.broker_order_id == str(order_id)
     assert tws.placed == [(CLIENT_ID, order_id, "c-1")]
     assert seen.threads == {f"ib-{CLIENT_ID}"}
+    assert replay(buy(10, "c-1"), seen.reports).status is OrderStatus.FILLED
 
 
 def test_ib_broker_limit_order_cancel_reports_cancelled(tws: FakeTws) -> None:
@@ -54,6 +62,7 @@ def test_ib_broker_limit_order_cancel_reports_cancelled(tws: FakeTws) -> None:
         seen.wait(lambda: bool(seen.of(OrderCancelled, "c-lmt")))
         assert ib.open_orders() == []
     assert seen.kinds("c-lmt") == ["OrderAccepted", "OrderCancelled"]
+    assert replay(buy(5, "c-lmt", limit="90"), seen.reports).status is OrderStatus.CANCELLED
 
 
 def test_ib_broker_repeated_submit_sends_nothing(tws: FakeTws) -> None:

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from quant_brokers.ib.client import IbBroker
-from quant_domain import BrokerUnavailable, OrderSide
+from quant_domain import BrokerUnavailable, OrderSide, OrderStatus
 from quant_domain.events import (
     OrderAccepted,
     OrderFilled,
@@ -22,6 +22,7 @@ from tests.integration.brokers.ib_harness import (
     buy,
     eventually,
     fast_backoff,
+    replay,
     settings,
 )
 
@@ -108,6 +109,7 @@ def test_exec_details_before_open_order_is_buffered_not_lost(tws: FakeTws) -> No
         assert fills[0].fill.commission == Decimal(1)  # its commission was waited for
         assert fills[0].note == ""
         assert seen.kinds(coid) == ["OrderFilled"]  # its fill implies the acceptance
+    assert replay(buy(3, "c-early"), seen.reports).status is OrderStatus.FILLED
 
 
 def test_partial_fills_add_up_to_the_order(tws: FakeTws) -> None:
@@ -117,6 +119,8 @@ def test_partial_fills_add_up_to_the_order(tws: FakeTws) -> None:
         seen.wait(lambda: len(seen.of(OrderFilled, "c-parts")) == 3)
     fills = fills_of(seen.reports, "c-parts")
     assert sum(f.fill.quantity for f in fills) == Decimal(10)
+    record = replay(buy(10, "c-parts"), seen.reports)
+    assert (record.status, record.filled_quantity) == (OrderStatus.FILLED, Decimal(10))
     assert len({f.fill.fill_id for f in fills}) == 3
     assert seen.kinds("c-parts") == ["OrderAccepted", "OrderFilled", "OrderFilled", "OrderFilled"]
 
@@ -149,6 +153,7 @@ def test_reject_arrives_as_order_rejected(tws: FakeTws) -> None:
     assert rejected.code == "BROKER_REJECTED"
     assert "IB 201" in rejected.reason
     assert seen.kinds("c-rej") == ["OrderRejected"]
+    assert replay(buy(1, "c-rej"), seen.reports).status is OrderStatus.REJECTED
 
 
 def test_restart_new_broker_finds_the_order_by_order_ref_and_does_not_resubmit(
@@ -229,3 +234,4 @@ def test_unanswered_submit_is_unknown_then_found_by_order_ref(tws: FakeTws) -> N
     assert isinstance(unknown, OrderStatusUnknown)
     assert "did not answer" in unknown.reason
     assert [ref for _, _, ref in tws.placed] == ["c-silent"]
+    assert replay(buy(1, "c-silent", limit="90"), seen.reports).status is OrderStatus.ACCEPTED
