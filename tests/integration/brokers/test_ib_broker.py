@@ -97,3 +97,24 @@ def test_ib_broker_unreachable_gateway_raises_broker_unavailable() -> None:
         ib.connect(timeout=0.3)
     ib.close()
     assert ib.connected is False
+
+
+def test_ib_broker_read_from_inside_a_handler_raises_instead_of_deadlocking(
+    tws: FakeTws,
+) -> None:
+    errors: list[BaseException] = []
+    with broker(tws) as (ib, seen):
+
+        def nested(report: object) -> None:
+            seen.report(report)  # type: ignore[arg-type]
+            try:
+                ib.positions()
+            except RuntimeError as exc:
+                errors.append(exc)
+
+        ib.set_report_handler(nested)
+        ib.submit(buy(1, "c-nested"))
+        seen.wait(lambda: bool(seen.of(OrderFilled, "c-nested")))
+        assert ib.positions() == {"AAPL": Decimal(1)}
+    assert len(errors) == 2
+    assert "another thread" in str(errors[0])

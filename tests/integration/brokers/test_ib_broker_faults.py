@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -25,6 +30,8 @@ from tests.integration.brokers.ib_harness import (
     replay,
     settings,
 )
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
@@ -159,22 +166,30 @@ def test_reject_arrives_as_order_rejected(tws: FakeTws) -> None:
 def test_restart_new_broker_finds_the_order_by_order_ref_and_does_not_resubmit(
     tws: FakeTws,
 ) -> None:
+    command = [sys.executable, "-m", "tests.integration.brokers.ib_crash_child"]
+    command += [str(tws.port), str(CLIENT_ID), "c-crash"]
+    child = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None
+        word, broker_id, highest = child.stdout.readline().split()
+        assert word == "accepted"
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(10)
+        if child.stdout is not None:
+            child.stdout.close()
     order = buy(4, "c-crash", limit="95")
-    with broker(tws) as (first, seen):
-        first.submit(order)
-        seen.wait(lambda: bool(seen.of(OrderAccepted, "c-crash")))
-        floor = first.highest_order_id
-    # a new process (as after a SIGKILL): same client id, the persisted floor
-    with broker(tws, floor=floor) as (second, seen_again):
+    # a new process after the SIGKILL: same client id, the persisted floor
+    with broker(tws, floor=int(highest)) as (second, seen):
         working = second.open_orders()
         assert [(o.client_order_id, o.quantity, o.limit_price) for o in working] == [
             ("c-crash", Decimal(4), Decimal(95))
         ]
         second.submit(order)
-        seen_again.wait(lambda: bool(seen_again.of(OrderAccepted, "c-crash")))
-    accepted = seen_again.of(OrderAccepted, "c-crash")[0]
+        seen.wait(lambda: bool(seen.of(OrderAccepted, "c-crash")))
+    accepted = seen.of(OrderAccepted, "c-crash")[0]
     assert isinstance(accepted, OrderAccepted)
-    assert accepted.broker_order_id == str(floor)
+    assert accepted.broker_order_id == broker_id
     assert [ref for _, _, ref in tws.placed] == ["c-crash"]
 
 

@@ -228,6 +228,12 @@ class IbBroker(Link):
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout)
 
     def _read(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        if threading.current_thread() is self._thread:
+            coroutine.close()  # waiting here for our own loop would never return
+            raise RuntimeError(
+                "IbBroker reads block: call them from another thread than the adapter's "
+                "(not from inside a report or connection handler)"
+            )
         if not self.connected or self._loop is None:
             coroutine.close()
             raise BrokerUnavailable(f"IB at {self.settings.endpoint} is not connected")
