@@ -118,3 +118,14 @@ def test_ib_broker_read_from_inside_a_handler_raises_instead_of_deadlocking(
         assert ib.positions() == {"AAPL": Decimal(1)}
     assert len(errors) == 2
     assert "another thread" in str(errors[0])
+
+
+def test_ib_broker_account_the_gateway_does_not_manage_raises_broker_unavailable(
+    tws: FakeTws,
+) -> None:
+    wrong = settings(tws).model_copy(update={"account": "DU999"})
+    ib = IbBroker(wrong, client_id=CLIENT_ID, backoff=fast_backoff())
+    with pytest.raises(BrokerUnavailable, match="DU999"):
+        ib.connect(timeout=0.3)
+    ib.close()
+    assert tws.placed == []

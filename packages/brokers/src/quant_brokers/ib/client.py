@@ -93,6 +93,7 @@ class IbBroker(Link):
         self._closing = False
         self._connecting = False
         self._reconnecting: asyncio.Task[None] | None = None
+        self._losses = 0
         self._mine: set[str] = set()  # client order ids this instance sent or resolved
         self._unacked: dict[str, asyncio.TimerHandle] = {}
         self._ids: dict[str, int] = {}
@@ -290,11 +291,10 @@ class IbBroker(Link):
         wire.orderId = order_id
         try:
             ib.placeOrder(mapping.contract(order.symbol), wire)
-        except ConnectionError:
+        except ConnectionError:  # ib_async raises before writing anything: nothing was sent
             self._mine.discard(coid)
-            self.reports.rejected(
-                coid, self._unavailable(coid, "socket closed").reason, UNAVAILABLE
-            )
+            self.reports.trails.pop(coid, None)
+            self._deliver(self._unavailable(coid, "socket closed"))
             return
         loop = asyncio.get_running_loop()
         self._unacked[coid] = loop.call_later(self.settings.ack_timeout, self._ack_expired, coid)

@@ -38,6 +38,7 @@ class Link(Recovery):
     _closing: bool
     _connecting: bool
     _reconnecting: asyncio.Task[None] | None
+    _losses: int  # 1100s seen: a restore that began before the latest one must not resume
     _connection_handler: ConnectionHandler | None
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
@@ -106,7 +107,8 @@ class Link(Recovery):
             self.account_id = accounts[0]
         if self.account_id not in accounts:
             ib.disconnect()
-            raise ConnectionError(f"account {self.account_id!r} is not among {accounts}")
+            wanted = repr(self.account_id) if self.account_id else "none set (QUANT_IB_ACCOUNT)"
+            raise ConnectionError(f"account {wanted}; the Gateway manages {accounts}")
         client: Any = ib.client  # untyped in ib_async
         client.updateReqId(self.highest_order_id + 1)
         self._swept = 0
@@ -136,6 +138,7 @@ class Link(Recovery):
 
     def _on_error(self, req_id: int, code: int, text: str, contract: Any) -> None:
         if code == 1100:
+            self._losses += 1
             if self._up and not self._paused:
                 self._paused = True
                 self._notify(False, f"IB 1100: {text}; submits paused")
@@ -144,11 +147,14 @@ class Link(Recovery):
 
     async def _restore(self, *, resubscribe: bool, code: int) -> None:
         ib = self._ib_client()
+        losses = self._losses
         if resubscribe:  # 1101: IB dropped our subscriptions
             timeout = self.settings.request_timeout
             await asyncio.wait_for(ib.reqPositionsAsync(), timeout)
             await asyncio.wait_for(ib.reqAccountUpdatesAsync(self.account_id), timeout)
         await self.recover()
+        if losses != self._losses:
+            return  # lost again meanwhile: the next 1101/1102 restores
         self._paused = False
         self._notify(True, f"IB {code}: connectivity restored, executions recovered")
 
