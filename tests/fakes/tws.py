@@ -6,12 +6,15 @@ completed orders, account updates, executions) plus account summary, place/cance
 with execDetails and commissionReport, live position updates and reqIds. Market orders fill at
 the price given by `set_price`; limit and stop orders work until the price reaches them.
 
-Real-time bars: `reqRealTimeBars` (50) subscribes a connection to a symbol; `push_bar` sends every
-subscriber a realtimeBar (50: reqId, epoch seconds, open, high, low, close, volume, wap, count),
-and `bar_seconds > 0` also sends a flat bar at the last price every that many seconds.
+Real-time bars (for a live feed's tests): `ib.reqRealTimeBars(Stock("AAPL", "SMART", "USD"), 5,
+"TRADES", False)` subscribes a connection to a symbol; `push_bar(symbol, o, h, l, c, v, at)` sends
+every subscriber a realtimeBar (50: reqId, epoch seconds, open, high, low, close, volume, wap,
+count), which ib_async appends to the RealTimeBarList it returned (`barUpdateEvent`);
+`bar_seconds > 0` (`--bar-seconds`, 5 by default from the command line) also sends a flat bar at
+the last price every that many seconds; `cancelRealTimeBars` ends the subscription.
 
 Fault knobs (all thread-safe): `fill_in_parts`, `reject_next` (error 201), `hold_acks` (orders
-recorded, never answered), `executions_before_open`, `refuse_client_id` (326 on connect),
+recorded, never answered), `lose_orders` (never arrive), `executions_before_open`, `refuse_client_id` (326 on connect),
 `notify` (1100 / 1101 / 1102), `drop_connections`, `restart` (drops every connection and rolls
 nextValidId back), `correct_execution` (the same execId with a new suffix).
 """
@@ -77,6 +80,8 @@ class FakeTws:
         self.fill_parts = 1
         self.reject = 0
         self.ack_held = False
+        self.losses = 0
+        self.lost: list[tuple[int, int, str]] = []  # placeOrders dropped by `lose_orders`
         self.execs_first = False
         self.refusals = 0
         self.link_down = False
@@ -163,6 +168,10 @@ class FakeTws:
     def hold_acks(self, held: bool = True) -> None:
         """Orders are recorded but get no answer (an ambiguous submit); reqOpenOrders shows them."""
         self.ack_held = held
+
+    def lose_orders(self, count: int = 1) -> None:
+        """The next `count` placeOrders vanish on the way (kept in `lost`, never in the book)."""
+        self.losses = count
 
     def executions_before_open(self, first: bool = True) -> None:
         """A fill's execDetails and commissionReport arrive before its openOrder and orderStatus."""

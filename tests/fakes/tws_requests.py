@@ -21,6 +21,10 @@ Handler = Callable[["FakeTws", "Session", list[str]], None]
 def place_order(tws: FakeTws, session: Session, fields: list[str]) -> None:
     """3: orderId, contract(12), secIdType, secId, action, qty, type, lmt, aux, tif, ..."""
     order_id = int(fields[1])
+    if tws.losses > 0:
+        tws.losses -= 1
+        tws.lost.append((session.client_id, order_id, fields[26]))
+        return
     tws.placed.append((session.client_id, order_id, fields[26]))
     tws.next_valid_id = max(tws.next_valid_id, order_id + 1)
     existing = tws.book.find(session.client_id, order_id)

@@ -250,3 +250,17 @@ def test_unanswered_submit_is_unknown_then_found_by_order_ref(tws: FakeTws) -> N
     assert "did not answer" in unknown.reason
     assert [ref for _, _, ref in tws.placed] == ["c-silent"]
     assert replay(buy(1, "c-silent", limit="90"), seen.reports).status is OrderStatus.ACCEPTED
+
+
+def test_submit_lost_on_the_way_is_unknown_then_rejected_not_at_broker(tws: FakeTws) -> None:
+    tws.lose_orders()
+    with broker(tws, ack_timeout=0.3) as (ib, seen):
+        ib.submit(buy(1, "c-lost", limit="90"))
+        seen.wait(lambda: bool(seen.of(OrderRejected, "c-lost")))
+    assert seen.kinds("c-lost") == ["OrderStatusUnknown", "OrderRejected"]
+    rejected = seen.of(OrderRejected, "c-lost")[0]
+    assert isinstance(rejected, OrderRejected)
+    assert rejected.code == "NOT_AT_BROKER"
+    assert [ref for _, _, ref in tws.lost] == ["c-lost"]
+    assert tws.placed == []  # looked up, never sent again
+    assert replay(buy(1, "c-lost", limit="90"), seen.reports).status is OrderStatus.REJECTED
