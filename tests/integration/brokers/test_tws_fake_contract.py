@@ -7,8 +7,11 @@ version that reads or writes the protocol differently fails here before it reach
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
 from collections.abc import Coroutine, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +20,7 @@ from ib_async import IB, LimitOrder, MarketOrder, Stock
 from tests.fakes.tws import FakeTws
 
 CLIENT_ID = 7
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
@@ -231,3 +235,27 @@ def test_real_time_bars_reach_the_subscriber(tws: FakeTws) -> None:
         return [(b.open_, b.high, b.low, b.close, b.volume) for b in bars]
 
     assert run(scenario()) == [(100.0, 102.0, 99.5, 101.0, 1200.0)]
+
+
+def test_module_entry_point_prints_host_port_and_serves() -> None:
+    command = [sys.executable, "-m", "tests.fakes.tws", "--port", "0", "--price", "AAPL=50"]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        host, _, port = process.stdout.readline().strip().rpartition(":")
+
+        async def scenario() -> tuple[str, float]:
+            ib = IB()
+            await ib.connectAsync(host, int(port), clientId=3, timeout=2, raiseSyncErrors=True)
+            trade = ib.placeOrder(aapl(), MarketOrder("BUY", 1, orderRef="coid-cli"))
+            await until(trade.isDone)
+            ib.disconnect()
+            return trade.orderStatus.status, trade.orderStatus.avgFillPrice
+
+        assert host == "127.0.0.1"
+        assert run(scenario()) == ("Filled", 50.0)
+    finally:
+        process.terminate()
+        process.wait(10)
+        if process.stdout is not None:
+            process.stdout.close()
