@@ -51,6 +51,7 @@ class Session:
     writer: asyncio.StreamWriter
     client_id: int = -1
     positions: bool = False
+    account_updates: bool = False
     bars: dict[int, str] = field(default_factory=dict)  # reqId -> symbol
 
     def send(self, fields: list[msg.Field]) -> None:
@@ -182,7 +183,8 @@ class FakeTws:
         self.refusals = times
 
     def notify(self, code: int, text: str = "") -> None:
-        """Send every connection a link notice: 1100 lost, 1101 / 1102 restored."""
+        """Send every connection a link notice: 1100 lost, 1101 / 1102 restored (1101 with the
+        connections' subscriptions dropped: positions, account updates, real-time bars)."""
         texts = {
             1100: "Connectivity between IB and Trader Workstation has been lost.",
             1101: "Connectivity between IB and TWS has been restored- data lost.",
@@ -192,6 +194,9 @@ class FakeTws:
         def send() -> None:
             self.link_down = code == 1100
             for session in self.sessions:
+                if code == 1101:  # "data lost": every subscription must be made again
+                    session.positions = session.account_updates = False
+                    session.bars.clear()
                 session.send(msg.error(-1, code, text or texts.get(code, "")))
 
         self._call(send)

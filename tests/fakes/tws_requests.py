@@ -130,7 +130,8 @@ def cancel_positions(tws: FakeTws, session: Session, fields: list[str]) -> None:
 
 def account_updates(tws: FakeTws, session: Session, fields: list[str]) -> None:
     """6: 2, subscribe, account: account values, update time, accountDownloadEnd."""
-    if fields[2] != "1":
+    session.account_updates = fields[2] == "1"
+    if not session.account_updates:
         return
     account = tws.book.account
     for key, value in tws.book.values().items():

@@ -66,15 +66,16 @@ def test_1100_pauses_submits_and_1102_resumes_them_after_reconciliation(tws: Fak
     assert [ref for _, _, ref in tws.placed] == ["c-up"]
 
 
-def test_1101_resubscribes_and_resumes(tws: FakeTws) -> None:
+def test_1101_resubscribes_positions_and_account_updates_then_resumes(tws: FakeTws) -> None:
     with broker(tws) as (ib, seen):
         tws.notify(1100)
         seen.wait(lambda: seen.links[-1][0] is False)
-        tws.notify(1101)
+        tws.notify(1101)  # the fake drops the connection's subscriptions
         seen.wait(lambda: seen.links[-1][0] is True)
         assert ib.connected is True
         assert "1101" in seen.links[-1][1]
-        assert tws.sessions[0].positions is True
+        session = tws.sessions[0]
+        assert (session.positions, session.account_updates) == (True, True)
 
 
 def test_rolled_back_next_valid_id_never_reuses_an_order_id(tws: FakeTws) -> None:
