@@ -23,6 +23,7 @@ from quant_domain.events import (
 from tests.fakes.tws import FakeTws
 from tests.integration.brokers.ib_harness import (
     CLIENT_ID,
+    Recorder,
     broker,
     buy,
     eventually,
@@ -265,3 +266,21 @@ def test_submit_lost_on_the_way_is_unknown_then_rejected_not_at_broker(tws: Fake
     assert [ref for _, _, ref in tws.lost] == ["c-lost"]
     assert tws.placed == []  # looked up, never sent again
     assert replay(buy(1, "c-lost", limit="90"), seen.reports).status is OrderStatus.REJECTED
+
+
+def test_new_broker_reports_the_days_executions_once_its_handler_is_installed(
+    tws: FakeTws,
+) -> None:
+    with broker(tws) as (first, seen):
+        first.submit(buy(2, "c-day"))
+        seen.wait(lambda: bool(seen.of(OrderFilled, "c-day")))
+        fill_id = fills_of(seen.reports, "c-day")[0].fill.fill_id
+    later = IbBroker(settings(tws), client_id=CLIENT_ID, backoff=fast_backoff())
+    later.connect(timeout=5)  # no handler yet: what it recovers waits for one
+    try:
+        recorder = Recorder()
+        later.set_report_handler(recorder.report)
+        recorder.wait(lambda: bool(recorder.of(OrderFilled, "c-day")))
+    finally:
+        later.close()
+    assert [f.fill.fill_id for f in fills_of(recorder.reports, "c-day")] == [fill_id]
