@@ -129,3 +129,17 @@ def test_ib_broker_account_the_gateway_does_not_manage_raises_broker_unavailable
         ib.connect(timeout=0.3)
     ib.close()
     assert tws.placed == []
+
+
+def test_ib_broker_closed_then_connected_again_trades_on(tws: FakeTws) -> None:
+    with broker(tws) as (ib, seen):
+        ib.submit(buy(1, "c-before", limit="90"))
+        seen.wait(lambda: bool(seen.of(OrderAccepted, "c-before")))
+        ib.close()
+        assert ib.connected is False
+        ib.connect(timeout=5)
+        assert [o.client_order_id for o in ib.open_orders()] == ["c-before"]
+        ib.submit(buy(1, "c-after"))
+        seen.wait(lambda: bool(seen.of(OrderFilled, "c-after")))
+    ids = [order_id for _, order_id, _ in tws.placed]
+    assert ids == sorted(set(ids))

@@ -98,6 +98,7 @@ class IbBroker(Link):
         self._unacked: dict[str, asyncio.TimerHandle] = {}
         self._ids: dict[str, int] = {}
         self._swept = 0
+        self._order_requests: asyncio.Lock | None = None
 
     # -- the port: link ------------------------------------------------------------------------
     @property
@@ -253,6 +254,7 @@ class IbBroker(Link):
         ib.updateEvent += self.sweep
         ib.disconnectedEvent += self._on_disconnected
         self._ib = ib
+        self._order_requests = None  # a lock belongs to the loop it was first used on
 
     async def _shutdown(self) -> None:
         if self._reconnecting is not None:

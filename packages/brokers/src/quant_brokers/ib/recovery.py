@@ -40,6 +40,12 @@ class Recovery:
     _unacked: dict[str, asyncio.TimerHandle]
     _ids: dict[str, int]
     _swept: int
+    _order_requests: asyncio.Lock | None  # ib_async keys these requests by name: one at a time
+
+    def _orders_lock(self) -> asyncio.Lock:
+        if self._order_requests is None:
+            self._order_requests = asyncio.Lock()
+        return self._order_requests
 
     def _ib_client(self) -> IB:
         assert self._ib is not None
@@ -122,8 +128,9 @@ class Recovery:
         ib = self._ib_client()
         timeout = self.settings.request_timeout
         try:
-            working = await asyncio.wait_for(ib.reqOpenOrdersAsync(), timeout)
-            done = await asyncio.wait_for(ib.reqCompletedOrdersAsync(False), timeout)
+            async with self._orders_lock():
+                working = await asyncio.wait_for(ib.reqOpenOrdersAsync(), timeout)
+                done = await asyncio.wait_for(ib.reqCompletedOrdersAsync(False), timeout)
             await asyncio.wait_for(ib.reqExecutionsAsync(), timeout)
         except (TimeoutError, ConnectionError) as exc:
             log.warning("ib lookup of %s failed (%s); they stay unknown", coids, exc)
@@ -160,7 +167,9 @@ class Recovery:
 
     async def working_orders(self) -> list[Order]:
         ib = self._ib_client()
-        trades = await asyncio.wait_for(ib.reqOpenOrdersAsync(), self.settings.request_timeout)
+        async with self._orders_lock():
+            request = ib.reqOpenOrdersAsync()
+            trades = await asyncio.wait_for(request, self.settings.request_timeout)
         orders = []
         for trade in trades:
             trail = self.reports.trails.get(trade.order.orderRef)
