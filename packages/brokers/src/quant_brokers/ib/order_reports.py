@@ -97,6 +97,8 @@ class OrderReports:
         found = self.trails.get(client_order_id)
         if found is None:
             found = self.trails[client_order_id] = OrderTrail(client_order_id, strategy_id)
+        elif strategy_id and not found.strategy_id:  # seen through its fills before its submit
+            found.strategy_id = strategy_id
         return found
 
     def seen_execution(self, exec_id: str) -> bool:
