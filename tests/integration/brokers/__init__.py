@@ -1,0 +1,1 @@
+"""Broker adapters against local servers that speak the vendors' protocols."""
