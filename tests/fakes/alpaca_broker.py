@@ -289,6 +289,8 @@ class FakeAlpacaBroker:
                 return
             queue: asyncio.Queue[Row] = asyncio.Queue()
             self._subscribers.add(queue)
+            if self._stream_refused:  # dropped while this socket was shaking hands
+                queue.put_nowait(_CLOSE)
             reader = asyncio.create_task(self._read_until_closed(socket, queue))
             try:
                 while (message := await queue.get()) is not _CLOSE:

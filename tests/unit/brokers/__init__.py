@@ -1,0 +1,1 @@
+"""Broker adapters: settings and translation, no server."""
