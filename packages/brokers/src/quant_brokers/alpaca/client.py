@@ -9,23 +9,20 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from alpaca.common.exceptions import APIError
-from alpaca.trading.models import Order as AlpacaOrder
-from alpaca.trading.models import TradeUpdate
 from websockets.asyncio.client import ClientConnection
 
 from quant_brokers.alpaca import mapping
+from quant_brokers.alpaca.desk import OrderDesk
 from quant_brokers.alpaca.rest import AlpacaRest, AlpacaTimings
 from quant_brokers.alpaca.settings import AlpacaBrokerSettings
 from quant_brokers.alpaca.stream import StreamRefused, TradeUpdateStream
 from quant_brokers.base import Backoff
 from quant_domain import BrokerUnavailable, Order
-from quant_domain.events import ExecutionReport, OrderRejected, OrderStatusUnknown
+from quant_domain.events import ExecutionReport, OrderRejected
 from quant_domain.ports import (
     AccountSnapshot,
     BrokerAccountSummary,
@@ -35,22 +32,6 @@ from quant_domain.ports import (
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-@dataclass(slots=True)
-class Doubt:
-    """When to look an order up next, and how often and since when Alpaca did not know it."""
-
-    next_at: float
-    misses: int = 0
-    first_miss: float | None = None
-
-    def not_found(self, now: float, window: float) -> bool:
-        """Count a "no such order"; True once two of them lie `window` seconds apart."""
-        self.misses += 1
-        if self.first_miss is None:
-            self.first_miss = now
-        return self.misses >= 2 and now - self.first_miss >= window
 
 
 class AlpacaBroker:
@@ -94,11 +75,7 @@ class AlpacaBroker:
         self._pool: ThreadPoolExecutor | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._socket: ClientConnection | None = None
-        # touched on the io thread only
-        self._progress: dict[str, mapping.OrderProgress] = {}
-        self._doubts: dict[str, Doubt] = {}
-        self._echo_due: dict[str, float] = {}
-        self._heard: set[str] = set()
+        self._desk = OrderDesk(self._rest, self._call, self._deliver, self._timings, self._endpoint)
 
     def __repr__(self) -> str:
         return f"AlpacaBroker({self._endpoint!r}, paper={self._settings.paper})"
@@ -171,12 +148,12 @@ class AlpacaBroker:
         try:
             async with self._stream.open() as socket:
                 self._socket = socket
-                await self._recover()
+                await self._desk.recover()
                 self._backoff.reset()
                 self._set_connected(True, f"trade_updates stream open at {self._stream.url}")
                 self._settled.set()
                 async for update in self._stream.updates(socket):
-                    self._on_update(update)
+                    self._desk.on_update(update)
             return "the trade_updates stream closed"
         except StreamRefused as exc:
             self._refused = str(exc)
@@ -188,22 +165,6 @@ class AlpacaBroker:
             return f"trade_updates stream lost ({type(exc).__name__})"
         finally:
             self._socket = None
-
-    async def _recover(self) -> None:
-        """Read every unfinished order's state over REST: fills missed while the stream was
-        down are reported now (fill ids follow the cumulative quantity, so none repeats)."""
-        self._echo_due.clear()
-        for cid, progress in list(self._progress.items()):
-            if progress.final or cid in self._doubts:
-                continue  # orders in doubt are the watcher's
-            try:
-                snapshot = await self._call(self._rest.order, cid)
-            except APIError as exc:
-                if exc.status_code != 404:
-                    raise
-                log.warning("alpaca: order %s accepted earlier is unknown to Alpaca now", cid)
-                continue
-            self._apply(progress, snapshot)
 
     def _set_connected(self, up: bool, detail: str) -> None:
         if up == self._connected.is_set() or (self._closing and up):
@@ -224,6 +185,12 @@ class AlpacaBroker:
             return
         asyncio.run_coroutine_threadsafe(self._submit(order), loop)
 
+    async def _submit(self, order: Order) -> None:
+        if not self.connected:  # the link dropped since `submit` looked
+            self._refuse_now(order, None)
+            return
+        await self._desk.submit(order)
+
     def _refuse_now(self, order: Order, loop: asyncio.AbstractEventLoop | None) -> None:
         refusal: list[ExecutionReport] = [
             OrderRejected(
@@ -238,77 +205,12 @@ class AlpacaBroker:
         else:
             self._deliver(refusal)
 
-    async def _submit(self, order: Order) -> None:
-        cid = order.client_order_id
-        if cid in self._progress:
-            log.warning("alpaca: order %s was submitted already; not sending it again", cid)
-            return
-        if not self.connected:
-            self._refuse_now(order, None)
-            return
-        progress = self._progress[cid] = mapping.OrderProgress(cid, order.strategy_id)
-        try:
-            snapshot = await self._call(self._rest.submit, mapping.order_request(order))
-        except Exception as exc:
-            if progress.accepted or progress.final:
-                return  # the stream told us about the order while the answer went astray
-            now = datetime.now(UTC)
-            if mapping.is_ambiguous(exc):
-                self._doubts[cid] = Doubt(next_at=time.monotonic())
-                reason = f"ambiguous answer to the submission: {self._describe(exc)}"
-                self._deliver([OrderStatusUnknown(cid, now, reason)])
-            else:
-                progress.final = True
-                reason = f"Alpaca refused the order: {self._describe(exc)}"
-                self._deliver([OrderRejected(cid, now, reason, "BROKER_REJECTED")])
-            return
-        self._deliver(mapping.acceptance(progress, snapshot, datetime.now(UTC)))
-        if not progress.final and cid not in self._heard:
-            self._echo_due[cid] = time.monotonic() + self._timings.echo_timeout
-
     def cancel(self, client_order_id: str, reason: str = "") -> None:
         loop = self._loop
         if loop is None:
             log.warning("alpaca: cancel of %s while closed: nothing sent", client_order_id)
             return
-        asyncio.run_coroutine_threadsafe(self._cancel(client_order_id, reason), loop)
-
-    async def _cancel(self, cid: str, reason: str) -> None:
-        progress = self._progress.get(cid)
-        if progress is not None:
-            progress.cancel_reason = reason or "cancel requested"
-        try:
-            order_id = progress.broker_order_id if progress is not None else ""
-            if not order_id:
-                order_id = str((await self._call(self._rest.order, cid)).id)
-            await self._call(self._rest.cancel, order_id)
-        except Exception as exc:
-            log.warning("alpaca: cancel of %s failed: %s", cid, self._describe(exc))
-
-    def _on_update(self, update: TradeUpdate) -> None:
-        cid = update.order.client_order_id
-        self._heard.add(cid)
-        self._echo_due.pop(cid, None)
-        progress = self._progress.get(cid)
-        if progress is None:
-            log.warning("alpaca: trade update for %s, an order this session did not place", cid)
-            return
-        execution = None
-        if update.qty is not None and update.price is not None:
-            qty, price = mapping.decimal(update.qty), mapping.decimal(update.price)
-            execution = (qty, price, str(update.execution_id or ""))
-        self._apply(progress, update.order, execution, update.timestamp)
-
-    def _apply(
-        self,
-        progress: mapping.OrderProgress,
-        snapshot: AlpacaOrder,
-        execution: tuple[Decimal, Decimal, str] | None = None,
-        at: datetime | None = None,
-    ) -> None:
-        self._doubts.pop(progress.client_order_id, None)
-        at = at or datetime.now(UTC)
-        self._deliver(mapping.reports(progress, snapshot, at, execution))
+        asyncio.run_coroutine_threadsafe(self._desk.cancel(client_order_id, reason), loop)
 
     def _deliver(self, reports: list[ExecutionReport]) -> None:
         for report in reports:
@@ -325,34 +227,10 @@ class AlpacaBroker:
         tick = min(self._timings.lookup_interval, self._timings.echo_timeout) / 4
         while not self._closing:
             await asyncio.sleep(tick)
-            now = time.monotonic()
-            for cid in [c for c, d in self._doubts.items() if d.next_at <= now]:
-                await self._resolve(cid)
-            if self._socket is not None and any(d <= now for d in self._echo_due.values()):
+            await self._desk.resolve_due()
+            if self._desk.stream_is_mute() and self._socket is not None:
                 log.warning("alpaca: the stream did not echo an accepted order; reconnecting")
-                self._echo_due.clear()
                 await self._socket.close()
-
-    async def _resolve(self, cid: str) -> None:
-        """Look an order in doubt up by its client order id; never send it again."""
-        doubt, progress = self._doubts[cid], self._progress[cid]
-        try:
-            snapshot = await self._call(self._rest.order, cid)
-        except APIError as exc:
-            if exc.status_code != 404:
-                log.warning("alpaca: lookup of %s failed: %s", cid, self._describe(exc))
-            elif doubt.not_found(time.monotonic(), self._timings.not_found_window):
-                del self._doubts[cid]
-                progress.final = True
-                reason = f"Alpaca has no order {cid} after {doubt.misses} lookups"
-                self._deliver([OrderRejected(cid, datetime.now(UTC), reason, "BROKER_NOT_FOUND")])
-                return
-        except Exception as exc:
-            log.warning("alpaca: lookup of %s failed: %s", cid, self._describe(exc))
-        else:
-            self._apply(progress, snapshot)
-            return
-        doubt.next_at = time.monotonic() + self._timings.lookup_interval
 
     # -- queries (blocking, caller's thread) ---------------------------------------------------
     def open_orders(self) -> list[Order]:
@@ -360,16 +238,8 @@ class AlpacaBroker:
         snapshots = self._blocking(self._query.open_orders)
         loop = self._loop
         if loop is not None and loop.is_running():
-            loop.call_soon_threadsafe(self._adopt, snapshots)
+            loop.call_soon_threadsafe(self._desk.adopt, snapshots)
         return [mapping.domain_order(snapshot) for snapshot in snapshots]
-
-    def _adopt(self, snapshots: list[AlpacaOrder]) -> None:
-        for snapshot in snapshots:
-            cid = snapshot.client_order_id
-            if cid not in self._progress:
-                self._progress[cid] = mapping.progress_of(snapshot)
-                # the listing may predate an update this loop already dropped: read it again
-                self._doubts[cid] = Doubt(next_at=time.monotonic())
 
     def positions(self) -> Mapping[str, Decimal]:
         return mapping.positions(self._blocking(self._query.positions))
@@ -392,16 +262,4 @@ class AlpacaBroker:
         try:
             return function(*args)
         except Exception as exc:
-            raise BrokerUnavailable(f"alpaca: {self._describe(exc)}") from None
-
-    def _describe(self, error: BaseException) -> str:
-        """What went wrong, naming the endpoint and never a key."""
-        if isinstance(error, APIError):
-            status = error.status_code
-            if status in (401, 403):
-                return (
-                    f"{self._endpoint} refused the API key (HTTP {status}: "
-                    f"{mapping.error_text(error)}); check APCA_API_KEY_ID and APCA_API_SECRET_KEY"
-                )
-            return f"{self._endpoint} answered HTTP {status}: {mapping.error_text(error)}"
-        return f"cannot reach {self._endpoint} ({type(error).__name__})"
+            raise BrokerUnavailable(f"alpaca: {self._desk.describe(exc)}") from None

@@ -286,3 +286,16 @@ def is_ambiguous(error: BaseException) -> bool:
     if status >= 500 or status == 429:
         return True
     return status == 422 and DUPLICATE_MESSAGE in error_text(error)
+
+
+def describe_error(error: BaseException, endpoint: str) -> str:
+    """What went wrong with a call to `endpoint`, naming it and never a key."""
+    if isinstance(error, APIError):
+        status = error.status_code
+        if status in (401, 403):
+            return (
+                f"{endpoint} refused the API key (HTTP {status}: {error_text(error)}); "
+                "check APCA_API_KEY_ID and APCA_API_SECRET_KEY"
+            )
+        return f"{endpoint} answered HTTP {status}: {error_text(error)}"
+    return f"cannot reach {endpoint} ({type(error).__name__})"
