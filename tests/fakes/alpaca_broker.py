@@ -11,8 +11,6 @@ Fault knobs make the cases an order manager must survive happen on demand. Run i
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 import signal
 import threading
 from datetime import UTC, date, datetime, timedelta
@@ -25,13 +23,12 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from tests.fakes.alpaca_broker_book import Book, BookError, Row, stamp
+from tests.fakes.alpaca_broker_stream import TradeUpdatesEndpoint
 
 KEY_ID = "fake-broker-key-id"
 SECRET_KEY = "fake-broker-secret-key"
-_CLOSE = {"close": True}
 
 
 def _error(status: int, code: int, message: str) -> JSONResponse:
@@ -42,8 +39,9 @@ class FakeAlpacaBroker:
     """Serves one paper account on 127.0.0.1; use as a context manager.
 
     Knobs: `set_price`, `book.partial_fills`, `reject_symbol`, `accept_then_504`, `rate_limit`,
-    `drop_stream` / `restore_stream`, `silence_stream`. `requests` records (method, path) of
-    every REST call, `book.events` every trade update, delivered or not.
+    `drop_stream` / `restore_stream`, `silence_stream`, `refuse_stream_auth`; a wrong key gets
+    401 (REST) or `unauthorized` (stream). `requests` records (method, path) of every REST call,
+    `book.events` every trade update, delivered or not.
     """
 
     def __init__(
@@ -51,15 +49,11 @@ class FakeAlpacaBroker:
     ) -> None:
         self.key_id = key_id
         self.secret_key = secret_key
-        self.book = Book(self._publish)
+        self.stream = TradeUpdatesEndpoint(key_id, secret_key)
+        self.book = Book(self.stream.publish)
         self.requests: list[tuple[str, str]] = []
-        self.stream_auth_attempts = 0
         self._fail_504 = 0
         self._rate_limited: dict[str, int] = {}
-        self._stream_refused = False
-        self._stream_silent = False
-        self._subscribers: set[asyncio.Queue[Row]] = set()
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._port = port
@@ -83,20 +77,27 @@ class FakeAlpacaBroker:
 
     def drop_stream(self, *, refuse: bool = True) -> None:
         """Close every trade_updates socket; with `refuse`, new ones fail until restore_stream."""
-        self._stream_refused = refuse
-        for queue in list(self._subscribers):
-            self._call(queue.put_nowait, _CLOSE)
+        self.stream.drop(refuse=refuse)
 
     def restore_stream(self) -> None:
-        self._stream_refused = False
+        self.stream.refused = False
 
     def silence_stream(self, silent: bool = True) -> None:
         """Keep sockets open (pings answered) but deliver no trade update."""
-        self._stream_silent = silent
+        self.stream.silent = silent
 
     @property
     def stream_clients(self) -> int:
-        return len(self._subscribers)
+        return self.stream.clients
+
+    @property
+    def refuse_stream_auth(self) -> bool:
+        return self.stream.refuse_auth
+
+    @refuse_stream_auth.setter
+    def refuse_stream_auth(self, refuse: bool) -> None:
+        """REST keeps accepting the key; the stream answers `unauthorized`."""
+        self.stream.refuse_auth = refuse
 
     # -- lifecycle ---------------------------------------------------------------------------
     @property
@@ -139,16 +140,6 @@ class FakeAlpacaBroker:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
-    def _call(self, function: Any, *args: Any) -> None:
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(function, *args)
-
-    def _publish(self, message: Row) -> None:
-        if self._stream_silent:
-            return
-        for queue in list(self._subscribers):
-            self._call(queue.put_nowait, message)
-
     # -- REST --------------------------------------------------------------------------------
     def app(self) -> Starlette:
         rest = self._rest
@@ -161,13 +152,12 @@ class FakeAlpacaBroker:
             Route("/v2/orders", rest(self._orders), methods=["GET", "POST", "DELETE"]),
             Route("/v2/orders:by_client_order_id", rest(self._by_client_id)),
             Route("/v2/orders/{order_id}", rest(self._order), methods=["GET", "DELETE"]),
-            WebSocketRoute("/stream", self._stream),
+            WebSocketRoute("/stream", self.stream.serve),
         ]
         return Starlette(routes=routes)
 
     def _rest(self, handler: Any) -> Any:
         async def endpoint(request: Request) -> Response:
-            self._loop = asyncio.get_running_loop()
             self.requests.append((request.method, request.url.path))
             headers = request.headers
             if (
@@ -276,60 +266,6 @@ class FakeAlpacaBroker:
             if order is None:
                 return _error(404, 40410000, "order not found")
             return JSONResponse(order.to_json())
-
-    # -- trade_updates stream ----------------------------------------------------------------
-    async def _stream(self, socket: WebSocket) -> None:
-        self._loop = asyncio.get_running_loop()
-        await socket.accept()
-        if self._stream_refused:
-            await socket.close(code=1011)
-            return
-        try:
-            if not await self._handshake(socket):
-                return
-            queue: asyncio.Queue[Row] = asyncio.Queue()
-            self._subscribers.add(queue)
-            if self._stream_refused:  # dropped while this socket was shaking hands
-                queue.put_nowait(_CLOSE)
-            reader = asyncio.create_task(self._read_until_closed(socket, queue))
-            try:
-                while (message := await queue.get()) is not _CLOSE:
-                    await socket.send_bytes(json.dumps(message).encode())
-            finally:
-                self._subscribers.discard(queue)
-                reader.cancel()
-            await socket.close(code=1011)
-        except (WebSocketDisconnect, RuntimeError):
-            return
-
-    async def _handshake(self, socket: WebSocket) -> bool:
-        auth = json.loads(await socket.receive_text())
-        self.stream_auth_attempts += 1
-        data = auth.get("data") or {}
-        authorized = (
-            auth.get("action") == "authenticate"
-            and data.get("key_id") == self.key_id
-            and data.get("secret_key") == self.secret_key
-        )
-        status = "authorized" if authorized else "unauthorized"
-        reply = {"stream": "authorization", "data": {"action": "authenticate", "status": status}}
-        await socket.send_bytes(json.dumps(reply).encode())
-        if not authorized:
-            await socket.close(code=1008)
-            return False
-        listen = json.loads(await socket.receive_text())
-        streams = (listen.get("data") or {}).get("streams") or []
-        await socket.send_bytes(
-            json.dumps({"stream": "listening", "data": {"streams": streams}}).encode()
-        )
-        return True
-
-    async def _read_until_closed(self, socket: WebSocket, queue: asyncio.Queue[Row]) -> None:
-        try:
-            while True:
-                await socket.receive_text()
-        except (WebSocketDisconnect, RuntimeError):
-            queue.put_nowait(_CLOSE)
 
 
 def _instant(text: str | None) -> datetime | None:

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import logging
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from alpaca.trading.client import TradingClient
@@ -31,6 +36,8 @@ from tests.integration.brokers.alpaca_harness import (
     settings_for,
     start,
 )
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
@@ -220,15 +227,25 @@ def test_alpaca_broker_cancel_reports_cancelled_with_our_reason(
     assert recorder.of(OrderCancelled)[0].reason == "flatten"
 
 
-def test_alpaca_broker_new_instance_after_a_crash_finds_the_order_and_does_not_resubmit(
+def test_alpaca_broker_new_instance_after_a_sigkill_finds_the_order_and_does_not_resubmit(
     fake: FakeAlpacaBroker, recorder: Recorder
 ) -> None:
-    before = Recorder()
-    first = start(fake, before)
     fake.set_price("AAPL", "100")
-    first.submit(buy("crash-1", 7, limit="90"))
-    before.wait_for(lambda items: bool(before.of(OrderAccepted)))
-    first.close()  # the process dies; the order stays working at Alpaca
+    child = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.integration.brokers.alpaca_crash_child",
+            fake.url,
+            fake.stream_url,
+            "crash-1",
+        ],
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+    assert child.returncode == -signal.SIGKILL
+    assert posts(fake) == 1
     second = start(fake, recorder)
     try:
         (found,) = second.open_orders()
@@ -261,6 +278,21 @@ def test_alpaca_broker_wrong_key_is_broker_unavailable_naming_the_endpoint(
     assert "refused the API key" in message
     assert "not-the-key" not in message
     assert "not-the-secret" not in message
+
+
+def test_alpaca_broker_stream_refusing_the_key_fails_connect_at_once(
+    fake: FakeAlpacaBroker,
+) -> None:
+    fake.refuse_stream_auth = True
+    broker = AlpacaBroker(settings_for(fake), FAST)
+    started = time.monotonic()
+    with pytest.raises(BrokerUnavailable) as caught:
+        broker.connect(timeout=5)
+    assert time.monotonic() - started < 2.5
+    assert fake.stream_url in str(caught.value)
+    assert "did not authorize the API key" in str(caught.value)
+    assert fake.secret_key not in str(caught.value)
+    assert not broker.connected
 
 
 def test_alpaca_broker_summary_reads_the_account_without_placing_an_order(
