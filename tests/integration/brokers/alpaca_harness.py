@@ -5,11 +5,20 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from quant_brokers.alpaca import AlpacaBroker, AlpacaBrokerSettings, AlpacaTimings
-from quant_domain import Order, OrderSide, OrderType, TimeInForce
-from quant_domain.events import ExecutionReport
+from quant_domain import Order, OrderSide, OrderStatus, OrderType, TimeInForce
+from quant_domain.events import (
+    ExecutionReport,
+    OrderAccepted,
+    OrderCancelled,
+    OrderExpired,
+    OrderFilled,
+    OrderRejected,
+)
+from quant_engine.oms import OrderRecord
 from tests.fakes.alpaca_broker import FakeAlpacaBroker
 
 FAST = AlpacaTimings(
@@ -28,15 +37,40 @@ Event = ExecutionReport | tuple[str, bool]
 
 
 class Recorder:
-    """Collects reports and connection changes, in arrival order, from the adapter's thread."""
+    """Collects reports and connection changes, in arrival order, from the adapter's thread.
+
+    It also applies each report to the engine's own order records (quant_engine.oms) the way
+    the trading loop does, so a report the loop would refuse (an illegal transition, an
+    overfill) shows up in `errors` instead of vanishing in the adapter's thread.
+    """
 
     def __init__(self) -> None:
         self.items: list[Event] = []
+        self.errors: list[str] = []
+        self.records: dict[str, OrderRecord] = {}
         self._changed = threading.Condition()
+
+    def send(self, broker: AlpacaBroker, order: Order) -> None:
+        """What TradingLoop.send does: record the order as SUBMITTED, then hand it over."""
+        at = datetime.now(UTC)
+        self.records[order.client_order_id] = OrderRecord(order, at, OrderStatus.SUBMITTED)
+        broker.submit(order)
+
+    def adopt(self, order: Order) -> None:
+        self.records[order.client_order_id] = OrderRecord(
+            order, datetime.now(UTC), OrderStatus.ACCEPTED
+        )
+
+    def status(self, client_order_id: str) -> OrderStatus:
+        return self.records[client_order_id].status
 
     def report(self, report: ExecutionReport) -> None:
         with self._changed:
             self.items.append(report)
+            try:
+                _apply(self.records, report)
+            except Exception as exc:
+                self.errors.append(f"{type(exc).__name__}: {exc}")
             self._changed.notify_all()
 
     def connection(self, connected: bool, detail: str) -> None:
@@ -61,6 +95,23 @@ class Recorder:
             type(i).__name__ if not isinstance(i, tuple) else f"connected={i[1]}"
             for i in self.items
         ]
+
+
+def _apply(records: dict[str, OrderRecord], report: ExecutionReport) -> None:
+    if isinstance(report, OrderFilled):
+        records[report.fill.client_order_id].apply_fill(report.fill)
+        return
+    record = records[report.client_order_id]
+    if isinstance(report, OrderAccepted):
+        record.to(OrderStatus.ACCEPTED, report.timestamp)
+    elif isinstance(report, OrderRejected):
+        record.to(OrderStatus.REJECTED, report.timestamp, report.reason, report.code)
+    elif isinstance(report, OrderCancelled):
+        record.to(OrderStatus.CANCELLED, report.timestamp, report.reason)
+    elif isinstance(report, OrderExpired):
+        record.to(OrderStatus.EXPIRED, report.timestamp, report.reason)
+    else:
+        record.to(OrderStatus.UNKNOWN, report.timestamp, report.reason)
 
 
 def settings_for(fake: FakeAlpacaBroker) -> AlpacaBrokerSettings:

@@ -19,7 +19,7 @@ from alpaca.trading.requests import MarketOrderRequest
 from pydantic import SecretStr
 
 from quant_brokers.alpaca import AlpacaBroker, AlpacaBrokerSettings
-from quant_domain import BrokerUnavailable
+from quant_domain import BrokerUnavailable, OrderStatus
 from quant_domain.events import (
     OrderAccepted,
     OrderCancelled,
@@ -47,8 +47,10 @@ def fake() -> Iterator[FakeAlpacaBroker]:
 
 
 @pytest.fixture
-def recorder() -> Recorder:
-    return Recorder()
+def recorder() -> Iterator[Recorder]:
+    recording = Recorder()
+    yield recording
+    assert recording.errors == []  # every report was a legal step for the engine's OMS
 
 
 @pytest.fixture
@@ -69,7 +71,7 @@ def test_alpaca_broker_market_order_reports_accepted_then_filled(
 ) -> None:
     fake.set_price("AAPL", "187.25")
     assert recorder.kinds() == ["connected=True"]
-    broker.submit(buy("mkt-1"))
+    recorder.send(broker, buy("mkt-1"))
     recorder.wait_for(filled(10))
     assert recorder.kinds() == ["connected=True", "OrderAccepted", "OrderFilled"]
     (accepted,) = recorder.of(OrderAccepted)
@@ -88,11 +90,12 @@ def test_alpaca_broker_accept_then_504_ends_as_one_filled_order(
 ) -> None:
     fake.set_price("AAPL", "50")
     fake.accept_then_504()
-    broker.submit(buy("amb-1", 3))
+    recorder.send(broker, buy("amb-1", 3))
     recorder.wait_for(filled(3))
     assert len(fake.book.orders) == 1
     assert not recorder.of(OrderRejected)
     assert fake.book.by_client_id["amb-1"].status == "filled"
+    assert recorder.status("amb-1") is OrderStatus.FILLED
 
 
 def test_alpaca_broker_accept_then_504_on_a_mute_stream_is_resolved_by_lookup(
@@ -101,13 +104,14 @@ def test_alpaca_broker_accept_then_504_on_a_mute_stream_is_resolved_by_lookup(
     fake.set_price("AAPL", "50")
     fake.silence_stream()
     fake.accept_then_504()
-    broker.submit(buy("amb-2", 3))
+    recorder.send(broker, buy("amb-2", 3))
     recorder.wait_for(filled(3))
     assert recorder.kinds()[1:] == ["OrderStatusUnknown", "OrderAccepted", "OrderFilled"]
     assert len(fake.book.orders) == 1
     assert posts(fake) == 2  # the first try and the SDK's retry: never a third by us
     assert ("GET", "/v2/orders:by_client_order_id") in fake.requests
     assert recorder.of(OrderFilled)[0].note == "recovered from the order's state at Alpaca"
+    assert recorder.status("amb-2") is OrderStatus.FILLED
 
 
 def test_alpaca_broker_rate_limited_submit_succeeds_after_the_sdk_retry(
@@ -115,7 +119,7 @@ def test_alpaca_broker_rate_limited_submit_succeeds_after_the_sdk_retry(
 ) -> None:
     fake.set_price("AAPL", "20")
     fake.rate_limit(2)
-    broker.submit(buy("rl-1", 1))
+    recorder.send(broker, buy("rl-1", 1))
     recorder.wait_for(filled(1))
     assert posts(fake) == 3
     assert len(fake.book.orders) == 1
@@ -126,7 +130,7 @@ def test_alpaca_broker_order_alpaca_never_got_is_rejected_after_two_lookups(
     fake: FakeAlpacaBroker, broker: AlpacaBroker, recorder: Recorder
 ) -> None:
     fake.rate_limit(4)  # the SDK gives up after its three retries: nothing was created
-    broker.submit(buy("rl-2", 1))
+    recorder.send(broker, buy("rl-2", 1))
     recorder.wait_for(lambda items: any(isinstance(i, OrderRejected) for i in items))
     unknown, rejected = recorder.of(OrderStatusUnknown) + recorder.of(OrderRejected)
     assert isinstance(unknown, OrderStatusUnknown)
@@ -139,13 +143,13 @@ def test_alpaca_broker_dropped_stream_reconnects_and_recovers_missed_fills(
     fake: FakeAlpacaBroker, broker: AlpacaBroker, recorder: Recorder
 ) -> None:
     fake.set_price("AAPL", "100")
-    broker.submit(buy("drop-1", 5, limit="95"))
+    recorder.send(broker, buy("drop-1", 5, limit="95"))
     recorder.wait_for(lambda items: any(isinstance(i, OrderAccepted) for i in items))
     fake.drop_stream(refuse=True)
     recorder.wait_for(lambda items: ("connected", False) in items)
     fake.set_price("AAPL", "94")  # fills while nobody listens
     assert fake.book.by_client_id["drop-1"].status == "filled"
-    broker.submit(buy("while-down", 1))
+    recorder.send(broker, buy("while-down", 1))
     recorder.wait_for(lambda items: len(recorder.of(OrderRejected)) == 1)
     assert recorder.of(OrderRejected)[0].code == "BROKER_UNAVAILABLE"
     assert "while-down" not in fake.book.by_client_id
@@ -161,7 +165,7 @@ def test_alpaca_broker_mute_stream_is_reconnected_and_the_fill_recovered(
 ) -> None:
     fake.set_price("AAPL", "10")
     fake.silence_stream()
-    broker.submit(buy("mute-1", 2))
+    recorder.send(broker, buy("mute-1", 2))
     recorder.wait_for(filled(2))
     assert recorder.kinds() == [
         "connected=True",
@@ -177,7 +181,7 @@ def test_alpaca_broker_partial_fills_add_up_to_the_order_quantity(
 ) -> None:
     fake.book.partial_fills = 3
     fake.set_price("MSFT", "400")
-    broker.submit(buy("part-1", 10, symbol="MSFT"))
+    recorder.send(broker, buy("part-1", 10, symbol="MSFT"))
     recorder.wait_for(filled(10))
     fills = [r.fill for r in recorder.of(OrderFilled)]
     assert [f.quantity for f in fills] == [Decimal(3), Decimal(3), Decimal(4)]
@@ -188,7 +192,7 @@ def test_alpaca_broker_reject_arrives_as_order_rejected(
     fake: FakeAlpacaBroker, broker: AlpacaBroker, recorder: Recorder
 ) -> None:
     fake.reject_symbol("BAD")
-    broker.submit(buy("rej-1", symbol="BAD"))
+    recorder.send(broker, buy("rej-1", symbol="BAD"))
     recorder.wait_for(lambda items: bool(recorder.of(OrderRejected)))
     assert recorder.kinds()[1:] == ["OrderRejected"]
     assert recorder.of(OrderRejected)[0].code == "BROKER_REJECTED"
@@ -207,7 +211,7 @@ def test_alpaca_broker_duplicate_client_order_id_is_resolved_by_lookup(
     )
     fake.silence_stream()  # so the answer, not the stream's echo, decides
     placed = other.submit_order(request)  # as if an earlier attempt had gone through
-    broker.submit(buy("dup-1", 4))
+    recorder.send(broker, buy("dup-1", 4))
     recorder.wait_for(lambda items: bool(recorder.of(OrderAccepted)))
     fake.silence_stream(False)
     assert recorder.kinds()[1:] == ["OrderStatusUnknown", "OrderAccepted"]
@@ -220,7 +224,7 @@ def test_alpaca_broker_duplicate_client_order_id_is_resolved_by_lookup(
 def test_alpaca_broker_cancel_reports_cancelled_with_our_reason(
     fake: FakeAlpacaBroker, broker: AlpacaBroker, recorder: Recorder
 ) -> None:
-    broker.submit(buy("cx-1", 1, limit="1"))
+    recorder.send(broker, buy("cx-1", 1, limit="1"))
     recorder.wait_for(lambda items: bool(recorder.of(OrderAccepted)))
     broker.cancel("cx-1", "flatten")
     recorder.wait_for(lambda items: bool(recorder.of(OrderCancelled)))
@@ -254,6 +258,7 @@ def test_alpaca_broker_new_instance_after_a_sigkill_finds_the_order_and_does_not
             Decimal(7),
             Decimal(90),
         )
+        recorder.adopt(found)
         fake.set_price("AAPL", "89")
         recorder.wait_for(filled(7))
         assert posts(fake) == 1
@@ -316,7 +321,7 @@ def test_alpaca_broker_keys_never_reach_logs_or_errors(caplog: pytest.LogCapture
         fake.set_price("AAPL", "5")
         fake.drop_stream(refuse=True)
         recorder.wait_for(lambda items: ("connected", False) in items)
-        broker.submit(buy("log-1", 1))
+        recorder.send(broker, buy("log-1", 1))
         fake.restore_stream()
         recorder.wait_for(lambda items: items[-1] == ("connected", True))
         texts = [repr(broker), repr(settings_for(fake))]
