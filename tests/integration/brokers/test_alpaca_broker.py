@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,12 +22,14 @@ from pydantic import SecretStr
 from quant_brokers.alpaca import AlpacaBroker, AlpacaBrokerSettings
 from quant_domain import BrokerUnavailable, OrderStatus
 from quant_domain.events import (
+    ExecutionReport,
     OrderAccepted,
     OrderCancelled,
     OrderFilled,
     OrderRejected,
     OrderStatusUnknown,
 )
+from quant_engine.oms import OrderRecord
 from tests.fakes.alpaca_broker import FakeAlpacaBroker
 from tests.integration.brokers.alpaca_harness import (
     FAST,
@@ -335,3 +338,43 @@ def test_alpaca_broker_keys_never_reach_logs_or_errors(caplog: pytest.LogCapture
     for text in texts:
         assert key_id not in text
         assert secret not in text
+
+
+def test_alpaca_broker_queries_fail_closed_when_the_server_is_gone(recorder: Recorder) -> None:
+    with FakeAlpacaBroker() as fake:
+        broker = start(fake, recorder)
+        url = fake.url
+    try:
+        recorder.wait_for(lambda items: ("connected", False) in items)
+        assert not broker.connected
+        with pytest.raises(BrokerUnavailable, match=f"cannot reach {url}"):
+            broker.positions()
+        with pytest.raises(BrokerUnavailable, match=f"cannot reach {url}"):
+            broker.summary()
+        recorder.send(broker, buy("gone-1", 1))
+        recorder.wait_for(lambda items: bool(recorder.of(OrderRejected)))
+        assert recorder.of(OrderRejected)[0].code == "BROKER_UNAVAILABLE"
+    finally:
+        broker.close()
+
+
+def test_alpaca_broker_failing_report_handler_does_not_stop_the_stream(
+    fake: FakeAlpacaBroker, broker: AlpacaBroker, recorder: Recorder
+) -> None:
+    calls: list[str] = []
+
+    def flaky(report: ExecutionReport) -> None:
+        calls.append(type(report).__name__)
+        if len(calls) == 1:
+            raise RuntimeError("journal down")
+        recorder.report(report)
+
+    broker.set_report_handler(flaky)
+    fake.set_price("AAPL", "10")
+    for cid in ("h-1", "h-2"):
+        recorder.records[cid] = OrderRecord(buy(cid, 1), datetime.now(UTC), OrderStatus.SUBMITTED)
+        broker.submit(buy(cid, 1))
+    recorder.wait_for(filled(2))
+    assert calls[0] == "OrderAccepted"
+    assert recorder.status("h-2") is OrderStatus.FILLED
+    assert broker.connected

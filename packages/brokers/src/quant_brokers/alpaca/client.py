@@ -93,6 +93,8 @@ class AlpacaBroker:
 
     def connect(self, timeout: float = 10.0) -> None:
         """Check the key over REST, open the stream and wait until it listens (or raise)."""
+        if self._thread is not None:
+            self.close()  # a second connect starts afresh rather than run two streams
         deadline = time.monotonic() + timeout
         self._blocking(self._query.account)
         self._closing, self._refused = False, ""
