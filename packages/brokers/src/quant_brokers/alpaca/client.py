@@ -229,10 +229,13 @@ class AlpacaBroker:
         tick = min(self._timings.lookup_interval, self._timings.echo_timeout) / 4
         while not self._closing:
             await asyncio.sleep(tick)
-            await self._desk.resolve_due()
-            if self._desk.stream_is_mute() and self._socket is not None:
-                log.warning("alpaca: the stream did not echo an accepted order; reconnecting")
-                await self._socket.close()
+            try:
+                await self._desk.resolve_due()
+                if self._desk.stream_is_mute() and self._socket is not None:
+                    log.warning("alpaca: the stream did not echo an accepted order; reconnecting")
+                    await self._socket.close()
+            except Exception:  # the watcher must outlive any one failure: orders wait on it
+                log.exception("alpaca: checking orders in doubt failed; trying again")
 
     # -- queries (blocking, caller's thread) ---------------------------------------------------
     def open_orders(self) -> list[Order]:
