@@ -67,6 +67,11 @@ COMMANDS = (
         "The execution service: paper sessions for the strategies in PAPER mode.",
     ),
     Registered(
+        "monitoring",
+        "quant_cli.monitoring_cmd:monitoring_app",
+        "The monitoring service: alert rules, channels and heartbeats.",
+    ),
+    Registered(
         "strategies", "quant_cli.catalog_cmd:strategies_app", "Strategy configs and classes."
     ),
     Registered("data", "quant_cli.data_cmd:data_app", "Market data."),
@@ -87,6 +92,11 @@ COMMANDS = (
         "kill-switch",
         "quant_cli.kill_switch_cmd:kill_switch_app",
         "Set the kill-switch mode straight in the database (works while the API is down).",
+    ),
+    Registered(
+        "risk",
+        "quant_cli.risk_cmd:risk_app",
+        "The risk policy, its breakers, and the risk service.",
     ),
 )
 
