@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -34,7 +33,9 @@ from quant_execution.service import ExecutionService
 from quant_ingestion.bar_stream import publish_replay
 from quant_marketdata import SyntheticSource
 from quant_strategy import StrategyConfig
+from tests.fakes.alpaca_broker import KEY_ID, SECRET_KEY, FakeAlpacaBroker
 from tests.fakes.loopback_broker import LoopbackBroker
+from tests.fakes.tws import FakeTws
 
 FEED = "replay:parity"
 DAY = 390  # one regular session of 1-minute bars
@@ -54,7 +55,6 @@ class Venue:
 
     open: Callable[[], Opened]
     settings: BacktestConfig = FREE
-    needs: tuple[str, ...] = ()  # modules it runs on (the adapter, its local server)
 
 
 @contextlib.asynccontextmanager
@@ -72,7 +72,7 @@ async def loopback() -> AsyncIterator[tuple[Any, PriceSetter]]:
 @contextlib.asynccontextmanager
 async def tws() -> AsyncIterator[tuple[Any, PriceSetter]]:
     """IbBroker (ib_async) against the local TWS server; the service persists its client id."""
-    server = importlib.import_module("tests.fakes.tws").FakeTws().start()
+    server = FakeTws().start()
     try:
         with environment({"QUANT_IB_HOST": "127.0.0.1", "QUANT_IB_PORT": str(server.port)}):
             yield build_broker, lambda symbol, price, at: server.set_price(symbol, float(price))
@@ -97,13 +97,12 @@ def environment(values: dict[str, str]) -> Iterator[None]:
 @contextlib.asynccontextmanager
 async def alpaca() -> AsyncIterator[tuple[Any, PriceSetter]]:
     """AlpacaBroker (alpaca-py REST, our trade_updates socket) against the local Alpaca server."""
-    fake = importlib.import_module("tests.fakes.alpaca_broker")
     with (
-        fake.FakeAlpacaBroker() as server,
+        FakeAlpacaBroker() as server,
         environment(
             {
-                "APCA_API_KEY_ID": fake.KEY_ID,
-                "APCA_API_SECRET_KEY": fake.SECRET_KEY,
+                "APCA_API_KEY_ID": KEY_ID,
+                "APCA_API_SECRET_KEY": SECRET_KEY,
                 "QUANT_ALPACA_BROKER_TRADING_URL": server.url,
                 "QUANT_ALPACA_BROKER_STREAM_URL": server.stream_url,
             }
@@ -120,8 +119,8 @@ IB_LIKE = FREE.model_copy(
 
 BROKERS: dict[str, Venue] = {
     "loopback": Venue(loopback),
-    "alpaca": Venue(alpaca, FREE, ("quant_brokers.alpaca.client", "tests.fakes.alpaca_broker")),
-    "ib": Venue(tws, IB_LIKE, ("quant_brokers.ib.client", "tests.fakes.tws")),
+    "alpaca": Venue(alpaca),
+    "ib": Venue(tws, IB_LIKE),
 }
 
 
@@ -228,9 +227,6 @@ async def set_mode(sessions: async_sessionmaker[AsyncSession], strategy: str, mo
 def test_broker_parity_a_replayed_day_sends_the_same_orders_and_ends_level(
     name: str, database_url: str, url: str
 ) -> None:
-    for module in BROKERS[name].needs:
-        pytest.importorskip(module, reason="not merged yet")
-
     async def main() -> tuple[Outcome, Outcome]:
         engine = create_async_engine(database_url)
         sessions = async_sessionmaker(engine, expire_on_commit=False)

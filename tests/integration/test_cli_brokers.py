@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from tests.fakes.alpaca_broker import KEY_ID, SECRET_KEY, FakeAlpacaBroker
+from tests.fakes.tws import FakeTws
 from tests.unit.cli.test_cli import quant
 
 
@@ -21,9 +23,7 @@ def closed_port() -> int:
 
 @pytest.fixture
 def tws() -> Iterator[Any]:
-    pytest.importorskip("quant_brokers.ib.client", reason="the IB adapter is not merged yet")
-    fake = pytest.importorskip("tests.fakes.tws", reason="FakeTws is not merged yet")
-    server = fake.FakeTws(account="DU7654321").start()
+    server = FakeTws(account="DU7654321").start()
     yield server
     server.stop()
 
@@ -43,7 +43,6 @@ def test_brokers_check_prints_the_ib_account_and_places_no_order(
 def test_brokers_check_an_unreachable_ib_is_one_line_and_exit_1(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pytest.importorskip("quant_brokers.ib.client", reason="the IB adapter is not merged yet")
     monkeypatch.setenv("QUANT_IB_PORT", str(closed_port()))
     monkeypatch.setenv("QUANT_IB_CONNECT_TIMEOUT", "1")
     code, out, err = quant(
@@ -84,11 +83,9 @@ def test_brokers_check_a_malformed_account_list_exits_2_naming_the_variable(
 
 @pytest.fixture
 def alpaca(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    pytest.importorskip("quant_brokers.alpaca.client", reason="the Alpaca adapter is not merged")
-    fake = pytest.importorskip("tests.fakes.alpaca_broker", reason="not merged yet")
-    with fake.FakeAlpacaBroker() as server:
-        monkeypatch.setenv("APCA_API_KEY_ID", fake.KEY_ID)
-        monkeypatch.setenv("APCA_API_SECRET_KEY", fake.SECRET_KEY)
+    with FakeAlpacaBroker() as server:
+        monkeypatch.setenv("APCA_API_KEY_ID", KEY_ID)
+        monkeypatch.setenv("APCA_API_SECRET_KEY", SECRET_KEY)
         monkeypatch.setenv("QUANT_ALPACA_BROKER_TRADING_URL", server.url)
         monkeypatch.setenv("QUANT_ALPACA_BROKER_STREAM_URL", server.stream_url)
         monkeypatch.setenv("QUANT_ACCOUNT_BROKERS", "alpaca-paper=alpaca")
@@ -104,7 +101,7 @@ def test_brokers_check_prints_the_alpaca_account_and_places_no_order(
     assert alpaca.url in out
     assert "equity" in out
     assert not [r for r in alpaca.requests if r[0] == "POST"]  # no order was placed
-    assert "fake-broker-secret-key" not in out + err
+    assert SECRET_KEY not in out + err
 
 
 def test_brokers_check_alpaca_refusing_the_keys_is_one_line_and_exit_1(

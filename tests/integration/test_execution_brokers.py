@@ -39,6 +39,9 @@ from quant_execution.service import ExecutionService
 from quant_ingestion.bar_stream import publish_replay
 from quant_marketdata import SyntheticSource
 from quant_strategy import StrategyConfig
+from tests.fakes.alpaca_broker import KEY_ID as FAKE_KEY_ID
+from tests.fakes.alpaca_broker import SECRET_KEY as FAKE_SECRET_KEY
+from tests.fakes.alpaca_broker import FakeAlpacaBroker
 from tests.fakes.loopback_broker import LoopbackBroker
 
 FEED = "replay:brokers"
@@ -330,10 +333,8 @@ def test_execution_service_a_live_session_start_logs_no_broker_key(
     keys = dict(KEYS)
     with contextlib.ExitStack() as stack:
         if kind == "alpaca":  # the real adapter authenticating with the local server's keys
-            pytest.importorskip("quant_brokers.alpaca.client", reason="not merged yet")
-            fake = pytest.importorskip("tests.fakes.alpaca_broker", reason="not merged yet")
-            server = stack.enter_context(fake.FakeAlpacaBroker())
-            keys = {"APCA_API_KEY_ID": fake.KEY_ID, "APCA_API_SECRET_KEY": fake.SECRET_KEY}
+            server = stack.enter_context(FakeAlpacaBroker())
+            keys = {"APCA_API_KEY_ID": FAKE_KEY_ID, "APCA_API_SECRET_KEY": FAKE_SECRET_KEY}
             monkeypatch.setenv("QUANT_ALPACA_BROKER_TRADING_URL", server.url)
             monkeypatch.setenv("QUANT_ALPACA_BROKER_STREAM_URL", server.stream_url)
             factory: Any = build_broker
