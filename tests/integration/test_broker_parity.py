@@ -223,6 +223,7 @@ async def set_mode(sessions: async_sessionmaker[AsyncSession], strategy: str, mo
         await db.execute(update(Strategy).where(Strategy.id == strategy).values(mode=mode))
 
 
+@pytest.mark.slow  # a trading day per broker through the service: about a minute each here
 @pytest.mark.parametrize("name", sorted(BROKERS))
 def test_broker_parity_a_replayed_day_sends_the_same_orders_and_ends_level(
     name: str, database_url: str, url: str
