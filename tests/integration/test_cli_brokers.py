@@ -4,8 +4,12 @@ bad option, or an account on the simulated broker, exit 2."""
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +17,8 @@ import pytest
 from tests.fakes.alpaca_broker import KEY_ID, SECRET_KEY, FakeAlpacaBroker
 from tests.fakes.tws import FakeTws
 from tests.unit.cli.test_cli import quant
+
+QUANT = str(Path(sys.executable).parent / "quant")
 
 
 def closed_port() -> int:
@@ -52,6 +58,22 @@ def test_brokers_check_an_unreachable_ib_is_one_line_and_exit_1(
     assert out == ""
     assert len(err.strip().splitlines()) == 1
     assert "unreachable" in err
+
+
+def test_brokers_check_an_unreachable_broker_prints_one_line_from_a_shell() -> None:
+    # in its own process: nothing captures the libraries' logging there, as for a user
+    done = subprocess.run(
+        [QUANT, "brokers", "check", "--broker", "ib", "--timeout", "1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "QUANT_IB_PORT": str(closed_port()), "QUANT_IB_CONNECT_TIMEOUT": "1"},
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert done.stderr.startswith("error: cannot connect to ib")
 
 
 def test_brokers_check_a_bad_option_exits_2(

@@ -3,6 +3,7 @@
 # ruff: noqa: PLC0415 - the adapters and their SDKs load when the command runs, not for --help
 from __future__ import annotations
 
+import logging
 import sys
 from enum import StrEnum
 from typing import Annotated
@@ -64,6 +65,9 @@ def check_command(
         )
     from quant_domain import BrokerUnavailable
 
+    # the SDKs and the adapters log each failed attempt; with no handler Python would print
+    # them all on stderr, where the command promises one line
+    logging.getLogger().addHandler(logging.NullHandler())
     request = BrokerRequest(
         kind, account, runner="quant-brokers-check", client_id=client_id if kind == "ib" else None
     )
