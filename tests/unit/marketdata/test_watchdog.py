@@ -89,3 +89,12 @@ def test_watchdog_outside_market_hours_reports_ok_and_never_reconnects(
     assert set(states(dog).values()) == {FeedState.OK}
     saturday = datetime(2026, 12, 12, 16, 0, tzinfo=UTC)
     assert dog.check(saturday) == type(report)([], False)
+
+
+def test_watchdog_started_mid_session_counts_quiet_time_from_its_start(
+    sessions: MarketSessions,
+) -> None:
+    started = OPEN + timedelta(hours=3)
+    dog = watchdog(sessions, started=started)
+    assert dog.check(started + 2 * FIVE) == type(dog.check(started))([], False)
+    assert {h.state for h in dog.check(started + 2 * FIVE + 10 * S).changed} == {FeedState.WARN}

@@ -4,8 +4,9 @@ A socket can stay connected and deliver nothing (alpaca-py #740), so transport e
 not say the data stopped. During a session, a symbol with no source bar for `warn_intervals`
 intervals plus `slack` is WARN (and the feed is asked to reconnect, at most once per that
 span); after `block_intervals` intervals it is BLOCK (no new entries on it). Quiet time counts
-from the later of the symbol's last bar and the session's open; outside market hours every
-symbol is OK, since no bar is due. A bar puts its symbol back to OK at once.
+from the latest of the symbol's last bar (or the watchdog's start, before any bar) and the
+session's open; outside market hours every symbol is OK, since no bar is due. A bar puts its
+symbol back to OK at once.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ class StalenessWatchdog:
         self._sessions = sessions
         self.warn_after = interval * warn_intervals + slack
         self.block_after = interval * block_intervals
-        started = ensure_utc(started)
+        self._started = started = ensure_utc(started)
         self._health = {s: SymbolHealth(s, FeedState.OK, started, None) for s in symbols}
         self._reconnected_at: datetime | None = None
 
@@ -92,7 +93,8 @@ class StalenessWatchdog:
         for symbol, current in self._health.items():
             state = FeedState.OK
             if session is not None:
-                quiet = now - max(current.last_bar_at or session.open, session.open)
+                heard = current.last_bar_at or self._started
+                quiet = now - max(heard, session.open)
                 if quiet >= self.block_after:
                     state = FeedState.BLOCK
                 elif quiet >= self.warn_after:
