@@ -19,8 +19,14 @@ $(BOOT)/bin/uv:
 	python3 -m venv $(BOOT)
 	$(BOOT)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-setup: $(BOOT)/bin/uv ## install everything into .venv (uv workspace, locked)
+setup: $(BOOT)/bin/uv ## install everything into .venv (uv workspace, locked), compile the fast path's kernels once
 	$(BOOT)/bin/uv sync --all-packages --locked --python python3
+	@$(MAKE) --no-print-directory $(VENV)/.kernels-compiled
+
+# numba keeps the compiled kernels in its cache; compiled again only when their source changes
+$(VENV)/.kernels-compiled: packages/engine/src/quant_engine/kernel.py packages/engine/src/quant_engine/compilation.py packages/features/src/quant_features/compiled.py
+	$(VENV)/bin/quant compile
+	@touch $@
 
 demo: setup ## the platform on embedded servers (API, worker, dashboard on :3000): ingest samples, queue demo backtests, stay up (Ctrl-C stops)
 	$(VENV)/bin/quant up --demo
@@ -52,6 +58,7 @@ bench: setup ## run the benchmarks in bench/ (numbers go to docs/benchmarks.md)
 	$(PY) bench/event_loop.py
 	$(PY) bench/risk_gate.py
 	$(PY) bench/sweep.py
+	$(PY) bench/cold_start.py
 	$(PY) bench/walk_forward.py
 	$(PY) bench/storage.py
 	$(PY) bench/storage_ceiling.py

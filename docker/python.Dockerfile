@@ -55,7 +55,7 @@ RUN --mount=type=cache,target=/root/.cache/uv \
 # --- runtime: the venv, the strategy configs, a non-root user. No compilers, no uv, no sources.
 FROM ${PYTHON_IMAGE} AS runtime
 # NUMBA_CACHE_DIR: kernels are compiled with cache=True; site-packages is read-only for the
-# runtime user, so numba writes its cache to a writable place instead.
+# runtime user, so numba's cache lives in a folder of its own, filled when the image is built.
 # QUANT_STATE_DIR: a writable folder (a named volume in compose); never the embedded servers in
 # a container, because compose always sets DATABASE_URL and REDIS_URL.
 ENV PATH=/app/.venv/bin:$PATH \
@@ -63,7 +63,7 @@ ENV PATH=/app/.venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     QUANT_STATE_DIR=/var/lib/quant \
-    NUMBA_CACHE_DIR=/tmp/numba-cache
+    NUMBA_CACHE_DIR=/app/numba-cache
 
 # libgomp1: OpenMP runtime for numba's omp threading layer and the planned xgboost models. Every
 # other native library the wheels load is bundled in them or already in the slim image (checked
@@ -84,6 +84,9 @@ COPY --from=builder /app/.venv /app/.venv
 # is the user's strategies folder (QUANT_STRATEGIES_PATH's default), modules and configs.
 COPY configs/ configs/
 COPY strategies/ strategies/
+
+# the fast path's kernels compiled once, into the image: no container's first sweep or job waits
+RUN mkdir -p /app/numba-cache && quant compile && chown -R quant:quant /app/numba-cache
 
 USER quant:quant
 ENTRYPOINT ["quant"]

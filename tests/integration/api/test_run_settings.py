@@ -159,3 +159,14 @@ def test_an_error_names_the_field_as_the_client_sent_it(
 ) -> None:
     assert_error(_post(client, trader, **body), 422, "validation_error", field=field)
     assert seed.count("runs") == 0
+
+
+def test_commission_rounding_is_stored_and_a_bad_value_names_the_field(
+    client: TestClient, seed: Seeder, trader: Person
+) -> None:
+    run = _stored(seed, _post(client, trader, backtest={"commission_rounding": "none"}))
+    assert run.backtest_config["commission_rounding"] == "none"
+    default = _stored(seed, _post(client, trader))
+    assert default.backtest_config["commission_rounding"] == "cent"
+    refused = _post(client, trader, backtest={"commission_rounding": "tenth"})
+    assert_error(refused, 422, "validation_error", field="body.backtest.commission_rounding")

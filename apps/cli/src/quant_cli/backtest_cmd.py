@@ -23,6 +23,7 @@ from quant_cli.options import (
     FLAG_NAMES,
     CommissionBpsOption,
     CommissionPerTradeOption,
+    CommissionRoundingOption,
     FillTimingOption,
     InitialCapitalOption,
     SlippageOption,
@@ -34,6 +35,7 @@ from quant_cli.progress import progress_bar
 from quant_cli.sources import open_data
 from quant_domain import PositionSizing, SizingMode
 from quant_engine import BacktestConfig, FillTiming
+from quant_engine.config import CommissionRounding
 
 if TYPE_CHECKING:
     from quant_backtest import BacktestResult
@@ -98,6 +100,7 @@ def backtest(
     initial_capital: InitialCapitalOption = DEFAULT_CAPITAL,
     commission_per_trade: CommissionPerTradeOption = DEFAULT_COMMISSION,
     commission_bps: CommissionBpsOption = DEFAULT_COMMISSION_BPS,
+    commission_rounding: CommissionRoundingOption = CommissionRounding.CENT,
     slippage_bps: SlippageOption = DEFAULT_SLIPPAGE_BPS,
     fill_timing: FillTimingOption = FillTiming.CLOSE,
     sizing_mode: Annotated[
@@ -147,6 +150,7 @@ def backtest(
         capital=initial_capital,
         commission=commission_per_trade,
         commission_bps=commission_bps,
+        commission_rounding=commission_rounding,
         slippage_bps=slippage_bps,
         fill_timing=fill_timing,
         start=start,

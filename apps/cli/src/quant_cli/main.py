@@ -57,6 +57,11 @@ COMMANDS = (
         "Start the API, the workers and the dashboard on the embedded defaults (or DATABASE_URL / REDIS_URL).",
     ),
     Registered(
+        "compile",
+        "quant_cli.compile_cmd:compile_command",
+        "Compile the fast path's kernels into numba's cache, so no first sweep or job waits for it.",
+    ),
+    Registered(
         "execution",
         "quant_cli.execution_cmd:execution_app",
         "The execution service: paper sessions for the strategies in PAPER mode.",

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from quant_cli.errors import fail, validation_message
 from quant_domain import PositionSizing
 from quant_engine import BacktestConfig, FillTiming
+from quant_engine.config import CommissionRounding
 
 # field path -> its flag, then the old spellings still accepted
 FLAG_NAMES: dict[str, tuple[str, ...]] = {
@@ -38,6 +39,7 @@ FLAG_NAMES: dict[str, tuple[str, ...]] = {
     "periods_per_year": ("--periods-per-year",),
     "risk_free_rate": ("--risk-free-rate",),
     "seed": ("--seed",),
+    "commission_rounding": ("--commission-rounding",),
 }
 
 
@@ -81,6 +83,13 @@ CommissionPerTradeOption = Annotated[
 ]
 CommissionBpsOption = Annotated[float, typer.Option(help="commission in bps of notional")]
 SlippageOption = Annotated[float, typer.Option(help="slippage in bps against the reference price")]
+CommissionRoundingOption = Annotated[
+    CommissionRounding,
+    typer.Option(
+        help="cent: each commission billed rounded to the cent, as brokers do; none: exact, "
+        "to reproduce engines that do not round (backtesting.py, vectorbt)"
+    ),
+]
 FillTimingOption = Annotated[
     FillTiming, typer.Option(help="market orders fill at the bar close or the next open")
 ]
@@ -99,6 +108,7 @@ def make_backtest_config(
     sizing: PositionSizing | None = None,
     periods_per_year: float | None = None,
     risk_free_rate: float = 0.0,
+    commission_rounding: CommissionRounding = CommissionRounding.CENT,
 ) -> BacktestConfig:
     """A validated BacktestConfig; a bad value ends the command naming its flag (exit 2)."""
     try:
@@ -114,6 +124,7 @@ def make_backtest_config(
             seed=seed,
             periods_per_year=periods_per_year,
             risk_free_rate=risk_free_rate,
+            commission_rounding=commission_rounding,
         )
     except ValidationError as exc:
         raise fail(validation_message(exc, flags(), "--start/--end")) from None

@@ -74,6 +74,7 @@ def worker_command(
     from quant_backtest.presence import PresenceSettings
     from quant_db.migrate import upgrade
     from quant_db.urls import redacted
+    from quant_engine.compilation import compile_kernels
 
     configure_json_logs()
     settings = get_settings()
@@ -105,6 +106,9 @@ def worker_command(
         await connection.close()
         await asyncio.to_thread(upgrade, url)
         typer.echo(f"worker using {redacted(url)}", err=True)
+        # the first job must not pay numba's compile (or cache load): do it before taking one
+        seconds = await asyncio.to_thread(compile_kernels)
+        typer.echo(f"worker: fast-path kernels ready in {seconds:.1f} s", err=True)
         await serve(
             url,
             heartbeat_timeout=timedelta(seconds=heartbeat_timeout),

@@ -818,6 +818,11 @@ export interface components {
              * @default 1.00
              */
             commission_per_trade: number | string;
+            /**
+             * @description cent: each commission billed rounded to the cent, as brokers do; none: exact, to reproduce engines that do not round (backtesting.py, vectorbt)
+             * @default cent
+             */
+            commission_rounding: components["schemas"]["CommissionRounding"];
             /** @default close */
             fill_timing: components["schemas"]["FillTiming"];
             /**
@@ -887,6 +892,13 @@ export interface components {
              */
             windows: number;
         };
+        /**
+         * CommissionRounding
+         * @description How each commission is billed: rounded half-up to the cent (what brokers do), or exact
+         *     (what backtesting.py and vectorbt do, to reproduce their results to the cent).
+         * @enum {string}
+         */
+        CommissionRounding: "cent" | "none";
         /** CurvePoint */
         CurvePoint: {
             /** Equity */

@@ -100,6 +100,42 @@ def _history(
     )
 
 
+async def insert_order_row(
+    session: AsyncSession,
+    run_id: uuid.UUID,
+    order: Order,
+    status: OrderStatus,
+    *,
+    at: datetime,
+    reason: str,
+) -> int | None:
+    """Insert the run's row for `order` in `status` (nothing filled yet); None, writing
+    nothing, when the run holds this client order id already."""
+    return await session.scalar(
+        insert(OrderRow)
+        .values(
+            run_id=run_id,
+            strategy_id=order.strategy_id,
+            client_order_id=order.client_order_id,
+            symbol=order.symbol,
+            side=order.side.value,
+            type=order.type.value,
+            time_in_force=order.time_in_force.value,
+            quantity=order.quantity,
+            limit_price=order.limit_price,
+            stop_price=order.stop_price,
+            status=status.value,
+            submitted_at=at,
+            filled_quantity=ZERO,
+            reason=reason,
+            code="",
+            updated_at=at,
+        )
+        .on_conflict_do_nothing(index_elements=["run_id", "client_order_id"])
+        .returning(OrderRow.id)
+    )
+
+
 async def record_pending(
     session: AsyncSession, run_id: uuid.UUID, order: Order, *, at: datetime
 ) -> bool:
@@ -117,28 +153,8 @@ async def record_pending(
     coid = order.client_order_id
     if not order.strategy_id:
         raise OrderError(f"order {coid}: strategy_id is empty; every order needs its strategy")
-    new_id = await session.scalar(
-        insert(OrderRow)
-        .values(
-            run_id=run_id,
-            strategy_id=order.strategy_id,
-            client_order_id=coid,
-            symbol=order.symbol,
-            side=order.side.value,
-            type=order.type.value,
-            time_in_force=order.time_in_force.value,
-            quantity=order.quantity,
-            limit_price=order.limit_price,
-            stop_price=order.stop_price,
-            status=OrderStatus.PENDING_SUBMIT.value,
-            submitted_at=at,
-            filled_quantity=ZERO,
-            reason="",
-            code="",
-            updated_at=at,
-        )
-        .on_conflict_do_nothing(index_elements=["run_id", "client_order_id"])
-        .returning(OrderRow.id)
+    new_id = await insert_order_row(
+        session, run_id, order, OrderStatus.PENDING_SUBMIT, at=at, reason=""
     )
     if new_id is None:
         stored = await session.scalar(

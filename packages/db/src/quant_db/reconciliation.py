@@ -241,28 +241,8 @@ async def adopt_order(session: AsyncSession, who: Adopter, order: Order, *, at: 
     if not order.strategy_id:
         raise OrderError(f"order {cid}: name the strategy it is adopted for")
     note = f"adopted from the broker when reconciling {who.account}"
-    new_id = await session.scalar(
-        insert(OrderRow)
-        .values(
-            run_id=who.run_id,
-            strategy_id=order.strategy_id,
-            client_order_id=cid,
-            symbol=order.symbol,
-            side=order.side.value,
-            type=order.type.value,
-            time_in_force=order.time_in_force.value,
-            quantity=order.quantity,
-            limit_price=order.limit_price,
-            stop_price=order.stop_price,
-            status=OrderStatus.ACCEPTED.value,
-            submitted_at=at,
-            filled_quantity=Decimal(0),
-            reason=note,
-            code="",
-            updated_at=at,
-        )
-        .on_conflict_do_nothing(index_elements=["run_id", "client_order_id"])
-        .returning(OrderRow.id)
+    new_id = await oms_store.insert_order_row(
+        session, who.run_id, order, OrderStatus.ACCEPTED, at=at, reason=note
     )
     if new_id is None:
         return False

@@ -117,6 +117,7 @@ class BacktestEngine:
             instruments=instruments,
             account=account,
             step_of=lambda: clock.step,
+            cents=self.config.cents,
         )
         self.broker = broker
         self.loop = loop

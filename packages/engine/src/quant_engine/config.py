@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from quant_domain import CostModel, PositionSizing
+from quant_domain import CostModel, PositionSizing, to_cents
 
 
 class FillTiming(StrEnum):
@@ -16,6 +16,14 @@ class FillTiming(StrEnum):
 
     CLOSE = "close"
     NEXT_OPEN = "next_open"
+
+
+class CommissionRounding(StrEnum):
+    """How each commission is billed: rounded half-up to the cent (what brokers do), or exact
+    (what backtesting.py and vectorbt do, to reproduce their results to the cent)."""
+
+    CENT = "cent"
+    NONE = "none"
 
 
 OLD_NAMES = {"capital": "initial_capital", "commission": "commission_per_trade"}
@@ -49,6 +57,11 @@ class BacktestConfig(BaseModel):
     liquidate_at_end: bool = Field(
         default=False, description="close every position at the last bar's close, with costs"
     )
+    commission_rounding: CommissionRounding = Field(
+        default=CommissionRounding.CENT,
+        description="cent: each commission billed rounded half-up to the cent, as brokers do; "
+        "none: billed exact, as engines that do not round (backtesting.py, vectorbt)",
+    )
 
     @model_validator(mode="after")
     def _dates_ordered(self) -> BacktestConfig:
@@ -63,6 +76,16 @@ class BacktestConfig(BaseModel):
         if self.sizing.expected_costs is not None:
             return self.sizing
         return self.sizing.model_copy(update={"expected_costs": self.costs})
+
+    @property
+    def cents(self) -> bool:
+        """Whether commissions are billed in whole cents."""
+        return self.commission_rounding is CommissionRounding.CENT
+
+    def bill(self, notional: Decimal) -> Decimal:
+        """The commission billed on a fill of `notional`, rounded as this run says."""
+        commission = self.costs.commission(notional)
+        return to_cents(commission) if self.cents else commission
 
     @property
     def costs(self) -> CostModel:

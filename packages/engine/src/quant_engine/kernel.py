@@ -18,7 +18,7 @@ from numba import njit
 P_CASH, P_FEE, P_COMM_BPS, P_SLIP, P_COST_RATE, P_FRACTION, P_FIXED_QTY = 0, 1, 2, 3, 4, 5, 6
 P_MAX_POS, P_MAX_GROSS, P_MIN_TRADE, P_MIN_STRENGTH = 7, 8, 9, 10
 # order of the flags packed into `flags`
-F_NEXT_OPEN, F_FIXED, F_FRACTIONAL, F_SHORT, F_MARGIN, F_LIQUIDATE = 0, 1, 2, 3, 4, 5
+F_NEXT_OPEN, F_FIXED, F_FRACTIONAL, F_SHORT, F_MARGIN, F_LIQUIDATE, F_CENTS = 0, 1, 2, 3, 4, 5, 6
 
 
 @njit(cache=True, inline="always")
@@ -34,6 +34,12 @@ def _sign(x: float) -> int:
 def _cents(x: float) -> float:
     # half-up to the cent; the 1e-7 absorbs float noise so 1.005 (stored as 1.00499...) rounds up
     return math.floor(x * 100.0 + 0.5 + 1e-7) / 100.0
+
+
+@njit(cache=True, inline="always")
+def _bill(x: float, cents: bool) -> float:
+    # a commission as billed: in whole cents (the default), or exact (commission_rounding: none)
+    return _cents(x) if cents else x
 
 
 @njit(cache=True, inline="always")
@@ -53,18 +59,24 @@ def _fill(k, step, signed, ref, st, fl, pos, avg, tr, out):  # type: ignore[no-u
     qty = abs(signed)
     price = ref * (1.0 + st[P_SLIP]) if buy else ref * (1.0 - st[P_SLIP])
     fee, bps = st[P_FEE], st[P_COMM_BPS] / 10000.0
-    if buy and not fl[F_MARGIN] and cash - (qty * price + _cents(fee + qty * price * bps)) < 0:
+    if (
+        buy
+        and not fl[F_MARGIN]
+        and cash - (qty * price + _bill(fee + qty * price * bps, fl[F_CENTS])) < 0
+    ):
         room = (cash - fee) / (price * (1.0 + bps))
         room = _floor_units(room, fl[F_FRACTIONAL]) if room > 0 else 0.0
         cover = -pos[k] if pos[k] < 0 else 0.0
         best = max(min(room, qty), min(cover, qty))
         unit = 1e-6 if fl[F_FRACTIONAL] else 1.0
-        while best > cover and cash - best * price - _cents(fee + best * price * bps) < 0:
+        while (
+            best > cover and cash - best * price - _bill(fee + best * price * bps, fl[F_CENTS]) < 0
+        ):
             best -= unit
         qty = max(best, 0.0)
         if qty <= 0:
             return False
-    commission = _cents(fee + qty * price * bps)
+    commission = _bill(fee + qty * price * bps, fl[F_CENTS])
     delta = qty if buy else -qty
     old = pos[k]
     new = old + delta
@@ -87,7 +99,7 @@ def _fill(k, step, signed, ref, st, fl, pos, avg, tr, out):  # type: ignore[no-u
         tr[k, 2] += commission
     else:
         closing = min(qty, abs(old))
-        close_fee = commission if closing == qty else _cents(commission * closing / qty)
+        close_fee = commission if closing == qty else _bill(commission * closing / qty, fl[F_CENTS])
         tr[k, 1] += realized
         tr[k, 2] += close_fee
         if new == 0 or (new > 0) != (old > 0):

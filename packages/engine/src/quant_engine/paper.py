@@ -98,6 +98,7 @@ class PaperSession:
             account=account,
             instruments=instruments,
             journal=journal,
+            cents=config.cents,
         )
         self._curves: tuple[array[float], array[float], array[float], array[float]] = (
             array("d"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 
@@ -18,7 +18,10 @@ class TradeLog:
     net PnL always adds up to the change in cash.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, cents: bool = True) -> None:
+        """`cents`: a fill's commission split between the trade it closes and the one it opens
+        is rounded to the cent (commissions billed in cents), else kept exact."""
+        self._share: Callable[[Decimal], Decimal] = to_cents if cents else Decimal.__pos__
         self.closed: list[Trade] = []
         self._open: dict[str, Trade] = {}
         self._entry_step: dict[str, int] = {}
@@ -62,7 +65,7 @@ class TradeLog:
         close_fee = (
             fill.commission
             if closing == fill.quantity
-            else to_cents(fill.commission * closing / fill.quantity)
+            else self._share(fill.commission * closing / fill.quantity)
         )
         trade.gross_pnl += realized
         trade.commission += close_fee

@@ -86,13 +86,15 @@ class TradingLoop:
         tick_prices: bool = False,
         journal: OrderJournal | None = None,
         step_of: Callable[[], int] | None = None,
+        cents: bool = True,
     ) -> None:
         """`instruments` says which symbols may be sold short and their tick sizes (unknown
         symbols: shortable, any price); `tick_prices` rounds limit and stop prices to the tick
         before the gate sees them, for brokers that refuse other prices (the simulated broker
         takes any price, so a backtest's prices are the strategy's own). `journal` writes each
         order down before the broker sees it (paper and live; a backtest keeps none). `step_of`
-        says which step a fill belongs to (default: `step_index`, which the driver sets)."""
+        says which step a fill belongs to (default: `step_index`, which the driver sets);
+        `cents` says commissions are billed in cents (the trade log splits them the same way)."""
         self.strategy = strategy
         self.ledger = ledger
         self.broker = broker
@@ -101,7 +103,7 @@ class TradingLoop:
         self.account = account
         self.portfolio = PortfolioReader(ledger, sizing)
         self.state = _State(self.portfolio)
-        self.trade_log = TradeLog()
+        self.trade_log = TradeLog(cents=cents)
         self.fills: list[Fill] = []
         self.orders: list[OrderRecord] = []  # every order, in the order it was decided
         self.notional = Decimal(0)

@@ -84,13 +84,14 @@ def pack_settings(
     settings[kernel.P_MAX_GROSS] = risk.max_gross_exposure
     settings[kernel.P_MIN_TRADE] = risk.min_trade_pct
     settings[kernel.P_MIN_STRENGTH] = strategy.config.signals.min_strength
-    flags = np.zeros(6, dtype=np.bool_)
+    flags = np.zeros(7, dtype=np.bool_)
     flags[kernel.F_NEXT_OPEN] = config.fill_timing is FillTiming.NEXT_OPEN
     flags[kernel.F_FIXED] = sizing.mode.value == "fixed"
     flags[kernel.F_FRACTIONAL] = sizing.fractional
     flags[kernel.F_SHORT] = risk.allow_short
     flags[kernel.F_MARGIN] = config.allow_margin
     flags[kernel.F_LIQUIDATE] = config.liquidate_at_end
+    flags[kernel.F_CENTS] = config.cents
     return settings, flags
 
 

@@ -138,6 +138,7 @@ def _backtest_config(
             commission_bps=settings.commission_bps,
             slippage_bps=settings.slippage_bps,
             fill_timing=settings.fill_timing,
+            commission_rounding=settings.commission_rounding,
             start=start,
             end=end,
             sizing=_sizing(body, config),

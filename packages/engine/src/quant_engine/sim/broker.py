@@ -22,7 +22,6 @@ from quant_domain import (
     OrderSide,
     OrderType,
     TimeInForce,
-    to_cents,
     to_decimal,
 )
 from quant_domain.events import (
@@ -77,6 +76,7 @@ class SimulatedBroker:
         self._account = account
         self._slip = config.slippage_bps / _BPS
         self._costs = config.costs
+        self._bill = config.bill
         self._close_fills = config.fill_timing is FillTiming.CLOSE
         self._report: ReportHandler = _ignore
         self.working: list[_Working] = []
@@ -186,7 +186,7 @@ class SimulatedBroker:
             side=order.side,
             quantity=quantity,
             price=price,
-            commission=to_cents(self._costs.commission(quantity * price)),
+            commission=self._bill(quantity * price),
             timestamp=self.now,
             slippage=abs(price - ref) * quantity,
             strategy_id=order.strategy_id,
@@ -206,7 +206,8 @@ class SimulatedBroker:
         """Largest quantity <= `quantity` whose purchase keeps cash >= 0 (closing shorts always allowed)."""
         costs = self._costs
         cash = self._account.cash_dec
-        cost = quantity * price + to_cents(costs.commission(quantity * price))
+        bill = self._bill
+        cost = quantity * price + bill(quantity * price)
         if cash - cost >= 0:
             return quantity
         rate = 1 + costs.commission_bps / _BPS
@@ -220,7 +221,7 @@ class SimulatedBroker:
         best = max(min(room, quantity), min(cover, quantity))
         # commission rounding can still tip a boundary quantity over; step down until it fits
         unit = FRACTION_STEP if fractional else Decimal(1)
-        while best > cover and cash - best * price - to_cents(costs.commission(best * price)) < 0:
+        while best > cover and cash - best * price - bill(best * price) < 0:
             best -= unit
         return max(best, Decimal(0))
 

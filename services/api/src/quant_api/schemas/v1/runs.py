@@ -22,7 +22,7 @@ from quant_api.schemas.v1.stored import (
 from quant_api.schemas.v1.walk_forward import RunMetrics
 from quant_db.schema.runs import RUN_LABEL_MAX, RunStatus, RunType
 from quant_domain import SizingMode
-from quant_engine.config import OLD_NAMES, FillTiming
+from quant_engine.config import OLD_NAMES, CommissionRounding, FillTiming
 from quant_engine.objectives import Objective
 from quant_engine.walk_forward_config import WindowType
 
@@ -75,6 +75,11 @@ class BacktestSettings(BaseModel):
         default=Decimal(10), ge=0, le=1000, description="slippage in bps against the reference"
     )
     fill_timing: FillTiming = FillTiming.CLOSE
+    commission_rounding: CommissionRounding = Field(
+        default=CommissionRounding.CENT,
+        description="cent: each commission billed rounded to the cent, as brokers do; none: "
+        "exact, to reproduce engines that do not round (backtesting.py, vectorbt)",
+    )
     sizing: SizingSettings | None = Field(
         default=None, description="laid over the strategy's sizing block"
     )

@@ -1,0 +1,18 @@
+"""A service says it is up (quant_service_info) and alive (its heartbeat timestamp)."""
+
+from __future__ import annotations
+
+import time
+
+from quant_telemetry.metrics import SERVICE_HEARTBEAT, SERVICE_INFO
+
+
+def mark_started(service: str, version: str) -> None:
+    """Export quant_service_info{service,version} = 1 and a first heartbeat."""
+    SERVICE_INFO.labels(service=service, version=version).set(1)
+    beat(service)
+
+
+def beat(service: str) -> None:
+    """Call from the service's main loop: a stalled loop shows as a heartbeat that stops moving."""
+    SERVICE_HEARTBEAT.labels(service=service).set(time.time())
