@@ -94,14 +94,28 @@ def test_data_stream_with_refused_keys_exits_2_naming_the_variables(
     assert fake.auth_attempts == 1
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize(
+    ("signum", "name"), [(signal.SIGTERM, "alpaca"), (signal.SIGINT, "live-sip")]
+)
 def test_data_stream_runs_until_a_signal_then_withdraws_its_health_and_exits_0(
-    platform: str, fake: FakeAlpacaMarketStream, signum: signal.Signals
+    platform: str, fake: FakeAlpacaMarketStream, signum: signal.Signals, name: str
 ) -> None:
     client = redis.Redis.from_url(platform, decode_responses=True)
-    client.delete(health_key("alpaca"))
+    client.delete(health_key(name))
+    named = [] if name == "alpaca" else ["--name", name]
     service = subprocess.Popen(
-        [QUANT, "data", "stream", "--symbols", "aapl,MSFT", "--timeframe", "5m", "--feed", "sip"],
+        [
+            QUANT,
+            "data",
+            "stream",
+            "--symbols",
+            "aapl,MSFT",
+            "--timeframe",
+            "5m",
+            "--feed",
+            "sip",
+            *named,
+        ],
         env=os.environ.copy(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -110,7 +124,7 @@ def test_data_stream_runs_until_a_signal_then_withdraws_its_health_and_exits_0(
     try:
         fake.wait_subscribed("MSFT", timeout=30)
         deadline = time.monotonic() + 10
-        while sorted(client.hkeys(health_key("alpaca"))) != ["AAPL", "MSFT"]:
+        while sorted(client.hkeys(health_key(name))) != ["AAPL", "MSFT"]:
             assert time.monotonic() < deadline, "the feed's health was never written"
             time.sleep(0.05)
         service.send_signal(signum)
@@ -123,11 +137,11 @@ def test_data_stream_runs_until_a_signal_then_withdraws_its_health_and_exits_0(
     assert service.returncode == 0, err
     assert fake.paths == ["/v2/sip"]
     assert out.strip() == (
-        "published 0 steps (0 bars) of AAPL, MSFT as feed 'alpaca'; 0 forced reconnect(s)"
+        f"published 0 steps (0 bars) of AAPL, MSFT as feed '{name}'; 0 forced reconnect(s)"
     )
     assert "streaming 5m bars of AAPL, MSFT" in err
     again = redis.Redis.from_url(platform, decode_responses=True)
     try:
-        assert again.hkeys(health_key("alpaca")) == []
+        assert again.hkeys(health_key(name)) == []
     finally:
         again.close()

@@ -34,6 +34,10 @@ def stream_command(
         str | None, typer.Option(help="Alpaca feed: iex or sip (default QUANT_ALPACA_FEED)")
     ] = None,
     calendar: Annotated[str, typer.Option(help="exchange calendar the bars follow")] = "XNYS",
+    name: Annotated[
+        str | None,
+        typer.Option(help="the feed name the bars are published under (default: the source)"),
+    ] = None,
 ) -> None:
     """Publish live bars of SYMBOLS on the bus as each TIMEFRAME bar closes, until Ctrl-C or SIGTERM."""
     from quant_domain import Timeframe
@@ -54,10 +58,11 @@ def stream_command(
         f"({calendar}); Ctrl-C stops",
         err=True,
     )
-    counts = asyncio.run(_serve(live, bar_timeframe, calendar))
+    feed_name = (name or "").strip() or live.name
+    counts = asyncio.run(_serve(live, bar_timeframe, calendar, feed_name))
     typer.echo(
         f"published {counts.steps} steps ({counts.bars} bars) of {', '.join(chosen)} as feed "
-        f"{live.name!r}; {counts.forced_reconnects} forced reconnect(s)"
+        f"{feed_name!r}; {counts.forced_reconnects} forced reconnect(s)"
     )
 
 
@@ -72,7 +77,9 @@ def _alpaca(symbols: list[str], feed: str | None) -> AlpacaBarStream:
     return AlpacaBarStream(symbols, feed=chosen, settings=alpaca_settings())
 
 
-async def _serve(live: AlpacaBarStream, timeframe: Timeframe, calendar: str) -> LiveFeedCounts:
+async def _serve(
+    live: AlpacaBarStream, timeframe: Timeframe, calendar: str, name: str
+) -> LiveFeedCounts:
     from redis.asyncio import Redis
 
     from quant_bus.redis_bus import RedisBus
@@ -87,7 +94,9 @@ async def _serve(live: AlpacaBarStream, timeframe: Timeframe, calendar: str) -> 
     bus = RedisBus.from_url(url)
     health = Redis.from_url(url, decode_responses=True)
     try:
-        feed = LiveBarFeed(bus, live, timeframe=timeframe, calendar=calendar, health=health)
+        feed = LiveBarFeed(
+            bus, live, timeframe=timeframe, calendar=calendar, name=name, health=health
+        )
         return await feed.run(stop)
     finally:
         await bus.close()

@@ -47,6 +47,8 @@ class LiveFeedCounts:
 class LiveBarFeed:
     """Runs `source` until stopped, publishing closed `timeframe` bars and the feed's health.
 
+    `name` is the feed name both go out under (the execution service trades one named feed,
+    ADR 0033); by default the source's own (`alpaca`).
     `clock` and `tick_s` are injectable so tests move time without waiting; `health` is the
     Redis client the health hash is written with (None: broadcasts only).
     """
@@ -58,6 +60,7 @@ class LiveBarFeed:
         *,
         timeframe: Timeframe,
         calendar: str = "XNYS",
+        name: str | None = None,
         health: Redis | None = None,
         clock: Callable[[], datetime] = utc_now,
         tick_s: float = 1.0,
@@ -66,6 +69,7 @@ class LiveBarFeed:
     ) -> None:
         self.bus = bus
         self.source = source
+        self.name = name or source.name
         self.timeframe = timeframe
         self.counts = LiveFeedCounts()
         self._health = health
@@ -110,7 +114,7 @@ class LiveBarFeed:
         report = self.watchdog.check(now)
         if report.reconnect:
             self.counts.forced_reconnects += 1
-            log.warning("%s feed is quiet; forcing a reconnect", self.source.name)
+            log.warning("%s feed is quiet; forcing a reconnect", self.name)
             self.source.reconnect()
         await self._flush()
         for change in report.changed:
@@ -139,7 +143,7 @@ class LiveBarFeed:
                         BARS_CLOSED,
                         bar_event(
                             bar,
-                            source=self.source.name,
+                            source=self.name,
                             timeframe=str(self.timeframe),
                             bars_in_step=len(bars),
                         ),
@@ -156,11 +160,11 @@ class LiveBarFeed:
         previous = self._announced.get(health.symbol, FeedState.OK)
         self._announced[health.symbol] = health.state
         self.counts.health_changes += 1
-        log.warning("%s %s: %s -> %s", self.source.name, health.symbol, previous, health.state)
+        log.warning("%s %s: %s -> %s", self.name, health.symbol, previous, health.state)
         event = FeedHealthChanged(
-            idempotency_key=f"feed:{self.source.name}:{health.symbol}:{health.state}:"
+            idempotency_key=f"feed:{self.name}:{health.symbol}:{health.state}:"
             f"{health.since.isoformat()}",
-            source=self.source.name,
+            source=self.name,
             symbol=health.symbol,
             state=health.state.value,
             previous=previous.value,
@@ -178,7 +182,7 @@ class LiveBarFeed:
             return
         healths = [
             FeedHealth(
-                source=self.source.name,
+                source=self.name,
                 symbol=h.symbol,
                 state=h.state.value,
                 since=h.since,
@@ -188,7 +192,7 @@ class LiveBarFeed:
             for h in self.watchdog.snapshot()
         ]
         try:
-            await write_health(self._health, self.source.name, healths)
+            await write_health(self._health, self.name, healths)
         except self.bus.unreachable as exc:  # readers fail closed once the hash expires
             log.error("could not write feed health: %s", exc)
 
@@ -196,6 +200,6 @@ class LiveBarFeed:
         if self._health is None:
             return
         try:
-            await remove_health(self._health, self.source.name, self.source.symbols)
+            await remove_health(self._health, self.name, self.source.symbols)
         except self.bus.unreachable as exc:
             log.error("could not withdraw feed health (it expires by itself): %s", exc)
