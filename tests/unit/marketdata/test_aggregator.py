@@ -14,7 +14,6 @@ from quant_marketdata.market_sessions import MarketSessions, SessionIntervals, w
 OPEN = datetime(2026, 12, 7, 14, 30, tzinfo=UTC)  # Monday 09:30 New York
 EARLY_CLOSE_DAY_OPEN = datetime(2026, 11, 27, 14, 30, tzinfo=UTC)  # closes 13:00 New York
 MINUTE = timedelta(minutes=1)
-ONE_MINUTE = Timeframe.parse("1m")
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +29,7 @@ def aggregator(
     sessions: MarketSessions, timeframe: str, symbols: tuple[str, ...] = ("AAPL",)
 ) -> BarAggregator:
     intervals = SessionIntervals(Timeframe.parse(timeframe), sessions)
-    return BarAggregator(intervals, symbols, source=ONE_MINUTE, grace=timedelta(seconds=5))
+    return BarAggregator(intervals, symbols, source=MINUTE, grace=timedelta(seconds=5))
 
 
 def test_intervals_of_an_hour_start_at_the_session_open_and_end_at_an_early_close(
@@ -179,3 +178,23 @@ def test_aggregator_never_puts_a_minute_past_an_intervals_end_into_its_bar(
         assert bar.low == min(f.low for f in inside)
         assert (bar.open, bar.close) == (inside[0].open, inside[-1].close)
     assert agg.late == 0
+
+
+def test_aggregator_folds_twelve_five_second_bars_into_a_minute(sessions: MarketSessions) -> None:
+    five = timedelta(seconds=5)
+    intervals = SessionIntervals(Timeframe.parse("1m"), sessions)
+    agg = BarAggregator(intervals, ["AAPL"], source=five)
+    steps = [agg.add(minute("AAPL", OPEN + i * five, 100.0 + i, 1.0)) for i in range(13)]
+    assert all(step == [] for step in steps[:11])
+    [(label, [bar])] = steps[11]
+    assert (label, bar.open, bar.close, bar.volume) == (OPEN, 100.0, 111.5, 12.0)
+    assert steps[12] == []  # 09:31:00 opens the next minute
+
+
+def test_aggregator_refuses_source_bars_that_do_not_divide_the_timeframe(
+    sessions: MarketSessions,
+) -> None:
+    with pytest.raises(ValueError, match="do not divide"):
+        BarAggregator(
+            SessionIntervals(Timeframe.parse("5m"), sessions), ["AAPL"], source=timedelta(minutes=2)
+        )

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from quant_domain import Bar, Timeframe, ensure_utc
+from quant_domain import Bar, ensure_utc
 from quant_marketdata.market_sessions import Interval, SessionIntervals
 
 DEFAULT_GRACE = timedelta(seconds=5)
@@ -68,14 +68,17 @@ class BarAggregator:
         intervals: SessionIntervals,
         symbols: Iterable[str],
         *,
-        source: Timeframe,
+        source: timedelta,
         grace: timedelta = DEFAULT_GRACE,
     ) -> None:
-        if intervals.timeframe.is_intraday and intervals.timeframe.seconds % source.seconds:
+        seconds = source.total_seconds()
+        if seconds <= 0 or (
+            intervals.timeframe.is_intraday and intervals.timeframe.seconds % seconds
+        ):
             raise ValueError(f"{source} source bars do not divide {intervals.timeframe} bars")
         self._intervals = intervals
         self._symbols = frozenset(symbols)
-        self._source = source.delta
+        self._source = source
         self._grace = grace
         self._pending: dict[datetime, _Pending] = {}
         self._released: datetime | None = None

@@ -15,8 +15,9 @@ import random
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
-from quant_domain import Bar, Timeframe
+from quant_domain import Bar
 
 BarHandler = Callable[[Bar], Awaitable[None]]
 
@@ -41,10 +42,11 @@ class Backoff:
 
 
 class LiveBarSource(ABC):
-    """A feed of source bars of `source_timeframe` for a fixed set of symbols."""
+    """A feed of source bars of `bar_length` for a fixed set of symbols."""
 
     name: str
-    source_timeframe: Timeframe
+    bar_length: timedelta
+    """How long one source bar lasts (a minute for Alpaca, 5 s for IB's real-time bars)."""
 
     def __init__(self, symbols: list[str], backoff: Backoff | None = None) -> None:
         if not symbols:

@@ -79,7 +79,7 @@ class LiveBarFeed:
         self.aggregator = BarAggregator(
             SessionIntervals(timeframe, sessions),
             source.symbols,
-            source=source.source_timeframe,
+            source=source.bar_length,
             grace=grace,
         )
         self.watchdog = StalenessWatchdog(

@@ -14,13 +14,14 @@ import asyncio
 import json
 import logging
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 import msgpack
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidHandshake, WebSocketException
 
-from quant_domain import ConfigError, Timeframe
+from quant_domain import ConfigError
 from quant_marketdata.alpaca.mapping import stream_bar
 from quant_marketdata.alpaca.settings import (
     KEY_ID_VARIABLE,
@@ -51,7 +52,7 @@ class AlpacaBarStream(LiveBarSource):
     """Minute bars of `symbols` from Alpaca's `feed` stream (iex or sip)."""
 
     name = "alpaca"
-    source_timeframe = Timeframe.parse("1m")
+    bar_length = timedelta(minutes=1)
 
     def __init__(
         self,
