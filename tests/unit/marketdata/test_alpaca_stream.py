@@ -8,11 +8,13 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import msgpack
 import pytest
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
 from quant_domain import Bar, ConfigError
 from quant_marketdata.alpaca import AlpacaDataSettings
+from quant_marketdata.alpaca.mapping import stream_bar
 from quant_marketdata.alpaca.stream import AlpacaBarStream
 from quant_marketdata.live_source import Backoff
 from tests.fakes.alpaca_market_stream import KEY_ID, SECRET_KEY, FakeAlpacaMarketStream
@@ -139,3 +141,24 @@ def test_alpaca_stream_without_a_server_keeps_retrying_until_stopped() -> None:
 
     assert run_with(stream, scenario) == []
     assert stream.connects == 0
+
+
+def test_stream_bar_reads_msgpack_timestamps_and_json_text_alike() -> None:
+    packed = msgpack.unpackb(
+        msgpack.packb(
+            {"T": "b", "S": "SPY", "o": 1, "h": 2, "l": 0.5, "c": 1.5, "v": 9, "t": T},
+            datetime=True,
+        )
+    )
+    assert isinstance(packed["t"], msgpack.Timestamp)
+    expected = Bar("SPY", T, 1.0, 2.0, 0.5, 1.5, 9.0)
+    assert stream_bar(packed) == expected
+    assert stream_bar({**packed, "t": "2026-12-07T14:30:00Z"}) == expected
+    assert stream_bar({**packed, "T": "u"}) is None  # an updated bar is not a new minute
+    assert stream_bar({"T": "b", "S": "SPY", "t": "2026-12-07T14:30:00Z"}) is None
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:1", "ws://127.0.0.1:1/v2/iex"])
+def test_alpaca_settings_refuse_a_stream_url_that_is_not_a_bare_ws_origin(url: str) -> None:
+    with pytest.raises(ValidationError, match="origin"):
+        AlpacaDataSettings(_env_file=None, stream_url=url)  # type: ignore[call-arg]
