@@ -17,6 +17,7 @@ from quant_bus.feed_health import health_key
 from quant_db.settings import get_settings
 from quant_marketdata.alpaca.settings import get_settings as alpaca_settings
 from tests.fakes.alpaca_market_stream import KEY_ID, SECRET_KEY, FakeAlpacaMarketStream
+from tests.fakes.tws import FakeTws
 from tests.unit.cli.test_cli import quant
 
 QUANT = str(Path(sys.executable).parent / "quant")
@@ -47,7 +48,11 @@ def platform(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--source", "polygon", "--symbols", "SPY"], "--source: 'polygon' is not one of alpaca"),
+        (
+            ["--source", "polygon", "--symbols", "SPY"],
+            "--source: 'polygon' is not one of alpaca, ib",
+        ),
+        (["--source", "ib", "--symbols", "SPY", "--feed", "sip"], "--feed: only --source alpaca"),
         (["--timeframe", "5m"], "--symbols: give at least one symbol"),
         (["--symbols", "SPY", "--feed", "otc"], "--feed: 'otc' is not one of iex, sip"),
         (
@@ -145,3 +150,32 @@ def test_data_stream_runs_until_a_signal_then_withdraws_its_health_and_exits_0(
         assert again.hkeys(health_key(name)) == []
     finally:
         again.close()
+
+
+def test_data_stream_from_ib_subscribes_real_time_bars_and_stops_on_sigterm(
+    platform: str,
+) -> None:
+    with FakeTws() as tws:
+        env = {**os.environ, "QUANT_IB_DATA_HOST": "127.0.0.1", "QUANT_IB_DATA_PORT": str(tws.port)}
+        service = subprocess.Popen(
+            [QUANT, "data", "stream", "--source", "ib", "--symbols", "SPY", "--name", "ib-test"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while not any("SPY" in list(s.bars.values()) for s in list(tws.sessions)):
+                assert service.poll() is None, service.communicate()
+                assert time.monotonic() < deadline, "the feed never subscribed SPY"
+                time.sleep(0.05)
+            service.send_signal(signal.SIGTERM)
+            out, err = service.communicate(timeout=20)
+        finally:
+            if service.poll() is None:
+                service.kill()
+                service.communicate()
+    assert service.returncode == 0, err
+    assert out.strip().startswith("published 0 steps (0 bars) of SPY as feed 'ib-test'")
+    assert f"from ib://127.0.0.1:{tws.port}" in err

@@ -1,4 +1,4 @@
-"""`quant data stream`: live bars from a broker's feed, published on the bus as they close."""
+"""`quant data stream`: live bars from Alpaca's or IB's feed, published on the bus as they close."""
 
 # ruff: noqa: PLC0415 - the websocket client, calendars and Redis load when the command runs
 from __future__ import annotations
@@ -15,15 +15,17 @@ from quant_db.settings import get_settings
 if TYPE_CHECKING:
     from quant_domain import Timeframe
     from quant_ingestion.live_bars import LiveFeedCounts
-    from quant_marketdata.alpaca.stream import AlpacaBarStream
+    from quant_marketdata.live_source import LiveBarSource
 
-SOURCES = ("alpaca",)
+SOURCES = ("alpaca", "ib")
 FEEDS = ("iex", "sip")
 
 
 @user_errors
 def stream_command(
-    source: Annotated[str, typer.Option(help="the live feed: alpaca")] = "alpaca",
+    source: Annotated[
+        str, typer.Option(help="the live feed: alpaca (minute bars) or ib (5-second bars)")
+    ] = "alpaca",
     symbols: Annotated[
         str | None, typer.Option(help="comma-separated symbols to subscribe, e.g. SPY,AAPL")
     ] = None,
@@ -52,9 +54,11 @@ def stream_command(
         raise fail(f"--feed: {feed!r} is not one of {', '.join(FEEDS)}")
     bar_timeframe = Timeframe.parse(timeframe)
     SessionIntervals(bar_timeframe, MarketSessions(calendar))  # refuses weekly bars, bad names
-    live = _alpaca(chosen, feed)
+    if feed is not None and source != "alpaca":
+        raise fail(f"--feed: only --source alpaca has feeds (iex, sip), not {source}")
+    live = _alpaca(chosen, feed) if source == "alpaca" else _ib(chosen)
     typer.echo(
-        f"streaming {bar_timeframe} bars of {', '.join(chosen)} from {live.url} "
+        f"streaming {bar_timeframe} bars of {', '.join(chosen)} from {live.endpoint} "
         f"({calendar}); Ctrl-C stops",
         err=True,
     )
@@ -66,7 +70,7 @@ def stream_command(
     )
 
 
-def _alpaca(symbols: list[str], feed: str | None) -> AlpacaBarStream:
+def _alpaca(symbols: list[str], feed: str | None) -> LiveBarSource:
     """The Alpaca stream; keys from APCA_API_KEY_ID / APCA_API_SECRET_KEY, the stream's origin
     from QUANT_ALPACA_STREAM_URL (default Alpaca's)."""
     from quant_marketdata.alpaca.settings import Feed
@@ -77,8 +81,17 @@ def _alpaca(symbols: list[str], feed: str | None) -> AlpacaBarStream:
     return AlpacaBarStream(symbols, feed=chosen, settings=alpaca_settings())
 
 
+def _ib(symbols: list[str]) -> LiveBarSource:
+    """IB's real-time bars; TWS / Gateway at QUANT_IB_DATA_HOST:QUANT_IB_DATA_PORT, as client
+    QUANT_IB_DATA_CLIENT_ID (its own, apart from the broker's)."""
+    from quant_marketdata.ib.realtime import IbRealTimeBars
+    from quant_marketdata.ib.settings import get_settings as ib_settings
+
+    return IbRealTimeBars(symbols, settings=ib_settings())
+
+
 async def _serve(
-    live: AlpacaBarStream, timeframe: Timeframe, calendar: str, name: str
+    live: LiveBarSource, timeframe: Timeframe, calendar: str, name: str
 ) -> LiveFeedCounts:
     from redis.asyncio import Redis
 

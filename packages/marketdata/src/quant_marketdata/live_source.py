@@ -56,6 +56,11 @@ class LiveBarSource(ABC):
         self.connects = 0
         """Connections that completed their handshake (reconnects included)."""
 
+    @property
+    @abstractmethod
+    def endpoint(self) -> str:
+        """Where the feed connects (for logs and the command's first line; no secrets)."""
+
     @abstractmethod
     async def run(self, on_bar: BarHandler, stop: asyncio.Event) -> None:
         """Connect, subscribe and deliver bars until `stop` is set, reconnecting after failures.

@@ -76,6 +76,10 @@ class AlpacaBarStream(LiveBarSource):
         self._socket: ClientConnection | None = None
 
     @property
+    def endpoint(self) -> str:
+        return self.url
+
+    @property
     def connected(self) -> bool:
         return self._socket is not None
 
