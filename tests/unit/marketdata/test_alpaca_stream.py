@@ -162,3 +162,35 @@ def test_stream_bar_reads_msgpack_timestamps_and_json_text_alike() -> None:
 def test_alpaca_settings_refuse_a_stream_url_that_is_not_a_bare_ws_origin(url: str) -> None:
     with pytest.raises(ValidationError, match="origin"):
         AlpacaDataSettings(_env_file=None, stream_url=url)  # type: ignore[call-arg]
+
+
+def test_alpaca_stream_stops_at_once_while_a_handshake_is_unanswered() -> None:
+    async def main() -> float:
+        writers: list[asyncio.StreamWriter] = []
+
+        async def mute(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            writers.append(writer)  # accepts the TCP connection, never answers the upgrade
+            await reader.read()
+
+        server = await asyncio.start_server(mute, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        stream = stream_for(f"ws://127.0.0.1:{port}")
+        stop = asyncio.Event()
+
+        async def on_bar(bar: Bar) -> None:
+            raise AssertionError(bar)
+
+        task = asyncio.create_task(stream.run(on_bar, stop))
+        await asyncio.sleep(0.2)
+        loop = asyncio.get_running_loop()
+        asked = loop.time()
+        stop.set()
+        await asyncio.wait_for(task, 5)
+        took = loop.time() - asked
+        for writer in writers:
+            writer.close()
+        server.close()
+        await server.wait_closed()
+        return took
+
+    assert asyncio.run(main()) < 1.0  # not the 10 s handshake timeout

@@ -11,9 +11,10 @@ bars with a msgpack Timestamp `t`. ADR 0037.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -92,20 +93,7 @@ class AlpacaBarStream(LiveBarSource):
     async def run(self, on_bar: BarHandler, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
-                async with connect(
-                    self.url,
-                    additional_headers={"Content-Type": "application/msgpack"},
-                    open_timeout=HANDSHAKE_TIMEOUT_S,
-                    ping_interval=10,
-                    ping_timeout=20,
-                    close_timeout=2,
-                    max_queue=1024,
-                ) as socket:
-                    await self._handshake(socket)
-                    self._socket = socket
-                    self.connects += 1
-                    log.info("streaming %s bars from %s", ",".join(self.symbols), self.url)
-                    await self._consume(socket, on_bar, stop)
+                await self._until_stopped(self._session(on_bar, stop), stop)
             except _Refused as exc:
                 if exc.code == AUTH_FAILED:
                     raise ConfigError(
@@ -119,6 +107,38 @@ class AlpacaBarStream(LiveBarSource):
                 self._socket = None
             if not stop.is_set():
                 await self.pause(stop)
+
+    @staticmethod
+    async def _until_stopped(attempt: Coroutine[Any, Any, None], stop: asyncio.Event) -> None:
+        """Run one connection's life; a stop cancels it even mid-connect or mid-handshake."""
+        running = asyncio.ensure_future(attempt)
+        stopping = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+        if not running.done():
+            running.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await running
+            return
+        running.result()
+
+    async def _session(self, on_bar: BarHandler, stop: asyncio.Event) -> None:
+        async with connect(
+            self.url,
+            additional_headers={"Content-Type": "application/msgpack"},
+            open_timeout=HANDSHAKE_TIMEOUT_S,
+            ping_interval=10,
+            ping_timeout=20,
+            close_timeout=2,
+            max_queue=1024,
+        ) as socket:
+            await self._handshake(socket)
+            self._socket = socket
+            self.connects += 1
+            log.info("streaming %s bars from %s", ",".join(self.symbols), self.url)
+            await self._consume(socket, on_bar, stop)
 
     async def _handshake(self, socket: ClientConnection) -> None:
         """connected -> auth -> subscribe, each answered within the handshake timeout."""
