@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from quant_bus.base import EventBus
 from quant_bus.streams import KILL_SWITCH, BarClosedEvent, KillSwitchChanged
-from quant_db import controls
+from quant_db import controls, risk
 from quant_db.schema import Run, Strategy
 from quant_db.schema.runs import Mode, RunStatus, RunType
 from quant_domain import ConfigError, KillSwitchMode
@@ -48,6 +48,7 @@ from quant_engine.account import Allocation, allocate, book_config, summarise
 from quant_engine.broker_session import BrokerSession
 from quant_engine.paper import PaperSession
 from quant_engine.reconciliation import Reconciliation, ReconciliationState
+from quant_engine.risk_policy import RiskPolicy
 from quant_execution.broker_watch import BrokerWatch
 from quant_execution.brokers import (
     SIM,
@@ -248,7 +249,7 @@ class ExecutionService:
         """Open a paper session for `row` (or, with `resume`, rebuild that run's session as it
         stood after its last finished step: ADR 0032) and start its runner."""
         try:
-            live, config, allocation, run_id = await self._open_run(row, resume)
+            live, own, config, start, allocation, run_id = await self._open_run(row, resume)
         except _NotTrading:
             return
         calendar, instruments = await self._read(
@@ -307,9 +308,7 @@ class ExecutionService:
                 # an admin's adopt or flatten, once decided, is carried out between bars
                 await carry_out(self._sessions, self.account, run_id, session)
 
-        async def mode() -> KillSwitchMode:
-            async with self._sessions() as db:
-                return KillSwitchMode((await controls.kill_switch(db)).mode)
+        mode = self._mode_reader(own, start, lambda: runner.session)
 
         hooks: dict[str, Any] = {
             "group": f"paper-{run_id}",
@@ -366,16 +365,21 @@ class ExecutionService:
 
     async def _open_run(
         self, row: Strategy, resume: uuid.UUID | None
-    ) -> tuple[LiveBroker | None, StrategyConfig, Allocation, uuid.UUID]:
-        """Connect the strategy's broker, admit it to the account, open (or take up) its run;
-        raises _NotTrading when any of it is refused (nothing is left connected or open)."""
+    ) -> tuple[
+        LiveBroker | None, StrategyConfig, StrategyConfig, int | None, Allocation, uuid.UUID
+    ]:
+        """Connect the strategy's broker, admit it to the account, put it under the risk policy
+        in force, open (or take up) its run: (broker, its own config, the config it trades
+        under, the policy version, the allocation, the run). Raises _NotTrading when any of it
+        is refused (nothing is left connected or open)."""
         live = await self._connect(row)
         admitted = self._admit(row)
         if admitted is None:
             await self._disconnect(live)
             raise _NotTrading
-        config, allocation = admitted
+        own, allocation = admitted  # own caps: a later risk policy tightens from these
         try:
+            config, start = await self._under_policy(own, resume)
             first_live = row.mode is Mode.LIVE and await first_live_start(self._sessions, row.id)
             run_id = resume or await open_paper_session(
                 self._sessions,
@@ -390,7 +394,7 @@ class ExecutionService:
             raise _NotTrading from exc
         if first_live and live is not None:
             await self._first_live(row.id, config, live)
-        return live, config, allocation, run_id
+        return live, own, config, start, allocation, run_id
 
     async def _connect(self, row: Strategy) -> LiveBroker | None:
         """The strategy's own connected adapter (None on `sim`); raises _NotTrading when it may
@@ -658,6 +662,52 @@ class ExecutionService:
             except self._bus.unreachable as exc:  # the runners still read the mode per step
                 log.warning("kill-switch broadcasts unreachable, retrying: %s", exc)
                 await asyncio.sleep(0.5)
+
+    def _mode_reader(
+        self, own: StrategyConfig, start: int | None, session: Callable[[], PaperSession]
+    ) -> Callable[[], Awaitable[KillSwitchMode]]:
+        """The runner's read before every step: the kill-switch mode; and a risk policy changed
+        since `session()` was built (at version `start`) tightens its gate there, so the change
+        holds from the next order (ADR 0038)."""
+        enforced: dict[int, int | None] = {}  # by session object: a rebuild starts afresh
+
+        async def mode() -> KillSwitchMode:
+            async with self._sessions() as db:
+                switch = KillSwitchMode((await controls.kill_switch(db)).mode)
+                version = await risk.policy_version(db)
+            now = session()
+            if version is not None and enforced.get(id(now), start) != version:
+                policy = await self._risk_policy()
+                if policy is not None:
+                    policy[1].tighten(now.loop.gate, own)
+                    enforced[id(now)] = policy[0]
+            return switch
+
+        return mode
+
+    async def _under_policy(
+        self, config: StrategyConfig, resume: uuid.UUID | None
+    ) -> tuple[StrategyConfig, int | None]:
+        """The config a session trades under and the policy version it holds: a new session's
+        caps tightened by the policy in force (ADR 0038); a rebuilt one's as its run stored them
+        (so the replay decides as the session did), tightened again at its next step."""
+        if resume is not None:
+            async with self._sessions() as db:
+                run = await db.get(Run, resume)
+            try:  # runs stored before the policy, or by hand, may hold less than a config
+                return StrategyConfig.model_validate(run.config if run else None), None
+            except ValidationError:
+                return config, None
+        policy = await self._risk_policy()
+        if policy is None:
+            return config, None
+        return policy[1].applied_to(config), policy[0]
+
+    async def _risk_policy(self) -> tuple[int, RiskPolicy] | None:
+        """The risk policy in force and its version (None: none was ever applied)."""
+        async with self._sessions() as db:
+            row = await risk.policy_in_force(db)
+        return None if row is None else (row.version, RiskPolicy.model_validate(row.policy))
 
     def _settings(self, config: StrategyConfig) -> BacktestConfig:
         """The run settings a session trades under: the account's (costs, fills, sizing), with
