@@ -19,23 +19,29 @@ from structlog.typing import Processor
 from quant_telemetry.redaction import SecretRedactor
 
 LogFormat = Literal["json", "kv"]
+StandardStream = Literal["stdout", "stderr"]
 LEVELS = ("debug", "info", "warning", "error")
 # the context keys services bind; any other key binds too, these are the ones dashboards join on
 CONTEXT_KEYS = ("service", "run_id", "strategy_id", "client_order_id", "request_id")
 
 _redactor = SecretRedactor()
+# HTTP clients log every request URL at INFO; a Slack incoming-webhook URL is itself the secret
+QUIET_LOGGERS = ("httpx", "httpx2", "httpcore", "urllib3")
 
 
-class _LiveStderr(logging.StreamHandler):  # type: ignore[type-arg]
-    """Writes to whatever sys.stderr is at the time (pytest's capture replaces it)."""
+class _LiveStream(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to `stream`, or to whatever sys.stderr / sys.stdout is at the time of each line
+    (pytest's capture replaces them after the handler is made)."""
 
-    def __init__(self, stream: TextIO | None) -> None:
+    def __init__(self, stream: TextIO | StandardStream) -> None:
         super().__init__()
-        self._fixed = stream
+        self._target = stream
 
     @property
     def stream(self) -> TextIO:
-        return self._fixed or sys.stderr
+        if isinstance(self._target, str):
+            return sys.stdout if self._target == "stdout" else sys.stderr
+        return self._target
 
     @stream.setter
     def stream(self, value: TextIO) -> None:
@@ -57,7 +63,7 @@ def configure_logging(
     level: str = "info",
     fmt: LogFormat = "json",
     secrets: Iterable[str] = (),
-    stream: TextIO | None = None,
+    stream: TextIO | StandardStream = "stderr",
 ) -> None:
     """Route structlog and stdlib logging through one pipeline on `stream` (default stderr).
 
@@ -66,7 +72,7 @@ def configure_logging(
         level: debug, info, warning or error.
         fmt: "json" for services (one object per line), "kv" for a terminal.
         secrets: values never to appear in a line (settings' keys, passwords, webhook secrets).
-        stream: where lines go; stderr resolved at each write when None.
+        stream: where lines go; "stderr" or "stdout" are looked up at each line.
     """
     if level.lower() not in LEVELS:
         raise ValueError(f"log level {level!r}: use one of {', '.join(LEVELS)}")
@@ -101,7 +107,7 @@ def configure_logging(
         logger_factory=structlog.stdlib.LoggerFactory(),
         cache_logger_on_first_use=False,
     )
-    handler = _LiveStderr(stream)
+    handler = _LiveStream(stream)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
@@ -109,10 +115,12 @@ def configure_logging(
         )
     )
     root = logging.getLogger()
-    for old in [h for h in root.handlers if isinstance(h, _LiveStderr)]:
+    for old in [h for h in root.handlers if isinstance(h, _LiveStream)]:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(numeric)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(max(numeric, logging.WARNING))
 
 
 def add_secrets(secrets: Iterable[str]) -> None:

@@ -62,6 +62,7 @@ from quant_execution.recovery import (
     stream_history,
 )
 from quant_execution.resolution import carry_out, recover_missed
+from quant_execution.step_metrics import StepMetrics
 from quant_execution.steps import Step
 from quant_marketdata import DataSource
 from quant_marketdata.base import run_calendar
@@ -151,6 +152,7 @@ class ExecutionService:
         # strategies in PAPER mode that may not trade (bad config, budget does not fit), why
         self.refused: dict[str, str] = {}
         self.ready = asyncio.Event()  # set once start-up is done and the first sync has run
+        self.step_metrics = StepMetrics()  # order counts and book figures, after each step
 
     # -- the service's life ------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
@@ -248,6 +250,7 @@ class ExecutionService:
         async def after_step(now: datetime) -> None:
             session = runner.session  # a rebuild after an outage replaces it
             await record_step(self._sessions, run_id, now, session.last_point(), session.marks())
+            self.step_metrics.observe(row.id, run_id, session)  # after the step, not inside it
             check = session.loop.reconciliation
             if check is None or check.state is not ReconciliationState.CLEAN:
                 # an admin's adopt or flatten, once decided, is carried out between bars
