@@ -5,7 +5,9 @@ real PostgreSQL and Valkey; the services' JSON logs carry their context and neve
 from __future__ import annotations
 
 import asyncio
+import io
 import json
+import logging
 import threading
 import urllib.request
 import uuid
@@ -16,6 +18,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 import redis
+import structlog
 from fastapi.testclient import TestClient
 from pgqueuer import AsyncpgDriver, Queries
 from prometheus_client.parser import text_string_to_metric_families
@@ -34,7 +37,7 @@ from quant_execution.gauges import execution_collectors
 from quant_execution.service import ExecutionService
 from quant_ingestion.bar_stream import publish_replay
 from quant_marketdata import SampleSource
-from quant_telemetry import LastBarAges, ScrapedGauge, on_loop, serve_metrics
+from quant_telemetry import LastBarAges, ScrapedGauge, configure_logging, on_loop, serve_metrics
 from quant_telemetry.metrics import JOB_QUEUE_DEPTH
 from tests.integration.api.conftest import make_settings
 from tests.integration.test_execution_service import (
@@ -176,8 +179,21 @@ def test_data_metrics_report_the_age_of_each_published_symbol(clean_bars: str) -
     assert all(0.0 <= age < 60.0 for age in published.values())
 
 
+@pytest.fixture
+def json_lines() -> Iterator[io.StringIO]:
+    """The service's log pipeline (quant_telemetry.configure_logging) into a buffer."""
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    stream = io.StringIO()
+    configure_logging("execution", stream=stream)
+    yield stream
+    structlog.reset_defaults()
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
 def test_execution_metrics_report_orders_books_gates_and_consumer_groups(
-    database_url: str, clean_bars: str
+    database_url: str, clean_bars: str, json_lines: io.StringIO
 ) -> None:
     config = momentum()
     # momentum_v1's crossover is long: from 2017 its position opens within the first bars
@@ -237,3 +253,8 @@ def test_execution_metrics_report_orders_books_gates_and_consumer_groups(
     pending = values(found["quant_stream_pending_entries"], "stream", "group")
     assert pending[(BARS_CLOSED, group)] == 0.0  # ... and acknowledged it
     assert values(found["quant_broker_connected"], "broker") == {}  # paper: no link to watch
+    # the runner's lines name the strategy and the run it belongs to
+    lines = [json.loads(line) for line in json_lines.getvalue().splitlines()]
+    warmed = next(line for line in lines if "warmed up" in line["event"])
+    assert (warmed["service"], warmed["strategy_id"]) == ("execution", config.id)
+    assert group == f"paper-{warmed['run_id']}"

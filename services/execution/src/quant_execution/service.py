@@ -68,6 +68,7 @@ from quant_marketdata import DataSource
 from quant_marketdata.base import run_calendar
 from quant_marketdata.replay import replay_steps
 from quant_strategy import StrategyConfig, build_strategy
+from quant_telemetry import log_context
 
 log = logging.getLogger("quant.execution")
 T = TypeVar("T")
@@ -296,7 +297,9 @@ class ExecutionService:
                 outcome.state.value,
             )
         stop = asyncio.Event()
-        task = asyncio.create_task(runner.run(stop), name=f"paper {row.id}")
+        # the task copies the context: every line its runner logs names the strategy and run
+        with log_context(strategy_id=row.id, run_id=str(run_id)):
+            task = asyncio.create_task(runner.run(stop), name=f"paper {row.id}")
         self.trading[row.id] = Trading(row.id, config, run_id, runner, stop, task)
         self.health.started += 1
         log.info(
