@@ -183,7 +183,7 @@ def replay_command(
     from quant_marketdata.replay import parse_speed
     from quant_telemetry import LastBarAges, keep_beating
 
-    configure_json_logs("data")
+    configure_json_logs("data", stream="stderr")
     first, last = replay_range(replay)
     pace = parse_speed(speed)
     frame_timeframe = Timeframe.parse(timeframe)

@@ -66,7 +66,7 @@ def run_command(
     from quant_execution.service import ExecutionService
     from quant_telemetry import keep_beating
 
-    configure_json_logs("execution")
+    configure_json_logs("execution", stream="stderr")
     settings = get_settings()
     url = migrated_url(settings)
     source = open_data(data or "db")

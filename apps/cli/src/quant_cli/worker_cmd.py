@@ -8,7 +8,7 @@ import os
 import signal
 from datetime import timedelta
 from functools import partial
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import structlog
 import typer
@@ -25,13 +25,17 @@ from quant_db.embedded import database_url, redis_url, revive_postgres, revive_v
 from quant_db.settings import get_settings
 from quant_domain import ConfigError
 
+if TYPE_CHECKING:
+    from quant_telemetry.logs import StandardStream
+
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
-def configure_json_logs(service: str = "worker") -> None:
-    """structlog JSON lines on stdout with timestamps, the service's name and bound context
-    (run_id, strategy_id, ...), secrets redacted, at QUANT_LOG_LEVEL (default info), the
-    variable the API reads too."""
+def configure_json_logs(service: str = "worker", stream: StandardStream = "stdout") -> None:
+    """structlog JSON lines with timestamps, the service's name and bound context (run_id,
+    strategy_id, ...), secrets redacted, at QUANT_LOG_LEVEL (default info), the variable the API
+    reads too. The worker writes them to stdout; the other services to stderr, beside their
+    human-readable lines on stdout."""
     from quant_telemetry import configure_logging, secrets_of
 
     name = os.environ.get("QUANT_LOG_LEVEL", "info").strip().lower() or "info"
@@ -39,7 +43,7 @@ def configure_json_logs(service: str = "worker") -> None:
         raise ConfigError(
             f"{name!r} is not a level; use debug, info, warning or error", field="QUANT_LOG_LEVEL"
         )
-    configure_logging(service, name, stream="stdout", secrets=secrets_of(get_settings()))
+    configure_logging(service, name, stream=stream, secrets=secrets_of(get_settings()))
 
 
 @user_errors
