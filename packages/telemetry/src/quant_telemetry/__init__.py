@@ -12,7 +12,7 @@ from quant_telemetry.exposition import (
     serve_metrics,
 )
 from quant_telemetry.heartbeat import beat, keep_beating, mark_started
-from quant_telemetry.logs import add_secrets, configure_logging, log_context
+from quant_telemetry.logs import add_secrets, configure_logging, log_context, reset_logging
 from quant_telemetry.redaction import SecretRedactor, is_secret_name, secrets_of
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "multiprocess_dir",
     "on_loop",
     "release_process",
+    "reset_logging",
     "secrets_of",
     "serve_metrics",
 ]

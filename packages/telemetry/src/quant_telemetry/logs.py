@@ -123,6 +123,15 @@ def configure_logging(
         logging.getLogger(name).setLevel(max(numeric, logging.WARNING))
 
 
+def reset_logging() -> None:
+    """Undo configure_logging (tests calling a command in-process; the process ends otherwise)."""
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if isinstance(h, _LiveStream)]:
+        root.removeHandler(handler)
+    root.setLevel(logging.WARNING)
+    structlog.reset_defaults()
+
+
 def add_secrets(secrets: Iterable[str]) -> None:
     """Values learned after start-up (a broker key read from the database) join the redaction."""
     _redactor.add(secrets)
