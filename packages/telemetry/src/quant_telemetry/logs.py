@@ -29,6 +29,12 @@ _redactor = SecretRedactor()
 QUIET_LOGGERS = ("httpx", "httpx2", "httpcore", "urllib3")
 
 
+def _target(stream: TextIO | StandardStream) -> TextIO:
+    if isinstance(stream, str):
+        return sys.stdout if stream == "stdout" else sys.stderr
+    return stream
+
+
 class _LiveStream(logging.StreamHandler):  # type: ignore[type-arg]
     """Writes to `stream`, or to whatever sys.stderr / sys.stdout is at the time of each line
     (pytest's capture replaces them after the handler is made)."""
@@ -39,9 +45,7 @@ class _LiveStream(logging.StreamHandler):  # type: ignore[type-arg]
 
     @property
     def stream(self) -> TextIO:
-        if isinstance(self._target, str):
-            return sys.stdout if self._target == "stdout" else sys.stderr
-        return self._target
+        return _target(self._target)
 
     @stream.setter
     def stream(self, value: TextIO) -> None:
@@ -64,6 +68,7 @@ def configure_logging(
     fmt: LogFormat = "json",
     secrets: Iterable[str] = (),
     stream: TextIO | StandardStream = "stderr",
+    own_root: bool | None = None,
 ) -> None:
     """Route structlog and stdlib logging through one pipeline on `stream` (default stderr).
 
@@ -73,6 +78,9 @@ def configure_logging(
         fmt: "json" for services (one object per line), "kv" for a terminal.
         secrets: values never to appear in a line (settings' keys, passwords, webhook secrets).
         stream: where lines go; "stderr" or "stdout" are looked up at each line.
+        own_root: route the standard library's records too, through a handler on the root
+            logger. None: only when no other handler is on it (as logging.basicConfig does), so
+            a host that configured logging itself (pytest, an embedding application) keeps it.
     """
     if level.lower() not in LEVELS:
         raise ValueError(f"log level {level!r}: use one of {', '.join(LEVELS)}")
@@ -97,13 +105,28 @@ def configure_logging(
         _redactor,
         renderer,
     ]
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, _LiveStream)]:
+        root.removeHandler(old)
+    if own_root is None:
+        own_root = not root.handlers
+    wrapper = structlog.make_filtering_bound_logger(numeric)
+    if not own_root:
+        # structlog renders its own lines; the standard library's stay with the host's handlers
+        structlog.configure(
+            processors=[*shared, *finishing],
+            wrapper_class=wrapper,
+            logger_factory=lambda *_: structlog.PrintLogger(_target(stream)),
+            cache_logger_on_first_use=False,
+        )
+        return
     structlog.configure(
         processors=[
             *shared,
             structlog.stdlib.PositionalArgumentsFormatter(),
             structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
         ],
-        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        wrapper_class=wrapper,
         logger_factory=structlog.stdlib.LoggerFactory(),
         cache_logger_on_first_use=False,
     )
@@ -114,9 +137,6 @@ def configure_logging(
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *finishing],
         )
     )
-    root = logging.getLogger()
-    for old in [h for h in root.handlers if isinstance(h, _LiveStream)]:
-        root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(numeric)
     for name in QUIET_LOGGERS:
