@@ -376,7 +376,11 @@ def up_command(
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     children = [subprocess.Popen([_quant(), "api", "--host", host, "--port", str(port)], env=env)]
-    children += [subprocess.Popen([_quant(), "worker"], env=env) for _ in range(workers)]
+    # one default /metrics port per machine: the first worker takes it, the others any free one
+    children += [
+        subprocess.Popen([_quant(), "worker", *(["--metrics-port", "0"] if i else [])], env=env)
+        for i in range(workers)
+    ]
     # the monitoring service watches everything (heartbeats, failed runs, alerts to channels)
     children.append(subprocess.Popen([_quant(), "monitoring", "run"], env=env))
     if trading:
