@@ -13,12 +13,29 @@ import typer
 
 from quant_cli.data_options import DataOption
 from quant_cli.errors import fail, user_errors
+from quant_cli.metrics_options import (
+    DEFAULT_HOST,
+    DEFAULT_PORTS,
+    ExecutionMetricsPort,
+    MetricsHostOption,
+    start_metrics,
+)
 
 
 class BrokerChoice(StrEnum):
     SIM = "sim"
     ALPACA = "alpaca"
     IB = "ib"
+
+
+def _broker_kind(broker: BrokerChoice | None, account: str) -> str:
+    """--broker, else what QUANT_ACCOUNT_BROKERS names for the account (exit 2 when malformed)."""
+    from quant_execution.brokers import broker_kind
+
+    try:
+        return broker.value if broker is not None else broker_kind(account)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
 
 
 DEFAULT_FEED = "replay"
@@ -52,6 +69,8 @@ def run_command(
         float, typer.Option(min=0.05, help="seconds between reads of the strategies' modes")
     ] = 1.0,
     data: DataOption = None,
+    metrics_host: MetricsHostOption = DEFAULT_HOST,
+    metrics_port: ExecutionMetricsPort = DEFAULT_PORTS["execution"],
 ) -> None:
     """Trade every strategy in PAPER mode on FEED's bars until Ctrl-C or SIGTERM.
 
@@ -73,14 +92,12 @@ def run_command(
     from quant_db.migrate import migrated_url
     from quant_db.settings import get_settings
     from quant_db.urls import redacted
-    from quant_execution.brokers import broker_kind
+    from quant_execution.gauges import execution_collectors
     from quant_execution.service import ExecutionService
+    from quant_telemetry import keep_beating
 
-    try:
-        kind = broker.value if broker is not None else broker_kind(account)
-    except ValueError as exc:
-        raise fail(str(exc)) from None
-    configure_json_logs()
+    kind = _broker_kind(broker, account)
+    configure_json_logs("execution", stream="stderr")
     settings = get_settings()
     url = migrated_url(settings)
     source = open_data(data or "db")
@@ -124,9 +141,16 @@ def run_command(
             "(Ctrl-C stops)",
             err=True,
         )
+        collectors = execution_collectors(service, service.step_metrics, sessions, stream, loop)
+        metrics = start_metrics("execution", metrics_host, metrics_port, collectors)
+        beating = asyncio.create_task(keep_beating("execution", stop))
         try:
             await service.run(stop)
         finally:
+            stop.set()
+            await beating
+            if metrics is not None:
+                metrics.close()
             typer.echo(json.dumps(service.describe()), err=True)
             await heartbeat.stop()
             await bus.close()

@@ -74,11 +74,13 @@ from quant_execution.recovery import (
     stream_history,
 )
 from quant_execution.resolution import carry_out, recover_missed
+from quant_execution.step_metrics import StepMetrics
 from quant_execution.steps import Step
 from quant_marketdata import DataSource
 from quant_marketdata.base import run_calendar
 from quant_marketdata.replay import replay_steps
 from quant_strategy import StrategyConfig, build_strategy
+from quant_telemetry import log_context
 
 log = logging.getLogger("quant.execution")
 T = TypeVar("T")
@@ -188,6 +190,7 @@ class ExecutionService:
         self._announce = announce
         self._refused_in: dict[str, Mode] = {}  # the mode a strategy was refused in
         self._watch = BrokerWatch(sessions, account, settle_s)
+        self.step_metrics = StepMetrics()  # order counts and book figures, after each step
 
     # -- the service's life ------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
@@ -303,6 +306,7 @@ class ExecutionService:
             if isinstance(session, BrokerSession):
                 await self._watch.after_step(row.id, run_id, session)
             await record_step(self._sessions, run_id, now, session.last_point(), session.marks())
+            self.step_metrics.observe(row.id, run_id, session)  # after the step, not inside it
             check = session.loop.reconciliation
             if check is None or check.state is not ReconciliationState.CLEAN:
                 # an admin's adopt or flatten, once decided, is carried out between bars
@@ -348,7 +352,9 @@ class ExecutionService:
                 outcome.state.value,
             )
         stop = asyncio.Event()
-        task = asyncio.create_task(runner.run(stop), name=f"paper {row.id}")
+        # the task copies the context: every line its runner logs names the strategy and run
+        with log_context(strategy_id=row.id, run_id=str(run_id)):
+            task = asyncio.create_task(runner.run(stop), name=f"paper {row.id}")
         self.trading[row.id] = Trading(
             row.id, config, run_id, runner, stop, task, mode=row.mode, broker=live
         )
