@@ -73,7 +73,9 @@ async def round_trips(url: str, cache: str, steps: int, interval: float) -> list
             journal=journal,
         )
         feed = f"iso:{run.id}"
-        runner = PaperRunner(bus, session, group=f"iso-{run.id}", name="r", source=feed, block_ms=5)
+        runner = PaperRunner(
+            bus, session, group=f"iso-{run.id}", name="r", source=feed, block_ms=5, new_only=True
+        )
         index = pd.date_range("2024-03-04 14:30", periods=steps, freq="min", tz="UTC")
 
         async def publish() -> None:
@@ -97,6 +99,7 @@ async def round_trips(url: str, cache: str, steps: int, interval: float) -> list
                 )
                 await asyncio.sleep(interval)
 
+        await bus.join(runner.consumer)  # the group exists before the first bar: none is missed
         publisher = asyncio.create_task(publish())
         await runner.run_until(steps, timeout=steps * (interval + 1.0) + 30)
         await publisher

@@ -186,6 +186,8 @@ class MonitoringService:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Beat, deliver and evaluate until `stop` is set."""
+        # building an exchange calendar takes seconds of CPU: once, at start, not mid-session
+        await asyncio.to_thread(market_open, self.config.daily_summary.calendar, self.clock())
         self.beacon.start()
         delivering = asyncio.create_task(self.dispatcher.run(stop), name="alert delivery")
         try:
