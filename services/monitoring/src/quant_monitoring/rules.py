@@ -165,10 +165,10 @@ async def rejection_bursts(session: AsyncSession, now: datetime, t: Thresholds) 
             .group_by(Order.strategy_id)
         )
     ).all()
-    bucket = int(now.timestamp() // t.rejection_window_s)
+    # one open alert per strategy while rejections go on (raise_alert's open/quiet rule)
     return [
         Finding(
-            key=f"order_rejections:{strategy}:{bucket}",
+            key=f"order_rejections:{strategy}",
             severity=Severity.WARNING,
             title=f"{strategy}: {count} orders rejected",
             message=f"{count} orders of {strategy} were rejected in the last "
