@@ -102,6 +102,7 @@ export type KillSwitch = ResponseOf<"/v1/controls/kill-switch">;
 export type OrderRow = ResponseOf<"/v1/orders">["items"][number];
 export type OrderDetail = ResponseOf<"/v1/orders/{order_id}">;
 export type Reconciliation = ResponseOf<"/v1/reconciliation">[number];
+export type AlertRow = ResponseOf<"/v1/alerts">["items"][number];
 
 /** Order statuses after which nothing changes an order (quant_domain.orders.TERMINAL_STATUSES). */
 export const FINAL_ORDER_STATUSES: readonly string[] = ["filled", "cancelled", "rejected", "expired"];
