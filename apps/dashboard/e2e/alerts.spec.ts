@@ -1,0 +1,52 @@
+// The Alerts page over alerts raised in the stack's database (as the risk and monitoring services
+// raise them): filtered by severity and acknowledgement, acknowledged by a trader, refused to a
+// viewer; the acknowledgement is the API's (read back behind the page).
+import { expect, test } from "@playwright/test";
+import { apiHeaders, raiseAlerts, screenshot, settled, signInAs } from "./fixtures";
+import { stackInfo } from "./stack-info";
+
+test.describe("alerts", () => {
+  test("a trader filters to open critical alerts and acknowledges one", async ({ page, request }) => {
+    const tag = Date.now().toString(36);
+    const [critical] = raiseAlerts([
+      { severity: "critical", source: "risk", message: `e2e ${tag}: daily loss breaker tripped`, strategy_id: stackInfo().strategy_id },
+      { severity: "warning", source: "monitoring", message: `e2e ${tag}: market data is 12 minutes old` },
+    ]);
+
+    await signInAs(page, "trader");
+    await page.goto("/alerts");
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText("Alerts");
+    await expect(page.getByRole("navigation", { name: "main" }).getByRole("link", { name: "Alerts" })).toHaveAttribute("aria-current", "page");
+    await page.getByRole("combobox", { name: "severity" }).selectOption("critical");
+    await page.getByRole("combobox", { name: "acknowledged" }).selectOption("open");
+    const table = page.getByRole("table", { name: "alerts" });
+    const row = table.locator(`[data-alert-id="${critical}"]`);
+    await expect(row).toContainText(`e2e ${tag}: daily loss breaker tripped`);
+    await expect(table).not.toContainText(`e2e ${tag}: market data`); // the warning is filtered out
+    await settled(page);
+    await screenshot(page, "alerts");
+
+    await row.getByRole("button", { name: `Acknowledge alert ${critical}` }).click();
+    // acknowledged rows leave the "open only" listing
+    await expect(row).toHaveCount(0);
+    await page.getByRole("combobox", { name: "acknowledged" }).selectOption("acknowledged");
+    await expect(table.locator(`[data-alert-id="${critical}"]`)).toContainText("by you");
+    await screenshot(page, "alerts-acknowledged");
+
+    const headers = await apiHeaders(request, "viewer");
+    const stored = await request.get(`${stackInfo().api_url}/v1/alerts?acknowledged=true&severity=critical&per_page=100`, { headers });
+    const { items } = (await stored.json()) as { items: { id: number; acknowledged_at: string | null }[] };
+    expect(items.find((a) => a.id === critical)?.acknowledged_at).toBeTruthy();
+  });
+
+  test("a viewer sees the alerts, no Acknowledge button, and why", async ({ page }) => {
+    const [id] = raiseAlerts([{ severity: "info", source: "monitoring", message: `e2e ${Date.now().toString(36)}: daily summary sent` }]);
+    await signInAs(page, "viewer");
+    await page.goto("/alerts");
+    await expect(page.getByTestId("acknowledge-denied")).toContainText("needs the trader or admin role");
+    const row = page.locator(`[data-alert-id="${id}"]`);
+    await expect(row).toContainText("open");
+    await expect(page.getByRole("table", { name: "alerts" }).getByRole("button")).toHaveCount(0);
+    await screenshot(page, "alerts-viewer");
+  });
+});
