@@ -184,6 +184,13 @@ MATRIX: dict[tuple[str, str], Entry] = {
         200,
         _fixed("/v1/controls/kill-switch", {"mode": "reduce_only", "reason": "drill"}),
     ),
+    ("GET", "/v1/risk"): Entry(Role.VIEWER, 200, _fixed("/v1/risk")),
+    ("PUT", "/v1/risk/policy"): Entry(
+        Role.ADMIN, 200, _fixed("/v1/risk/policy", {"policy": {}, "reason": "drill"})
+    ),
+    ("POST", "/v1/risk/rearm"): Entry(
+        Role.ADMIN, 200, _fixed("/v1/risk/rearm", {"reason": "drill"})
+    ),
     ("POST", "/v1/controls/mode-transition"): Entry(
         Role.ADMIN,
         200,

@@ -87,6 +87,11 @@ COMMANDS = (
         "quant_cli.kill_switch_cmd:kill_switch_app",
         "Set the kill-switch mode straight in the database (works while the API is down).",
     ),
+    Registered(
+        "risk",
+        "quant_cli.risk_cmd:risk_app",
+        "The risk policy, its breakers, and the risk service.",
+    ),
 )
 
 app = lazy_group(

@@ -41,14 +41,14 @@ async def changed_by(session: AsyncSession, state: KillSwitchState) -> str | Non
 async def set_kill_switch_mode(
     session: AsyncSession,
     *,
-    user: User,
+    user: User | None,
     mode: KillSwitchMode,
     reason: str,
     request_id: str,
     via: str,
 ) -> KillSwitchState:
     """Put the kill switch in `mode` as `user`, audited with the mode and reason before and
-    after, and `via` (api, cli). The row is locked until the caller commits, so two changes
+    after, and `via` (api, cli, or risk: the risk service's breakers, with no user). The row is locked until the caller commits, so two changes
     cannot interleave; setting the mode it already has is recorded too (a new reason).
 
     Raises:
@@ -61,7 +61,7 @@ async def set_kill_switch_mode(
     before = {"mode": KillSwitchMode(state.mode).value, "reason": state.reason}
     state.mode = mode
     state.reason = why
-    state.changed_by = user.id
+    state.changed_by = None if user is None else user.id
     state.changed_at = datetime.now(UTC)
     record(
         session,

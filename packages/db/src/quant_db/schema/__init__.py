@@ -10,6 +10,7 @@ from quant_db.schema.execution import (
 )
 from quant_db.schema.identity import ApiKey, AuditEntry, RefreshToken, User
 from quant_db.schema.market import IngestionRun, PriceBar, PriceBlock, QuarantinedBar
+from quant_db.schema.risk import RiskPolicyVersion, RiskState
 from quant_db.schema.runs import EquityPoint, MetricPoint, Run, RunReport, Strategy
 from quant_db.schema.trading import Fill, Order, OrderEvent, Position, Trade
 
@@ -34,6 +35,8 @@ __all__ = [
     "ReconciliationState",
     "RefreshToken",
     "Resolution",
+    "RiskPolicyVersion",
+    "RiskState",
     "Run",
     "RunReport",
     "Strategy",

@@ -19,6 +19,7 @@ from quant_api.routers.v1 import (
     positions,
     prices,
     reconciliation,
+    risk,
     run_exports,
     run_marks,
     runs,
@@ -50,5 +51,6 @@ for module in (
     reconciliation,
     alerts,
     controls,
+    risk,
 ):
     api_router.include_router(module.router, responses=error_responses(503, non_json_route=True))
