@@ -382,6 +382,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/risk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The risk policy in force, each limit against its value now, breakers, mode history
+         * @description The account's risk policy (ADR 0038): account limits (max risk per trade, capital deployed, positions held) tighten every strategy's own caps when its paper session is built, and two breakers watch the account's equity: a daily loss past `daily_loss_limit` of the session's opening equity sets `reduce_only` until the next session, a drawdown past `max_drawdown` from the peak latches `flatten_and_halt` until an admin re-arms. The risk service (`quant risk run`) evaluates them on every equity point the paper sessions store; each mode change is persisted, audited, alerted and broadcast.
+         */
+        get: operations["get_risk_v1_risk_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/risk/policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Put a new risk policy in force (admin; a reason is required; versioned, audited)
+         * @description The account's risk policy (ADR 0038): account limits (max risk per trade, capital deployed, positions held) tighten every strategy's own caps when its paper session is built, and two breakers watch the account's equity: a daily loss past `daily_loss_limit` of the session's opening equity sets `reduce_only` until the next session, a drawdown past `max_drawdown` from the peak latches `flatten_and_halt` until an admin re-arms. The risk service (`quant risk run`) evaluates them on every equity point the paper sessions store; each mode change is persisted, audited, alerted and broadcast.
+         *
+         *     The policy is validated whole (a 422 names the field at fault, e.g. `body.policy.account.max_drawdown`); the new version is in force for the breakers' next evaluation and for every paper session built from then on. The audit entry keeps the version and policy before and after.
+         */
+        put: operations["put_policy_v1_risk_policy_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/risk/rearm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Re-arm the breakers (admin; reason; audited): lifts a pause or halt they set
+         * @description The account's risk policy (ADR 0038): account limits (max risk per trade, capital deployed, positions held) tighten every strategy's own caps when its paper session is built, and two breakers watch the account's equity: a daily loss past `daily_loss_limit` of the session's opening equity sets `reduce_only` until the next session, a drawdown past `max_drawdown` from the peak latches `flatten_and_halt` until an admin re-arms. The risk service (`quant risk run`) evaluates them on every equity point the paper sessions store; each mode change is persisted, audited, alerted and broadcast.
+         *
+         *     Both breakers clear and measure afresh from the last equity; a kill switch in `reduce_only` or `flatten_and_halt` returns to `active`, which is broadcast so the paper sessions trade again from their next step.
+         */
+        post: operations["rearm_v1_risk_rearm_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/runs": {
         parameters: {
             query?: never;
@@ -677,6 +741,55 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * AccountLimits
+         * @description Account-level limits; the bounds are the seed's ranges, so a policy stays within them.
+         */
+        AccountLimits: {
+            /**
+             * Calendar
+             * @description the exchange calendar whose sessions the daily loss is measured over (`24H`: UTC days)
+             * @default XNYS
+             * @enum {string}
+             */
+            calendar: "XNYS" | "XNAS" | "XLON" | "XPAR" | "XFRA" | "XSWX" | "XTSE" | "XASX" | "XTKS" | "XHKG" | "CMES" | "24H";
+            /**
+             * Daily Loss Limit
+             * @description a loss of this share of the session's opening equity switches the account to reduce_only until the next session (or an admin's re-arm)
+             * @default 0.02
+             */
+            daily_loss_limit: number;
+            /**
+             * Max Capital Deployed
+             * @description max gross exposure as a share of equity
+             * @default 0.8
+             */
+            max_capital_deployed: number;
+            /**
+             * Max Drawdown
+             * @description a peak-to-trough drawdown of this share latches flatten_and_halt until an admin re-arms
+             * @default 0.1
+             */
+            max_drawdown: number;
+            /**
+             * Max Positions
+             * @description max symbols held at once
+             * @default 10
+             */
+            max_positions: number;
+            /**
+             * Max Risk Per Trade
+             * @description the most one position may lose, as a share of equity, if the price moves `stop_distance` against it: caps a position at max_risk_per_trade / stop_distance
+             * @default 0.01
+             */
+            max_risk_per_trade: number;
+            /**
+             * Stop Distance
+             * @description the adverse move (a share of the price) a position's risk is measured at
+             * @default 0.05
+             */
+            stop_distance: number;
+        };
         /** AlertPublic */
         AlertPublic: {
             /** Acknowledged At */
@@ -874,6 +987,44 @@ export interface components {
              */
             total_points: number;
         };
+        /** BreakersPublic */
+        BreakersPublic: {
+            /**
+             * Daily Loss
+             * @enum {string}
+             */
+            daily_loss: "armed" | "tripped";
+            /**
+             * Drawdown
+             * @enum {string}
+             */
+            drawdown: "armed" | "latched";
+            /**
+             * Drawdown Value
+             * @description the drawdown from the peak, as a share
+             */
+            drawdown_value: number;
+            /**
+             * Equity
+             * @description the account's equity at the last point evaluated
+             */
+            equity: number | null;
+            kill_switch: components["schemas"]["KillSwitchMode"];
+            /** Last Point At */
+            last_point_at: string | null;
+            /** Peak Equity */
+            peak_equity: number | null;
+            /**
+             * Session Loss
+             * @description the loss since the session opened, as a share
+             */
+            session_loss: number;
+            /**
+             * Trips
+             * @description the latest trips, oldest first
+             */
+            trips: components["schemas"]["TripPublic"][];
+        };
         /** ChosenCell */
         ChosenCell: {
             /**
@@ -1046,6 +1197,29 @@ export interface components {
         ErrorEnvelope: {
             error: components["schemas"]["ErrorBody"];
         };
+        /** ExposurePublic */
+        ExposurePublic: {
+            /**
+             * Capital Deployed
+             * @description gross exposure / equity
+             */
+            capital_deployed: number;
+            /** Equity */
+            equity: number;
+            /** Gross Exposure */
+            gross_exposure: number;
+            /** Largest Share Of Equity */
+            largest_share_of_equity: number;
+            /**
+             * Largest Share Of Gross
+             * @description concentration: largest position / gross
+             */
+            largest_share_of_gross: number;
+            /** Largest Symbol */
+            largest_symbol: string | null;
+            /** Positions */
+            positions: number;
+        };
         /** FillPublic */
         FillPublic: {
             /** Client Order Id */
@@ -1199,6 +1373,32 @@ export interface components {
             /** Reason */
             reason: string;
         };
+        /** LimitPublic */
+        LimitPublic: {
+            /**
+             * Breached
+             * @description current is at or past the limit
+             */
+            breached: boolean;
+            /**
+             * Current
+             * @description the value now; null when nothing is measured yet
+             */
+            current: number | null;
+            /** Limit */
+            limit: number;
+            /**
+             * Name
+             * @description the policy field, e.g. `account.max_drawdown`
+             */
+            name: string;
+            /**
+             * Unit
+             * @description `share`: a fraction (0.02 = 2 %)
+             * @enum {string}
+             */
+            unit: "share" | "count";
+        };
         /**
          * LineSeries
          * @description One line computed over every stored step, then downsampled with its extremes kept.
@@ -1272,6 +1472,25 @@ export interface components {
          * @enum {string}
          */
         Mode: "BACKTEST" | "PAPER" | "LIVE";
+        /** ModeChangePublic */
+        ModeChangePublic: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * Changed By
+             * @description null: the risk service's breakers
+             */
+            changed_by: string | null;
+            mode: components["schemas"]["KillSwitchMode"];
+            mode_before: components["schemas"]["KillSwitchMode"];
+            /** Reason */
+            reason: string;
+            /** Via */
+            via: string;
+        };
         /** ModeTransitionCreate */
         ModeTransitionCreate: {
             /**
@@ -1978,6 +2197,77 @@ export interface components {
         RefreshRequest: {
             /** Refresh Token */
             refresh_token: string;
+        };
+        /**
+         * RiskPolicy
+         * @description The policy in force: account limits, breakers, and per-strategy budgets and caps.
+         */
+        "RiskPolicy-Input": {
+            account?: components["schemas"]["AccountLimits"];
+            /** Strategies */
+            strategies?: {
+                [key: string]: components["schemas"]["StrategyLimits-Input"];
+            };
+        };
+        /**
+         * RiskPolicy
+         * @description The policy in force: account limits, breakers, and per-strategy budgets and caps.
+         */
+        "RiskPolicy-Output": {
+            account?: components["schemas"]["AccountLimits"];
+            /** Strategies */
+            strategies?: {
+                [key: string]: components["schemas"]["StrategyLimits-Output"];
+            };
+        };
+        /** RiskPolicyPublic */
+        RiskPolicyPublic: {
+            /**
+             * Applied At
+             * Format: date-time
+             */
+            applied_at: string;
+            /** Applied By */
+            applied_by: string | null;
+            policy: components["schemas"]["RiskPolicy-Output"];
+            /** Reason */
+            reason: string;
+            /**
+             * Source
+             * @description the file it was applied from (CLI), or `api`
+             */
+            source: string;
+            /** Version */
+            version: number;
+        };
+        /** RiskPolicyUpdate */
+        RiskPolicyUpdate: {
+            policy: components["schemas"]["RiskPolicy-Input"];
+            /** Reason */
+            reason: string;
+        };
+        /** RiskPublic */
+        RiskPublic: {
+            breakers: components["schemas"]["BreakersPublic"];
+            exposure: components["schemas"]["ExposurePublic"];
+            /**
+             * History
+             * @description kill-switch changes, newest first
+             */
+            history: components["schemas"]["ModeChangePublic"][];
+            /** Limits */
+            limits: components["schemas"]["LimitPublic"][];
+            /** @description null until a policy is applied */
+            policy: components["schemas"]["RiskPolicyPublic"] | null;
+            /** Strategies */
+            strategies: {
+                [key: string]: components["schemas"]["StrategyExposurePublic"];
+            };
+        };
+        /** RiskRearm */
+        RiskRearm: {
+            /** Reason */
+            reason: string;
         };
         /**
          * RiskUpdate
@@ -2774,6 +3064,68 @@ export interface components {
              */
             updated_at: string;
         };
+        /** StrategyExposurePublic */
+        StrategyExposurePublic: {
+            /**
+             * Capital Deployed
+             * @description gross exposure / equity
+             */
+            capital_deployed: number;
+            /** Equity */
+            equity: number;
+            /** Gross Exposure */
+            gross_exposure: number;
+            /** Largest Share Of Equity */
+            largest_share_of_equity: number;
+            /**
+             * Largest Share Of Gross
+             * @description concentration: largest position / gross
+             */
+            largest_share_of_gross: number;
+            /** Largest Symbol */
+            largest_symbol: string | null;
+            /** Positions */
+            positions: number;
+            /**
+             * Run Id
+             * @description the strategy's running paper session
+             */
+            run_id: string;
+        };
+        /**
+         * StrategyLimits
+         * @description One strategy's budget and caps under the policy; each tightens, never loosens, its config.
+         */
+        "StrategyLimits-Input": {
+            /**
+             * Budget
+             * @description the most capital it may deploy
+             */
+            budget?: number | string | null;
+            /** Max Capital Deployed */
+            max_capital_deployed?: number | null;
+            /** Max Position Pct */
+            max_position_pct?: number | null;
+            /** Max Positions */
+            max_positions?: number | null;
+        };
+        /**
+         * StrategyLimits
+         * @description One strategy's budget and caps under the policy; each tightens, never loosens, its config.
+         */
+        "StrategyLimits-Output": {
+            /**
+             * Budget
+             * @description the most capital it may deploy
+             */
+            budget?: string | null;
+            /** Max Capital Deployed */
+            max_capital_deployed?: number | null;
+            /** Max Position Pct */
+            max_position_pct?: number | null;
+            /** Max Positions */
+            max_positions?: number | null;
+        };
         /** StrategyPublic */
         StrategyPublic: {
             /** Benchmark */
@@ -2924,6 +3276,27 @@ export interface components {
             symbol: string;
             /** Trade Id */
             trade_id: string;
+        };
+        /** TripPublic */
+        TripPublic: {
+            /**
+             * At
+             * Format: date-time
+             * @description the time of the equity point (bar) it tripped on
+             */
+            at: string;
+            /** Equity */
+            equity: number;
+            /** Limit */
+            limit: number;
+            mode: components["schemas"]["KillSwitchMode"];
+            /**
+             * Rule
+             * @description `daily_loss`, `daily_loss_release` or `drawdown`
+             */
+            rule: string;
+            /** Value */
+            value: number;
         };
         /** UserPublic */
         UserPublic: {
@@ -4630,6 +5003,215 @@ export interface operations {
             };
             /** @description The resource is not in a state that allows this */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request body is larger than this route accepts (refused before it is read) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A backing service (Redis, PostgreSQL) is unreachable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_risk_v1_risk_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RiskPublic"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Rate limit exceeded; see the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A backing service (Redis, PostgreSQL) is unreachable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    put_policy_v1_risk_policy_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RiskPolicyUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RiskPolicyPublic"];
+                };
+            };
+            /** @description Malformed request (for example a body that is not JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Signed in, but the role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request body is larger than this route accepts (refused before it is read) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A backing service (Redis, PostgreSQL) is unreachable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    rearm_v1_risk_rearm_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RiskRearm"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BreakersPublic"];
+                };
+            };
+            /** @description Malformed request (for example a body that is not JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Signed in, but the role is too low */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
