@@ -71,3 +71,21 @@ export async function apiHeaders(request: APIRequestContext, role: Role): Promis
   const { access_token } = (await login.json()) as { access_token: string };
   return { authorization: `Bearer ${access_token}` };
 }
+
+export interface BreakerTrips {
+  run_id: string;
+  changes: { rule: string; mode: string; at: string }[];
+}
+
+/** Plant losses in a paper session of `strategyId` and let the risk service's code evaluate
+ * them (e2e/trip_breakers.py): the breakers trip as they would live. */
+export function tripBreakers(strategyId: string): BreakerTrips {
+  const { cli } = stackInfo();
+  const python = join(dirname(cli.quant), "python");
+  const out = execFileSync(python, [join(__dirname, "trip_breakers.py"), strategyId], {
+    cwd: cli.cwd,
+    env: { ...process.env, ...cli.env },
+    encoding: "utf8",
+  });
+  return JSON.parse(out) as BreakerTrips;
+}

@@ -1,7 +1,8 @@
 "use client";
+import { useSWRConfig } from "swr";
 import { EmptyState, ErrorState, LoadingRows } from "@/components/states";
 import { Card, CardBody, CardHeader } from "@/components/ui/card";
-import { useMe, useRisk } from "@/lib/api/hooks";
+import { apiKey, useMe, useRisk } from "@/lib/api/hooks";
 import { BreakersCard } from "./breakers-card";
 import { ExposureTable } from "./exposure-table";
 import { LimitGauge } from "./limit-gauge";
@@ -16,12 +17,15 @@ export const NO_POLICY = "No risk policy has been applied yet";
 export function RiskView() {
   const { data: risk, error, mutate } = useRisk();
   const { data: me } = useMe();
+  const { mutate: revalidate } = useSWRConfig();
+  // a re-arm can set the kill switch back to active: the header shows it at once
+  const rearmed = () => Promise.all([mutate(), revalidate(apiKey("/v1/controls/kill-switch"))]);
 
   return (
     <div className="space-y-5">
       <div className="flex flex-wrap items-center justify-between gap-3">
         <h1 className="text-xl font-semibold">Risk</h1>
-        {risk ? <RearmControl me={me} risk={risk} onDone={() => mutate()} /> : null}
+        {risk ? <RearmControl me={me} risk={risk} onDone={rearmed} /> : null}
       </div>
 
       {error && !risk ? (
