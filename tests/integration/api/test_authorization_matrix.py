@@ -60,6 +60,10 @@ def _fresh_alert(seed: Seeder, _ids: dict[str, Any]) -> Call:
     return Call(f"/v1/alerts/{seed.alert()}/acknowledge")
 
 
+def _fresh_alerts(seed: Seeder, _ids: dict[str, Any]) -> Call:
+    return Call("/v1/alerts/acknowledge", {"ids": [seed.alert(), seed.alert()]})
+
+
 def _fresh_refresh_token(seed: Seeder, ids: dict[str, Any]) -> Call:
     # each refresh token works once: every call gets one of its own
     token = seed.sign_in(ids["viewer"]).refresh_token
@@ -96,6 +100,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     # the contract itself is public: the dashboard generates its client types from it
     ("GET", "/v1/openapi.json"): Entry(None, 200, _fixed("/v1/openapi.json")),
     ("GET", "/v1/health"): Entry(None, 200, _fixed("/v1/health")),
+    ("GET", "/v1/health/services"): Entry(Role.VIEWER, 200, _fixed("/v1/health/services")),
     ("POST", "/v1/auth/login"): Entry(
         None,
         200,
@@ -173,6 +178,8 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/v1/fills"): Entry(Role.VIEWER, 200, _fixed("/v1/fills")),
     ("GET", "/v1/alerts"): Entry(Role.VIEWER, 200, _fixed("/v1/alerts")),
     ("PATCH", "/v1/alerts/{alert_id}/acknowledge"): Entry(Role.TRADER, 200, _fresh_alert),
+    ("GET", "/v1/alerts/counts"): Entry(Role.VIEWER, 200, _fixed("/v1/alerts/counts")),
+    ("POST", "/v1/alerts/acknowledge"): Entry(Role.TRADER, 200, _fresh_alerts),
     ("GET", "/v1/controls/kill-switch"): Entry(
         Role.VIEWER, 200, _fixed("/v1/controls/kill-switch")
     ),

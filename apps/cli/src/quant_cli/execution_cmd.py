@@ -50,6 +50,7 @@ def run_command(
     from quant_cli.sources import open_data
     from quant_cli.worker_cmd import configure_json_logs
     from quant_db.embedded import redis_url
+    from quant_db.heartbeats import HeartbeatBeacon
     from quant_db.migrate import migrated_url
     from quant_db.settings import get_settings
     from quant_db.urls import redacted
@@ -69,8 +70,9 @@ def run_command(
         cache = redis_url(settings)
         bus = RedisBus.from_url(cache)
         stream = Redis.from_url(cache, decode_responses=True)  # a feed's history, to rebuild
+        sessions = async_sessionmaker(engine, expire_on_commit=False)
         service = ExecutionService(
-            async_sessionmaker(engine, expire_on_commit=False),
+            sessions,
             bus,
             source,
             feed=feed,
@@ -78,6 +80,17 @@ def run_command(
             poll_s=poll,
             stream=stream,
         )
+        # the monitoring service's heartbeat: alive, its database link and sessions
+        heartbeat = HeartbeatBeacon(
+            sessions,
+            "execution",
+            detail=lambda: {
+                "database_ok": service.health.database_ok,
+                "sessions": sorted(service.trading),
+                "feed": feed,
+            },
+        )
+        heartbeat.start()
         typer.echo(
             f"execution service on {redacted(url)}: trading feed {feed!r} for the strategies "
             "in PAPER mode (Ctrl-C stops)",
@@ -87,6 +100,7 @@ def run_command(
             await service.run(stop)
         finally:
             typer.echo(json.dumps(service.describe()), err=True)
+            await heartbeat.stop()
             await bus.close()
             await stream.aclose()
             await engine.dispose()

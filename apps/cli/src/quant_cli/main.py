@@ -67,6 +67,11 @@ COMMANDS = (
         "The execution service: paper sessions for the strategies in PAPER mode.",
     ),
     Registered(
+        "monitoring",
+        "quant_cli.monitoring_cmd:monitoring_app",
+        "The monitoring service: alert rules, channels and heartbeats.",
+    ),
+    Registered(
         "strategies", "quant_cli.catalog_cmd:strategies_app", "Strategy configs and classes."
     ),
     Registered("data", "quant_cli.data_cmd:data_app", "Market data."),

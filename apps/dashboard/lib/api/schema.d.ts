@@ -21,6 +21,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/alerts/acknowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Acknowledge many alerts at once (trader or admin); 404 naming unknown ids */
+        post: operations["acknowledge_alerts_v1_alerts_acknowledge_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/alerts/counts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Unacknowledged alerts by severity (the dashboard's header) */
+        get: operations["alert_counts_v1_alerts_counts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/alerts/{alert_id}/acknowledge": {
         parameters: {
             query?: never;
@@ -246,6 +280,23 @@ export interface paths {
         };
         /** Version, PostgreSQL and Redis status, live workers and the queue (no sign-in) */
         get: operations["health_v1_health_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/health/services": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Each service's last heartbeat, its state (ok / missing / stopped) and metrics URL */
+        get: operations["services_v1_health_services_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -790,12 +841,43 @@ export interface components {
              */
             stop_distance: number;
         };
+        /**
+         * AlertCounts
+         * @description Unacknowledged alerts by severity, for the dashboard's header.
+         */
+        AlertCounts: {
+            /** Critical */
+            critical: number;
+            /** Info */
+            info: number;
+            /**
+             * Other
+             * @description severities other than the three above
+             */
+            other: number;
+            /** Total */
+            total: number;
+            /** Warning */
+            warning: number;
+        };
         /** AlertPublic */
         AlertPublic: {
             /** Acknowledged At */
             acknowledged_at: string | null;
             /** Acknowledged By */
             acknowledged_by: number | null;
+            /**
+             * Context
+             * @description figures behind the alert
+             */
+            context?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Dedupe Key
+             * @description names the fact; the same key is delivered once per 5 minutes
+             */
+            dedupe_key?: string | null;
             /** Id */
             id: number;
             /** Message */
@@ -808,11 +890,37 @@ export interface components {
             source: string;
             /** Strategy Id */
             strategy_id: string | null;
+            /** Title */
+            title?: string | null;
             /**
              * Ts
              * Format: date-time
              */
             ts: string;
+        };
+        /**
+         * AlertsAcknowledge
+         * @description Alerts to acknowledge at once (the dashboard's "acknowledge selected").
+         */
+        AlertsAcknowledge: {
+            /**
+             * Ids
+             * @description alert ids, each once
+             */
+            ids: number[];
+        };
+        /** AlertsAcknowledged */
+        AlertsAcknowledged: {
+            /**
+             * Acknowledged
+             * @description acknowledged by this request
+             */
+            acknowledged: number[];
+            /**
+             * Already
+             * @description acknowledged before (left as they were)
+             */
+            already: number[];
         };
         /** ApiKeyCreate */
         ApiKeyCreate: {
@@ -2918,6 +3026,71 @@ export interface components {
             value: number;
         };
         /**
+         * ServiceHeartbeatPublic
+         * @description A service instance as its last heartbeat described it.
+         */
+        ServiceHeartbeatPublic: {
+            /**
+             * Age S
+             * @description seconds since its last beat, by the database clock
+             */
+            age_s: number;
+            /**
+             * Detail
+             * @description what it reports, e.g. broker_connected
+             */
+            detail: {
+                [key: string]: unknown;
+            };
+            /**
+             * Instance
+             * @description host:pid
+             */
+            instance: string;
+            /**
+             * Interval S
+             * @description how often it promised to beat
+             */
+            interval_s: number;
+            /**
+             * Last Beat
+             * Format: date-time
+             */
+            last_beat: string;
+            /**
+             * Metrics Url
+             * @description where its Prometheus metrics are served
+             */
+            metrics_url: string | null;
+            /** Service */
+            service: string;
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+            /**
+             * State
+             * @description missing: no beat for three intervals (at least 15 s); stopped: it said so
+             * @enum {string}
+             */
+            state: "ok" | "missing" | "stopped";
+        };
+        /** ServicesPublic */
+        ServicesPublic: {
+            /**
+             * Items
+             * @description by service, then instance
+             */
+            items: components["schemas"]["ServiceHeartbeatPublic"][];
+            /**
+             * Status
+             * @description degraded when any instance is missing
+             * @enum {string}
+             */
+            status: "ok" | "degraded";
+        };
+        /**
          * SizingMode
          * @enum {string}
          */
@@ -3557,6 +3730,144 @@ export interface operations {
             };
             /** @description Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Rate limit exceeded; see the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A backing service (Redis, PostgreSQL) is unreachable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    acknowledge_alerts_v1_alerts_acknowledge_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AlertsAcknowledge"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertsAcknowledged"];
+                };
+            };
+            /** @description Malformed request (for example a body that is not JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Signed in, but the role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request body is larger than this route accepts (refused before it is read) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A backing service (Redis, PostgreSQL) is unreachable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    alert_counts_v1_alerts_counts_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertCounts"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4545,6 +4856,44 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HealthPublic"];
+                };
+            };
+        };
+    };
+    services_v1_health_services_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServicesPublic"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Rate limit exceeded; see the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };

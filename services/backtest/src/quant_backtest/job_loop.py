@@ -21,6 +21,7 @@ from pgqueuer.domain.types import QueueExecutionMode
 from quant_backtest.database_link import DatabaseLink, DatabaseLost, close_quietly
 from quant_backtest.presence import PresenceBeacon, PresenceSettings
 from quant_backtest.worker import RunExecutor
+from quant_db.heartbeats import HeartbeatBeacon
 from quant_db.jobs import RUN_ENTRYPOINT, requeue_orphans
 from quant_db.outages import database_unreachable
 
@@ -48,6 +49,16 @@ async def serve(
     beacon = None if presence is None else PresenceBeacon(presence, concurrency)
     if beacon is not None:
         beacon.start()
+    # the monitoring service's heartbeat (PostgreSQL), beside the dashboard's presence (Redis)
+    heartbeat = HeartbeatBeacon.from_url(
+        url,
+        "worker",
+        detail=lambda: {
+            "concurrency": concurrency,
+            "current_runs": [] if beacon is None else sorted(str(r) for r in beacon.current),
+        },
+    )
+    heartbeat.start()
     try:
         with link.quiet_pgqueuer():
             while (connection := await link.connect(stop)) is not None:
@@ -66,6 +77,7 @@ async def serve(
                 finally:
                     await close_quietly(connection)
     finally:
+        await heartbeat.stop()
         if beacon is not None:
             await beacon.stop()
 

@@ -10,17 +10,20 @@ from quant_db.schema.execution import (
 )
 from quant_db.schema.identity import ApiKey, AuditEntry, RefreshToken, User
 from quant_db.schema.market import IngestionRun, PriceBar, PriceBlock, QuarantinedBar
+from quant_db.schema.monitoring import AlertDelivery, Heartbeat
 from quant_db.schema.risk import RiskPolicyVersion, RiskState
 from quant_db.schema.runs import EquityPoint, MetricPoint, Run, RunReport, Strategy
 from quant_db.schema.trading import Fill, Order, OrderEvent, Position, Trade
 
 __all__ = [
     "Alert",
+    "AlertDelivery",
     "ApiKey",
     "AuditEntry",
     "Base",
     "EquityPoint",
     "Fill",
+    "Heartbeat",
     "IngestionRun",
     "KillSwitchState",
     "MetricPoint",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, CheckConstraint, Computed, ForeignKey, String, Text, Uuid, func
 from sqlalchemy.orm import Mapped, mapped_column
@@ -25,6 +26,11 @@ class Alert(Base):
     run_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     acknowledged_at: Mapped[datetime | None]
     acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # nullable, so a service inserting only the columns above still raises an alert (ADR 0040)
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), index=True)
+    title: Mapped[str | None] = mapped_column(String(200))
+    context: Mapped[dict[str, Any] | None]
+    routed_at: Mapped[datetime | None]  # when the monitoring service queued it for its channels
 
 
 class KillSwitchState(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request, Response
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from quant_api.deps import (
     AlertDep,
@@ -17,9 +17,14 @@ from quant_api.deps import (
     equal_to,
     from_attributes,
 )
-from quant_api.errors import conflict, error_responses
+from quant_api.errors import conflict, error_responses, not_found
 from quant_api.rate_limits import LimitScope, rate_limited
-from quant_api.schemas.v1.alerts import AlertPublic
+from quant_api.schemas.v1.alerts import (
+    AlertCounts,
+    AlertPublic,
+    AlertsAcknowledge,
+    AlertsAcknowledged,
+)
 from quant_api.schemas.v1.common import Label, Page
 from quant_db.audit import record
 from quant_db.schema import Alert
@@ -82,3 +87,64 @@ async def acknowledge_alert(
     await session.commit()
     await session.refresh(alert)
     return AlertPublic.model_validate(alert, from_attributes=True)
+
+
+@router.get(
+    "/counts",
+    summary="Unacknowledged alerts by severity (the dashboard's header)",
+    responses=error_responses(401, 429),
+)
+@rate_limited(LimitScope.READS)
+async def alert_counts(
+    request: Request, response: Response, _user: CurrentUser, session: SessionDep
+) -> AlertCounts:
+    rows = (
+        await session.execute(
+            select(Alert.severity, func.count())
+            .where(Alert.acknowledged_at.is_(None))
+            .group_by(Alert.severity)
+        )
+    ).all()
+    counts = {str(severity): int(n) for severity, n in rows}
+    known = {name: counts.pop(name, 0) for name in ("critical", "warning", "info")}
+    return AlertCounts(**known, other=sum(counts.values()), total=sum(n for _, n in rows))
+
+
+@router.post(
+    "/acknowledge",
+    summary="Acknowledge many alerts at once (trader or admin); 404 naming unknown ids",
+    responses=error_responses(400, 401, 403, 404, 422),
+)
+async def acknowledge_alerts(
+    body: AlertsAcknowledge, trader: TraderUser, session: SessionDep, request_id: RequestId
+) -> AlertsAcknowledged:
+    found = set((await session.scalars(select(Alert.id).where(Alert.id.in_(body.ids)))).all())
+    missing = [i for i in body.ids if i not in found]
+    if missing:
+        raise not_found("alert", ", ".join(str(i) for i in missing[:20]))
+    # conditional update: an alert acknowledged concurrently is counted once, by whoever won
+    done = set(
+        (
+            await session.scalars(
+                update(Alert)
+                .where(Alert.id.in_(body.ids), Alert.acknowledged_at.is_(None))
+                .values(acknowledged_at=datetime.now(UTC), acknowledged_by=trader.id)
+                .returning(Alert.id)
+                .execution_options(synchronize_session=False)
+            )
+        ).all()
+    )
+    for alert_id in sorted(done):
+        record(
+            session,
+            user=trader,
+            action="alert.acknowledge",
+            target_type="alert",
+            target_id=str(alert_id),
+            detail={"bulk": len(body.ids)},
+            request_id=request_id,
+        )
+    await session.commit()
+    return AlertsAcknowledged(
+        acknowledged=sorted(done), already=sorted(i for i in body.ids if i not in done)
+    )

@@ -5,21 +5,27 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from sqlalchemy import func, select, text
 
-from quant_api.deps import ResourcesDep
+from quant_api.deps import CurrentUser, ResourcesDep, SessionDep
+from quant_api.errors import error_responses
+from quant_api.rate_limits import LimitScope, rate_limited
 from quant_api.resources import AppResources
 from quant_api.schemas.v1.health import (
     DependencyStatus,
     HealthPublic,
     QueueCounts,
+    ServiceHeartbeatPublic,
+    ServicesPublic,
     WorkerPublic,
     WorkersStatus,
 )
+from quant_db.heartbeats import last_beats
 from quant_db.presence import alive
 from quant_db.schema import Run
 from quant_db.schema.runs import RunStatus
@@ -109,4 +115,20 @@ async def health(request: Request, resources: ResourcesDep) -> HealthPublic:
         if workers is not None and redis.status == "ok"
         else WorkersStatus(status="unknown", count=None, items=[]),
         queue=queue if database.status == "ok" else None,
+    )
+
+
+@router.get(
+    "/health/services",
+    summary="Each service's last heartbeat, its state (ok / missing / stopped) and metrics URL",
+    responses=error_responses(401, 429),
+)
+@rate_limited(LimitScope.READS)
+async def services(
+    request: Request, response: Response, _user: CurrentUser, session: SessionDep
+) -> ServicesPublic:
+    beats = await last_beats(session)
+    return ServicesPublic(
+        status="degraded" if any(b.state == "missing" for b in beats) else "ok",
+        items=[ServiceHeartbeatPublic.model_validate(asdict(b)) for b in beats],
     )

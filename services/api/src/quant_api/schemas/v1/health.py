@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -57,3 +57,24 @@ class HealthPublic(BaseModel):
     redis: DependencyStatus
     workers: WorkersStatus
     queue: QueueCounts | None = Field(description="null when the database is down")
+
+
+class ServiceHeartbeatPublic(BaseModel):
+    """A service instance as its last heartbeat described it."""
+
+    service: str
+    instance: str = Field(description="host:pid")
+    state: Literal["ok", "missing", "stopped"] = Field(
+        description="missing: no beat for three intervals (at least 15 s); stopped: it said so"
+    )
+    started_at: datetime
+    last_beat: datetime
+    age_s: float = Field(description="seconds since its last beat, by the database clock")
+    interval_s: float = Field(description="how often it promised to beat")
+    metrics_url: str | None = Field(description="where its Prometheus metrics are served")
+    detail: dict[str, Any] = Field(description="what it reports, e.g. broker_connected")
+
+
+class ServicesPublic(BaseModel):
+    status: Literal["ok", "degraded"] = Field(description="degraded when any instance is missing")
+    items: list[ServiceHeartbeatPublic] = Field(description="by service, then instance")

@@ -1,0 +1,1 @@
+"""Broker adapters against local fakes that speak the brokers' protocols."""

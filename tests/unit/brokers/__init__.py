@@ -1,0 +1,1 @@
+"""Unit tests of the broker adapters: mapping and report sequencing, no network."""
