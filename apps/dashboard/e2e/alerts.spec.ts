@@ -23,6 +23,8 @@ test.describe("alerts", () => {
     const row = table.locator(`[data-alert-id="${critical}"]`);
     await expect(row).toContainText(`e2e ${tag}: daily loss breaker tripped`);
     await expect(table).not.toContainText(`e2e ${tag}: market data`); // the warning is filtered out
+    // the header counts the open ones by severity, each a link to its filter
+    await expect(page.getByTestId("alert-count-critical")).toHaveAttribute("href", "/alerts?acknowledged=open&severity=critical");
     await settled(page);
     await screenshot(page, "alerts");
 
@@ -48,5 +50,23 @@ test.describe("alerts", () => {
     await expect(row).toContainText("open");
     await expect(page.getByRole("table", { name: "alerts" }).getByRole("button")).toHaveCount(0);
     await screenshot(page, "alerts-viewer");
+  });
+
+  test("a trader selects open alerts and acknowledges them at once", async ({ page }) => {
+    const tag = Date.now().toString(36);
+    const ids = raiseAlerts([
+      { severity: "warning", source: "monitoring", message: `e2e ${tag}: stream lag 40 s` },
+      { severity: "warning", source: "monitoring", message: `e2e ${tag}: 12 rejections in 60 s` },
+    ]);
+    await signInAs(page, "trader");
+    // the header's count link opens the page filtered to open warnings
+    await page.goto("/alerts?acknowledged=open&severity=warning");
+    await expect(page.getByRole("combobox", { name: "severity" })).toHaveValue("warning");
+    for (const id of ids) await expect(page.locator(`[data-alert-id="${id}"]`)).toBeVisible();
+    for (const id of ids) await page.getByRole("checkbox", { name: `select alert ${id}` }).check();
+    await page.getByRole("button", { name: "Acknowledge selected (2)" }).click();
+    await expect(page.getByTestId("acknowledge-outcome")).toContainText("Acknowledged 2.");
+    for (const id of ids) await expect(page.locator(`[data-alert-id="${id}"]`)).toHaveCount(0);
+    await screenshot(page, "alerts-bulk-acknowledged");
   });
 });

@@ -27,6 +27,7 @@ function alert(id: number, extra: Partial<AlertRow> = {}): AlertRow {
 function fakeApi(role: Role, rows: AlertRow[], { conflictOn }: { conflictOn?: number } = {}) {
   const urls: string[] = [];
   const patches: string[] = [];
+  const bulk: unknown[] = [];
   vi.stubGlobal(
     "fetch",
     vi.fn(async (url: string, init?: RequestInit) => {
@@ -43,6 +44,16 @@ function fakeApi(role: Role, rows: AlertRow[], { conflictOn }: { conflictOn?: nu
         Object.assign(row, { acknowledged_at: "2026-12-07T19:30:00Z", acknowledged_by: ME_ID });
         return reply(row);
       }
+      if (url === "/api/v1/alerts/acknowledge" && init?.method === "POST") {
+        const { ids } = JSON.parse(String(init.body)) as { ids: number[] };
+        bulk.push(ids);
+        const done = ids.filter((id) => id !== conflictOn);
+        for (const row of rows) {
+          if (done.includes(row.id)) Object.assign(row, { acknowledged_at: "2026-12-07T19:45:00Z", acknowledged_by: ME_ID });
+          if (row.id === conflictOn) Object.assign(row, { acknowledged_at: "2026-12-07T18:00:00Z", acknowledged_by: 9 });
+        }
+        return reply({ acknowledged: done, already: ids.filter((id) => id === conflictOn) });
+      }
       if (url.startsWith("/api/v1/alerts")) {
         urls.push(url);
         return reply({ items: rows, total: rows.length, page: 1, per_page: 25 });
@@ -50,13 +61,13 @@ function fakeApi(role: Role, rows: AlertRow[], { conflictOn }: { conflictOn?: nu
       return reply({ error: { code: "not_found", message: url } }, 404);
     }),
   );
-  return { urls, patches };
+  return { urls, patches, bulk };
 }
 
-function renderTable() {
+function renderTable(props: React.ComponentProps<typeof AlertsTable> = {}) {
   return render(
     <SWRConfig value={{ provider: () => new Map(), dedupingInterval: 0 }}>
-      <AlertsTable />
+      <AlertsTable {...props} />
     </SWRConfig>,
   );
 }
@@ -136,5 +147,61 @@ describe("AlertsTable", () => {
     expect(failure).toHaveTextContent("database is down");
     await user.click(within(failure).getByRole("button", { name: "Retry" }));
     expect(await screen.findByRole("table", { name: "alerts" })).toHaveTextContent("daily loss breaker tripped (6)");
+  });
+
+  it("test_alerts_table_selected_open_alerts_are_acknowledged_at_once", async () => {
+    const done = alert(7, { acknowledged_at: "2026-12-07T12:00:00Z", acknowledged_by: 1 });
+    const { bulk, patches } = fakeApi("trader", [alert(9), alert(8), done], { conflictOn: 8 });
+    const user = userEvent.setup();
+    renderTable();
+    const button = await screen.findByRole("button", { name: "Acknowledge selected (0)" });
+    expect(button).toBeDisabled();
+    // an acknowledged alert has no box to tick
+    expect(screen.queryByRole("checkbox", { name: "select alert 7" })).toBeNull();
+    await user.click(screen.getByRole("checkbox", { name: "select every open alert on this page" }));
+    expect(screen.getByRole("checkbox", { name: "select alert 9" })).toBeChecked();
+    expect(screen.getByRole("checkbox", { name: "select alert 8" })).toBeChecked();
+    await user.click(screen.getByRole("button", { name: "Acknowledge selected (2)" }));
+    expect(bulk).toEqual([[9, 8]]);
+    expect(patches).toEqual([]);
+    expect(await screen.findByTestId("acknowledge-outcome")).toHaveTextContent(
+      "Acknowledged 1; 1 had been acknowledged already by someone else.",
+    );
+    await waitFor(() => expect(screen.getAllByTestId("alert-row").every((r) => r.dataset["acknowledged"] === "true")).toBe(true));
+    expect(screen.getByRole("button", { name: "Acknowledge selected (0)" })).toBeDisabled();
+  });
+
+  it("test_alerts_table_one_box_selects_only_that_alert", async () => {
+    const { bulk } = fakeApi("admin", [alert(2), alert(1)]);
+    const user = userEvent.setup();
+    renderTable();
+    await user.click(await screen.findByRole("checkbox", { name: "select alert 1" }));
+    expect(screen.getByRole("checkbox", { name: "select every open alert on this page" })).not.toBeChecked();
+    await user.click(screen.getByRole("button", { name: "Acknowledge selected (1)" }));
+    expect(bulk).toEqual([[1]]);
+  });
+
+  it("test_alerts_table_shows_an_alerts_title_and_the_figures_behind_it", async () => {
+    fakeApi("viewer", [alert(5, { title: "Drawdown kill switch", context: { drawdown: 0.1089, limit: 0.1, rule: "drawdown" } })]);
+    renderTable();
+    const row = await screen.findByTestId("alert-row");
+    expect(within(row).getByText("Drawdown kill switch")).toBeInTheDocument();
+    expect(within(row).getByTestId("alert-context")).toHaveTextContent("drawdown=0.1089 limit=0.1 rule=drawdown");
+  });
+
+  it("test_alerts_table_viewer_has_no_boxes", async () => {
+    fakeApi("viewer", [alert(4)]);
+    renderTable();
+    await screen.findByTestId("acknowledge-denied");
+    expect(screen.queryAllByRole("checkbox")).toEqual([]);
+    expect(screen.queryByRole("button", { name: /Acknowledge selected/ })).toBeNull();
+  });
+
+  it("test_alerts_table_starts_from_the_filters_it_was_linked_with", async () => {
+    const { urls } = fakeApi("admin", [alert(1)]);
+    renderTable({ initialSeverity: "critical", initialAcknowledged: "open" });
+    await screen.findByRole("table", { name: "alerts" });
+    expect(urls).toContain("/api/v1/alerts?severity=critical&acknowledged=false&page=1&per_page=25");
+    expect(screen.getByRole("combobox", { name: "severity" })).toHaveValue("critical");
   });
 });
