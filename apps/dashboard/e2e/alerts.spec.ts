@@ -26,7 +26,7 @@ test.describe("alerts", () => {
     // the header counts the open ones by severity, each a link to its filter
     await expect(page.getByTestId("alert-count-critical")).toHaveAttribute("href", "/alerts?acknowledged=open&severity=critical");
     await settled(page);
-    await screenshot(page, "alerts");
+    await screenshot(page, "alerts-filtered");
 
     await row.getByRole("button", { name: `Acknowledge alert ${critical}` }).click();
     // acknowledged rows leave the "open only" listing
