@@ -1,5 +1,5 @@
-"""`quant data`: ingest bars into PostgreSQL, validate sources (reporting what is wrong and where), and
-replay stored bars onto the bus (the data service's replay source)."""
+"""`quant data`: ingest bars into PostgreSQL, validate sources (reporting what is wrong and where),
+replay stored bars onto the bus (the data service's replay source) and stream live ones."""
 
 # ruff: noqa: PLC0415 - pandas, the calendars and the database load when a command runs, not for --help
 from __future__ import annotations
@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from quant_cli.data_options import DataOption, EndOption, StartOption, replay_range
+from quant_cli.data_stream_cmd import stream_command
 from quant_cli.errors import fail, user_errors
 from quant_cli.progress import progress_bar
 from quant_cli.sources import open_data
@@ -203,3 +204,6 @@ def replay_command(
     )
     steps = asyncio.run(main())
     typer.echo(f"published {steps} steps of {', '.join(sorted(frames))} as feed {feed!r}")
+
+
+data_app.command("stream")(stream_command)  # its own module: data_cmd.py is long enough

@@ -1502,10 +1502,10 @@ export interface components {
             name: string;
             /**
              * Unit
-             * @description `share`: a fraction (0.02 = 2 %)
+             * @description `share`: a fraction (0.02 = 2 %); `money`: the account's currency
              * @enum {string}
              */
-            unit: "share" | "count";
+            unit: "share" | "count" | "money";
         };
         /**
          * LineSeries

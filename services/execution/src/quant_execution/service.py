@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from quant_bus.base import EventBus
 from quant_bus.streams import KILL_SWITCH, BarClosedEvent, KillSwitchChanged
-from quant_db import controls
+from quant_db import controls, risk
 from quant_db.schema import Run, Strategy
 from quant_db.schema.runs import Mode, RunStatus, RunType
 from quant_domain import ConfigError, KillSwitchMode
@@ -47,6 +47,7 @@ from quant_engine import BacktestConfig
 from quant_engine.account import Allocation, allocate, book_config, summarise
 from quant_engine.paper import PaperSession
 from quant_engine.reconciliation import Reconciliation, ReconciliationState
+from quant_engine.risk_policy import RiskPolicy
 from quant_execution.paper_runner import PaperRunner
 from quant_execution.paper_sessions import (
     close_paper_session,
@@ -206,7 +207,12 @@ class ExecutionService:
         admitted = self._admit(row)
         if admitted is None:
             return
-        config, allocation = admitted
+        own, allocation = admitted  # own caps: a later risk policy tightens from these
+        try:
+            config, start = await self._under_policy(own, resume)
+        except UNREACHABLE as exc:
+            self._database_down(exc)
+            return
         try:
             run_id = resume or await open_paper_session(
                 self._sessions, row.id, config.model_dump(mode="json", by_alias=True)
@@ -253,9 +259,7 @@ class ExecutionService:
                 # an admin's adopt or flatten, once decided, is carried out between bars
                 await carry_out(self._sessions, self.account, run_id, session)
 
-        async def mode() -> KillSwitchMode:
-            async with self._sessions() as db:
-                return KillSwitchMode((await controls.kill_switch(db)).mode)
+        mode = self._mode_reader(own, start, lambda: runner.session)
 
         hooks: dict[str, Any] = {
             "group": f"paper-{run_id}",
@@ -494,6 +498,52 @@ class ExecutionService:
             except self._bus.unreachable as exc:  # the runners still read the mode per step
                 log.warning("kill-switch broadcasts unreachable, retrying: %s", exc)
                 await asyncio.sleep(0.5)
+
+    def _mode_reader(
+        self, own: StrategyConfig, start: int | None, session: Callable[[], PaperSession]
+    ) -> Callable[[], Awaitable[KillSwitchMode]]:
+        """The runner's read before every step: the kill-switch mode; and a risk policy changed
+        since `session()` was built (at version `start`) tightens its gate there, so the change
+        holds from the next order (ADR 0038)."""
+        enforced: dict[int, int | None] = {}  # by session object: a rebuild starts afresh
+
+        async def mode() -> KillSwitchMode:
+            async with self._sessions() as db:
+                switch = KillSwitchMode((await controls.kill_switch(db)).mode)
+                version = await risk.policy_version(db)
+            now = session()
+            if version is not None and enforced.get(id(now), start) != version:
+                policy = await self._risk_policy()
+                if policy is not None:
+                    policy[1].tighten(now.loop.gate, own)
+                    enforced[id(now)] = policy[0]
+            return switch
+
+        return mode
+
+    async def _under_policy(
+        self, config: StrategyConfig, resume: uuid.UUID | None
+    ) -> tuple[StrategyConfig, int | None]:
+        """The config a session trades under and the policy version it holds: a new session's
+        caps tightened by the policy in force (ADR 0038); a rebuilt one's as its run stored them
+        (so the replay decides as the session did), tightened again at its next step."""
+        if resume is not None:
+            async with self._sessions() as db:
+                run = await db.get(Run, resume)
+            try:  # runs stored before the policy, or by hand, may hold less than a config
+                return StrategyConfig.model_validate(run.config if run else None), None
+            except ValidationError:
+                return config, None
+        policy = await self._risk_policy()
+        if policy is None:
+            return config, None
+        return policy[1].applied_to(config), policy[0]
+
+    async def _risk_policy(self) -> tuple[int, RiskPolicy] | None:
+        """The risk policy in force and its version (None: none was ever applied)."""
+        async with self._sessions() as db:
+            row = await risk.policy_in_force(db)
+        return None if row is None else (row.version, RiskPolicy.model_validate(row.policy))
 
     def _settings(self, config: StrategyConfig) -> BacktestConfig:
         """The run settings a session trades under: the account's (costs, fills, sizing), with

@@ -16,11 +16,29 @@ import pandas as pd
 
 from quant_bus.base import EventBus
 from quant_bus.streams import BARS_CLOSED, BarClosedEvent
+from quant_domain import Bar
 from quant_marketdata.replay import Replay, replay_steps
 
 
 def bar_key(source: str, symbol: str, timeframe: str, stamp: pd.Timestamp | str) -> str:
     return f"bar:{source}:{symbol}:{timeframe}:{pd.Timestamp(stamp).isoformat()}"
+
+
+def bar_event(bar: Bar, *, source: str, timeframe: str, bars_in_step: int) -> BarClosedEvent:
+    """The `BarClosed` event for one bar of a step (a replay's and a live feed's alike)."""
+    return BarClosedEvent(
+        idempotency_key=bar_key(source, bar.symbol, timeframe, pd.Timestamp(bar.timestamp)),
+        symbol=bar.symbol,
+        timeframe=timeframe,
+        timestamp=bar.timestamp,
+        open=bar.open,
+        high=bar.high,
+        low=bar.low,
+        close=bar.close,
+        volume=bar.volume,
+        source=source,
+        bars_in_step=bars_in_step,
+    )
 
 
 async def publish_replay(
@@ -44,17 +62,10 @@ async def publish_replay(
         for bar in bars:
             await bus.publish(
                 BARS_CLOSED,
-                BarClosedEvent(
-                    idempotency_key=bar_key(source, bar.symbol, timeframe, pd.Timestamp(now)),
-                    symbol=bar.symbol,
-                    timeframe=timeframe,
-                    timestamp=now,
-                    open=bar.open,
-                    high=bar.high,
-                    low=bar.low,
-                    close=bar.close,
-                    volume=bar.volume,
+                bar_event(
+                    bar._replace(timestamp=now),
                     source=source,
+                    timeframe=timeframe,
                     bars_in_step=len(bars),
                 ),
             )
