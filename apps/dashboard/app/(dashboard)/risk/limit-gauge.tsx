@@ -1,5 +1,6 @@
 import { cn } from "@/lib/cn";
 import type { Risk } from "@/lib/api/hooks";
+import { money } from "@/lib/format";
 
 export type Limit = Risk["limits"][number];
 
@@ -30,11 +31,17 @@ export function limitLabel(name: string): string {
   return name;
 }
 
-/** A limit's value as its unit reads: a share as a percentage, a count as a number. */
+/** A limit's value as its unit reads: a share as a percentage, money with its cents, a count as a number. */
 export function limitValue(value: number | null, unit: Limit["unit"]): string {
   if (value === null || !Number.isFinite(value)) return "—";
-  if (unit === "share") return `${(value * 100).toFixed(2)}%`;
-  return value.toLocaleString("en-US", { maximumFractionDigits: 2 });
+  switch (unit) {
+    case "share":
+      return `${(value * 100).toFixed(2)}%`;
+    case "money":
+      return money(value);
+    case "count":
+      return value.toLocaleString("en-US", { maximumFractionDigits: 2 });
+  }
 }
 
 export function gaugeLevel(limit: Limit): "unmeasured" | "ok" | "near" | "breached" {

@@ -42,6 +42,7 @@ function tripped(): Risk {
       { name: "account.daily_loss_limit", limit: 0.02, current: 0.013, unit: "share", breached: false },
       { name: "account.max_drawdown", limit: 0.1, current: 0.1089, unit: "share", breached: true },
       { name: "strategies.momentum_v1.max_positions", limit: 10, current: null, unit: "count", breached: false },
+      { name: "strategies.momentum_v1.budget", limit: 50000, current: 18000, unit: "money", breached: false },
     ],
     breakers: {
       kill_switch: "flatten_and_halt",
@@ -138,6 +139,10 @@ describe("RiskView", () => {
     expect(level("strategies.momentum_v1.max_positions")).toBe("unmeasured");
     expect(screen.getByRole("meter", { name: "momentum_v1: positions held" })).toHaveAttribute("aria-valuetext", "not measured yet; limit 10");
     expect(screen.getByRole("meter", { name: "Positions held" })).toHaveAttribute("aria-valuetext", "9 of a 10 limit");
+    expect(screen.getByRole("meter", { name: "momentum_v1: gross exposure against its budget" })).toHaveAttribute(
+      "aria-valuetext",
+      "18,000.00 of a 50,000.00 limit",
+    );
   });
 
   it("test_risk_view_shows_the_policy_version_and_the_mode_history", async () => {
