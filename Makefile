@@ -59,6 +59,7 @@ bench: setup ## run the benchmarks in bench/ (numbers go to docs/benchmarks.md)
 	$(PY) bench/risk_gate.py
 	$(PY) bench/ib_round_trip.py
 	$(PY) bench/alpaca_round_trip.py
+	$(PY) bench/alert_isolation.py
 	$(PY) bench/sweep.py
 	$(PY) bench/cold_start.py
 	$(PY) bench/walk_forward.py

@@ -35,14 +35,15 @@ def run_command(
 ) -> None:
     """Evaluate the alert rules and deliver alerts to the channels until Ctrl-C or SIGTERM.
 
-    Rules: a service missing heartbeats, stale bars while the market is open, a kill-switch
-    change, a blocked reconciliation, a burst of order rejections, stream lag and dead letters,
-    a broker disconnected for over 60 s, a failed run. Alerts go to the alerts table and to each
+    Rules: a service missing heartbeats, stale bars while the market is open, a breaker or
+    kill-switch change, a blocked reconciliation, a burst of order rejections, stream lag and
+    dead letters, a broker disconnected for over 60 s, a failed run. Alerts go to the alerts table and to each
     channel of CHANNELS whose minimum severity they meet, at most once per dedupe key per channel
     in 5 minutes, retried with backoff; a daily summary follows each exchange session's close.
     """
     from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
+    from quant_bus.redis_bus import RedisBus
     from quant_cli.worker_cmd import configure_json_logs
     from quant_db.embedded import redis_url
     from quant_db.migrate import migrated_url
@@ -64,12 +65,14 @@ def run_command(
             loop.add_signal_handler(sig, stop.set)
         engine = create_async_engine(url)
         redis = connect(redis_url(settings))
+        bus = RedisBus.from_url(redis_url(settings))
         service = MonitoringService(
             async_sessionmaker(engine, expire_on_commit=False),
             redis,
             config,
             every_s=every,
             metrics_url=metrics_url,
+            bus=bus,
         )
         names = ", ".join(c.name for c in config.channels) or "none (alerts stay in the table)"
         typer.echo(f"monitoring on {redacted(url)}: channels {names}", err=True)
@@ -78,6 +81,7 @@ def run_command(
         try:
             await service.run(stop)
         finally:
+            await bus.close()
             await redis.aclose()
             await engine.dispose()
 

@@ -63,11 +63,13 @@ from quant_execution.recovery import (
     stream_history,
 )
 from quant_execution.resolution import carry_out, recover_missed
+from quant_execution.step_metrics import StepMetrics
 from quant_execution.steps import Step
 from quant_marketdata import DataSource
 from quant_marketdata.base import run_calendar
 from quant_marketdata.replay import replay_steps
 from quant_strategy import StrategyConfig, build_strategy
+from quant_telemetry import log_context
 
 log = logging.getLogger("quant.execution")
 T = TypeVar("T")
@@ -152,6 +154,7 @@ class ExecutionService:
         # strategies in PAPER mode that may not trade (bad config, budget does not fit), why
         self.refused: dict[str, str] = {}
         self.ready = asyncio.Event()  # set once start-up is done and the first sync has run
+        self.step_metrics = StepMetrics()  # order counts and book figures, after each step
 
     # -- the service's life ------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
@@ -201,7 +204,7 @@ class ExecutionService:
         self.health.last_error = str(exc)
 
     # -- one strategy ------------------------------------------------------------------------------
-    async def _start_trading(self, row: Strategy, resume: uuid.UUID | None = None) -> None:
+    async def _start_trading(self, row: Strategy, resume: uuid.UUID | None = None) -> None:  # noqa: PLR0915
         """Open a paper session for `row` (or, with `resume`, rebuild that run's session as it
         stood after its last finished step: ADR 0032) and start its runner."""
         admitted = self._admit(row)
@@ -254,6 +257,7 @@ class ExecutionService:
         async def after_step(now: datetime) -> None:
             session = runner.session  # a rebuild after an outage replaces it
             await record_step(self._sessions, run_id, now, session.last_point(), session.marks())
+            self.step_metrics.observe(row.id, run_id, session)  # after the step, not inside it
             check = session.loop.reconciliation
             if check is None or check.state is not ReconciliationState.CLEAN:
                 # an admin's adopt or flatten, once decided, is carried out between bars
@@ -297,7 +301,9 @@ class ExecutionService:
                 outcome.state.value,
             )
         stop = asyncio.Event()
-        task = asyncio.create_task(runner.run(stop), name=f"paper {row.id}")
+        # the task copies the context: every line its runner logs names the strategy and run
+        with log_context(strategy_id=row.id, run_id=str(run_id)):
+            task = asyncio.create_task(runner.run(stop), name=f"paper {row.id}")
         self.trading[row.id] = Trading(row.id, config, run_id, runner, stop, task)
         self.health.started += 1
         log.info(

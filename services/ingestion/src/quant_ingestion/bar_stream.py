@@ -18,6 +18,7 @@ from quant_bus.base import EventBus
 from quant_bus.streams import BARS_CLOSED, BarClosedEvent
 from quant_domain import Bar
 from quant_marketdata.replay import Replay, replay_steps
+from quant_telemetry import LastBarAges
 
 
 def bar_key(source: str, symbol: str, timeframe: str, stamp: pd.Timestamp | str) -> str:
@@ -48,10 +49,12 @@ async def publish_replay(
     source: str,
     timeframe: str = "1d",
     speed: float | None = None,
+    ages: LastBarAges | None = None,
 ) -> int:
     """Publish every bar of `frames` step by step on `bars.closed`; returns the steps sent.
 
-    `speed` paces the steps (None: as fast as the bus takes them), waiting with asyncio.sleep.
+    `speed` paces the steps (None: as fast as the bus takes them), waiting with asyncio.sleep;
+    `ages` (the data service's last-bar-age gauge) learns of each bar once it is published.
     """
     steps = 0
     pace = Replay(iter(()), speed)
@@ -69,5 +72,7 @@ async def publish_replay(
                     bars_in_step=len(bars),
                 ),
             )
+            if ages is not None:
+                ages.mark(bar.symbol)
         steps += 1
     return steps
