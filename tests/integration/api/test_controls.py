@@ -8,18 +8,29 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 import redis
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from quant_api.app import create_app
 from quant_bus.streams import KILL_SWITCH
 from quant_db.schema import AuditEntry, Strategy
+from quant_db.schema.execution import ReconciliationState
 from quant_db.schema.identity import Role
 from quant_db.schema.runs import Mode
 from tests.integration.api.checks import assert_error
 from tests.integration.api.conftest import make_settings
 from tests.integration.api.seed import START, Seeder
+from tests.integration.api.test_live_guard import LIMITS, live_ready, prepare
+
+
+async def back_to_backtest(session: AsyncSession) -> None:
+    await session.execute(
+        update(Strategy).where(Strategy.id == "momentum_v1").values(mode=Mode.BACKTEST)
+    )
+    await session.commit()
 
 
 def test_the_kill_switch_is_persisted_across_app_instances_and_audited(
@@ -216,11 +227,11 @@ def test_controls_document_what_they_enforce_today(client: TestClient) -> None:
     spec = client.get("/v1/openapi.json").json()
     transition = spec["paths"]["/v1/controls/mode-transition"]["post"]["description"]
     assert "Enforced by the execution service" in transition
-    assert "no order reaches a real broker" in transition  # LIVE is recorded, not traded
+    assert "never the simulated one" in transition  # LIVE trades only on a real broker
     for method in ("get", "put", "post"):
         text = spec["paths"]["/v1/controls/kill-switch"][method]["description"]
         assert "every paper session of the execution service" in text
-        assert "No live broker is connected yet" in text
+        assert "every live session" in text
     modes = spec["components"]["schemas"]["KillSwitchModeUpdate"]["properties"]["mode"]
     assert "$ref" in modes or "enum" in modes
 
@@ -303,9 +314,12 @@ def test_orders_filter_on_strategy_symbol_status_and_dates_with_totals(
 
 
 def test_live_is_entered_only_from_paper_and_only_with_the_strategy_id_confirmed(
-    client: TestClient, seed: Seeder
+    client: TestClient, seed: Seeder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     admin = seed.user("admin", Role.ADMIN)
+    live_ready(monkeypatch)  # the LIVE guard's other conditions (test_live_guard.py) hold
+    prepare(seed, risk=LIMITS, state=ReconciliationState.CLEAN)
+    seed.call(back_to_backtest)
 
     def move(mode: str, **extra: str) -> Any:
         body = {"strategy_id": "momentum_v1", "mode": mode, "reason": "drill", **extra}

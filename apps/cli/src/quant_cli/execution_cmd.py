@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+from enum import StrEnum
 from typing import Annotated
 
 import typer
 
 from quant_cli.data_options import DataOption
-from quant_cli.errors import user_errors
+from quant_cli.errors import fail, user_errors
 from quant_cli.metrics_options import (
     DEFAULT_HOST,
     DEFAULT_PORTS,
@@ -19,6 +20,23 @@ from quant_cli.metrics_options import (
     MetricsHostOption,
     start_metrics,
 )
+
+
+class BrokerChoice(StrEnum):
+    SIM = "sim"
+    ALPACA = "alpaca"
+    IB = "ib"
+
+
+def _broker_kind(broker: BrokerChoice | None, account: str) -> str:
+    """--broker, else what QUANT_ACCOUNT_BROKERS names for the account (exit 2 when malformed)."""
+    from quant_execution.brokers import broker_kind
+
+    try:
+        return broker.value if broker is not None else broker_kind(account)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+
 
 DEFAULT_FEED = "replay"
 """The `source` the data service's `quant data replay` publishes under unless told otherwise."""
@@ -35,7 +53,18 @@ def run_command(
     feed: Annotated[
         str, typer.Option(help="trade the bars published under this source (the data service's)")
     ] = DEFAULT_FEED,
-    account: Annotated[str, typer.Option(help="the paper account the sessions trade")] = "paper",
+    account: Annotated[
+        str, typer.Option(envvar="QUANT_EXECUTION_ACCOUNT", help="the account the sessions trade")
+    ] = "paper",
+    broker: Annotated[
+        BrokerChoice | None,
+        typer.Option(
+            help="the account's broker (default: what QUANT_ACCOUNT_BROKERS names, else sim)"
+        ),
+    ] = None,
+    settle: Annotated[
+        float, typer.Option(min=0.1, help="seconds a step waits for a real broker's answers")
+    ] = 5.0,
     poll: Annotated[
         float, typer.Option(min=0.05, help="seconds between reads of the strategies' modes")
     ] = 1.0,
@@ -67,6 +96,7 @@ def run_command(
     from quant_execution.service import ExecutionService
     from quant_telemetry import keep_beating
 
+    kind = _broker_kind(broker, account)
     configure_json_logs("execution", stream="stderr")
     settings = get_settings()
     url = migrated_url(settings)
@@ -90,6 +120,9 @@ def run_command(
             account=account,
             poll_s=poll,
             stream=stream,
+            broker=kind,
+            settle_s=settle,
+            announce=lambda message: typer.echo(message, err=True),
         )
         # the monitoring service's heartbeat: alive, its database link and sessions
         heartbeat = HeartbeatBeacon(
@@ -104,7 +137,8 @@ def run_command(
         heartbeat.start()
         typer.echo(
             f"execution service on {redacted(url)}: trading feed {feed!r} for the strategies "
-            "in PAPER mode (Ctrl-C stops)",
+            f"in PAPER (and, on a real broker, LIVE) mode, account {account!r} on {kind} "
+            "(Ctrl-C stops)",
             err=True,
         )
         collectors = execution_collectors(service, service.step_metrics, sessions, stream, loop)

@@ -204,14 +204,14 @@ export interface paths {
          * The kill-switch mode, since when, by whom and why
          * @description Modes (ADR 0024): `active` lets through whatever the other risk rules allow; `halt_entries` refuses any order that opens or grows a position, while reductions and cancels pass; `reduce_only` applies the same rule, the mode a loss breaker sets; `flatten_and_halt` cancels working orders, closes every position, then refuses everything. The mode is persisted (it survives restarts) and every change is audited with the mode before and after, the reason and the admin.
          *
-         *     What it stops today: every paper session of the execution service (started by `quant up`) applies each change as soon as it is broadcast, which this endpoint does after the change commits, and reads this row again before every step, so a lost broadcast or a restart changes nothing. Backtests run with a kill-switch schedule enforce it too. No live broker is connected yet.
+         *     What it stops today: every paper session of the execution service (started by `quant up`) applies each change as soon as it is broadcast, which this endpoint does after the change commits, and reads this row again before every step, so a lost broadcast or a restart changes nothing. Backtests run with a kill-switch schedule enforce it too, and so does every live session (on Alpaca or Interactive Brokers).
          */
         get: operations["get_kill_switch_v1_controls_kill_switch_get"];
         /**
          * Set the kill-switch mode (admin; a reason is required; audited)
          * @description Modes (ADR 0024): `active` lets through whatever the other risk rules allow; `halt_entries` refuses any order that opens or grows a position, while reductions and cancels pass; `reduce_only` applies the same rule, the mode a loss breaker sets; `flatten_and_halt` cancels working orders, closes every position, then refuses everything. The mode is persisted (it survives restarts) and every change is audited with the mode before and after, the reason and the admin.
          *
-         *     What it stops today: every paper session of the execution service (started by `quant up`) applies each change as soon as it is broadcast, which this endpoint does after the change commits, and reads this row again before every step, so a lost broadcast or a restart changes nothing. Backtests run with a kill-switch schedule enforce it too. No live broker is connected yet.
+         *     What it stops today: every paper session of the execution service (started by `quant up`) applies each change as soon as it is broadcast, which this endpoint does after the change commits, and reads this row again before every step, so a lost broadcast or a restart changes nothing. Backtests run with a kill-switch schedule enforce it too, and so does every live session (on Alpaca or Interactive Brokers).
          */
         put: operations["set_kill_switch_mode_v1_controls_kill_switch_put"];
         /**
@@ -220,7 +220,7 @@ export interface paths {
          *
          *     Modes (ADR 0024): `active` lets through whatever the other risk rules allow; `halt_entries` refuses any order that opens or grows a position, while reductions and cancels pass; `reduce_only` applies the same rule, the mode a loss breaker sets; `flatten_and_halt` cancels working orders, closes every position, then refuses everything. The mode is persisted (it survives restarts) and every change is audited with the mode before and after, the reason and the admin.
          *
-         *     What it stops today: every paper session of the execution service (started by `quant up`) applies each change as soon as it is broadcast, which this endpoint does after the change commits, and reads this row again before every step, so a lost broadcast or a restart changes nothing. Backtests run with a kill-switch schedule enforce it too. No live broker is connected yet.
+         *     What it stops today: every paper session of the execution service (started by `quant up`) applies each change as soon as it is broadcast, which this endpoint does after the change commits, and reads this row again before every step, so a lost broadcast or a restart changes nothing. Backtests run with a kill-switch schedule enforce it too, and so does every live session (on Alpaca or Interactive Brokers).
          */
         post: operations["set_kill_switch_v1_controls_kill_switch_post"];
         delete?: never;
@@ -240,9 +240,9 @@ export interface paths {
         put?: never;
         /**
          * Move a strategy between BACKTEST, PAPER and LIVE (admin; reason required; audited)
-         * @description Policy: LIVE is entered only from PAPER (a strategy trades on paper before it trades money; BACKTEST to LIVE is a 409 naming `body.mode`), and a move to LIVE needs `confirm` equal to the strategy id (else a 422 naming `body.confirm`), the server half of the dashboard's approval step. Leaving LIVE, and moves between BACKTEST and PAPER, need no confirmation. A refused move changes nothing; an accepted one is audited with the reason and the user.
+         * @description Policy: LIVE is entered only from PAPER (a strategy trades on paper before it trades money; BACKTEST to LIVE is a 409 naming `body.mode`), and a move to LIVE needs `confirm` equal to the strategy id (else a 422 naming `body.confirm`), the server half of the dashboard's approval step. A move to LIVE is also refused (409, its `field` naming what is missing) unless the execution account (QUANT_EXECUTION_ACCOUNT) is on a real broker (`account.broker`), that broker's credentials are set (`account.credentials`, checked by name only), the strategy's config sets its own risk.max_position_pct, risk.max_gross_exposure and risk.max_order_notional (`strategy.config.risk.*`), and the account's reconciliation is clean (`reconciliation.state`). Leaving LIVE, and moves between BACKTEST and PAPER, need no confirmation. A refused move changes nothing; an accepted one is audited with the reason and the user.
          *
-         *     Enforced by the execution service (`quant up` starts it; `quant execution run` alone): within a second of a move to PAPER the strategy gets a paper session trading the data service's feed through the paper broker; a move out of PAPER stops it and cancels its working orders. LIVE is recorded and audited, but no order reaches a real broker until a broker is connected (none is yet). The kill switch is obeyed by every paper session.
+         *     Enforced by the execution service (`quant up` starts it; `quant execution run` alone): within a second of a move to PAPER the strategy gets a paper session trading the data service's feed through the paper broker; a move out of PAPER stops it and cancels its working orders. A strategy in LIVE mode trades through the account's real broker (Alpaca or Interactive Brokers, as QUANT_ACCOUNT_BROKERS names it), never the simulated one. The kill switch is obeyed by every session.
          */
         post: operations["transition_mode_v1_controls_mode_transition_post"];
         delete?: never;

@@ -3,6 +3,7 @@ and its reconciliation with the paper broker before the first order."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -24,13 +25,13 @@ from quant_engine.paper import PaperSession
 from quant_engine.reconciliation import Reconciliation
 
 
-async def _require_paper(db: AsyncSession, strategy_id: str) -> None:
+async def _require_paper(db: AsyncSession, strategy_id: str, mode: Mode = Mode.PAPER) -> None:
     strategy = await db.get(Strategy, strategy_id)
-    if strategy is None or strategy.mode is not Mode.PAPER:
+    if strategy is None or strategy.mode is not mode:
         where = "is not registered" if strategy is None else f"is in {strategy.mode.value} mode"
         raise ConfigError(
-            f"{strategy_id} {where}: move it to PAPER first (its page on the dashboard, or "
-            "POST /v1/controls/mode-transition)",
+            f"{strategy_id} {where}: move it to {mode.value.upper()} first (its page on the "
+            "dashboard, or POST /v1/controls/mode-transition)",
             field="mode",
         )
 
@@ -46,18 +47,25 @@ async def require_paper(
 
 
 async def open_paper_session(
-    sessions: async_sessionmaker[AsyncSession], strategy_id: str, config: dict[str, Any]
+    sessions: async_sessionmaker[AsyncSession],
+    strategy_id: str,
+    config: dict[str, Any],
+    *,
+    mode: Mode = Mode.PAPER,
+    repro: dict[str, Any] | None = None,
 ) -> uuid.UUID:
-    """A new run of type `paper` for `strategy_id`, which must be in PAPER mode (a strategy
-    trades on paper only after its recorded transition to PAPER)."""
+    """A new run for `strategy_id`, which must be in `mode` (a strategy trades on paper only
+    after its recorded transition to PAPER, live only after LIVE): of type `paper`, or `live`
+    for LIVE. `repro` starts the run's repro (the account and broker kind it trades on)."""
     async with sessions.begin() as db:
-        await _require_paper(db, strategy_id)
+        await _require_paper(db, strategy_id, mode)
         run = Run(
             strategy_id=strategy_id,
-            type=RunType.PAPER,
+            type=RunType.LIVE if mode is Mode.LIVE else RunType.PAPER,
             status=RunStatus.RUNNING,
             config=config,
             started_at=datetime.now(UTC),
+            repro=dict(repro or {}),
         )
         db.add(run)
     return run.id
@@ -189,11 +197,13 @@ async def reconcile_at_start(
     some of its orders and fills before the crash, and runs again to write the same): the
     comparison is then the broker with itself, which the replay already proved."""
     if rebuilt:
-        working = {o.client_order_id or "": o for o in session.broker.open_orders()}
-        positions = {s: q for s, q in session.broker.positions().items() if q}
+        broker = session.loop.broker
+        working = {o.client_order_id or "": o for o in broker.open_orders()}
+        positions = {s: q for s, q in broker.positions().items() if q}
     else:
         working, positions = await stored_books(sessions, run_id)
-    outcome = session.loop.reconcile(working, positions, datetime.now(UTC))
+    # a real broker is read over the network: off the event loop (the runner has not started)
+    outcome = await asyncio.to_thread(session.loop.reconcile, working, positions, datetime.now(UTC))
     payload = outcome.to_json()
     async with sessions.begin() as db:
         await save_reconciliation(

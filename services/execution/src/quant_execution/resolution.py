@@ -45,6 +45,7 @@ from quant_db.schema.execution import Resolution
 from quant_domain import Order, OrderStatus
 from quant_domain.events import OrderCancelled, OrderExpired, OrderFilled, OrderRejected
 from quant_engine.backtest import flatten_at_close
+from quant_engine.broker_session import BrokerSession
 from quant_engine.paper import PaperSession
 from quant_engine.reconciliation import Reconciliation, adoption, reported
 from quant_execution.paper_sessions import reconcile_at_start, stored_books
@@ -65,7 +66,7 @@ async def recover_missed(
     own account of our orders. Returns the client order ids whose rows changed."""
     async with sessions() as db:
         working = [row.client_order_id for row in await oms_store.open_orders(db, run_id)]
-    at_broker = {order.client_order_id for order in session.broker.open_orders()}
+    at_broker = {order.client_order_id for order in session.loop.broker.open_orders()}
     changed: list[str] = []
     for cid in working:
         if cid in at_broker:
@@ -160,7 +161,7 @@ async def _adopt(
     strategy_id = loop.strategy.config.id
     working, positions = await stored_books(sessions, done.run_id)
     cost = {s: p.avg_price for s, p in session.ledger.positions.items() if p.quantity}
-    plan = adoption(session.broker, working, positions, strategy_id=strategy_id, cost=cost)
+    plan = adoption(session.loop.broker, working, positions, strategy_id=strategy_id, cost=cost)
     detail = done.detail
     detail["adopted_positions"] = [
         {"symbol": p.symbol, "before": str(p.ours), "after": str(p.broker)} for p in plan.positions
@@ -203,16 +204,20 @@ async def _adopt(
 async def _flatten(session: PaperSession, done: _Done) -> None:
     """Cancel every working order and close every position at the last step's close, through
     the session's broker and journal (in a worker thread: the journal waits on this loop)."""
-    broker = session.broker
+    broker = session.loop.broker
     done.detail["cancelled_orders"] = [o.client_order_id for o in broker.open_orders()]
     done.detail["closed_positions"] = {s: str(q) for s, q in broker.positions().items()}
-    await asyncio.to_thread(
-        flatten_at_close,
-        session.loop,
-        broker,
-        session.timeline,
-        len(session.timeline) - 1,
-        f"reconciliation of {done.account}: flatten",
-    )
+    reason = f"reconciliation of {done.account}: flatten"
+    if isinstance(session, BrokerSession):  # market orders at the real broker, answers awaited
+        await asyncio.to_thread(session.flatten, reason)
+    else:
+        await asyncio.to_thread(
+            flatten_at_close,
+            session.loop,
+            session.broker,
+            session.timeline,
+            len(session.timeline) - 1,
+            reason,
+        )
     # a symbol without a bar at this step keeps its position (no price to close it at)
     done.detail["kept_positions"] = {s: str(q) for s, q in broker.positions().items()}

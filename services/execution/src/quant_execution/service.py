@@ -42,12 +42,23 @@ from quant_db import controls, risk
 from quant_db.schema import Run, Strategy
 from quant_db.schema.runs import Mode, RunStatus, RunType
 from quant_domain import ConfigError, KillSwitchMode
-from quant_domain.ports import OrderJournal
+from quant_domain.ports import LiveBroker, OrderJournal
 from quant_engine import BacktestConfig
 from quant_engine.account import Allocation, allocate, book_config, summarise
+from quant_engine.broker_session import BrokerSession
 from quant_engine.paper import PaperSession
 from quant_engine.reconciliation import Reconciliation, ReconciliationState
 from quant_engine.risk_policy import RiskPolicy
+from quant_execution.broker_watch import BrokerWatch
+from quant_execution.brokers import (
+    SIM,
+    BrokerFactory,
+    BrokerRefused,
+    broker_kind,
+    build_broker,
+    first_live_start,
+    open_broker,
+)
 from quant_execution.paper_runner import PaperRunner
 from quant_execution.paper_sessions import (
     close_paper_session,
@@ -76,8 +87,15 @@ T = TypeVar("T")
 FEED_START = "feed_start"
 """runs.repro key: the stream entry a paper session's feed begins after."""
 
+TRADED = (Mode.PAPER, Mode.LIVE)
+"""The modes the service runs a session for (LIVE only on a real broker)."""
+
 # what "PostgreSQL is away" looks like from here: the driver's and SQLAlchemy's errors
 UNREACHABLE: tuple[type[BaseException], ...] = (OSError, SQLAlchemyError, TimeoutError)
+
+
+class _NotTrading(Exception):
+    """A strategy may not trade now (its refusal is logged and kept in `refused`)."""
 
 
 @dataclass
@@ -90,6 +108,8 @@ class Trading:
     runner: PaperRunner
     stop: asyncio.Event
     task: asyncio.Task[None]
+    mode: Mode = Mode.PAPER
+    broker: LiveBroker | None = None  # the runner's own adapter (None: the simulated broker)
 
     @property
     def session(self) -> PaperSession:
@@ -129,13 +149,22 @@ class ExecutionService:
         settings: BacktestConfig | None = None,
         block_ms: int = 1_000,
         stream: StreamReader | None = None,
+        broker: str | None = None,
+        broker_factory: BrokerFactory = build_broker,
+        settle_s: float = 5.0,
+        connect_timeout: float = 10.0,
+        announce: Callable[[str], None] | None = None,
     ) -> None:
         """`data` gives instruments, calendars and the stored history warm-up reads (the
         database in production); `feed` is the `source` of the bars to trade on (the data
         service's `--feed`); `settings` are the account's capital, costs and fill rules (the
         defaults a backtest uses unless given); `block_ms` is how long a consumer's read waits
         for new bars (tests use short waits); `stream` reads the feed's history back (a Redis
-        client), which rebuilding a session after a crash or an outage needs."""
+        client), which rebuilding a session after a crash or an outage needs. `broker` is the
+        kind the account trades through (default: what QUANT_ACCOUNT_BROKERS names for it, else
+        `sim`); `broker_factory` builds a runner's adapter for another kind (quant_execution.
+        brokers); `settle_s` bounds a step's wait for its orders' answers; `announce` is told
+        (besides the log) the account, endpoint and limits of a strategy's first live start."""
         self._sessions = sessions
         self._bus = bus
         self._data = data
@@ -154,6 +183,13 @@ class ExecutionService:
         # strategies in PAPER mode that may not trade (bad config, budget does not fit), why
         self.refused: dict[str, str] = {}
         self.ready = asyncio.Event()  # set once start-up is done and the first sync has run
+        self.broker = broker or broker_kind(account)
+        self._broker_factory = broker_factory
+        self._settle_s = settle_s
+        self._connect_timeout = connect_timeout
+        self._announce = announce
+        self._refused_in: dict[str, Mode] = {}  # the mode a strategy was refused in
+        self._watch = BrokerWatch(sessions, account, settle_s)
         self.step_metrics = StepMetrics()  # order counts and book figures, after each step
 
     # -- the service's life ------------------------------------------------------------------------
@@ -179,9 +215,11 @@ class ExecutionService:
         for strategy_id, trading in list(self.trading.items()):
             if trading.task.done():
                 await self._failed(strategy_id, trading)
+            elif trading.broker is not None:
+                await self._watch.link(strategy_id, trading.run_id, trading.broker)
         try:
             async with self._sessions() as db:
-                rows = (await db.scalars(select(Strategy).where(Strategy.mode == Mode.PAPER))).all()
+                rows = (await db.scalars(select(Strategy).where(Strategy.mode.in_(TRADED)))).all()
         except UNREACHABLE as exc:
             self._database_down(exc)
             return
@@ -189,10 +227,16 @@ class ExecutionService:
             log.warning("PostgreSQL is back: the execution service carries on")
         self.health.database_ok = True
         paper = {row.id: row for row in rows}
-        for strategy_id in [s for s in self.trading if s not in paper]:
-            await self._stop_trading(strategy_id, "its strategy left PAPER mode")
-        for strategy_id in [s for s in self.refused if s not in paper]:
-            del self.refused[strategy_id]  # moved out of PAPER: it may be tried again later
+        for strategy_id, trading in list(self.trading.items()):
+            row = paper.get(strategy_id)
+            if row is None or row.mode is not trading.mode:
+                await self._stop_trading(
+                    strategy_id, f"its strategy left {trading.mode.value.upper()} mode"
+                )
+        for strategy_id in list(self.refused):
+            row = paper.get(strategy_id)
+            if row is None or row.mode is not self._refused_in.get(strategy_id, row.mode):
+                del self.refused[strategy_id]  # its mode changed: it may be tried again
         for strategy_id, row in paper.items():
             if strategy_id not in self.trading and strategy_id not in self.refused:
                 await self._start_trading(row)
@@ -204,24 +248,12 @@ class ExecutionService:
         self.health.last_error = str(exc)
 
     # -- one strategy ------------------------------------------------------------------------------
-    async def _start_trading(self, row: Strategy, resume: uuid.UUID | None = None) -> None:  # noqa: PLR0915
+    async def _start_trading(self, row: Strategy, resume: uuid.UUID | None = None) -> None:
         """Open a paper session for `row` (or, with `resume`, rebuild that run's session as it
         stood after its last finished step: ADR 0032) and start its runner."""
-        admitted = self._admit(row)
-        if admitted is None:
-            return
-        own, allocation = admitted  # own caps: a later risk policy tightens from these
         try:
-            config, start = await self._under_policy(own, resume)
-        except UNREACHABLE as exc:
-            self._database_down(exc)
-            return
-        try:
-            run_id = resume or await open_paper_session(
-                self._sessions, row.id, config.model_dump(mode="json", by_alias=True)
-            )
-        except UNREACHABLE as exc:
-            self._database_down(exc)
+            live, own, config, start, allocation, run_id = await self._open_run(row, resume)
+        except _NotTrading:
             return
         calendar, instruments = await self._read(
             lambda: (
@@ -234,17 +266,32 @@ class ExecutionService:
 
         def build(journal: OrderJournal) -> PaperSession:
             """The session as it stands before its first step (a rebuild starts here too)."""
-            session = PaperSession(
-                build_strategy(config),
-                settings,
-                calendar=calendar,
-                daily=not config.parsed_timeframe.is_intraday,
-                account=self.account,
-                instruments=instruments,
-                journal=journal,
+            strategy = build_strategy(config)
+            daily = not config.parsed_timeframe.is_intraday
+            session = (
+                PaperSession(
+                    strategy,
+                    settings,
+                    calendar=calendar,
+                    daily=daily,
+                    account=self.account,
+                    instruments=instruments,
+                    journal=journal,
+                )
+                if live is None
+                else BrokerSession(
+                    strategy,
+                    settings,
+                    live,
+                    calendar=calendar,
+                    daily=daily,
+                    account=self.account,
+                    instruments=instruments,
+                    journal=journal,
+                    settle_s=self._settle_s,
+                )
             )
-            for at, bars in warm:
-                session.warm_up(at, bars)
+            _warm(session, warm)
             return session
 
         recovery = Recovery(self._sessions, run_id, build, self._history(run_id))
@@ -256,6 +303,8 @@ class ExecutionService:
 
         async def after_step(now: datetime) -> None:
             session = runner.session  # a rebuild after an outage replaces it
+            if isinstance(session, BrokerSession):
+                await self._watch.after_step(row.id, run_id, session)
             await record_step(self._sessions, run_id, now, session.last_point(), session.marks())
             self.step_metrics.observe(row.id, run_id, session)  # after the step, not inside it
             check = session.loop.reconciliation
@@ -283,16 +332,18 @@ class ExecutionService:
                 lambda at: self._warm_steps(config, strategy_warmup, at),
                 warm,
                 hooks,
+                rebuildable=live is None,
             )
         except RecoveryError as exc:
-            self.refused[row.id] = f"its session {run_id} could not be rebuilt: {exc}"
-            log.error("%s: %s", row.id, self.refused[row.id])
+            self._refuse(row, f"its session {run_id} could not be rebuilt: {exc}")
             await self._end_run(run_id, f"could not be rebuilt: {exc}")
+            await self._disconnect(live)
             return
         except (*UNREACHABLE, *self._bus.unreachable) as exc:
-            log.error("%s: could not start its paper session, retrying: %s", row.id, exc)
+            log.error("%s: could not start its session, retrying: %s", row.id, exc)
             if resume is None:
                 await self._end_run(run_id, f"could not start: {exc}")
+            await self._disconnect(live)
             return
         if outcome.state.value != "clean":
             log.warning(
@@ -304,15 +355,109 @@ class ExecutionService:
         # the task copies the context: every line its runner logs names the strategy and run
         with log_context(strategy_id=row.id, run_id=str(run_id)):
             task = asyncio.create_task(runner.run(stop), name=f"paper {row.id}")
-        self.trading[row.id] = Trading(row.id, config, run_id, runner, stop, task)
+        self.trading[row.id] = Trading(
+            row.id, config, run_id, runner, stop, task, mode=row.mode, broker=live
+        )
         self.health.started += 1
         log.info(
-            "%s %s on paper (session %s, feed %s)",
+            "%s %s %s on %s (session %s, feed %s)",
             row.id,
             "trades" if resume is None else f"resumes after {runner.processed} step(s)",
+            row.mode.value,
+            self.broker,
             run_id,
             self.feed,
         )
+
+    async def _open_run(
+        self, row: Strategy, resume: uuid.UUID | None
+    ) -> tuple[
+        LiveBroker | None, StrategyConfig, StrategyConfig, int | None, Allocation, uuid.UUID
+    ]:
+        """Connect the strategy's broker, admit it to the account, put it under the risk policy
+        in force, open (or take up) its run: (broker, its own config, the config it trades
+        under, the policy version, the allocation, the run). Raises _NotTrading when any of it
+        is refused (nothing is left connected or open)."""
+        live = await self._connect(row)
+        admitted = self._admit(row)
+        if admitted is None:
+            await self._disconnect(live)
+            raise _NotTrading
+        own, allocation = admitted  # own caps: a later risk policy tightens from these
+        try:
+            config, start = await self._under_policy(own, resume)
+            first_live = row.mode is Mode.LIVE and await first_live_start(self._sessions, row.id)
+            run_id = resume or await open_paper_session(
+                self._sessions,
+                row.id,
+                config.model_dump(mode="json", by_alias=True),
+                mode=row.mode,
+                repro={"account": self.account, "broker": self.broker},
+            )
+        except UNREACHABLE as exc:
+            self._database_down(exc)
+            await self._disconnect(live)
+            raise _NotTrading from exc
+        if first_live and live is not None:
+            await self._first_live(row.id, config, live)
+        return live, own, config, start, allocation, run_id
+
+    async def _connect(self, row: Strategy) -> LiveBroker | None:
+        """The strategy's own connected adapter (None on `sim`); raises _NotTrading when it may
+        not trade: LIVE on `sim`, or an adapter that cannot be built or reached (`refused` says
+        why), or PostgreSQL is away."""
+        if self.broker == SIM:
+            if row.mode is Mode.LIVE:
+                self._refuse(
+                    row,
+                    f"LIVE trades only through a real broker, and account {self.account!r} is on "
+                    "`sim` (name its broker in QUANT_ACCOUNT_BROKERS or --broker)",
+                )
+                raise _NotTrading
+            return None
+        try:
+            return await open_broker(
+                self._sessions,
+                self._broker_factory,
+                self.broker,
+                self.account,
+                f"{self.name}/{row.id}",
+                self._connect_timeout,
+            )
+        except BrokerRefused as exc:
+            self._refuse(row, str(exc))
+            await self._watch.alert("critical", f"{row.id} does not trade: {exc}", row.id)
+        except UNREACHABLE as exc:
+            self._database_down(exc)
+        raise _NotTrading
+
+    def _refuse(self, row: Strategy, why: str) -> None:
+        self.refused[row.id] = why
+        self._refused_in[row.id] = row.mode
+        log.error("%s stays out of %s trading: %s", row.id, row.mode.value, why)
+
+    async def _disconnect(self, live: LiveBroker | None) -> None:
+        if live is None:
+            return
+        try:
+            await asyncio.to_thread(live.close)
+        except Exception as exc:  # closing a link that is already gone
+            log.warning("closing the %s link failed: %r", self.broker, exc)
+
+    async def _first_live(self, strategy_id: str, config: StrategyConfig, live: LiveBroker) -> None:
+        """The first live start of a strategy says where its orders go and under which limits
+        (never a key)."""
+        account = await asyncio.to_thread(live.summary)
+        limits = config.risk.model_dump(mode="json", exclude_none=True)
+        message = (
+            f"{strategy_id} goes LIVE for the first time: broker {account.broker}, account "
+            f"{account.account_id} ({'paper' if account.paper else 'REAL MONEY'}), endpoint "
+            f"{account.endpoint}, budget {config.budget or 'the whole account'}, limits "
+            f"{limits}"
+        )
+        log.warning("%s", message)
+        if self._announce is not None:
+            self._announce(message)
 
     def _admit(self, row: Strategy) -> tuple[StrategyConfig, Allocation] | None:
         """The strategy's config and the account's allocation with it, or None (it is refused,
@@ -324,8 +469,7 @@ class ExecutionService:
                 self.account, self.capital, [*(t.config for t in self.trading.values()), config]
             )
         except (ValidationError, ConfigError) as exc:
-            self.refused[row.id] = str(exc)
-            log.error("%s stays out of paper trading: %s", row.id, exc)
+            self._refuse(row, str(exc))
             return None
         self.allocation = allocation
         return config, allocation
@@ -339,14 +483,20 @@ class ExecutionService:
         warm_steps: Callable[[datetime], Awaitable[list[Step]]],
         warm: list[Step],
         hooks: dict[str, Any],
+        *,
+        rebuildable: bool = True,
     ) -> tuple[PaperRunner, Reconciliation]:
-        """A runner for a new session, or for the rebuilt one of run `resume`, reconciled."""
+        """A runner for a new session, or for the rebuilt one of run `resume`, reconciled.
+
+        Not `rebuildable` (a session on a real broker): rebuilding replays the steps' orders,
+        which a real broker must not see again, so its runner gets no Recovery and stops on a
+        journal outage instead (the strategy is refused until it leaves its mode: fail closed)."""
         rebuilt = False
         if resume is None:
             runner = PaperRunner(
                 self._bus,
                 build(recovery.journal()),
-                recovery=recovery,
+                recovery=recovery if rebuildable else None,
                 new_only=True,
                 block_ms=self._block_ms,
                 **hooks,
@@ -428,22 +578,26 @@ class ExecutionService:
         result = None
         if trading.session.timeline.times:
             result = await asyncio.to_thread(trading.runner.close)  # cancels working orders
+        await self._disconnect(trading.broker)
+        self._watch.forget(strategy_id)
         try:
             await close_paper_session(self._sessions, trading.run_id, result, message=why)
         except UNREACHABLE as exc:
             self._database_down(exc)
         del self.trading[strategy_id]
         self.health.stopped += 1
-        log.info("%s stopped trading on paper: %s", strategy_id, why)
+        log.info("%s stopped trading (%s): %s", strategy_id, trading.mode.value, why)
 
     async def _failed(self, strategy_id: str, trading: Trading) -> None:
         """A runner stopped by itself (its handler raised): the session ends as FAILED and the
         strategy is not restarted until it leaves PAPER and comes back (an error there needs a
         person)."""
         self.trading.pop(strategy_id)
+        await self._disconnect(trading.broker)
         error = repr(trading.task.exception()) if not trading.task.cancelled() else "cancelled"
         self.health.failed.append(f"{strategy_id}: {error}")
-        self.refused[strategy_id] = f"its paper session failed: {error}"
+        self.refused[strategy_id] = f"its {trading.mode.value} session failed: {error}"
+        self._refused_in[strategy_id] = trading.mode
         log.error("%s: its paper session failed and stopped: %s", strategy_id, error)
         await self._end_run(trading.run_id, error)
 
@@ -469,14 +623,17 @@ class ExecutionService:
                 runs = (
                     await db.scalars(
                         select(Run)
-                        .where(Run.type == RunType.PAPER, Run.status == RunStatus.RUNNING)
+                        .where(
+                            Run.type.in_((RunType.PAPER, RunType.LIVE)),
+                            Run.status == RunStatus.RUNNING,
+                        )
                         .order_by(Run.created_at)
                     )
                 ).all()
                 paper = {
                     row.id: row
                     for row in (
-                        await db.scalars(select(Strategy).where(Strategy.mode == Mode.PAPER))
+                        await db.scalars(select(Strategy).where(Strategy.mode.in_(TRADED)))
                     ).all()
                 }
         except UNREACHABLE as exc:
@@ -484,7 +641,14 @@ class ExecutionService:
             return
         for run in runs:
             row = paper.get(run.strategy_id)
-            if row is not None and row.id not in self.trading and self._stream is not None:
+            on_sim = run.repro.get("broker", SIM) == SIM and run.type is RunType.PAPER
+            if not on_sim:  # replaying its steps would send its orders to the broker again
+                await self._end_run(
+                    run.id,
+                    "interrupted: a session on a real broker is not rebuilt; a new one starts, "
+                    "reconciled with the broker",
+                )
+            elif row is not None and row.id not in self.trading and self._stream is not None:
                 await self._start_trading(row, resume=run.id)
             else:
                 await self._end_run(
@@ -569,6 +733,17 @@ class ExecutionService:
         return {
             "account": self.summary(),
             "refused": dict(self.refused),
+            "broker": self.broker,
+            "links": {
+                s: {
+                    "mode": t.mode.value,
+                    "connected": t.session.link_up,
+                    "detail": t.session.link_detail,
+                    "unsettled": list(t.session.unsettled),
+                }
+                for s, t in self.trading.items()
+                if isinstance(t.session, BrokerSession)
+            },
             "feed": self.feed,
             "database_ok": self.health.database_ok,
             "last_error": self.health.last_error,

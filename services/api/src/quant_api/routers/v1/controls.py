@@ -10,6 +10,7 @@ from redis.exceptions import RedisError
 
 from quant_api.deps import AdminUser, CurrentUser, RequestId, ResourcesDep, SessionDep
 from quant_api.errors import ApiError, conflict, error_responses, invalid
+from quant_api.live_guard import live_refusal
 from quant_api.rate_limits import LimitScope, rate_limited
 from quant_api.resources import AppResources
 from quant_api.schemas.v1.controls import (
@@ -33,8 +34,9 @@ ENFORCEMENT_NOTE = (
     "Enforced by the execution service (`quant up` starts it; `quant execution run` alone): "
     "within a second of a move to PAPER the strategy gets a paper session trading the data "
     "service's feed through the paper broker; a move out of PAPER stops it and cancels its "
-    "working orders. LIVE is recorded and audited, but no order reaches a real broker until a "
-    "broker is connected (none is yet). The kill switch is obeyed by every paper session."
+    "working orders. A strategy in LIVE mode trades through the account's real broker (Alpaca or "
+    "Interactive Brokers, as QUANT_ACCOUNT_BROKERS names it), never the simulated one. The kill "
+    "switch is obeyed by every session."
 )
 
 KILL_SWITCH_NOTE = (
@@ -47,8 +49,8 @@ KILL_SWITCH_NOTE = (
     "What it stops today: every paper session of the execution service (started by `quant "
     "up`) applies each change as soon as it is broadcast, which this endpoint does after the "
     "change commits, and reads this row again before every step, so a lost broadcast or a "
-    "restart changes nothing. Backtests run with a kill-switch schedule enforce it too. No live "
-    "broker is connected yet."
+    "restart changes nothing. Backtests run with a kill-switch schedule enforce it too, and so "
+    "does every live session (on Alpaca or Interactive Brokers)."
 )
 
 router = APIRouter(prefix="/controls", tags=["controls"])
@@ -163,7 +165,13 @@ MODE_POLICY = (
     "Policy: LIVE is entered only from PAPER (a strategy trades on paper before it trades money; "
     "BACKTEST to LIVE is a 409 naming `body.mode`), and a move to LIVE needs `confirm` equal to the "
     "strategy id (else a 422 naming `body.confirm`), the server half of the dashboard's approval "
-    "step. Leaving LIVE, and moves between BACKTEST and PAPER, need no confirmation. A refused "
+    "step. A move to LIVE is also refused (409, its `field` naming what is missing) unless the "
+    "execution account (QUANT_EXECUTION_ACCOUNT) is on a real broker (`account.broker`), that "
+    "broker's credentials are set (`account.credentials`, checked by name only), the strategy's "
+    "config sets its own risk.max_position_pct, risk.max_gross_exposure and "
+    "risk.max_order_notional (`strategy.config.risk.*`), and the account's reconciliation is "
+    "clean (`reconciliation.state`). "
+    "Leaving LIVE, and moves between BACKTEST and PAPER, need no confirmation. A refused "
     "move changes nothing; an accepted one is audited with the reason and the user."
 )
 
@@ -196,6 +204,9 @@ async def transition_mode(
                 "body.confirm",
                 f"going LIVE needs confirmation: send confirm={strategy.id!r} (the strategy id)",
             )
+        refusal = await live_refusal(session, strategy)
+        if refusal is not None:
+            raise refusal
     strategy.mode = body.mode
     reason = body.reason.strip()
     detail: dict[str, object] = {
