@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from quant_cli.errors import user_errors
+from quant_cli.demo_broker import DemoBroker, DemoBrokerKind
+from quant_cli.errors import fail, user_errors
 from quant_cli.execution_cmd import DEFAULT_FEED
 from quant_db.embedded import EmbeddedKeeper, redis_url
 from quant_db.settings import get_settings
@@ -324,6 +325,16 @@ def _demo_paper(
     )
 
 
+def _start_demo_broker(kind: DemoBrokerKind | None, cache: str) -> DemoBroker | None:
+    """The local broker server `--demo-broker` asks for, started (None when not asked)."""
+    if kind is None:
+        return None
+    try:
+        return DemoBroker(kind.value, cache).start()
+    except FileNotFoundError as exc:
+        raise fail(str(exc)) from None
+
+
 @user_errors
 def up_command(
     host: Annotated[str, typer.Option(help="API host")] = "127.0.0.1",
@@ -347,6 +358,13 @@ def up_command(
             "mode); with --demo, a replay of the samples for momentum_v1 to trade"
         ),
     ] = True,
+    demo_broker: Annotated[
+        DemoBrokerKind | None,
+        typer.Option(
+            help="trade the paper account through a local Alpaca or TWS server (tests/fakes), so "
+            "the real alpaca-py or ib_async adapter runs offline; prices follow the bars published"
+        ),
+    ] = None,
 ) -> None:
     """Start the API, the workers and the dashboard on the embedded defaults (or DATABASE_URL / REDIS_URL)."""
     from quant_db.migrate import migrated_url
@@ -365,6 +383,9 @@ def up_command(
     if dashboard:
         # the health page probes the API straight from the browser: allow the dashboard's origin
         env.setdefault("QUANT_CORS_ORIGINS", f"{web},http://localhost:{dashboard_port}")
+    broker = _start_demo_broker(demo_broker, cache) if trading else None
+    if broker is not None:
+        env.update(broker.environment())
     runs = _demo(url, env, strategies) if demo else []
     api = f"http://{host}:{port}"
     serve_dashboard = dashboard and _dashboard_ready(dashboard_dir)
@@ -412,6 +433,7 @@ def up_command(
             if trading
             else "  trading      off (--no-trading): strategies in PAPER mode do not trade\n"
         )
+        + (f"  broker       {broker.describe()}\n" if broker is not None else "")
         + f"  database     {redacted(url)}\n  redis        {cache}\n"
         + (f"  demo login   {DEMO_USER} / {DEMO_PASSWORD}\n" if demo else "")
     )
@@ -429,6 +451,8 @@ def up_command(
         replay_child.terminate()
         replay_child.wait()
     _stop_children(children, web_child)
+    if broker is not None:
+        broker.close()
     typer.echo(
         "stopped: API, workers, monitoring"
         + (", the execution and risk services" if trading else "")
