@@ -126,7 +126,9 @@ def compiled_run(
     curves = _curves(loop, fill_steps, last_closes, config.initial_capital)
     if progress is not None:
         progress(n, n)
-    return finish_run(loop, tl, curves, trade_from)
+    result = finish_run(loop, tl, curves, trade_from)
+    result.engine = "compiled"
+    return result
 
 
 def _replay(
@@ -169,11 +171,13 @@ def _replay(
         last[:] = last_closes[:, i].tolist()
         if broker.working:
             broker.match(i)
+        at = times[i]
         if j < len(due) and due[j] == i:
-            at = times[i]
             replay.pending = [_signal(symbols[k], d, at, reason) for k, d in by_step[i]]
             loop.step(at, ())
             j += 1
+        else:
+            loop.state.timestamp = at  # what loop.step sets: the time the step's orders carry
         if i == liquidate_at:
             flatten_at_close(loop, broker, tl, i, "liquidated at the end of the run")
         fill_steps.extend([i] * (len(loop.fills) - len(fill_steps)))

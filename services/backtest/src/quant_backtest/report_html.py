@@ -151,7 +151,7 @@ def metrics_tables(metrics: Metrics) -> str:
 
 def metadata_rows(meta: RunMetadata) -> list[tuple[str, str]]:
     """The reproducibility facts every report shows, as (label, value)."""
-    return [
+    rows = [
         ("Code version", meta.code_version),
         ("Config hash", meta.config_hash),
         ("Data fingerprint", meta.data_fingerprint),
@@ -159,6 +159,9 @@ def metadata_rows(meta: RunMetadata) -> list[tuple[str, str]]:
         ("Data source", meta.data_source or "not recorded"),
         ("Created at", meta.created_at.isoformat()),
     ]
+    if meta.engine:
+        rows.append(("Engine", "compiled kernel" if meta.engine == "compiled" else "event loop"))
+    return rows
 
 
 def _assumptions(result: BacktestResult) -> str:

@@ -26,6 +26,7 @@ class RunMetadata:
     platform: str
     package_versions: dict[str, str] = field(default_factory=dict)
     data_source: str = ""
+    engine: str = ""  # the path that ran it: "event" or "compiled" ("" for runs made before)
 
     def to_dict(self) -> dict[str, Any]:
         """Every field by name, JSON-ready: created_at as an ISO 8601 string."""

@@ -23,6 +23,9 @@ from quant_engine import (
     Timeline,
     build_timeline,
 )
+from quant_engine.compiled_run import CompiledMismatch, compiled_run
+from quant_engine.config import EngineChoice
+from quant_engine.engine_choice import choose_path
 from quant_engine.metrics import compute_metrics, periods_per_year
 from quant_marketdata import DataSource
 from quant_marketdata.base import run_calendar
@@ -150,15 +153,36 @@ def run_engine(
     `calendar` names the sessions (see `universe_calendar`); None is the 24-hour calendar.
     `instruments` tells the risk gate which symbols may be sold short (default: all);
     `account` goes into every client order id (a paper session's account, for its parity check).
+    `config.engine` picks the path (quant_engine.engine_choice); the result is the same on both,
+    and `EngineRun.engine` says which one made it.
     """
     seed_everything(run_seed(strategy_config, config))
     strategy = build_strategy(strategy_config)
     timeline = build_timeline(frames, calendar)
+    trade_from = trading_start(timeline, strategy_config, config)
+    if choose_path(strategy, config, instruments) == "compiled":
+        try:
+            return compiled_run(
+                strategy,
+                frames,
+                timeline,
+                config,
+                trade_from=trade_from,
+                instruments=instruments,
+                account=account,
+                progress=progress,
+            )
+        except CompiledMismatch:
+            if config.engine is EngineChoice.COMPILED:
+                raise
+            # auto: the event loop is the reference; run it on a fresh strategy
+            seed_everything(run_seed(strategy_config, config))
+            strategy = build_strategy(strategy_config)
     return BacktestEngine(config).run(
         strategy,
         timeline,
         progress=progress,
-        trade_from=trading_start(timeline, strategy_config, config),
+        trade_from=trade_from,
         instruments=instruments,
         account=account,
     )
@@ -202,6 +226,7 @@ def assemble(
         frames=frames,
         seed=seed,
         data_source=source_name,
+        engine=engine_run.engine,
     )
     return BacktestResult(
         id=run_id or uuid.uuid4().hex,
