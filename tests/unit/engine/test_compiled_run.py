@@ -136,7 +136,7 @@ def test_quant_backtest_run_momentum_v1_ends_at_122651_59_on_both_paths() -> Non
         assert round(float(result.equity["equity"].iloc[-1]), 2) == 122_651.59, engine
     event, compiled = results[EngineChoice.EVENT], results[EngineChoice.COMPILED]
     assert (event.metadata.engine, compiled.metadata.engine) == ("event", "compiled")
-    assert results[EngineChoice.AUTO].metadata.engine == "event"
+    assert results[EngineChoice.AUTO].metadata.engine == "compiled"
     assert event.metadata.config_hash == compiled.metadata.config_hash
     assert compiled.metrics == event.metrics
     pd.testing.assert_frame_equal(compiled.equity, event.equity, check_exact=True)
@@ -155,7 +155,7 @@ def test_engine_choice_compiled_without_vector_form_says_why() -> None:
         choose_path(strategy, bt)
     assert choose_path(strategy, BacktestConfig()) == "event"
     momentum = build_strategy(load_strategy_config(CONFIGS / "momentum_v1.yaml"))
-    assert choose_path(momentum, BacktestConfig()) == "event"
+    assert choose_path(momentum, BacktestConfig()) == "compiled"
     assert choose_path(momentum, BacktestConfig(engine=EngineChoice.EVENT)) == "event"
 
 

@@ -39,8 +39,8 @@ def choose_path(
     config: BacktestConfig,
     instruments: Mapping[str, Instrument] | None = None,
 ) -> EnginePath:
-    """The path `config.engine` asks for (auto: the event loop until the compiled run is proven)."""
-    if config.engine is not EngineChoice.COMPILED:
+    """The path `config.engine` asks for: auto takes the compiled run wherever it can."""
+    if config.engine is EngineChoice.EVENT:
         return "event"
     blocker = compiled_blocker(strategy, config, instruments)
     if blocker is None:
