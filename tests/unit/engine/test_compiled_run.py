@@ -185,6 +185,8 @@ def test_engine_choice_compiled_without_vector_form_says_why() -> None:
     max_pos=st.sampled_from([0.3, 0.5, 1.0, 2.0]),
     warmup=st.integers(0, 120),
     hold=st.booleans(),
+    gaps=st.booleans(),
+    calendar=st.sampled_from([None, "XNYS"]),
 )
 def test_compiled_run_equals_event_loop_for_random_strategies_configs_and_data(
     seed: int,
@@ -206,9 +208,14 @@ def test_compiled_run_equals_event_loop_for_random_strategies_configs_and_data(
     max_pos: float,
     warmup: int,
     hold: bool,
+    gaps: bool,
+    calendar: str | None,
 ) -> None:
     source = SyntheticSource(seed=seed, n_symbols=n_symbols, n_bars=400)
     frames = {s: source.get_bars(s) for s in source.symbols()}
+    if gaps:  # symbols missing bars here and there: orders wait for a bar, clocks are unions
+        rng = np.random.default_rng(seed)
+        frames = {s: f[rng.random(len(f)) > 0.1] for s, f in frames.items()}
     name = "buy_and_hold" if hold else "momentum_v1"
     config = _config(name, frames, {"allow_short": short, "max_position_pct": max_pos})
     if not hold:
@@ -228,5 +235,5 @@ def test_compiled_run_equals_event_loop_for_random_strategies_configs_and_data(
         liquidate_at_end=liquidate,
     )
     assert compiled_blocker(build_strategy(config), bt) is None
-    event, compiled = both(config, frames, bt, trade_from=warmup)
+    event, compiled = both(config, frames, bt, trade_from=warmup, calendar=calendar)
     assert_same_run(event, compiled)
