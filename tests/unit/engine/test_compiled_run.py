@@ -147,6 +147,25 @@ def test_quant_backtest_run_momentum_v1_ends_at_122651_59_on_both_paths() -> Non
     )
 
 
+def test_run_auto_with_a_progress_callback_stays_on_the_event_loop() -> None:
+    from quant_backtest import run  # noqa: PLC0415 - the whole runner, only for this test
+
+    config = load_strategy_config(CONFIGS / "momentum_v1.yaml")
+    seen: list[tuple[int, int]] = []
+    watched = run(config, REAL, BacktestConfig(), progress=lambda d, t: seen.append((d, t)))
+    assert watched.metadata.engine == "event"
+    assert len(seen) > 2
+    forced = run(
+        config,
+        REAL,
+        BacktestConfig(engine=EngineChoice.COMPILED),
+        progress=lambda d, t: seen.append((d, t)),
+    )
+    assert forced.metadata.engine == "compiled"
+    assert seen[-1] == (len(forced.equity), len(forced.equity))
+    assert forced.fills == watched.fills
+
+
 def test_engine_choice_compiled_without_vector_form_says_why() -> None:
     strategy = build_strategy(load_strategy_config(CONFIGS / "mean_reversion_v1.yaml"))
     bt = BacktestConfig(engine=EngineChoice.COMPILED)

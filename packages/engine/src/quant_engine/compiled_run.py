@@ -121,7 +121,9 @@ def compiled_run(
         step_of=lambda: clock.step,
         cents=config.cents,
     )
-    fill_steps = _replay(loop, broker, clock, tl, replay, vector, last_closes, config, strategy)
+    fill_steps = _replay(
+        loop, broker, clock, tl, replay, vector, last_closes, config, strategy, progress
+    )
     _check(loop, vector, fill_steps)
     curves = _curves(loop, fill_steps, last_closes, config.initial_capital)
     if progress is not None:
@@ -141,9 +143,16 @@ def _replay(
     last_closes: FloatArray,
     config: BacktestConfig,
     strategy: Strategy[Any],
+    progress: Progress | None,
 ) -> list[int]:
-    """Drive the loop through the steps where something happens; each fill's step, in order."""
+    """Drive the loop through the steps where something happens; each fill's step, in order.
+
+    `progress` hears of every hundredth of the steps as the replay passes it (the steps before
+    are final by then), so a caller can show the run moving and cancel it, as on the event loop.
+    """
     n = len(tl)
+    report_every = max(n // 100, 1)
+    next_report = report_every
     symbols = tl.symbols
     times = tl.times
     reason = type(strategy).vector_reason
@@ -167,6 +176,9 @@ def _replay(
         i = min(upcoming)
         if i >= n:
             break
+        if progress is not None and i >= next_report:
+            progress(i - i % report_every, n)
+            next_report = i - i % report_every + report_every
         clock.step = i
         last[:] = last_closes[:, i].tolist()
         if broker.working:
