@@ -58,6 +58,8 @@ bench: setup ## run the benchmarks in bench/ (numbers go to docs/benchmarks.md)
 	$(PY) bench/event_loop.py
 	$(PY) bench/risk_gate.py
 	$(PY) bench/ib_round_trip.py
+	$(PY) bench/alpaca_round_trip.py
+	$(PY) bench/alert_isolation.py
 	$(PY) bench/sweep.py
 	$(PY) bench/cold_start.py
 	$(PY) bench/walk_forward.py

@@ -99,7 +99,7 @@ def test_up_demo_serves_runs_and_stops_cleanly_on_ctrl_c(
         up.send_signal(signal.SIGINT)
         out, _ = up.communicate(timeout=60)
     assert up.returncode == 0, out[-2000:]
-    assert "stopped: API, workers and the execution service" in out
+    assert "stopped: API, workers, monitoring, the execution and risk services" in out
     leftover = subprocess.run(
         ["pgrep", "-f", f"--port {port}"], capture_output=True, text=True, check=False
     )

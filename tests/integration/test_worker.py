@@ -230,6 +230,38 @@ def test_a_running_run_whose_job_was_lost_is_queued_again_and_completed(
     assert (row["status"], row["attempts"]) == ("completed", 2), row["error"]
 
 
+def test_a_running_paper_or_live_session_is_never_given_a_job(database_url: str) -> None:
+    """Paper and live runs are the execution service's, never the queue's: a worker starting while
+    a session trades must leave its run alone (seen in `quant up`: a worker that started after
+    the demo's paper session opened turned that session's run into a backtest job)."""
+    config = _momentum(universe=["SYN000"], benchmark=None, data="synthetic:symbols=1,bars=2000")
+
+    async def scenario() -> tuple[list[uuid.UUID], list[asyncpg.Record]]:
+        paper = await queue_run(database_url, config)
+        live = await queue_run(database_url, config)
+        connection = await _connect(database_url)
+        try:
+            await connection.execute("DELETE FROM pgqueuer")  # sessions have no job
+            await connection.execute(
+                "UPDATE runs SET status = 'running', type = 'paper' WHERE id = $1", paper
+            )
+            await connection.execute(
+                "UPDATE runs SET status = 'running', type = 'live' WHERE id = $1", live
+            )
+            requeued = await requeue_orphans(connection)
+            rows = [
+                await connection.fetchrow("SELECT status, type FROM runs WHERE id = $1", run)
+                for run in (paper, live)
+            ]
+        finally:
+            await connection.close()
+        return requeued, rows
+
+    requeued, rows = asyncio.run(scenario())
+    assert requeued == []
+    assert [(r["status"], r["type"]) for r in rows] == [("running", "paper"), ("running", "live")]
+
+
 def test_a_run_interrupted_in_every_attempt_fails_with_the_reason(database_url: str) -> None:
     config = _momentum(universe=["SYN000"], benchmark=None, data="synthetic:symbols=1,bars=2000")
 

@@ -8,9 +8,11 @@ from pathlib import Path
 from pydantic_settings import BaseSettings
 
 from quant_api.settings import ApiSettings
+from quant_brokers.alpaca.settings import AlpacaBrokerSettings
 from quant_brokers.ib.settings import IbSettings
 from quant_db.settings import StorageSettings
 from quant_marketdata.alpaca.settings import AlpacaDataSettings
+from quant_marketdata.ib.settings import IbDataSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = [
@@ -41,6 +43,8 @@ def test_every_variable_the_platform_reads_is_in_env_example() -> None:
         | _settings_names(StorageSettings)
         | _settings_names(AlpacaDataSettings)
         | _settings_names(IbSettings)
+        | _settings_names(IbDataSettings)
+        | _settings_names(AlpacaBrokerSettings)
         | {m for path in SOURCES for m in DIRECT.findall(path.read_text())}
         | DASHBOARD
     ) - NOT_OURS

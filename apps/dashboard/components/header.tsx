@@ -1,4 +1,5 @@
 "use client";
+import { AlertCountsBadge } from "@/components/alert-counts";
 import { KillSwitchControl } from "@/components/kill-switch";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
@@ -10,7 +11,10 @@ export function Header() {
   const signOut = useSignOut();
   return (
     <header className="flex items-center justify-between gap-4 border-b border-slate-200 bg-white px-5 py-2.5">
-      <KillSwitchControl />
+      <div className="flex items-center gap-4">
+        <KillSwitchControl />
+        <AlertCountsBadge />
+      </div>
       <div className="flex items-center gap-3 text-sm">
         {me ? (
           <span data-testid="current-user">

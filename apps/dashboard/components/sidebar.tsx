@@ -9,6 +9,8 @@ const LINKS = [
   { href: "/positions", label: "Positions" },
   { href: "/orders", label: "Orders" },
   { href: "/runs", label: "Runs" },
+  { href: "/risk", label: "Risk" },
+  { href: "/alerts", label: "Alerts" },
   { href: "/health", label: "Health" },
   { href: "/settings", label: "Settings" },
 ] as const;

@@ -1,8 +1,9 @@
 // Shared steps of the browser tests: sign in through this app's BFF, save a screenshot, wait for
 // the API's state. Every number the tests see comes from the stack started by e2e/stack.py.
-import { expect, type Page } from "@playwright/test";
+import { expect, type APIRequestContext, type Page } from "@playwright/test";
+import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { stackInfo, type Role } from "./stack-info";
 
 export const SCREENSHOTS = join(__dirname, "screenshots");
@@ -40,4 +41,51 @@ export async function setApi(state: "down" | "up", timeoutMs = 120_000): Promise
   await expect
     .poll(apiIsUp, { timeout: timeoutMs, intervals: [250, 500, 1_000], message: `the API should be ${state}` })
     .toBe(state === "up");
+}
+
+export interface NewAlert {
+  severity: string;
+  source: string;
+  message: string;
+  strategy_id?: string;
+}
+
+/** Add alert rows to the stack's database the way a service raises them (e2e/raise_alert.py);
+ * returns their ids in order. */
+export function raiseAlerts(alerts: NewAlert[]): number[] {
+  const { cli } = stackInfo();
+  const python = join(dirname(cli.quant), "python");
+  const out = execFileSync(python, [join(__dirname, "raise_alert.py"), JSON.stringify(alerts)], {
+    cwd: cli.cwd,
+    env: { ...process.env, ...cli.env },
+    encoding: "utf8",
+  });
+  return out.trim().split("\n").map(Number);
+}
+
+/** A bearer header for `role`, signed in straight at the API (for checks behind the page's back). */
+export async function apiHeaders(request: APIRequestContext, role: Role): Promise<Record<string, string>> {
+  const { api_url, users } = stackInfo();
+  const login = await request.post(`${api_url}/v1/auth/login`, { data: users[role] });
+  expect(login.status(), await login.text()).toBe(200);
+  const { access_token } = (await login.json()) as { access_token: string };
+  return { authorization: `Bearer ${access_token}` };
+}
+
+export interface BreakerTrips {
+  run_id: string;
+  changes: { rule: string; mode: string; at: string }[];
+}
+
+/** Plant losses in a paper session of `strategyId` and let the risk service's code evaluate
+ * them (e2e/trip_breakers.py): the breakers trip as they would live. */
+export function tripBreakers(strategyId: string): BreakerTrips {
+  const { cli } = stackInfo();
+  const python = join(dirname(cli.quant), "python");
+  const out = execFileSync(python, [join(__dirname, "trip_breakers.py"), strategyId], {
+    cwd: cli.cwd,
+    env: { ...process.env, ...cli.env },
+    encoding: "utf8",
+  });
+  return JSON.parse(out) as BreakerTrips;
 }

@@ -14,6 +14,8 @@ const PAGES: PageCase[] = [
   { name: "run", path: () => `/runs/${stackInfo().runs.backtest}`, h1: "momentum_v1 · backtest" },
   { name: "walk-forward-run", path: () => `/runs/${stackInfo().runs.walk_forward}`, h1: /^momentum_v1 · walk[-_ ]forward$/ },
   { name: "new-backtest-form", path: () => "/runs/new", h1: "New backtest" },
+  { name: "risk", path: () => "/risk", h1: "Risk" },
+  { name: "alerts", path: () => "/alerts", h1: "Alerts" },
   { name: "health", path: () => "/health", h1: "Health" },
   { name: "settings", path: () => "/settings", h1: "Settings" },
 ];

@@ -89,6 +89,8 @@ def test_each_policy_change_is_versioned_and_audited_with_old_and_new_values(
     assert limits["account.max_drawdown"]["limit"] == 0.06
     assert limits["account.max_drawdown"]["current"] is None  # nothing evaluated yet
     assert limits["strategies.momentum_v1.max_positions"]["limit"] == 3
+    budget = limits["strategies.momentum_v1.budget"]
+    assert (budget["limit"], budget["unit"], budget["current"]) == (50_000, "money", None)
     assert view["breakers"]["kill_switch"] == "active"
 
 

@@ -147,9 +147,10 @@ def test_every_stream_has_a_dead_letter_stream_beside_it() -> None:
         dead_letter_stream("fill")
 
 
-def test_the_bindings_name_five_streams_and_channels_each_with_its_own_type() -> None:
+def test_the_bindings_name_six_streams_and_channels_each_with_its_own_type() -> None:
     assert {b.name for b in BINDINGS.values()} == {
         "bars.closed",
+        "data.feed_health",
         "orders.events",
         "fills",
         "risk.kill_switch",

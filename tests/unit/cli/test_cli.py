@@ -206,3 +206,40 @@ def test_data_validate_reports_problem_location_and_exits_1(
     assert code == 1
     assert "ABC.csv:3" in out
     assert "high_below_low" in out
+
+
+def test_backtest_with_a_risk_policy_reports_the_bar_its_breaker_tripped_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    policy = tmp_path / "risk.yaml"
+    policy.write_text(
+        "account:\n  max_risk_per_trade: 0.02\n  stop_distance: 0.02\n"
+        "  max_capital_deployed: 0.8\n  daily_loss_limit: 0.03\n  max_drawdown: 0.1\n"
+    )
+    hold = str(ROOT / "configs" / "strategies" / "buy_and_hold.yaml")
+    args = ["backtest", hold, "--start", "2007-06-01", "--end", "2009-06-30", "--out"]
+    code, out, err = quant(capsys, monkeypatch, *args, str(tmp_path), "--risk-policy", str(policy))
+    assert (code, err) == (0, "")
+    result = json.loads((tmp_path / "result.json").read_text())
+    trips = result["metadata"]["risk"]["trips"]
+    drawdown = [t for t in trips if t["rule"] == "drawdown"]
+    assert len(drawdown) == 1
+    assert drawdown[0]["mode"] == "flatten_and_halt"
+    assert drawdown[0]["value"] >= 0.1
+    assert drawdown[0]["at"].startswith("2008-")
+    assert f"drawdown tripped on the bar of {drawdown[0]['at']}" in out.replace("\n", "")
+    assert result["strategy_config"]["risk"]["max_gross_exposure"] == 0.8  # the policy's caps
+    assert result["trades"][0]["exit_time"].startswith(drawdown[0]["at"][:10])  # flattened
+    assert "Risk policy" in (tmp_path / "report.html").read_text()
+
+
+def test_backtest_with_a_bad_risk_policy_exits_2_naming_file_line_and_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    policy = tmp_path / "risk.yaml"
+    policy.write_text("account:\n  max_positions: 40\n")
+    code, _, err = quant(capsys, monkeypatch, "backtest", MOMENTUM, "--risk-policy", str(policy))
+    assert code == 2
+    assert err.strip() == (
+        f"error: {policy}:2: account.max_positions: Input should be less than or equal to 15"
+    )

@@ -9,12 +9,13 @@ import structlog
 
 from quant_cli.worker_cmd import configure_json_logs
 from quant_domain import ConfigError
+from quant_telemetry import reset_logging
 
 
 @pytest.fixture(autouse=True)
-def _restore_structlog() -> object:
+def _restore_logging() -> object:
     yield None
-    structlog.reset_defaults()
+    reset_logging()  # structlog and the root handler the command installed
 
 
 def test_the_worker_logs_at_the_level_asked_for(

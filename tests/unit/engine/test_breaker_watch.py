@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from quant_domain import KillSwitchMode
+import pytest
+
+from quant_domain import Bar, KillSwitchMode
 from quant_engine import BacktestConfig, BacktestEngine, EngineRun, build_timeline
 from quant_engine.breaker_watch import BreakerWatch, session_key
 from quant_engine.breakers import DAILY_LOSS, DRAWDOWN, RELEASE
-from quant_engine.risk_policy import AccountLimits
+from quant_engine.paper import PaperSession
+from quant_engine.risk_policy import AccountLimits, RiskPolicy
 from quant_engine.sessions import session_calendar
 from quant_strategy import build_strategy
 from tests.factories import frame, strategy_config
@@ -78,3 +81,21 @@ def test_session_key_follows_the_exchange_session_not_the_utc_day() -> None:
     tuesday = datetime(2024, 3, 5, 15, tzinfo=UTC)
     assert session_key(xnys, monday_close, False) != session_key(xnys, monday_late, False)
     assert session_key(xnys, monday_late, False) == session_key(xnys, tuesday, False)
+
+
+def test_a_policy_tightens_a_running_gate_from_the_next_order() -> None:
+    config = strategy_config(params={"script": {0: "long", 2: "flat", 3: "long"}})
+    session = PaperSession(build_strategy(config), NO_COSTS, daily=True)
+    for step, ts in enumerate(frame([100.0] * 4).index):
+        if step == 2:  # a policy arrives between steps: a position may hold 20 % of equity
+            RiskPolicy().tighten(session.loop.gate, config)
+        at = ts.to_pydatetime()  # type: ignore[attr-defined]
+        session.on_bars(at, [Bar("TEST", at, 100.0, 100.0, 100.0, 100.0, 1000.0)])
+    codes = [(r.order.side.value, r.status.value, r.code) for r in session.result().orders]
+    assert codes == [
+        ("buy", "filled", ""),  # before the policy: the whole equity
+        ("sell", "filled", ""),  # a reduction passes
+        ("buy", "rejected", "POSITION_PCT_CAP"),  # the default sizer still asks for it all
+    ]
+    assert session.loop.gate.limits.max_position_pct == pytest.approx(0.2)
+    assert session.loop.gate.limits.max_gross_exposure == 0.8

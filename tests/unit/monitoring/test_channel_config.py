@@ -81,3 +81,10 @@ def test_repository_channels_file_loads_with_no_variables_set() -> None:
     assert config.channels == []
     assert len(config.left_out) == 3
     assert config.daily_summary.calendar == "XNYS"
+
+
+def test_variable_set_but_empty_counts_as_unset() -> None:
+    config = parse_channels(
+        GOOD, "channels.yaml", {"SLACK_URL": "https://x.test/s", "HOOK_SECRET": ""}
+    )
+    assert [c.name for c in config.channels] == ["slack"]

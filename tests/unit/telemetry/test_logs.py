@@ -29,7 +29,7 @@ def lines() -> Iterator[io.StringIO]:
     root = logging.getLogger()
     level, handlers = root.level, list(root.handlers)
     stream = io.StringIO()
-    configure_logging("execution", level="info", secrets=[PLANTED], stream=stream)
+    configure_logging("execution", level="info", secrets=[PLANTED], stream=stream, own_root=True)
     yield stream
     structlog.reset_defaults()
     root.handlers[:] = handlers
@@ -95,6 +95,25 @@ def test_configure_logging_below_level_is_dropped(lines: io.StringIO) -> None:
     structlog.get_logger("x").debug("noise")
     logging.getLogger("y").debug("noise")
     assert lines.getvalue() == ""
+
+
+def test_configure_logging_host_with_its_own_root_handler_keeps_it() -> None:
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    host = logging.StreamHandler(io.StringIO())
+    root.addHandler(host)
+    stream = io.StringIO()
+    try:
+        configure_logging("api", secrets=[PLANTED], stream=stream)
+        assert [h for h in root.handlers if h not in handlers] == [host]
+        structlog.get_logger("quant_api").info("request", token=PLANTED, note=PLANTED)
+    finally:
+        structlog.reset_defaults()
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    (line,) = records(stream)
+    assert (line["event"], line["service"], line["token"]) == ("request", "api", "[redacted]")
+    assert PLANTED not in stream.getvalue()
 
 
 def test_configure_logging_unknown_level_is_refused() -> None:

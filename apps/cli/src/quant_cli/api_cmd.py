@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -109,6 +110,19 @@ def _prepare_for_workers() -> None:
 
     asyncio.run(prepare())
     os.environ["DATABASE_URL"], os.environ["REDIS_URL"] = db, cache
+    _multiprocess_metrics(storage.quant_state_dir)
+
+
+def _multiprocess_metrics(state_dir: Path) -> None:
+    """Workers share their metrics through files in one folder (ADR 0039): PROMETHEUS_MULTIPROC_DIR
+    if set, else one in the state folder; emptied first, as a previous run's files would add up.
+    Set here, before uvicorn spawns the workers, which read it when they import
+    prometheus_client."""
+    folder = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or state_dir / "metrics-api")
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.db"):
+        old.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
 
 
 @users_app.command("create")

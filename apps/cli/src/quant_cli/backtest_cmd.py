@@ -42,6 +42,7 @@ from quant_engine.engine_choice import CompiledUnavailable
 if TYPE_CHECKING:
     from quant_backtest import BacktestResult
     from quant_engine import OrderRecord
+    from quant_engine.risk_policy import RiskPolicy
     from quant_strategy import StrategyConfig
 
 
@@ -74,7 +75,11 @@ def build_sizing(
 
 
 def run_with_progress(
-    config: StrategyConfig, source_spec: str, bt: BacktestConfig, console: Console
+    config: StrategyConfig,
+    source_spec: str,
+    bt: BacktestConfig,
+    console: Console,
+    risk_policy: RiskPolicy | None = None,
 ) -> BacktestResult:
     from quant_backtest import run
     from quant_backtest.data_range import dates_explained
@@ -84,7 +89,7 @@ def run_with_progress(
         dates_explained(config, source, bt, flag),
         progress_bar(console, f"backtest {config.id}", "bars") as report,
     ):
-        return run(config, source, bt, progress=report)
+        return run(config, source, bt, progress=report, risk_policy=risk_policy)
 
 
 @user_errors
@@ -138,15 +143,25 @@ def backtest(
         float | None, typer.Option(help="annualisation factor (inferred by default)")
     ] = None,
     risk_free_rate: Annotated[float, typer.Option(help="annual risk-free rate for Sharpe")] = 0.0,
+    risk_policy: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="trade under this risk policy's caps and breakers (configs/risk/*.yaml) and "
+            "report the bars where it would have paused or halted the strategy",
+        ),
+    ] = None,
     engine: EngineOption = EngineChoice.AUTO,
 ) -> None:
     """Backtest CONFIG; print a metrics table and write report.html and result.json."""
-    from quant_backtest.report_html import write_html_report
+    from quant_backtest.report_html import risk_line, write_html_report
     from quant_backtest.report_json import write_json_report
+    from quant_engine.risk_policy import load_risk_policy
     from quant_strategy import apply_overrides, load_strategy_config
 
     console = Console()
     config = load_strategy_config(config_path)
+    policy = None if risk_policy is None else load_risk_policy(risk_policy)
     if set_:
         config = apply_overrides(config, set_)
     bt = make_backtest_config(
@@ -168,7 +183,7 @@ def backtest(
     )
     check_engine(config, bt)
     try:
-        result = run_with_progress(config, data or config.data or "samples", bt, console)
+        result = run_with_progress(config, data or config.data or "samples", bt, console, policy)
     except CompiledUnavailable as exc:
         raise fail(f"--engine: {exc}") from None
     folder = out or Path("reports") / config.id
@@ -188,6 +203,8 @@ def backtest(
     refused = gate_refusals(result.orders)
     if refused:
         console.print(f"[yellow]the risk gate refused {refused}[/yellow] (orders in result.json)")
+    if result.metadata.risk is not None:
+        console.print(f"risk policy: {risk_line(result.metadata.risk)}")
     console.print(f"report: {html}\nresult: {js}")
 
 

@@ -1,5 +1,5 @@
-"""`quant data`: ingest bars into PostgreSQL, validate sources (reporting what is wrong and where), and
-replay stored bars onto the bus (the data service's replay source)."""
+"""`quant data`: ingest bars into PostgreSQL, validate sources (reporting what is wrong and where),
+replay stored bars onto the bus (the data service's replay source) and stream live ones."""
 
 # ruff: noqa: PLC0415 - pandas, the calendars and the database load when a command runs, not for --help
 from __future__ import annotations
@@ -14,7 +14,15 @@ from rich.console import Console
 from rich.table import Table
 
 from quant_cli.data_options import DataOption, EndOption, StartOption, replay_range
+from quant_cli.data_stream_cmd import stream_command
 from quant_cli.errors import fail, user_errors
+from quant_cli.metrics_options import (
+    DEFAULT_HOST,
+    DEFAULT_PORTS,
+    DataMetricsPort,
+    MetricsHostOption,
+    start_metrics,
+)
 from quant_cli.progress import progress_bar
 from quant_cli.sources import open_data
 from quant_db.settings import get_settings
@@ -164,14 +172,19 @@ def replay_command(
     ] = "replay",
     timeframe: Annotated[str, typer.Option(help="bar timeframe, e.g. 1d or 1h")] = "1d",
     data: DataOption = None,
+    metrics_host: MetricsHostOption = DEFAULT_HOST,
+    metrics_port: DataMetricsPort = DEFAULT_PORTS["data"],
 ) -> None:
     """Publish stored bars FROM..TO on the bus as they would have closed, at SPEED (the data service's replay)."""
     from quant_bus.redis_bus import RedisBus
+    from quant_cli.worker_cmd import configure_json_logs
     from quant_db.embedded import redis_url
     from quant_domain import Timeframe
     from quant_ingestion.bar_stream import publish_replay
     from quant_marketdata.replay import parse_speed
+    from quant_telemetry import LastBarAges, keep_beating
 
+    configure_json_logs("data", stream="stderr")
     first, last = replay_range(replay)
     pace = parse_speed(speed)
     frame_timeframe = Timeframe.parse(timeframe)
@@ -191,9 +204,19 @@ def replay_command(
 
     async def main() -> int:
         bus = RedisBus.from_url(url)
+        ages = LastBarAges()
+        metrics = start_metrics("data", metrics_host, metrics_port, [ages])
+        stop = asyncio.Event()
+        beating = asyncio.create_task(keep_beating("data", stop))
         try:
-            return await publish_replay(bus, frames, source=feed, timeframe=timeframe, speed=pace)
+            return await publish_replay(
+                bus, frames, source=feed, timeframe=timeframe, speed=pace, ages=ages
+            )
         finally:
+            stop.set()
+            await beating
+            if metrics is not None:
+                metrics.close()
             await bus.close()
 
     typer.echo(
@@ -203,3 +226,6 @@ def replay_command(
     )
     steps = asyncio.run(main())
     typer.echo(f"published {steps} steps of {', '.join(sorted(frames))} as feed {feed!r}")
+
+
+data_app.command("stream")(stream_command)  # its own module: data_cmd.py is long enough

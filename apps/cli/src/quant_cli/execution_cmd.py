@@ -12,6 +12,13 @@ import typer
 
 from quant_cli.data_options import DataOption
 from quant_cli.errors import user_errors
+from quant_cli.metrics_options import (
+    DEFAULT_HOST,
+    DEFAULT_PORTS,
+    ExecutionMetricsPort,
+    MetricsHostOption,
+    start_metrics,
+)
 
 DEFAULT_FEED = "replay"
 """The `source` the data service's `quant data replay` publishes under unless told otherwise."""
@@ -33,6 +40,8 @@ def run_command(
         float, typer.Option(min=0.05, help="seconds between reads of the strategies' modes")
     ] = 1.0,
     data: DataOption = None,
+    metrics_host: MetricsHostOption = DEFAULT_HOST,
+    metrics_port: ExecutionMetricsPort = DEFAULT_PORTS["execution"],
 ) -> None:
     """Trade every strategy in PAPER mode on FEED's bars until Ctrl-C or SIGTERM.
 
@@ -54,9 +63,11 @@ def run_command(
     from quant_db.migrate import migrated_url
     from quant_db.settings import get_settings
     from quant_db.urls import redacted
+    from quant_execution.gauges import execution_collectors
     from quant_execution.service import ExecutionService
+    from quant_telemetry import keep_beating
 
-    configure_json_logs()
+    configure_json_logs("execution", stream="stderr")
     settings = get_settings()
     url = migrated_url(settings)
     source = open_data(data or "db")
@@ -96,9 +107,16 @@ def run_command(
             "in PAPER mode (Ctrl-C stops)",
             err=True,
         )
+        collectors = execution_collectors(service, service.step_metrics, sessions, stream, loop)
+        metrics = start_metrics("execution", metrics_host, metrics_port, collectors)
+        beating = asyncio.create_task(keep_beating("execution", stop))
         try:
             await service.run(stop)
         finally:
+            stop.set()
+            await beating
+            if metrics is not None:
+                metrics.close()
             typer.echo(json.dumps(service.describe()), err=True)
             await heartbeat.stop()
             await bus.close()

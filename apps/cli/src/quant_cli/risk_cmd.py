@@ -16,6 +16,13 @@ import typer
 
 from quant_cli.database import cli_request_id, cli_via, in_session
 from quant_cli.errors import user_errors
+from quant_cli.metrics_options import (
+    DEFAULT_HOST,
+    DEFAULT_PORTS,
+    MetricsHostOption,
+    RiskMetricsPort,
+    start_metrics,
+)
 from quant_domain import QuantError
 
 if TYPE_CHECKING:
@@ -133,6 +140,8 @@ def run_command(
     poll: Annotated[
         float, typer.Option(min=0.05, help="seconds between evaluations of new equity points")
     ] = 0.5,
+    metrics_host: MetricsHostOption = DEFAULT_HOST,
+    metrics_port: RiskMetricsPort = DEFAULT_PORTS["risk"],
 ) -> None:
     """Run the risk service until Ctrl-C or SIGTERM: the policy's breakers over the running
     paper sessions' equity, each mode change persisted, audited, alerted and broadcast."""
@@ -144,12 +153,14 @@ def run_command(
     from quant_bus.redis_bus import RedisBus
     from quant_cli.worker_cmd import configure_json_logs
     from quant_db.embedded import redis_url
+    from quant_db.heartbeats import HeartbeatBeacon
     from quant_db.migrate import migrated_url
     from quant_db.settings import get_settings
     from quant_db.urls import redacted
     from quant_risk.service import RiskService
+    from quant_telemetry import keep_beating
 
-    configure_json_logs()
+    configure_json_logs("risk", stream="stderr")
     settings = get_settings()
     url = migrated_url(settings)
 
@@ -162,9 +173,23 @@ def run_command(
         bus = RedisBus.from_url(redis_url(settings))
         service = RiskService(async_sessionmaker(engine, expire_on_commit=False), bus, poll_s=poll)
         typer.echo(f"risk service on {redacted(url)} (Ctrl-C stops)", err=True)
+        metrics = start_metrics("risk", metrics_host, metrics_port)
+        # the monitoring service's heartbeat (PostgreSQL) and /metrics' own
+        heartbeat = HeartbeatBeacon(
+            async_sessionmaker(engine, expire_on_commit=False),
+            "risk",
+            metrics_url=None if metrics is None else metrics.url,
+        )
+        heartbeat.start()
+        beating = asyncio.create_task(keep_beating("risk", stop))
         try:
             await service.run(stop)
         finally:
+            stop.set()
+            await beating
+            await heartbeat.stop()
+            if metrics is not None:
+                metrics.close()
             typer.echo(json.dumps(service.describe()), err=True)
             await bus.close()
             await engine.dispose()

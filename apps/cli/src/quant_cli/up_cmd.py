@@ -376,11 +376,20 @@ def up_command(
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     children = [subprocess.Popen([_quant(), "api", "--host", host, "--port", str(port)], env=env)]
-    children += [subprocess.Popen([_quant(), "worker"], env=env) for _ in range(workers)]
+    # one default /metrics port per machine: the first worker takes it, the others any free one
+    children += [
+        subprocess.Popen([_quant(), "worker", *(["--metrics-port", "0"] if i else [])], env=env)
+        for i in range(workers)
+    ]
+    # the monitoring service watches everything (heartbeats, failed runs, alerts to channels)
+    children.append(subprocess.Popen([_quant(), "monitoring", "run"], env=env))
     if trading:
         children.append(
             subprocess.Popen([_quant(), "execution", "run", "--feed", DEFAULT_FEED], env=env)
         )
+        # the risk policy's breakers over the paper sessions' equity (inert until a policy is
+        # applied: `quant risk apply configs/risk/default.yaml`)
+        children.append(subprocess.Popen([_quant(), "risk", "run"], env=env))
     web_child = (
         _serve_dashboard(dashboard_dir, host, dashboard_port, api, env[PROXY_SECRET_ENV])
         if serve_dashboard
@@ -392,11 +401,14 @@ def up_command(
         f"  API docs     {api}/docs   OpenAPI {api}/v1/openapi.json\n"
         + (f"  dashboard    {web}\n" if web_child is not None else "")
         + f"  workers      {workers}\n"
+        + "  monitoring   alert rules and channels (configs/alerts/channels.yaml)\n"
         + (
             f"  trading      execution service: paper sessions for the strategies in PAPER mode, "
             f"on feed {DEFAULT_FEED!r}\n"
             "               (no live feed until a broker is connected: `quant data replay FROM..TO` "
             "publishes stored bars)\n"
+            "  risk         risk service: the breakers of the policy in force "
+            "(none until `quant risk apply`)\n"
             if trading
             else "  trading      off (--no-trading): strategies in PAPER mode do not trade\n"
         )
@@ -418,8 +430,8 @@ def up_command(
         replay_child.wait()
     _stop_children(children, web_child)
     typer.echo(
-        "stopped: API, workers"
-        + (" and the execution service" if trading else "")
+        "stopped: API, workers, monitoring"
+        + (", the execution and risk services" if trading else "")
         + (" (and the dashboard)" if web_child is not None else "")
         + (" (a process exited unexpectedly)" if crashed else "")
     )

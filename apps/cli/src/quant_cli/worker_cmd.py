@@ -4,44 +4,46 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import signal
 from datetime import timedelta
 from functools import partial
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import structlog
 import typer
 
 from quant_cli.errors import user_errors
+from quant_cli.metrics_options import (
+    DEFAULT_HOST,
+    DEFAULT_PORTS,
+    MetricsHostOption,
+    WorkerMetricsPort,
+    start_metrics,
+)
 from quant_db.embedded import database_url, redis_url, revive_postgres, revive_valkey
 from quant_db.settings import get_settings
 from quant_domain import ConfigError
 
+if TYPE_CHECKING:
+    from quant_telemetry.logs import StandardStream
+
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
-def configure_json_logs() -> None:
-    """structlog JSON lines with timestamps and bound context (run_id, strategy_id, ...), at
-    QUANT_LOG_LEVEL (default info), the variable the API reads too."""
+def configure_json_logs(service: str = "worker", stream: StandardStream = "stdout") -> None:
+    """structlog JSON lines with timestamps, the service's name and bound context (run_id,
+    strategy_id, ...), secrets redacted, at QUANT_LOG_LEVEL (default info), the variable the API
+    reads too. The worker writes them to stdout; the other services to stderr, beside their
+    human-readable lines on stdout."""
+    from quant_telemetry import configure_logging, secrets_of
+
     name = os.environ.get("QUANT_LOG_LEVEL", "info").strip().lower() or "info"
     if name not in LOG_LEVELS:
         raise ConfigError(
             f"{name!r} is not a level; use debug, info, warning or error", field="QUANT_LOG_LEVEL"
         )
-    level = logging.getLevelNamesMapping()[name.upper()]
-    logging.basicConfig(level=level, format="%(message)s")
-    structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.JSONRenderer(),
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(),
-    )
+    configure_logging(service, name, stream=stream, secrets=secrets_of(get_settings()))
 
 
 @user_errors
@@ -61,6 +63,8 @@ def worker_command(
             "environment or .env, as the API reads it, else quant:workers)",
         ),
     ] = None,
+    metrics_host: MetricsHostOption = DEFAULT_HOST,
+    metrics_port: WorkerMetricsPort = DEFAULT_PORTS["worker"],
 ) -> None:
     """Run jobs from the queue; stop cleanly on Ctrl-C or SIGTERM (the current run is retried later).
 
@@ -72,9 +76,12 @@ def worker_command(
     from quant_backtest.database_link import DatabaseLink
     from quant_backtest.job_loop import serve
     from quant_backtest.presence import PresenceSettings
+    from quant_backtest.queue_depth import queue_depth
     from quant_db.migrate import upgrade
     from quant_db.urls import redacted
     from quant_engine.compilation import compile_kernels
+    from quant_telemetry import ScrapedGauge, keep_beating, on_loop
+    from quant_telemetry.metrics import JOB_QUEUE_DEPTH
 
     configure_json_logs()
     settings = get_settings()
@@ -109,14 +116,23 @@ def worker_command(
         # the first job must not pay numba's compile (or cache load): do it before taking one
         seconds = await asyncio.to_thread(compile_kernels)
         typer.echo(f"worker: fast-path kernels ready in {seconds:.1f} s", err=True)
-        await serve(
-            url,
-            heartbeat_timeout=timedelta(seconds=heartbeat_timeout),
-            drain=drain,
-            concurrency=concurrency,
-            stop=stop,
-            presence=presence,
-            link=link,
-        )
+        depth = ScrapedGauge(JOB_QUEUE_DEPTH, on_loop(loop, partial(queue_depth, url)))
+        metrics = start_metrics("worker", metrics_host, metrics_port, [depth])
+        beating = asyncio.create_task(keep_beating("worker", stop))
+        try:
+            await serve(
+                url,
+                heartbeat_timeout=timedelta(seconds=heartbeat_timeout),
+                drain=drain,
+                concurrency=concurrency,
+                stop=stop,
+                presence=presence,
+                link=link,
+            )
+        finally:
+            stop.set()
+            await beating
+            if metrics is not None:
+                metrics.close()
 
     asyncio.run(main())

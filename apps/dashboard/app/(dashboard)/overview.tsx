@@ -2,6 +2,7 @@
 import Link from "next/link";
 import { useMemo, useState } from "react";
 import { SWRConfig, unstable_serialize } from "swr";
+import { severityTone } from "@/components/alert-severity";
 import { LineChart } from "@/components/charts/lazy";
 import { growthLines } from "@/components/runs/compare-series";
 import { capitalText } from "@/components/runs/run-facts";
@@ -209,7 +210,14 @@ function OverviewBody() {
       )}
 
       <Card>
-        <CardHeader title="Recent alerts" />
+        <CardHeader
+          title="Recent alerts"
+          actions={
+            <Link className="text-xs text-sky-700 hover:underline" href="/alerts">
+              All alerts
+            </Link>
+          }
+        />
         {alerts.error && !alerts.data ? (
           <ErrorState what="alerts" error={alerts.error} onRetry={() => alerts.mutate()} />
         ) : !alerts.data ? (
@@ -220,7 +228,7 @@ function OverviewBody() {
           <ul className="divide-y divide-slate-100">
             {alerts.data.items.map((alert) => (
               <li key={alert.id} className="flex items-start gap-3 px-4 py-2 text-sm">
-                <Badge tone={alert.severity === "critical" || alert.severity === "error" ? "bad" : alert.severity === "warning" ? "warn" : "info"}>
+                <Badge tone={severityTone(alert.severity)}>
                   {alert.severity}
                 </Badge>
                 <span className="flex-1">{alert.message}</span>

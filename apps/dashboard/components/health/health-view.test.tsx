@@ -28,13 +28,42 @@ const HEALTH = {
   queue: { queued: 3, running: 1 },
 };
 
-function stubFetch(direct: "ok" | "blocked") {
+const SERVICES = {
+  status: "degraded",
+  items: [
+    {
+      service: "execution",
+      instance: "vm:5151",
+      state: "missing",
+      started_at: "2024-03-01T09:00:00Z",
+      last_beat: "2024-03-01T09:28:00Z",
+      age_s: 125,
+      interval_s: 5,
+      metrics_url: "http://127.0.0.1:9102/metrics",
+      detail: { broker_connected: false },
+    },
+    {
+      service: "worker",
+      instance: "vm:4242",
+      state: "ok",
+      started_at: "2024-03-01T09:00:00Z",
+      last_beat: "2024-03-01T09:29:58Z",
+      age_s: 2.4,
+      interval_s: 5,
+      metrics_url: null,
+      detail: {},
+    },
+  ],
+};
+
+function stubFetch(direct: "ok" | "blocked", services: unknown = SERVICES) {
   const urls: string[] = [];
   vi.stubGlobal(
     "fetch",
     vi.fn(async (url: string) => {
       urls.push(url);
       if (url === "/api/v1/health") return new Response(JSON.stringify(HEALTH), { status: 200 });
+      if (url === "/api/v1/health/services") return new Response(JSON.stringify(services), { status: 200 });
       if (url === "http://api.test:8000/v1/health") {
         if (direct === "blocked") throw new TypeError("Failed to fetch");
         return new Response(JSON.stringify(HEALTH), { status: 200 });
@@ -93,5 +122,32 @@ describe("HealthView", () => {
     const direct = screen.getByTestId("health-direct");
     expect(await within(direct).findByText(/reachable · \d+ ms/)).toBeInTheDocument();
     expect(within(direct).getByText(/database ok, Redis down/)).toBeInTheDocument();
+  });
+
+  it("test_health_view_services_show_each_heartbeat_and_metrics_endpoint", async () => {
+    stubFetch("ok");
+    renderView();
+    const card = screen.getByTestId("health-services");
+    const table = await within(card).findByRole("table", { name: "services" });
+    const rows = within(table).getAllByTestId("service-row");
+    expect(rows.map((r) => [r.dataset["service"], r.dataset["state"]])).toEqual([
+      ["execution", "missing"],
+      ["worker", "ok"],
+    ]);
+    expect(rows[0]).toHaveTextContent("2 min ago (every 5 s)");
+    expect(within(rows[0]!).getByRole("link", { name: "http://127.0.0.1:9102/metrics" })).toHaveAttribute(
+      "href",
+      "http://127.0.0.1:9102/metrics",
+    );
+    expect(rows[0]).toHaveTextContent("broker_connected=false");
+    expect(rows[1]).toHaveTextContent("2 s ago");
+    expect(rows[1]).toHaveTextContent("none announced");
+    expect(within(card).getByText("1 missing")).toBeInTheDocument();
+  });
+
+  it("test_health_view_no_heartbeats_says_none_were_sent", async () => {
+    stubFetch("ok", { status: "ok", items: [] });
+    renderView();
+    expect(await within(screen.getByTestId("health-services")).findByText("No service has sent a heartbeat yet")).toBeInTheDocument();
   });
 });

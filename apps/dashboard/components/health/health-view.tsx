@@ -7,6 +7,7 @@ import { Card, CardBody, CardHeader } from "@/components/ui/card";
 import { SLOW_POLL_MS, useHealth, type Health } from "@/lib/api/hooks";
 import { dateTime } from "@/lib/format";
 import { HealthDetails } from "./health-details";
+import { ServicesCard } from "./services-card";
 
 type DirectProbe =
   | { state: "pending" }
@@ -103,6 +104,8 @@ export function HealthView({ apiUrl }: { apiUrl: string }) {
           </CardBody>
         )}
       </Card>
+
+      <ServicesCard />
 
       <Card data-testid="health-direct">
         <CardHeader

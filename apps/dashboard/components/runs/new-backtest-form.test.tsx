@@ -143,10 +143,20 @@ describe("NewBacktestForm", () => {
       start: "1999-01-04",
       end: "2018-12-31",
       params: { fast: 10 },
-      backtest: { initial_capital: "100000", commission_per_trade: "1.00", slippage_bps: "10", fill_timing: "close" },
+      backtest: { initial_capital: "100000", commission_per_trade: "1.00", slippage_bps: "10", fill_timing: "close", commission_rounding: "cent" },
     });
     expect(posts[0]).not.toHaveProperty("symbols");
     expect((posts[0] as { backtest: object }).backtest).not.toHaveProperty("capital");
+  });
+
+  it("test_new_backtest_form_commission_rounding_choice_is_sent", async () => {
+    const { posts } = stubApi(() => json({ id: "9d3f0c1e-0000-0000-0000-000000000002", status: "queued" }, 202));
+    renderForm();
+    await ready();
+    await userEvent.selectOptions(screen.getByLabelText("Commission rounding"), "none");
+    await userEvent.click(screen.getByRole("button", { name: "Start backtest" }));
+    await waitFor(() => expect(posts).toHaveLength(1));
+    expect(posts[0]).toMatchObject({ backtest: { commission_rounding: "none" } });
   });
 
   it("test_new_backtest_form_422_on_a_param_shows_beside_that_param", async () => {

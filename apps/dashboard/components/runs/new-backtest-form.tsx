@@ -44,6 +44,7 @@ const SETTINGS_DEFAULTS = {
   slippage_bps: "10",
   risk_free_rate: "0",
   fill_timing: "close",
+  commission_rounding: "cent",
 };
 
 /** Strategy first: the rest of the form is built from its config and params schema. */
@@ -202,6 +203,7 @@ function RunForm({
         commission_bps: numberSetting("commission_bps"),
         slippage_bps: numberSetting("slippage_bps"),
         fill_timing: setting("fill_timing") as "close" | "next_open",
+        commission_rounding: setting("commission_rounding") as "cent" | "none",
         risk_free_rate: Number(numberSetting("risk_free_rate")),
       },
     };
@@ -431,6 +433,18 @@ function RunForm({
             </Select>
             <FieldError>{errors["backtest.fill_timing"]}</FieldError>
           </div>
+          <div>
+            <Label htmlFor="bt-commission_rounding">Commission rounding</Label>
+            <Select
+              id="bt-commission_rounding"
+              value={setting("commission_rounding")}
+              onChange={(e) => edit({ settings: { ...form.settings, commission_rounding: e.target.value } })}
+            >
+              <option value="cent">to the cent, as brokers bill</option>
+              <option value="none">exact (to match engines that do not round)</option>
+            </Select>
+            <FieldError>{errors["backtest.commission_rounding"]}</FieldError>
+          </div>
         </CardBody>
       </Card>
 
@@ -465,6 +479,7 @@ const FIELDS = new Set([
   "backtest.slippage_bps",
   "backtest.risk_free_rate",
   "backtest.fill_timing",
+  "backtest.commission_rounding",
   "walk_forward",
   "walk_forward.parameter_grid",
   "walk_forward.in_sample_days",

@@ -1,7 +1,7 @@
 "use client";
 /**
- * One SWR hook per resource. Polling: every 5 s for metrics, positions, alerts and the kill
- * switch; every 10 s for strategies, runs and health; a run that is still queued or running is
+ * One SWR hook per resource. Polling: every 5 s for metrics, positions, alerts, risk and the
+ * kill switch; every 10 s for strategies, runs and health; a run that is still queued or running is
  * polled every second (faster while young or finishing, runPollMs) so its progress moves and
  * its charts follow its completion closely; a finished one is not polled again; what a finished
  * run produced (equity, statistics, trades, windows) is read once (READ_ONCE, CHART_READ). SWR
@@ -102,6 +102,10 @@ export type KillSwitch = ResponseOf<"/v1/controls/kill-switch">;
 export type OrderRow = ResponseOf<"/v1/orders">["items"][number];
 export type OrderDetail = ResponseOf<"/v1/orders/{order_id}">;
 export type Reconciliation = ResponseOf<"/v1/reconciliation">[number];
+export type AlertRow = ResponseOf<"/v1/alerts">["items"][number];
+export type Risk = ResponseOf<"/v1/risk">;
+export type AlertCounts = ResponseOf<"/v1/alerts/counts">;
+export type ServiceBeat = ResponseOf<"/v1/health/services">["items"][number];
 
 /** Order statuses after which nothing changes an order (quant_domain.orders.TERMINAL_STATUSES). */
 export const FINAL_ORDER_STATUSES: readonly string[] = ["filled", "cancelled", "rejected", "expired"];
@@ -133,6 +137,13 @@ export const useReconciliation = () => useApi("/v1/reconciliation", {}, { refres
 
 export const useAlerts = (query: QueryOf<"/v1/alerts"> = {}) =>
   useApi("/v1/alerts", { query }, { refreshInterval: FAST_POLL_MS });
+
+/** Unacknowledged alerts by severity, for the header on every page: polled every 5 s. */
+export const useAlertCounts = () => useApi("/v1/alerts/counts", {}, { refreshInterval: FAST_POLL_MS });
+
+/** The risk policy in force, its limits against their values now, the breakers and the mode
+ * history, polled every 5 s (a breaker can trip at any equity point). */
+export const useRisk = () => useApi("/v1/risk", {}, { refreshInterval: FAST_POLL_MS });
 
 export const useKillSwitch = () =>
   useApi("/v1/controls/kill-switch", {}, { refreshInterval: FAST_POLL_MS });
@@ -198,3 +209,6 @@ export const useSessionEquity = (run: Pick<Run, "id" | "status"> | null, points 
   );
 
 export const useHealth = () => useApi("/v1/health", {}, { refreshInterval: SLOW_POLL_MS });
+
+/** Each service instance's last heartbeat (ok / missing / stopped) and metrics endpoint. */
+export const useServiceBeats = () => useApi("/v1/health/services", {}, { refreshInterval: SLOW_POLL_MS });

@@ -21,6 +21,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/alerts/acknowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Acknowledge many alerts at once (trader or admin); 404 naming unknown ids */
+        post: operations["acknowledge_alerts_v1_alerts_acknowledge_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/alerts/counts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Unacknowledged alerts by severity (the dashboard's header) */
+        get: operations["alert_counts_v1_alerts_counts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/alerts/{alert_id}/acknowledge": {
         parameters: {
             query?: never;
@@ -254,6 +288,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/health/services": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Each service's last heartbeat, its state (ok / missing / stopped) and metrics URL */
+        get: operations["services_v1_health_services_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/metrics/summary": {
         parameters: {
             query?: never;
@@ -376,6 +427,70 @@ export interface paths {
          * @description Only a `blocked` account can be resolved (else 409; an account never checked is a 404). The decision is recorded with the admin and the reason, and audited (`reconciliation.resolve`); the account becomes `pending` until the execution service carries it out between two steps: `adopt` takes the broker's working orders and positions into our books (each audited; nothing is sent, no fill is invented), `flatten` does the same and then cancels every working order and closes every position through the broker. It then checks again: `clean` lets orders through, with `carried_out_at` set.
          */
         post: operations["resolve_v1_reconciliation__account__resolve_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/risk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The risk policy in force, each limit against its value now, breakers, mode history
+         * @description The account's risk policy (ADR 0038): account limits (max risk per trade, capital deployed, positions held) tighten every strategy's own caps when its paper session is built, and two breakers watch the account's equity: a daily loss past `daily_loss_limit` of the session's opening equity sets `reduce_only` until the next session, a drawdown past `max_drawdown` from the peak latches `flatten_and_halt` until an admin re-arms. The risk service (`quant risk run`) evaluates them on every equity point the paper sessions store; each mode change is persisted, audited, alerted and broadcast.
+         */
+        get: operations["get_risk_v1_risk_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/risk/policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Put a new risk policy in force (admin; a reason is required; versioned, audited)
+         * @description The account's risk policy (ADR 0038): account limits (max risk per trade, capital deployed, positions held) tighten every strategy's own caps when its paper session is built, and two breakers watch the account's equity: a daily loss past `daily_loss_limit` of the session's opening equity sets `reduce_only` until the next session, a drawdown past `max_drawdown` from the peak latches `flatten_and_halt` until an admin re-arms. The risk service (`quant risk run`) evaluates them on every equity point the paper sessions store; each mode change is persisted, audited, alerted and broadcast.
+         *
+         *     The policy is validated whole (a 422 names the field at fault, e.g. `body.policy.account.max_drawdown`); the new version is in force for the breakers' next evaluation and for every paper session built from then on. The audit entry keeps the version and policy before and after.
+         */
+        put: operations["put_policy_v1_risk_policy_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/risk/rearm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Re-arm the breakers (admin; reason; audited): lifts a pause or halt they set
+         * @description The account's risk policy (ADR 0038): account limits (max risk per trade, capital deployed, positions held) tighten every strategy's own caps when its paper session is built, and two breakers watch the account's equity: a daily loss past `daily_loss_limit` of the session's opening equity sets `reduce_only` until the next session, a drawdown past `max_drawdown` from the peak latches `flatten_and_halt` until an admin re-arms. The risk service (`quant risk run`) evaluates them on every equity point the paper sessions store; each mode change is persisted, audited, alerted and broadcast.
+         *
+         *     Both breakers clear and measure afresh from the last equity; a kill switch in `reduce_only` or `flatten_and_halt` returns to `active`, which is broadcast so the paper sessions trade again from their next step.
+         */
+        post: operations["rearm_v1_risk_rearm_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -677,12 +792,92 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * AccountLimits
+         * @description Account-level limits; the bounds are the seed's ranges, so a policy stays within them.
+         */
+        AccountLimits: {
+            /**
+             * Calendar
+             * @description the exchange calendar whose sessions the daily loss is measured over (`24H`: UTC days)
+             * @default XNYS
+             * @enum {string}
+             */
+            calendar: "XNYS" | "XNAS" | "XLON" | "XPAR" | "XFRA" | "XSWX" | "XTSE" | "XASX" | "XTKS" | "XHKG" | "CMES" | "24H";
+            /**
+             * Daily Loss Limit
+             * @description a loss of this share of the session's opening equity switches the account to reduce_only until the next session (or an admin's re-arm)
+             * @default 0.02
+             */
+            daily_loss_limit: number;
+            /**
+             * Max Capital Deployed
+             * @description max gross exposure as a share of equity
+             * @default 0.8
+             */
+            max_capital_deployed: number;
+            /**
+             * Max Drawdown
+             * @description a peak-to-trough drawdown of this share latches flatten_and_halt until an admin re-arms
+             * @default 0.1
+             */
+            max_drawdown: number;
+            /**
+             * Max Positions
+             * @description max symbols held at once
+             * @default 10
+             */
+            max_positions: number;
+            /**
+             * Max Risk Per Trade
+             * @description the most one position may lose, as a share of equity, if the price moves `stop_distance` against it: caps a position at max_risk_per_trade / stop_distance
+             * @default 0.01
+             */
+            max_risk_per_trade: number;
+            /**
+             * Stop Distance
+             * @description the adverse move (a share of the price) a position's risk is measured at
+             * @default 0.05
+             */
+            stop_distance: number;
+        };
+        /**
+         * AlertCounts
+         * @description Unacknowledged alerts by severity, for the dashboard's header.
+         */
+        AlertCounts: {
+            /** Critical */
+            critical: number;
+            /** Info */
+            info: number;
+            /**
+             * Other
+             * @description severities other than the three above
+             */
+            other: number;
+            /** Total */
+            total: number;
+            /** Warning */
+            warning: number;
+        };
         /** AlertPublic */
         AlertPublic: {
             /** Acknowledged At */
             acknowledged_at: string | null;
             /** Acknowledged By */
             acknowledged_by: number | null;
+            /**
+             * Context
+             * @description figures behind the alert
+             */
+            context?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Dedupe Key
+             * @description names the fact; the same key is delivered once per 5 minutes
+             */
+            dedupe_key?: string | null;
             /** Id */
             id: number;
             /** Message */
@@ -695,11 +890,37 @@ export interface components {
             source: string;
             /** Strategy Id */
             strategy_id: string | null;
+            /** Title */
+            title?: string | null;
             /**
              * Ts
              * Format: date-time
              */
             ts: string;
+        };
+        /**
+         * AlertsAcknowledge
+         * @description Alerts to acknowledge at once (the dashboard's "acknowledge selected").
+         */
+        AlertsAcknowledge: {
+            /**
+             * Ids
+             * @description alert ids, each once
+             */
+            ids: number[];
+        };
+        /** AlertsAcknowledged */
+        AlertsAcknowledged: {
+            /**
+             * Acknowledged
+             * @description acknowledged by this request
+             */
+            acknowledged: number[];
+            /**
+             * Already
+             * @description acknowledged before (left as they were)
+             */
+            already: number[];
         };
         /** ApiKeyCreate */
         ApiKeyCreate: {
@@ -874,6 +1095,44 @@ export interface components {
              */
             total_points: number;
         };
+        /** BreakersPublic */
+        BreakersPublic: {
+            /**
+             * Daily Loss
+             * @enum {string}
+             */
+            daily_loss: "armed" | "tripped";
+            /**
+             * Drawdown
+             * @enum {string}
+             */
+            drawdown: "armed" | "latched";
+            /**
+             * Drawdown Value
+             * @description the drawdown from the peak, as a share
+             */
+            drawdown_value: number;
+            /**
+             * Equity
+             * @description the account's equity at the last point evaluated
+             */
+            equity: number | null;
+            kill_switch: components["schemas"]["KillSwitchMode"];
+            /** Last Point At */
+            last_point_at: string | null;
+            /** Peak Equity */
+            peak_equity: number | null;
+            /**
+             * Session Loss
+             * @description the loss since the session opened, as a share
+             */
+            session_loss: number;
+            /**
+             * Trips
+             * @description the latest trips, oldest first
+             */
+            trips: components["schemas"]["TripPublic"][];
+        };
         /** ChosenCell */
         ChosenCell: {
             /**
@@ -1046,6 +1305,29 @@ export interface components {
         ErrorEnvelope: {
             error: components["schemas"]["ErrorBody"];
         };
+        /** ExposurePublic */
+        ExposurePublic: {
+            /**
+             * Capital Deployed
+             * @description gross exposure / equity
+             */
+            capital_deployed: number;
+            /** Equity */
+            equity: number;
+            /** Gross Exposure */
+            gross_exposure: number;
+            /** Largest Share Of Equity */
+            largest_share_of_equity: number;
+            /**
+             * Largest Share Of Gross
+             * @description concentration: largest position / gross
+             */
+            largest_share_of_gross: number;
+            /** Largest Symbol */
+            largest_symbol: string | null;
+            /** Positions */
+            positions: number;
+        };
         /** FillPublic */
         FillPublic: {
             /** Client Order Id */
@@ -1199,6 +1481,32 @@ export interface components {
             /** Reason */
             reason: string;
         };
+        /** LimitPublic */
+        LimitPublic: {
+            /**
+             * Breached
+             * @description current is at or past the limit
+             */
+            breached: boolean;
+            /**
+             * Current
+             * @description the value now; null when nothing is measured yet
+             */
+            current: number | null;
+            /** Limit */
+            limit: number;
+            /**
+             * Name
+             * @description the policy field, e.g. `account.max_drawdown`
+             */
+            name: string;
+            /**
+             * Unit
+             * @description `share`: a fraction (0.02 = 2 %); `money`: the account's currency
+             * @enum {string}
+             */
+            unit: "share" | "count" | "money";
+        };
         /**
          * LineSeries
          * @description One line computed over every stored step, then downsampled with its extremes kept.
@@ -1272,6 +1580,25 @@ export interface components {
          * @enum {string}
          */
         Mode: "BACKTEST" | "PAPER" | "LIVE";
+        /** ModeChangePublic */
+        ModeChangePublic: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * Changed By
+             * @description null: the risk service's breakers
+             */
+            changed_by: string | null;
+            mode: components["schemas"]["KillSwitchMode"];
+            mode_before: components["schemas"]["KillSwitchMode"];
+            /** Reason */
+            reason: string;
+            /** Via */
+            via: string;
+        };
         /** ModeTransitionCreate */
         ModeTransitionCreate: {
             /**
@@ -1980,6 +2307,77 @@ export interface components {
             refresh_token: string;
         };
         /**
+         * RiskPolicy
+         * @description The policy in force: account limits, breakers, and per-strategy budgets and caps.
+         */
+        "RiskPolicy-Input": {
+            account?: components["schemas"]["AccountLimits"];
+            /** Strategies */
+            strategies?: {
+                [key: string]: components["schemas"]["StrategyLimits-Input"];
+            };
+        };
+        /**
+         * RiskPolicy
+         * @description The policy in force: account limits, breakers, and per-strategy budgets and caps.
+         */
+        "RiskPolicy-Output": {
+            account?: components["schemas"]["AccountLimits"];
+            /** Strategies */
+            strategies?: {
+                [key: string]: components["schemas"]["StrategyLimits-Output"];
+            };
+        };
+        /** RiskPolicyPublic */
+        RiskPolicyPublic: {
+            /**
+             * Applied At
+             * Format: date-time
+             */
+            applied_at: string;
+            /** Applied By */
+            applied_by: string | null;
+            policy: components["schemas"]["RiskPolicy-Output"];
+            /** Reason */
+            reason: string;
+            /**
+             * Source
+             * @description the file it was applied from (CLI), or `api`
+             */
+            source: string;
+            /** Version */
+            version: number;
+        };
+        /** RiskPolicyUpdate */
+        RiskPolicyUpdate: {
+            policy: components["schemas"]["RiskPolicy-Input"];
+            /** Reason */
+            reason: string;
+        };
+        /** RiskPublic */
+        RiskPublic: {
+            breakers: components["schemas"]["BreakersPublic"];
+            exposure: components["schemas"]["ExposurePublic"];
+            /**
+             * History
+             * @description kill-switch changes, newest first
+             */
+            history: components["schemas"]["ModeChangePublic"][];
+            /** Limits */
+            limits: components["schemas"]["LimitPublic"][];
+            /** @description null until a policy is applied */
+            policy: components["schemas"]["RiskPolicyPublic"] | null;
+            /** Strategies */
+            strategies: {
+                [key: string]: components["schemas"]["StrategyExposurePublic"];
+            };
+        };
+        /** RiskRearm */
+        RiskRearm: {
+            /** Reason */
+            reason: string;
+        };
+        /**
          * RiskUpdate
          * @description Risk caps to change. The bounds are quant_strategy.RiskCaps' own (a unit test holds them
          *     equal), so the schema refuses exactly what the server would.
@@ -2628,6 +3026,71 @@ export interface components {
             value: number;
         };
         /**
+         * ServiceHeartbeatPublic
+         * @description A service instance as its last heartbeat described it.
+         */
+        ServiceHeartbeatPublic: {
+            /**
+             * Age S
+             * @description seconds since its last beat, by the database clock
+             */
+            age_s: number;
+            /**
+             * Detail
+             * @description what it reports, e.g. broker_connected
+             */
+            detail: {
+                [key: string]: unknown;
+            };
+            /**
+             * Instance
+             * @description host:pid
+             */
+            instance: string;
+            /**
+             * Interval S
+             * @description how often it promised to beat
+             */
+            interval_s: number;
+            /**
+             * Last Beat
+             * Format: date-time
+             */
+            last_beat: string;
+            /**
+             * Metrics Url
+             * @description where its Prometheus metrics are served
+             */
+            metrics_url: string | null;
+            /** Service */
+            service: string;
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+            /**
+             * State
+             * @description missing: no beat for three intervals (at least 15 s); stopped: it said so
+             * @enum {string}
+             */
+            state: "ok" | "missing" | "stopped";
+        };
+        /** ServicesPublic */
+        ServicesPublic: {
+            /**
+             * Items
+             * @description by service, then instance
+             */
+            items: components["schemas"]["ServiceHeartbeatPublic"][];
+            /**
+             * Status
+             * @description degraded when any instance is missing
+             * @enum {string}
+             */
+            status: "ok" | "degraded";
+        };
+        /**
          * SizingMode
          * @enum {string}
          */
@@ -2773,6 +3236,68 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+        };
+        /** StrategyExposurePublic */
+        StrategyExposurePublic: {
+            /**
+             * Capital Deployed
+             * @description gross exposure / equity
+             */
+            capital_deployed: number;
+            /** Equity */
+            equity: number;
+            /** Gross Exposure */
+            gross_exposure: number;
+            /** Largest Share Of Equity */
+            largest_share_of_equity: number;
+            /**
+             * Largest Share Of Gross
+             * @description concentration: largest position / gross
+             */
+            largest_share_of_gross: number;
+            /** Largest Symbol */
+            largest_symbol: string | null;
+            /** Positions */
+            positions: number;
+            /**
+             * Run Id
+             * @description the strategy's running paper session
+             */
+            run_id: string;
+        };
+        /**
+         * StrategyLimits
+         * @description One strategy's budget and caps under the policy; each tightens, never loosens, its config.
+         */
+        "StrategyLimits-Input": {
+            /**
+             * Budget
+             * @description the most capital it may deploy
+             */
+            budget?: number | string | null;
+            /** Max Capital Deployed */
+            max_capital_deployed?: number | null;
+            /** Max Position Pct */
+            max_position_pct?: number | null;
+            /** Max Positions */
+            max_positions?: number | null;
+        };
+        /**
+         * StrategyLimits
+         * @description One strategy's budget and caps under the policy; each tightens, never loosens, its config.
+         */
+        "StrategyLimits-Output": {
+            /**
+             * Budget
+             * @description the most capital it may deploy
+             */
+            budget?: string | null;
+            /** Max Capital Deployed */
+            max_capital_deployed?: number | null;
+            /** Max Position Pct */
+            max_position_pct?: number | null;
+            /** Max Positions */
+            max_positions?: number | null;
         };
         /** StrategyPublic */
         StrategyPublic: {
@@ -2924,6 +3449,27 @@ export interface components {
             symbol: string;
             /** Trade Id */
             trade_id: string;
+        };
+        /** TripPublic */
+        TripPublic: {
+            /**
+             * At
+             * Format: date-time
+             * @description the time of the equity point (bar) it tripped on
+             */
+            at: string;
+            /** Equity */
+            equity: number;
+            /** Limit */
+            limit: number;
+            mode: components["schemas"]["KillSwitchMode"];
+            /**
+             * Rule
+             * @description `daily_loss`, `daily_loss_release` or `drawdown`
+             */
+            rule: string;
+            /** Value */
+            value: number;
         };
         /** UserPublic */
         UserPublic: {
@@ -3184,6 +3730,144 @@ export interface operations {
             };
             /** @description Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Rate limit exceeded; see the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A backing service (Redis, PostgreSQL) is unreachable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    acknowledge_alerts_v1_alerts_acknowledge_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AlertsAcknowledge"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertsAcknowledged"];
+                };
+            };
+            /** @description Malformed request (for example a body that is not JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Signed in, but the role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request body is larger than this route accepts (refused before it is read) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A backing service (Redis, PostgreSQL) is unreachable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    alert_counts_v1_alerts_counts_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertCounts"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4176,6 +4860,44 @@ export interface operations {
             };
         };
     };
+    services_v1_health_services_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServicesPublic"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Rate limit exceeded; see the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     metrics_summary_v1_metrics_summary_get: {
         parameters: {
             query?: {
@@ -4630,6 +5352,215 @@ export interface operations {
             };
             /** @description The resource is not in a state that allows this */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request body is larger than this route accepts (refused before it is read) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A backing service (Redis, PostgreSQL) is unreachable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_risk_v1_risk_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RiskPublic"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Rate limit exceeded; see the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A backing service (Redis, PostgreSQL) is unreachable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    put_policy_v1_risk_policy_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RiskPolicyUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RiskPolicyPublic"];
+                };
+            };
+            /** @description Malformed request (for example a body that is not JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Signed in, but the role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request body is larger than this route accepts (refused before it is read) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A backing service (Redis, PostgreSQL) is unreachable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    rearm_v1_risk_rearm_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RiskRearm"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BreakersPublic"];
+                };
+            };
+            /** @description Malformed request (for example a body that is not JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Signed in, but the role is too low */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -15,6 +15,7 @@ from quant_bus.redis_bus import RETENTION, RedisBus
 from quant_bus.streams import (
     BARS_CLOSED,
     BINDINGS,
+    FEED_HEALTH,
     FILLS,
     KILL_SWITCH,
     ORDER_EVENTS,
@@ -24,6 +25,7 @@ from quant_bus.streams import (
     BusError,
     Event,
     EventTypeError,
+    FeedHealthChanged,
     FillEvent,
     KillSwitchChanged,
     OrderEventMessage,
@@ -36,6 +38,7 @@ from quant_bus.streams import (
 __all__ = [
     "BARS_CLOSED",
     "BINDINGS",
+    "FEED_HEALTH",
     "FILLS",
     "KILL_SWITCH",
     "ORDER_EVENTS",
@@ -52,6 +55,7 @@ __all__ = [
     "Event",
     "EventBus",
     "EventTypeError",
+    "FeedHealthChanged",
     "FillEvent",
     "Handler",
     "KillSwitchChanged",

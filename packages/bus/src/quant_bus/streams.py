@@ -124,6 +124,20 @@ class RiskModeChanged(Event):
     timestamp: UtcDatetime
 
 
+class FeedHealthChanged(Event):
+    """A live feed's symbol changed health (ok, warn: reconnecting, block: no new entries);
+    key `feed:<source>:<symbol>:<state>:<since>`. The state of record is the Redis hash
+    quant_bus.feed_health keeps; this broadcast only says it changed (ADR 0037)."""
+
+    source: str = Field(min_length=1)
+    symbol: str = Field(min_length=1)
+    state: Literal["ok", "warn", "block"]
+    previous: Literal["ok", "warn", "block"]
+    since: UtcDatetime
+    last_bar_at: UtcDatetime | None = None
+    timestamp: UtcDatetime
+
+
 @dataclass(frozen=True, slots=True)
 class Binding:
     """A name and the event type it carries; `durable` streams use consumer groups, the others
@@ -139,6 +153,7 @@ ORDER_EVENTS = "orders.events"
 FILLS = "fills"
 KILL_SWITCH = "risk.kill_switch"
 RISK_MODE = "risk.mode"
+FEED_HEALTH = "data.feed_health"
 
 BINDINGS: Mapping[str, Binding] = {
     b.name: b
@@ -148,6 +163,7 @@ BINDINGS: Mapping[str, Binding] = {
         Binding(FILLS, FillEvent, durable=True),
         Binding(KILL_SWITCH, KillSwitchChanged, durable=False),
         Binding(RISK_MODE, RiskModeChanged, durable=False),
+        Binding(FEED_HEALTH, FeedHealthChanged, durable=False),
     )
 }
 

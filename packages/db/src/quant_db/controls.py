@@ -1,7 +1,8 @@
 """The kill switch: one row holding its mode, changed only together with its audit entry.
 
 The API's `PUT /v1/controls/kill-switch` (and the older engage/release `POST`) and the
-break-glass `quant kill-switch` command (for when the API or Redis is down) all change it here;
+break-glass `quant kill-switch` command (for when the API or Redis is down) all change it here,
+and so do the risk service's breakers (no user; `via: risk`, ADR 0038);
 the risk gate of the execution service will read it here before its first order (ADR 0024).
 """
 

@@ -76,7 +76,8 @@ async def requeue_orphans(connection: asyncpg.Connection[Any]) -> list[uuid.UUID
     A run's job leaves the queue only after the run has its final status, so a queued or running
     run without a job lost it in an interrupted attempt (pgqueuer recorded the job as ended while
     the worker could not write the run, its database gone). The run goes back to `queued`; its
-    next attempt counts towards the worker's attempt limit like any other.
+    next attempt counts towards the worker's attempt limit like any other. Paper and live runs
+    never had a job: they belong to the execution service and are left alone.
     """
     queries = Queries(AsyncpgDriver(connection))
     table = queries.qbe.settings.queue_table
@@ -85,7 +86,8 @@ async def requeue_orphans(connection: asyncpg.Connection[Any]) -> list[uuid.UUID
         rows = await connection.fetch(
             "UPDATE runs SET status = 'queued', message = CASE WHEN status = 'running' "
             "THEN 'queued again: its last attempt was interrupted' ELSE message END "
-            "WHERE status IN ('queued', 'running') AND NOT EXISTS ("
+            "WHERE status IN ('queued', 'running') AND type IN ('backtest', 'walk_forward') "
+            "AND NOT EXISTS ("
             f"SELECT 1 FROM {table} q WHERE q.entrypoint = $1 AND q.payload = uuid_send(runs.id)"
             ") RETURNING id",
             RUN_ENTRYPOINT,

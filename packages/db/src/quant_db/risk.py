@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quant_db.audit import record
@@ -40,6 +40,11 @@ async def policy_in_force(session: AsyncSession) -> RiskPolicyVersion | None:
     return await session.scalar(
         select(RiskPolicyVersion).order_by(RiskPolicyVersion.version.desc()).limit(1)
     )
+
+
+async def policy_version(session: AsyncSession) -> int | None:
+    """The version in force (None: none was ever applied); cheap enough to read every step."""
+    return await session.scalar(select(func.max(RiskPolicyVersion.version)))
 
 
 async def policy_versions(session: AsyncSession, limit: int = 20) -> Sequence[RiskPolicyVersion]:

@@ -26,19 +26,18 @@ def session_key(calendar: SessionCalendar, at: datetime, daily: bool) -> int:
 class BreakerWatch:
     """A `StepObserver` for `BacktestEngine.run` that applies the policy's breakers.
 
-    `trade_from` is the first traded step (warm-up steps are not marked in a paper session
-    either); `trips` lists every change, with the step it happened at in `steps`.
+    Warm-up steps are skipped (a paper session stores no equity point for them either);
+    `trips` lists every change, with the step it happened at in `steps`.
     """
 
-    def __init__(self, limits: AccountLimits, trade_from: int = 0) -> None:
+    def __init__(self, limits: AccountLimits) -> None:
         self.breakers = Breakers(limits.daily_loss_limit, limits.max_drawdown)
         self.calendar = session_calendar(limits.calendar)
-        self.trade_from = trade_from
         self.trips: list[Trip] = []
         self.steps: list[int] = []
 
     def __call__(self, i: int, engine: BacktestEngine) -> None:
-        if i < self.trade_from:
+        if not engine.loop.trading:
             return
         ledger = engine.ledger
         qty, last = ledger.qty, ledger.last

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from array import array
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import IntEnum
 
@@ -173,6 +173,7 @@ class RiskGate:
     """
 
     __slots__ = (
+        "_base",
         "_blocked",
         "_budget",
         "_can_short",
@@ -205,22 +206,14 @@ class RiskGate:
             raise ValueError(
                 f"qty has {len(qty)} and last {len(last)} entries for {m} symbols in the limits"
             )
-        self.limits = limits
+        self._base = limits  # the strategy's own caps: a policy tightens from these
         self._qty = qty
         self._last = last
         self._held = held
         self._pending = [0.0] * m
         self._pending_idx: list[int] = []
         self._can_short = list(limits.can_short)
-        grow = 1.0 + REL_TOL
-        self._qty_cap = limits.max_position_qty * grow
-        self._pct = limits.max_position_pct * grow
-        self._gross = limits.max_gross_exposure * grow
-        self._budget = limits.budget * grow + ABS_TOL
-        self._max_positions = limits.max_positions
-        self._notional = limits.max_order_notional * grow
-        self._collar = limits.price_collar_pct * grow
-        self._collar_on = limits.price_collar_pct != _INF
+        self._set_caps(limits)
         self._rate = limits.max_orders_per_minute
         # send times of the last max_orders_per_minute orders; the slot at _ring_at is the oldest
         self._ring = array("d", [-_INF] * max(self._rate, 1))
@@ -230,6 +223,34 @@ class RiskGate:
         # sum over symbols of |position + pending| x last close, as of `_fresh_at` (see refresh)
         self._gross_total = 0.0
         self._fresh_at = math.nan
+
+    def _set_caps(self, limits: GateLimits) -> None:
+        grow = 1.0 + REL_TOL
+        self.limits = limits
+        self._qty_cap = limits.max_position_qty * grow
+        self._pct = limits.max_position_pct * grow
+        self._gross = limits.max_gross_exposure * grow
+        self._budget = limits.budget * grow + ABS_TOL
+        self._max_positions = limits.max_positions
+        self._notional = limits.max_order_notional * grow
+        self._collar = limits.price_collar_pct * grow
+        self._collar_on = limits.price_collar_pct != _INF
+
+    def tighten(
+        self, max_position_pct: float, max_gross_exposure: float, max_positions: int, budget: float
+    ) -> None:
+        """Enforce these caps from the next check on (a new risk policy: ADR 0038), each no
+        looser than `base`'s; the orders sent and their rate window are kept."""
+        base = self._base
+        self._set_caps(
+            replace(
+                base,
+                max_position_pct=min(base.max_position_pct, max_position_pct),
+                max_gross_exposure=min(base.max_gross_exposure, max_gross_exposure),
+                max_positions=min(base.max_positions or max_positions, max_positions),
+                budget=min(base.budget, budget),
+            )
+        )
 
     @property
     def mode(self) -> KillSwitchMode:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -11,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from quant_domain import ConfigError
 from quant_domain.errors import first_validation_error
-from quant_strategy.config import RiskCaps
+from quant_engine.risk_gate import RiskGate
+from quant_strategy.config import RiskCaps, StrategyConfig
 from quant_strategy.yaml_reader import read_yaml
 
 Calendar = Literal[
@@ -111,6 +113,25 @@ class RiskPolicy(BaseModel):
                 "max_gross_exposure": gross,
                 "max_positions": positions,
             }
+        )
+
+    def applied_to(self, config: StrategyConfig) -> StrategyConfig:
+        """`config` with its caps and budget tightened by this policy (what its session and a
+        backtest with the policy trade under)."""
+        return config.updated(
+            risk=self.caps_for(config.id, config.risk),
+            budget=self.budget_for(config.id, config.budget),
+        )
+
+    def tighten(self, gate: RiskGate, config: StrategyConfig) -> None:
+        """Make `gate` (built from `config`'s own caps) enforce this policy from its next check."""
+        applied = self.applied_to(config)
+        risk = applied.risk
+        gate.tighten(
+            risk.max_position_pct,
+            risk.max_gross_exposure,
+            risk.max_positions or 0,
+            math.inf if applied.budget is None else float(applied.budget),
         )
 
     def budget_for(self, strategy_id: str, budget: Decimal | None) -> Decimal | None:

@@ -54,10 +54,12 @@ class ScrapedGauge(Collector):
 
 
 class LastBarAges(Collector):
-    """Remembers when each symbol's last bar ended; exports its age, computed at scrape time.
+    """Remembers when each symbol's last bar was published; exports the age at scrape time.
 
-    `mark` is a dict store under a lock (well under a microsecond), called where bars are
-    published, never inside the trading loop's per-bar step.
+    The clock starts at publication, not at the bar's own time, so a replay of old history and a
+    live feed read the same way: the age grows while a feed is stalled. `mark` is a dict store
+    under a lock (well under a microsecond), called where bars are published, never inside the
+    trading loop's per-bar step.
     """
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
@@ -65,8 +67,12 @@ class LastBarAges(Collector):
         self._ends: dict[str, float] = {}
         self._lock = threading.Lock()
 
-    def mark(self, symbol: str, end: datetime | float) -> None:
-        stamp = end.timestamp() if isinstance(end, datetime) else float(end)
+    def mark(self, symbol: str, at: datetime | float | None = None) -> None:
+        """`symbol` had a bar published at `at` (default: now)."""
+        if at is None:
+            stamp = self._clock()
+        else:
+            stamp = at.timestamp() if isinstance(at, datetime) else float(at)
         with self._lock:
             if stamp >= self._ends.get(symbol, float("-inf")):
                 self._ends[symbol] = stamp

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 
 from quant_telemetry.metrics import SERVICE_HEARTBEAT, SERVICE_INFO
@@ -16,3 +18,12 @@ def mark_started(service: str, version: str) -> None:
 def beat(service: str) -> None:
     """Call from the service's main loop: a stalled loop shows as a heartbeat that stops moving."""
     SERVICE_HEARTBEAT.labels(service=service).set(time.time())
+
+
+async def keep_beating(service: str, stop: asyncio.Event, interval: float = 5.0) -> None:
+    """Beat every `interval` seconds on the service's event loop until `stop`: a loop blocked
+    by a runaway task shows as a heartbeat that stops moving."""
+    while not stop.is_set():
+        beat(service)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval)

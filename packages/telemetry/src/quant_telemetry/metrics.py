@@ -94,7 +94,7 @@ STREAM_PENDING = GaugeSpec(
 )
 LAST_BAR_AGE = GaugeSpec(
     "quant_last_bar_age_seconds",
-    "Seconds since the end of the last bar published for a symbol.",
+    "Seconds since the data service last published a bar of the symbol (grows while stalled).",
     ("symbol",),
 )
 EQUITY = GaugeSpec("quant_equity", "Marked equity of a strategy's book.", ("strategy",))

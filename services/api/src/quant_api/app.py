@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from slowapi.errors import RateLimitExceeded
 from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import Route
 
 from quant_api import docs_pages
 from quant_api.api_keys import API_KEY_HEADER
@@ -19,13 +20,15 @@ from quant_api.body_limits import (
     document_body_limits,
 )
 from quant_api.errors import install_error_handlers
+from quant_api.metrics_endpoint import METRICS_PATH, MetricsEndpoint
 from quant_api.rate_limits import rate_limit_exceeded
-from quant_api.request_context import REQUEST_ID_HEADER, RequestContextMiddleware, configure_logging
+from quant_api.request_context import REQUEST_ID_HEADER, RequestContextMiddleware
 from quant_api.resources import open_resources, package_version
 from quant_api.routers.v1 import api_router
 from quant_api.routers.v1.controls import ENFORCEMENT_NOTE
 from quant_api.security_headers import SecurityHeadersMiddleware
 from quant_api.settings import ApiSettings, get_settings
+from quant_telemetry import configure_logging, mark_started, release_process, secrets_of
 
 DESCRIPTION = f"""
 The versioned HTTP API of the quant platform: strategies, runs (backtests and walk-forwards,
@@ -84,17 +87,19 @@ def create_app(
     connects to Redis; `database_url` / `redis_url` override DATABASE_URL / REDIS_URL.
     """
     config = settings or get_settings()
-    configure_logging(config.log_level)
+    configure_logging("api", config.log_level, secrets=secrets_of(config))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         resources = await open_resources(config, database_url, redis_url)
         app.state.resources = resources
         app.state.rate_limits = resources.limits
+        mark_started("api", package_version())
         try:
             yield
         finally:
             await resources.close()
+            release_process()  # a stopped worker's live gauges leave the multiprocess total
 
     app = FastAPI(
         title="Quant platform API",
@@ -111,6 +116,10 @@ def create_app(
     app.add_exception_handler(BodyTooLarge, body_too_large)
     app.include_router(api_router)
     app.include_router(docs_pages.router)
+    token = None if config.metrics_token is None else config.metrics_token.get_secret_value()
+    # an ASGI app as a plain Starlette route: outside /v1 and the OpenAPI, any method reaches
+    # it so it answers 405 itself
+    app.router.routes.append(Route(METRICS_PATH, MetricsEndpoint(token), include_in_schema=False))
     document_body_limits(app)
     # added first = innermost: bodies are limited before any route reads them; the request
     # context (outside it) has named the request by then, so the 413 carries its id

@@ -1,10 +1,9 @@
-"""Request ids, JSON request logs, and the last line of defence that turns a crash into a 500."""
+"""Request ids, JSON request logs, latency by route, and the last line of defence that turns a
+crash into a 500."""
 
 from __future__ import annotations
 
-import logging
 import re
-import sys
 import time
 import uuid
 from typing import Any
@@ -12,35 +11,16 @@ from typing import Any
 import structlog
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from structlog.tracebacks import ExceptionDictTransformer
 
 from quant_api.client_address import client_address_of
 from quant_api.errors import CODES, INTERNAL_MESSAGE, envelope
+from quant_api.route_templates import route_template
+from quant_telemetry.metrics import HTTP_REQUEST_DURATION
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _ACCEPTED_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,64}$")
 
 log = structlog.get_logger("quant_api")
-
-
-def configure_logging(level: str = "info") -> None:
-    """structlog renders one JSON object per event on stderr, with the bound request context."""
-    structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            # tracebacks as JSON, without local variables: those hold tokens and passwords
-            structlog.processors.ExceptionRenderer(ExceptionDictTransformer(show_locals=False)),
-            structlog.processors.JSONRenderer(),
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(
-            logging.getLevelNamesMapping()[level.upper()]
-        ),
-        # resolved per event, so a replaced sys.stderr (pytest's capture) is always the live one
-        logger_factory=lambda *_: structlog.PrintLogger(sys.stderr),
-        cache_logger_on_first_use=False,
-    )
 
 
 def _incoming_id(scope: Scope) -> str | None:
@@ -90,12 +70,18 @@ class RequestContextMiddleware:
             response = envelope(request_id, 500, CODES[500], INTERNAL_MESSAGE)
             await response(scope, receive, send_with_id)
         finally:
+            elapsed = time.perf_counter() - started
+            route = route_template(scope)
+            HTTP_REQUEST_DURATION.labels(
+                method=scope["method"], route=route, status=str(outcome["status"])
+            ).observe(elapsed)
             log.info(
                 "request",
                 method=scope["method"],
                 path=scope["path"],
+                route=route,
                 status=outcome["status"],
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                duration_ms=round(elapsed * 1000, 2),
                 user=state.get("username"),
                 client=client,
             )

@@ -27,6 +27,7 @@ from quant_db import embedded
 from quant_db.migrate import upgrade
 from quant_db.provenance import code_version
 from quant_db.settings import get_settings as storage_settings
+from quant_telemetry import add_secrets
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -112,6 +113,7 @@ async def open_resources(
         catalog = StrategyCatalog(sessions, settings.strategies_dir)
         await catalog.sync()
         secret = await anyio.to_thread.run_sync(resolve_jwt_secret, settings)
+        add_secrets([secret])  # a generated signing key is never logged either
         revision = await anyio.to_thread.run_sync(partial(code_version, short=True))
     except BaseException:
         await engine.dispose()

@@ -86,6 +86,12 @@ class ApiSettings(BaseSettings):
         "X-Quant-Proxy-Secret may name its browser's address in X-Quant-Client-Address "
         "(ADR 0016); unset: that header is never believed",
     )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="when set, GET /metrics needs `Authorization: Bearer <token>` (Prometheus' "
+        "authorization.credentials); unset: /metrics is open, as the API binds 127.0.0.1 by "
+        "default (ADR 0039)",
+    )
     max_body_bytes: int = Field(
         default=64 * 1024, ge=1024, description="request body limit of most routes"
     )
@@ -162,13 +168,13 @@ class ApiSettings(BaseSettings):
             raise ValueError(f"{value!r} is not a rate limit such as '5/minute'") from None
         return value
 
-    @field_validator("proxy_secret", mode="before")
+    @field_validator("proxy_secret", "metrics_token", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         # docker-compose.yml passes ${QUANT_PROXY_SECRET:-}: empty means "not configured"
         return None if value == "" else value
 
-    @field_validator("jwt_secret", "proxy_secret")
+    @field_validator("jwt_secret", "proxy_secret", "metrics_token")
     @classmethod
     def _secret_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < MIN_SECRET_LENGTH:

@@ -158,10 +158,23 @@ def metadata_rows(meta: RunMetadata) -> list[tuple[str, str]]:
         ("Seed", str(meta.seed)),
         ("Data source", meta.data_source or "not recorded"),
         ("Created at", meta.created_at.isoformat()),
+        *([("Risk policy", risk_line(meta.risk))] if meta.risk is not None else []),
     ]
     if meta.engine:
         rows.append(("Engine", "compiled kernel" if meta.engine == "compiled" else "event loop"))
     return rows
+
+
+def risk_line(risk: dict[str, Any]) -> str:
+    """Where the risk policy's breakers tripped ("none tripped" when they never did)."""
+    trips = [t for t in risk.get("trips", []) if t["rule"] != "daily_loss_release"]
+    if not trips:
+        return "breakers on; none tripped"
+    return "; ".join(
+        f"{t['rule']} tripped on the bar of {t['at']} (step {t['step']}): "
+        f"{t['value']:.2%} against a limit of {t['limit']:.2%} -> {t['mode']}"
+        for t in trips
+    )
 
 
 def _assumptions(result: BacktestResult) -> str:

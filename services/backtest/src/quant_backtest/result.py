@@ -27,11 +27,16 @@ class RunMetadata:
     package_versions: dict[str, str] = field(default_factory=dict)
     data_source: str = ""
     engine: str = ""  # the path that ran it: "event" or "compiled" ("" for runs made before)
+    # with a risk policy (ADR 0038): the policy and where its breakers tripped; None without
+    risk: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """Every field by name, JSON-ready: created_at as an ISO 8601 string."""
+        """Every field by name, JSON-ready: created_at as an ISO 8601 string; `risk` only when
+        the run had a policy (runs without one keep their shape)."""
         data = asdict(self)
         data["created_at"] = self.created_at.isoformat()
+        if data["risk"] is None:
+            del data["risk"]
         return data
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -23,10 +24,13 @@ from quant_engine import (
     Timeline,
     build_timeline,
 )
+from quant_engine.backtest import StepObserver
+from quant_engine.breaker_watch import BreakerWatch
 from quant_engine.compiled_run import CompiledMismatch, compiled_run
 from quant_engine.config import EngineChoice
-from quant_engine.engine_choice import choose_path
+from quant_engine.engine_choice import CompiledUnavailable, choose_path
 from quant_engine.metrics import compute_metrics, periods_per_year
+from quant_engine.risk_policy import RiskPolicy
 from quant_marketdata import DataSource
 from quant_marketdata.base import run_calendar
 from quant_strategy import StrategyConfig, build_strategy, check_symbols
@@ -111,15 +115,22 @@ def run(
     *,
     progress: Progress | None = None,
     run_id: str | None = None,
+    risk_policy: RiskPolicy | None = None,
 ) -> BacktestResult:
     """Backtest one strategy config on `data` under `config`; deterministic for a given seed.
 
     `run_id` names the result (the worker passes the run row's id, so the report and the API
-    show one id); without it the result gets a fresh random id.
+    show one id); without it the result gets a fresh random id. With a `risk_policy` the
+    strategy trades under its caps and its breakers run on every step (ADR 0038); the result's
+    metadata says where they tripped.
     """
     frames, benchmark_bars = load_frames(strategy_config, data, config)
     calendar = universe_calendar(strategy_config, data)
     instruments = {symbol: data.instrument(symbol) for symbol in frames}
+    watch = None
+    if risk_policy is not None:
+        strategy_config = risk_policy.applied_to(strategy_config)
+        watch = BreakerWatch(risk_policy.account)
     engine_run = run_engine(
         strategy_config,
         frames,
@@ -127,11 +138,16 @@ def run(
         progress=progress,
         calendar=calendar,
         instruments=instruments,
+        observer=watch,
     )
     seed = run_seed(strategy_config, config)
-    return assemble(
+    result = assemble(
         strategy_config, config, data.name, frames, benchmark_bars, engine_run, seed, run_id
     )
+    if risk_policy is not None and watch is not None:
+        risk = {"policy": risk_policy.model_dump(mode="json"), "trips": watch.summary()}
+        result.metadata = replace(result.metadata, risk=risk)
+    return result
 
 
 def run_seed(strategy_config: StrategyConfig, config: BacktestConfig) -> int:
@@ -147,6 +163,7 @@ def run_engine(
     calendar: str | None = None,
     instruments: Mapping[str, Instrument] | None = None,
     account: str = "backtest",
+    observer: StepObserver | None = None,
 ) -> EngineRun:
     """The engine part of run(): seeded, a fresh strategy, warm-up honoured; no metrics.
 
@@ -164,7 +181,16 @@ def run_engine(
     # bar): it may cancel mid-run, and the compiled run is over before a cancel could land
     # (tests/integration/test_worker.py); engine: compiled still forces the kernel there
     watched = progress is not None and config.engine is EngineChoice.AUTO
-    if not watched and choose_path(strategy, config, instruments) == "compiled":
+    if observer is not None and config.engine is EngineChoice.COMPILED:
+        raise CompiledUnavailable(
+            "engine: compiled is not possible here: a risk policy's breakers watch every step, "
+            "which only the event loop does"
+        )
+    if (
+        not watched
+        and observer is None
+        and choose_path(strategy, config, instruments) == "compiled"
+    ):
         try:
             return compiled_run(
                 strategy,
@@ -189,6 +215,7 @@ def run_engine(
         trade_from=trade_from,
         instruments=instruments,
         account=account,
+        observer=observer,
     )
 
 

@@ -36,6 +36,7 @@ from quant_engine import BacktestConfig
 from quant_engine.walk_forward_config import WalkForwardConfig
 from quant_marketdata import DataSource, open_source
 from quant_strategy import StrategyConfig
+from quant_telemetry.metrics import RUN_DURATION
 
 MAX_ATTEMPTS = 3
 REPORT_EVERY_S = 0.5
@@ -182,6 +183,14 @@ class RunExecutor:
             "starting" if row["attempts"] == 1 else f"restarted (attempt {row['attempts']})",
         )
         bound.info("run.started")
+        started = time.monotonic()
+
+        def finished(status: str) -> str:
+            RUN_DURATION.labels(kind=str(row["type"]), status=status).observe(
+                time.monotonic() - started
+            )
+            return status
+
         try:
             config = StrategyConfig.model_validate(_json(row["config"]))
             bt = BacktestConfig.model_validate(_json(row["backtest_config"]))
@@ -189,14 +198,14 @@ class RunExecutor:
         except RunCancelled:
             await self._finish(connection, run_id, "cancelled", "cancelled while running")
             bound.info("run.cancelled")
-            return "cancelled"
+            return finished("cancelled")
         except Exception as exc:
             if database_unreachable(exc):  # not the run's fault: it is retried, not failed
                 raise DatabaseLost(outage_reason(exc)) from exc
             reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
             await self._finish(connection, run_id, "failed", "failed", error=reason)
             bound.error("run.failed", error=reason)
-            return "failed"
+            return finished("failed")
         await save_results(
             connection,
             run_id,
@@ -212,7 +221,7 @@ class RunExecutor:
             benchmark=outcome.benchmark,
         )
         bound.info("run.completed")
-        return "completed"
+        return finished("completed")
 
     async def _compute(
         self,

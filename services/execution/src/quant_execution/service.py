@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from quant_bus.base import EventBus
 from quant_bus.streams import KILL_SWITCH, BarClosedEvent, KillSwitchChanged
-from quant_db import controls
+from quant_db import controls, risk
 from quant_db.schema import Run, Strategy
 from quant_db.schema.runs import Mode, RunStatus, RunType
 from quant_domain import ConfigError, KillSwitchMode
@@ -47,6 +47,7 @@ from quant_engine import BacktestConfig
 from quant_engine.account import Allocation, allocate, book_config, summarise
 from quant_engine.paper import PaperSession
 from quant_engine.reconciliation import Reconciliation, ReconciliationState
+from quant_engine.risk_policy import RiskPolicy
 from quant_execution.paper_runner import PaperRunner
 from quant_execution.paper_sessions import (
     close_paper_session,
@@ -62,11 +63,13 @@ from quant_execution.recovery import (
     stream_history,
 )
 from quant_execution.resolution import carry_out, recover_missed
+from quant_execution.step_metrics import StepMetrics
 from quant_execution.steps import Step
 from quant_marketdata import DataSource
 from quant_marketdata.base import run_calendar
 from quant_marketdata.replay import replay_steps
 from quant_strategy import StrategyConfig, build_strategy
+from quant_telemetry import log_context
 
 log = logging.getLogger("quant.execution")
 T = TypeVar("T")
@@ -151,6 +154,7 @@ class ExecutionService:
         # strategies in PAPER mode that may not trade (bad config, budget does not fit), why
         self.refused: dict[str, str] = {}
         self.ready = asyncio.Event()  # set once start-up is done and the first sync has run
+        self.step_metrics = StepMetrics()  # order counts and book figures, after each step
 
     # -- the service's life ------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
@@ -200,13 +204,18 @@ class ExecutionService:
         self.health.last_error = str(exc)
 
     # -- one strategy ------------------------------------------------------------------------------
-    async def _start_trading(self, row: Strategy, resume: uuid.UUID | None = None) -> None:
+    async def _start_trading(self, row: Strategy, resume: uuid.UUID | None = None) -> None:  # noqa: PLR0915
         """Open a paper session for `row` (or, with `resume`, rebuild that run's session as it
         stood after its last finished step: ADR 0032) and start its runner."""
         admitted = self._admit(row)
         if admitted is None:
             return
-        config, allocation = admitted
+        own, allocation = admitted  # own caps: a later risk policy tightens from these
+        try:
+            config, start = await self._under_policy(own, resume)
+        except UNREACHABLE as exc:
+            self._database_down(exc)
+            return
         try:
             run_id = resume or await open_paper_session(
                 self._sessions, row.id, config.model_dump(mode="json", by_alias=True)
@@ -248,14 +257,13 @@ class ExecutionService:
         async def after_step(now: datetime) -> None:
             session = runner.session  # a rebuild after an outage replaces it
             await record_step(self._sessions, run_id, now, session.last_point(), session.marks())
+            self.step_metrics.observe(row.id, run_id, session)  # after the step, not inside it
             check = session.loop.reconciliation
             if check is None or check.state is not ReconciliationState.CLEAN:
                 # an admin's adopt or flatten, once decided, is carried out between bars
                 await carry_out(self._sessions, self.account, run_id, session)
 
-        async def mode() -> KillSwitchMode:
-            async with self._sessions() as db:
-                return KillSwitchMode((await controls.kill_switch(db)).mode)
+        mode = self._mode_reader(own, start, lambda: runner.session)
 
         hooks: dict[str, Any] = {
             "group": f"paper-{run_id}",
@@ -293,7 +301,9 @@ class ExecutionService:
                 outcome.state.value,
             )
         stop = asyncio.Event()
-        task = asyncio.create_task(runner.run(stop), name=f"paper {row.id}")
+        # the task copies the context: every line its runner logs names the strategy and run
+        with log_context(strategy_id=row.id, run_id=str(run_id)):
+            task = asyncio.create_task(runner.run(stop), name=f"paper {row.id}")
         self.trading[row.id] = Trading(row.id, config, run_id, runner, stop, task)
         self.health.started += 1
         log.info(
@@ -494,6 +504,52 @@ class ExecutionService:
             except self._bus.unreachable as exc:  # the runners still read the mode per step
                 log.warning("kill-switch broadcasts unreachable, retrying: %s", exc)
                 await asyncio.sleep(0.5)
+
+    def _mode_reader(
+        self, own: StrategyConfig, start: int | None, session: Callable[[], PaperSession]
+    ) -> Callable[[], Awaitable[KillSwitchMode]]:
+        """The runner's read before every step: the kill-switch mode; and a risk policy changed
+        since `session()` was built (at version `start`) tightens its gate there, so the change
+        holds from the next order (ADR 0038)."""
+        enforced: dict[int, int | None] = {}  # by session object: a rebuild starts afresh
+
+        async def mode() -> KillSwitchMode:
+            async with self._sessions() as db:
+                switch = KillSwitchMode((await controls.kill_switch(db)).mode)
+                version = await risk.policy_version(db)
+            now = session()
+            if version is not None and enforced.get(id(now), start) != version:
+                policy = await self._risk_policy()
+                if policy is not None:
+                    policy[1].tighten(now.loop.gate, own)
+                    enforced[id(now)] = policy[0]
+            return switch
+
+        return mode
+
+    async def _under_policy(
+        self, config: StrategyConfig, resume: uuid.UUID | None
+    ) -> tuple[StrategyConfig, int | None]:
+        """The config a session trades under and the policy version it holds: a new session's
+        caps tightened by the policy in force (ADR 0038); a rebuilt one's as its run stored them
+        (so the replay decides as the session did), tightened again at its next step."""
+        if resume is not None:
+            async with self._sessions() as db:
+                run = await db.get(Run, resume)
+            try:  # runs stored before the policy, or by hand, may hold less than a config
+                return StrategyConfig.model_validate(run.config if run else None), None
+            except ValidationError:
+                return config, None
+        policy = await self._risk_policy()
+        if policy is None:
+            return config, None
+        return policy[1].applied_to(config), policy[0]
+
+    async def _risk_policy(self) -> tuple[int, RiskPolicy] | None:
+        """The risk policy in force and its version (None: none was ever applied)."""
+        async with self._sessions() as db:
+            row = await risk.policy_in_force(db)
+        return None if row is None else (row.version, RiskPolicy.model_validate(row.policy))
 
     def _settings(self, config: StrategyConfig) -> BacktestConfig:
         """The run settings a session trades under: the account's (costs, fills, sizing), with

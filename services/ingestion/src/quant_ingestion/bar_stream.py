@@ -16,11 +16,30 @@ import pandas as pd
 
 from quant_bus.base import EventBus
 from quant_bus.streams import BARS_CLOSED, BarClosedEvent
+from quant_domain import Bar
 from quant_marketdata.replay import Replay, replay_steps
+from quant_telemetry import LastBarAges
 
 
 def bar_key(source: str, symbol: str, timeframe: str, stamp: pd.Timestamp | str) -> str:
     return f"bar:{source}:{symbol}:{timeframe}:{pd.Timestamp(stamp).isoformat()}"
+
+
+def bar_event(bar: Bar, *, source: str, timeframe: str, bars_in_step: int) -> BarClosedEvent:
+    """The `BarClosed` event for one bar of a step (a replay's and a live feed's alike)."""
+    return BarClosedEvent(
+        idempotency_key=bar_key(source, bar.symbol, timeframe, pd.Timestamp(bar.timestamp)),
+        symbol=bar.symbol,
+        timeframe=timeframe,
+        timestamp=bar.timestamp,
+        open=bar.open,
+        high=bar.high,
+        low=bar.low,
+        close=bar.close,
+        volume=bar.volume,
+        source=source,
+        bars_in_step=bars_in_step,
+    )
 
 
 async def publish_replay(
@@ -30,10 +49,12 @@ async def publish_replay(
     source: str,
     timeframe: str = "1d",
     speed: float | None = None,
+    ages: LastBarAges | None = None,
 ) -> int:
     """Publish every bar of `frames` step by step on `bars.closed`; returns the steps sent.
 
-    `speed` paces the steps (None: as fast as the bus takes them), waiting with asyncio.sleep.
+    `speed` paces the steps (None: as fast as the bus takes them), waiting with asyncio.sleep;
+    `ages` (the data service's last-bar-age gauge) learns of each bar once it is published.
     """
     steps = 0
     pace = Replay(iter(()), speed)
@@ -44,19 +65,14 @@ async def publish_replay(
         for bar in bars:
             await bus.publish(
                 BARS_CLOSED,
-                BarClosedEvent(
-                    idempotency_key=bar_key(source, bar.symbol, timeframe, pd.Timestamp(now)),
-                    symbol=bar.symbol,
-                    timeframe=timeframe,
-                    timestamp=now,
-                    open=bar.open,
-                    high=bar.high,
-                    low=bar.low,
-                    close=bar.close,
-                    volume=bar.volume,
+                bar_event(
+                    bar._replace(timestamp=now),
                     source=source,
+                    timeframe=timeframe,
                     bars_in_step=len(bars),
                 ),
             )
+            if ages is not None:
+                ages.mark(bar.symbol)
         steps += 1
     return steps

@@ -1,7 +1,7 @@
 """The alert channels file (configs/alerts/channels.yaml): channels, delivery rules, daily summary.
 
 Secrets are never written in the file: a value `${NAME}` is read from the environment when the
-file is loaded. A channel marked `optional: true` whose variables are unset is left out (the
+file is loaded. A channel marked `optional: true` whose variables are unset (or empty) is left out (the
 file in the repository lists every kind, so a machine with none configured still starts); any
 other unset variable or invalid field is one ConfigError naming the file, line and field.
 """
@@ -155,7 +155,8 @@ def _line_of(lines: Mapping[str, int], path: str) -> int:
 def _missing(value: Any, env: Mapping[str, str], path: str) -> list[tuple[str, str]]:
     """(field, variable) of every `${VARIABLE}` under `value` that `env` lacks."""
     if isinstance(value, str):
-        return [(path, name) for name in _REFERENCE.findall(value) if name not in env]
+        # set but empty (a blank line of .env) counts as unset
+        return [(path, name) for name in _REFERENCE.findall(value) if not env.get(name)]
     if isinstance(value, dict):
         return [m for k, v in value.items() for m in _missing(v, env, f"{path}.{k}")]
     if isinstance(value, list):

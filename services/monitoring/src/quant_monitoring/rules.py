@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quant_bus.streams import RiskModeChanged
 from quant_db import controls
 from quant_db.alerts import Severity, kill_switch_key
 from quant_db.heartbeats import BROKER_CONNECTED, BROKER_DOWN_SINCE, ServiceBeat
@@ -164,10 +165,10 @@ async def rejection_bursts(session: AsyncSession, now: datetime, t: Thresholds) 
             .group_by(Order.strategy_id)
         )
     ).all()
-    bucket = int(now.timestamp() // t.rejection_window_s)
+    # one open alert per strategy while rejections go on (raise_alert's open/quiet rule)
     return [
         Finding(
-            key=f"order_rejections:{strategy}:{bucket}",
+            key=f"order_rejections:{strategy}",
             severity=Severity.WARNING,
             title=f"{strategy}: {count} orders rejected",
             message=f"{count} orders of {strategy} were rejected in the last "
@@ -199,3 +200,43 @@ async def failed_runs(session: AsyncSession, now: datetime, t: Thresholds) -> li
         )
         for run in runs
     ]
+
+
+async def breaker_changes(
+    session: AsyncSession, events: list[RiskModeChanged], now: datetime, t: Thresholds
+) -> tuple[list[Finding], list[RiskModeChanged]]:
+    """Findings for broadcast breaker changes the risk service did not announce itself within
+    `t.risk_alert_slack_s`; the events still too recent to tell come back to wait."""
+    slack = timedelta(seconds=t.risk_alert_slack_s)
+    found: list[Finding] = []
+    waiting: list[RiskModeChanged] = []
+    for event in events:
+        if now - event.timestamp < slack:
+            waiting.append(event)
+            continue
+        announced = await session.scalar(
+            select(Alert.id)
+            .where(
+                Alert.source == "risk",
+                Alert.ts >= event.timestamp - slack,
+                Alert.ts <= event.timestamp + slack,
+            )
+            .limit(1)
+        )
+        if announced is not None:
+            continue
+        scope = event.strategy_id or "account"
+        found.append(
+            Finding(
+                key=f"risk_mode:{scope}:{event.mode.value}:{event.timestamp.isoformat()}",
+                severity=Severity.WARNING
+                if event.mode is KillSwitchMode.ACTIVE
+                else Severity.CRITICAL,
+                title=f"{scope}: {event.breaker} -> {event.mode.value}",
+                message=f"breaker {event.breaker} put {scope} in {event.mode.value}: "
+                f"{event.reason or 'no reason given'}",
+                context={"breaker": event.breaker, "mode": event.mode.value},
+                strategy_id=event.strategy_id,
+            )
+        )
+    return found, waiting

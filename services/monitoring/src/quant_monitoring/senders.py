@@ -71,7 +71,16 @@ class Senders:
 
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
-        self._http = httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False)
+        self._client: httpx.AsyncClient | None = None  # opened by the first send
+
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            # trust_env off: no proxy from the environment sees a webhook URL (a secret)
+            self._client = httpx.AsyncClient(
+                timeout=self.timeout, follow_redirects=False, trust_env=False
+            )
+        return self._client
 
     async def send(self, channel: Channel, alert: AlertMessage) -> None:
         """Deliver `alert` once; raises DeliveryError when the channel did not take it."""
@@ -127,4 +136,5 @@ class Senders:
             raise DeliveryError(f"network error: {type(exc).__name__}") from None
 
     async def close(self) -> None:
-        await self._http.aclose()
+        if self._client is not None:
+            await self._client.aclose()

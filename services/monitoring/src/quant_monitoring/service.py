@@ -18,6 +18,8 @@ from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from quant_bus.base import EventBus
+from quant_bus.streams import RISK_MODE, RiskModeChanged
 from quant_db.alerts import Severity, raise_alert
 from quant_db.heartbeats import HeartbeatBeacon, last_beats
 from quant_db.schema import Strategy
@@ -52,6 +54,7 @@ class MonitoringService:
         poll_s: float = 1.0,
         metrics_url: str | None = None,
         clock: Clock = _utc_now,
+        bus: EventBus | None = None,
     ) -> None:
         self._sessions = sessions
         self._redis = redis
@@ -67,6 +70,10 @@ class MonitoringService:
             detail=lambda: {"channels": [c.name for c in config.channels]},
         )
         self.errors: dict[str, str] = {}  # rule -> why it could not be evaluated last time
+        self._bus = bus
+        # breaker changes heard on the broadcast, until it is clear whether the risk service
+        # announced them itself
+        self.breaker_events: list[RiskModeChanged] = []
 
     async def _findings(
         self, name: str, rule: Callable[[], Awaitable[list[Finding]]]
@@ -118,7 +125,15 @@ class MonitoringService:
                 + await bus_health.stale_bars(self._redis, now, is_open, t)
             )
 
+        async def breakers() -> list[Finding]:
+            async with self._sessions() as session:
+                found, self.breaker_events = await rules.breaker_changes(
+                    session, self.breaker_events, now, t
+                )
+            return found
+
         found = await self._findings("heartbeats", beats)
+        found += await self._findings("breakers", breakers)
         found += await self._findings("database", database)
         found += await self._findings("bus", bus)
         if "bus" in self.errors:
@@ -184,10 +199,30 @@ class MonitoringService:
             log.warning("daily summary not written: %s", type(exc).__name__)
         return None
 
+    async def listen(self, stop: asyncio.Event) -> None:
+        """Collect the breakers' broadcasts until `stop` (re-subscribing after a Redis outage:
+        a broadcast missed meanwhile still shows in the kill-switch rule, which reads the row)."""
+        if self._bus is None:
+            return
+        while not stop.is_set():
+            try:
+                async with self._bus.subscribe(RISK_MODE) as subscription:
+                    while not stop.is_set():
+                        event = await subscription.get(timeout=0.5)
+                        if isinstance(event, RiskModeChanged):
+                            self.breaker_events.append(event)
+            except Exception as exc:
+                log.warning("breaker broadcasts not heard: %s", type(exc).__name__)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=self.every_s)
+
     async def run(self, stop: asyncio.Event) -> None:
         """Beat, deliver and evaluate until `stop` is set."""
+        # building an exchange calendar takes seconds of CPU: once, at start, not mid-session
+        await asyncio.to_thread(market_open, self.config.daily_summary.calendar, self.clock())
         self.beacon.start()
         delivering = asyncio.create_task(self.dispatcher.run(stop), name="alert delivery")
+        listening = asyncio.create_task(self.listen(stop), name="breaker broadcasts")
         try:
             while not stop.is_set():
                 await self.evaluate()
@@ -195,6 +230,7 @@ class MonitoringService:
                     await asyncio.wait_for(stop.wait(), timeout=self.every_s)
         finally:
             stop.set()
+            await listening
             await delivering
             await self.dispatcher.close()
             await self.beacon.stop()

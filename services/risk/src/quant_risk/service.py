@@ -36,7 +36,7 @@ from quant_bus.streams import KILL_SWITCH, KillSwitchChanged
 from quant_db import controls, risk
 from quant_db.schema import EquityPoint, Run
 from quant_db.schema.runs import RunStatus, RunType
-from quant_domain import KillSwitchMode, Timeframe
+from quant_domain import ConfigError, KillSwitchMode, Timeframe
 from quant_engine.breaker_watch import session_key
 from quant_engine.breakers import RELEASE, Breakers, BreakerState, Trip, next_mode
 from quant_engine.risk_policy import RiskPolicy
@@ -69,9 +69,10 @@ class Health:
 
 
 def _daily(run: Run) -> bool:
+    """The session's bars are daily or coarser (how ADR 0025 labels their sessions)."""
     try:
         return not Timeframe.parse(str(run.config.get("timeframe", "1d"))).is_intraday
-    except Exception:
+    except ConfigError:  # a run stored without a readable timeframe: a daily bar's rules
         return True
 
 

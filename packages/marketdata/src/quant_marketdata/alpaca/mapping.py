@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from datetime import date, datetime, time, timedelta
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import msgpack
 import numpy as np
 import pandas as pd
 from alpaca.common.exceptions import APIError
@@ -15,6 +17,7 @@ from alpaca.data.models import Bar
 from alpaca.data.requests import StockBarsRequest
 from alpaca.data.timeframe import TimeFrame, TimeFrameUnit
 
+from quant_domain import Bar as DomainBar
 from quant_domain import ConfigError, DataError, Timeframe, TimeUnit
 from quant_marketdata.alpaca.settings import KEY_ID_VARIABLE, SECRET_KEY_VARIABLE
 from quant_marketdata.raw_bars import BAR_COLUMNS, TIMESTAMP, RawBars
@@ -133,3 +136,27 @@ def _message(error: APIError) -> str:
     if isinstance(body, dict) and isinstance(body.get("message"), str):
         return str(body["message"])
     return text.strip()[:_MESSAGE_CHARACTERS]
+
+
+def stream_bar(message: Mapping[str, Any]) -> DomainBar | None:
+    """The minute bar in one stream message (`T` "b"), labelled by its start; None for any other
+    message or a bar missing a field. `t` is a msgpack Timestamp, or RFC 3339 text on JSON."""
+    if message.get("T") != "b":
+        return None
+    try:
+        stamp = message["t"]
+        if isinstance(stamp, msgpack.Timestamp):
+            when = stamp.to_datetime()
+        else:
+            when = datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
+        return DomainBar(
+            str(message["S"]),
+            when.astimezone(UTC),
+            float(message["o"]),
+            float(message["h"]),
+            float(message["l"]),
+            float(message["c"]),
+            float(message["v"]),
+        )
+    except (KeyError, TypeError, ValueError):
+        return None

@@ -34,8 +34,22 @@ class AlpacaDataSettings(BaseSettings):
         default=None,
         description="origin of the data API, e.g. http://127.0.0.1:8080; None is alpaca-py's default",
     )
+    stream_url: str | None = Field(
+        default=None,
+        description="origin of the live data stream, e.g. ws://127.0.0.1:8765; None is Alpaca's",
+    )
     feed: Feed = Field(default="iex", description="iex (free plans) or sip (all US exchanges)")
     adjustment: Adjustment = Field(default="all", description="corporate actions applied to prices")
+
+    @field_validator("stream_url")
+    @classmethod
+    def _stream_origin(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        url = value.strip().rstrip("/")
+        if not url.startswith(("ws://", "wss://")) or "/v2" in url:
+            raise ValueError(f"{value!r} is not a ws:// or wss:// origin (the feed path is added)")
+        return url
 
     @field_validator("data_url")
     @classmethod

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import structlog
 from fastapi import APIRouter, Request, Response
@@ -47,9 +47,14 @@ router = APIRouter(prefix="/risk", tags=["risk"])
 log = structlog.get_logger("quant_api")
 
 
-def _limit(name: str, limit: float, current: float | None, unit: str = "share") -> LimitPublic:
+def _limit(
+    name: str,
+    limit: float,
+    current: float | None,
+    unit: Literal["share", "count", "money"] = "share",
+) -> LimitPublic:
     breached = current is not None and current >= limit
-    return LimitPublic(name=name, limit=limit, current=current, unit=unit, breached=breached)  # type: ignore[arg-type]
+    return LimitPublic(name=name, limit=limit, current=current, unit=unit, breached=breached)
 
 
 def _limits(policy: RiskPolicy, state: BreakerState, exposure: dict[str, Any]) -> list[LimitPublic]:
@@ -79,7 +84,7 @@ def _limits(policy: RiskPolicy, state: BreakerState, exposure: dict[str, Any]) -
         prefix = f"strategies.{strategy_id}"
         if own.budget is not None:
             spent = None if book is None else book["gross_exposure"]
-            out.append(_limit(f"{prefix}.budget", float(own.budget), spent, "count"))
+            out.append(_limit(f"{prefix}.budget", float(own.budget), spent, "money"))
         if own.max_capital_deployed is not None:
             value = None if book is None else book["capital_deployed"]
             out.append(_limit(f"{prefix}.max_capital_deployed", own.max_capital_deployed, value))

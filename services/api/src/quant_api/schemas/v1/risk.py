@@ -38,7 +38,9 @@ class LimitPublic(BaseModel):
     name: str = Field(description="the policy field, e.g. `account.max_drawdown`")
     limit: float
     current: float | None = Field(description="the value now; null when nothing is measured yet")
-    unit: Literal["share", "count"] = Field(description="`share`: a fraction (0.02 = 2 %)")
+    unit: Literal["share", "count", "money"] = Field(
+        description="`share`: a fraction (0.02 = 2 %); `money`: the account's currency"
+    )
     breached: bool = Field(description="current is at or past the limit")
 
 
