@@ -7,7 +7,6 @@ from typing import Any, Literal
 
 from quant_domain.instruments import Instrument
 from quant_engine.config import BacktestConfig, EngineChoice
-from quant_engine.vectorised import unsupported_reason
 from quant_strategy import Strategy
 
 EnginePath = Literal["event", "compiled"]
@@ -23,6 +22,9 @@ def compiled_blocker(
     instruments: Mapping[str, Instrument] | None = None,
 ) -> str | None:
     """Why the compiled run cannot give this run's result, or None when it can."""
+    # imported here: the vectorised module loads numba, which `--help` and the API never need
+    from quant_engine.vectorised import unsupported_reason  # noqa: PLC0415
+
     reason = unsupported_reason(strategy, config)
     if reason is not None:
         return reason
