@@ -24,6 +24,7 @@ from quant_cli.options import (
     CommissionBpsOption,
     CommissionPerTradeOption,
     CommissionRoundingOption,
+    EngineOption,
     FillTimingOption,
     InitialCapitalOption,
     SlippageOption,
@@ -35,7 +36,8 @@ from quant_cli.progress import progress_bar
 from quant_cli.sources import open_data
 from quant_domain import PositionSizing, SizingMode
 from quant_engine import BacktestConfig, FillTiming
-from quant_engine.config import CommissionRounding
+from quant_engine.config import CommissionRounding, EngineChoice
+from quant_engine.engine_choice import CompiledUnavailable
 
 if TYPE_CHECKING:
     from quant_backtest import BacktestResult
@@ -149,6 +151,7 @@ def backtest(
             "report the bars where it would have paused or halted the strategy",
         ),
     ] = None,
+    engine: EngineOption = EngineChoice.AUTO,
 ) -> None:
     """Backtest CONFIG; print a metrics table and write report.html and result.json."""
     from quant_backtest.report_html import risk_line, write_html_report
@@ -176,8 +179,13 @@ def backtest(
         seed=seed if seed is not None else config.seed,
         periods_per_year=periods_per_year,
         risk_free_rate=risk_free_rate,
+        engine=engine,
     )
-    result = run_with_progress(config, data or config.data or "samples", bt, console, policy)
+    check_engine(config, bt)
+    try:
+        result = run_with_progress(config, data or config.data or "samples", bt, console, policy)
+    except CompiledUnavailable as exc:
+        raise fail(f"--engine: {exc}") from None
     folder = out or Path("reports") / config.id
     html = write_html_report(result, folder / "report.html")
     js = write_json_report(result, folder / "result.json")
@@ -198,6 +206,18 @@ def backtest(
     if result.metadata.risk is not None:
         console.print(f"risk policy: {risk_line(result.metadata.risk)}")
     console.print(f"report: {html}\nresult: {js}")
+
+
+def check_engine(config: StrategyConfig, bt: BacktestConfig) -> None:
+    """`--engine compiled` for a strategy or config the kernel cannot take: exit 2 saying why."""
+    if bt.engine is not EngineChoice.COMPILED:
+        return
+    from quant_engine.engine_choice import compiled_blocker
+    from quant_strategy import build_strategy
+
+    blocker = compiled_blocker(build_strategy(config), bt)
+    if blocker is not None:
+        raise fail(f"--engine: compiled is not possible for {config.id}: {blocker}")
 
 
 def gate_refusals(orders: list[OrderRecord]) -> str:

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from quant_cli.errors import fail, validation_message
 from quant_domain import PositionSizing
 from quant_engine import BacktestConfig, FillTiming
-from quant_engine.config import CommissionRounding
+from quant_engine.config import CommissionRounding, EngineChoice
 
 # field path -> its flag, then the old spellings still accepted
 FLAG_NAMES: dict[str, tuple[str, ...]] = {
@@ -40,6 +40,7 @@ FLAG_NAMES: dict[str, tuple[str, ...]] = {
     "risk_free_rate": ("--risk-free-rate",),
     "seed": ("--seed",),
     "commission_rounding": ("--commission-rounding",),
+    "engine": ("--engine",),
 }
 
 
@@ -90,6 +91,13 @@ CommissionRoundingOption = Annotated[
         "to reproduce engines that do not round (backtesting.py, vectorbt)"
     ),
 ]
+EngineOption = Annotated[
+    EngineChoice,
+    typer.Option(
+        help="auto: the compiled kernel where it gives the event loop's result, else the event "
+        "loop; event: always the event loop; compiled: the kernel, or an error saying why not"
+    ),
+]
 FillTimingOption = Annotated[
     FillTiming, typer.Option(help="market orders fill at the bar close or the next open")
 ]
@@ -109,6 +117,7 @@ def make_backtest_config(
     periods_per_year: float | None = None,
     risk_free_rate: float = 0.0,
     commission_rounding: CommissionRounding = CommissionRounding.CENT,
+    engine: EngineChoice = EngineChoice.AUTO,
 ) -> BacktestConfig:
     """A validated BacktestConfig; a bad value ends the command naming its flag (exit 2)."""
     try:
@@ -125,6 +134,7 @@ def make_backtest_config(
             periods_per_year=periods_per_year,
             risk_free_rate=risk_free_rate,
             commission_rounding=commission_rounding,
+            engine=engine,
         )
     except ValidationError as exc:
         raise fail(validation_message(exc, flags(), "--start/--end")) from None

@@ -1044,6 +1044,11 @@ export interface components {
              * @default cent
              */
             commission_rounding: components["schemas"]["CommissionRounding"];
+            /**
+             * @description auto: the compiled kernel where it gives the event loop's result, else the event loop; event: always the event loop; compiled: the kernel (422 where it cannot)
+             * @default auto
+             */
+            engine: components["schemas"]["EngineChoice"];
             /** @default close */
             fill_timing: components["schemas"]["FillTiming"];
             /**
@@ -1236,6 +1241,13 @@ export interface components {
              */
             ours: string;
         };
+        /**
+         * EngineChoice
+         * @description Which path runs a backtest: auto (the compiled kernel where it gives the event loop's
+         *     result, ADR 0006), the event loop always, or the compiled kernel (an error where it cannot).
+         * @enum {string}
+         */
+        EngineChoice: "auto" | "event" | "compiled";
         /** EquityPointPublic */
         EquityPointPublic: {
             /** Cash */

@@ -57,6 +57,7 @@ class EngineRun:
     total_fees: Decimal
     traded_notional: Decimal
     bars_processed: int
+    engine: str = "event"  # the path that made it: "event" (this loop) or "compiled"
 
 
 class BacktestEngine:

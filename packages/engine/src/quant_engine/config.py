@@ -26,6 +26,15 @@ class CommissionRounding(StrEnum):
     NONE = "none"
 
 
+class EngineChoice(StrEnum):
+    """Which path runs a backtest: auto (the compiled kernel where it gives the event loop's
+    result, ADR 0006), the event loop always, or the compiled kernel (an error where it cannot)."""
+
+    AUTO = "auto"
+    EVENT = "event"
+    COMPILED = "compiled"
+
+
 OLD_NAMES = {"capital": "initial_capital", "commission": "commission_per_trade"}
 """Earlier spellings of BacktestConfig fields that clients still send (ADR 0019): the field names
 below are the one name of each setting in YAML, stored runs, the API body and (dashed) the CLI."""
@@ -61,6 +70,12 @@ class BacktestConfig(BaseModel):
         default=CommissionRounding.CENT,
         description="cent: each commission billed rounded half-up to the cent, as brokers do; "
         "none: billed exact, as engines that do not round (backtesting.py, vectorbt)",
+    )
+
+    engine: EngineChoice = Field(
+        default=EngineChoice.AUTO,
+        description="auto: the compiled kernel when it can take the strategy and config, else "
+        "the event loop; event: always the event loop; compiled: the kernel or an error saying why",
     )
 
     @model_validator(mode="after")

@@ -128,7 +128,7 @@ def simulate(opens, closes, targets, trade_from, settings, flags):  # type: igno
 
     Returns (equity[n], fills[f, 5] = step, symbol, signed qty, price, commission,
     trade pnls, trade entry steps, trade exit steps, open trades[o, 3] = symbol, entry step,
-    net PnL marked at the last close). NaN in closes = no bar; NaN in targets = keep what is
+    net PnL marked at the last close, signals[s, 3] = step, symbol, desired value). NaN in closes = no bar; NaN in targets = keep what is
     held.
     """
     m, n = closes.shape
@@ -144,6 +144,10 @@ def simulate(opens, closes, targets, trade_from, settings, flags):  # type: igno
     # out: fills, counters [fills, trades], trade pnl, trade entry step, trade exit step
     out = (fills, np.zeros(2), np.empty(capacity), np.empty(capacity), np.empty(capacity))
     equity = np.empty(n)
+    # every signal taken (step, symbol, desired value): the compiled run replays these through
+    # the trading loop; a sweep ignores them (np.empty: untouched pages cost nothing)
+    taken = np.empty((n * m + 1, 3))
+    n_taken = 0
     pending_k = np.empty(m * 2, dtype=np.int64)
     pending_q = np.empty(m * 2)
     n_pending = 0
@@ -189,6 +193,10 @@ def simulate(opens, closes, targets, trade_from, settings, flags):  # type: igno
             if d != 0 and s_k < min_strength:
                 continue
             signals[n_signals] = k
+            taken[n_taken, 0] = i
+            taken[n_taken, 1] = k
+            taken[n_taken, 2] = d
+            n_taken += 1
             strength[k] = s_k
             target[k] = d
             n_signals += 1
@@ -303,4 +311,5 @@ def simulate(opens, closes, targets, trade_from, settings, flags):  # type: igno
         out[3][:n_trades],
         out[4][:n_trades],
         open_trades[:n_open],
+        taken[:n_taken],
     )

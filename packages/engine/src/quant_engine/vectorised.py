@@ -26,6 +26,7 @@ class VectorRun:
 
     fills columns: step (absolute), symbol index, signed quantity, price, commission.
     open_trades columns: symbol index, entry step (absolute), net PnL marked at the last close.
+    signals columns: step (absolute), symbol index, desired value (each signal the kernel took).
     """
 
     index: pd.DatetimeIndex
@@ -36,6 +37,7 @@ class VectorRun:
     trade_entry_steps: FloatArray
     trade_exit_steps: FloatArray
     open_trades: FloatArray
+    signals: FloatArray
 
 
 GATE_ONLY_CAPS = (
@@ -153,7 +155,7 @@ def simulate(
         raise ValueError(f"no vectorised path: {reason}")
     settings, flags = pack_settings(strategy, config)
     targets = targets_matrix(strategy, prices)
-    equity, fills, pnls, entries, exits, still_open = kernel.simulate(
+    equity, fills, pnls, entries, exits, still_open, signals = kernel.simulate(
         prices.opens, prices.closes, targets, trade_from, settings, flags
     )
     return VectorRun(
@@ -165,4 +167,5 @@ def simulate(
         trade_entry_steps=np.asarray(entries, dtype=np.float64),
         trade_exit_steps=np.asarray(exits, dtype=np.float64),
         open_trades=np.asarray(still_open, dtype=np.float64).reshape(-1, 3),
+        signals=np.asarray(signals, dtype=np.float64).reshape(-1, 3),
     )

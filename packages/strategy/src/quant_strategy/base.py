@@ -37,6 +37,9 @@ class Strategy(ABC, Generic[P]):
     """
 
     params_model: ClassVar[type[StrategyParams]] = StrategyParams
+    vector_reason: ClassVar[str] = ""
+    """The reason every signal of this strategy carries, when it has vector_targets: the
+    compiled run gives its orders this reason, as the strategy's own signals would."""
 
     def __init__(self) -> None:
         self._config: StrategyConfig | None = None

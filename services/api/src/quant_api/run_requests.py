@@ -19,10 +19,11 @@ from quant_api.errors import ApiError, conflict, in_request_part, invalid, inval
 from quant_api.schemas.v1.runs import RunCreate, RunKind
 from quant_api.strategy_catalog import UNKNOWN_STRATEGY, merged_config, stored_form
 from quant_domain import ConfigError, DataNotFoundError, PositionSizing, QuantError
-from quant_engine.config import BacktestConfig
+from quant_engine.config import BacktestConfig, EngineChoice
+from quant_engine.engine_choice import compiled_blocker
 from quant_engine.walk_forward_config import WalkForwardConfig
 from quant_marketdata import open_source
-from quant_strategy import StrategyConfig, resolve_class
+from quant_strategy import StrategyConfig, build_strategy, resolve_class
 from quant_strategy.coverage import DataSpan, check_dates
 
 
@@ -139,6 +140,7 @@ def _backtest_config(
             slippage_bps=settings.slippage_bps,
             fill_timing=settings.fill_timing,
             commission_rounding=settings.commission_rounding,
+            engine=settings.engine,
             start=start,
             end=end,
             sizing=_sizing(body, config),
@@ -218,6 +220,10 @@ def _plan(
     _dates_have_data(body, config, spans, (start, end))
     config = config.updated(start=start, end=end)
     backtest = _backtest_config(body, config, start, end)
+    if backtest.engine is EngineChoice.COMPILED:
+        blocker = compiled_blocker(build_strategy(config), backtest)
+        if blocker is not None:
+            raise invalid("backtest.engine", f"compiled is not possible for {config.id}: {blocker}")
     stored = stored_form(config)
     if body.type is RunKind.WALK_FORWARD:
         stored["walk_forward"] = _walk_forward(body, config).model_dump(mode="json")

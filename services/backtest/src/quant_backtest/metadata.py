@@ -72,10 +72,14 @@ def build_metadata(
     frames: dict[str, pd.DataFrame],
     seed: int,
     data_source: str,
+    engine: str = "",
 ) -> RunMetadata:
     return RunMetadata(
         code_version=code_version(),
-        config_hash=config_hash(strategy_config, backtest_config),
+        # the engine setting is left out: both paths give the same result (ADR 0006)
+        config_hash=config_hash(
+            strategy_config, {k: v for k, v in backtest_config.items() if k != "engine"}
+        ),
         data_fingerprint=data_fingerprint(frames),
         seed=seed,
         created_at=datetime.now(UTC),
@@ -83,4 +87,5 @@ def build_metadata(
         platform=platform.platform(),
         package_versions=package_versions(),
         data_source=data_source,
+        engine=engine,
     )

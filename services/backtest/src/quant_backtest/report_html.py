@@ -151,7 +151,7 @@ def metrics_tables(metrics: Metrics) -> str:
 
 def metadata_rows(meta: RunMetadata) -> list[tuple[str, str]]:
     """The reproducibility facts every report shows, as (label, value)."""
-    return [
+    rows = [
         ("Code version", meta.code_version),
         ("Config hash", meta.config_hash),
         ("Data fingerprint", meta.data_fingerprint),
@@ -160,6 +160,9 @@ def metadata_rows(meta: RunMetadata) -> list[tuple[str, str]]:
         ("Created at", meta.created_at.isoformat()),
         *([("Risk policy", risk_line(meta.risk))] if meta.risk is not None else []),
     ]
+    if meta.engine:
+        rows.append(("Engine", "compiled kernel" if meta.engine == "compiled" else "event loop"))
+    return rows
 
 
 def risk_line(risk: dict[str, Any]) -> str:

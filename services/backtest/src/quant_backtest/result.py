@@ -26,6 +26,7 @@ class RunMetadata:
     platform: str
     package_versions: dict[str, str] = field(default_factory=dict)
     data_source: str = ""
+    engine: str = ""  # the path that ran it: "event" or "compiled" ("" for runs made before)
     # with a risk policy (ADR 0038): the policy and where its breakers tripped; None without
     risk: dict[str, Any] | None = None
 

@@ -26,6 +26,9 @@ from quant_engine import (
 )
 from quant_engine.backtest import StepObserver
 from quant_engine.breaker_watch import BreakerWatch
+from quant_engine.compiled_run import CompiledMismatch, compiled_run
+from quant_engine.config import EngineChoice
+from quant_engine.engine_choice import CompiledUnavailable, choose_path
 from quant_engine.metrics import compute_metrics, periods_per_year
 from quant_engine.risk_policy import RiskPolicy
 from quant_marketdata import DataSource
@@ -167,15 +170,49 @@ def run_engine(
     `calendar` names the sessions (see `universe_calendar`); None is the 24-hour calendar.
     `instruments` tells the risk gate which symbols may be sold short (default: all);
     `account` goes into every client order id (a paper session's account, for its parity check).
+    `config.engine` picks the path (quant_engine.engine_choice; auto with a `progress` callback
+    is the event loop); the result is the same on both, and `EngineRun.engine` says which made it.
     """
     seed_everything(run_seed(strategy_config, config))
     strategy = build_strategy(strategy_config)
     timeline = build_timeline(frames, calendar)
+    trade_from = trading_start(timeline, strategy_config, config)
+    # auto stays on the event loop for a caller that watches progress (the worker, the CLI's
+    # bar): it may cancel mid-run, and the compiled run is over before a cancel could land
+    # (tests/integration/test_worker.py); engine: compiled still forces the kernel there
+    watched = progress is not None and config.engine is EngineChoice.AUTO
+    if observer is not None and config.engine is EngineChoice.COMPILED:
+        raise CompiledUnavailable(
+            "engine: compiled is not possible here: a risk policy's breakers watch every step, "
+            "which only the event loop does"
+        )
+    if (
+        not watched
+        and observer is None
+        and choose_path(strategy, config, instruments) == "compiled"
+    ):
+        try:
+            return compiled_run(
+                strategy,
+                frames,
+                timeline,
+                config,
+                trade_from=trade_from,
+                instruments=instruments,
+                account=account,
+                progress=progress,
+            )
+        except CompiledMismatch:
+            if config.engine is EngineChoice.COMPILED:
+                raise
+            # auto: the event loop is the reference; run it on a fresh strategy
+            seed_everything(run_seed(strategy_config, config))
+            strategy = build_strategy(strategy_config)
     return BacktestEngine(config).run(
         strategy,
         timeline,
         progress=progress,
-        trade_from=trading_start(timeline, strategy_config, config),
+        trade_from=trade_from,
         instruments=instruments,
         account=account,
         observer=observer,
@@ -220,6 +257,7 @@ def assemble(
         frames=frames,
         seed=seed,
         data_source=source_name,
+        engine=engine_run.engine,
     )
     return BacktestResult(
         id=run_id or uuid.uuid4().hex,

@@ -20,6 +20,7 @@ class BuyAndHold(Strategy[BuyAndHoldParams]):
     not hold yet (so a symbol whose data starts later is bought when it starts)."""
 
     params_model = BuyAndHoldParams
+    vector_reason = "buy and hold"
 
     def on_start(self) -> None:
         self._seen: list[str] = []
@@ -33,7 +34,7 @@ class BuyAndHold(Strategy[BuyAndHoldParams]):
         signals = []
         for symbol in self._seen:
             signal = desired_signal(
-                symbol, self._weight, held(symbol), state.timestamp, "buy and hold"
+                symbol, self._weight, held(symbol), state.timestamp, self.vector_reason
             )
             if signal is not None:
                 signals.append(signal)

@@ -38,6 +38,7 @@ class SmaCrossover(Strategy[SmaCrossoverParams]):
     wants differs from what the account holds, so a restart or a warm-up needs no memory."""
 
     params_model = SmaCrossoverParams
+    vector_reason = "sma crossover"
 
     def on_start(self) -> None:
         p = self.params
@@ -76,7 +77,7 @@ class SmaCrossover(Strategy[SmaCrossoverParams]):
                 want = self._below
             else:
                 continue
-            signal = desired_signal(symbol, want, held(symbol), state.timestamp, "sma crossover")
+            signal = desired_signal(symbol, want, held(symbol), state.timestamp, self.vector_reason)
             if signal is not None:
                 signals.append(signal)
         self._updated.clear()

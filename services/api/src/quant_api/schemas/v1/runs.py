@@ -22,7 +22,7 @@ from quant_api.schemas.v1.stored import (
 from quant_api.schemas.v1.walk_forward import RunMetrics
 from quant_db.schema.runs import RUN_LABEL_MAX, RunStatus, RunType
 from quant_domain import SizingMode
-from quant_engine.config import OLD_NAMES, CommissionRounding, FillTiming
+from quant_engine.config import OLD_NAMES, CommissionRounding, EngineChoice, FillTiming
 from quant_engine.objectives import Objective
 from quant_engine.walk_forward_config import WindowType
 
@@ -79,6 +79,11 @@ class BacktestSettings(BaseModel):
         default=CommissionRounding.CENT,
         description="cent: each commission billed rounded to the cent, as brokers do; none: "
         "exact, to reproduce engines that do not round (backtesting.py, vectorbt)",
+    )
+    engine: EngineChoice = Field(
+        default=EngineChoice.AUTO,
+        description="auto: the compiled kernel where it gives the event loop's result, else the "
+        "event loop; event: always the event loop; compiled: the kernel (422 where it cannot)",
     )
     sizing: SizingSettings | None = Field(
         default=None, description="laid over the strategy's sizing block"
