@@ -121,7 +121,8 @@ async def health(request: Request, resources: ResourcesDep) -> HealthPublic:
 @router.get(
     "/health/services",
     summary="Each service's last heartbeat, its state (ok / missing / stopped) and metrics URL",
-    responses=error_responses(401, 429),
+    # it reads PostgreSQL, so unlike /v1/health it answers 503 while the database is unreachable
+    responses={**error_responses(401, 429), **error_responses(503, non_json_route=True)},
 )
 @rate_limited(LimitScope.READS)
 async def services(
