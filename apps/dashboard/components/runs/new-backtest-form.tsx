@@ -204,6 +204,8 @@ function RunForm({
         slippage_bps: numberSetting("slippage_bps"),
         fill_timing: setting("fill_timing") as "close" | "next_open",
         commission_rounding: setting("commission_rounding") as "cent" | "none",
+        // the API picks the compiled kernel when it gives the same result (ADR 0006)
+        engine: "auto",
         risk_free_rate: Number(numberSetting("risk_free_rate")),
       },
     };
