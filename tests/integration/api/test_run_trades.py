@@ -30,6 +30,15 @@ def test_buy_and_hold_by_the_worker_serves_one_open_trade_labelled_and_counted_a
     (trade,) = trades["items"]
     assert trade["status"] == "open"
     assert (trade["exit_time"], trade["exit_price"]) == (None, None)
+    # held from entry to the last close: its excursions bound what it kept, in three units
+    assert trade["mae"] <= 0 <= trade["mfe"]
+    assert trade["given_back"] <= 0
+    move = trade["mfe"] + trade["given_back"]  # the move kept per unit, to the last close
+    assert trade["mae"] <= move <= trade["mfe"]
+    quantity, entry_price = trade["quantity"], trade["entry_price"]
+    assert abs(move * quantity - trade["gross_pnl"]) < 0.01
+    assert abs(trade["excursion_value"]["mfe"] - trade["mfe"] * quantity) < 1e-6
+    assert abs(trade["excursion_pct"]["mae"] - trade["mae"] / entry_price) < 1e-9
     metrics = run["metrics"]
     assert float(trade["pnl"]) == metrics["open_trade_pnl"]
     assert abs(float(trade["pnl"]) - (metrics["end_equity"] - metrics["start_equity"])) < 0.01

@@ -129,3 +129,33 @@ def test_run_takes_the_id_it_is_given_and_otherwise_makes_one(samples: SampleSou
     made = run(config, samples, bt).id
     assert len(made) == 32
     assert int(made, 16) >= 0
+
+
+@pytest.mark.parametrize("timing", ["close", "next_open"])
+def test_every_trade_of_a_run_carries_excursions_that_bound_its_move(
+    samples: SampleSource, timing: str
+) -> None:
+    config = load_strategy_config(CONFIGS / "momentum_v1.yaml")
+    result = run(config, samples, BacktestConfig(fill_timing=timing, slippage_bps=5))
+    assert result.trades
+    for trade in result.trades:
+        assert trade.mfe is not None, trade.trade_id
+        assert trade.mae is not None, trade.trade_id
+        assert trade.mae <= 0 <= trade.mfe
+        assert trade.mae <= trade.price_move <= trade.mfe, trade.trade_id
+    written = result_to_dict(result)["trades"][0]
+    assert {"mfe", "mae", "given_back", "mfe_pct", "mae_value", "given_back_value"} <= set(written)
+    assert written["mfe"] == str(result.trades[0].mfe)
+
+
+def test_the_report_shows_the_excursion_scatter_and_the_means_of_winners_and_losers(
+    samples: SampleSource,
+) -> None:
+    from quant_backtest.report_html import render_html_report  # noqa: PLC0415
+
+    config = load_strategy_config(CONFIGS / "momentum_v1.yaml")
+    page = render_html_report(run(config, samples, BacktestConfig()))
+    assert "<h2>Adverse excursion against return (%)</h2>" in page
+    assert "<h2>Trade excursions</h2>" in page
+    assert "<th>winners (" in page
+    assert "<th>losers (" in page

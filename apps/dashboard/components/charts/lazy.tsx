@@ -25,3 +25,8 @@ export const Bars = dynamic(() => import("./bars").then((m) => m.Bars), {
   ssr: false,
   loading: ChartPlaceholder,
 });
+
+export const ScatterPlot = dynamic(() => import("./scatter").then((m) => m.ScatterPlot), {
+  ssr: false,
+  loading: ChartPlaceholder,
+});

@@ -16,7 +16,12 @@ function trade(symbol: string, exit: string | null): Trade {
     commission: 1,
     pnl: 99,
     bars_held: 3,
+    mfe: 12,
+    mae: -2,
+    given_back: -2,
     status: exit ? "closed" : "open",
+    excursion_pct: { mfe: 0.12, mae: -0.02, given_back: -0.02 },
+    excursion_value: { mfe: 120, mae: -20, given_back: -20 },
   };
 }
 

@@ -1,6 +1,6 @@
 "use client";
 import { useMemo } from "react";
-import { Bars } from "@/components/charts/lazy";
+import { Bars, ScatterPlot } from "@/components/charts/lazy";
 import { Stat } from "@/components/stat";
 import { EmptyState, ErrorState, LoadingRows } from "@/components/states";
 import { Card, CardBody, CardHeader } from "@/components/ui/card";
@@ -8,7 +8,7 @@ import type { Run } from "@/lib/api/hooks";
 import { useAllTrades } from "@/lib/api/run-hooks";
 import { metricTiles } from "./run-format";
 import { useChartsFirst } from "./run-charts";
-import { pnlHistogram } from "./run-stats";
+import { excursionPoints, pnlHistogram } from "./run-stats";
 
 // the charts of a run's curve and statistics live in ./run-charts
 export { EQUITY_POINTS, EquityCharts } from "./run-charts";
@@ -51,6 +51,48 @@ export function TradePnlHistogram({ runId }: { runId: string }) {
         <CardBody>
           <Bars data={bins} label="trade PnL histogram" format={(n) => String(Math.round(n))} valueName="trades" />
           <p className="mt-1 text-center text-xs text-slate-500">PnL per trade (each bar labelled by the lower edge of its bucket)</p>
+        </CardBody>
+      )}
+    </Card>
+  );
+}
+
+/** How far each closed trade went against it (MAE) before it ended where it did: losers that
+ * never recovered sit bottom-left; winners far left had to sit through deep drawdowns. */
+export function TradeExcursionScatter({ runId }: { runId: string }) {
+  const trades = useAllTrades(useChartsFirst(runId) ? runId : null);
+  const points = useMemo(() => excursionPoints(trades.data?.items ?? []), [trades.data]);
+  const shown = points.winners.length + points.losers.length;
+  return (
+    <Card>
+      <CardHeader
+        title="Adverse excursion against return"
+        description={
+          trades.data
+            ? `${shown.toLocaleString("en-US")} closed trades${points.skipped ? `; ${points.skipped.toLocaleString("en-US")} open or unmeasured left out` : ""}`
+            : undefined
+        }
+      />
+      {trades.error && !trades.data ? (
+        <ErrorState what="trades" error={trades.error} onRetry={() => trades.mutate()} />
+      ) : !trades.data ? (
+        <LoadingRows rows={3} label="Loading trades" />
+      ) : shown === 0 ? (
+        <EmptyState title="No measured trades">No closed trade of this run carries its excursions.</EmptyState>
+      ) : (
+        <CardBody>
+          <ScatterPlot
+            label="trade MAE against return"
+            xName="MAE"
+            yName="return"
+            groups={[
+              { name: "winners", color: "#16a34a", points: points.winners },
+              { name: "losers", color: "#dc2626", points: points.losers },
+            ]}
+          />
+          <p className="mt-1 text-center text-xs text-slate-500">
+            x: maximum adverse excursion, % of the entry price · y: net return, % of the capital the entry committed
+          </p>
         </CardBody>
       )}
     </Card>

@@ -23,3 +23,44 @@ export function pnlHistogram(pnls: number[], bins = 20): BarDatum[] {
     return { label: compact(lower), value: count, color: mid >= 0 ? "#16a34a" : "#dc2626" };
   });
 }
+
+/** What the MAE scatter needs of a trade (the API's Trade has more). */
+export interface ExcursionTrade {
+  symbol: string;
+  entry_time: string;
+  status: "open" | "closed";
+  quantity: number | string;
+  entry_price: number | string;
+  pnl: number | string;
+  excursion_pct: { mfe: number | null; mae: number | null; given_back: number | null };
+}
+
+export interface ExcursionPoint {
+  x: number;
+  y: number;
+  name: string;
+}
+
+/** Each closed, measured trade as a point: its MAE (x) against its net return (y), both in
+ * percent of the capital the entry committed; winners and losers apart. Open trades and trades
+ * stored before excursions were measured are left out (and counted in `skipped`). */
+export function excursionPoints(trades: ExcursionTrade[]): {
+  winners: ExcursionPoint[];
+  losers: ExcursionPoint[];
+  skipped: number;
+} {
+  const winners: ExcursionPoint[] = [];
+  const losers: ExcursionPoint[] = [];
+  let skipped = 0;
+  for (const trade of trades) {
+    const mae = trade.excursion_pct.mae;
+    const basis = Number(trade.quantity) * Number(trade.entry_price);
+    if (trade.status !== "closed" || mae === null || !(basis > 0)) {
+      skipped += 1;
+      continue;
+    }
+    const point = { x: mae * 100, y: (Number(trade.pnl) / basis) * 100, name: `${trade.symbol} ${trade.entry_time.slice(0, 10)}` };
+    (point.y >= 0 ? winners : losers).push(point);
+  }
+  return { winners, losers, skipped };
+}

@@ -13,7 +13,7 @@ import { RunParity } from "./run-parity";
 import { RunPrices } from "./run-prices";
 import { RunProgress } from "./run-progress";
 import { RunRepro } from "./run-repro";
-import { EquityCharts, MetricTiles, TradePnlHistogram } from "./run-results";
+import { EquityCharts, MetricTiles, TradeExcursionScatter, TradePnlHistogram } from "./run-results";
 import { TradesTable } from "./trades-table";
 import { WalkForwardSection } from "./walk-forward";
 
@@ -78,7 +78,10 @@ function RunDetail({ run, onChanged }: { run: Run; onChanged: () => void }) {
           {run.type === "walk_forward" ? <WalkForwardSection runId={run.id} status={run.status} /> : null}
           <EquityCharts runId={run.id} />
           <RunPrices run={run} />
-          <TradePnlHistogram runId={run.id} />
+          <div className="grid gap-4 xl:grid-cols-2">
+            <TradePnlHistogram runId={run.id} />
+            <TradeExcursionScatter runId={run.id} />
+          </div>
           <Card>
             <CardHeader title="Trades" />
             <TradesTable runId={run.id} />

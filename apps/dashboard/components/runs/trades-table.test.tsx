@@ -22,7 +22,12 @@ function trade(n: number, pnl: string) {
     commission: 2.00,
     pnl,
     bars_held: 55,
+    mfe: n === 2 ? null : 30.5,
+    mae: n === 2 ? null : -12.25,
+    given_back: n === 2 ? null : -40,
     status: n === 3 ? "open" : "closed",
+    excursion_pct: n === 2 ? { mfe: null, mae: null, given_back: null } : { mfe: 0.0233, mae: -0.0094, given_back: -0.0306 },
+    excursion_value: n === 2 ? { mfe: null, mae: null, given_back: null } : { mfe: 2318, mae: -931, given_back: -3040 },
   };
 }
 
@@ -51,6 +56,8 @@ describe("TradesTable", () => {
     expect(within(rows[1]!).getByText("short")).toBeInTheDocument();
     expect(within(rows[0]!).getByText("1,307.69")).toBeInTheDocument();
     expect(within(rows[2]!).getByText("open")).toBeInTheDocument();
+    expect(within(rows[0]!).getByText("2.3% / -0.9%")).toBeInTheDocument();
+    expect(within(rows[1]!).getByText("n/a")).toHaveAttribute("title", "stored before excursions were measured");
   });
 
   it("test_trades_table_labels_an_open_trade_open_and_its_pnl_unrealised", async () => {

@@ -6,6 +6,8 @@ import { Pager, Table, Td, Th } from "@/components/ui/table";
 import { useTradePage } from "@/lib/api/run-hooks";
 import { dateTime, money, toNumber } from "@/lib/format";
 
+const percent = (fraction: number) => `${(fraction * 100).toFixed(1)}%`;
+
 export const TRADES_PER_PAGE = 25;
 
 /** A completed run's round-trip trades, a page at a time. A position still held at the end is an
@@ -34,6 +36,9 @@ export function TradesTable({ runId }: { runId: string }) {
             <Th>Exit</Th>
             <Th className="text-right">Exit price</Th>
             <Th className="text-right">Bars</Th>
+            <Th className="text-right" title="maximum favourable / adverse excursion while held, % of the entry price">
+              MFE / MAE
+            </Th>
             <Th className="text-right">Fees</Th>
             <Th className="text-right">PnL</Th>
           </tr>
@@ -63,6 +68,13 @@ export function TradesTable({ runId }: { runId: string }) {
                 </Td>
                 <Td className="tabular text-right">{money(trade.exit_price)}</Td>
                 <Td className="tabular text-right">{trade.bars_held}</Td>
+                <Td className="tabular text-right text-xs whitespace-nowrap">
+                  {trade.excursion_pct.mfe === null || trade.excursion_pct.mae === null ? (
+                    <span className="text-slate-400" title="stored before excursions were measured">n/a</span>
+                  ) : (
+                    `${percent(trade.excursion_pct.mfe)} / ${percent(trade.excursion_pct.mae)}`
+                  )}
+                </Td>
                 <Td className="tabular text-right">{money(trade.commission)}</Td>
                 <Td className="tabular text-right font-medium">
                   <span className={`${pnl >= 0 ? "text-emerald-700" : "text-red-700"}${open ? " italic" : ""}`}>{money(trade.pnl)}</span>

@@ -1317,6 +1317,18 @@ export interface components {
         ErrorEnvelope: {
             error: components["schemas"]["ErrorBody"];
         };
+        /**
+         * ExcursionFigures
+         * @description A trade's excursions in one unit (a fraction of the entry price, or money).
+         */
+        ExcursionFigures: {
+            /** Given Back */
+            given_back: number | null;
+            /** Mae */
+            mae: number | null;
+            /** Mfe */
+            mfe: number | null;
+        };
         /** ExposurePublic */
         ExposurePublic: {
             /**
@@ -3429,6 +3441,10 @@ export interface components {
              * Format: date-time
              */
             entry_time: string;
+            /** @description mfe, mae and given_back as fractions of entry_price (0.05 is 5 %) */
+            readonly excursion_pct: components["schemas"]["ExcursionFigures"];
+            /** @description mfe, mae and given_back in account currency (per unit x quantity) */
+            readonly excursion_value: components["schemas"]["ExcursionFigures"];
             /**
              * Exit Price
              * @description average exit price; null while open
@@ -3440,10 +3456,25 @@ export interface components {
              */
             exit_time: string | null;
             /**
+             * Given Back
+             * @description per unit: the move kept at the exit (or the last close) minus the MFE (<= 0)
+             */
+            given_back?: number | null;
+            /**
              * Gross Pnl
              * @description price PnL; for an open trade, unrealised at the run's last close
              */
             gross_pnl: number;
+            /**
+             * Mae
+             * @description maximum adverse excursion per unit against entry_price (<= 0)
+             */
+            mae?: number | null;
+            /**
+             * Mfe
+             * @description maximum favourable excursion per unit against entry_price (>= 0), over the bars the trade held (docs/backtest-assumptions.md has the rule); null if not measured
+             */
+            mfe?: number | null;
             /**
              * Pnl
              * @description net PnL (gross_pnl - commission); for an open trade, marked at the run's last close, not realised

@@ -208,6 +208,9 @@ async def save_results(
                     t.commission,
                     t.pnl,
                     t.bars_held,
+                    t.mfe,
+                    t.mae,
+                    t.given_back,
                 )
                 for t in trades
             ],

@@ -17,7 +17,7 @@ import plotly.io as pio
 from quant_backtest.metric_labels import format_plain, metric_rows
 from quant_backtest.report_open_trades import open_trades_section
 from quant_backtest.result import BacktestResult, RunMetadata
-from quant_domain import OrderSide
+from quant_domain import OrderSide, Trade
 from quant_engine.metrics import Metrics, drawdown_series, monthly_returns, rolling_sharpe
 
 MAX_LINE_POINTS = 20_000
@@ -58,6 +58,11 @@ def render_html_report(result: BacktestResult) -> str:
         ("Drawdown (%)", _drawdown_figure(result)),
         ("Monthly returns (%)", _monthly_figure(result)),
         *((f"Trades: {symbol}", _trades_figure(result, symbol)) for symbol in _symbols(result)),
+        *(
+            [("Adverse excursion against return (%)", _excursion_figure(measured))]
+            if (measured := _measured_closed(result))
+            else []
+        ),
         (_rolling_title(len(result.equity)), _rolling_figure(result)),
     ]
     chart_html = "\n".join(
@@ -70,6 +75,7 @@ def render_html_report(result: BacktestResult) -> str:
             "<h2>Metrics</h2>",
             metrics_tables(result.metrics),
             open_trades_section(result.trades),
+            excursion_section(result.trades),
             "<h2>Backtest assumptions</h2>",
             _assumptions(result),
             chart_html,
@@ -288,6 +294,60 @@ def _trades_figure(result: BacktestResult, symbol: str) -> go.Figure:
         )
     figure.update_layout(yaxis_title=escape(symbol))
     return figure
+
+
+def _measured_closed(result: BacktestResult) -> list[Trade]:
+    return [t for t in result.trades if not t.is_open and t.mae is not None]
+
+
+def _excursion_figure(trades: list[Trade]) -> go.Figure:
+    """Each closed trade at its MAE (x, % of entry price) and net return (y, %), winners apart."""
+    figure = go.Figure()
+    for name, colour, chosen in (
+        ("Winners", "#15803d", [t for t in trades if t.pnl >= 0]),
+        ("Losers", "#b91c1c", [t for t in trades if t.pnl < 0]),
+    ):
+        figure.add_trace(
+            go.Scatter(
+                x=[100 * float((t.mae or 0) / t.entry_price) for t in chosen],
+                y=[100 * t.return_pct for t in chosen],
+                mode="markers",
+                name=name,
+                marker={"size": 7, "color": colour, "opacity": 0.7},
+                text=[escape(f"{t.symbol} {t.entry_time:%Y-%m-%d}") for t in chosen],
+                hovertemplate="%{text}<br>MAE %{x:.2f}%<br>return %{y:.2f}%<extra></extra>",
+            )
+        )
+    figure.update_layout(xaxis_title="MAE (% of entry price)", yaxis_title="net return (%)")
+    return figure
+
+
+def excursion_section(trades: Iterable[Trade]) -> str:
+    """Average MFE, MAE and profit given back of the closed trades, winners and losers apart."""
+    closed = [t for t in trades if not t.is_open and t.mfe is not None]
+    if not closed:
+        return ""
+    rows = []
+    for name, chosen in (
+        ("all closed trades", closed),
+        ("winners", [t for t in closed if t.pnl >= 0]),
+        ("losers", [t for t in closed if t.pnl < 0]),
+    ):
+        if not chosen:
+            continue
+        means = [
+            sum(float(t.excursions()[f"{k}_pct"] or 0.0) for t in chosen) / len(chosen)
+            for k in ("mfe", "mae", "given_back")
+        ]
+        cells = "".join(f'<td class="num">{100 * m:.2f}%</td>' for m in means)
+        rows.append(f"<tr><th>{escape(name)} ({len(chosen)})</th>{cells}</tr>")
+    head = "<tr><th></th><th>mean MFE</th><th>mean MAE</th><th>mean given back</th></tr>"
+    return (
+        "<h2>Trade excursions</h2>"
+        f"<table>{head}{''.join(rows)}</table>"
+        '<p class="sub">Per trade, as % of its entry price, over the bars it held '
+        "(docs/backtest-assumptions.md, rule 31a).</p>"
+    )
 
 
 def _rolling_window(n_points: int) -> int:

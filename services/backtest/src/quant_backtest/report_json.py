@@ -57,6 +57,10 @@ def trade_to_dict(
         "pnl": str(trade.pnl),
         "return_pct": trade.return_pct,
         "bars_held": trade.bars_held,
+        **{
+            name: value if value is None or isinstance(value, float) else str(value)
+            for name, value in trade.excursions().items()
+        },
         "fills": [fill_to_dict(fills_by_id[f]) for f in trade.fill_ids],
     }
 

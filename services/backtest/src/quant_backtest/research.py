@@ -112,6 +112,10 @@ def trades_frame(trades: Sequence[Trade]) -> pd.DataFrame:
             "pnl": float(t.pnl),
             "return_pct": t.return_pct,
             "bars_held": t.bars_held,
+            **{
+                name: None if value is None else float(value)
+                for name, value in t.excursions().items()
+            },
         }
         for t in trades
     ]
@@ -133,6 +137,15 @@ _TRADE_COLUMNS = (
     "pnl",
     "return_pct",
     "bars_held",
+    "mfe",
+    "mfe_pct",
+    "mfe_value",
+    "mae",
+    "mae_pct",
+    "mae_value",
+    "given_back",
+    "given_back_pct",
+    "given_back_value",
 )
 
 

@@ -29,6 +29,7 @@ from quant_engine.breaker_watch import BreakerWatch
 from quant_engine.compiled_run import CompiledMismatch, compiled_run
 from quant_engine.config import EngineChoice
 from quant_engine.engine_choice import CompiledUnavailable, choose_path
+from quant_engine.excursions import with_excursions
 from quant_engine.metrics import compute_metrics, periods_per_year
 from quant_engine.risk_policy import RiskPolicy
 from quant_marketdata import DataSource
@@ -230,6 +231,7 @@ def assemble(
     run_id: str | None = None,
 ) -> BacktestResult:
     index = engine_run.index
+    trades = with_excursions(engine_run.trades, engine_run.fills, frames, config.fill_timing)
     equity = pd.DataFrame(
         {
             "equity": engine_run.equity,
@@ -269,7 +271,7 @@ def assemble(
         equity=equity,
         benchmark=benchmark_curve(benchmark_bars, index, float(config.initial_capital)),
         benchmark_symbol=strategy_config.benchmark,
-        trades=engine_run.trades,
+        trades=trades,
         fills=engine_run.fills,
         orders=engine_run.orders,
         metrics=metrics,

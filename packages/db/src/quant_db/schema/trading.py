@@ -123,6 +123,10 @@ class Trade(Base):
     commission: Mapped[Decimal]
     pnl: Mapped[Decimal]
     bars_held: Mapped[int] = mapped_column(Integer)
+    # excursions per unit against entry_price (quant_engine excursions.py); null when unmeasured
+    mfe: Mapped[Decimal | None]
+    mae: Mapped[Decimal | None]
+    given_back: Mapped[Decimal | None]
 
 
 TRADE_COLUMNS = (
@@ -138,6 +142,9 @@ TRADE_COLUMNS = (
     "commission",
     "pnl",
     "bars_held",
+    "mfe",
+    "mae",
+    "given_back",
 )
 """A stored trade's columns besides its ids, in one order: what the worker writes, what exports read."""
 

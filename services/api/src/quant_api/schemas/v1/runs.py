@@ -381,6 +381,17 @@ class EquitySeries(BaseModel):
     points: list[EquityPointPublic] = Field(description="downsampled, extremes kept")
 
 
+_EXCURSIONS = ("mfe", "mae", "given_back")
+
+
+class ExcursionFigures(BaseModel):
+    """A trade's excursions in one unit (a fraction of the entry price, or money)."""
+
+    mfe: float | None
+    mae: float | None
+    given_back: float | None
+
+
 class TradePublic(BaseModel):
     """A round trip; one still open at the end of the run has status "open" and no exit."""
 
@@ -403,6 +414,20 @@ class TradePublic(BaseModel):
         )
     )
     bars_held: int
+    mfe: Amount | None = Field(
+        default=None,
+        description=(
+            "maximum favourable excursion per unit against entry_price (>= 0), over the bars "
+            "the trade held (docs/backtest-assumptions.md has the rule); null if not measured"
+        ),
+    )
+    mae: Amount | None = Field(
+        default=None, description="maximum adverse excursion per unit against entry_price (<= 0)"
+    )
+    given_back: Amount | None = Field(
+        default=None,
+        description="per unit: the move kept at the exit (or the last close) minus the MFE (<= 0)",
+    )
 
     @computed_field(  # type: ignore[prop-decorator]
         description=(
@@ -413,6 +438,28 @@ class TradePublic(BaseModel):
     @property
     def status(self) -> Literal["open", "closed"]:
         return "open" if self.exit_time is None else "closed"
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="mfe, mae and given_back as fractions of entry_price (0.05 is 5 %)"
+    )
+    @property
+    def excursion_pct(self) -> ExcursionFigures:
+        return ExcursionFigures(**{k: self._per(k, self.entry_price) for k in _EXCURSIONS})
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="mfe, mae and given_back in account currency (per unit x quantity)"
+    )
+    @property
+    def excursion_value(self) -> ExcursionFigures:
+        return ExcursionFigures(**{k: self._times(k) for k in _EXCURSIONS})
+
+    def _per(self, name: str, base: Decimal) -> float | None:
+        value: Decimal | None = getattr(self, name)
+        return None if value is None or not base else float(value / base)
+
+    def _times(self, name: str) -> float | None:
+        value: Decimal | None = getattr(self, name)
+        return None if value is None else float(value * self.quantity)
 
 
 class RunCancelled(BaseModel):

@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import { excursionPoints, type ExcursionTrade } from "./run-stats";
+
+function trade(over: Partial<ExcursionTrade>): ExcursionTrade {
+  return {
+    symbol: "SPY",
+    entry_time: "2020-03-02T00:00:00Z",
+    status: "closed",
+    quantity: 10,
+    entry_price: 100,
+    pnl: 20,
+    excursion_pct: { mfe: 0.05, mae: -0.03, given_back: -0.03 },
+    ...over,
+  };
+}
+
+describe("excursionPoints", () => {
+  it("puts each closed trade at its MAE and its net return, in percent, winners and losers apart", () => {
+    const points = excursionPoints([trade({}), trade({ symbol: "QQQ", pnl: -50, excursion_pct: { mfe: 0, mae: -0.08, given_back: 0 } })]);
+    expect(points.winners).toEqual([{ x: -3, y: 2, name: "SPY 2020-03-02" }]);
+    expect(points.losers).toEqual([{ x: -8, y: -5, name: "QQQ 2020-03-02" }]);
+    expect(points.skipped).toBe(0);
+  });
+
+  it("leaves out open trades and trades stored before excursions were measured, and counts them", () => {
+    const points = excursionPoints([
+      trade({ status: "open" }),
+      trade({ excursion_pct: { mfe: null, mae: null, given_back: null } }),
+      trade({ quantity: 0 }),
+    ]);
+    expect(points.winners.length + points.losers.length).toBe(0);
+    expect(points.skipped).toBe(3);
+  });
+});

@@ -1,0 +1,32 @@
+"""Trades carry their maximum favourable and adverse excursion and the profit given back
+
+Revision ID: 0018
+Revises: 0012
+Create Date: 2026-12-07
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0018"
+down_revision: str | None = "0012"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+COLUMNS = ("mfe", "mae", "given_back")
+
+
+def upgrade() -> None:
+    # per unit, against the entry price (quant_engine/excursions.py); null for trades stored
+    # before this revision, which nothing measured
+    for name in COLUMNS:
+        op.add_column("trades", sa.Column(name, sa.Numeric(asdecimal=True), nullable=True))
+
+
+def downgrade() -> None:
+    for name in reversed(COLUMNS):
+        op.drop_column("trades", name)
