@@ -119,6 +119,19 @@ test.describe("charts after a run completes", () => {
     expect(failures).toBe(2);
   });
 
+  test("the seeded backtest's trades carry their excursions: the MAE scatter and the MFE / MAE column", async ({ page }) => {
+    const { runs } = stackInfo();
+    await signInAs(page, "viewer");
+    await page.goto(`/runs/${runs.backtest}`);
+    const scatter = page.getByRole("img", { name: "trade MAE against return" });
+    await expect(scatter.locator(".recharts-symbols").first()).toBeVisible();
+    const trades = page.getByRole("table", { name: "trades" });
+    await expect(trades.getByRole("columnheader", { name: "MFE / MAE" })).toBeVisible();
+    await expect(trades.locator("tbody tr").first()).toContainText(/-?\d+\.\d% \/ -?\d+\.\d%/);
+    await scatter.scrollIntoViewIfNeeded();
+    await screenshot(page, "run-trade-excursions");
+  });
+
   test("the seeded backtest's price chart carries momentum_v1's SMAs and the walk-forward its heatmap", async ({ page }) => {
     const { runs } = stackInfo();
     await signInAs(page, "viewer");
