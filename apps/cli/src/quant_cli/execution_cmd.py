@@ -125,7 +125,7 @@ def run_command(
         bus = RedisBus.from_url(cache)
         stream = Redis.from_url(cache, decode_responses=True)  # a feed's history, to rebuild
         # the live feed's health, read before every step: a hung server must not hang it
-        health = Redis.from_url(cache, socket_timeout=2.0, socket_connect_timeout=2.0)
+        health = Redis.from_url(cache, socket_timeout=1.0, socket_connect_timeout=1.0)
         sessions = async_sessionmaker(engine, expire_on_commit=False)
         service = ExecutionService(
             sessions,

@@ -16,6 +16,7 @@ from the store when a run is taken up after a restart), not from the feed's heal
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -72,14 +73,17 @@ class FeedGate:
         kind: FeedKind | str | None = None,
         clock: Callable[[], datetime] = utc_now,
         max_age: timedelta = MAX_AGE,
+        read_timeout: float = 2.0,
     ) -> None:
         """`redis` reads the health hash (None: it cannot be read, so a live feed holds every
-        entry); `kind` overrides what the feed's name says."""
+        entry); `kind` overrides what the feed's name says; a read that takes longer than
+        `read_timeout` seconds counts as unreadable (a step never waits on a hung server)."""
         self.feed = feed
         self.kind = FeedKind(kind) if kind else feed_kind(feed)
-        self._redis = redis
+        self.redis = redis
         self._clock = clock
         self._max_age = max_age
+        self._read_timeout = read_timeout
         self.holds: dict[uuid.UUID, SymbolHold] = {}  # by run: the sessions trading now
 
     # -- the execution service's hooks (each a no-op on a replay feed) -------------------------
@@ -123,11 +127,12 @@ class FeedGate:
 
     async def held(self, symbols: Sequence[str]) -> dict[str, str]:
         """The symbols of `symbols` that may not take a new entry now, each with why."""
-        if self._redis is None:
+        if self.redis is None:
             why = "the feed's health cannot be read: the execution service has no Redis client"
             return dict.fromkeys(symbols, why)
         try:
-            healths = await read_health(self._redis, self.feed)
+            async with asyncio.timeout(self._read_timeout):
+                healths = await read_health(self.redis, self.feed)
         except Exception as exc:  # whatever stops the read, no entry leaves on an unknown feed
             why = f"the feed's health could not be read from Redis ({reason(exc)})"
             return dict.fromkeys(symbols, why)
