@@ -58,7 +58,7 @@ def feed_kind(feed: str) -> FeedKind:
     return FeedKind.REPLAY if feed == REPLAY or feed.startswith(f"{REPLAY}:") else FeedKind.LIVE
 
 
-def _hhmm(at: datetime) -> str:
+def _stamp(at: datetime) -> str:
     return ensure_utc(at).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
@@ -151,10 +151,10 @@ class FeedGate:
                 "data stream` running for it?)"
             )
         if health.state == "block":
-            last = "no bar yet" if health.last_bar_at is None else _hhmm(health.last_bar_at)
+            last = "no bar yet" if health.last_bar_at is None else _stamp(health.last_bar_at)
             return (
                 f"{feed} has had no {symbol} bar for five intervals (last bar: {last}; held "
-                f"since {_hhmm(health.since)})"
+                f"since {_stamp(health.since)})"
             )
         age = (now - health.updated_at).total_seconds()
         return (
