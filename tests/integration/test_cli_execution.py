@@ -89,7 +89,19 @@ def test_the_execution_service_trades_a_replayed_feed_and_closes_its_session_on_
 ) -> None:
     _register_in_paper(platform)
     service = subprocess.Popen(
-        [QUANT, "execution", "run", "--feed", "cli-test", "--data", "samples", "--poll", "0.1"],
+        [
+            QUANT,
+            "execution",
+            "run",
+            "--feed",
+            "cli-test",
+            "--feed-kind",
+            "replay",
+            "--data",
+            "samples",
+            "--poll",
+            "0.1",
+        ],
         env=os.environ.copy(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -123,6 +135,7 @@ def test_the_execution_service_trades_a_replayed_feed_and_closes_its_session_on_
         _, log = service.communicate(timeout=60)
         print(log)  # shown when the test fails
     assert service.returncode == 0, log
+    assert "trading replay feed 'cli-test'" in log  # --feed-kind: no live feed health is read
     assert _scalar(platform, select(Run.status).where(Run.id == run_id)) is RunStatus.COMPLETED
     assert (
         _scalar(platform, select(Run.message).where(Run.id == run_id))
@@ -152,7 +165,19 @@ def test_a_replay_of_an_unknown_symbol_is_refused_with_one_line(
 
 def _service() -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [QUANT, "execution", "run", "--feed", "cli-test", "--data", "samples", "--poll", "0.1"],
+        [
+            QUANT,
+            "execution",
+            "run",
+            "--feed",
+            "cli-test",
+            "--feed-kind",
+            "replay",
+            "--data",
+            "samples",
+            "--poll",
+            "0.1",
+        ],
         env=os.environ.copy(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -20,7 +20,7 @@ from quant_db.schema import Alert, Order, OrderEvent, Reconciliation, Run, Strat
 from quant_db.schema.execution import ReconciliationState
 from quant_db.schema.runs import Mode, RunStatus, RunType
 from quant_domain import KillSwitchMode
-from quant_monitoring import bus_health, rules
+from quant_monitoring import rules
 from quant_monitoring.channel_config import ChannelsConfig
 from quant_monitoring.rules import Thresholds
 from quant_monitoring.service import MonitoringService
@@ -239,26 +239,6 @@ def test_rejection_burst_blocked_reconciliation_and_failed_run_raise_their_alert
             assert (run_alert.severity, run_alert.message) == ("warning", "ValueError: no bars")
             assert await service.evaluate() == []
             await redis.aclose()
-
-    asyncio.run(scenario())
-
-
-def test_stale_bars_alert_only_while_the_market_is_open(redis_url: str) -> None:
-    async def scenario() -> None:
-        redis = await _redis(redis_url)
-        await redis.delete("bars.closed")
-        now = datetime.now(UTC)
-        t = Thresholds(stale_bar_s=60)
-        (none,) = await bus_health.stale_bars(redis, now, True, t)
-        assert none.message.startswith("the market is open but no bar has been published")
-        await redis.xadd("bars.closed", {"x": "1"}, id=f"{int(now.timestamp() * 1000) - 90_000}-0")
-        (old,) = await bus_health.stale_bars(redis, now, True, t)
-        assert old.context["age_s"] >= 90
-        assert await bus_health.stale_bars(redis, now, False, t) == []
-        await redis.xadd("bars.closed", {"x": "2"})
-        assert await bus_health.stale_bars(redis, datetime.now(UTC), True, t) == []
-        await redis.delete("bars.closed")
-        await redis.aclose()
 
     asyncio.run(scenario())
 

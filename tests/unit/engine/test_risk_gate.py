@@ -78,6 +78,7 @@ def test_reason_codes_are_stable_and_zero_means_pass() -> None:
         "FLATTEN_AND_HALT": 12,
         "RECONCILIATION_PENDING": 13,
         "BUDGET_CAP": 14,
+        "FEED_STALE": 15,
     }
     assert reason_name(1) == "SHORT_NOT_ALLOWED"
     assert reason_name(0) == "OK"
@@ -592,3 +593,57 @@ def test_while_reconciliation_is_pending_every_order_is_refused_even_a_reduction
     assert "not reconciled" in gate.message(Reason.RECONCILIATION_PENDING, 1, 5.0, 0.0, 100_000.0)
     gate.blocked = False
     assert gate.check(0, -10.0, 0.0, 100_000.0, T, True) == Reason.OK
+
+
+# -- the live feed's hold on entries (ADR 0041) -------------------------------------------------
+class _Held:
+    """An EntryHold that holds the given symbol indexes."""
+
+    def __init__(self, *held: int) -> None:
+        self.held = set(held)
+        self.asked: list[int] = []
+
+    def holds(self, k: int) -> bool:
+        self.asked.append(k)
+        return k in self.held
+
+    def why(self, k: int) -> str:
+        return f"live feed 'alpaca' has had no {SYMBOLS[k]} bar for five intervals"
+
+
+def test_a_gate_without_a_feed_hold_never_refuses_for_the_feed() -> None:
+    gate = _gate()
+    assert gate.hold is None
+    assert _check(gate, 0, 10) == Reason.OK
+
+
+def test_a_held_symbol_refuses_entries_growth_and_flips_with_the_feed_reason() -> None:
+    gate = _gate(qty=(10.0, 0.0, 0.0), allow_short=True)
+    gate.hold = _Held(0)
+    assert _check(gate, 0, 5) == Reason.FEED_STALE  # grows
+    assert _check(gate, 0, -30) == Reason.FEED_STALE  # flips
+    assert _check(gate, 1, 5) == Reason.OK  # another symbol, not held
+    assert gate.message(Reason.FEED_STALE, 0, 5, 0.0, EQUITY) == (
+        "no new entry in AAPL: live feed 'alpaca' has had no AAPL bar for five intervals "
+        "(buy 5 AAPL); exits and reductions still pass"
+    )
+
+
+def test_a_held_symbol_still_passes_reductions_and_exits_without_asking_the_hold() -> None:
+    gate = _gate(qty=(10.0, 0.0, 0.0))
+    hold = _Held(0)
+    gate.hold = hold
+    assert _check(gate, 0, -4) == Reason.OK
+    assert _check(gate, 0, -10) == Reason.OK
+    assert hold.asked == []  # a reduction never reaches the feed rule
+
+
+def test_the_feed_hold_comes_after_the_kill_switch_and_market_hours() -> None:
+    gate = _gate()
+    gate.hold = _Held(0)
+    gate.mode = KillSwitchMode.HALT_ENTRIES
+    assert _check(gate, 0, 5) == Reason.HALT_ENTRIES
+    gate.mode = KillSwitchMode.ACTIVE
+    assert _check(gate, 0, 5, open=False) == Reason.MARKET_CLOSED
+    gate.hold = None
+    assert _check(gate, 0, 5) == Reason.OK

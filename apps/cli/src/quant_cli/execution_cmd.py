@@ -22,6 +22,11 @@ from quant_cli.metrics_options import (
 )
 
 
+class FeedKindChoice(StrEnum):
+    LIVE = "live"
+    REPLAY = "replay"
+
+
 class BrokerChoice(StrEnum):
     SIM = "sim"
     ALPACA = "alpaca"
@@ -53,6 +58,14 @@ def run_command(
     feed: Annotated[
         str, typer.Option(help="trade the bars published under this source (the data service's)")
     ] = DEFAULT_FEED,
+    feed_kind: Annotated[
+        FeedKindChoice | None,
+        typer.Option(
+            help="live: no new entry unless the feed's health in Redis allows it (ADR 0041); "
+            "replay: no health is read. Default: replay for a feed named replay or replay:*, "
+            "else live"
+        ),
+    ] = None,
     account: Annotated[
         str, typer.Option(envvar="QUANT_EXECUTION_ACCOUNT", help="the account the sessions trade")
     ] = "paper",
@@ -111,6 +124,8 @@ def run_command(
         cache = redis_url(settings)
         bus = RedisBus.from_url(cache)
         stream = Redis.from_url(cache, decode_responses=True)  # a feed's history, to rebuild
+        # the live feed's health, read before every step: a hung server must not hang it
+        health = Redis.from_url(cache, socket_timeout=1.0, socket_connect_timeout=1.0)
         sessions = async_sessionmaker(engine, expire_on_commit=False)
         service = ExecutionService(
             sessions,
@@ -123,6 +138,8 @@ def run_command(
             broker=kind,
             settle_s=settle,
             announce=lambda message: typer.echo(message, err=True),
+            feed_health=health,
+            feed_kind=None if feed_kind is None else feed_kind.value,
         )
         # the monitoring service's heartbeat: alive, its database link and sessions
         heartbeat = HeartbeatBeacon(
@@ -132,11 +149,13 @@ def run_command(
                 "database_ok": service.health.database_ok,
                 "sessions": sorted(service.trading),
                 "feed": feed,
+                "feed_kind": service.feed_gate.kind.value,
             },
         )
         heartbeat.start()
         typer.echo(
-            f"execution service on {redacted(url)}: trading feed {feed!r} for the strategies "
+            f"execution service on {redacted(url)}: trading {service.feed_gate.kind.value} feed "
+            f"{feed!r} for the strategies "
             f"in PAPER (and, on a real broker, LIVE) mode, account {account!r} on {kind} "
             "(Ctrl-C stops)",
             err=True,
@@ -154,7 +173,7 @@ def run_command(
             typer.echo(json.dumps(service.describe()), err=True)
             await heartbeat.stop()
             await bus.close()
-            await stream.aclose()
+            await asyncio.gather(stream.aclose(), health.aclose())
             await engine.dispose()
 
     asyncio.run(main())

@@ -8,7 +8,8 @@ the order path.
 
 Rules, in the order `check` applies them (the first that fails is the reason):
 kill-switch mode, market hours, price collar, then for an order that opens, grows or flips a
-position: shorting, per-symbol cap in units and in % of equity, gross exposure (in % of equity,
+position: the live feed's hold on its symbol (`EntryHold`, set only by a session trading a live
+feed: ADR 0041), shorting, per-symbol cap in units and in % of equity, gross exposure (in % of equity,
 then against the strategy's capital budget), open positions, order notional; last the order rate. A *reduction* (the position, counting orders already sent,
 gets smaller without changing side) passes every exposure rule and the halt_entries and
 reduce_only modes; flatten_and_halt refuses everything (the engine's own closing orders do not
@@ -22,6 +23,7 @@ from array import array
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import IntEnum
+from typing import Protocol
 
 from quant_domain import KillSwitchMode
 from quant_strategy.config import RiskCaps
@@ -58,6 +60,7 @@ class Reason(IntEnum):
     FLATTEN_AND_HALT = 12
     RECONCILIATION_PENDING = 13
     BUDGET_CAP = 14
+    FEED_STALE = 15
 
 
 def reason_name(code: int) -> str:
@@ -81,6 +84,7 @@ _REDUCING = int(Reason.REDUCE_ONLY)
 _FLATTEN = int(Reason.FLATTEN_AND_HALT)
 _RECONCILING = int(Reason.RECONCILIATION_PENDING)
 _BUDGET = int(Reason.BUDGET_CAP)
+_STALE = int(Reason.FEED_STALE)
 
 _MODE_CODES = {
     KillSwitchMode.ACTIVE: 0,
@@ -162,6 +166,22 @@ def _cap_pct(x: float) -> str:
     return f"{x * 100:g}%"
 
 
+class EntryHold(Protocol):
+    """Which symbols may not take a new entry now because their live data went quiet.
+
+    The execution service sets one on the gate of a session that trades a live feed; a
+    backtest's gate has none. `holds` is asked on the order path, only for an order that opens,
+    grows or flips a position; `why` off it, for the refusal's message."""
+
+    def holds(self, k: int) -> bool:
+        """True when symbol index k may not take a new entry in the current step."""
+        ...
+
+    def why(self, k: int) -> str:
+        """Why symbol index k is held (the feed, its state, since when)."""
+        ...
+
+
 class RiskGate:
     """Pre-trade check over the ledger's live float mirrors plus the quantities sent but unfilled.
 
@@ -195,6 +215,7 @@ class RiskGate:
         "_rate",
         "_ring",
         "_ring_at",
+        "_stale",
         "limits",
     )
 
@@ -220,6 +241,7 @@ class RiskGate:
         self._ring_at = 0
         self._mode = 0
         self._blocked = False
+        self._stale: EntryHold | None = None
         # sum over symbols of |position + pending| x last close, as of `_fresh_at` (see refresh)
         self._gross_total = 0.0
         self._fresh_at = math.nan
@@ -270,6 +292,15 @@ class RiskGate:
     def blocked(self, value: bool) -> None:
         self._blocked = bool(value)
 
+    @property
+    def hold(self) -> EntryHold | None:
+        """The live feed's hold on new entries per symbol (None: no feed hold, a backtest)."""
+        return self._stale
+
+    @hold.setter
+    def hold(self, value: EntryHold | None) -> None:
+        self._stale = value
+
     def grows(self, k: int, signed_qty: float) -> bool:
         """True when the order leaves |position| (counting pending orders) larger than now.
 
@@ -315,6 +346,8 @@ class RiskGate:
         if price > 0.0 and self._collar_on and not (abs(price - last) <= self._collar * last):
             return _COLLAR
         if not reducing:
+            if self._stale is not None and self._stale.holds(k):
+                return _STALE
             if proj < 0.0 and not self._can_short[k]:
                 return _SHORT
             size = proj if proj >= 0.0 else -proj
@@ -427,6 +460,9 @@ class RiskGate:
                 f"pass, and {order} would take {symbol} from {_units(cur)} to "
                 f"{_units(cur + signed_qty)}"
             )
+        if reason is Reason.FEED_STALE:
+            why = self._stale.why(k) if self._stale is not None else "its live feed is stale"
+            return f"no new entry in {symbol}: {why} ({order}); exits and reductions still pass"
         if reason is Reason.MARKET_CLOSED:
             return f"the market for {symbol} is closed ({order})"
         if reason is Reason.PRICE_COLLAR:

@@ -32,6 +32,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
+from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -59,6 +60,7 @@ from quant_execution.brokers import (
     first_live_start,
     open_broker,
 )
+from quant_execution.feed_gate import FeedGate, FeedKind
 from quant_execution.paper_runner import PaperRunner
 from quant_execution.paper_sessions import (
     close_paper_session,
@@ -154,6 +156,8 @@ class ExecutionService:
         settle_s: float = 5.0,
         connect_timeout: float = 10.0,
         announce: Callable[[str], None] | None = None,
+        feed_health: Redis | None = None,
+        feed_kind: FeedKind | str | None = None,
     ) -> None:
         """`data` gives instruments, calendars and the stored history warm-up reads (the
         database in production); `feed` is the `source` of the bars to trade on (the data
@@ -164,7 +168,9 @@ class ExecutionService:
         kind the account trades through (default: what QUANT_ACCOUNT_BROKERS names for it, else
         `sim`); `broker_factory` builds a runner's adapter for another kind (quant_execution.
         brokers); `settle_s` bounds a step's wait for its orders' answers; `announce` is told
-        (besides the log) the account, endpoint and limits of a strategy's first live start."""
+        (besides the log) the account, endpoint and limits of a strategy's first live start.
+        On a live feed (`feed_kind`, by default what the feed's name says) no new entry leaves
+        unless `feed_health` (a Redis client) shows the symbol's feed healthy (ADR 0041)."""
         self._sessions = sessions
         self._bus = bus
         self._data = data
@@ -191,6 +197,7 @@ class ExecutionService:
         self._refused_in: dict[str, Mode] = {}  # the mode a strategy was refused in
         self._watch = BrokerWatch(sessions, account, settle_s)
         self.step_metrics = StepMetrics()  # order counts and book figures, after each step
+        self.feed_gate = FeedGate(feed, feed_health, kind=feed_kind)
 
     # -- the service's life ------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
@@ -292,6 +299,7 @@ class ExecutionService:
                 )
             )
             _warm(session, warm)
+            self.feed_gate.attach(run_id, row.id, session)  # entries held on a stale live feed
             return session
 
         recovery = Recovery(self._sessions, run_id, build, self._history(run_id))
@@ -312,7 +320,7 @@ class ExecutionService:
                 # an admin's adopt or flatten, once decided, is carried out between bars
                 await carry_out(self._sessions, self.account, run_id, session)
 
-        mode = self._mode_reader(own, start, lambda: runner.session)
+        mode = self.feed_gate.guard(run_id, self._mode_reader(own, start, lambda: runner.session))
 
         hooks: dict[str, Any] = {
             "group": f"paper-{run_id}",
@@ -506,6 +514,7 @@ class ExecutionService:
             await self._bus.join(runner.consumer)
             await self._remember_feed_start(run_id, runner.consumer.group)
         else:
+            await self.feed_gate.recall(self._sessions, run_id)  # its replay refuses as it did
             marks = await recovery.marks()
             if marks:  # it was warmed up before its first step: on the same stored bars
                 warm.extend(await warm_steps(marks[0].at))
@@ -580,6 +589,7 @@ class ExecutionService:
             result = await asyncio.to_thread(trading.runner.close)  # cancels working orders
         await self._disconnect(trading.broker)
         self._watch.forget(strategy_id)
+        self.feed_gate.forget(trading.run_id)
         try:
             await close_paper_session(self._sessions, trading.run_id, result, message=why)
         except UNREACHABLE as exc:
@@ -593,6 +603,7 @@ class ExecutionService:
         strategy is not restarted until it leaves PAPER and comes back (an error there needs a
         person)."""
         self.trading.pop(strategy_id)
+        self.feed_gate.forget(trading.run_id)
         await self._disconnect(trading.broker)
         error = repr(trading.task.exception()) if not trading.task.cancelled() else "cancelled"
         self.health.failed.append(f"{strategy_id}: {error}")
@@ -745,6 +756,7 @@ class ExecutionService:
                 if isinstance(t.session, BrokerSession)
             },
             "feed": self.feed,
+            "feed_kind": self.feed_gate.kind.value,
             "database_ok": self.health.database_ok,
             "last_error": self.health.last_error,
             "trading": {s: str(t.run_id) for s, t in self.trading.items()},

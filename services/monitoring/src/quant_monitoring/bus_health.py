@@ -1,27 +1,22 @@
-"""Alert rules over the bus: consumer-group lag, stale pending entries, dead letters, stale bars.
+"""Alert rules over the bus: consumer-group lag, stale pending entries, dead letters.
 
 Read straight from Redis (XINFO GROUPS, XPENDING, XLEN, XREVRANGE); entry ids carry the time
-they were added, which is how the age of the last bar is known without decoding it.
+they were added. Stale market data is judged per feed and symbol (quant_monitoring.feed_staleness).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from redis.asyncio import Redis
 
-from quant_bus.streams import BARS_CLOSED, BINDINGS, dead_letter_stream
+from quant_bus.streams import BINDINGS, dead_letter_stream
 from quant_db.alerts import Severity
 from quant_monitoring.rules import Finding, Thresholds
 
 
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def _entry_time(entry_id: str) -> datetime:
-    return datetime.fromtimestamp(int(entry_id.split("-", maxsplit=1)[0]) / 1000, UTC)
 
 
 def durable_streams() -> list[str]:
@@ -88,28 +83,3 @@ async def dead_letters(redis: Redis) -> list[Finding]:
             )
         )
     return found
-
-
-async def stale_bars(
-    redis: Redis, now: datetime, market_open: bool, t: Thresholds
-) -> list[Finding]:
-    """While the market is open, the last bar on the bus older than `t.stale_bar_s`."""
-    if not market_open:
-        return []
-    newest = await redis.xrevrange(BARS_CLOSED, count=1)
-    if not newest:
-        age_text, age = "no bar has been published", None
-    else:
-        age = (now - _entry_time(_text(newest[0][0]))).total_seconds()
-        if age <= t.stale_bar_s:
-            return []
-        age_text = f"the last bar was published {age:.0f} s ago"
-    return [
-        Finding(
-            key=f"stale_data:{BARS_CLOSED}",
-            severity=Severity.CRITICAL,
-            title="market data is stale",
-            message=f"the market is open but {age_text} (limit {t.stale_bar_s:g} s)",
-            context={"age_s": None if age is None else round(age, 1)},
-        )
-    ]

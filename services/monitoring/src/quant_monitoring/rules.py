@@ -39,7 +39,6 @@ class Thresholds:
     kill_switch_lookback_s: float = 3600.0
     # an alert the risk service raised this close to a mode change announced it already
     risk_alert_slack_s: float = 30.0
-    stale_bar_s: float = 180.0
     stream_lag: int = 1000
     pending_idle_s: float = 60.0
 

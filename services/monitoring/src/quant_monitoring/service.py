@@ -15,16 +15,13 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from redis.asyncio import Redis
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from quant_bus.base import EventBus
 from quant_bus.streams import RISK_MODE, RiskModeChanged
 from quant_db.alerts import Severity, raise_alert
 from quant_db.heartbeats import HeartbeatBeacon, last_beats
-from quant_db.schema import Strategy
-from quant_db.schema.runs import Mode
-from quant_monitoring import bus_health, rules
+from quant_monitoring import bus_health, feed_staleness, rules
 from quant_monitoring.channel_config import ChannelsConfig
 from quant_monitoring.daily_summary import last_closed_session, market_open, summary
 from quant_monitoring.dispatcher import Dispatcher
@@ -88,13 +85,6 @@ class MonitoringService:
         self.errors.pop(name, None)
         return found
 
-    async def _trading(self) -> bool:
-        async with self._sessions() as session:
-            found = await session.scalar(
-                select(Strategy.id).where(Strategy.mode.in_([Mode.PAPER, Mode.LIVE])).limit(1)
-            )
-        return found is not None
-
     async def findings(self) -> list[Finding]:
         """Everything the rules see wrong now."""
         now = self.clock()
@@ -117,13 +107,17 @@ class MonitoringService:
                 )
 
         async def bus() -> list[Finding]:
-            trading = await self._trading()
-            is_open = trading and market_open(self.config.daily_summary.calendar, now)
-            return (
-                await bus_health.lagging_groups(self._redis, t)
-                + await bus_health.dead_letters(self._redis)
-                + await bus_health.stale_bars(self._redis, now, is_open, t)
+            return await bus_health.lagging_groups(self._redis, t) + await bus_health.dead_letters(
+                self._redis
             )
+
+        async def feeds() -> list[Finding]:
+            is_open = market_open(self.config.daily_summary.calendar, now)
+            if not is_open:
+                return []
+            async with self._sessions() as session:
+                traded = feed_staleness.live_feeds(await last_beats(session))
+            return await feed_staleness.stale_feeds(self._redis, is_open, traded)
 
         async def breakers() -> list[Finding]:
             async with self._sessions() as session:
@@ -136,14 +130,15 @@ class MonitoringService:
         found += await self._findings("breakers", breakers)
         found += await self._findings("database", database)
         found += await self._findings("bus", bus)
+        found += await self._findings("feeds", feeds)
         if "bus" in self.errors:
             found.append(
                 Finding(
                     key="redis_unreachable",
                     severity=Severity.CRITICAL,
                     title="Redis does not answer",
-                    message="the bus cannot be read: stream lag, dead letters and bar ages are "
-                    f"not watched ({self.errors['bus']}); runners refuse new orders meanwhile",
+                    message="the bus cannot be read: stream lag, dead letters and the live "
+                    f"feeds' health are not watched ({self.errors['bus']}); runners refuse new orders meanwhile",
                 )
             )
         return found
