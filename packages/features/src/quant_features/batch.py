@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import pandas_ta_classic as ta
 
 from quant_features import specs
+
+with warnings.catch_warnings():
+    # pandas-ta-classic 0.8.32 stamps its built-in strategies with Timestamp.dayofyear at
+    # import, which pandas 3 deprecates; nothing of ours depends on it
+    warnings.filterwarnings("ignore", message="Timestamp.dayofyear is deprecated")
+    import pandas_ta_classic as ta
 
 FloatArray = npt.NDArray[np.float64]
 Columns = list[FloatArray]
@@ -114,11 +120,11 @@ def calendar_parts(index: pd.DatetimeIndex, name: str) -> FloatArray:
     """One calendar part of UTC timestamps, as floats."""
     utc = index.tz_convert("UTC") if index.tz is not None else index
     parts = {
-        "day_of_week": utc.dayofweek,
+        "day_of_week": utc.day_of_week,
         "day_of_month": utc.day,
         "month": utc.month,
         "quarter": utc.quarter,
-        "day_of_year": utc.dayofyear,
+        "day_of_year": utc.day_of_year,
     }
     return np.asarray(parts[name], dtype=np.float64)
 
