@@ -131,10 +131,10 @@ async def _save(
         await connection.execute(
             "DELETE FROM computed_features WHERE version = $1 AND symbol = $2", version, symbol
         )
-        await connection.executemany(
-            "INSERT INTO computed_features (version, symbol, year, rows, data) "
-            "VALUES ($1, $2, $3, $4, $5)",
-            [(version, symbol, year, rows, data) for year, rows, data in blocks],
+        await connection.copy_records_to_table(
+            "computed_features",
+            records=[(version, symbol, year, rows, data) for year, rows, data in blocks],
+            columns=["version", "symbol", "year", "rows", "data"],
         )
         bar_stamps = bars.index.get_level_values("timestamp")
         await connection.execute(

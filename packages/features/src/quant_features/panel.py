@@ -47,7 +47,8 @@ def _symbol_features(feature_set: FeatureSet, bars: pd.DataFrame) -> np.ndarray:
 def cross_rank(values: pd.Series, timestamps: pd.Index) -> pd.Series:
     """Percentile rank of `values` among the symbols sharing each timestamp (ties averaged,
     NaN left out and kept NaN)."""
-    return values.groupby(timestamps.to_numpy()).rank(method="average", pct=True)
+    keys = pd.DatetimeIndex(timestamps).asi8  # integer keys: tz-aware values would box one by one
+    return values.groupby(keys).rank(method="average", pct=True)
 
 
 def compute_features(feature_set: FeatureSet, bars: pd.DataFrame) -> pd.DataFrame:
