@@ -22,7 +22,21 @@ import time
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from _machine import describe, load_average
+
+from quant_db.feature_store import features_with_store
+from quant_db.migrate import upgrade
+from quant_db.urls import asyncpg_dsn
+from quant_features import (
+    FeatureUpdater,
+    LabelSpec,
+    bars_panel,
+    compute_features,
+    load_feature_set,
+    make_labels,
+)
+from quant_marketdata import SyntheticSource
 
 ROOT = Path(__file__).resolve().parents[1]
 SETS = ("daily_core_v1", "daily_ranks_v1")
@@ -30,17 +44,12 @@ BARS_PER_YEAR = 252
 
 
 def _panel(symbols: int, years: int) -> Any:
-    from quant_features import bars_panel
-    from quant_marketdata import SyntheticSource
-
     source = SyntheticSource(seed=11, n_symbols=symbols, n_bars=years * BARS_PER_YEAR)
     return bars_panel({symbol: source.get_bars(symbol) for symbol in source.symbols()})
 
 
 def measure(name: str, symbols: int, years: int, repeat: int, url: str | None) -> dict[str, Any]:
     """One set's timings in this process (called in a child process by main)."""
-    from quant_features import FeatureUpdater, LabelSpec, compute_features, load_feature_set
-    from quant_features import make_labels
 
     feature_set = load_feature_set(ROOT / "configs" / "features" / f"{name}.yaml")
     t0 = time.perf_counter()
@@ -57,7 +66,9 @@ def measure(name: str, symbols: int, years: int, repeat: int, url: str | None) -
     )
     label_time = time.perf_counter() - t0
     stamps = bars.index.get_level_values("timestamp")
-    few = bars[bars.index.get_level_values("symbol").isin(sorted(set(bars.index.get_level_values(0)))[:10])]
+    few = bars[
+        bars.index.get_level_values("symbol").isin(sorted(set(bars.index.get_level_values(0)))[:10])
+    ]
     few = few[few.index.get_level_values("timestamp") <= sorted(set(stamps))[499]]
     t0 = time.perf_counter()
     FeatureUpdater(feature_set).replay(few)
@@ -80,12 +91,6 @@ def measure(name: str, symbols: int, years: int, repeat: int, url: str | None) -
 
 
 def _store(url: str, feature_set: Any, bars: Any) -> dict[str, float]:
-    import asyncpg
-
-    from quant_db.feature_store import features_with_store
-    from quant_db.migrate import upgrade
-    from quant_db.urls import asyncpg_dsn
-
     upgrade(url)
 
     async def twice() -> dict[str, float]:
@@ -100,7 +105,8 @@ def _store(url: str, feature_set: Any, bars: Any) -> dict[str, float]:
             t0 = time.perf_counter()
             _, second = await features_with_store(connection, feature_set, bars)
             hit = time.perf_counter() - t0
-            assert not first.hit and second.hit
+            if first.hit or not second.hit:
+                raise RuntimeError("the store should miss first and hit second")
             return {"store_miss_s": miss, "store_hit_s": hit}
         finally:
             await connection.close()
@@ -117,14 +123,28 @@ def main() -> None:
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(measure(args.child, args.symbols, args.years, args.repeat, args.database_url)))
+        print(
+            json.dumps(
+                measure(args.child, args.symbols, args.years, args.repeat, args.database_url)
+            )
+        )
         return
     print(f"command: {' '.join(sys.argv)}")
     print(f"machine: {describe()}")
     print(f"{args.symbols} symbols x {args.years} years ({args.years * BARS_PER_YEAR} bars each)")
     for name in SETS:
-        child = [sys.executable, __file__, "--child", name, "--symbols", str(args.symbols),
-                 "--years", str(args.years), "--repeat", str(args.repeat)]
+        child = [
+            sys.executable,
+            __file__,
+            "--child",
+            name,
+            "--symbols",
+            str(args.symbols),
+            "--years",
+            str(args.years),
+            "--repeat",
+            str(args.repeat),
+        ]
         if args.database_url:
             child += ["--database-url", args.database_url]
         done = subprocess.run(child, capture_output=True, text=True, check=True)
@@ -136,7 +156,9 @@ def main() -> None:
             f"{r['live_us_per_symbol_bar']:.0f} us per symbol-bar; peak RSS {r['peak_rss_mb']:.0f} MB"
         )
         if "store_miss_s" in r:
-            line += f"; store first {r['store_miss_s']:.2f} s, second (read) {r['store_hit_s']:.2f} s"
+            line += (
+                f"; store first {r['store_miss_s']:.2f} s, second (read) {r['store_hit_s']:.2f} s"
+            )
         print(line)
     print(f"load average at the end: {load_average()}")
 

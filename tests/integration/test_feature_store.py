@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from quant_db.feature_store import features_with_store
+from quant_db.settings import get_settings
 from quant_db.urls import asyncpg_dsn
 from quant_features import FeatureSet, compute_features, load_feature_set, parse_feature_set
 from tests.unit.cli.test_cli import quant
@@ -61,7 +62,8 @@ def test_a_second_computation_of_the_same_set_reads_the_store(database_url: str)
     first, outcome = run(database_url, feature_set, bars, compute)
     assert (outcome.hit, compute.symbols) == (False, ["SYN000", "SYN001", "SYN002"])
     second, outcome = run(database_url, feature_set, bars, compute)
-    assert outcome.hit and outcome.reused == ["SYN000", "SYN001", "SYN002"]
+    assert outcome.hit
+    assert outcome.reused == ["SYN000", "SYN001", "SYN002"]
     assert len(compute.symbols) == 3  # nothing recomputed
     pd.testing.assert_frame_equal(second, first, check_exact=True)
     pd.testing.assert_frame_equal(second, compute_features(feature_set, bars), check_exact=True)
@@ -73,15 +75,14 @@ def test_a_changed_definition_is_a_new_version_and_leaves_the_old_one(database_u
     bars, compute = synthetic_panel(), CountingCompute()
     old = load_feature_set(CORE)
     run(database_url, old, bars, compute)
-    before = stored(
-        database_url, "SELECT symbol, year, data FROM computed_features ORDER BY 1, 2"
-    )
+    before = stored(database_url, "SELECT symbol, year, data FROM computed_features ORDER BY 1, 2")
     text = Path(CORE).read_text(encoding="utf-8")
     text = text.replace("length: 14\n  - kind: macd", "length: 10\n  - kind: macd")
     new = parse_feature_set(text, "changed.yaml")
     assert new.version != old.version
     _, outcome = run(database_url, new, bars, compute)
-    assert not outcome.hit and len(compute.symbols) == 6
+    assert not outcome.hit
+    assert len(compute.symbols) == 6
     versions = stored(database_url, "SELECT version FROM feature_set_versions ORDER BY 1")
     assert sorted([(old.version,), (new.version,)]) == versions
     after = stored(
@@ -98,8 +99,11 @@ def test_changed_bars_of_one_symbol_recompute_that_symbol_only(database_url: str
     corrected = bars.copy()
     corrected.loc[("SYN001", corrected.xs("SYN001").index[300]), "close"] *= 1.01
     result, outcome = run(database_url, feature_set, corrected, compute)
-    assert outcome.computed == ["SYN001"] and outcome.reused == ["SYN000", "SYN002"]
-    pd.testing.assert_frame_equal(result, compute_features(feature_set, corrected), check_exact=True)
+    assert outcome.computed == ["SYN001"]
+    assert outcome.reused == ["SYN000", "SYN002"]
+    pd.testing.assert_frame_equal(
+        result, compute_features(feature_set, corrected), check_exact=True
+    )
 
 
 def test_a_cross_sectional_set_is_reused_whole_or_computed_whole(database_url: str) -> None:
@@ -110,16 +114,15 @@ def test_a_cross_sectional_set_is_reused_whole_or_computed_whole(database_url: s
     result, outcome = run(database_url, feature_set, corrected, compute)
     assert outcome.computed == ["SYN000", "SYN001", "SYN002"]
     last = result.xs(corrected.xs("SYN002").index[-1], level="timestamp")["xrank_ret_21"]
-    assert last["SYN002"] == 1.0 and not np.isnan(last["SYN000"])
+    assert last["SYN002"] == 1.0
+    assert not np.isnan(last["SYN000"])
     two = bars[bars.index.get_level_values("symbol") != "SYN002"]
     _, outcome = run(database_url, feature_set, two, compute)
     assert outcome.version != feature_set.storage_version(["SYN000", "SYN001", "SYN002"])
 
 
 @pytest.fixture
-def cli_database(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Any:
-    from quant_db.settings import get_settings
-
+def cli_database(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("DATABASE_URL", database_url)
     get_settings.cache_clear()
     yield database_url
@@ -133,7 +136,8 @@ def test_cli_compute_prints_counts_and_hits_the_store_the_second_time(
     code, out, err = quant(capsys, monkeypatch, *args)
     assert (code, err) == (0, "")
     assert out.splitlines()[1] == "store: miss (0 symbols reused, 2 computed)"
-    assert " 2 symbols, " in out and " x 24 columns " in out
+    assert " 2 symbols, " in out
+    assert " x 24 columns " in out
     code, out, _ = quant(capsys, monkeypatch, *args)
     assert out.splitlines()[1] == "store: hit (2 symbols reused, 0 computed)"
 
@@ -152,6 +156,8 @@ def test_cli_bad_input_exits_2_with_one_line(
     args: tuple[str, ...],
     message: str,
 ) -> None:
-    code, out, err = quant(capsys, monkeypatch, "features", "compute", CORE, *args)
-    assert code == 2 and err.startswith(message) and len(err.strip().splitlines()) == 1
+    code, _, err = quant(capsys, monkeypatch, "features", "compute", CORE, *args)
+    assert code == 2
+    assert err.startswith(message)
+    assert len(err.strip().splitlines()) == 1
     assert stored(cli_database, "SELECT count(*) FROM computed_features") == [(0,)]

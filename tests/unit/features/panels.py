@@ -20,9 +20,17 @@ def panel_of(closes: dict[str, list[float]]) -> pd.DataFrame:
     """A panel from closes alone: open = close, high/low 1 % around it, volume 1,000."""
     frames = {}
     for symbol, values in closes.items():
-        index = pd.date_range("2024-01-01", periods=len(values), freq="D", tz="UTC", name="timestamp")
+        index = pd.date_range(
+            "2024-01-01", periods=len(values), freq="D", tz="UTC", name="timestamp"
+        )
         close = pd.Series(values, index=index, dtype=float)
         frames[symbol] = pd.DataFrame(
-            {"open": close, "high": close * 1.01, "low": close * 0.99, "close": close, "volume": 1000.0}
+            {
+                "open": close,
+                "high": close * 1.01,
+                "low": close * 0.99,
+                "close": close,
+                "volume": 1000.0,
+            }
         )
     return bars_panel(frames)

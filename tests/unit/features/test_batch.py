@@ -7,9 +7,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from quant_features import compute_features, parse_feature_set
+from quant_features import bars_panel, compute_features, parse_feature_set
 from quant_marketdata import SyntheticSource
-from quant_features import bars_panel
 from tests.unit.features.panels import panel_of, synthetic_panel
 
 with warnings.catch_warnings():
@@ -18,7 +17,9 @@ with warnings.catch_warnings():
 
 
 def one_set(body: str) -> pd.DataFrame:
-    return compute_features(parse_feature_set("name: t\nfeatures:\n" + body, "t"), synthetic_panel())
+    return compute_features(
+        parse_feature_set("name: t\nfeatures:\n" + body, "t"), synthetic_panel()
+    )
 
 
 def test_indicators_are_pandas_ta_classic_values() -> None:

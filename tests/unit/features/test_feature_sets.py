@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 
 from quant_domain import ConfigError
-from quant_features import load_feature_set, parse_feature_set
-from quant_features import specs
+from quant_features import load_feature_set, parse_feature_set, specs
 
 BUILT_IN = sorted(Path("configs/features").glob("*.yaml"))
 
@@ -65,9 +64,13 @@ def test_version_is_stable_and_ignores_the_description() -> None:
     assert len(first.version) == 16
 
 
-def test_a_changed_parameter_or_default_spelled_out_changes_the_version_only_when_it_differs() -> None:
+def test_a_changed_parameter_or_default_spelled_out_changes_the_version_only_when_it_differs() -> (
+    None
+):
     base = parse_feature_set(MINIMAL, "a.yaml")
-    assert parse_feature_set(MINIMAL.replace("length: 14", "length: 15"), "a").version != base.version
+    assert (
+        parse_feature_set(MINIMAL.replace("length: 14", "length: 15"), "a").version != base.version
+    )
     # writing out a default is the same definition
     spelled = MINIMAL.replace("horizons: [1, 5]", "horizons: [1, 5]\n    log: false")
     assert parse_feature_set(spelled, "a").version == base.version

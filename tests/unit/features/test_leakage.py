@@ -7,7 +7,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from quant_features import LabelSpec, check_feature_leak, compute_features, load_feature_set, make_labels
+from quant_features import (
+    LabelSpec,
+    check_feature_leak,
+    compute_features,
+    load_feature_set,
+    make_labels,
+)
 from tests.unit.features.panels import synthetic_panel
 
 BUILT_IN = sorted(Path("configs/features").glob("*.yaml"))
@@ -48,9 +54,7 @@ def test_a_label_joined_into_the_features_is_caught() -> None:
 def test_a_centred_window_is_caught() -> None:
     def centred(bars: pd.DataFrame) -> pd.DataFrame:
         close = bars["close"]
-        mean = close.groupby(level="symbol").transform(
-            lambda s: s.rolling(5, center=True).mean()
-        )
+        mean = close.groupby(level="symbol").transform(lambda s: s.rolling(5, center=True).mean())
         return pd.DataFrame({"centred_mean": mean}, index=bars.index)
 
     assert [f.column for f in check_feature_leak(centred, synthetic_panel())] == ["centred_mean"]

@@ -32,7 +32,9 @@ def _symbols(text: str | None, known: list[str]) -> list[str]:
     for symbol in chosen:
         if symbol not in known:
             shown = ", ".join(known[:12]) + (" ..." if len(known) > 12 else "")
-            raise fail(f"--symbols: unknown symbol {symbol!r}; the data source has {shown or 'none'}")
+            raise fail(
+                f"--symbols: unknown symbol {symbol!r}; the data source has {shown or 'none'}"
+            )
     return chosen
 
 
@@ -81,9 +83,7 @@ def compute_command(
     if empty:
         raise fail(f"--end: no bars of {', '.join(empty)} up to {end.date() if end else 'now'}")
     bars = bars_panel(frames)
-    features, outcome = asyncio.run(
-        _through_store(migrated_url(get_settings()), feature_set, bars)
-    )
+    features, outcome = asyncio.run(_through_store(migrated_url(get_settings()), feature_set, bars))
     stamps = features.index.get_level_values("timestamp")
     first = pd.Timestamp(start.date(), tz="UTC") if start else stamps.min()
     shown = features[(stamps >= first)]
@@ -96,6 +96,5 @@ def compute_command(
         f"{shown.index.get_level_values('timestamp').max().date()}"
     )
     print(
-        f"store: {store} ({len(outcome.reused)} symbols reused, "
-        f"{len(outcome.computed)} computed)"
+        f"store: {store} ({len(outcome.reused)} symbols reused, {len(outcome.computed)} computed)"
     )

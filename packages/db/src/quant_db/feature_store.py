@@ -50,7 +50,7 @@ def encode_years(stamps: pd.Index, values: npt.NDArray[np.float64]) -> list[tupl
     rows = np.empty(micros.size, dtype=row_dtype(values.shape[1]))
     rows["ts"] = micros
     rows["values"] = values
-    years = (micros.astype("datetime64[us]").astype("datetime64[Y]").astype(np.int64) + 1970)
+    years = micros.astype("datetime64[us]").astype("datetime64[Y]").astype(np.int64) + 1970
     out = []
     for year in np.unique(years):
         block = rows[years == year]
@@ -58,7 +58,9 @@ def encode_years(stamps: pd.Index, values: npt.NDArray[np.float64]) -> list[tupl
     return out
 
 
-def decode_blocks(payloads: Sequence[bytes], columns: int) -> tuple[pd.DatetimeIndex, npt.NDArray[np.float64]]:
+def decode_blocks(
+    payloads: Sequence[bytes], columns: int
+) -> tuple[pd.DatetimeIndex, npt.NDArray[np.float64]]:
     """Timestamps (UTC) and values of blocks given in time order."""
     rows = np.frombuffer(b"".join(payloads), dtype=row_dtype(columns))
     stamps = pd.DatetimeIndex(rows["ts"].astype("datetime64[us]")).tz_localize(UTC)
@@ -79,7 +81,9 @@ class StoreOutcome:
         return not self.computed
 
 
-async def _register(connection: asyncpg.Connection[Any], feature_set: FeatureSet, version: str) -> None:
+async def _register(
+    connection: asyncpg.Connection[Any], feature_set: FeatureSet, version: str
+) -> None:
     await connection.execute(
         "INSERT INTO feature_set_versions (version, name, definition, columns) "
         "VALUES ($1, $2, $3::jsonb, $4) ON CONFLICT (version) DO NOTHING",
@@ -169,7 +173,7 @@ async def features_with_store(
     symbols = list(dict.fromkeys(bars.index.get_level_values("symbol")))
     version = feature_set.storage_version(symbols)
     outcome = StoreOutcome(version=version)
-    groups = {symbol: group for symbol, group in bars.groupby(level="symbol", sort=False)}
+    groups = {str(symbol): group for symbol, group in bars.groupby(level="symbol", sort=False)}
     digests = {symbol: bars_digest(groups[symbol]) for symbol in symbols}
     await _register(connection, feature_set, version)
     stored = await _stored_digests(connection, version, symbols)
@@ -183,7 +187,9 @@ async def features_with_store(
     if stale:
         computed = compute(feature_set, pd.concat([groups[s] for s in stale]))
         for symbol, frame in computed.groupby(level="symbol", sort=False):
-            await _save(connection, version, str(symbol), digests[str(symbol)], groups[str(symbol)], frame)
+            await _save(
+                connection, version, str(symbol), digests[str(symbol)], groups[str(symbol)], frame
+            )
             parts[str(symbol)] = frame
     outcome.reused, outcome.computed = fresh, stale
     result = pd.concat([parts[s] for s in symbols]) if parts else pd.DataFrame()

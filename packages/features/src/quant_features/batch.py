@@ -17,7 +17,7 @@ with warnings.catch_warnings():
     # pandas-ta-classic 0.8.32 stamps its built-in strategies with Timestamp.dayofyear at
     # import, which pandas 3 deprecates; nothing of ours depends on it
     warnings.filterwarnings("ignore", message="Timestamp.dayofyear is deprecated")
-    import pandas_ta_classic as ta
+    import pandas_ta_classic as ta  # type: ignore[import-untyped]  # ships no type hints
 
 FloatArray = npt.NDArray[np.float64]
 Columns = list[FloatArray]
@@ -103,7 +103,7 @@ def _rolling(spec: specs.Rolling, bars: pd.DataFrame) -> Columns:
 
 
 def _volatility(spec: specs.Volatility, bars: pd.DataFrame) -> Columns:
-    log_close = np.log(bars["close"].astype(np.float64))
+    log_close = pd.Series(np.log(bars["close"].to_numpy(dtype=np.float64)), index=bars.index)
     std = log_close.diff().rolling(spec.window, min_periods=spec.window).std(ddof=1)
     return [_values(std, len(bars)) * math.sqrt(spec.periods_per_year)]
 
@@ -148,7 +148,9 @@ def trailing_rank(values: FloatArray, window: int) -> FloatArray:
     return out
 
 
-def regime_codes(vol_rank: FloatArray, trend: FloatArray, high_vol: float, band: float) -> FloatArray:
+def regime_codes(
+    vol_rank: FloatArray, trend: FloatArray, high_vol: float, band: float
+) -> FloatArray:
     """The regime code per bar (see specs.Regime); NaN while either input is."""
     codes = np.where(trend > band, 0.0, np.where(trend < -band, 1.0, 2.0))
     codes = np.where(vol_rank >= high_vol, 3.0, codes)

@@ -59,12 +59,13 @@ class FeatureSet(BaseModel):
     def definition(self) -> dict[str, object]:
         """The canonical definition the version hashes: every field with its default filled in,
         plus the code version of each kind used (the description does not count)."""
-        kinds = sorted({spec.kind for spec in self.features})
+        code: dict[str, str | int] = {"engine": ENGINE_VERSION}
+        code.update({kind: CODE_VERSIONS[kind] for kind in sorted({s.kind for s in self.features})})
         return {
             "name": self.name,
             "timeframe": self.timeframe,
             "features": [spec.model_dump(mode="json") for spec in self.features],
-            "code": {"engine": ENGINE_VERSION, **{kind: CODE_VERSIONS[kind] for kind in kinds}},
+            "code": code,
         }
 
     @property
@@ -85,9 +86,7 @@ def parse_feature_set(text: str, file: str) -> FeatureSet:
     """Validate YAML `text` as a FeatureSet; errors name `file`, the line and the field."""
     document = read_yaml(text, file)
     if not isinstance(document.data, dict) or document.root is None:
-        raise ConfigError(
-            "expected a mapping of fields (name, features, ...)", file=file, line=1
-        )
+        raise ConfigError("expected a mapping of fields (name, features, ...)", file=file, line=1)
     lines = line_map(document.root)
     try:
         return FeatureSet.model_validate(document.data)

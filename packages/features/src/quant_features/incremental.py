@@ -221,7 +221,10 @@ class VolumeUpdater:
         self.volumes.push(volume)
         self.dollars.push(close * volume)
         mean_dollars = self.dollars.mean()
-        return [div(volume, self.volumes.mean()), math.log(mean_dollars) if mean_dollars > 0 else NAN]
+        return [
+            div(volume, self.volumes.mean()),
+            math.log(mean_dollars) if mean_dollars > 0 else NAN,
+        ]
 
 
 _CALENDAR: dict[str, Callable[[datetime], int]] = {

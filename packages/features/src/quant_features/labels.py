@@ -66,7 +66,8 @@ class LabelSpec(BaseModel):
     @property
     def bars_ahead(self) -> int:
         """The most bars after t0 a label may look at."""
-        return int(self.horizon if self.kind == "fixed_horizon" else self.max_holding or 0)
+        ahead = self.horizon if self.kind == "fixed_horizon" else self.max_holding
+        return ahead or 0
 
     @property
     def version(self) -> str:
@@ -88,9 +89,7 @@ def _fixed_horizon(spec: LabelSpec, close: FloatArray) -> tuple[FloatArray, IntA
     return label, np.arange(rows, dtype=np.int64) + h, ret
 
 
-def _triple_barrier(
-    spec: LabelSpec, close: FloatArray
-) -> tuple[FloatArray, IntArray, FloatArray]:
+def _triple_barrier(spec: LabelSpec, close: FloatArray) -> tuple[FloatArray, IntArray, FloatArray]:
     h = spec.bars_ahead
     rows = close.size - h
     entry = close[:rows]
@@ -123,7 +122,7 @@ def overlap_weights(starts: IntArray, ends: IntArray, size: int) -> FloatArray:
     concurrency = np.cumsum(change)[:size]
     inverse = np.where(concurrency > 0, 1.0 / np.maximum(concurrency, 1.0), 0.0)
     prefix = np.concatenate(([0.0], np.cumsum(inverse)))
-    return (prefix[ends + 1] - prefix[starts + 1]) / (ends - starts)
+    return np.asarray((prefix[ends + 1] - prefix[starts + 1]) / (ends - starts), dtype=np.float64)
 
 
 def make_labels(spec: LabelSpec, bars: pd.DataFrame) -> pd.DataFrame:
@@ -152,7 +151,9 @@ def make_labels(spec: LabelSpec, bars: pd.DataFrame) -> pd.DataFrame:
             )
         )
     if not parts:
-        empty = pd.MultiIndex.from_arrays([[], pd.DatetimeIndex([], tz="UTC")], names=["symbol", "timestamp"])
+        empty = pd.MultiIndex.from_arrays(
+            [[], pd.DatetimeIndex([], tz="UTC")], names=["symbol", "timestamp"]
+        )
         return pd.DataFrame(
             {
                 "label": np.empty(0, np.int8),

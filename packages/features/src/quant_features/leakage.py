@@ -37,16 +37,18 @@ class LeakFinding:
 def scramble_after(bars: pd.DataFrame, cut: pd.Timestamp, seed: int) -> pd.DataFrame:
     """`bars` with every bar after `cut` moved by a random walk (prices) and noise (volume)."""
     rng = np.random.default_rng(seed)
-    out = bars.copy()
-    later = bars.index.get_level_values("timestamp") > cut
-    for _, positions in pd.Series(np.arange(len(bars)))[later].groupby(
-        bars.index.get_level_values("symbol")[later]
-    ):
-        rows = positions.to_numpy()
+    prices = bars[["open", "high", "low", "close"]].to_numpy(dtype=np.float64, copy=True)
+    volume = bars["volume"].to_numpy(dtype=np.float64, copy=True)
+    later = np.asarray(bars.index.get_level_values("timestamp") > cut)
+    symbols = np.asarray(bars.index.get_level_values("symbol"))
+    for symbol in dict.fromkeys(symbols[later]):
+        rows = np.flatnonzero(later & (symbols == symbol))
         walk = np.exp(np.cumsum(rng.normal(0.0, STEP_VOL, rows.size)) + 0.25)
-        for name in ("open", "high", "low", "close"):
-            out.iloc[rows, out.columns.get_loc(name)] *= walk
-        out.iloc[rows, out.columns.get_loc("volume")] *= np.exp(rng.normal(0.0, 0.5, rows.size))
+        prices[rows] *= walk[:, None]
+        volume[rows] *= np.exp(rng.normal(0.0, 0.5, rows.size))
+    out = bars.copy()
+    out[["open", "high", "low", "close"]] = prices
+    out["volume"] = volume
     return out
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -89,6 +89,6 @@ def _ohlcv(row: FloatArray) -> OHLCV:
     return (float(row[0]), float(row[1]), float(row[2]), float(row[3]), float(row[4]))
 
 
-def _group_ends(stamps: Sequence[Any]) -> list[int]:
+def _group_ends(stamps: pd.Index) -> list[int]:
     ends = [i for i in range(1, len(stamps)) if stamps[i] != stamps[i - 1]]
     return [*ends, len(stamps)]
