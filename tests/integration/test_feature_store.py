@@ -161,3 +161,12 @@ def test_cli_bad_input_exits_2_with_one_line(
     assert err.startswith(message)
     assert len(err.strip().splitlines()) == 1
     assert stored(cli_database, "SELECT count(*) FROM computed_features") == [(0,)]
+
+
+def test_a_symbol_whose_blocks_were_deleted_is_computed_again(database_url: str) -> None:
+    feature_set, bars, compute = load_feature_set(CORE), synthetic_panel(), CountingCompute()
+    run(database_url, feature_set, bars, compute)
+    stored(database_url, "DELETE FROM computed_features WHERE symbol = 'SYN000' RETURNING 1")
+    result, outcome = run(database_url, feature_set, bars, compute)
+    assert outcome.computed == ["SYN000"]
+    pd.testing.assert_frame_equal(result, compute_features(feature_set, bars), check_exact=True)

@@ -106,19 +106,27 @@ async def _stored_digests(
 
 
 async def load_features(
-    connection: asyncpg.Connection[Any], version: str, symbol: str, columns: list[str]
-) -> pd.DataFrame:
-    """One symbol's stored rows of `version`, indexed by (symbol, timestamp)."""
-    blocks = await connection.fetch(
-        "SELECT data FROM computed_features WHERE version = $1 AND symbol = $2 ORDER BY year",
+    connection: asyncpg.Connection[Any], version: str, symbols: list[str], columns: list[str]
+) -> dict[str, pd.DataFrame]:
+    """The stored rows of `version` for each of `symbols` that has any, indexed by (symbol,
+    timestamp); one query for all of them."""
+    records = await connection.fetch(
+        "SELECT symbol, data FROM computed_features WHERE version = $1 AND symbol = ANY($2) "
+        "ORDER BY symbol, year",
         version,
-        symbol,
+        symbols,
     )
-    stamps, values = decode_blocks([row["data"] for row in blocks], len(columns))
-    index = pd.MultiIndex.from_arrays(
-        [np.full(stamps.size, symbol, dtype=object), stamps], names=["symbol", "timestamp"]
-    )
-    return pd.DataFrame(values, index=index, columns=columns)
+    blocks: dict[str, list[bytes]] = {}
+    for record in records:
+        blocks.setdefault(record["symbol"], []).append(record["data"])
+    out = {}
+    for symbol, payloads in blocks.items():
+        stamps, values = decode_blocks(payloads, len(columns))
+        index = pd.MultiIndex.from_arrays(
+            [np.full(stamps.size, symbol, dtype=object), stamps], names=["symbol", "timestamp"]
+        )
+        out[symbol] = pd.DataFrame(values, index=index, columns=columns)
+    return out
 
 
 async def _save(
@@ -178,12 +186,13 @@ async def features_with_store(
     await _register(connection, feature_set, version)
     stored = await _stored_digests(connection, version, symbols)
     fresh = [s for s in symbols if stored.get(s) == digests[s]]
-    if feature_set.cross_sectional and len(fresh) < len(symbols):
-        fresh = []
-    stale = [s for s in symbols if s not in fresh]
     parts: dict[str, pd.DataFrame] = {}
-    for symbol in fresh:
-        parts[symbol] = await load_features(connection, version, symbol, feature_set.columns)
+    if fresh:
+        parts = await load_features(connection, version, fresh, feature_set.columns)
+        fresh = [s for s in fresh if s in parts]  # an input row whose blocks were deleted
+    if feature_set.cross_sectional and len(fresh) < len(symbols):
+        fresh, parts = [], {}
+    stale = [s for s in symbols if s not in fresh]
     if stale:
         computed = compute(feature_set, pd.concat([groups[s] for s in stale]))
         for symbol, frame in computed.groupby(level="symbol", sort=False):
