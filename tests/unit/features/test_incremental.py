@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from quant_features import FeatureUpdater, compute_features, load_feature_set
+from quant_features import FeatureUpdater, bars_panel, compute_features, load_feature_set
 from tests.unit.features.panels import synthetic_panel
 
 BUILT_IN = sorted(Path("configs/features").glob("*.yaml"))
@@ -59,3 +59,20 @@ def test_update_returns_one_row_per_symbol_given() -> None:
     )
     assert set(rows) == {"A", "B"}
     assert rows["A"].shape == (len(feature_set.columns),)
+
+
+@pytest.mark.parametrize("path", BUILT_IN, ids=lambda p: p.stem)
+def test_flat_prices_and_zero_volume_give_the_same_inf_and_nan_on_both_paths(path: Path) -> None:
+    feature_set = load_feature_set(path)
+    index = pd.date_range("2020-01-01", periods=400, freq="D", tz="UTC", name="timestamp")
+    flat = pd.DataFrame(
+        {"open": 100.0, "high": 100.0, "low": 100.0, "close": 100.0, "volume": 0.0}, index=index
+    )
+    step = flat.assign(volume=1000.0)
+    step.loc[index[200:], ["open", "high", "low", "close"]] = 110.0
+    bars = bars_panel({"FLAT": flat, "STEP": step})
+    batch, live = compute_features(feature_set, bars), FeatureUpdater(feature_set).replay(bars)
+    for column in batch.columns:
+        np.testing.assert_allclose(
+            live[column], batch[column], rtol=TOLERANCE, atol=TOLERANCE, err_msg=column
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime
@@ -66,6 +67,18 @@ def div(a: float, b: float) -> float:
     return a / b
 
 
+def non_zero(difference: float) -> float:
+    """pandas-ta's non_zero_range: an exact zero difference becomes machine epsilon."""
+    return sys.float_info.epsilon if difference == 0.0 else difference
+
+
+def log(x: float) -> float:
+    """The natural log as numpy takes it: -inf at 0, NaN below 0 or for NaN."""
+    if x > 0.0:
+        return math.log(x)
+    return -math.inf if x == 0.0 else NAN
+
+
 Bar = tuple[datetime, float, float, float, float, float]
 """(timestamp, open, high, low, close, volume)."""
 
@@ -76,7 +89,7 @@ class _Previous:
 
     def change(self, close: float) -> float:
         previous, self.close = self.close, close
-        return close / previous - 1.0
+        return div(close, previous) - 1.0
 
 
 class ReturnsUpdater:
@@ -92,8 +105,8 @@ class ReturnsUpdater:
             if len(held) <= h:
                 out.append(NAN)
                 continue
-            ratio = held[-1] / held[-1 - h]
-            out.append(math.log(ratio) if self.spec.log else ratio - 1.0)
+            ratio = div(held[-1], held[-1 - h])
+            out.append(log(ratio) if self.spec.log else ratio - 1.0)
         return out
 
 
@@ -122,7 +135,7 @@ class MacdUpdater:
         close = bar[4]
         line = self.fast.update(close) - self.slow.update(close)
         signal = self.signal.update(line)
-        return [line / close, signal / close, (line - signal) / close]
+        return [div(line, close), div(signal, close), div(line - signal, close)]
 
 
 class BbandsUpdater:
@@ -136,7 +149,8 @@ class BbandsUpdater:
         middle = self.closes.mean()
         deviation = self.spec.std * self.closes.std(ddof=0)
         lower, upper = middle - deviation, middle + deviation
-        return [div(close - lower, upper - lower), div(100.0 * (upper - lower), middle)]
+        width = non_zero(upper - lower)
+        return [div(non_zero(close - lower), width), div(100.0 * width, middle)]
 
 
 class AtrUpdater:
@@ -150,9 +164,9 @@ class AtrUpdater:
         true_range = (
             NAN
             if math.isnan(previous)
-            else max(abs(high - low), abs(high - previous), abs(previous - low))
+            else max(abs(non_zero(high - low)), abs(high - previous), abs(previous - low))
         )
-        return [self.average.update(true_range) / close]
+        return [div(self.average.update(true_range), close)]
 
 
 class MaRatioUpdater:
@@ -164,9 +178,9 @@ class MaRatioUpdater:
     def update(self, bar: Bar) -> list[float]:
         close = bar[4]
         if self.spec.average == "ema":
-            return [close / self.ema.update(close) - 1.0]
+            return [div(close, self.ema.update(close)) - 1.0]
         self.closes.push(close)
-        return [close / self.closes.mean() - 1.0]
+        return [div(close, self.closes.mean()) - 1.0]
 
 
 class RollingUpdater:
@@ -194,7 +208,7 @@ class RollingUpdater:
             elif stat == "max":
                 out.append(max(self.window.values))
             else:
-                out.append((x - self.window.mean()) / self.window.std(ddof=1))
+                out.append(div(x - self.window.mean(), self.window.std(ddof=1)))
         return out
 
 
@@ -205,7 +219,7 @@ class VolatilityUpdater:
         self.previous = NAN
 
     def update(self, bar: Bar) -> list[float]:
-        log_close = math.log(bar[4])
+        log_close = log(bar[4])
         self.window.push(log_close - self.previous)
         self.previous = log_close
         return [self.window.std(ddof=1) * self.scale]
@@ -223,7 +237,7 @@ class VolumeUpdater:
         mean_dollars = self.dollars.mean()
         return [
             div(volume, self.volumes.mean()),
-            math.log(mean_dollars) if mean_dollars > 0 else NAN,
+            log(mean_dollars),
         ]
 
 
@@ -260,7 +274,7 @@ class RegimeUpdater:
             else NAN
         )
         self.trend.push(bar[4])
-        trend = bar[4] / self.trend.mean() - 1.0
+        trend = div(bar[4], self.trend.mean()) - 1.0
         if math.isnan(rank) or math.isnan(trend):
             code = NAN
         elif rank >= self.spec.high_vol:

@@ -61,9 +61,10 @@ def compute_features(feature_set: FeatureSet, bars: pd.DataFrame) -> pd.DataFram
     if list(bars.index.names) != list(INDEX_NAMES):
         raise DataError("bars must be indexed by (symbol, timestamp): build them with bars_panel")
     blocks = []
-    for _, group in bars.groupby(level="symbol", sort=False):
-        frame = group.droplevel("symbol")
-        blocks.append(_symbol_features(feature_set, frame))
+    # a flat window or a zero volume divides by zero: inf or NaN is the value, as live gives it
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for _, group in bars.groupby(level="symbol", sort=False):
+            blocks.append(_symbol_features(feature_set, group.droplevel("symbol")))
     values = np.vstack(blocks) if blocks else np.empty((0, len(feature_set.columns)))
     out = pd.DataFrame(values, index=bars.index, columns=feature_set.columns, dtype=np.float64)
     timestamps = bars.index.get_level_values("timestamp")
