@@ -76,3 +76,17 @@ def test_flat_prices_and_zero_volume_give_the_same_inf_and_nan_on_both_paths(pat
         np.testing.assert_allclose(
             live[column], batch[column], rtol=TOLERANCE, atol=TOLERANCE, err_msg=column
         )
+
+
+def test_symbols_with_different_histories_rank_among_those_present_on_both_paths() -> None:
+    feature_set = load_feature_set("configs/features/daily_ranks_v1.yaml")
+    bars = synthetic_panel()
+    symbols = bars.index.get_level_values("symbol")
+    stamps = bars.index.get_level_values("timestamp")
+    late_start = np.unique(stamps)[150]
+    early_end = np.unique(stamps)[600]
+    ragged = bars[
+        ~((symbols == "SYN002") & (stamps < late_start))
+        & ~((symbols == "SYN000") & (stamps > early_end))
+    ]
+    assert_same(compute_features(feature_set, ragged), FeatureUpdater(feature_set).replay(ragged))
