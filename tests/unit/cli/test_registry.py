@@ -107,9 +107,9 @@ def test_every_help_screen_matches_the_eagerly_wired_cli(
     eager = typer.main.get_command(eager_app())
     assert isinstance(eager, typer.core.TyperGroup)
     paths = command_paths()
-    # subcommands: strategies 1, data 4, brokers 1, db 3, users 6, api-keys 3, execution 1,
-    # monitoring 1, reconcile 3, kill-switch 4, risk 4
-    assert len(paths) == 1 + len(COMMANDS) + 31
+    # subcommands: strategies 1, data 4, features 1, brokers 1, db 3, users 6, api-keys 3,
+    # execution 1, monitoring 1, reconcile 3, kill-switch 4, risk 4
+    assert len(paths) == 1 + len(COMMANDS) + 32
     for path in paths:
         expected = render_help(eager, path, capsys)
         assert render_help(app, path, capsys) == expected, path

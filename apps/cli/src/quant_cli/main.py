@@ -75,6 +75,9 @@ COMMANDS = (
         "strategies", "quant_cli.catalog_cmd:strategies_app", "Strategy configs and classes."
     ),
     Registered("data", "quant_cli.data_cmd:data_app", "Market data."),
+    Registered(
+        "features", "quant_cli.features_cmd:features_app", "Feature sets and the feature store."
+    ),
     Registered("brokers", "quant_cli.brokers_cmd:brokers_app", "Broker accounts."),
     Registered("db", "quant_cli.db_cmd:db_app", "Database schema."),
     Registered("users", "quant_cli.api_cmd:users_app", "Users of the HTTP API."),

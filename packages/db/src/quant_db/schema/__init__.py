@@ -8,6 +8,7 @@ from quant_db.schema.execution import (
     ReconciliationState,
     Resolution,
 )
+from quant_db.schema.features import ComputedFeatureInput, ComputedFeatures, FeatureSetVersion
 from quant_db.schema.identity import ApiKey, AuditEntry, RefreshToken, User
 from quant_db.schema.market import IngestionRun, PriceBar, PriceBlock, QuarantinedBar
 from quant_db.schema.monitoring import AlertDelivery, Heartbeat
@@ -21,7 +22,10 @@ __all__ = [
     "ApiKey",
     "AuditEntry",
     "Base",
+    "ComputedFeatureInput",
+    "ComputedFeatures",
     "EquityPoint",
+    "FeatureSetVersion",
     "Fill",
     "Heartbeat",
     "IngestionRun",
