@@ -119,7 +119,7 @@ test.describe("charts after a run completes", () => {
     expect(failures).toBe(2);
   });
 
-  test("the seeded backtest's trades carry their excursions: the MAE scatter and the MFE / MAE column", async ({ page }) => {
+  test("the seeded backtest's trades carry their excursions: the MAE scatter, the MFE / MAE column and the regime table", async ({ page }) => {
     const { runs } = stackInfo();
     await signInAs(page, "viewer");
     await page.goto(`/runs/${runs.backtest}`);
@@ -128,6 +128,8 @@ test.describe("charts after a run completes", () => {
     const trades = page.getByRole("table", { name: "trades" });
     await expect(trades.getByRole("columnheader", { name: "MFE / MAE" })).toBeVisible();
     await expect(trades.locator("tbody tr").first()).toContainText(/-?\d+\.\d% \/ -?\d+\.\d%/);
+    const regimes = page.getByRole("table", { name: "trades by regime" });
+    await expect(regimes.locator("tbody tr").first()).toContainText(/bull|bear|sideways|high volatility|unknown/);
     await scatter.scrollIntoViewIfNeeded();
     await screenshot(page, "run-trade-excursions");
   });

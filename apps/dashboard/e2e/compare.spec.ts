@@ -48,7 +48,7 @@ test.describe("telling runs apart", () => {
     const tradesFile = await trades;
     expect(tradesFile.suggestedFilename()).toBe(`${strategy_id}_${runs.backtest.slice(0, 8)}_trades.csv`);
     const tradeLines = readFileSync(await tradesFile.path(), "utf8").trim().split("\n");
-    expect(tradeLines[0]).toBe("trade_id,symbol,direction,quantity,entry_time,entry_price,exit_time,exit_price,gross_pnl,commission,pnl,bars_held,mfe,mae,given_back");
+    expect(tradeLines[0]).toBe("trade_id,symbol,direction,quantity,entry_time,entry_price,exit_time,exit_price,gross_pnl,commission,pnl,bars_held,mfe,mae,given_back,regime");
     expect(tradeLines.length).toBeGreaterThan(1);
 
     const equity = page.waitForEvent("download");

@@ -73,6 +73,7 @@ def test_the_trades_export_lists_every_trade_by_entry_time(
         "mfe",
         "mae",
         "given_back",
+        "regime",
     ]
     assert [r["entry_time"] for r in rows] == sorted(r["entry_time"] for r in rows)
     assert (rows[0]["pnl"], rows[1]["pnl"], rows[0]["exit_price"]) == ("2.5", "-2.5", "102.5")
@@ -98,5 +99,5 @@ def test_a_completed_run_with_no_trades_exports_only_the_header(
     response = client.get(f"/v1/runs/{run}/trades.csv", headers=viewer.headers)
     assert response.text.splitlines() == [
         "trade_id,symbol,direction,quantity,entry_time,entry_price,exit_time,exit_price,"
-        "gross_pnl,commission,pnl,bars_held,mfe,mae,given_back"
+        "gross_pnl,commission,pnl,bars_held,mfe,mae,given_back,regime"
     ]

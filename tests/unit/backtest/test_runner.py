@@ -146,6 +146,9 @@ def test_every_trade_of_a_run_carries_excursions_that_bound_its_move(
     written = result_to_dict(result)["trades"][0]
     assert {"mfe", "mae", "given_back", "mfe_pct", "mae_value", "given_back_value"} <= set(written)
     assert written["mfe"] == str(result.trades[0].mfe)
+    regimes = {t.regime for t in result.trades}
+    assert regimes <= {"bull", "bear", "sideways", "high_volatility", None}
+    assert len(regimes - {None}) >= 2  # 2000-2018 on the S&P 500 sees more than one
 
 
 def test_the_report_shows_the_excursion_scatter_and_the_means_of_winners_and_losers(
@@ -159,3 +162,4 @@ def test_the_report_shows_the_excursion_scatter_and_the_means_of_winners_and_los
     assert "<h2>Trade excursions</h2>" in page
     assert "<th>winners (" in page
     assert "<th>losers (" in page
+    assert "<h2>Trades by regime at entry</h2>" in page

@@ -141,3 +141,30 @@ def test_a_trade_without_bars_is_left_unmeasured() -> None:
     (t,) = with_excursions([trade(TradeDirection.LONG, entry, None)], [entry], {}, FillTiming.CLOSE)
     assert t.mfe is None
     assert t.excursions()["given_back_pct"] is None
+
+
+def test_the_regime_at_entry_is_read_at_the_last_bar_known_when_the_trade_entered() -> None:
+    # 300 rising bars then a fall: a close fill on bar 299 reads bar 299, an open fill on bar
+    # 300 reads bar 299 too (bar 300's close was not known at its open)
+    rows = [(100 + i, 101 + i, 99 + i, 100 + i) for i in range(300)] + [(399, 400, 300, 300)]
+    frames = bars(*rows)
+    at_close = fill("f-1", OrderSide.BUY, "399", 299)
+    at_open = fill("f-2", OrderSide.BUY, "399", 300)
+    (by_close,) = with_excursions(
+        [trade(TradeDirection.LONG, at_close, None, mark="300")],
+        [at_close],
+        frames,
+        FillTiming.CLOSE,
+    )
+    (by_open,) = with_excursions(
+        [trade(TradeDirection.LONG, at_open, None, mark="300")],
+        [at_open],
+        frames,
+        FillTiming.NEXT_OPEN,
+    )
+    assert by_close.regime == by_open.regime == "bull"
+    early = fill("f-3", OrderSide.BUY, "150", 50)
+    (warming,) = with_excursions(
+        [trade(TradeDirection.LONG, early, None, mark="300")], [early], frames, FillTiming.CLOSE
+    )
+    assert warming.regime is None

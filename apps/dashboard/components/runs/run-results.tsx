@@ -4,11 +4,13 @@ import { Bars, ScatterPlot } from "@/components/charts/lazy";
 import { Stat } from "@/components/stat";
 import { EmptyState, ErrorState, LoadingRows } from "@/components/states";
 import { Card, CardBody, CardHeader } from "@/components/ui/card";
+import { Table, Td, Th } from "@/components/ui/table";
+import { money } from "@/lib/format";
 import type { Run } from "@/lib/api/hooks";
 import { useAllTrades } from "@/lib/api/run-hooks";
 import { metricTiles } from "./run-format";
 import { useChartsFirst } from "./run-charts";
-import { excursionPoints, pnlHistogram } from "./run-stats";
+import { excursionPoints, pnlHistogram, regimeStats } from "./run-stats";
 
 // the charts of a run's curve and statistics live in ./run-charts
 export { EQUITY_POINTS, EquityCharts } from "./run-charts";
@@ -94,6 +96,54 @@ export function TradeExcursionScatter({ runId }: { runId: string }) {
             x: maximum adverse excursion, % of the entry price · y: net return, % of the capital the entry committed
           </p>
         </CardBody>
+      )}
+    </Card>
+  );
+}
+
+const pct = (fraction: number | null) => (fraction === null ? "n/a" : `${(fraction * 100).toFixed(1)}%`);
+
+/** Closed trades by the market regime when they entered: where the strategy earns and where it bleeds. */
+export function TradesByRegime({ runId }: { runId: string }) {
+  const trades = useAllTrades(useChartsFirst(runId) ? runId : null);
+  const rows = useMemo(() => regimeStats(trades.data?.items ?? []), [trades.data]);
+  return (
+    <Card>
+      <CardHeader
+        title="Trades by regime at entry"
+        description="volatility rank and 200-bar trend of the symbol, from past bars only"
+      />
+      {trades.error && !trades.data ? (
+        <ErrorState what="trades" error={trades.error} onRetry={() => trades.mutate()} />
+      ) : !trades.data ? (
+        <LoadingRows rows={3} label="Loading trades" />
+      ) : rows.length === 0 ? (
+        <EmptyState title="No closed trades">Nothing to group: the run closed no round trip.</EmptyState>
+      ) : (
+        <Table aria-label="trades by regime">
+          <thead>
+            <tr>
+              <Th>Regime</Th>
+              <Th className="text-right">Trades</Th>
+              <Th className="text-right">Win rate</Th>
+              <Th className="text-right">Mean return</Th>
+              <Th className="text-right">Mean MAE</Th>
+              <Th className="text-right">Net PnL</Th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((row) => (
+              <tr key={row.regime}>
+                <Td className="font-medium">{row.regime.replace("_", " ")}</Td>
+                <Td className="tabular text-right">{row.trades}</Td>
+                <Td className="tabular text-right">{pct(row.winRate)}</Td>
+                <Td className="tabular text-right">{pct(row.meanReturn)}</Td>
+                <Td className="tabular text-right">{pct(row.meanMae)}</Td>
+                <Td className={`tabular text-right ${row.pnl >= 0 ? "text-emerald-700" : "text-red-700"}`}>{money(row.pnl)}</Td>
+              </tr>
+            ))}
+          </tbody>
+        </Table>
       )}
     </Card>
   );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { excursionPoints, type ExcursionTrade } from "./run-stats";
+import { excursionPoints, regimeStats, type ExcursionTrade } from "./run-stats";
 
 function trade(over: Partial<ExcursionTrade>): ExcursionTrade {
   return {
@@ -30,5 +30,23 @@ describe("excursionPoints", () => {
     ]);
     expect(points.winners.length + points.losers.length).toBe(0);
     expect(points.skipped).toBe(3);
+  });
+});
+
+describe("regimeStats", () => {
+  it("groups closed trades by regime at entry in a fixed order, with unknown last", () => {
+    const rows = regimeStats([
+      { ...trade({ pnl: -10 }), regime: "bear" },
+      { ...trade({ pnl: 30 }), regime: "bull" },
+      { ...trade({ pnl: -10 }), regime: "bull" },
+      { ...trade({ pnl: 5 }), regime: null },
+      { ...trade({ status: "open" }), regime: "sideways" },
+    ]);
+    expect(rows.map((r) => [r.regime, r.trades])).toEqual([["bull", 2], ["bear", 1], ["unknown", 1]]);
+    const bull = rows[0]!;
+    expect(bull.winRate).toBe(0.5);
+    expect(bull.meanReturn).toBeCloseTo(0.01);
+    expect(bull.meanMae).toBeCloseTo(-0.03);
+    expect(bull.pnl).toBe(20);
   });
 });

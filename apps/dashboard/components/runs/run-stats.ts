@@ -64,3 +64,42 @@ export function excursionPoints(trades: ExcursionTrade[]): {
   }
   return { winners, losers, skipped };
 }
+
+export const REGIMES = ["bull", "bear", "sideways", "high_volatility"] as const;
+
+export interface RegimeRow {
+  regime: string;
+  trades: number;
+  winRate: number;
+  meanReturn: number;
+  meanMae: number | null;
+  pnl: number;
+}
+
+/** Closed trades grouped by the regime at entry (as the HTML report groups them): count, win
+ * rate, mean net return and mean MAE (fractions), total net PnL; trades entered while the regime
+ * warmed up, or stored before it was measured, are one row "unknown". */
+export function regimeStats(trades: (ExcursionTrade & { regime?: string | null })[]): RegimeRow[] {
+  const groups = new Map<string, (ExcursionTrade & { regime?: string | null })[]>();
+  for (const trade of trades) {
+    if (trade.status !== "closed") continue;
+    const key = trade.regime ?? "unknown";
+    groups.set(key, [...(groups.get(key) ?? []), trade]);
+  }
+  const order = [...REGIMES, "unknown"];
+  return order
+    .filter((regime) => groups.has(regime))
+    .map((regime) => {
+      const chosen = groups.get(regime)!;
+      const returns = chosen.map((t) => Number(t.pnl) / (Number(t.quantity) * Number(t.entry_price)));
+      const maes = chosen.map((t) => t.excursion_pct.mae).filter((v): v is number => v !== null);
+      return {
+        regime,
+        trades: chosen.length,
+        winRate: chosen.filter((t) => Number(t.pnl) > 0).length / chosen.length,
+        meanReturn: returns.reduce((a, b) => a + b, 0) / chosen.length,
+        meanMae: maes.length ? maes.reduce((a, b) => a + b, 0) / maes.length : null,
+        pnl: chosen.reduce((a, t) => a + Number(t.pnl), 0),
+      };
+    });
+}

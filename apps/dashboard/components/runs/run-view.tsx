@@ -13,7 +13,7 @@ import { RunParity } from "./run-parity";
 import { RunPrices } from "./run-prices";
 import { RunProgress } from "./run-progress";
 import { RunRepro } from "./run-repro";
-import { EquityCharts, MetricTiles, TradeExcursionScatter, TradePnlHistogram } from "./run-results";
+import { EquityCharts, MetricTiles, TradeExcursionScatter, TradePnlHistogram, TradesByRegime } from "./run-results";
 import { TradesTable } from "./trades-table";
 import { WalkForwardSection } from "./walk-forward";
 
@@ -82,6 +82,7 @@ function RunDetail({ run, onChanged }: { run: Run; onChanged: () => void }) {
             <TradePnlHistogram runId={run.id} />
             <TradeExcursionScatter runId={run.id} />
           </div>
+          <TradesByRegime runId={run.id} />
           <Card>
             <CardHeader title="Trades" />
             <TradesTable runId={run.id} />

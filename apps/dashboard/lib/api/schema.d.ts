@@ -3483,6 +3483,11 @@ export interface components {
             /** Quantity */
             quantity: number;
             /**
+             * Regime
+             * @description the causal market regime at entry (volatility rank and 200-bar trend of the symbol's closes up to the last bar known at entry); null while it warms up or for trades stored before it was measured
+             */
+            regime?: ("bull" | "bear" | "sideways" | "high_volatility") | null;
+            /**
              * Status
              * @description closed, or open: still held at the end of the run, its PnL marked at the last close; open trades are not in the run's closed-trade statistics
              * @enum {string}

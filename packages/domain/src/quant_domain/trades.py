@@ -41,6 +41,9 @@ class Trade:
     # the worst against it; None until measured
     mfe: Decimal | None = None
     mae: Decimal | None = None
+    # the causal market regime when the trade entered (bull, bear, sideways, high_volatility);
+    # None before measured or while the regime feature warms up
+    regime: str | None = None
 
     @property
     def is_open(self) -> bool:

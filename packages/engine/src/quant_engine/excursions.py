@@ -33,6 +33,7 @@ import pandas as pd
 
 from quant_domain import Fill, OrderSide, Trade, TradeDirection, to_decimal
 from quant_engine.config import FillTiming
+from quant_features.regime_points import regimes_at
 
 _TOLERANCE = 1e-9  # relative: a reference price read back through Decimal division
 
@@ -93,11 +94,12 @@ def _where(fill: Fill, bars: _Bars, i: int, timing: FillTiming) -> _At:
 
 def _measured(
     trade: Trade, fills: Mapping[str, Fill], bars: _Bars, timing: FillTiming
-) -> tuple[Decimal, Decimal]:
+) -> tuple[Decimal, Decimal, int]:
+    """MFE, MAE and the bar whose close was the last known at entry (the regime's bar)."""
     entry = bars.position(trade.entry_time)
-    first = (
-        entry + 1 if _where(fills[trade.fill_ids[0]], bars, entry, timing) is _At.CLOSE else entry
-    )
+    at_close = _where(fills[trade.fill_ids[0]], bars, entry, timing) is _At.CLOSE
+    first = entry + 1 if at_close else entry
+    known = entry if at_close else entry - 1
     if trade.exit_time is not None:
         leave = bars.position(trade.exit_time)
         exit_fill = fills[trade.fill_ids[-1]]
@@ -118,8 +120,8 @@ def _measured(
             points.append(to_decimal(float(np.nanmin(lows))))
     top, bottom = max(points), min(points)
     if trade.direction is TradeDirection.LONG:
-        return top - trade.entry_price, bottom - trade.entry_price
-    return trade.entry_price - bottom, trade.entry_price - top
+        return top - trade.entry_price, bottom - trade.entry_price, known
+    return trade.entry_price - bottom, trade.entry_price - top, known
 
 
 def with_excursions(
@@ -128,11 +130,17 @@ def with_excursions(
     frames: Mapping[str, pd.DataFrame],
     timing: FillTiming,
 ) -> list[Trade]:
-    """Copies of `trades` with `mfe` and `mae` set by the rule above; a trade whose symbol has
-    no bars in `frames` (or whose fills are not in `fills`) is copied unmeasured."""
+    """Copies of `trades` with `mfe`, `mae` and `regime` set; a trade whose symbol has no bars
+    in `frames` (or whose fills are not in `fills`) is copied unmeasured.
+
+    `regime` is the causal regime feature (quant_features.regime_points) at the last bar whose
+    close was known when the trade entered: the entry bar for a fill at its close, the bar
+    before for a fill at the open or inside the bar.
+    """
     by_id = {f.fill_id: f for f in fills}
     bars: dict[str, _Bars] = {}
-    result = []
+    result: list[Trade] = []
+    known_at: dict[str, list[tuple[int, int]]] = {}  # symbol -> (trade's place, regime bar)
     for trade in trades:
         frame = frames.get(trade.symbol)
         if frame is None or len(frame) == 0 or not all(f in by_id for f in trade.fill_ids):
@@ -141,6 +149,11 @@ def with_excursions(
         symbol_bars = bars.get(trade.symbol)
         if symbol_bars is None:
             symbol_bars = bars[trade.symbol] = _Bars(frame)
-        mfe, mae = _measured(trade, by_id, symbol_bars, timing)
+        mfe, mae, known = _measured(trade, by_id, symbol_bars, timing)
+        known_at.setdefault(trade.symbol, []).append((len(result), known))
         result.append(dataclasses.replace(trade, fill_ids=list(trade.fill_ids), mfe=mfe, mae=mae))
+    for symbol, places in known_at.items():
+        at = np.array([known for _, known in places], dtype=np.int64)
+        for (place, _), regime in zip(places, regimes_at(bars[symbol].close, at), strict=True):
+            result[place].regime = regime
     return result

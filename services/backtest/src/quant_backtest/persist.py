@@ -211,6 +211,7 @@ async def save_results(
                     t.mfe,
                     t.mae,
                     t.given_back,
+                    t.regime,
                 )
                 for t in trades
             ],

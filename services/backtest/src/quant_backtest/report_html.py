@@ -76,6 +76,7 @@ def render_html_report(result: BacktestResult) -> str:
             metrics_tables(result.metrics),
             open_trades_section(result.trades),
             excursion_section(result.trades),
+            regime_section(result.trades),
             "<h2>Backtest assumptions</h2>",
             _assumptions(result),
             chart_html,
@@ -347,6 +348,45 @@ def excursion_section(trades: Iterable[Trade]) -> str:
         f"<table>{head}{''.join(rows)}</table>"
         '<p class="sub">Per trade, as % of its entry price, over the bars it held '
         "(docs/backtest-assumptions.md, rule 31a).</p>"
+    )
+
+
+REGIME_ORDER = ("bull", "bear", "sideways", "high_volatility")
+
+
+def regime_section(trades: Iterable[Trade]) -> str:
+    """Closed trades grouped by the regime at entry: count, win rate, mean return, mean MAE and
+    total net PnL (trades entered while the regime warmed up are a row of their own)."""
+    closed = [t for t in trades if not t.is_open and t.mfe is not None]
+    if not closed:
+        return ""
+    groups: dict[str, list[Trade]] = {}
+    for t in closed:
+        groups.setdefault(t.regime or "warming up", []).append(t)
+    rows = []
+    for name in (*REGIME_ORDER, "warming up"):
+        chosen = groups.get(name)
+        if not chosen:
+            continue
+        n = len(chosen)
+        wins = sum(1 for t in chosen if t.pnl > 0) / n
+        mean_return = sum(t.return_pct for t in chosen) / n
+        mean_mae = sum(float(t.excursions()["mae_pct"] or 0.0) for t in chosen) / n
+        total = sum(float(t.pnl) for t in chosen)
+        rows.append(
+            f'<tr><th>{escape(name.replace("_", " "))}</th><td class="num">{n}</td>'
+            f'<td class="num">{100 * wins:.1f}%</td><td class="num">{100 * mean_return:.2f}%</td>'
+            f'<td class="num">{100 * mean_mae:.2f}%</td><td class="num">{total:,.2f}</td></tr>'
+        )
+    head = (
+        "<tr><th>regime at entry</th><th>trades</th><th>win rate</th><th>mean return</th>"
+        "<th>mean MAE</th><th>net PnL</th></tr>"
+    )
+    return (
+        "<h2>Trades by regime at entry</h2>"
+        f"<table>{head}{''.join(rows)}</table>"
+        '<p class="sub">The regime of the symbol when each closed trade entered: volatility '
+        "rank and 200-bar trend, from past bars only (docs/backtest-assumptions.md, 31b).</p>"
     )
 
 

@@ -61,6 +61,7 @@ def trade_to_dict(
             name: value if value is None or isinstance(value, float) else str(value)
             for name, value in trade.excursions().items()
         },
+        "regime": trade.regime,
         "fills": [fill_to_dict(fills_by_id[f]) for f in trade.fill_ids],
     }
 

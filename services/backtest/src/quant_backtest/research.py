@@ -116,6 +116,7 @@ def trades_frame(trades: Sequence[Trade]) -> pd.DataFrame:
                 name: None if value is None else float(value)
                 for name, value in t.excursions().items()
             },
+            "regime": t.regime,
         }
         for t in trades
     ]
@@ -146,6 +147,7 @@ _TRADE_COLUMNS = (
     "given_back",
     "given_back_pct",
     "given_back_value",
+    "regime",
 )
 
 

@@ -127,6 +127,7 @@ class Trade(Base):
     mfe: Mapped[Decimal | None]
     mae: Mapped[Decimal | None]
     given_back: Mapped[Decimal | None]
+    regime: Mapped[str | None] = mapped_column(String(16))  # the regime at entry
 
 
 TRADE_COLUMNS = (
@@ -145,6 +146,7 @@ TRADE_COLUMNS = (
     "mfe",
     "mae",
     "given_back",
+    "regime",
 )
 """A stored trade's columns besides its ids, in one order: what the worker writes, what exports read."""
 

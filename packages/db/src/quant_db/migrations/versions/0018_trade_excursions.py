@@ -1,7 +1,8 @@
-"""Trades carry their maximum favourable and adverse excursion and the profit given back
+"""Trades carry their maximum favourable and adverse excursion, the profit given back and the
+market regime at entry
 
 Revision ID: 0018
-Revises: 0012
+Revises: 0014
 Create Date: 2026-12-07
 """
 
@@ -13,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0018"
-down_revision: str | None = "0012"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -25,8 +26,10 @@ def upgrade() -> None:
     # before this revision, which nothing measured
     for name in COLUMNS:
         op.add_column("trades", sa.Column(name, sa.Numeric(asdecimal=True), nullable=True))
+    op.add_column("trades", sa.Column("regime", sa.String(16), nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_column("trades", "regime")
     for name in reversed(COLUMNS):
         op.drop_column("trades", name)

@@ -428,6 +428,14 @@ class TradePublic(BaseModel):
         default=None,
         description="per unit: the move kept at the exit (or the last close) minus the MFE (<= 0)",
     )
+    regime: Literal["bull", "bear", "sideways", "high_volatility"] | None = Field(
+        default=None,
+        description=(
+            "the causal market regime at entry (volatility rank and 200-bar trend of the "
+            "symbol's closes up to the last bar known at entry); null while it warms up or "
+            "for trades stored before it was measured"
+        ),
+    )
 
     @computed_field(  # type: ignore[prop-decorator]
         description=(
