@@ -14,8 +14,9 @@ machine falls on both arms alike, and both arms have the monitoring service doin
      the block starts only once all four delivery slots hang on it.
 Steps are published every --interval-ms, slower than a step takes, so each figure is one
 order's latency, not a queue's. Stops at --per-arm orders per arm, or after --max-minutes (at
-the end of an A-B pair, so both arms keep the same number of blocks). Prints p50/p99/max per
-arm and the B/A ratios; p99 needs n >= 100 to rest on more than one value.
+the end of an A-B pair, so both arms keep the same number of blocks). Prints p50/p90/p99/max per
+arm, the B/A ratios and the median over pairs of each pair's B/A ratio of block medians; p99
+needs n >= 100 to rest on more than one value.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -113,17 +115,29 @@ def uptime() -> str:
     return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
 
 
-def report(arms: dict[str, list[float]]) -> None:
-    """p50/p99/max per arm and the B/A ratios."""
+def report(arms: dict[str, list[float]], block: int) -> None:
+    """p50/p90/p99/max per arm, the B/A ratios, and the median over A-B pairs of each pair's
+    ratio of block medians (a burst of load that hits one block moves it little)."""
     labels = {"A": "A: receiver answering", "B": "B: receiver hanging"}
-    print(f"{'arm':<34} {'n':>5} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
+    print(f"{'arm':<26} {'n':>5} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8}")
     for key, values in arms.items():
         print(
-            f"{labels[key]:<34} {len(values):>5} {pct(values, 0.5):>8.1f} "
-            f"{pct(values, 0.99):>8.1f} {max(values) * 1000:>8.1f}"
+            f"{labels[key]:<26} {len(values):>5} {pct(values, 0.5):>8.1f} "
+            f"{pct(values, 0.9):>8.1f} {pct(values, 0.99):>8.1f} {max(values) * 1000:>8.1f}"
         )
     a, b = arms["A"], arms["B"]
-    print(f"ratio B/A: p50 {pct(b, 0.5) / pct(a, 0.5):.2f}, p99 {pct(b, 0.99) / pct(a, 0.99):.2f}")
+    print(
+        f"ratio B/A: p50 {pct(b, 0.5) / pct(a, 0.5):.2f}, p90 {pct(b, 0.9) / pct(a, 0.9):.2f}, "
+        f"p99 {pct(b, 0.99) / pct(a, 0.99):.2f}"
+    )
+    pairs = [
+        pct(b[i : i + block], 0.5) / pct(a[i : i + block], 0.5)
+        for i in range(0, min(len(a), len(b)), block)
+    ]
+    print(
+        f"per pair, B/A of the block medians: median {statistics.median(pairs):.2f}, "
+        f"range {min(pairs):.2f}-{max(pairs):.2f} over {len(pairs)} pairs"
+    )
 
 
 def main() -> None:
@@ -180,7 +194,7 @@ def main() -> None:
             f"monitoring CPU: {startup_cpu:.1f} s start-up, {run_cpu:.1f} s during the pairs"
         )
         print(f"requests the receiver got: {len(receiver.requests)} (held {args.hang_s:g} s in B)")
-    report(arms)
+    report(arms, args.block)
     print(f"uptime after: {uptime()}")
     print(f"load average after: {load_average()}")
 
