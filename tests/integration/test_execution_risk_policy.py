@@ -4,6 +4,7 @@ newer version tightens its gate from the next step. Real PostgreSQL and Valkey (
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -75,3 +76,35 @@ def test_a_paper_session_trades_under_the_policy_and_a_new_version_holds_from_th
     assert got["stored"]["max_gross_exposure"] == 0.6  # the run's config says so
     assert got["now"].max_position_pct == 0.05  # v2, from the step after it was applied
     assert got["now"].max_gross_exposure == 0.6
+
+
+def test_books_on_one_account_share_its_max_positions_by_budget_and_a_too_small_one_is_refused(
+    database_url: str,
+    url: str,  # noqa: F811
+) -> None:
+    base = momentum()
+    half = base.updated(id="half_book", budget=Decimal(50_000))
+    fifth = base.updated(id="fifth_book", budget=Decimal(20_000))
+    tiny = base.updated(id="tiny_book", budget=Decimal(5_000))
+
+    async def scenario(
+        service: ExecutionService, sessions: async_sessionmaker[AsyncSession], bus: RedisBus
+    ) -> dict[str, Any]:
+        await _apply(sessions, {"account": {"max_positions": 10}}, "v1")
+        for config in (half, fifth, tiny):
+            await register(sessions, config, Mode.PAPER)
+        await until(lambda: {half.id, fifth.id} <= set(service.trading))
+        await until(lambda: tiny.id in service.refused)
+        return {
+            "limits": {
+                sid: service.trading[sid].session.loop.gate.limits.max_positions
+                for sid in (half.id, fifth.id)
+            },
+            "refused": service.refused[tiny.id],
+        }
+
+    got = with_service(database_url, url, scenario)
+    # the account (100,000) allows 10 positions: 5 for a 50 % budget, 2 for 20 %
+    assert got["limits"] == {"half_book": 5, "fifth_book": 2}
+    assert "5.0% of the account" in got["refused"]
+    assert "max_positions (10)" in got["refused"]

@@ -13,7 +13,9 @@ import pytest
 from prometheus_client import REGISTRY
 
 from quant_domain import Order, OrderSide, OrderStatus
+from quant_domain.events import OrderAccepted, OrderRejected
 from quant_engine.oms import OrderRecord
+from quant_engine.order_acks import AckTimes
 from quant_execution.step_metrics import StepMetrics
 
 NOW = datetime(2026, 12, 7, 15, tzinfo=UTC)
@@ -28,6 +30,8 @@ class FakeSession(SimpleNamespace):
             loop=SimpleNamespace(orders=[]),
             timeline=_Timeline(),
             config=SimpleNamespace(initial_capital=Decimal(str(capital))),
+            acks=AckTimes(),
+            broker_name="fake-broker",
         )
         self.equity = capital
 
@@ -121,3 +125,23 @@ def test_step_metrics_new_session_of_the_strategy_starts_a_new_book() -> None:
     fresh.step(50.0, 0)
     metrics.observe("s-metrics", uuid.uuid4(), fresh)
     assert metrics.books["s-metrics"].peak == 50.0
+
+
+def test_step_metrics_observes_each_answer_time_once_under_the_sessions_broker() -> None:
+    metrics, session = StepMetrics(), FakeSession(100.0)
+    labels = {"broker": "fake-broker"}
+    count = sample("quant_order_ack_latency_seconds_count", **labels)
+    total = sample("quant_order_ack_latency_seconds_sum", **labels)
+    fast = sample("quant_order_ack_latency_seconds_bucket", le="0.05", **labels)
+    clock = iter([10.0, 10.02, 20.0, 23.0])
+    session.acks = AckTimes(lambda: next(clock))
+    session.acks.sent("a")
+    session.acks.reported(OrderAccepted("a", "b-1", NOW))
+    session.acks.sent("b")
+    session.acks.reported(OrderRejected("b", NOW, "no"))
+    session.step(100.0, 0)
+    observe(metrics, session)
+    observe(metrics, session)  # taken once: a second look observes nothing more
+    assert sample("quant_order_ack_latency_seconds_count", **labels) - count == 2
+    assert sample("quant_order_ack_latency_seconds_sum", **labels) - total == pytest.approx(3.02)
+    assert sample("quant_order_ack_latency_seconds_bucket", le="0.05", **labels) - fast == 1

@@ -159,6 +159,34 @@ describe("NewBacktestForm", () => {
     expect(posts[0]).toMatchObject({ backtest: { commission_rounding: "none" } });
   });
 
+  it("test_new_backtest_form_risk_policy_is_sent_and_its_422_shows_beside_it", async () => {
+    const { posts } = stubApi(() =>
+      json(
+        {
+          error: { code: "validation_error", message: "no risk policy 'tight': give 'in_force' or one of the policy files (default.yaml)", field: "body.backtest.risk_policy", request_id: "r" },
+        },
+        422,
+      ),
+    );
+    renderForm();
+    await ready();
+    const policy = screen.getByLabelText(/Risk policy/);
+    await userEvent.type(policy, "tight");
+    await userEvent.click(screen.getByRole("button", { name: "Start backtest" }));
+    const message = await within(policy.parentElement!).findByRole("alert");
+    expect(message).toHaveTextContent("no risk policy 'tight'");
+    expect(posts[0]).toMatchObject({ backtest: { risk_policy: "tight" } });
+  });
+
+  it("test_new_backtest_form_without_a_risk_policy_sends_null", async () => {
+    const { posts } = stubApi(() => json({ id: "9d3f0c1e-0000-0000-0000-000000000003", status: "queued" }, 202));
+    renderForm();
+    await ready();
+    await userEvent.click(screen.getByRole("button", { name: "Start backtest" }));
+    await waitFor(() => expect(posts).toHaveLength(1));
+    expect(posts[0]).toMatchObject({ backtest: { risk_policy: null } });
+  });
+
   it("test_new_backtest_form_422_on_a_param_shows_beside_that_param", async () => {
     stubApi(() =>
       json({ error: { code: "validation_error", message: "Input should be greater than or equal to 1", field: "body.params.fast", request_id: "r" } }, 422),

@@ -45,6 +45,8 @@ const SETTINGS_DEFAULTS = {
   risk_free_rate: "0",
   fill_timing: "close",
   commission_rounding: "cent",
+  // empty: no policy; `in_force` or a file of configs/risk (e.g. `default`), backtests only
+  risk_policy: "",
 };
 
 /** Strategy first: the rest of the form is built from its config and params schema. */
@@ -207,6 +209,7 @@ function RunForm({
         // the API picks the compiled kernel when it gives the same result (ADR 0006)
         engine: "auto",
         risk_free_rate: Number(numberSetting("risk_free_rate")),
+        risk_policy: form.type === "backtest" && setting("risk_policy").trim() !== "" ? setting("risk_policy").trim() : null,
       },
     };
     if (form.type === "walk_forward") {
@@ -447,6 +450,18 @@ function RunForm({
             </Select>
             <FieldError>{errors["backtest.commission_rounding"]}</FieldError>
           </div>
+          {form.type === "backtest" ? (
+            <div>
+              <Label htmlFor="bt-risk_policy">Risk policy (in_force, a file of configs/risk, or empty)</Label>
+              <Input
+                id="bt-risk_policy"
+                placeholder="none"
+                value={setting("risk_policy")}
+                onChange={(e) => edit({ settings: { ...form.settings, risk_policy: e.target.value } }, "backtest.risk_policy")}
+              />
+              <FieldError>{errors["backtest.risk_policy"]}</FieldError>
+            </div>
+          ) : null}
         </CardBody>
       </Card>
 
@@ -482,6 +497,7 @@ const FIELDS = new Set([
   "backtest.risk_free_rate",
   "backtest.fill_timing",
   "backtest.commission_rounding",
+  "backtest.risk_policy",
   "walk_forward",
   "walk_forward.parameter_grid",
   "walk_forward.in_sample_days",

@@ -512,7 +512,7 @@ export interface paths {
         put?: never;
         /**
          * Queue a backtest or walk-forward run (trader or admin)
-         * @description Everything is validated before anything is written; a 422 names the field at fault (`body.strategy_id`, `body.params.<name>`, `body.start` with the dates the data has, `body.backtest.initial_capital`, `body.walk_forward.parameter_grid`, ...). On success the run row and its job are written in one transaction and the answer is 202 with a Location header.
+         * @description Everything is validated before anything is written; a 422 names the field at fault (`body.strategy_id`, `body.params.<name>`, `body.start` with the dates the data has, `body.backtest.initial_capital`, `body.backtest.risk_policy`, `body.walk_forward.parameter_grid`, ...). On success the run row and its job are written in one transaction and the answer is 202 with a Location header.
          */
         post: operations["create_run_endpoint_v1_runs_post"];
         delete?: never;
@@ -1068,6 +1068,11 @@ export interface components {
              * @default 0
              */
             risk_free_rate: number;
+            /**
+             * Risk Policy
+             * @description run under a risk policy (ADR 0038): `in_force` (the version applied through PUT /v1/risk/policy) or a file of configs/risk (`default` or `default.yaml`); its caps apply and its breakers run on every bar, and the run's metadata and report say where they tripped. Backtests only; null: no policy
+             */
+            risk_policy?: string | null;
             /**
              * Seed
              * @description default: the strategy's seed

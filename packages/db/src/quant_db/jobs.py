@@ -26,11 +26,14 @@ async def create_run(
     created_by: int | None = None,
     message: str = "queued",
     params_overrides: dict[str, Any] | None = None,
+    repro: dict[str, Any] | None = None,
 ) -> uuid.UUID:
     """Insert a queued run and enqueue its job, atomically; returns the run id.
 
     `params_overrides` are the params the request changed from the strategy's own (kept so the
-    runs list can tell runs apart); None records nothing.
+    runs list can tell runs apart); None records nothing. `repro` starts the run's
+    reproducibility facts with what the worker must know beyond the two configs (the risk
+    policy it runs under); the worker replaces them with the full set when the run completes.
     """
     run_id = uuid.uuid4()
     async with connection.transaction():
@@ -38,7 +41,7 @@ async def create_run(
             "INSERT INTO runs (id, strategy_id, type, status, progress, processed, total, message, "
             "config, backtest_config, repro, metrics, cancel_requested, attempts, created_by, "
             "params_overrides) "
-            "VALUES ($1, $2, $3, 'queued', 0, 0, 0, $4, $5, $6, '{}', '{}', false, 0, $7, $8)",
+            "VALUES ($1, $2, $3, 'queued', 0, 0, 0, $4, $5, $6, $9, '{}', false, 0, $7, $8)",
             run_id,
             strategy_id,
             run_type,
@@ -47,6 +50,7 @@ async def create_run(
             json.dumps(backtest_config),
             created_by,
             None if params_overrides is None else json.dumps(params_overrides),
+            json.dumps(repro or {}),
         )
         await Queries(AsyncpgDriver(connection)).enqueue(RUN_ENTRYPOINT, run_id.bytes)
     return run_id

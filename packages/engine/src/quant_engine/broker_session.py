@@ -34,6 +34,7 @@ from quant_domain.ports import LiveBroker, OrderJournal
 from quant_engine.backtest import EngineRun
 from quant_engine.config import BacktestConfig
 from quant_engine.oms import OrderRecord
+from quant_engine.order_acks import TimedBroker
 from quant_engine.paper import PaperSession
 from quant_engine.reconciliation import Reconciliation
 from quant_engine.trading_loop import TradingLoop
@@ -105,10 +106,11 @@ class BrokerSession(PaperSession):
         )
         self.live = broker
         self.settle_s = settle_s
+        timed = TimedBroker(broker, self.acks)  # an answer is timed as it arrives
         self.loop = TradingLoop(
             strategy,
             self.ledger,
-            broker,
+            timed,
             self.clock,
             sizing=config.sized_with_costs,
             account=account,
@@ -123,10 +125,14 @@ class BrokerSession(PaperSession):
         self.unsettled: list[str] = []  # client order ids a step stopped waiting for
         self.reconnects = 0
         self._sent_from = 0  # the first order of the running step
-        broker.set_report_handler(self._inbox.put)  # reports wait for the session's thread
+        timed.set_report_handler(self._inbox.put)  # reports wait for the session's thread
         broker.set_connection_handler(self._link)
         if not self.link_up:
             self.loop.gate.blocked = True
+
+    @property
+    def broker_name(self) -> str:
+        return self.live.name
 
     # -- the adapter's thread ----------------------------------------------------------------------
     def _link(self, connected: bool, detail: str) -> None:

@@ -31,6 +31,7 @@ from quant_domain.ports import OrderJournal
 from quant_engine.backtest import EngineRun, finish_run, flatten_at_close
 from quant_engine.config import BacktestConfig
 from quant_engine.ledger import Ledger
+from quant_engine.order_acks import AckTimes, TimedBroker
 from quant_engine.sessions import session_calendar
 from quant_engine.sim.broker import SimulatedBroker
 from quant_engine.sim.clock import TimelineClock
@@ -89,10 +90,11 @@ class PaperSession:
         self.ledger = Ledger(symbols, config.initial_capital)
         self.clock = TimelineClock(self.timeline)
         self.broker = SimulatedBroker(config, self.timeline, self.ledger, self.clock)
+        self.acks = AckTimes()  # each order's time to its first report, for the metrics
         self.loop = TradingLoop(
             strategy,
             self.ledger,
-            self.broker,
+            TimedBroker(self.broker, self.acks),
             self.clock,
             sizing=config.sized_with_costs,
             account=account,
@@ -109,6 +111,11 @@ class PaperSession:
         self._open_session = False  # the last step's session has not ended yet
         self._market_open = False
         self.trade_from = 0
+
+    @property
+    def broker_name(self) -> str:
+        """The broker this session's orders go to, as metrics label it."""
+        return "sim"
 
     # -- the trading state -----------------------------------------------------------------------
     @property

@@ -37,6 +37,10 @@ ABS_TOL = 0.01
 neither float rounding nor its rounding of a reduction down to the quantity step (which leaves
 up to 1e-6 units per symbol above the planned target) may turn that into a rejection."""
 
+NO_NEW_POSITIONS = -1
+"""A max_positions that refuses every order opening a position (0 means no cap): a book whose
+part of the account's max_positions became 0 under a new risk policy (ADR 0043)."""
+
 _DECIMALS = 9
 """Pending quantities are kept rounded to this many decimals, so an order that closes a position
 leaves exactly 0.0 (quantities come from Decimals with at most this many places)."""
@@ -515,6 +519,12 @@ class RiskGate:
             return (
                 f"{order} would make the strategy's gross exposure {gross:,.2f}; "
                 f"its budget is {limits.budget:,.2f}"
+            )
+        if reason is Reason.MAX_OPEN_POSITIONS and limits.max_positions == NO_NEW_POSITIONS:
+            return (
+                f"{order} would open a position, and this strategy's part of the account's "
+                "max_positions is 0 under the risk policy in force (its budget is too small a "
+                "share of the account)"
             )
         if reason is Reason.MAX_OPEN_POSITIONS:
             return (

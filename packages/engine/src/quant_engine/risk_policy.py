@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from quant_domain import ConfigError
 from quant_domain.errors import first_validation_error
-from quant_engine.risk_gate import RiskGate
+from quant_engine.risk_gate import NO_NEW_POSITIONS, RiskGate
 from quant_strategy.config import RiskCaps, StrategyConfig
 from quant_strategy.yaml_reader import read_yaml
 
@@ -94,13 +94,37 @@ class RiskPolicy(BaseModel):
     account: AccountLimits = Field(default_factory=AccountLimits)
     strategies: dict[StrategyKey, StrategyLimits] = Field(default_factory=dict)
 
-    def caps_for(self, strategy_id: str, caps: RiskCaps) -> RiskCaps:
-        """`caps` tightened by the account's limits and the strategy's own under this policy."""
+    def positions_share(self, share: float = 1.0) -> int:
+        """A book's part of the account's max_positions: floor(max_positions x share), where
+        `share` is the book's budget over the account's capital (1: the book is the account).
+
+        Budgets add up to at most the capital (ADR 0030), so the parts of every book on one
+        account add up to at most max_positions: the account's limit holds across strategies
+        while each book decides alone, as its backtest does (ADR 0043).
+        """
+        share = min(max(share, 0.0), 1.0)
+        return math.floor(self.account.max_positions * share + 1e-9)
+
+    def caps_for(self, strategy_id: str, caps: RiskCaps, share: float = 1.0) -> RiskCaps:
+        """`caps` tightened by the account's limits and the strategy's own under this policy;
+        `share` is the book's part of the account (see `positions_share`).
+
+        Raises:
+            ConfigError: the book's part of max_positions is 0 (its budget is too small).
+        """
         own = self.strategies.get(strategy_id, StrategyLimits())
         account = self.account
         pct = min(caps.max_position_pct, account.max_position_pct)
         gross = min(caps.max_gross_exposure, account.max_capital_deployed)
-        positions = min(caps.max_positions or account.max_positions, account.max_positions)
+        part = self.positions_share(share)
+        if part == 0:
+            raise ConfigError(
+                f"its budget is {share:.1%} of the account: too small a share for one of the "
+                f"account's max_positions ({account.max_positions}); give it a budget of at "
+                f"least 1/{account.max_positions} of the capital",
+                field=f"strategies.{strategy_id}",
+            )
+        positions = min(caps.max_positions or part, part)
         if own.max_position_pct is not None:
             pct = min(pct, own.max_position_pct)
         if own.max_capital_deployed is not None:
@@ -115,22 +139,28 @@ class RiskPolicy(BaseModel):
             }
         )
 
-    def applied_to(self, config: StrategyConfig) -> StrategyConfig:
+    def applied_to(self, config: StrategyConfig, share: float = 1.0) -> StrategyConfig:
         """`config` with its caps and budget tightened by this policy (what its session and a
-        backtest with the policy trade under)."""
+        backtest with the policy trade under); `share` as in `caps_for`."""
         return config.updated(
-            risk=self.caps_for(config.id, config.risk),
+            risk=self.caps_for(config.id, config.risk, share),
             budget=self.budget_for(config.id, config.budget),
         )
 
-    def tighten(self, gate: RiskGate, config: StrategyConfig) -> None:
-        """Make `gate` (built from `config`'s own caps) enforce this policy from its next check."""
-        applied = self.applied_to(config)
+    def tighten(self, gate: RiskGate, config: StrategyConfig, share: float = 1.0) -> None:
+        """Make `gate` (built from `config`'s own caps) enforce this policy from its next check;
+        a book whose part of max_positions became 0 opens no new position (fail closed)."""
+        try:
+            applied = self.applied_to(config, share)
+            positions = applied.risk.max_positions or 0
+        except ConfigError:
+            applied = self.applied_to(config)
+            positions = NO_NEW_POSITIONS
         risk = applied.risk
         gate.tighten(
             risk.max_position_pct,
             risk.max_gross_exposure,
-            risk.max_positions or 0,
+            positions,
             math.inf if applied.budget is None else float(applied.budget),
         )
 

@@ -28,7 +28,8 @@ RISK_DENIALS = Counter(
 # the broker round trip is milliseconds to seconds; default buckets would miss the tail above 10 s
 ORDER_ACK_LATENCY = Histogram(
     "quant_order_ack_latency_seconds",
-    "Seconds from handing an order to the broker until the broker acknowledged it.",
+    "Seconds from handing an order to the broker until its first report (accepted, filled, "
+    "rejected), by broker (sim, alpaca, ib).",
     ["broker"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )

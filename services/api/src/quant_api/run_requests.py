@@ -214,6 +214,11 @@ def _plan(
         raise invalid("strategy_id", UNKNOWN_STRATEGY.format(body.strategy_id))
     if body.type is RunKind.BACKTEST and body.walk_forward is not None:
         raise invalid("walk_forward", "walk_forward settings need type walk_forward")
+    if body.type is RunKind.WALK_FORWARD and body.backtest.risk_policy is not None:
+        raise invalid(
+            "backtest.risk_policy",
+            "a risk policy runs with a backtest only: queue a backtest of the chosen params",
+        )
     config = _strategy_config(body, stored)
     spans = _data_spans(body, config, ingested)
     start, end = _dates(body, config, today)

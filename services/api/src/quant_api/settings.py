@@ -113,6 +113,10 @@ class ApiSettings(BaseSettings):
         description="Redis key prefix of worker presence; `quant worker` reads the same variable",
     )
     strategies_dir: Path = Field(default=Path("configs/strategies"))
+    risk_dir: Path = Field(
+        default=Path("configs/risk"),
+        description="the risk policy files a queued backtest may name (backtest.risk_policy)",
+    )
     password_time_cost: int = Field(default=3, ge=1, le=20, description="argon2 iterations")
     password_memory_cost: int = Field(default=65_536, ge=1024, description="argon2 KiB")
     password_parallelism: int = Field(default=4, ge=1, le=64, description="argon2 lanes")

@@ -173,11 +173,16 @@ def metadata_rows(meta: RunMetadata) -> list[tuple[str, str]]:
 
 
 def risk_line(risk: dict[str, Any]) -> str:
-    """Where the risk policy's breakers tripped ("none tripped" when they never did)."""
+    """Which policy (when the run was queued with one by name) and where its breakers tripped
+    ("none tripped" when they never did)."""
+    name, version = risk.get("name"), risk.get("version")
+    origin = ""
+    if name:
+        origin = f"{name}{'' if version is None else f' (version {version})'}: "
     trips = [t for t in risk.get("trips", []) if t["rule"] != "daily_loss_release"]
     if not trips:
-        return "breakers on; none tripped"
-    return "; ".join(
+        return f"{origin}breakers on; none tripped"
+    return origin + "; ".join(
         f"{t['rule']} tripped on the bar of {t['at']} (step {t['step']}): "
         f"{t['value']:.2%} against a limit of {t['limit']:.2%} -> {t['mode']}"
         for t in trips

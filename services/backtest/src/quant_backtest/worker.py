@@ -14,7 +14,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import asyncpg
@@ -33,6 +33,7 @@ from quant_db.outages import database_unreachable
 from quant_db.outages import reason as outage_reason
 from quant_db.urls import asyncpg_dsn
 from quant_engine import BacktestConfig
+from quant_engine.risk_policy import RiskPolicy
 from quant_engine.walk_forward_config import WalkForwardConfig
 from quant_marketdata import DataSource, open_source
 from quant_strategy import StrategyConfig
@@ -45,6 +46,23 @@ log = structlog.get_logger("quant.worker")
 
 class RunCancelled(Exception):
     """Raised inside the computation when the run's cancel flag is seen."""
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedPolicy:
+    """The risk policy a run was queued with (POST /v1/runs `backtest.risk_policy`): resolved
+    by the API and kept in the run's `repro.risk_policy` until the worker replaces them."""
+
+    policy: RiskPolicy
+    origin: dict[str, Any]  # {"name": "default.yaml" or "in_force", "version": n or None}
+
+    @classmethod
+    def of(cls, repro: dict[str, Any]) -> QueuedPolicy | None:
+        queued = repro.get("risk_policy")
+        if not isinstance(queued, dict):
+            return None
+        origin = {"name": queued.get("name"), "version": queued.get("version")}
+        return cls(RiskPolicy.model_validate(queued["policy"]), origin)
 
 
 @dataclass(slots=True)
@@ -76,11 +94,13 @@ def compute(
     source: DataSource,
     progress: Callable[[float, int, int, str], None],
     run_id: uuid.UUID | None = None,
+    policy: QueuedPolicy | None = None,
 ) -> Outcome:
     """The CPU-bound part, run in a thread: a backtest or a walk-forward optimisation.
 
     The result (and so its report) is named by `run_id`, the run row's id, so the report, the
-    API and the dashboard show one id for the run.
+    API and the dashboard show one id for the run. A backtest queued with a risk `policy` runs
+    under it, and its metadata keeps the policy, where it came from and where it tripped.
     """
     name = None if run_id is None else str(run_id)
     if run_type == "walk_forward":
@@ -111,7 +131,13 @@ def compute(
     def bars(done: int, total: int) -> None:
         progress(done / max(total, 1), done, total, f"backtest {done:,}/{total:,} bars")
 
-    backtest = run(config, source, bt, progress=bars, run_id=name)
+    if policy is None:
+        backtest = run(config, source, bt, progress=bars, run_id=name)
+    else:
+        backtest = run(config, source, bt, progress=bars, run_id=name, risk_policy=policy.policy)
+        backtest.metadata = replace(
+            backtest.metadata, risk={**(backtest.metadata.risk or {}), **policy.origin}
+        )
     return Outcome(
         backtest.equity,
         backtest.trades,
@@ -153,7 +179,8 @@ class RunExecutor:
     async def _execute(self, connection: asyncpg.Connection[Any], run_id: uuid.UUID) -> str:
         row = await connection.fetchrow(
             "UPDATE runs SET attempts = attempts + 1 WHERE id = $1 AND status IN ('queued', 'running') "
-            "RETURNING type, status, attempts, cancel_requested, strategy_id, config, backtest_config",
+            "RETURNING type, status, attempts, cancel_requested, strategy_id, config, backtest_config, "
+            "repro",
             run_id,
         )
         if row is None:
@@ -194,7 +221,8 @@ class RunExecutor:
         try:
             config = StrategyConfig.model_validate(_json(row["config"]))
             bt = BacktestConfig.model_validate(_json(row["backtest_config"]))
-            outcome = await self._compute(connection, run_id, row["type"], config, bt)
+            policy = QueuedPolicy.of(_json(row["repro"]) or {})
+            outcome = await self._compute(connection, run_id, row["type"], config, bt, policy)
         except RunCancelled:
             await self._finish(connection, run_id, "cancelled", "cancelled while running")
             bound.info("run.cancelled")
@@ -230,6 +258,7 @@ class RunExecutor:
         run_type: str,
         config: StrategyConfig,
         bt: BacktestConfig,
+        policy: QueuedPolicy | None = None,
     ) -> Outcome:
         loop = asyncio.get_running_loop()
         last = [0.0]
@@ -261,7 +290,7 @@ class RunExecutor:
             # DatabaseSource drives its own event loop, so it must live off the worker's loop
             source = choose_source(config, self.url)
             try:
-                return compute(run_type, config, bt, source, progress, run_id)
+                return compute(run_type, config, bt, source, progress, run_id, policy)
             finally:
                 if isinstance(source, DatabaseSource):
                     source.close()

@@ -119,6 +119,11 @@ class Trading:
         return self.runner.session
 
 
+def _share(allocation: Allocation, strategy_id: str) -> float:
+    """The book's part of the account: its budget over the account's capital (ADR 0043)."""
+    return float(allocation.budgets[strategy_id] / allocation.capital)
+
+
 def _warm(session: PaperSession, steps: list[Step]) -> None:
     for at, bars in steps:
         session.warm_up(at, bars)
@@ -320,7 +325,10 @@ class ExecutionService:
                 # an admin's adopt or flatten, once decided, is carried out between bars
                 await carry_out(self._sessions, self.account, run_id, session)
 
-        mode = self.feed_gate.guard(run_id, self._mode_reader(own, start, lambda: runner.session))
+        mode = self.feed_gate.guard(
+            run_id,
+            self._mode_reader(own, start, lambda: runner.session, _share(allocation, row.id)),
+        )
 
         hooks: dict[str, Any] = {
             "group": f"paper-{run_id}",
@@ -393,7 +401,7 @@ class ExecutionService:
             raise _NotTrading
         own, allocation = admitted  # own caps: a later risk policy tightens from these
         try:
-            config, start = await self._under_policy(own, resume)
+            config, start = await self._under_policy(own, resume, _share(allocation, own.id))
             first_live = row.mode is Mode.LIVE and await first_live_start(self._sessions, row.id)
             run_id = resume or await open_paper_session(
                 self._sessions,
@@ -404,6 +412,10 @@ class ExecutionService:
             )
         except UNREACHABLE as exc:
             self._database_down(exc)
+            await self._disconnect(live)
+            raise _NotTrading from exc
+        except ConfigError as exc:  # its part of the account's limits is nothing (ADR 0043)
+            self._refuse(row, f"under the risk policy in force: {exc}")
             await self._disconnect(live)
             raise _NotTrading from exc
         if first_live and live is not None:
@@ -681,11 +693,16 @@ class ExecutionService:
                 await asyncio.sleep(0.5)
 
     def _mode_reader(
-        self, own: StrategyConfig, start: int | None, session: Callable[[], PaperSession]
+        self,
+        own: StrategyConfig,
+        start: int | None,
+        session: Callable[[], PaperSession],
+        share: float = 1.0,
     ) -> Callable[[], Awaitable[KillSwitchMode]]:
         """The runner's read before every step: the kill-switch mode; and a risk policy changed
         since `session()` was built (at version `start`) tightens its gate there, so the change
-        holds from the next order (ADR 0038)."""
+        holds from the next order (ADR 0038), with the book's `share` of the account's limits
+        (ADR 0043)."""
         enforced: dict[int, int | None] = {}  # by session object: a rebuild starts afresh
 
         async def mode() -> KillSwitchMode:
@@ -696,18 +713,20 @@ class ExecutionService:
             if version is not None and enforced.get(id(now), start) != version:
                 policy = await self._risk_policy()
                 if policy is not None:
-                    policy[1].tighten(now.loop.gate, own)
+                    policy[1].tighten(now.loop.gate, own, share)
                     enforced[id(now)] = policy[0]
             return switch
 
         return mode
 
     async def _under_policy(
-        self, config: StrategyConfig, resume: uuid.UUID | None
+        self, config: StrategyConfig, resume: uuid.UUID | None, share: float = 1.0
     ) -> tuple[StrategyConfig, int | None]:
         """The config a session trades under and the policy version it holds: a new session's
-        caps tightened by the policy in force (ADR 0038); a rebuilt one's as its run stored them
-        (so the replay decides as the session did), tightened again at its next step."""
+        caps tightened by the policy in force (ADR 0038), its max_positions its `share` of the
+        account's (ADR 0043); a rebuilt one's as its run stored them (so the replay decides as
+        the session did), tightened again at its next step. Raises ConfigError when its share
+        of the account's positions is none."""
         if resume is not None:
             async with self._sessions() as db:
                 run = await db.get(Run, resume)
@@ -718,7 +737,7 @@ class ExecutionService:
         policy = await self._risk_policy()
         if policy is None:
             return config, None
-        return policy[1].applied_to(config), policy[0]
+        return policy[1].applied_to(config, share), policy[0]
 
     async def _risk_policy(self) -> tuple[int, RiskPolicy] | None:
         """The risk policy in force and its version (None: none was ever applied)."""

@@ -1,8 +1,11 @@
-"""What each finished step leaves for the metrics: order counts and the book's equity figures.
+"""What each finished step leaves for the metrics: order counts, the broker's answer times and the
+book's equity figures.
 
 Called from the runner's after-step hook, once the step (strategy, risk gate, broker) is over:
 nothing here runs inside TradingLoop's step or the timed risk check. The figures are plain
-floats the scrape-time collectors read (quant_execution.gauges).
+floats the scrape-time collectors read (quant_execution.gauges). The answer times were noted by
+the session's TimedBroker as the orders went out and their first reports came back
+(quant_engine.order_acks); they are observed here, labelled with the session's broker.
 """
 
 from __future__ import annotations
@@ -15,7 +18,12 @@ from quant_domain import OrderStatus
 from quant_engine.oms import OrderRecord
 from quant_engine.paper import PaperSession
 from quant_engine.risk_gate import Reason
-from quant_telemetry.metrics import ORDERS_REJECTED, ORDERS_SUBMITTED, RISK_DENIALS
+from quant_telemetry.metrics import (
+    ORDER_ACK_LATENCY,
+    ORDERS_REJECTED,
+    ORDERS_SUBMITTED,
+    RISK_DENIALS,
+)
 
 log = logging.getLogger("quant.execution")
 
@@ -59,13 +67,14 @@ class StepMetrics:
 
     def observe(self, strategy_id: str, run_id: uuid.UUID, session: PaperSession) -> None:
         """After a step of `strategy_id`'s session (run `run_id`): count its new orders and
-        update its book's figures."""
+        update its book's figures; observe how long the broker took to answer its orders."""
         try:
             if self._runs.get(strategy_id) != run_id:  # a new session of the strategy
                 self.forget(strategy_id)
                 self._runs[strategy_id] = run_id
             self._count_orders(strategy_id, run_id, session.loop.orders)
             self._update_book(strategy_id, session)
+            self._observe_acks(session)
         except Exception:  # a metrics fault never stops a session from trading
             log.exception("step metrics failed for %s", strategy_id)
 
@@ -99,6 +108,14 @@ class StepMetrics:
                         broker=self.broker, reason=record.code or "BROKER_REJECTED"
                     ).inc()
                 del state.open[cid]
+
+    @staticmethod
+    def _observe_acks(session: PaperSession) -> None:
+        taken = session.acks.take()
+        if taken:
+            histogram = ORDER_ACK_LATENCY.labels(broker=session.broker_name)
+            for seconds in taken:
+                histogram.observe(seconds)
 
     def _update_book(self, strategy_id: str, session: PaperSession) -> None:
         equity = session.last_point()[0]

@@ -34,6 +34,7 @@ from quant_api.price_bars import ingested_spans
 from quant_api.rate_limits import LimitScope, rate_limited
 from quant_api.run_listing import filters, order_by, summary_columns
 from quant_api.run_requests import plan_run
+from quant_api.run_risk_policy import REPRO_KEY, chosen_policy
 from quant_api.schemas.v1.common import Page, StrategyId
 from quant_api.schemas.v1.runs import (
     RunAccepted,
@@ -152,7 +153,7 @@ async def list_runs(
     description=(
         "Everything is validated before anything is written; a 422 names the field at fault "
         "(`body.strategy_id`, `body.params.<name>`, `body.start` with the dates the data has, "
-        "`body.backtest.initial_capital`, "
+        "`body.backtest.initial_capital`, `body.backtest.risk_policy`, "
         "`body.walk_forward.parameter_grid`, ...). On success the run row and its job are written "
         "in one transaction and the answer is 202 with a Location header."
     ),
@@ -174,6 +175,7 @@ async def create_run_endpoint(
     stored = await session.scalar(select(Strategy.config).where(Strategy.id == body.strategy_id))
     ingested = await ingested_spans(session)
     plan = await run_in_threadpool(plan_run, body, stored, datetime.now(UTC).date(), ingested)
+    policy = await chosen_policy(body.backtest.risk_policy, session, resources.settings.risk_dir)
     async with resources.engine.connect() as connection:
         raw = await asyncpg_connection(connection)
         run_id = await create_run(
@@ -184,6 +186,7 @@ async def create_run_endpoint(
             backtest_config=plan.backtest_config,
             created_by=user.id,
             params_overrides=body.params,
+            repro=None if policy is None else {REPRO_KEY: policy},
         )
     response.headers["Location"] = f"/v1/runs/{run_id}"
     return RunAccepted(id=run_id, status=RunStatus.QUEUED)

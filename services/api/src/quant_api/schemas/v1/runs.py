@@ -34,6 +34,8 @@ class RunKind(StrEnum):
 
 OLD_NAME: JsonDict = {"deprecated": True}
 """Marks a field kept for the old spelling of another (ADR 0019) in the OpenAPI schema."""
+RISK_POLICY_NAME = r"^[A-Za-z0-9_\-]+(\.ya?ml)?$"
+"""`in_force`, or a file name in the risk policies folder (no path: nothing outside it)."""
 
 
 class SizingSettings(BaseModel):
@@ -94,6 +96,15 @@ class BacktestSettings(BaseModel):
     risk_free_rate: float = Field(default=0.0, ge=-0.5, le=1.0, description="annual, for Sharpe")
     seed: int | None = Field(
         default=None, ge=0, le=2**63 - 1, description="default: the strategy's seed"
+    )
+    risk_policy: str | None = Field(
+        default=None,
+        max_length=64,
+        pattern=RISK_POLICY_NAME,
+        description="run under a risk policy (ADR 0038): `in_force` (the version applied "
+        "through PUT /v1/risk/policy) or a file of configs/risk (`default` or `default.yaml`); "
+        "its caps apply and its breakers run on every bar, and the run's metadata and report "
+        "say where they tripped. Backtests only; null: no policy",
     )
     capital: Decimal | None = Field(
         default=None,
