@@ -9,7 +9,14 @@ import pytest
 from quant_models.dataset import TrainingSet
 from quant_models.splits import CombinatorialPurgedCV, PurgedWalkForward
 from quant_models.synthetic import synthetic_panel
-from quant_models.validation import Thresholds, cpcv, overfitting, strategy_returns, walk_forward
+from quant_models.validation import (
+    Thresholds,
+    annualisation,
+    cpcv,
+    overfitting,
+    strategy_returns,
+    walk_forward,
+)
 from quant_models.xgboost_model import XGBoostModel, XGBoostParams
 
 
@@ -83,3 +90,7 @@ def test_dsr_and_pbo_of_the_chosen_candidate(signal: TrainingSet, noise: Trainin
     assert mixed.pbo is not None
     assert 0.2 < mixed.pbo < 0.9
     assert mixed.dsr < 0.95
+
+
+def test_annualisation_counts_label_horizons_not_overlapping_dates(signal: TrainingSet) -> None:
+    assert annualisation(signal) == pytest.approx(252 / 5)

@@ -31,9 +31,12 @@ class OperatorError(QuantError):
     """The decision cannot be made as asked (not an admin)."""
 
 
-def _score(model: RegisteredModel, key: str) -> str:
-    value = model.validation.get(key)
+def _number(value: Any) -> str:
     return "-" if not isinstance(value, int | float) else f"{value:.2f}"
+
+
+def _score(model: RegisteredModel, key: str) -> str:
+    return _number(model.validation.get(key))
 
 
 @models_app.command("list")
@@ -75,7 +78,7 @@ def _show(model: RegisteredModel, changes: list[Any]) -> str:
     ]
     for fold in validation.get("walk_forward", {}).get("folds", []):
         lines.append(
-            f"    fold {fold['start']}..{fold['end']}: Sharpe {fold['sharpe']}, hit "
+            f"    fold {fold['start']}..{fold['end']}: Sharpe {_number(fold['sharpe'])}, hit "
             f"{fold['hit_rate']:.3f}, purged {fold['purged']}, embargoed {fold['embargoed']}"
         )
     cpcv = validation.get("cpcv")

@@ -3,7 +3,8 @@
 The strategy is the simplest one a probability gives: long when P(up) >= upper, short (in
 `long_short` mode) when P(up) <= lower, flat otherwise; each sample earns its position times the
 return over its label window, and the samples of one date are averaged (an equal-weight book).
-Sharpe ratios are per period (one period per date) and annualised by the dates' spacing.
+Sharpe ratios are per period (one period per date); a date's return spans the label's horizon,
+so consecutive dates overlap and the annualisation counts horizons, not dates, per year.
 """
 
 from __future__ import annotations
@@ -109,6 +110,17 @@ class CPCVResult:
         }
 
 
+def annualisation(data: TrainingSet) -> float:
+    """Non-overlapping label horizons per year: periods per year over the median horizon, in
+    dates (a 5-day label on daily rows: 252 / 5). Annualising overlapping horizon returns by the
+    dates alone would inflate the Sharpe by about the square root of the horizon."""
+    dates = np.unique(data.t0)
+    per_year = periods_per_year(pd.DatetimeIndex(dates))
+    ends = pd.to_datetime(data.t1, utc=True).dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
+    spans = np.searchsorted(dates, ends) - np.searchsorted(dates, data.t0)
+    return per_year / max(float(np.median(spans)), 1.0)
+
+
 def _fit_predict(
     make_model: ModelFactory, data: TrainingSet, fold: Fold
 ) -> tuple[np.ndarray, float]:
@@ -148,19 +160,19 @@ def walk_forward(
     thresholds: Thresholds,
 ) -> WalkForwardResult:
     """Train on each fold's purged past, predict its test block, chain the blocks."""
-    annualisation = periods_per_year(pd.DatetimeIndex(np.unique(data.t0)))
+    per_year = annualisation(data)
     folds, pieces, probs = [], [], []
     for fold in splitter.split(data.times()):
         probabilities, hit = _fit_predict(make_model, data, fold)
         returns = strategy_returns(data, fold.test, probabilities, thresholds)
-        folds.append(_score(data, fold, returns, hit, annualisation))
+        folds.append(_score(data, fold, returns, hit, per_year))
         pieces.append(returns)
         probs.append(pd.Series(probabilities, index=fold.test))
     return WalkForwardResult(
         folds=folds,
         returns=pd.concat(pieces).sort_index(),
         probabilities=pd.concat(probs),
-        annualisation=annualisation,
+        annualisation=per_year,
     )
 
 
@@ -171,7 +183,7 @@ def cpcv(
     thresholds: Thresholds,
 ) -> CPCVResult:
     """Every CPCV split trained and scored; its test blocks assembled into the OOS paths."""
-    annualisation = periods_per_year(pd.DatetimeIndex(np.unique(data.t0)))
+    per_year = annualisation(data)
     times = data.times()
     splits = cv.split(times)
     groups = date_groups(times, cv.n_groups)
@@ -180,7 +192,7 @@ def cpcv(
     for number, fold in enumerate(splits):
         probabilities, hit = _fit_predict(make_model, data, fold)
         returns = strategy_returns(data, fold.test, probabilities, thresholds)
-        folds.append(_score(data, fold, returns, hit, annualisation))
+        folds.append(_score(data, fold, returns, hit, per_year))
         tested_groups = groups[fold.test]
         for group in fold.test_groups:
             mine = tested_groups == group
@@ -190,8 +202,8 @@ def cpcv(
     path_sharpes = []
     for path in cv.paths():
         series = pd.concat([block_returns[key] for key in path]).sort_index()
-        path_sharpes.append(sharpe_per_period(series.to_numpy()) * math.sqrt(annualisation))
-    return CPCVResult(folds=folds, path_sharpes=path_sharpes, annualisation=annualisation)
+        path_sharpes.append(sharpe_per_period(series.to_numpy()) * math.sqrt(per_year))
+    return CPCVResult(folds=folds, path_sharpes=path_sharpes, annualisation=per_year)
 
 
 @dataclass(frozen=True)
