@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any, Self
+
+# OpenMP's threads spin while they wait by default; on a shared machine whose cores are all busy
+# two spinning threads trained 28x slower than passive ones (0.74 s against 20.6 s, load 14 on
+# 2 cores, bench figures in docs/benchmarks.md). libgomp reads this once, when xgboost loads it.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np
 import pandas as pd
@@ -33,7 +39,7 @@ class XGBoostParams(BaseModel):
     max_bin: int = Field(default=256, ge=2, le=4096)
     seed: int = Field(default=0, ge=0)
     nthread: int = Field(default=1, ge=1, le=256)
-    """Training threads; 1 by default: on a loaded 2-core machine two threads trained 30x slower."""
+    """Training threads: the model is the same for any count (hist); more only change speed."""
     predict_nthread: int = Field(default=1, ge=1, le=256)
     """Threads for predict/explain: one row per bar is fastest on one thread (no pool wake-up)."""
 
