@@ -73,6 +73,7 @@ bench: setup ## run the benchmarks in bench/ (numbers go to docs/benchmarks.md)
 	$(PY) bench/bus.py
 	$(PY) bench/paper_latency.py
 	$(PY) bench/kill_switch_api.py
+	$(PY) bench/training.py
 
 dashboard-install: ## npm install for the dashboard (never npm ci: TOOLCHAIN N1; --no-save keeps the committed lockfile as it is)
 	@command -v npm >/dev/null || { echo "Node 20+ and npm are required for the dashboard"; exit 1; }

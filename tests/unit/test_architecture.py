@@ -31,5 +31,5 @@ def test_every_workspace_member_ships_py_typed() -> None:
         *ROOT.glob("services/*/src/*"),
         *ROOT.glob("apps/cli/src/*"),
     ]
-    assert len(members) == 16
+    assert len(members) == 17
     assert all((m / "py.typed").exists() for m in members)

@@ -108,8 +108,8 @@ def test_every_help_screen_matches_the_eagerly_wired_cli(
     assert isinstance(eager, typer.core.TyperGroup)
     paths = command_paths()
     # subcommands: strategies 1, data 4, features 1, brokers 1, db 3, users 6, api-keys 3,
-    # execution 1, monitoring 1, reconcile 3, kill-switch 4, risk 4
-    assert len(paths) == 1 + len(COMMANDS) + 32
+    # execution 1, monitoring 1, reconcile 3, kill-switch 4, risk 4, models 4
+    assert len(paths) == 1 + len(COMMANDS) + 36
     for path in paths:
         expected = render_help(eager, path, capsys)
         assert render_help(app, path, capsys) == expected, path

@@ -42,6 +42,11 @@ COMMANDS = (
         "Line up two stored runs over the same bars and name each difference (exit 1 if any).",
     ),
     Registered(
+        "train",
+        "quant_cli.train_cmd:train_command",
+        "Train CONFIG's model, validate it by purged walk-forward (and CPCV), register it as a candidate.",
+    ),
+    Registered(
         "worker",
         "quant_cli.worker_cmd:worker_command",
         "Run jobs from the queue; stop cleanly on Ctrl-C or SIGTERM (the current run is retried later).",
@@ -77,6 +82,11 @@ COMMANDS = (
     Registered("data", "quant_cli.data_cmd:data_app", "Market data."),
     Registered(
         "features", "quant_cli.features_cmd:features_app", "Feature sets and the feature store."
+    ),
+    Registered(
+        "models",
+        "quant_cli.models_cmd:models_app",
+        "Trained models: lineage, validation and stages.",
     ),
     Registered("brokers", "quant_cli.brokers_cmd:brokers_app", "Broker accounts."),
     Registered("db", "quant_cli.db_cmd:db_app", "Database schema."),

@@ -20,6 +20,11 @@ class StorageSettings(BaseSettings):
     database_url: str | None = Field(default=None, description="SQLAlchemy URL, asyncpg driver")
     redis_url: str | None = Field(default=None, description="redis://host:port/db")
     quant_state_dir: Path = Field(default=Path(".quant"), description="embedded servers' data")
+    quant_artifacts_url: str | None = Field(
+        default=None,
+        description="object store for model artifacts (s3://bucket/prefix, file:///dir, "
+        "memory:///); unset: the artifacts folder under quant_state_dir (ADR 0049)",
+    )
     quant_worker_key_prefix: str = Field(
         default=WORKER_KEY_PREFIX,
         min_length=1,

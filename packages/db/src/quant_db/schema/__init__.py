@@ -11,6 +11,7 @@ from quant_db.schema.execution import (
 from quant_db.schema.features import ComputedFeatureInput, ComputedFeatures, FeatureSetVersion
 from quant_db.schema.identity import ApiKey, AuditEntry, RefreshToken, User
 from quant_db.schema.market import IngestionRun, PriceBar, PriceBlock, QuarantinedBar
+from quant_db.schema.model_registry import ModelStage, ModelStageChange, RegisteredModel
 from quant_db.schema.monitoring import AlertDelivery, Heartbeat
 from quant_db.schema.risk import RiskPolicyVersion, RiskState
 from quant_db.schema.runs import EquityPoint, MetricPoint, Run, RunReport, Strategy
@@ -31,6 +32,8 @@ __all__ = [
     "IngestionRun",
     "KillSwitchState",
     "MetricPoint",
+    "ModelStage",
+    "ModelStageChange",
     "Order",
     "OrderEvent",
     "Position",
@@ -41,6 +44,7 @@ __all__ = [
     "Reconciliation",
     "ReconciliationState",
     "RefreshToken",
+    "RegisteredModel",
     "Resolution",
     "RiskPolicyVersion",
     "RiskState",

@@ -1,0 +1,1 @@
+"""Trading models: the TradingModel port, XGBoost, purged validation and the model registry."""
