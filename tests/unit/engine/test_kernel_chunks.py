@@ -137,3 +137,22 @@ def test_chunks_are_the_whole_run_unless_watched_then_a_hundredth_above_a_floor(
     assert chunk_for(5_000, watcher) == CHUNK_FLOOR
     assert chunk_for(1_000_000, watcher) == 10_000
     assert chunk_for(1_000_001, watcher) == 10_001
+
+
+def test_compile_kernels_leaves_nothing_to_compile_for_a_chunked_compiled_run() -> None:
+    from quant_engine import kernel  # noqa: PLC0415
+    from quant_engine.compilation import compile_kernels  # noqa: PLC0415
+
+    compile_kernels()
+    before = [len(f.signatures) for f in (kernel.start, kernel.advance, kernel.finish)]
+    assert all(count > 0 for count in before)
+    config, frames = _setup(2, 2, 5, 10, True, False)
+    for timing in FillTiming:
+        compiled_run(
+            build_strategy(config),
+            frames,  # type: ignore[arg-type]
+            build_timeline(frames),  # type: ignore[arg-type]
+            BacktestConfig(fill_timing=timing),
+            chunk_steps=100,
+        )
+    assert [len(f.signatures) for f in (kernel.start, kernel.advance, kernel.finish)] == before
