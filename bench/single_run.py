@@ -19,7 +19,7 @@ Every measurement runs in a fresh process pinned to one core and reports its pea
   on 200 bars first (its numba compile is not timed).
 The reference engines are installed by this script into a throwaway virtual environment (uv from
 .quant/bootstrap, else python -m venv and pip); they are never dependencies of the platform. The
-bars they see are the platform's own, handed over in an .npz file.
+bars they see are the platform's own, handed over in an .npz file, on a zone-less index (UTC).
 """
 
 from __future__ import annotations
@@ -126,7 +126,9 @@ def _frame(data: Path) -> Any:
     arrays = np.load(data)
     return pd.DataFrame(
         {c.capitalize(): arrays[c] for c in ("open", "high", "low", "close", "volume")},
-        index=pd.DatetimeIndex(arrays["index"], tz="UTC"),
+        # UTC wall times without a zone: with a zone-aware index, vectorbt turned the index into
+        # Python objects on every wrap of its output (1.4 of 1.6 s at 100k bars, measured)
+        index=pd.DatetimeIndex(arrays["index"]),
     )
 
 
