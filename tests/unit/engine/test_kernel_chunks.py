@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -42,7 +43,7 @@ def assert_identical(one_shot: EngineRun, chunked: EngineRun) -> None:
 
 def _setup(
     seed: int, n_symbols: int, fast: int, gap: int, short: bool, hold: bool
-) -> tuple[StrategyConfig, dict[str, object]]:
+) -> tuple[StrategyConfig, dict[str, pd.DataFrame]]:
     source = SyntheticSource(seed=seed, n_symbols=n_symbols, n_bars=400)
     frames = {s: source.get_bars(s) for s in source.symbols()}
     rng = np.random.default_rng(seed)
@@ -99,8 +100,8 @@ def test_compiled_run_in_any_chunks_equals_the_one_shot_run(
     runs = [
         compiled_run(
             build_strategy(config),
-            frames,  # type: ignore[arg-type]
-            build_timeline(frames),  # type: ignore[arg-type]
+            frames,
+            build_timeline(frames),
             bt,
             trade_from=warmup,
             chunk_steps=steps,
@@ -109,7 +110,7 @@ def test_compiled_run_in_any_chunks_equals_the_one_shot_run(
     ]
     assert_identical(*runs)
     # and the kernel itself, chunk by chunk, against its one-call form
-    prices = PriceMatrix.of(frames)  # type: ignore[arg-type]
+    prices = PriceMatrix.of(frames)
     whole = simulate(build_strategy(config), prices, bt, warmup)
     kernel_run = KernelRun(build_strategy(config), prices, bt, warmup)
     signals = [kernel_run.advance_to(end) for end in range(chunk, len(prices.index) + chunk, chunk)]
@@ -123,7 +124,7 @@ def test_compiled_run_in_any_chunks_equals_the_one_shot_run(
 
 def test_kernel_result_before_the_last_step_is_refused() -> None:
     config, frames = _setup(1, 1, 5, 10, False, False)
-    kernel_run = KernelRun(build_strategy(config), PriceMatrix.of(frames), BacktestConfig())  # type: ignore[arg-type]
+    kernel_run = KernelRun(build_strategy(config), PriceMatrix.of(frames), BacktestConfig())
     kernel_run.advance_to(100)
     with pytest.raises(ValueError, match="simulated 100 of"):
         kernel_run.result()
@@ -150,8 +151,8 @@ def test_compile_kernels_leaves_nothing_to_compile_for_a_chunked_compiled_run() 
     for timing in FillTiming:
         compiled_run(
             build_strategy(config),
-            frames,  # type: ignore[arg-type]
-            build_timeline(frames),  # type: ignore[arg-type]
+            frames,
+            build_timeline(frames),
             BacktestConfig(fill_timing=timing),
             chunk_steps=100,
         )
