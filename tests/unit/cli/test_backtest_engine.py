@@ -59,3 +59,18 @@ def test_backtest_engine_compiled_without_vector_form_exits_2_with_one_line(
         "error: --engine: compiled is not possible for mean_reversion_v1: "
         "MeanReversion has no vector_targets"
     ]
+
+
+def test_backtest_by_default_takes_the_compiled_kernel_with_its_progress_bar_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = str(CONFIGS / "momentum_v1.yaml")
+    code, out, err = quant(capsys, monkeypatch, "backtest", config, "--out", str(tmp_path))
+    assert code == 0, err
+    result = json.loads((tmp_path / "result.json").read_text())
+    assert (result["metadata"]["engine"], result["backtest_config"]["engine"]) == (
+        "compiled",
+        "auto",
+    )
+    assert "58 closed trades; compiled kernel" in " ".join(out.split())  # rich wraps lines
+    assert round(result["metrics"]["end_equity"], 2) == 122_651.59

@@ -147,23 +147,46 @@ def test_quant_backtest_run_momentum_v1_ends_at_122651_59_on_both_paths() -> Non
     )
 
 
-def test_run_auto_with_a_progress_callback_stays_on_the_event_loop() -> None:
+def test_run_auto_with_a_progress_callback_takes_the_compiled_run_and_hears_every_chunk() -> None:
     from quant_backtest import run  # noqa: PLC0415 - the whole runner, only for this test
 
     config = load_strategy_config(CONFIGS / "momentum_v1.yaml")
     seen: list[tuple[int, int]] = []
     watched = run(config, REAL, BacktestConfig(), progress=lambda d, t: seen.append((d, t)))
-    assert watched.metadata.engine == "event"
-    assert len(seen) > 2
-    forced = run(
-        config,
-        REAL,
-        BacktestConfig(engine=EngineChoice.COMPILED),
-        progress=lambda d, t: seen.append((d, t)),
+    assert watched.metadata.engine == "compiled"
+    n = len(watched.equity)
+    # chunks of CHUNK_FLOOR steps (a hundredth of 5,031 is less), then the end, once
+    assert seen == [(2_048, n), (4_096, n), (n, n)]
+    event = run(config, REAL, BacktestConfig(engine=EngineChoice.EVENT))
+    assert (watched.fills, watched.orders, watched.trades) == (
+        event.fills,
+        event.orders,
+        event.trades,
     )
-    assert forced.metadata.engine == "compiled"
-    assert seen[-1] == (len(forced.equity), len(forced.equity))
-    assert forced.fills == watched.fills
+    assert watched.metrics == event.metrics
+
+
+class Stop(Exception):
+    """What a watcher raises to stop a run (the worker's RunCancelled)."""
+
+
+def test_a_progress_callback_that_raises_stops_the_compiled_run_at_that_chunk() -> None:
+    from quant_backtest import run  # noqa: PLC0415 - the whole runner, only for this test
+
+    source = SyntheticSource(seed=5, n_symbols=1, n_bars=50_000, timeframe="1h")
+    config = load_strategy_config(CONFIGS / "momentum_v1.yaml").updated(
+        universe=["SYN000"], benchmark=None, start=None, end=None, timeframe="1h"
+    )
+    seen: list[int] = []
+
+    def cancel_at_the_third(done: int, total: int) -> None:
+        seen.append(done)
+        if len(seen) == 3:
+            raise Stop
+
+    with pytest.raises(Stop):
+        run(config, source, BacktestConfig(), progress=cancel_at_the_third)
+    assert seen == [2_048, 4_096, 6_144]
 
 
 def test_engine_choice_compiled_without_vector_form_says_why() -> None:

@@ -198,6 +198,7 @@ def backtest(
             if result.metrics.open_trades
             else ""
         )
+        + f"; {ENGINE_LABEL.get(result.metadata.engine, result.metadata.engine)}"
     )
     console.print(metrics_table("", {config.id: result.metrics}))
     refused = gate_refusals(result.orders)
@@ -206,6 +207,10 @@ def backtest(
     if result.metadata.risk is not None:
         console.print(f"risk policy: {risk_line(result.metadata.risk)}")
     console.print(f"report: {html}\nresult: {js}")
+
+
+ENGINE_LABEL = {"compiled": "compiled kernel", "event": "event loop"}
+"""How the summary line names the path a backtest took (result.json's metadata.engine)."""
 
 
 def check_engine(config: StrategyConfig, bt: BacktestConfig) -> None:

@@ -27,7 +27,7 @@ from quant_engine.sim.broker import SimulatedBroker
 from quant_engine.sim.clock import TimelineClock
 from quant_engine.timeline import Timeline
 from quant_engine.trading_loop import TradingLoop
-from quant_engine.vectorised import FloatArray, PriceMatrix, VectorRun, simulate
+from quant_engine.vectorised import FloatArray, KernelRun, PriceMatrix, VectorRun
 from quant_strategy import Strategy
 
 
@@ -81,6 +81,19 @@ def _signal(symbol: str, value: float, at: Any, reason: str) -> Signal:
     return Signal(symbol, direction, at, strength=strength, reason=reason)
 
 
+def chunk_for(steps: int, progress: Progress | None) -> int:
+    """Steps per chunk: the whole run at once unless someone watches (then about a hundredth,
+    never under CHUNK_FLOOR steps: each chunk costs a kernel call)."""
+    if progress is None:
+        return max(steps, 1)
+    return max(-(-steps // 100), CHUNK_FLOOR)
+
+
+CHUNK_FLOOR = 2_048
+"""The fewest steps a watched run advances between progress reports (a call into the kernel
+costs tens of microseconds, a step a few nanoseconds)."""
+
+
 def compiled_run(
     strategy: Strategy[Any],
     frames: dict[str, pd.DataFrame],
@@ -91,10 +104,17 @@ def compiled_run(
     instruments: Mapping[str, Instrument] | None = None,
     account: str = "backtest",
     progress: Progress | None = None,
+    chunk_steps: int | None = None,
 ) -> EngineRun:
     """The EngineRun the event loop gives for `strategy` (initialised) over `timeline`, built
     from the compiled kernel; raises ValueError when the kernel cannot take this strategy or
-    config (vectorised.unsupported_reason) and CompiledMismatch if the replay disagrees."""
+    config (vectorised.unsupported_reason) and CompiledMismatch if the replay disagrees.
+
+    The run goes in chunks of `chunk_steps` steps (default: `chunk_for`): the kernel simulates
+    a chunk, the trading loop replays the chunk's signals, then `progress` hears how many steps
+    are final, and may stop the run by raising (the worker's cancel). Any chunking gives the
+    same result to the bit: the kernel and the loop carry all their state across chunks.
+    """
     if not 0 <= trade_from < len(timeline):
         raise ValueError(
             f"trade_from {trade_from} is outside the timeline of {len(timeline)} steps"
@@ -102,7 +122,7 @@ def compiled_run(
     prices = PriceMatrix.of(frames)
     if not prices.index.equals(timeline.index):
         raise ValueError("the bar frames and the timeline are not on the same clock")
-    vector = simulate(strategy, prices, config, trade_from)
+    kernel_run = KernelRun(strategy, prices, config, trade_from)
     tl = timeline
     n = len(tl)
     last_closes = _last_closes(prices.closes)
@@ -121,10 +141,17 @@ def compiled_run(
         step_of=lambda: clock.step,
         cents=config.cents,
     )
-    fill_steps = _replay(
-        loop, broker, clock, tl, replay, vector, last_closes, config, strategy, progress
-    )
-    _check(loop, vector, fill_steps)
+    replayer = _Replayer(loop, broker, clock, tl, replay, last_closes, config, strategy)
+    chunk = max(chunk_steps or chunk_for(n, progress), 1)
+    done = 0
+    while done < n:
+        done = min(done + chunk, n)
+        replayer.take(kernel_run.advance_to(done))
+        replayer.run_until(done)
+        if progress is not None and done < n:
+            progress(done, n)
+    fill_steps = replayer.finish()
+    _check(loop, kernel_run.result(), fill_steps)
     curves = _curves(loop, fill_steps, last_closes, config.initial_capital)
     if progress is not None:
         progress(n, n)
@@ -133,70 +160,88 @@ def compiled_run(
     return result
 
 
-def _replay(
-    loop: TradingLoop,
-    broker: SimulatedBroker,
-    clock: TimelineClock,
-    tl: Timeline,
-    replay: _Replay,
-    vector: VectorRun,
-    last_closes: FloatArray,
-    config: BacktestConfig,
-    strategy: Strategy[Any],
-    progress: Progress | None,
-) -> list[int]:
-    """Drive the loop through the steps where something happens; each fill's step, in order.
+class _Replayer:
+    """Drives the loop through the steps where something happens, a chunk at a time.
 
-    `progress` hears of every hundredth of the steps as the replay passes it (the steps before
-    are final by then), so a caller can show the run moving and cancel it, as on the event loop.
+    The kernel's signals come in with `take` (chunk by chunk, in step order); `run_until(end)`
+    replays every step before `end` that has a signal, a working order or the liquidation.
     """
-    n = len(tl)
-    report_every = max(n // 100, 1)
-    next_report = report_every
-    symbols = tl.symbols
-    times = tl.times
-    reason = type(strategy).vector_reason
-    by_step: dict[int, list[tuple[int, float]]] = {}
-    for row in vector.signals:
-        by_step.setdefault(int(row[0]), []).append((int(row[1]), float(row[2])))
-    due = sorted(by_step)
-    liquidate_at = n - 1 if config.liquidate_at_end else -1
-    last = loop.ledger.last
-    fill_steps: list[int] = []
-    j = 0
-    i = -1
-    while True:
-        upcoming = [due[j]] if j < len(due) else []
-        if broker.working:
-            upcoming.append(i + 1)
-        if liquidate_at > i:
-            upcoming.append(liquidate_at)
-        if not upcoming:
-            break
-        i = min(upcoming)
-        if i >= n:
-            break
-        if progress is not None and i >= next_report:
-            progress(i - i % report_every, n)
-            next_report = i - i % report_every + report_every
-        clock.step = i
-        last[:] = last_closes[:, i].tolist()
-        if broker.working:
-            broker.match(i)
-        at = times[i]
-        if j < len(due) and due[j] == i:
-            replay.pending = [_signal(symbols[k], d, at, reason) for k, d in by_step[i]]
-            loop.step(at, ())
-            j += 1
-        else:
-            loop.state.timestamp = at  # what loop.step sets: the time the step's orders carry
-        if i == liquidate_at:
-            flatten_at_close(loop, broker, tl, i, "liquidated at the end of the run")
-        fill_steps.extend([i] * (len(loop.fills) - len(fill_steps)))
-    clock.step = n - 1
-    last[:] = last_closes[:, n - 1].tolist()
-    broker.cancel_all("still working when the data ended")
-    return fill_steps
+
+    def __init__(
+        self,
+        loop: TradingLoop,
+        broker: SimulatedBroker,
+        clock: TimelineClock,
+        tl: Timeline,
+        replay: _Replay,
+        last_closes: FloatArray,
+        config: BacktestConfig,
+        strategy: Strategy[Any],
+    ) -> None:
+        self.loop, self.broker, self.clock, self.tl = loop, broker, clock, tl
+        self.replay = replay
+        self.last_closes = last_closes
+        self.reason = type(strategy).vector_reason
+        n = len(tl)
+        self.liquidate_at = n - 1 if config.liquidate_at_end else -1
+        self.by_step: dict[int, list[tuple[int, float]]] = {}
+        self.due: list[int] = []
+        self.j = 0  # the next entry of `due` to replay
+        self.i = -1  # the last step replayed
+        self.fill_steps: list[int] = []  # each fill's step, in order
+
+    def take(self, signals: FloatArray) -> None:
+        """The kernel's signals of the next chunk (steps after every earlier chunk's)."""
+        by_step = self.by_step
+        for row in signals:
+            step = int(row[0])
+            if step not in by_step:
+                by_step[step] = []
+                self.due.append(step)
+            by_step[step].append((int(row[1]), float(row[2])))
+
+    def run_until(self, end: int) -> None:
+        """Replay the steps before `end` where something happens."""
+        loop, broker, clock, due = self.loop, self.broker, self.clock, self.due
+        symbols, times = self.tl.symbols, self.tl.times
+        last = loop.ledger.last
+        while True:
+            i = self.i
+            upcoming = [due[self.j]] if self.j < len(due) else []
+            if broker.working:
+                upcoming.append(i + 1)
+            if self.liquidate_at > i:
+                upcoming.append(self.liquidate_at)
+            if not upcoming:
+                return
+            i = min(upcoming)
+            if i >= end:
+                return
+            self.i = i
+            clock.step = i
+            last[:] = self.last_closes[:, i].tolist()
+            if broker.working:
+                broker.match(i)
+            at = times[i]
+            if self.j < len(due) and due[self.j] == i:
+                self.replay.pending = [
+                    _signal(symbols[k], d, at, self.reason) for k, d in self.by_step.pop(i)
+                ]
+                loop.step(at, ())
+                self.j += 1
+            else:
+                loop.state.timestamp = at  # what loop.step sets: the time the step's orders carry
+            if i == self.liquidate_at:
+                flatten_at_close(loop, broker, self.tl, i, "liquidated at the end of the run")
+            self.fill_steps.extend([i] * (len(loop.fills) - len(self.fill_steps)))
+
+    def finish(self) -> list[int]:
+        """After the last step: orders still working are cancelled; each fill's step."""
+        n = len(self.tl)
+        self.clock.step = n - 1
+        self.loop.ledger.last[:] = self.last_closes[:, n - 1].tolist()
+        self.broker.cancel_all("still working when the data ended")
+        return self.fill_steps
 
 
 def _check(loop: TradingLoop, vector: VectorRun, fill_steps: list[int]) -> None:

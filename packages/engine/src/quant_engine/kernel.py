@@ -123,34 +123,51 @@ def _fill(k, step, signed, ref, st, fl, pos, avg, tr, out):  # type: ignore[no-u
 
 
 @njit(cache=True)
-def simulate(opens, closes, targets, trade_from, settings, flags):  # type: ignore[no-untyped-def]  # noqa: PLR0912, PLR0915
-    """Run the default-risk_check simulation over m symbols x n steps.
+def start(m, n, settings):  # type: ignore[no-untyped-def]
+    """The kernel's state before step 0 of an m-symbol, n-step run; `advance` carries it on.
 
-    Returns (equity[n], fills[f, 5] = step, symbol, signed qty, price, commission,
-    trade pnls, trade entry steps, trade exit steps, open trades[o, 3] = symbol, entry step,
-    net PnL marked at the last close, signals[s, 3] = step, symbol, desired value). NaN in closes = no bar; NaN in targets = keep what is
-    held.
+    (settings copy, positions, average prices, last closes, round trips per symbol,
+    out = (fills, counters [fills, trades], trade pnls, entry steps, exit steps), equity per
+    step, signals taken, working next-open orders (symbols, quantities), counts [signals
+    taken, working orders]). Buffers are np.empty: pages a run never writes cost nothing.
+    """
+    capacity = 2 * n * m + m + 1
+    out = (
+        np.empty((capacity, 5)),
+        np.zeros(2),
+        np.empty(capacity),
+        np.empty(capacity),
+        np.empty(capacity),
+    )
+    return (
+        settings.copy(),
+        np.zeros(m),
+        np.zeros(m),
+        np.zeros(m),
+        np.zeros((m, 4)),
+        out,
+        np.empty(n),
+        # every signal taken (step, symbol, desired value): the compiled run replays these
+        # through the trading loop; a sweep ignores them
+        np.empty((n * m + 1, 3)),
+        np.empty(m * 2, dtype=np.int64),
+        np.empty(m * 2),
+        np.zeros(2, dtype=np.int64),
+    )
+
+
+@njit(cache=True)
+def advance(opens, closes, targets, trade_from, flags, state, begin, end):  # type: ignore[no-untyped-def]  # noqa: PLR0912, PLR0915
+    """Simulate steps begin..end-1 (state from `start`, or from `advance` up to `begin`).
+
+    Every quantity lives in `state` between calls, so a run advanced in chunks is the
+    one-shot run bit for bit (tests/unit/engine/test_kernel_chunks.py).
     """
     m, n = closes.shape
-    st = settings.copy()
+    st, pos, avg, last, tr, out, equity, taken, pending_k, pending_q, counts = state
     fl = flags
-    pos = np.zeros(m)
-    avg = np.zeros(m)
-    last = np.zeros(m)
-    tr = np.zeros((m, 4))  # per symbol: open?, gross, commission, entry step
-    capacity = 2 * n * m + m + 1
-    # np.empty, not zeros: pages the run never writes are never touched (the worst case is large)
-    fills = np.empty((capacity, 5))
-    # out: fills, counters [fills, trades], trade pnl, trade entry step, trade exit step
-    out = (fills, np.zeros(2), np.empty(capacity), np.empty(capacity), np.empty(capacity))
-    equity = np.empty(n)
-    # every signal taken (step, symbol, desired value): the compiled run replays these through
-    # the trading loop; a sweep ignores them (np.empty: untouched pages cost nothing)
-    taken = np.empty((n * m + 1, 3))
-    n_taken = 0
-    pending_k = np.empty(m * 2, dtype=np.int64)
-    pending_q = np.empty(m * 2)
-    n_pending = 0
+    n_taken = counts[0]
+    n_pending = counts[1]
     order_k = np.empty(m, dtype=np.int64)
     order_q = np.empty(m)
     target = np.empty(m)
@@ -160,7 +177,7 @@ def simulate(opens, closes, targets, trade_from, settings, flags):  # type: igno
     min_strength = st[P_MIN_STRENGTH]
     liquidate = fl[F_LIQUIDATE]
     next_open = fl[F_NEXT_OPEN]
-    for i in range(n):
+    for i in range(begin, end):
         # 1. working next-open orders fill at this step's open (in submission order)
         if n_pending:
             kept = 0
@@ -292,6 +309,24 @@ def simulate(opens, closes, targets, trade_from, settings, flags):  # type: igno
         for k in range(m):
             value += pos[k] * last[k]
         equity[i] = st[P_CASH] + value
+    counts[0] = n_taken
+    counts[1] = n_pending
+
+
+@njit(cache=True)
+def finish(state):  # type: ignore[no-untyped-def]
+    """What a run returns once `advance` has passed its last step (see `simulate`)."""
+    pos, avg, last, tr, out, equity, taken, counts = (
+        state[1],
+        state[2],
+        state[3],
+        state[4],
+        state[5],
+        state[6],
+        state[7],
+        state[10],
+    )
+    m = pos.shape[0]
     # trades still open, valued as quant_engine.trade_log does: realised so far plus the
     # unrealised PnL of the position at the last close, less the commissions paid so far
     open_trades = np.empty((m, 3))
@@ -306,10 +341,25 @@ def simulate(opens, closes, targets, trade_from, settings, flags):  # type: igno
     n_trades = int(out[1][1])
     return (
         equity,
-        fills[:n_fills],
+        out[0][:n_fills],
         out[2][:n_trades],
         out[3][:n_trades],
         out[4][:n_trades],
         open_trades[:n_open],
-        taken[:n_taken],
+        taken[: counts[0]],
     )
+
+
+@njit(cache=True)
+def simulate(opens, closes, targets, trade_from, settings, flags):  # type: ignore[no-untyped-def]
+    """Run the default-risk_check simulation over m symbols x n steps in one call.
+
+    Returns (equity[n], fills[f, 5] = step, symbol, signed qty, price, commission,
+    trade pnls, trade entry steps, trade exit steps, open trades[o, 3] = symbol, entry step,
+    net PnL marked at the last close, signals[s, 3] = step, symbol, desired value). NaN in
+    closes = no bar; NaN in targets = keep what is held.
+    """
+    m, n = closes.shape
+    state = start(m, n, settings)
+    advance(opens, closes, targets, trade_from, flags, state, 0, n)
+    return finish(state)

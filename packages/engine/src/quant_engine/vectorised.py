@@ -146,18 +146,63 @@ def targets_matrix(strategy: Strategy[Any], prices: PriceMatrix) -> FloatArray:
     return out
 
 
-def simulate(
-    strategy: Strategy[Any], prices: PriceMatrix, config: BacktestConfig, trade_from: int = 0
-) -> VectorRun:
-    """Run `strategy` (initialised) through the compiled kernel; see unsupported_reason()."""
-    reason = unsupported_reason(strategy, config)
-    if reason is not None:
-        raise ValueError(f"no vectorised path: {reason}")
-    settings, flags = pack_settings(strategy, config)
-    targets = targets_matrix(strategy, prices)
-    equity, fills, pnls, entries, exits, still_open, signals = kernel.simulate(
-        prices.opens, prices.closes, targets, trade_from, settings, flags
-    )
+class KernelRun:
+    """The compiled kernel over `prices`, advanced a stretch of steps at a time.
+
+    `advance_to(end)` simulates the steps up to `end` and returns the signals they took; the
+    kernel keeps every quantity between calls, so a run advanced in any chunks ends exactly
+    where the one-shot `simulate` does. A caller can report progress and stop between chunks.
+    """
+
+    def __init__(
+        self,
+        strategy: Strategy[Any],
+        prices: PriceMatrix,
+        config: BacktestConfig,
+        trade_from: int = 0,
+    ) -> None:
+        reason = unsupported_reason(strategy, config)
+        if reason is not None:
+            raise ValueError(f"no vectorised path: {reason}")
+        settings, self._flags = pack_settings(strategy, config)
+        self._targets = targets_matrix(strategy, prices)
+        self.prices = prices
+        self.trade_from = trade_from
+        m, n = prices.closes.shape
+        self.steps = n
+        self.done = 0
+        self._state = kernel.start(m, n, settings)
+        self._taken = 0
+
+    def advance_to(self, end: int) -> FloatArray:
+        """Simulate the steps from `done` up to `end` (exclusive); the signals they took."""
+        end = min(end, self.steps)
+        if end > self.done:
+            kernel.advance(
+                self.prices.opens,
+                self.prices.closes,
+                self._targets,
+                self.trade_from,
+                self._flags,
+                self._state,
+                self.done,
+                end,
+            )
+            self.done = end
+        counts, taken = self._state[10], self._state[7]
+        fresh = np.asarray(taken[self._taken : counts[0]], dtype=np.float64).reshape(-1, 3)
+        self._taken = int(counts[0])
+        return fresh
+
+    def result(self) -> VectorRun:
+        """The run's output, once every step is simulated."""
+        if self.done < self.steps:
+            raise ValueError(f"the kernel has simulated {self.done} of {self.steps} steps")
+        return _vector_run(self.prices, self.trade_from, kernel.finish(self._state))
+
+
+def _vector_run(prices: PriceMatrix, trade_from: int, output: tuple[Any, ...]) -> VectorRun:
+    equity, fills, pnls, entries, exits, still_open, signals = output
     return VectorRun(
         index=prices.index[trade_from:],
         symbols=prices.symbols,
@@ -169,3 +214,16 @@ def simulate(
         open_trades=np.asarray(still_open, dtype=np.float64).reshape(-1, 3),
         signals=np.asarray(signals, dtype=np.float64).reshape(-1, 3),
     )
+
+
+def simulate(
+    strategy: Strategy[Any], prices: PriceMatrix, config: BacktestConfig, trade_from: int = 0
+) -> VectorRun:
+    """Run `strategy` (initialised) through the compiled kernel; see unsupported_reason()."""
+    reason = unsupported_reason(strategy, config)
+    if reason is not None:
+        raise ValueError(f"no vectorised path: {reason}")
+    settings, flags = pack_settings(strategy, config)
+    targets = targets_matrix(strategy, prices)
+    output = kernel.simulate(prices.opens, prices.closes, targets, trade_from, settings, flags)
+    return _vector_run(prices, trade_from, output)

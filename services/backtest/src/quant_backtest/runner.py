@@ -171,27 +171,23 @@ def run_engine(
     `calendar` names the sessions (see `universe_calendar`); None is the 24-hour calendar.
     `instruments` tells the risk gate which symbols may be sold short (default: all);
     `account` goes into every client order id (a paper session's account, for its parity check).
-    `config.engine` picks the path (quant_engine.engine_choice; auto with a `progress` callback
-    is the event loop); the result is the same on both, and `EngineRun.engine` says which made it.
+    `config.engine` picks the path (quant_engine.engine_choice; auto with a risk policy's
+    `observer` is the event loop); the result is the same on both, and `EngineRun.engine` says
+    which made it. `progress` hears (steps final, steps) on either path, and may stop the run by
+    raising.
     """
     seed_everything(run_seed(strategy_config, config))
     strategy = build_strategy(strategy_config)
     timeline = build_timeline(frames, calendar)
     trade_from = trading_start(timeline, strategy_config, config)
-    # auto stays on the event loop for a caller that watches progress (the worker, the CLI's
-    # bar): it may cancel mid-run, and the compiled run is over before a cancel could land
-    # (tests/integration/test_worker.py); engine: compiled still forces the kernel there
-    watched = progress is not None and config.engine is EngineChoice.AUTO
     if observer is not None and config.engine is EngineChoice.COMPILED:
         raise CompiledUnavailable(
             "engine: compiled is not possible here: a risk policy's breakers watch every step, "
             "which only the event loop does"
         )
-    if (
-        not watched
-        and observer is None
-        and choose_path(strategy, config, instruments) == "compiled"
-    ):
+    # a progress callback (the worker's, which cancels by raising from it; the CLI's bar) is
+    # heard between the compiled run's chunks as on the event loop, so it keeps auto compiled
+    if observer is None and choose_path(strategy, config, instruments) == "compiled":
         try:
             return compiled_run(
                 strategy,

@@ -234,22 +234,54 @@ class RunExecutor:
             await self._finish(connection, run_id, "failed", "failed", error=reason)
             bound.error("run.failed", error=reason)
             return finished("failed")
-        await save_results(
-            connection,
-            run_id,
-            strategy_id=config.id,
-            equity=outcome.equity,
-            trades=outcome.trades,
-            fills=outcome.fills,
-            orders=outcome.orders,
-            metrics=outcome.metrics,
-            metadata=outcome.metadata,
-            report_html=outcome.report,
-            extra_metrics=outcome.extra,
-            benchmark=outcome.benchmark,
-        )
+        try:
+            await self._save(connection, run_id, config.id, outcome)
+        except RunCancelled:
+            # asked to stop after the computation's last progress report: nothing is stored
+            await self._finish(connection, run_id, "cancelled", "cancelled while running")
+            bound.info("run.cancelled")
+            return finished("cancelled")
         bound.info("run.completed")
         return finished("completed")
+
+    async def _save(
+        self,
+        connection: asyncpg.Connection[Any],
+        run_id: uuid.UUID,
+        strategy_id: str,
+        outcome: Outcome,
+    ) -> None:
+        """Store the results with the final status, unless a cancel came first (RunCancelled).
+
+        A cancel request that lands after the computation's last progress report is still
+        honoured: it is read again inside the transaction that completes the run, after the
+        run row was updated, so a request committed before that update rolls everything back,
+        and one that comes later waits for the commit and finds the run completed.
+        """
+        if await self._cancel_requested(connection, run_id):
+            raise RunCancelled
+        async with connection.transaction():
+            await save_results(
+                connection,
+                run_id,
+                strategy_id=strategy_id,
+                equity=outcome.equity,
+                trades=outcome.trades,
+                fills=outcome.fills,
+                orders=outcome.orders,
+                metrics=outcome.metrics,
+                metadata=outcome.metadata,
+                report_html=outcome.report,
+                extra_metrics=outcome.extra,
+                benchmark=outcome.benchmark,
+            )
+            if await self._cancel_requested(connection, run_id):
+                raise RunCancelled
+
+    @staticmethod
+    async def _cancel_requested(connection: asyncpg.Connection[Any], run_id: uuid.UUID) -> bool:
+        flag = await connection.fetchval("SELECT cancel_requested FROM runs WHERE id = $1", run_id)
+        return bool(flag)
 
     async def _compute(
         self,
