@@ -45,7 +45,7 @@ from quant_domain import ConfigError, KillSwitchMode
 from quant_domain.ports import LiveBroker, OrderJournal
 from quant_engine import BacktestConfig
 from quant_engine.account import Allocation, allocate, book_config, summarise
-from quant_engine.broker_session import BrokerSession
+from quant_engine.broker_session import Books, BrokerSession
 from quant_engine.paper import PaperSession
 from quant_engine.reconciliation import Reconciliation, ReconciliationState
 from quant_engine.risk_policy import RiskPolicy
@@ -74,6 +74,7 @@ from quant_execution.recovery import (
     stream_history,
 )
 from quant_execution.resolution import carry_out, recover_missed
+from quant_execution.restart import account_books, take_up
 from quant_execution.step_metrics import StepMetrics
 from quant_execution.steps import Step
 from quant_marketdata import DataSource
@@ -86,6 +87,8 @@ log = logging.getLogger("quant.execution")
 T = TypeVar("T")
 FEED_START = "feed_start"
 """runs.repro key: the stream entry a paper session's feed begins after."""
+TAKEN_UP = "taken_up"
+"""runs.repro key: when a session on a real broker was taken up after a restart (ADR 0042)."""
 
 TRADED = (Mode.PAPER, Mode.LIVE)
 """The modes the service runs a session for (LIVE only on a real broker)."""
@@ -154,6 +157,7 @@ class ExecutionService:
         settle_s: float = 5.0,
         connect_timeout: float = 10.0,
         announce: Callable[[str], None] | None = None,
+        lookup_s: float = 20.0,
     ) -> None:
         """`data` gives instruments, calendars and the stored history warm-up reads (the
         database in production); `feed` is the `source` of the bars to trade on (the data
@@ -164,7 +168,9 @@ class ExecutionService:
         kind the account trades through (default: what QUANT_ACCOUNT_BROKERS names for it, else
         `sim`); `broker_factory` builds a runner's adapter for another kind (quant_execution.
         brokers); `settle_s` bounds a step's wait for its orders' answers; `announce` is told
-        (besides the log) the account, endpoint and limits of a strategy's first live start."""
+        (besides the log) the account, endpoint and limits of a strategy's first live start;
+        `lookup_s` bounds the wait for the broker's answers on the orders a session on a real
+        broker left in doubt when it is taken up after a restart (ADR 0042)."""
         self._sessions = sessions
         self._bus = bus
         self._data = data
@@ -188,6 +194,7 @@ class ExecutionService:
         self._settle_s = settle_s
         self._connect_timeout = connect_timeout
         self._announce = announce
+        self._lookup_s = lookup_s
         self._refused_in: dict[str, Mode] = {}  # the mode a strategy was refused in
         self._watch = BrokerWatch(sessions, account, settle_s)
         self.step_metrics = StepMetrics()  # order counts and book figures, after each step
@@ -291,6 +298,7 @@ class ExecutionService:
                     settle_s=self._settle_s,
                 )
             )
+            self._share(session, run_id)
             _warm(session, warm)
             return session
 
@@ -310,7 +318,13 @@ class ExecutionService:
             check = session.loop.reconciliation
             if check is None or check.state is not ReconciliationState.CLEAN:
                 # an admin's adopt or flatten, once decided, is carried out between bars
-                await carry_out(self._sessions, self.account, run_id, session)
+                await carry_out(
+                    self._sessions,
+                    self.account,
+                    run_id,
+                    session,
+                    broker=self.broker if isinstance(session, BrokerSession) else None,
+                )
 
         mode = self._mode_reader(own, start, lambda: runner.session)
 
@@ -492,6 +506,8 @@ class ExecutionService:
         which a real broker must not see again, so its runner gets no Recovery and stops on a
         journal outage instead (the strategy is refused until it leaves its mode: fail closed)."""
         rebuilt = False
+        if resume is not None and not rebuildable:  # a real broker's session: taken up
+            return await self._take_up(run_id, recovery, build, hooks)
         if resume is None:
             runner = PaperRunner(
                 self._bus,
@@ -514,9 +530,71 @@ class ExecutionService:
         if not rebuilt:  # a rebuild is its own recovery: every replayed write matched the store
             await recover_missed(self._sessions, run_id, runner.session)
         outcome = await reconcile_at_start(
-            self._sessions, run_id, self.account, runner.session, rebuilt=rebuilt
+            self._sessions,
+            run_id,
+            self.account,
+            runner.session,
+            rebuilt=rebuilt,
+            broker=None if rebuildable else self.broker,
         )
         return runner, outcome
+
+    async def _take_up(
+        self,
+        run_id: uuid.UUID,
+        recovery: Recovery,
+        build: Callable[[OrderJournal], PaperSession],
+        hooks: dict[str, Any],
+    ) -> tuple[PaperRunner, Reconciliation]:
+        """The session of run `run_id` on a real broker, left RUNNING by a killed service, taken
+        up in the same run (ADR 0042): its books restored from PostgreSQL, every order in doubt
+        looked up at the broker by its client order id (never sent again), then the account
+        reconciled with every session's books. It trades from the next bar published (a new
+        consumer group: bars that closed while the service was down are not traded late)."""
+        session = build(recovery.journal())
+        assert isinstance(session, BrokerSession)
+        takes = await self._count_take_up(run_id)
+        runner = PaperRunner(
+            self._bus,
+            session,
+            new_only=True,
+            block_ms=self._block_ms,
+            **{**hooks, "group": f"paper-{run_id}-up{takes}"},
+        )
+        await self._bus.join(runner.consumer)
+        late = await take_up(self._sessions, run_id, session, wait_s=self._lookup_s)
+        if late:
+            log.warning("%s: the broker did not answer on %s in time", run_id, ", ".join(late))
+        outcome = await reconcile_at_start(
+            self._sessions, run_id, self.account, session, broker=self.broker
+        )
+        return runner, outcome
+
+    async def _count_take_up(self, run_id: uuid.UUID) -> int:
+        """Record on the run that it was taken up after a restart (when, in `repro`), and say
+        how many times it has been."""
+        async with self._sessions.begin() as db:
+            run = await db.get(Run, run_id)
+            assert run is not None
+            taken = [*run.repro.get(TAKEN_UP, []), datetime.now(UTC).isoformat()]
+            run.repro = {**run.repro, TAKEN_UP: taken}
+            run.message = f"taken up after a restart ({len(taken)})"
+            return len(taken)
+
+    def _share(self, session: PaperSession, run_id: uuid.UUID) -> None:
+        """A session on a real broker's account (which other sessions may trade too) reads what
+        the others hold from the store when a reconnect makes it reconcile, so it compares the
+        account with every session's books, not only its own (ADR 0042). Built on the event
+        loop; the read runs there, asked from the session's thread."""
+        if not isinstance(session, BrokerSession):
+            return
+        loop = asyncio.get_running_loop()
+
+        def others() -> Books:
+            read = account_books(self._sessions, self.account, self.broker, exclude=run_id)
+            return asyncio.run_coroutine_threadsafe(read, loop).result(self._settle_s + 5)
+
+        session.others = others
 
     async def _remember_feed_start(self, run_id: uuid.UUID, group: str) -> None:
         """Store where the run's feed begins on the stream (its group's starting entry), so a
@@ -643,11 +721,19 @@ class ExecutionService:
             row = paper.get(run.strategy_id)
             on_sim = run.repro.get("broker", SIM) == SIM and run.type is RunType.PAPER
             if not on_sim:  # replaying its steps would send its orders to the broker again
-                await self._end_run(
-                    run.id,
-                    "interrupted: a session on a real broker is not rebuilt; a new one starts, "
-                    "reconciled with the broker",
+                mode = Mode.LIVE if run.type is RunType.LIVE else Mode.PAPER
+                ours = (run.repro.get("account"), run.repro.get("broker")) == (
+                    self.account,
+                    self.broker,
                 )
+                if row is not None and row.mode is mode and ours and row.id not in self.trading:
+                    await self._start_trading(row, resume=run.id)  # taken up: ADR 0042
+                else:
+                    await self._end_run(
+                        run.id,
+                        "interrupted: its strategy left its mode or its account moved while the "
+                        "execution service was down",
+                    )
             elif row is not None and row.id not in self.trading and self._stream is not None:
                 await self._start_trading(row, resume=run.id)
             else:
