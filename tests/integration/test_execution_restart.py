@@ -45,14 +45,15 @@ SOURCE = SyntheticSource(seed=5, n_symbols=1, n_bars=60, timeframe="1m", decimal
 SYMBOL = SOURCE.symbols()[0]
 
 
-def strategy() -> StrategyConfig:
+def strategy(strategy_id: str = "flip_restart", **more: Any) -> StrategyConfig:
     """Long when flat, flat when long: one market order per step."""
     return StrategyConfig.model_validate(
         {
-            "id": "flip_restart",
+            "id": strategy_id,
             "class": "tests.integration.monitoring.order_path:Flip",
             "universe": [SYMBOL],
             "timeframe": "1m",
+            **more,
         }
     )
 
@@ -268,3 +269,44 @@ def test_a_killed_execution_service_takes_its_session_up_finds_the_order_by_id_a
     assert runs[0].status is RunStatus.COMPLETED
     assert len(runs[0].repro["taken_up"]) == 1
     assert "taken up" in log or "resumes after" in log
+
+
+def test_two_strategies_on_one_broker_account_each_reconcile_clean_against_their_summed_books(
+    platform: str, redis_url: str
+) -> None:
+    url = platform
+    one = strategy(budget=40_000)  # two books on one account: each its share of the capital
+    two = strategy("flip_second", budget=40_000)
+    _register(url, one)
+    with venue("alpaca") as broker:
+        broker.set_price(SYMBOL, 100.0)
+        service = _service(broker.account, broker.kind, broker.env)
+        try:
+            _wait(lambda: _check(url, broker.account), what="the first reconciliation")
+            _publish(redis_url, 0)  # the first strategy buys: the account holds its position
+            _wait(lambda: [o.status for o in _orders(url)] == ["filled"], what="the first fill")
+            first = _check(url, broker.account)
+            held = broker.position(SYMBOL)
+            assert held > 0
+            # a second strategy on the same account starts: the account holds the first one's
+            # position, which its own books lack; summed with the first's books it is clean
+            _register(url, two)
+            _wait(lambda: _check(url, broker.account) != first, what="the second's check")
+            assert _check(url, broker.account)[0] == "clean"  # type: ignore[index]
+            _publish(redis_url, 1)  # both trade: the first sells, the second buys
+            _wait(
+                lambda: [o.status for o in _orders(url)] == ["filled"] * 3,
+                what="both strategies' orders filled",
+            )
+            rows = _db(url, select(Order.strategy_id, Order.side), all_rows=True)
+            assert sorted(map(tuple, rows)) == [
+                ("flip_restart", "buy"),
+                ("flip_restart", "sell"),
+                ("flip_second", "buy"),
+            ]
+            assert broker.orders_placed() == 3
+        finally:
+            log = _stop(service)
+            print(log)  # shown when the test fails
+    assert service.returncode == 0, log
+    assert "every order is refused until an admin resolves it" not in log
