@@ -152,6 +152,7 @@ class Venue:
     orders_placed: Callable[[], int]
     set_price: Callable[[str, float], None]
     position: Callable[[str], float]
+    lookups: Callable[[], int] | None = None  # lookups of an order by its client order id
 
 
 @contextlib.contextmanager
@@ -170,6 +171,7 @@ def venue(kind: str) -> Iterator[Venue]:
                 lambda: sum(1 for r in fake.requests if r == ("POST", "/v2/orders")),
                 lambda symbol, price: fake.set_price(symbol, str(price)),
                 lambda symbol: float(fake.book.positions.get(symbol, (Decimal(0), 0))[0]),
+                lambda: sum(1 for _, path in fake.requests if path.endswith(":by_client_order_id")),
             )
     else:
         tws = FakeTws().start()
@@ -239,6 +241,7 @@ def test_a_killed_execution_service_takes_its_session_up_finds_the_order_by_id_a
         broker.set_price(SYMBOL, 100.0)  # it fills while no service runs
         _wait(lambda: broker.position(SYMBOL) > 0, what="the fill at the broker")
         held = broker.position(SYMBOL)
+        lookups = broker.lookups() if broker.lookups else 0
 
         second = _service(broker.account, broker.kind, broker.env)
         try:
@@ -251,6 +254,8 @@ def test_a_killed_execution_service_takes_its_session_up_finds_the_order_by_id_a
             # found by its client order id, its fill recovered, nothing placed
             assert _orders(url) == [(cid, "filled", "buy", Decimal(str(held)))]
             assert broker.orders_placed() == 1
+            if broker.lookups is not None:
+                assert broker.lookups() > lookups
             fills = _db(url, select(func.sum(Fill.quantity)).where(Fill.client_order_id == cid))
             assert fills == Decimal(str(held))
             # and it trades on: long now, so the next bar sells
@@ -310,3 +315,52 @@ def test_two_strategies_on_one_broker_account_each_reconcile_clean_against_their
             print(log)  # shown when the test fails
     assert service.returncode == 0, log
     assert "every order is refused until an admin resolves it" not in log
+
+
+@pytest.mark.parametrize("kind", ["alpaca", "ib"])
+def test_an_order_still_working_when_the_service_comes_back_is_watched_and_its_fill_stored(
+    kind: str, platform: str, redis_url: str
+) -> None:
+    url = platform
+    _register(url, strategy())
+    with venue(kind) as broker:
+        first = _service(broker.account, broker.kind, broker.env)
+        try:
+            _wait(lambda: _check(url, broker.account), what="the first reconciliation")
+            _publish(redis_url, 0)
+            _wait(
+                lambda: [o.status for o in _orders(url)] == ["accepted"],
+                what="the first order accepted",
+            )
+        finally:
+            first.kill()
+            print(first.communicate(timeout=30)[1])  # shown when the test fails
+        before = _check(url, broker.account)
+        second = _service(broker.account, broker.kind, broker.env)
+        try:
+            _wait(
+                lambda: _check(url, broker.account) != before,
+                timeout=90,
+                what="the restart's reconciliation",
+            )
+            # the broker still works the order, our books too: clean, nothing placed
+            assert _check(url, broker.account)[0] == "clean"  # type: ignore[index]
+            assert [o.status for o in _orders(url)] == ["accepted"]
+            broker.set_price(SYMBOL, 100.0)  # it fills now, reported to the new adapter
+            _publish(redis_url, 1)  # the next step applies the report before it decides
+            # the fill is stored, and the strategy, long now, sells in that same step
+            _wait(
+                lambda: (
+                    [(o.side, o.status) for o in _orders(url)]
+                    == [("buy", "filled"), ("sell", "filled")]
+                ),
+                what="the fill stored and the position closed",
+            )
+            bought, sold = _orders(url)
+            assert bought.filled_quantity == sold.filled_quantity > 0
+            assert broker.orders_placed() == 2
+            assert broker.position(SYMBOL) == 0
+        finally:
+            log = _stop(second)
+            print(log)  # shown when the test fails
+    assert second.returncode == 0, log

@@ -41,7 +41,7 @@ from quant_bus.streams import KILL_SWITCH, BarClosedEvent, KillSwitchChanged
 from quant_db import controls, risk
 from quant_db.schema import Run, Strategy
 from quant_db.schema.runs import Mode, RunStatus, RunType
-from quant_domain import ConfigError, KillSwitchMode
+from quant_domain import BrokerUnavailable, ConfigError, KillSwitchMode, OrderError
 from quant_domain.ports import LiveBroker, OrderJournal
 from quant_engine import BacktestConfig
 from quant_engine.account import Allocation, allocate, book_config, summarise
@@ -196,6 +196,15 @@ class ExecutionService:
         self._announce = announce
         self._lookup_s = lookup_s
         self._refused_in: dict[str, Mode] = {}  # the mode a strategy was refused in
+        # a real broker's run a killed service left RUNNING, by strategy, with the mode it ran
+        # in: taken up by the next sync (and the ones after, while the broker cannot be reached)
+        self._to_take_up: dict[str, tuple[uuid.UUID, Mode]] = {}
+        # a session that cannot start for these is tried again at the next sync
+        self._retried: tuple[type[BaseException], ...] = (
+            *UNREACHABLE,
+            *bus.unreachable,
+            BrokerUnavailable,
+        )
         self._watch = BrokerWatch(sessions, account, settle_s)
         self.step_metrics = StepMetrics()  # order counts and book figures, after each step
 
@@ -244,9 +253,22 @@ class ExecutionService:
             row = paper.get(strategy_id)
             if row is None or row.mode is not self._refused_in.get(strategy_id, row.mode):
                 del self.refused[strategy_id]  # its mode changed: it may be tried again
+        await self._forget_take_ups(paper)
         for strategy_id, row in paper.items():
             if strategy_id not in self.trading and strategy_id not in self.refused:
-                await self._start_trading(row)
+                taken = self._to_take_up.get(strategy_id)
+                await self._start_trading(row, resume=None if taken is None else taken[0])
+
+    async def _forget_take_ups(self, traded: dict[str, Strategy]) -> None:
+        """A run waiting to be taken up whose strategy left the run's mode ends as FAILED."""
+        for strategy_id, (run_id, mode) in list(self._to_take_up.items()):
+            row = traded.get(strategy_id)
+            if row is None or row.mode is not mode:
+                del self._to_take_up[strategy_id]
+                await self._end_run(
+                    run_id,
+                    "interrupted: its strategy left its mode before its session was taken up",
+                )
 
     def _database_down(self, exc: BaseException) -> None:
         if self.health.database_ok:
@@ -349,11 +371,12 @@ class ExecutionService:
                 rebuildable=live is None,
             )
         except RecoveryError as exc:
+            self._to_take_up.pop(row.id, None)
             self._refuse(row, f"its session {run_id} could not be rebuilt: {exc}")
             await self._end_run(run_id, f"could not be rebuilt: {exc}")
             await self._disconnect(live)
             return
-        except (*UNREACHABLE, *self._bus.unreachable) as exc:
+        except self._retried as exc:
             log.error("%s: could not start its session, retrying: %s", row.id, exc)
             if resume is None:
                 await self._end_run(run_id, f"could not start: {exc}")
@@ -365,6 +388,19 @@ class ExecutionService:
                 row.id,
                 outcome.state.value,
             )
+        self._trade(row, config, run_id, runner, live, resumed=resume is not None)
+
+    def _trade(
+        self,
+        row: Strategy,
+        config: StrategyConfig,
+        run_id: uuid.UUID,
+        runner: PaperRunner,
+        live: LiveBroker | None,
+        *,
+        resumed: bool,
+    ) -> None:
+        """Start the session's runner and count it as trading."""
         stop = asyncio.Event()
         # the task copies the context: every line its runner logs names the strategy and run
         with log_context(strategy_id=row.id, run_id=str(run_id)):
@@ -372,11 +408,12 @@ class ExecutionService:
         self.trading[row.id] = Trading(
             row.id, config, run_id, runner, stop, task, mode=row.mode, broker=live
         )
+        self._to_take_up.pop(row.id, None)
         self.health.started += 1
         log.info(
             "%s %s %s on %s (session %s, feed %s)",
             row.id,
-            "trades" if resume is None else f"resumes after {runner.processed} step(s)",
+            f"resumes after {runner.processed} step(s)" if resumed else "trades",
             row.mode.value,
             self.broker,
             run_id,
@@ -562,7 +599,10 @@ class ExecutionService:
             **{**hooks, "group": f"paper-{run_id}-up{takes}"},
         )
         await self._bus.join(runner.consumer)
-        late = await take_up(self._sessions, run_id, session, wait_s=self._lookup_s)
+        try:
+            late = await take_up(self._sessions, run_id, session, wait_s=self._lookup_s)
+        except (OrderError, ValueError) as exc:  # the stored books do not add up: a person looks
+            raise RecoveryError(f"its stored orders and fills cannot be taken in: {exc}") from exc
         if late:
             log.warning("%s: the broker did not answer on %s in time", run_id, ", ".join(late))
         outcome = await reconcile_at_start(
@@ -727,7 +767,7 @@ class ExecutionService:
                     self.broker,
                 )
                 if row is not None and row.mode is mode and ours and row.id not in self.trading:
-                    await self._start_trading(row, resume=run.id)  # taken up: ADR 0042
+                    self._to_take_up[row.id] = (run.id, mode)  # by the first sync: ADR 0042
                 else:
                     await self._end_run(
                         run.id,
