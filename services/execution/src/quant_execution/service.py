@@ -12,6 +12,11 @@ strategies are in PAPER mode (the mode transitions the API records):
 - a strategy that has left PAPER stops at once: its runner stops between bars, its working
   orders are cancelled (recorded in PostgreSQL), its session is closed with its figures.
 
+After a crash, a session on the simulator is rebuilt by replaying its steps (ADR 0032); one on a
+real broker is taken up in the same run: its books from PostgreSQL, its orders in doubt looked
+up at the broker by client order id, never sent again, the account reconciled with every
+session's books before it trades on (ADR 0042, quant_execution.restart).
+
 The kill switch reaches every runner two ways: one subscription forwards each broadcast to all
 of them at once (a flatten does not wait for the next bar), and each runner reads the persisted
 mode before every step. The service fails closed: while PostgreSQL cannot be read, no session
