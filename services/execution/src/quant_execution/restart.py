@@ -23,7 +23,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
@@ -39,6 +40,8 @@ from quant_domain import Fill, Order, OrderSide, OrderStatus, OrderType, TimeInF
 from quant_engine.broker_session import Books, BrokerSession, StoredOrder
 
 log = logging.getLogger("quant.execution")
+TAKEN_UP = "taken_up"
+"""runs.repro key: when a session on a real broker was taken up after a restart."""
 
 
 @runtime_checkable
@@ -195,3 +198,35 @@ async def take_up(
         lambda r: r.order.client_order_id in working or r.status.is_final,
         wait_s,
     )
+
+
+async def mark_taken_up(sessions: async_sessionmaker[AsyncSession], run_id: uuid.UUID) -> int:
+    """Record on the run that it is taken up after a restart (when, in `repro`, and in its
+    message); how many times it has been, this one included."""
+    async with sessions.begin() as db:
+        run = await db.get(Run, run_id)
+        assert run is not None
+        taken = [*run.repro.get(TAKEN_UP, []), datetime.now(UTC).isoformat()]
+        run.repro = {**run.repro, TAKEN_UP: taken}
+        run.message = f"taken up after a restart ({len(taken)})"
+        return len(taken)
+
+
+def other_books(
+    sessions: async_sessionmaker[AsyncSession],
+    account: str,
+    broker: str,
+    run_id: uuid.UUID,
+    timeout: float,
+) -> Callable[[], Books]:
+    """What the other sessions on `account` hold (all but run `run_id`'s), for a session's
+    thread to read when a reconnect makes it reconcile (`BrokerSession.others`). Made on the
+    event loop that owns `sessions`; the read runs there, asked from the session's thread (never
+    call it on the loop's own thread: it would wait out `timeout` and raise TimeoutError)."""
+    loop = asyncio.get_running_loop()
+
+    def books() -> Books:
+        read = account_books(sessions, account, broker, exclude=run_id)
+        return asyncio.run_coroutine_threadsafe(read, loop).result(timeout)
+
+    return books

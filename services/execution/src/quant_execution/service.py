@@ -50,7 +50,7 @@ from quant_domain import BrokerUnavailable, ConfigError, KillSwitchMode, OrderEr
 from quant_domain.ports import LiveBroker, OrderJournal
 from quant_engine import BacktestConfig
 from quant_engine.account import Allocation, allocate, book_config, summarise
-from quant_engine.broker_session import Books, BrokerSession
+from quant_engine.broker_session import BrokerSession
 from quant_engine.paper import PaperSession
 from quant_engine.reconciliation import Reconciliation, ReconciliationState
 from quant_engine.risk_policy import RiskPolicy
@@ -79,7 +79,7 @@ from quant_execution.recovery import (
     stream_history,
 )
 from quant_execution.resolution import carry_out, recover_missed
-from quant_execution.restart import account_books, take_up
+from quant_execution.restart import mark_taken_up, other_books, take_up
 from quant_execution.step_metrics import StepMetrics
 from quant_execution.steps import Step
 from quant_marketdata import DataSource
@@ -92,8 +92,6 @@ log = logging.getLogger("quant.execution")
 T = TypeVar("T")
 FEED_START = "feed_start"
 """runs.repro key: the stream entry a paper session's feed begins after."""
-TAKEN_UP = "taken_up"
-"""runs.repro key: when a session on a real broker was taken up after a restart (ADR 0042)."""
 
 TRADED = (Mode.PAPER, Mode.LIVE)
 """The modes the service runs a session for (LIVE only on a real broker)."""
@@ -325,7 +323,10 @@ class ExecutionService:
                     settle_s=self._settle_s,
                 )
             )
-            self._share(session, run_id)
+            if isinstance(session, BrokerSession):  # the account may be shared: ADR 0042
+                session.others = other_books(
+                    self._sessions, self.account, self.broker, run_id, self._settle_s + 5
+                )
             _warm(session, warm)
             return session
 
@@ -595,7 +596,7 @@ class ExecutionService:
         consumer group: bars that closed while the service was down are not traded late)."""
         session = build(recovery.journal())
         assert isinstance(session, BrokerSession)
-        takes = await self._count_take_up(run_id)
+        takes = await mark_taken_up(self._sessions, run_id)
         runner = PaperRunner(
             self._bus,
             session,
@@ -614,32 +615,6 @@ class ExecutionService:
             self._sessions, run_id, self.account, session, broker=self.broker
         )
         return runner, outcome
-
-    async def _count_take_up(self, run_id: uuid.UUID) -> int:
-        """Record on the run that it was taken up after a restart (when, in `repro`), and say
-        how many times it has been."""
-        async with self._sessions.begin() as db:
-            run = await db.get(Run, run_id)
-            assert run is not None
-            taken = [*run.repro.get(TAKEN_UP, []), datetime.now(UTC).isoformat()]
-            run.repro = {**run.repro, TAKEN_UP: taken}
-            run.message = f"taken up after a restart ({len(taken)})"
-            return len(taken)
-
-    def _share(self, session: PaperSession, run_id: uuid.UUID) -> None:
-        """A session on a real broker's account (which other sessions may trade too) reads what
-        the others hold from the store when a reconnect makes it reconcile, so it compares the
-        account with every session's books, not only its own (ADR 0042). Built on the event
-        loop; the read runs there, asked from the session's thread."""
-        if not isinstance(session, BrokerSession):
-            return
-        loop = asyncio.get_running_loop()
-
-        def others() -> Books:
-            read = account_books(self._sessions, self.account, self.broker, exclude=run_id)
-            return asyncio.run_coroutine_threadsafe(read, loop).result(self._settle_s + 5)
-
-        session.others = others
 
     async def _remember_feed_start(self, run_id: uuid.UUID, group: str) -> None:
         """Store where the run's feed begins on the stream (its group's starting entry), so a
