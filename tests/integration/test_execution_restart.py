@@ -317,6 +317,56 @@ def test_two_strategies_on_one_broker_account_each_reconcile_clean_against_their
     assert "every order is refused until an admin resolves it" not in log
 
 
+def test_two_strategies_on_one_account_are_both_taken_up_clean_after_a_sigkill(
+    platform: str, redis_url: str
+) -> None:
+    url = platform
+    _register(url, strategy(budget=40_000), strategy("flip_second", budget=40_000))
+    with venue("alpaca") as broker:
+        broker.set_price(SYMBOL, 100.0)
+        first = _service(broker.account, broker.kind, broker.env)
+        try:
+            _wait(lambda: len(_db(url, select(Run.id), all_rows=True)) == 2, what="two runs")
+            _wait(lambda: _check(url, broker.account), what="the first reconciliation")
+            _publish(redis_url, 0)  # both buy: the account holds the two positions summed
+            _wait(lambda: [o.status for o in _orders(url)] == ["filled"] * 2, what="two fills")
+        finally:
+            first.kill()
+            print(first.communicate(timeout=30)[1])  # shown when the test fails
+        held = broker.position(SYMBOL)
+        before = _check(url, broker.account)
+
+        def both_taken_up() -> bool:
+            runs = _db(url, select(Run.id, Run.repro), all_rows=True)
+            if not all("taken_up" in run.repro for run in runs):
+                return False
+            last = max(runs, key=lambda run: run.repro["taken_up"][-1])
+            checked = _db(url, select(Reconciliation.run_id), all_rows=True)
+            return _check(url, broker.account) != before and checked[0][0] == last.id
+
+        second = _service(broker.account, broker.kind, broker.env)
+        try:
+            _wait(both_taken_up, timeout=90, what="both sessions taken up")
+            # each compared the account (both positions) with both books: clean, not blocked
+            assert _check(url, broker.account)[0] == "clean"  # type: ignore[index]
+            assert broker.orders_placed() == 2
+            _publish(redis_url, 1)  # both long: both sell, neither refused
+            _wait(
+                lambda: (
+                    [(o.side, o.status) for o in _orders(url)]
+                    == [("buy", "filled")] * 2 + [("sell", "filled")] * 2
+                ),
+                what="both sells filled",
+            )
+            assert broker.orders_placed() == 4
+            assert broker.position(SYMBOL) == 0 < held
+        finally:
+            log = _stop(second)
+            print(log)  # shown when the test fails
+    assert second.returncode == 0, log
+    assert "every order is refused until an admin resolves it" not in log
+
+
 @pytest.mark.parametrize("kind", ["alpaca", "ib"])
 def test_an_order_still_working_when_the_service_comes_back_is_watched_and_its_fill_stored(
     kind: str, platform: str, redis_url: str
