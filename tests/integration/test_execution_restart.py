@@ -153,6 +153,8 @@ class Venue:
     set_price: Callable[[str, float], None]
     position: Callable[[str], float]
     lookups: Callable[[], int] | None = None  # lookups of an order by its client order id
+    trade_by_hand: Callable[[str, int], None] = lambda symbol, quantity: None
+    """Someone else buys on the account (not through us)."""
 
 
 @contextlib.contextmanager
@@ -172,6 +174,16 @@ def venue(kind: str) -> Iterator[Venue]:
                 lambda symbol, price: fake.set_price(symbol, str(price)),
                 lambda symbol: float(fake.book.positions.get(symbol, (Decimal(0), 0))[0]),
                 lambda: sum(1 for _, path in fake.requests if path.endswith(":by_client_order_id")),
+                lambda symbol, quantity: fake.book.submit(
+                    {
+                        "symbol": symbol,
+                        "side": "buy",
+                        "type": "market",
+                        "time_in_force": "day",
+                        "qty": str(quantity),
+                        "client_order_id": "by-hand-1",
+                    }
+                ),
             )
     else:
         tws = FakeTws().start()
@@ -274,6 +286,43 @@ def test_a_killed_execution_service_takes_its_session_up_finds_the_order_by_id_a
     assert runs[0].status is RunStatus.COMPLETED
     assert len(runs[0].repro["taken_up"]) == 1
     assert "taken up" in log or "resumes after" in log
+
+
+def test_an_account_changed_by_hand_while_the_service_was_down_blocks_the_taken_up_session(
+    platform: str, redis_url: str
+) -> None:
+    url = platform
+    _register(url, strategy())
+    with venue("alpaca") as broker:
+        broker.set_price(SYMBOL, 100.0)
+        first = _service(broker.account, broker.kind, broker.env)
+        try:
+            _wait(lambda: _check(url, broker.account), what="the first reconciliation")
+            _publish(redis_url, 0)
+            _wait(lambda: [o.status for o in _orders(url)] == ["filled"], what="the first fill")
+        finally:
+            first.kill()
+            print(first.communicate(timeout=30)[1])  # shown when the test fails
+        before = _check(url, broker.account)
+        broker.trade_by_hand(SYMBOL, 3)  # someone buys 3 more on the account meanwhile
+        second = _service(broker.account, broker.kind, broker.env)
+        try:
+            _wait(
+                lambda: _check(url, broker.account) != before,
+                timeout=90,
+                what="the restart's reconciliation",
+            )
+            assert _check(url, broker.account)[0] == "blocked"  # type: ignore[index]
+            placed = broker.orders_placed()
+            _publish(redis_url, 1)  # it decides to sell; the gate refuses until an admin acts
+            _wait(lambda: len(_orders(url)) == 2, what="the refused order")
+            assert _orders(url)[1][1] == "rejected"
+            assert broker.orders_placed() == placed  # nothing reached the broker
+        finally:
+            log = _stop(second)
+            print(log)  # shown when the test fails
+    assert second.returncode == 0, log
+    assert "every order is refused until an admin resolves it" in log
 
 
 def test_two_strategies_on_one_broker_account_each_reconcile_clean_against_their_summed_books(
