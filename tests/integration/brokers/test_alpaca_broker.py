@@ -270,6 +270,56 @@ def test_alpaca_broker_new_instance_after_a_sigkill_finds_the_order_and_does_not
         second.close()
 
 
+def _killed_after_acceptance(fake: FakeAlpacaBroker, cid: str) -> None:
+    """An earlier process placed a limit buy of 7 AAPL at 90 as `cid` and was SIGKILLed."""
+    command = [sys.executable, "-m", "tests.integration.brokers.alpaca_crash_child"]
+    child = subprocess.run(
+        [*command, fake.url, fake.stream_url, cid], cwd=ROOT, timeout=60, check=False
+    )
+    assert child.returncode == -signal.SIGKILL
+
+
+@pytest.mark.parametrize(("held", "reported"), [(0, 7), (3, 4)])
+def test_alpaca_broker_resolve_after_a_sigkill_reports_what_filled_while_down_beyond_our_books(
+    fake: FakeAlpacaBroker, recorder: Recorder, held: int, reported: int
+) -> None:
+    fake.set_price("AAPL", "100")
+    _killed_after_acceptance(fake, "crash-r")
+    fake.set_price("AAPL", "89")  # it fills while no adapter runs
+    second = start(fake, recorder)
+    try:
+        order = buy("crash-r", 7, limit="90")
+        recorder.records["crash-r"] = OrderRecord(order, datetime.now(UTC), OrderStatus.SUBMITTED)
+        second.resolve("crash-r", Decimal(held), Decimal(held) * Decimal(89))
+        recorder.wait_for(filled(reported))
+        assert posts(fake) == 1  # looked up by its client order id, never sent again
+        assert recorder.kinds() == ["connected=True", "OrderAccepted", "OrderFilled"]
+        (fill,) = recorder.of(OrderFilled)
+        assert isinstance(fill, OrderFilled)
+        assert (fill.fill.quantity, fill.fill.price) == (Decimal(reported), Decimal(89))
+    finally:
+        second.close()
+
+
+def test_alpaca_broker_resolve_of_an_order_alpaca_never_got_ends_it_rejected(
+    fake: FakeAlpacaBroker, recorder: Recorder
+) -> None:
+    second = start(fake, recorder)
+    try:
+        order = buy("never-sent", 7, limit="90")
+        recorder.records["never-sent"] = OrderRecord(
+            order, datetime.now(UTC), OrderStatus.SUBMITTED
+        )
+        second.resolve("never-sent")
+        recorder.wait_for(lambda items: bool([i for i in items if isinstance(i, OrderRejected)]))
+        assert posts(fake) == 0
+        (rejected,) = recorder.of(OrderRejected)
+        assert isinstance(rejected, OrderRejected)
+        assert rejected.code == "BROKER_NOT_FOUND"
+    finally:
+        second.close()
+
+
 def test_alpaca_broker_wrong_key_is_broker_unavailable_naming_the_endpoint(
     fake: FakeAlpacaBroker,
 ) -> None:

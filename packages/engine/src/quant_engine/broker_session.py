@@ -19,28 +19,41 @@ reconciles the broker with its own books (the loop's `reconcile`) before it trad
 from __future__ import annotations
 
 import contextlib
+import logging
 import queue
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from quant_domain import Bar, BrokerUnavailable, KillSwitchMode, Order, OrderStatus, OrderType
-from quant_domain.events import ExecutionReport
+from quant_domain import Bar, BrokerUnavailable, Fill, KillSwitchMode, Order, OrderStatus, OrderType
+from quant_domain.events import (
+    ExecutionReport,
+    OrderAccepted,
+    OrderCancelled,
+    OrderExpired,
+    OrderFilled,
+    OrderRejected,
+)
 from quant_domain.instruments import Instrument
 from quant_domain.ports import LiveBroker, OrderJournal
 from quant_engine.backtest import EngineRun
 from quant_engine.config import BacktestConfig
-from quant_engine.oms import OrderRecord
+from quant_engine.oms import ClientOrderIds, OrderRecord
 from quant_engine.order_acks import TimedBroker
 from quant_engine.paper import PaperSession
 from quant_engine.reconciliation import Reconciliation
 from quant_engine.trading_loop import TradingLoop
 from quant_strategy import Strategy
 
+log = logging.getLogger("quant.engine")
+
 Answered = Callable[[OrderRecord], bool]
+Books = tuple[Mapping[str, Order], Mapping[str, Decimal]]
+"""Working orders by client order id and non-zero positions by symbol."""
 
 _WORKING = frozenset({OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED})
 _OPEN = frozenset(
@@ -75,6 +88,26 @@ def _answered(record: OrderRecord) -> bool:
     if status.is_final:
         return True
     return status in _WORKING and record.order.type is not OrderType.MARKET
+
+
+@dataclass(frozen=True, slots=True)
+class StoredOrder:
+    """One order of the run as PostgreSQL holds it, for rebuilding a session after a restart."""
+
+    order: Order  # its full quantity
+    status: OrderStatus
+    submitted_at: datetime
+    broker_order_id: str | None = None
+    reason: str = ""
+    code: str = ""
+    closed_at: datetime | None = None
+
+
+_ENDS: dict[OrderStatus, Callable[[str, datetime, str, str], ExecutionReport]] = {
+    OrderStatus.CANCELLED: lambda cid, at, why, code: OrderCancelled(cid, at, why),
+    OrderStatus.EXPIRED: lambda cid, at, why, code: OrderExpired(cid, at, why),
+    OrderStatus.REJECTED: OrderRejected,
+}
 
 
 class BrokerSession(PaperSession):
@@ -125,6 +158,10 @@ class BrokerSession(PaperSession):
         self.unsettled: list[str] = []  # client order ids a step stopped waiting for
         self.reconnects = 0
         self._sent_from = 0  # the first order of the running step
+        self.restored: frozenset[str] = frozenset()  # client order ids taken from the store
+        # the other sessions' books on the same broker account (None: this session is alone):
+        # a reconnect compares the account with all of them, not with this session alone
+        self.others: Callable[[], Books] | None = None
         timed.set_report_handler(self._inbox.put)  # reports wait for the session's thread
         broker.set_connection_handler(self._link)
         if not self.link_up:
@@ -164,13 +201,48 @@ class BrokerSession(PaperSession):
             else:
                 self.loop.gate.blocked = True
             return
+        if self._repeats_the_store(item):
+            return
         self.loop.on_report(item)
+
+    def _repeats_the_store(self, report: ExecutionReport) -> bool:
+        """A report on an order restored from the store that only says what the store holds
+        already (a new adapter reports what it finds: an acceptance, an end, today's fills):
+        dropped, as the journal would drop it, instead of failing as an illegal transition."""
+        cid = report.fill.client_order_id if isinstance(report, OrderFilled) else ""
+        cid = cid or getattr(report, "client_order_id", "")
+        record = next(
+            (r for r in reversed(self.loop.orders) if r.order.client_order_id == cid), None
+        )
+        if record is None:  # a new adapter may replay today's executions of an earlier session
+            log.warning(
+                "%s: %s for an order this session does not hold; not applied",
+                cid,
+                type(report).__name__,
+            )
+            return True
+        if cid not in self.restored:
+            return False
+        if isinstance(report, OrderFilled):
+            repeat = report.fill.fill_id in record.fill_ids or record.status.is_final
+        elif isinstance(report, OrderAccepted):
+            repeat = record.status not in (OrderStatus.SUBMITTED, OrderStatus.UNKNOWN)
+        else:
+            repeat = record.status.is_final
+        if repeat:
+            log.info("%s: %s repeats what the store holds; not applied", cid, type(report).__name__)
+        return repeat
 
     def reconcile_own_books(self) -> Reconciliation:
         """Compare the broker with this session's own books (working orders, ledger positions):
         the gate passes orders again only when they agree (after a reconnect)."""
-        working = self.working_orders()
+        working: dict[str, Order] = dict(self.working_orders())
         positions = {s: p.quantity for s, p in self.ledger.positions.items() if p.quantity}
+        if self.others is not None:  # the account is shared: compare it with every session's
+            their_orders, their_positions = self.others()
+            working.update(their_orders)
+            for symbol, quantity in their_positions.items():
+                positions[symbol] = positions.get(symbol, Decimal(0)) + quantity
         at = self.timeline.times[-1] if self.timeline.times else datetime.now(UTC)
         return self.loop.reconcile(working, positions, at)
 
@@ -194,10 +266,16 @@ class BrokerSession(PaperSession):
                 )
         return working
 
-    def settle(self, records: Sequence[OrderRecord], answered: Answered = _answered) -> list[str]:
-        """Apply reports until each of `records` is `answered` or `settle_s` has passed; the
-        client order ids still unanswered (left as they are, never sent again)."""
-        deadline = time.monotonic() + self.settle_s
+    def settle(
+        self,
+        records: Sequence[OrderRecord],
+        answered: Answered = _answered,
+        timeout: float | None = None,
+    ) -> list[str]:
+        """Apply reports until each of `records` is `answered` or `timeout` (default
+        `settle_s`) has passed; the client order ids still unanswered (left as they are, never
+        sent again)."""
+        deadline = time.monotonic() + (self.settle_s if timeout is None else timeout)
         self.drain()
         waiting = [r for r in records if not answered(r)]
         while waiting:
@@ -214,6 +292,49 @@ class BrokerSession(PaperSession):
         late = [r.order.client_order_id for r in waiting]
         self.unsettled.extend(late)
         return late
+
+    # -- after a restart -------------------------------------------------------------------------
+    def restore(self, orders: Sequence[StoredOrder], fills: Sequence[tuple[Fill, str]]) -> None:
+        """Take in the run's orders and fills as PostgreSQL holds them (a restart of the
+        service: ADR 0042), before the first step. Nothing is sent and nothing is written: each
+        order becomes the loop's record (a working one counted by the gate as pending), each
+        fill moves the ledger as it did, and client order ids carry on after the highest one
+        stored, so no new order reuses an id the broker has seen. `fills` are (fill, broker
+        order id), in the order they were stored."""
+        with self._thread_lock:
+            loop = self.loop
+            journal, loop.journal = loop.journal, None  # the store holds all of it already
+            try:
+                for stored in orders:
+                    record = loop.adopt(stored.order, stored.submitted_at)
+                    record.broker_order_id = stored.broker_order_id
+                    if stored.status in _UNANSWERED - {OrderStatus.PENDING_CANCEL}:
+                        record.status = OrderStatus.SUBMITTED  # in doubt: looked up at the broker
+                for fill, broker_order_id in fills:
+                    loop.on_report(OrderFilled(fill, broker_order_id))
+                for stored in orders:
+                    end = _ENDS.get(stored.status)
+                    if end is not None:
+                        at = stored.closed_at or stored.submitted_at
+                        loop.on_report(
+                            end(stored.order.client_order_id, at, stored.reason, stored.code)
+                        )
+            finally:
+                loop.journal = journal
+            self.restored = frozenset(s.order.client_order_id for s in orders)
+            last = _last_id(loop._ids, [s.order.client_order_id for s in orders])
+            if last is not None:
+                loop._ids = ClientOrderIds(
+                    loop._ids.account, loop._ids.strategy_id, session=last[0], last_sequence=last[1]
+                )
+
+    def in_doubt(self) -> list[OrderRecord]:
+        """The restored orders the store left working or unanswered: to be looked up."""
+        return [
+            r
+            for r in self.loop.orders
+            if r.order.client_order_id in self.restored and r.status in _OPEN
+        ]
 
     def on_bars(self, now: datetime, bars: Sequence[Bar], *, final: bool = False) -> None:
         with self._thread_lock:
@@ -274,3 +395,16 @@ class BrokerSession(PaperSession):
     def positions(self) -> Mapping[str, Decimal]:
         """The session's own positions (its ledger), non-zero only."""
         return {s: p.quantity for s, p in self.ledger.positions.items() if p.quantity}
+
+
+def _last_id(ids: ClientOrderIds, client_order_ids: Sequence[str]) -> tuple[date, int] | None:
+    """The latest (session, sequence) among the ids `ids` hands out, or None."""
+    stem = ids._stem
+    found: list[tuple[date, int]] = []
+    for cid in client_order_ids:
+        if not cid.startswith(f"{stem}-"):
+            continue
+        day, _, sequence = cid.removeprefix(f"{stem}-").partition("-")
+        with contextlib.suppress(ValueError):
+            found.append((datetime.strptime(day, "%Y%m%d").date(), int(sequence)))
+    return max(found) if found else None

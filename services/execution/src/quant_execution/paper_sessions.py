@@ -21,8 +21,10 @@ from quant_db.schema.execution import ReconciliationState as StoredState
 from quant_db.schema.runs import Mode, RunStatus, RunType
 from quant_domain import ConfigError, Order, OrderSide, OrderType, TimeInForce, to_decimal
 from quant_engine import EngineRun
+from quant_engine.broker_session import BrokerSession
 from quant_engine.paper import PaperSession
-from quant_engine.reconciliation import Reconciliation
+from quant_engine.reconciliation import Reconciliation, ReconciliationState
+from quant_execution.restart import account_books
 
 
 async def _require_paper(db: AsyncSession, strategy_id: str, mode: Mode = Mode.PAPER) -> None:
@@ -186,6 +188,9 @@ async def reconcile_at_start(
     session: PaperSession,
     *,
     rebuilt: bool = False,
+    broker: str | None = None,
+    attempts: int = 3,
+    pause_s: float = 0.5,
 ) -> Reconciliation:
     """Compare the paper broker with what PostgreSQL holds for this run, before the first
     order: the session's gate refuses every order until the outcome is CLEAN, and the outcome
@@ -195,15 +200,34 @@ async def reconcile_at_start(
     every write of which had to match the store, so its broker holds what PostgreSQL held after
     the last finished step. The store may be ahead of that (the step that did not finish wrote
     some of its orders and fills before the crash, and runs again to write the same): the
-    comparison is then the broker with itself, which the replay already proved."""
-    if rebuilt:
-        broker = session.loop.broker
-        working = {o.client_order_id or "": o for o in broker.open_orders()}
-        positions = {s: q for s, q in broker.positions().items() if q}
-    else:
-        working, positions = await stored_books(sessions, run_id)
-    # a real broker is read over the network: off the event loop (the runner has not started)
-    outcome = await asyncio.to_thread(session.loop.reconcile, working, positions, datetime.now(UTC))
+    comparison is then the broker with itself, which the replay already proved.
+
+    `broker`: the session trades a real broker's account of that kind, which other sessions may
+    trade too: the account is compared with the books of every session on it (ADR 0042). Their
+    books may lag the account by a report in flight (an order filled a moment ago, stored a
+    moment later), so a difference is compared again up to `attempts` times, `pause_s` apart,
+    before it blocks."""
+    working: Mapping[str, Order]
+    positions: Mapping[str, Decimal]
+    for attempt in range(1, attempts + 1):
+        if rebuilt:
+            broker_side = session.loop.broker
+            working = {o.client_order_id or "": o for o in broker_side.open_orders()}
+            positions = {s: q for s, q in broker_side.positions().items() if q}
+        elif broker is not None:
+            if isinstance(session, BrokerSession):  # reports in flight reach the store first
+                await asyncio.to_thread(session.settle, [], timeout=0)
+            working, positions = await account_books(sessions, account, broker)
+        else:
+            working, positions = await stored_books(sessions, run_id)
+        # a real broker is read over the network: off the event loop (the runner has not
+        # started)
+        outcome = await asyncio.to_thread(
+            session.loop.reconcile, working, positions, datetime.now(UTC)
+        )
+        if broker is None or outcome.state is ReconciliationState.CLEAN or attempt == attempts:
+            break
+        await asyncio.sleep(pause_s)
     payload = outcome.to_json()
     async with sessions.begin() as db:
         await save_reconciliation(

@@ -25,8 +25,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -49,6 +51,7 @@ from quant_engine.broker_session import BrokerSession
 from quant_engine.paper import PaperSession
 from quant_engine.reconciliation import Reconciliation, adoption, reported
 from quant_execution.paper_sessions import reconcile_at_start, stored_books
+from quant_execution.restart import account_books
 
 _ENDS = {
     OrderCancelled: OrderStatus.CANCELLED,
@@ -103,9 +106,14 @@ async def carry_out(
     account: str,
     run_id: uuid.UUID,
     session: PaperSession,
+    *,
+    broker: str | None = None,
 ) -> Reconciliation | None:
     """Carry out the admin's resolution waiting for `account` on `session` (the paper session
-    of run `run_id` trading that account), then compare again and save the check.
+    of run `run_id` trading that account), then compare again and save the check. `broker`:
+    the account is a real broker's (of that kind), compared with the books of every session
+    trading it (ADR 0042); an adopt then moves this session's books by what the account holds
+    beyond all of them.
 
     Call it between steps, never while a step runs (the runner's one-at-a-time lock), on the
     event loop that owns `sessions` and the session's journal. Returns the new check (CLEAN
@@ -120,12 +128,12 @@ async def carry_out(
     if choice is None:
         if not recovered:
             return None
-        return await reconcile_at_start(sessions, run_id, account, session)
+        return await reconcile_at_start(sessions, run_id, account, session, broker=broker)
     if choice is Resolution.FLATTEN and not session.timeline.times:
         return None
     done = _Done(run_id, account, datetime.now(UTC), f"runner-{uuid.uuid4().hex[:16]}")
     done.detail["recovered_orders"] = recovered
-    await _adopt(sessions, session, done, resolver, mark=choice is Resolution.ADOPT)
+    await _adopt(sessions, session, done, resolver, mark=choice is Resolution.ADOPT, broker=broker)
     if choice is Resolution.FLATTEN:
         if not done.detail["not_adopted"]:  # every working order is ours now
             await _flatten(session, done)
@@ -133,7 +141,7 @@ async def carry_out(
             await carried_out(
                 db, account=account, at=done.at, detail=done.detail, request_id=done.request_id
             )
-    return await reconcile_at_start(sessions, run_id, account, session)
+    return await reconcile_at_start(sessions, run_id, account, session, broker=broker)
 
 
 @dataclass
@@ -154,12 +162,19 @@ async def _adopt(
     resolver: int | None,
     *,
     mark: bool,
+    broker: str | None = None,
 ) -> None:
     """Our books take the broker's state, in one transaction (marked carried out with it when
-    `mark`); the loop then records the orders taken in."""
+    `mark`); the loop then records the orders taken in. On a real broker's account (`broker`)
+    "our books" are every session's on it: this one takes in only what none of them holds."""
     loop = session.loop
     strategy_id = loop.strategy.config.id
-    working, positions = await stored_books(sessions, done.run_id)
+    working: Mapping[str, Order]
+    positions: Mapping[str, Decimal]
+    if broker is None:
+        working, positions = await stored_books(sessions, done.run_id)
+    else:
+        working, positions = await account_books(sessions, done.account, broker)
     cost = {s: p.avg_price for s, p in session.ledger.positions.items() if p.quantity}
     plan = adoption(session.loop.broker, working, positions, strategy_id=strategy_id, cost=cost)
     detail = done.detail

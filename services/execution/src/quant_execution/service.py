@@ -12,6 +12,11 @@ strategies are in PAPER mode (the mode transitions the API records):
 - a strategy that has left PAPER stops at once: its runner stops between bars, its working
   orders are cancelled (recorded in PostgreSQL), its session is closed with its figures.
 
+After a crash, a session on the simulator is rebuilt by replaying its steps (ADR 0032); one on a
+real broker is taken up in the same run: its books from PostgreSQL, its orders in doubt looked
+up at the broker by client order id, never sent again, the account reconciled with every
+session's books before it trades on (ADR 0042, quant_execution.restart).
+
 The kill switch reaches every runner two ways: one subscription forwards each broadcast to all
 of them at once (a flatten does not wait for the next bar), and each runner reads the persisted
 mode before every step. The service fails closed: while PostgreSQL cannot be read, no session
@@ -42,7 +47,7 @@ from quant_bus.streams import KILL_SWITCH, BarClosedEvent, KillSwitchChanged
 from quant_db import controls, risk
 from quant_db.schema import Run, Strategy
 from quant_db.schema.runs import Mode, RunStatus, RunType
-from quant_domain import ConfigError, KillSwitchMode
+from quant_domain import BrokerUnavailable, ConfigError, KillSwitchMode, OrderError
 from quant_domain.ports import LiveBroker, OrderJournal
 from quant_engine import BacktestConfig
 from quant_engine.account import Allocation, allocate, book_config, summarise
@@ -76,6 +81,7 @@ from quant_execution.recovery import (
     stream_history,
 )
 from quant_execution.resolution import carry_out, recover_missed
+from quant_execution.restart import mark_taken_up, other_books, take_up
 from quant_execution.step_metrics import StepMetrics
 from quant_execution.steps import Step
 from quant_marketdata import DataSource
@@ -163,6 +169,7 @@ class ExecutionService:
         announce: Callable[[str], None] | None = None,
         feed_health: Redis | None = None,
         feed_kind: FeedKind | str | None = None,
+        lookup_s: float = 20.0,
     ) -> None:
         """`data` gives instruments, calendars and the stored history warm-up reads (the
         database in production); `feed` is the `source` of the bars to trade on (the data
@@ -173,7 +180,9 @@ class ExecutionService:
         kind the account trades through (default: what QUANT_ACCOUNT_BROKERS names for it, else
         `sim`); `broker_factory` builds a runner's adapter for another kind (quant_execution.
         brokers); `settle_s` bounds a step's wait for its orders' answers; `announce` is told
-        (besides the log) the account, endpoint and limits of a strategy's first live start.
+        (besides the log) the account, endpoint and limits of a strategy's first live start;
+        `lookup_s` bounds the wait for the broker's answers on the orders a session on a real
+        broker left in doubt when it is taken up after a restart (ADR 0042).
         On a live feed (`feed_kind`, by default what the feed's name says) no new entry leaves
         unless `feed_health` (a Redis client) shows the symbol's feed healthy (ADR 0041)."""
         self._sessions = sessions
@@ -199,7 +208,17 @@ class ExecutionService:
         self._settle_s = settle_s
         self._connect_timeout = connect_timeout
         self._announce = announce
+        self._lookup_s = lookup_s
         self._refused_in: dict[str, Mode] = {}  # the mode a strategy was refused in
+        # a real broker's run a killed service left RUNNING, by strategy, with the mode it ran
+        # in: taken up by the next sync (and the ones after, while the broker cannot be reached)
+        self._to_take_up: dict[str, tuple[uuid.UUID, Mode]] = {}
+        # a session that cannot start for these is tried again at the next sync
+        self._retried: tuple[type[BaseException], ...] = (
+            *UNREACHABLE,
+            *bus.unreachable,
+            BrokerUnavailable,
+        )
         self._watch = BrokerWatch(sessions, account, settle_s)
         self.step_metrics = StepMetrics()  # order counts and book figures, after each step
         self.feed_gate = FeedGate(feed, feed_health, kind=feed_kind)
@@ -249,9 +268,22 @@ class ExecutionService:
             row = paper.get(strategy_id)
             if row is None or row.mode is not self._refused_in.get(strategy_id, row.mode):
                 del self.refused[strategy_id]  # its mode changed: it may be tried again
+        await self._forget_take_ups(paper)
         for strategy_id, row in paper.items():
             if strategy_id not in self.trading and strategy_id not in self.refused:
-                await self._start_trading(row)
+                taken = self._to_take_up.get(strategy_id)
+                await self._start_trading(row, resume=None if taken is None else taken[0])
+
+    async def _forget_take_ups(self, traded: dict[str, Strategy]) -> None:
+        """A run waiting to be taken up whose strategy left the run's mode ends as FAILED."""
+        for strategy_id, (run_id, mode) in list(self._to_take_up.items()):
+            row = traded.get(strategy_id)
+            if row is None or row.mode is not mode:
+                del self._to_take_up[strategy_id]
+                await self._end_run(
+                    run_id,
+                    "interrupted: its strategy left its mode before its session was taken up",
+                )
 
     def _database_down(self, exc: BaseException) -> None:
         if self.health.database_ok:
@@ -303,6 +335,10 @@ class ExecutionService:
                     settle_s=self._settle_s,
                 )
             )
+            if isinstance(session, BrokerSession):  # the account may be shared: ADR 0042
+                session.others = other_books(
+                    self._sessions, self.account, self.broker, run_id, self._settle_s + 5
+                )
             _warm(session, warm)
             self.feed_gate.attach(run_id, row.id, session)  # entries held on a stale live feed
             return session
@@ -323,7 +359,13 @@ class ExecutionService:
             check = session.loop.reconciliation
             if check is None or check.state is not ReconciliationState.CLEAN:
                 # an admin's adopt or flatten, once decided, is carried out between bars
-                await carry_out(self._sessions, self.account, run_id, session)
+                await carry_out(
+                    self._sessions,
+                    self.account,
+                    run_id,
+                    session,
+                    broker=self.broker if isinstance(session, BrokerSession) else None,
+                )
 
         mode = self.feed_gate.guard(
             run_id,
@@ -351,11 +393,12 @@ class ExecutionService:
                 rebuildable=live is None,
             )
         except RecoveryError as exc:
+            self._to_take_up.pop(row.id, None)
             self._refuse(row, f"its session {run_id} could not be rebuilt: {exc}")
             await self._end_run(run_id, f"could not be rebuilt: {exc}")
             await self._disconnect(live)
             return
-        except (*UNREACHABLE, *self._bus.unreachable) as exc:
+        except self._retried as exc:
             log.error("%s: could not start its session, retrying: %s", row.id, exc)
             if resume is None:
                 await self._end_run(run_id, f"could not start: {exc}")
@@ -367,6 +410,19 @@ class ExecutionService:
                 row.id,
                 outcome.state.value,
             )
+        self._trade(row, config, run_id, runner, live, resumed=resume is not None)
+
+    def _trade(
+        self,
+        row: Strategy,
+        config: StrategyConfig,
+        run_id: uuid.UUID,
+        runner: PaperRunner,
+        live: LiveBroker | None,
+        *,
+        resumed: bool,
+    ) -> None:
+        """Start the session's runner and count it as trading."""
         stop = asyncio.Event()
         # the task copies the context: every line its runner logs names the strategy and run
         with log_context(strategy_id=row.id, run_id=str(run_id)):
@@ -374,11 +430,12 @@ class ExecutionService:
         self.trading[row.id] = Trading(
             row.id, config, run_id, runner, stop, task, mode=row.mode, broker=live
         )
+        self._to_take_up.pop(row.id, None)
         self.health.started += 1
         log.info(
             "%s %s %s on %s (session %s, feed %s)",
             row.id,
-            "trades" if resume is None else f"resumes after {runner.processed} step(s)",
+            f"resumes after {runner.processed} step(s)" if resumed else "trades",
             row.mode.value,
             self.broker,
             run_id,
@@ -512,6 +569,8 @@ class ExecutionService:
         which a real broker must not see again, so its runner gets no Recovery and stops on a
         journal outage instead (the strategy is refused until it leaves its mode: fail closed)."""
         rebuilt = False
+        if resume is not None and not rebuildable:  # a real broker's session: taken up
+            return await self._take_up(run_id, recovery, build, hooks)
         if resume is None:
             runner = PaperRunner(
                 self._bus,
@@ -535,7 +594,46 @@ class ExecutionService:
         if not rebuilt:  # a rebuild is its own recovery: every replayed write matched the store
             await recover_missed(self._sessions, run_id, runner.session)
         outcome = await reconcile_at_start(
-            self._sessions, run_id, self.account, runner.session, rebuilt=rebuilt
+            self._sessions,
+            run_id,
+            self.account,
+            runner.session,
+            rebuilt=rebuilt,
+            broker=None if rebuildable else self.broker,
+        )
+        return runner, outcome
+
+    async def _take_up(
+        self,
+        run_id: uuid.UUID,
+        recovery: Recovery,
+        build: Callable[[OrderJournal], PaperSession],
+        hooks: dict[str, Any],
+    ) -> tuple[PaperRunner, Reconciliation]:
+        """The session of run `run_id` on a real broker, left RUNNING by a killed service, taken
+        up in the same run (ADR 0042): its books restored from PostgreSQL, every order in doubt
+        looked up at the broker by its client order id (never sent again), then the account
+        reconciled with every session's books. It trades from the next bar published (a new
+        consumer group: bars that closed while the service was down are not traded late)."""
+        session = build(recovery.journal())
+        assert isinstance(session, BrokerSession)
+        takes = await mark_taken_up(self._sessions, run_id)
+        runner = PaperRunner(
+            self._bus,
+            session,
+            new_only=True,
+            block_ms=self._block_ms,
+            **{**hooks, "group": f"paper-{run_id}-up{takes}"},
+        )
+        await self._bus.join(runner.consumer)
+        try:
+            late = await take_up(self._sessions, run_id, session, wait_s=self._lookup_s)
+        except (OrderError, ValueError) as exc:  # the stored books do not add up: a person looks
+            raise RecoveryError(f"its stored orders and fills cannot be taken in: {exc}") from exc
+        if late:
+            log.warning("%s: the broker did not answer on %s in time", run_id, ", ".join(late))
+        outcome = await reconcile_at_start(
+            self._sessions, run_id, self.account, session, broker=self.broker
         )
         return runner, outcome
 
@@ -666,11 +764,19 @@ class ExecutionService:
             row = paper.get(run.strategy_id)
             on_sim = run.repro.get("broker", SIM) == SIM and run.type is RunType.PAPER
             if not on_sim:  # replaying its steps would send its orders to the broker again
-                await self._end_run(
-                    run.id,
-                    "interrupted: a session on a real broker is not rebuilt; a new one starts, "
-                    "reconciled with the broker",
+                mode = Mode.LIVE if run.type is RunType.LIVE else Mode.PAPER
+                ours = (run.repro.get("account"), run.repro.get("broker")) == (
+                    self.account,
+                    self.broker,
                 )
+                if row is not None and row.mode is mode and ours and row.id not in self.trading:
+                    self._to_take_up[row.id] = (run.id, mode)  # by the first sync: ADR 0042
+                else:
+                    await self._end_run(
+                        run.id,
+                        "interrupted: its strategy left its mode or its account moved while the "
+                        "execution service was down",
+                    )
             elif row is not None and row.id not in self.trading and self._stream is not None:
                 await self._start_trading(row, resume=run.id)
             else:

@@ -224,6 +224,16 @@ class AlpacaBroker:
     def _unhandled(self, report: ExecutionReport) -> None:
         log.warning("alpaca: no report handler installed; dropped %s", type(report).__name__)
 
+    def resolve(
+        self, client_order_id: str, filled: Decimal = Decimal(0), notional: Decimal = Decimal(0)
+    ) -> None:
+        """Look up by its client order id an order an earlier process placed, and report what
+        Alpaca holds of it beyond `filled` (at `notional`): what a restarted runner's books hold
+        already. Never sends it again."""
+        loop = self._loop
+        if loop is not None and loop.is_running():
+            loop.call_soon_threadsafe(self._desk.follow, client_order_id, filled, notional)
+
     # -- orders in doubt and a mute stream -----------------------------------------------------
     async def _watch(self) -> None:
         tick = min(self._timings.lookup_interval, self._timings.echo_timeout) / 4

@@ -155,6 +155,16 @@ class OrderDesk:
                 # the listing may predate an update this loop already dropped: read it again
                 self._doubts[cid] = Doubt(next_at=time.monotonic())
 
+    def follow(self, cid: str, filled: Decimal, notional: Decimal) -> None:
+        """Look up an order an earlier process placed (a restart): what Alpaca holds of it
+        beyond `filled` (at `notional`, what the caller's books hold) is reported, its
+        acceptance included (a caller that knows it drops the repeat); it is never sent again,
+        and one Alpaca never received ends rejected once the not-found window has passed."""
+        if cid in self._progress:
+            return
+        self._progress[cid] = mapping.OrderProgress(cid, filled=filled, notional=notional)
+        self._doubts[cid] = Doubt(next_at=time.monotonic())
+
     def stream_is_mute(self) -> bool:
         """True (once) when an accepted order went unechoed by the stream for too long."""
         now = time.monotonic()

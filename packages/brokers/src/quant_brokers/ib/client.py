@@ -160,8 +160,13 @@ class IbBroker(Link):
             return
         loop.call_soon_threadsafe(self._cancel_now, client_order_id, reason)
 
-    def resolve(self, client_order_id: str) -> None:
-        """Look `client_order_id` up at IB by orderRef and report what IB holds (never resend)."""
+    def resolve(
+        self, client_order_id: str, filled: Decimal = Decimal(0), notional: Decimal = Decimal(0)
+    ) -> None:
+        """Look `client_order_id` up at IB by orderRef and report what IB holds (never resend).
+        `filled` and `notional` (what the caller's books hold of it) are not needed: IB's
+        executions carry their own ids, which the caller already holds for the fills it has."""
+        del filled, notional
         loop = self._loop
         if loop is not None and loop.is_running():
             loop.call_soon_threadsafe(self._spawn, self.look_up([client_order_id]))
