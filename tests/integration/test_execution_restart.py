@@ -109,7 +109,9 @@ def _wait(check: Callable[[], Any], timeout: float = 60.0, what: str = "") -> No
 
 
 def _service(account: str, kind: str, env: dict[str, str]) -> subprocess.Popen[str]:
-    command = [QUANT, "execution", "run", "--feed", FEED, "--data", SPEC, "--poll", "0.1"]
+    # the bars are published by the test, not by a live data service: a replay (ADR 0041)
+    command = [QUANT, "execution", "run", "--feed", FEED, "--feed-kind", "replay"]
+    command += ["--data", SPEC, "--poll", "0.1"]
     command += ["--account", account, "--broker", kind, "--settle", "1", "--metrics-port", "0"]
     return subprocess.Popen(
         command,
