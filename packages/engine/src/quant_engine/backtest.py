@@ -9,6 +9,7 @@ orders and the strategy's daily_close runs.
 
 from __future__ import annotations
 
+import gc
 import math
 from array import array
 from collections.abc import Callable, Mapping, Sequence
@@ -37,6 +38,8 @@ Progress = Callable[[int, int], None]
 StepObserver = Callable[[int, "BacktestEngine"], None]
 KillSwitchSchedule = Sequence[tuple[datetime, KillSwitchMode]]
 FloatArray = npt.NDArray[np.float64]
+_TIME_CHUNK = 4096  # steps whose datetimes the loop builds at once
+_GC_PILE = 100_000  # tracked objects allocated (net) since the last collection that start one
 
 
 @dataclass(slots=True)
@@ -158,67 +161,88 @@ class BacktestEngine:
         # the step after whose decisions the engine closes positions itself: the last (with
         # liquidate_at_end), or every step while the kill switch is flatten_and_halt
         closing_at = liquidate_at
-        for i in range(n):
-            ts = times[i]
-            clock.step = i  # the broker's, the clock's and the trade log's step
-            if broker.working:
-                broker.match(i)
-            if i == next_event:
-                next_event = self._event(i, trade_from, changes)
-                if loop.mode is KillSwitchMode.FLATTEN_AND_HALT:
-                    closing_at = i
-                    next_event = i + 1  # flatten again next step (a symbol may lack a bar now)
-                else:
-                    closing_at = liquidate_at
-            # new_bar(Bar, fields) is Bar(*fields) without the Python-level __new__ that a
-            # NamedTuple has: one frame less per bar
-            if single:
-                step_one(
-                    ts, new_bar(Bar, (symbol, ts, open_[i], high[i], low[i], close[i], volume[i]))
-                )
-            else:
-                step(
-                    ts,
-                    [
-                        new_bar(
-                            Bar,
-                            (
-                                symbols[k],
-                                ts,
-                                opens[k][i],
-                                highs[k][i],
-                                lows[k][i],
-                                closes[k][i],
-                                volumes[k][i],
+        # datetimes a chunk of steps at a time: the timeline keeps integers (ADR 0044), and a
+        # chunk's list is all that is alive at once
+        chunk = _TIME_CHUNK
+        # the collector stays out of the loop: what exists before it is frozen out of every
+        # collection, and the loop's garbage is freed by reference counting; only when tracked
+        # objects pile up (a strategy that keeps or leaks them) does it collect, between chunks
+        collecting = gc.isenabled()
+        gc.disable()
+        gc.freeze()
+        try:
+            for lo in range(0, n, chunk):
+                if collecting and gc.get_count()[0] > _GC_PILE:
+                    gc.collect()  # the strategy keeps (or leaks) objects: collect, once a chunk
+                for i, ts in enumerate(times[lo : lo + chunk], lo):
+                    clock.step = i  # the broker's, the clock's and the trade log's step
+                    if broker.working:
+                        broker.match(i)
+                    if i == next_event:
+                        next_event = self._event(i, trade_from, changes)
+                        if loop.mode is KillSwitchMode.FLATTEN_AND_HALT:
+                            closing_at = i
+                            next_event = (
+                                i + 1
+                            )  # flatten again next step (a symbol may lack a bar now)
+                        else:
+                            closing_at = liquidate_at
+                    # new_bar(Bar, fields) is Bar(*fields) without the Python-level __new__ that a
+                    # NamedTuple has: one frame less per bar
+                    if single:
+                        step_one(
+                            ts,
+                            new_bar(
+                                Bar, (symbol, ts, open_[i], high[i], low[i], close[i], volume[i])
                             ),
                         )
-                        for k in (every_symbol if present is None else present[i])
-                    ],
-                )
-            if i == closing_at:
-                if i == liquidate_at:
-                    self._flatten(i, "liquidated at the end of the run")
-                elif held or broker.working:
-                    self._flatten(i, "kill switch: flatten_and_halt")
-            value = 0.0
-            gross_value = 0.0
-            for k in held:
-                v = qty[k] * last[k]
-                value += v
-                gross_value += v if v >= 0.0 else -v
-            in_cash = ledger.cash
-            equity[i] = in_cash + value
-            cash[i] = in_cash
-            positions_value[i] = value
-            gross[i] = gross_value
-            if day_end[i]:
-                if broker.working:
-                    broker.end_session(i)
-                end_session()
-            if observer is not None:
-                observer(i, self)
-            if progress is not None and (i + 1) % report_every == 0:
-                progress(i + 1, n)
+                    else:
+                        step(
+                            ts,
+                            [
+                                new_bar(
+                                    Bar,
+                                    (
+                                        symbols[k],
+                                        ts,
+                                        opens[k][i],
+                                        highs[k][i],
+                                        lows[k][i],
+                                        closes[k][i],
+                                        volumes[k][i],
+                                    ),
+                                )
+                                for k in (every_symbol if present is None else present[i])
+                            ],
+                        )
+                    if i == closing_at:
+                        if i == liquidate_at:
+                            self._flatten(i, "liquidated at the end of the run")
+                        elif held or broker.working:
+                            self._flatten(i, "kill switch: flatten_and_halt")
+                    value = 0.0
+                    gross_value = 0.0
+                    for k in held:
+                        v = qty[k] * last[k]
+                        value += v
+                        gross_value += v if v >= 0.0 else -v
+                    in_cash = ledger.cash
+                    equity[i] = in_cash + value
+                    cash[i] = in_cash
+                    positions_value[i] = value
+                    gross[i] = gross_value
+                    if day_end[i]:
+                        if broker.working:
+                            broker.end_session(i)
+                        end_session()
+                    if observer is not None:
+                        observer(i, self)
+                    if progress is not None and (i + 1) % report_every == 0:
+                        progress(i + 1, n)
+        finally:
+            gc.unfreeze()
+            if collecting:
+                gc.enable()
         if progress is not None and n % report_every:
             progress(n, n)
         broker.cancel_all("still working when the data ended")
