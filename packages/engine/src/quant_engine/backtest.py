@@ -246,7 +246,8 @@ class BacktestEngine:
         if progress is not None and n % report_every:
             progress(n, n)
         broker.cancel_all("still working when the data ended")
-        return finish_run(self.loop, tl, (equity, cash, positions_value, gross), trade_from)
+        curves = (equity, cash, positions_value, gross)
+        return finish_run(self.loop, tl, curves, trade_from, copy=False)
 
     @staticmethod
     def _next_event(i: int, trade_from: int, changes: list[tuple[int, KillSwitchMode]]) -> int:
@@ -273,23 +274,33 @@ Curves = tuple["array[float]", "array[float]", "array[float]", "array[float]"]
 """Per step: equity, cash, positions' value and gross exposure (money)."""
 
 
-def finish_run(loop: TradingLoop, tl: Timeline, curves: Curves, trade_from: int) -> EngineRun:
-    """The raw result of a finished loop over `tl`, from step `trade_from` on."""
+def finish_run(
+    loop: TradingLoop, tl: Timeline, curves: Curves, trade_from: int, *, copy: bool = True
+) -> EngineRun:
+    """The raw result of a finished loop over `tl`, from step `trade_from` on.
+
+    `copy=False` hands out views of `curves` instead of copies (a finished backtest's: its
+    arrays never grow again); a paper session, whose curves keep growing, takes copies.
+    """
     equity, cash, positions_value, gross = curves
-    k = trade_from
-    eq = np.frombuffer(equity, dtype=np.float64)[k:].copy()
+
+    def curve(values: array[float]) -> FloatArray:
+        view = np.frombuffer(values, dtype=np.float64)[trade_from:]
+        return view.copy() if copy else view
+
+    eq = curve(equity)
     with np.errstate(divide="ignore", invalid="ignore"):
-        exposure = np.where(eq > 0, np.frombuffer(gross, dtype=np.float64)[k:] / eq, 0.0)
+        exposure = np.where(eq > 0, np.frombuffer(gross, dtype=np.float64)[trade_from:] / eq, 0.0)
     ledger = loop.ledger
     marks = {s: to_decimal(ledger.last[ledger.index[s]]) for s in ledger.held_symbols()}
     trades = loop.trade_log.closed + loop.trade_log.open_trades(
         len(tl) - 1, ledger.positions, marks
     )
     return EngineRun(
-        index=tl.index[k:],
+        index=tl.index[trade_from:],
         equity=eq,
-        cash=np.frombuffer(cash, dtype=np.float64)[k:].copy(),
-        positions_value=np.frombuffer(positions_value, dtype=np.float64)[k:].copy(),
+        cash=curve(cash),
+        positions_value=curve(positions_value),
         gross_exposure=exposure,
         fills=loop.fills,
         trades=trades,
