@@ -14,7 +14,8 @@ forced to the event loop.
 
 --against TREE is an A/B run: TREE is another checkout of this repository (for example
 `git archive main | tar -x -C /tmp/base`); each round measures TREE's engine and this one's, in
-fresh processes, alternating which goes first, and prints both with their ratio. The rounds
+fresh processes, alternating which goes first, and prints both with their ratio (each side
+imports its own tree's packages, so run the script from a checkout that nothing edits meanwhile). The rounds
 also measure run()'s peak resident memory alone (a process that generates the bars and runs
 run() once), and check that both trees made the same fills and final equity.
 """
@@ -200,7 +201,7 @@ def compare(args: argparse.Namespace) -> None:
     rows: dict[str, list[dict[str, float | str]]] = {"A": [], "B": []}
     memory: dict[str, list[dict[str, float | str]]] = {"A": [], "B": []}
     for r in range(args.rounds):
-        order = [("A", tree), ("B", None)] if r % 2 == 0 else [("B", None), ("A", tree)]
+        order = [("A", tree), ("B", ROOT)] if r % 2 == 0 else [("B", ROOT), ("A", tree)]
         for label, where in order:
             row = _child(args.bars, args.repeat, *common, tree=where)
             mem = _child(args.bars, 1, *common, "--memory", tree=where)
