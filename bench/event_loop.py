@@ -279,7 +279,7 @@ def main() -> None:
     )
     print("\nmemory growth (fresh process per size, one repeat):")
     sizes = [args.bars // 4, args.bars // 2, args.bars]
-    rss = [_child(n, 1)["peak_rss_mb"] for n in sizes]
+    rss = [float(_child(n, 1)["peak_rss_mb"]) for n in sizes]
     for n, mb in zip(sizes, rss, strict=True):
         print(f"  {n:>10,} bars  peak RSS {mb:7.0f} MB")
     slope = (rss[-1] - rss[0]) / (sizes[-1] - sizes[0]) * 1e6

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -149,10 +149,17 @@ class BacktestEngine:
         symbol = symbols[0]
         open_, high, low, close, volume = opens[0], highs[0], lows[0], closes[0], volumes[0]
         new_bar = tuple.__new__
-        equity = array("d", bytes(8 * n))
-        cash = array("d", bytes(8 * n))
-        positions_value = array("d", bytes(8 * n))
-        gross = array("d", bytes(8 * n))
+        # one symbol with a bar at every step: the curves are rebuilt after the loop from the
+        # ledger's state at each step whose marking follows a fill (`marks`), since between
+        # fills only the close moves; otherwise each step marks its own row
+        size = 0 if single else n
+        equity = array("d", bytes(8 * size))
+        cash = array("d", bytes(8 * size))
+        positions_value = array("d", bytes(8 * size))
+        gross = array("d", bytes(8 * size))
+        marks = _Marks(ledger.cash)
+        mark_step, mark_cash, mark_qty = marks.steps.append, marks.cash.append, marks.qty.append
+        booked = ledger.booked
         report_every = max(n // 100, 1)
         loop.trading = trade_from == 0
         # the next step at which something other than bars happens (warm-up ends, the kill
@@ -220,17 +227,24 @@ class BacktestEngine:
                             self._flatten(i, "liquidated at the end of the run")
                         elif held or broker.working:
                             self._flatten(i, "kill switch: flatten_and_halt")
-                    value = 0.0
-                    gross_value = 0.0
-                    for k in held:
-                        v = qty[k] * last[k]
-                        value += v
-                        gross_value += v if v >= 0.0 else -v
-                    in_cash = ledger.cash
-                    equity[i] = in_cash + value
-                    cash[i] = in_cash
-                    positions_value[i] = value
-                    gross[i] = gross_value
+                    if single:
+                        if ledger.booked != booked:
+                            booked = ledger.booked
+                            mark_step(i)
+                            mark_cash(ledger.cash)
+                            mark_qty(qty[0] if held else math.nan)
+                    else:
+                        value = 0.0
+                        gross_value = 0.0
+                        for k in held:
+                            v = qty[k] * last[k]
+                            value += v
+                            gross_value += v if v >= 0.0 else -v
+                        in_cash = ledger.cash
+                        equity[i] = in_cash + value
+                        cash[i] = in_cash
+                        positions_value[i] = value
+                        gross[i] = gross_value
                     if day_end[i]:
                         if broker.working:
                             broker.end_session(i)
@@ -246,7 +260,9 @@ class BacktestEngine:
         if progress is not None and n % report_every:
             progress(n, n)
         broker.cancel_all("still working when the data ended")
-        curves = (equity, cash, positions_value, gross)
+        curves: Curves = (equity, cash, positions_value, gross)
+        if single:
+            curves = marks.curves(n, close)
         return finish_run(self.loop, tl, curves, trade_from, copy=False)
 
     @staticmethod
@@ -270,8 +286,38 @@ class BacktestEngine:
         flatten_at_close(self.loop, self.broker, self.timeline, i, reason)
 
 
-Curves = tuple["array[float]", "array[float]", "array[float]", "array[float]"]
+Curve: TypeAlias = "array[float] | FloatArray"
+Curves = tuple[Curve, Curve, Curve, Curve]
 """Per step: equity, cash, positions' value and gross exposure (money)."""
+
+
+class _Marks:
+    """A one-symbol run's account at each step whose marking came after a fill: the step, the
+    cash and the quantity held (NaN: none), in the floats the loop's marking would read."""
+
+    __slots__ = ("cash", "initial_cash", "qty", "steps")
+
+    def __init__(self, initial_cash: float) -> None:
+        self.initial_cash = initial_cash
+        self.steps: list[int] = []
+        self.cash: list[float] = []
+        self.qty: list[float] = []
+
+    def curves(self, n: int, close: Sequence[float]) -> Curves:
+        """The n-step curves, each value the very float the per-step marking computes:
+        equity = cash + (0.0 + qty * close), gross = 0.0 + |qty * close|, and 0.0 for both
+        parts while nothing is held."""
+        bounds = np.array([0, *self.steps, n], dtype=np.int64)
+        lengths = bounds[1:] - bounds[:-1]
+        cash = np.repeat(np.array([self.initial_cash, *self.cash]), lengths)
+        qty = np.repeat(np.array([math.nan, *self.qty]), lengths)
+        held = ~np.isnan(qty)
+        value = np.zeros(n)
+        gross = np.zeros(n)
+        v = qty[held] * np.asarray(close, dtype=np.float64)[held]
+        value[held] = 0.0 + v
+        gross[held] = 0.0 + np.abs(v)
+        return cash + value, cash, value, gross
 
 
 def finish_run(
@@ -284,7 +330,7 @@ def finish_run(
     """
     equity, cash, positions_value, gross = curves
 
-    def curve(values: array[float]) -> FloatArray:
+    def curve(values: Curve) -> FloatArray:
         view = np.frombuffer(values, dtype=np.float64)[trade_from:]
         return view.copy() if copy else view
 

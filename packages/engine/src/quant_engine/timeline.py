@@ -7,7 +7,7 @@ from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import overload
+from typing import cast, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -59,7 +59,8 @@ class StepTimes(Sequence[datetime]):
             return list(self._index[start:stop].to_pydatetime())
         if self._utc:
             return self._epoch + timedelta(microseconds=int(self.micros[i]))
-        return self._index[i].to_pydatetime()  # type: ignore[no-any-return]
+        stamp: datetime = self._index[i].to_pydatetime()
+        return stamp
 
     def posix(self, i: int) -> float:
         """Step i's time in POSIX seconds: `self[i].timestamp()` without building the datetime."""
@@ -154,7 +155,7 @@ def build_timeline(frames: dict[str, pd.DataFrame], calendar: str | None = None)
         for column, store in columns.items():
             # a view of the frame's float64 column where it is one (a copy only otherwise)
             values = np.ascontiguousarray(frame[column].to_numpy(dtype=np.float64))
-            store.append(memoryview(values).toreadonly())
+            store.append(cast(Column, values.data.toreadonly()))
         if not aligned:
             present_matrix.append(np.isfinite(frame["close"].to_numpy(dtype=np.float64)))
     present: list[list[int]] | None = None
