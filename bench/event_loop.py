@@ -149,10 +149,13 @@ PARTS = {
     "on_market_data": "strategy.on_market_data (indicator updates)",
     "generate_signals": "strategy.generate_signals",
     "risk_check": "sizing and orders (risk_check, submit, fills)",
-    "submit": "sizing and orders (risk_check, submit, fills)",
-    "_match_working": "sizing and orders (risk_check, submit, fills)",
+    "send": "sizing and orders (risk_check, submit, fills)",
+    "match": "sizing and orders (risk_check, submit, fills)",
     "daily_close": "strategy.daily_close",
+    "__getitem__": "step datetimes (built a chunk at a time)",
 }
+# the frames that call those parts: the loop itself and the trading loop's step closures
+CALLERS = {"run", "step", "step_one", "_decide"}
 
 
 def profile_loop(bars: int) -> dict[str, float]:
@@ -171,8 +174,8 @@ def profile_loop(bars: int) -> dict[str, float]:
     total = next(ct for (_, _, name), (_, _, _, ct, _) in stats.items() if name == "run")
     shares: dict[str, float] = {}
     for (_, _, name), (_, _, _, cumulative, callers) in stats.items():
-        # only the calls the loop makes itself (a helper calling submit is already inside risk_check)
-        if name in PARTS and any(caller[2] == "run" for caller in callers):
+        # only the calls the loop and its step make (a helper calling submit is inside send)
+        if name in PARTS and any(caller[2] in CALLERS for caller in callers):
             shares[PARTS[name]] = shares.get(PARTS[name], 0.0) + cumulative / total
     shares["the loop's own body (bars, marking equity, bookkeeping)"] = 1.0 - sum(shares.values())
     shares["profiled loop seconds"] = total
