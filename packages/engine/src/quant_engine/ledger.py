@@ -26,6 +26,7 @@ class Ledger:
         self.qty = [0.0] * len(symbols)
         self.last = [0.0] * len(symbols)
         self.held: list[int] = []
+        self.booked = 0  # fills applied so far: the engine's cue that the account changed
 
     # the floats a PortfolioReader shows --------------------------------------------------------
     @property
@@ -63,6 +64,7 @@ class Ledger:
         """Book a fill: cash moves by its cash change, the position by its quantity."""
         position = self.positions[fill.symbol]
         realized = position.apply(fill)
+        self.booked += 1
         self.cash_dec += fill.cash_change
         self.fees_dec += fill.commission
         self.cash = float(self.cash_dec)

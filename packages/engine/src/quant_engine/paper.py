@@ -20,7 +20,7 @@ import math
 from array import array
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -235,16 +235,20 @@ class PaperSession:
     def _append(self, now: datetime, row: dict[int, Bar], session: int) -> int:
         tl = self.timeline
         nan = math.nan
+        # a paper session's timeline grows: its columns are arrays, its times a list
+        grow = cast(
+            "list[list[array[float]]]", [tl.opens, tl.highs, tl.lows, tl.closes, tl.volumes]
+        )
         for k in range(len(tl.symbols)):
             got = row.get(k)
-            tl.opens[k].append(nan if got is None else got.open)
-            tl.highs[k].append(nan if got is None else got.high)
-            tl.lows[k].append(nan if got is None else got.low)
-            tl.closes[k].append(nan if got is None else got.close)
-            tl.volumes[k].append(nan if got is None else got.volume)
+            grow[0][k].append(nan if got is None else got.open)
+            grow[1][k].append(nan if got is None else got.high)
+            grow[2][k].append(nan if got is None else got.low)
+            grow[3][k].append(nan if got is None else got.close)
+            grow[4][k].append(nan if got is None else got.volume)
         assert tl.present is not None
         tl.present.append(sorted(row))
-        tl.times.append(now)
+        cast("list[datetime]", tl.times).append(now)
         tl.session.append(session)
         tl.market_open.append(self._market_open)
         tl.day_end.append(False)

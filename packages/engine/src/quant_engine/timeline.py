@@ -4,23 +4,79 @@ from __future__ import annotations
 
 import math
 from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import cast, overload
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from quant_engine.sessions import session_calendar
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NAIVE_EPOCH = datetime(1970, 1, 1)
+
+Column = Sequence[float]
+"""One symbol's prices per step: an `array('d')` (a paper session's, which grows) or a
+`memoryview` over the bar frame's own float64 column (a backtest's: no copy). Indexing either
+yields a plain Python float."""
+
+
+class StepTimes(Sequence[datetime]):
+    """A backtest's step times as int64 microseconds since the epoch (the bar index's own values,
+    ADR 0044); a `datetime` is built only when one is asked for.
+
+    `times[i]` builds step i's datetime (UTC, as the index's `to_pydatetime()` would give it);
+    `times[a:b]` builds a list for a run of steps at once, which is how the engine's loop reads
+    them (a chunk at a time, so a million-step run never holds a million datetimes).
+    """
+
+    __slots__ = ("_epoch", "_index", "_utc", "micros")
+
+    def __init__(self, index: pd.DatetimeIndex) -> None:
+        self._index = index
+        self.micros: npt.NDArray[np.int64] = index.as_unit("us").asi8
+        tz = index.tz
+        self._utc = tz is UTC or tz is None  # built by arithmetic, else by pandas
+        self._epoch = _NAIVE_EPOCH if tz is None else _EPOCH
+
+    def __len__(self) -> int:
+        return len(self.micros)
+
+    @overload
+    def __getitem__(self, i: int) -> datetime: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[datetime]: ...
+
+    def __getitem__(self, i: int | slice) -> datetime | list[datetime]:
+        if isinstance(i, slice):
+            start, stop, stride = i.indices(len(self.micros))
+            if stride != 1:
+                return [self[k] for k in range(start, stop, stride)]
+            return list(self._index[start:stop].to_pydatetime())
+        if self._utc:
+            return self._epoch + timedelta(microseconds=int(self.micros[i]))
+        stamp: datetime = self._index[i].to_pydatetime()
+        return stamp
+
+    def posix(self, i: int) -> float:
+        """Step i's time in POSIX seconds: `self[i].timestamp()` without building the datetime."""
+        if self._epoch is _NAIVE_EPOCH:  # a naive time is local time to datetime.timestamp()
+            return self[i].timestamp()
+        return int(self.micros[i]) / 1_000_000
 
 
 @dataclass(slots=True)
 class Timeline:
     """Price columns per symbol (NaN where a symbol has no bar) and per-step calendar facts.
 
-    Columns are `array('d')`: indexing one yields a plain Python float as cheaply as a list does
-    (numpy scalar access is several times slower in CPython), at 8 bytes a value instead of 32.
+    Columns (`Column`) yield a plain Python float per index as cheaply as a list does (numpy
+    scalar access is several times slower in CPython), at 8 bytes a value instead of 32; a
+    backtest's are views of the bar frames' own columns. `times` is a `StepTimes` in a backtest
+    (int64 microseconds, datetimes built on demand; ADR 0044) and a list in a paper session.
 
     Sessions come from `calendar` by the rules in quant_engine.sessions (ADR 0025): `session[i]`
     numbers step i's session (0, 1, ... in time order, only sessions with bars), and
@@ -30,12 +86,12 @@ class Timeline:
 
     symbols: list[str]
     index: pd.DatetimeIndex
-    times: list[datetime]
-    opens: list[array[float]]
-    highs: list[array[float]]
-    lows: list[array[float]]
-    closes: list[array[float]]
-    volumes: list[array[float]]
+    times: Sequence[datetime]
+    opens: list[Column]
+    highs: list[Column]
+    lows: list[Column]
+    closes: list[Column]
+    volumes: list[Column]
     present: list[list[int]] | None  # None: every symbol has a bar at every step
     day_end: list[bool]  # the step is the last of its session in the data
     calendar: str  # the SessionCalendar's name: "24H", "XNYS", ...
@@ -92,14 +148,14 @@ def build_timeline(frames: dict[str, pd.DataFrame], calendar: str | None = None)
             index = index.union(pd.DatetimeIndex(frames[symbol].index))
     if len(index) == 0:
         raise ValueError("the bar frames hold no bars in the requested range")
-    columns: dict[str, list[array[float]]] = {
-        c: [] for c in ("open", "high", "low", "close", "volume")
-    }
+    columns: dict[str, list[Column]] = {c: [] for c in ("open", "high", "low", "close", "volume")}
     present_matrix = []
     for symbol in symbols:
         frame = frames[symbol] if aligned else frames[symbol].reindex(index)
         for column, store in columns.items():
-            store.append(array("d", frame[column].to_numpy(dtype=np.float64).tobytes()))
+            # a view of the frame's float64 column where it is one (a copy only otherwise)
+            values = np.ascontiguousarray(frame[column].to_numpy(dtype=np.float64))
+            store.append(cast(Column, values.data.toreadonly()))
         if not aligned:
             present_matrix.append(np.isfinite(frame["close"].to_numpy(dtype=np.float64)))
     present: list[list[int]] | None = None
@@ -107,13 +163,12 @@ def build_timeline(frames: dict[str, pd.DataFrame], calendar: str | None = None)
         matrix = np.vstack(present_matrix)
         if not matrix.all():
             present = [np.flatnonzero(matrix[:, i]).tolist() for i in range(len(index))]
-    times: list[datetime] = list(index.to_pydatetime())
     sessions = session_calendar(calendar)
     labels = sessions.label(index)
     return Timeline(
         symbols=symbols,
         index=index,
-        times=times,
+        times=StepTimes(index),
         opens=columns["open"],
         highs=columns["high"],
         lows=columns["low"],

@@ -30,10 +30,8 @@ def _target_quantities(
     deployable: float,
 ) -> dict[str, float]:
     sizing = portfolio.sizing
-    costs = sizing.expected_costs or NO_COSTS
     # reserve slippage and commission so a full-size buy fits in the cash the account has
-    cost_rate = float(costs.slippage_bps + costs.commission_bps) / 10_000.0
-    fee = float(costs.commission_per_trade)
+    cost_rate, fee = _reserve(sizing.expected_costs or NO_COSTS)
     targets: dict[str, float] = {}
     for symbol, signal in wanted.items():
         sign = signal.direction.sign
@@ -52,6 +50,25 @@ def _target_quantities(
             qty = min(float(sizing.quantity), cap_qty)
         targets[symbol] = sign * qty
     return targets
+
+
+_RESERVES: dict[int, tuple[CostModel, float, float]] = {}
+
+
+def _reserve(costs: CostModel) -> tuple[float, float]:
+    """(cost rate, fee per trade) the sizer reserves under `costs`, as floats.
+
+    Worked out once per CostModel (frozen) rather than once per sizing: the sizer runs on every
+    bar that signals. The entry keeps its model alive, so its id cannot be reused meanwhile.
+    """
+    entry = _RESERVES.get(id(costs))
+    if entry is None:
+        if len(_RESERVES) >= 256:
+            _RESERVES.clear()
+        rate = float(costs.slippage_bps + costs.commission_bps) / 10_000.0
+        entry = (costs, rate, float(costs.commission_per_trade))
+        _RESERVES[id(costs)] = entry
+    return entry[1], entry[2]
 
 
 def _apply_position_limit(
@@ -82,11 +99,13 @@ def portfolio_symbols(portfolio: PortfolioView, targets: dict[str, float]) -> se
 
 def _apply_gross_cap(targets: dict[str, float], portfolio: PortfolioView, cap: float) -> None:
     """Scale the targets down together so the gross exposure stays within `cap` (money)."""
-    others = sum(
-        abs(portfolio.position(s)) * portfolio.price(s)
-        for s in portfolio_symbols(portfolio, targets)
-        if s not in targets
-    )
+    others: float = 0  # what is held outside the targets (nothing, when every holding is a target)
+    if not all(s in targets for s in portfolio.held_symbols()):
+        others = sum(
+            abs(portfolio.position(s)) * portfolio.price(s)
+            for s in portfolio_symbols(portfolio, targets)
+            if s not in targets
+        )
     targeted = sum(abs(q) * portfolio.price(s) for s, q in targets.items())
     room = cap - others
     if targeted > room and targeted > 0:

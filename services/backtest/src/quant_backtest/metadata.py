@@ -50,9 +50,16 @@ def data_fingerprint(frames: dict[str, pd.DataFrame]) -> str:
         frame = frames[symbol]
         stamps = pd.DatetimeIndex(frame.index).as_unit("us")
         digest.update(symbol.encode())
-        digest.update(np.ascontiguousarray(stamps.asi8).tobytes())
-        digest.update(np.ascontiguousarray(frame.to_numpy(dtype=np.float64)).tobytes())
+        digest.update(np.ascontiguousarray(stamps.asi8).data)
+        # the values' bytes row by row as one float64 matrix would hold them, fed a block of
+        # rows at a time: the same digest without a copy of the whole frame (twice) in memory
+        for start in range(0, len(frame), _FINGERPRINT_ROWS):
+            rows = frame.iloc[start : start + _FINGERPRINT_ROWS]
+            digest.update(np.ascontiguousarray(rows.to_numpy(dtype=np.float64)).data)
     return digest.hexdigest()
+
+
+_FINGERPRINT_ROWS = 65_536
 
 
 def package_versions() -> dict[str, str]:

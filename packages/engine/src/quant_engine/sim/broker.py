@@ -12,16 +12,18 @@ that does not fit the cash is cut to what fits (the rest is cancelled) or reject
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 
 from quant_domain import (
+    CostModel,
     Fill,
     Order,
     OrderSide,
     OrderType,
     TimeInForce,
+    to_cents,
     to_decimal,
 )
 from quant_domain.events import (
@@ -45,6 +47,18 @@ _BPS = Decimal(10_000)
 
 def _ignore(report: ExecutionReport) -> None:
     del report
+
+
+def _biller(costs: CostModel, *, cents: bool) -> Callable[[Decimal], Decimal]:
+    """BacktestConfig.bill over one CostModel built once (the config builds one per call)."""
+    commission = costs.commission
+    if not cents:
+        return commission
+
+    def bill(notional: Decimal) -> Decimal:
+        return to_cents(commission(notional))
+
+    return bill
 
 
 class _Working:
@@ -75,8 +89,11 @@ class SimulatedBroker:
         self._timeline = timeline
         self._account = account
         self._slip = config.slippage_bps / _BPS
+        # the factors a reference price is moved by (Decimal, exact: 1 +/- slip once per run)
+        self._buy_factor = 1 + self._slip
+        self._sell_factor = 1 - self._slip
         self._costs = config.costs
-        self._bill = config.bill
+        self._bill = _biller(self._costs, cents=config.cents)
         self._close_fills = config.fill_timing is FillTiming.CLOSE
         self._report: ReportHandler = _ignore
         self.working: list[_Working] = []
@@ -160,7 +177,7 @@ class SimulatedBroker:
         """Fill `order` at `reference` moved by slippage; `accept` first for an order not yet held."""
         buy = order.side is OrderSide.BUY
         ref = to_decimal(reference)
-        price = ref * (1 + self._slip) if buy else ref * (1 - self._slip)
+        price = ref * self._buy_factor if buy else ref * self._sell_factor
         if order.type in (OrderType.LIMIT, OrderType.STOP_LIMIT) and order.limit_price is not None:
             price = min(price, order.limit_price) if buy else max(price, order.limit_price)
         quantity = order.quantity

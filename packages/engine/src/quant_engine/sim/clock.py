@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 import numpy as np
 
 from quant_engine.sessions import SessionCalendar, from_micros, session_calendar, to_micros
-from quant_engine.timeline import Timeline
+from quant_engine.timeline import StepTimes, Timeline
 
 
 class SimulatedClock:
@@ -125,7 +125,11 @@ class TimelineClock:
         tl = self._timeline
         step = self.step
         session = tl.session[step]
-        now = float(tl.session_closes[session]) if tl.daily else tl.times[step].timestamp()
+        if tl.daily:
+            now = float(tl.session_closes[session])
+        else:
+            times = tl.times
+            now = times.posix(step) if type(times) is StepTimes else times[step].timestamp()
         day = _EPOCH_ORDINAL + tl.session_opens[session] // 86_400
         return now, tl.market_open[step], date.fromordinal(day)
 
