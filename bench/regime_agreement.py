@@ -1,7 +1,7 @@
 """How often the causal regime feature names the regime that generated each synthetic bar.
 
 Run: .venv/bin/python bench/regime_agreement.py [--seeds 5 7 11 13] [--symbols 8] [--bars 5000]
-         [--set configs/features/daily_core_v1.yaml] [--json]
+         [--set configs/features/daily_core_v1.yaml] [--from-bar 0] [--json]
 For every series of SyntheticSource(seed, symbols, bars): the feature set's `regime` code at bar
 t (computed from bars <= t) against the source's true regime at bar t, over the bars where the
 code is defined. Prints overall agreement, recall and precision per regime, the share of bars
@@ -46,12 +46,24 @@ def forward_filter(close: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return out
 
 
+def _share(hits: npt.NDArray[np.bool_]) -> float | None:
+    """The share of True, None when there is nothing to count (a regime never answered)."""
+    return round(float(hits.mean()), 4) if hits.size else None
+
+
+def _percent(value: float | None) -> str:
+    return "n/a (never answered)" if value is None else f"{value:.1%}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[5, 7, 11, 13])
     parser.add_argument("--symbols", type=int, default=8)
     parser.add_argument("--bars", type=int, default=5000)
     parser.add_argument("--set", default=None, help="a feature-set YAML with a regime feature")
+    parser.add_argument(
+        "--from-bar", type=int, default=0, help="score only bars from this one on (0: all)"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     feature_set = (
@@ -66,9 +78,11 @@ def main() -> None:
         out = compute_features(feature_set, bars_panel(frames))
         for symbol, frame in frames.items():
             truth = source.regimes(symbol).map({n: k for k, n in enumerate(NAMES)}).to_numpy()
-            truths.append(truth.astype(np.float64))
-            codes.append(out.xs(symbol, level="symbol")["regime"].to_numpy())
-            ceilings.append(forward_filter(frame["close"].to_numpy(dtype=np.float64)))
+            code = out.xs(symbol, level="symbol")["regime"].to_numpy()
+            ceiling = forward_filter(frame["close"].to_numpy(dtype=np.float64))
+            truths.append(truth.astype(np.float64)[args.from_bar :])
+            codes.append(code[args.from_bar :])
+            ceilings.append(ceiling[args.from_bar :])
 
     def agreement(lag: int) -> float:
         hits = total = 0
@@ -89,11 +103,12 @@ def main() -> None:
         "seeds": args.seeds,
         "series": len(truths),
         "bars_per_series": args.bars,
+        "from_bar": args.from_bar,
         "feature_set_version": feature_set.version,
         "defined_share": round(float(known.mean()), 4),
         "agreement": round(float((c == t).mean()), 4),
         "recall": {n: round(float((c[t == k] == k).mean()), 4) for k, n in enumerate(NAMES)},
-        "precision": {n: round(float((t[c == k] == k).mean()), 4) for k, n in enumerate(NAMES)},
+        "precision": {n: _share(t[c == k] == k) for k, n in enumerate(NAMES)},
         "true_share": {n: round(float((t == k).mean()), 4) for k, n in enumerate(NAMES)},
         "agreement_by_lag": {lag: round(agreement(lag), 4) for lag in LAGS},
         "always_commonest": round(float(np.bincount(t.astype(int)).max() / t.size), 4),
@@ -104,7 +119,8 @@ def main() -> None:
         print()
         return
     print(
-        f"{result['series']} series x {args.bars} bars (seeds {args.seeds}), set version "
+        f"{result['series']} series x {args.bars} bars (seeds {args.seeds}, scored from bar "
+        f"{args.from_bar}), set version "
         f"{result['feature_set_version']}, code defined on {result['defined_share']:.1%} of bars"
     )
     print(f"agreement            {result['agreement']:.1%}")

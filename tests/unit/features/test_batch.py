@@ -74,9 +74,10 @@ def test_calendar_parts_are_those_of_the_utc_timestamp() -> None:
 
 def test_regime_code_agrees_with_the_synthetic_sources_true_regime_most_of_the_time() -> None:
     """The causal regime code read at bar t (bars <= t only) against the regime that generated
-    bar t, on series the default parameters were not tuned on (seeds 3 and 42 were): measured
-    83.9 % overall on these 4 x 4,000 bars (bench/regime_agreement.py has the per-regime
-    figures); each regime is found more often than not, and more often than its base rate."""
+    bar t, on series the default parameters were not tuned on (seeds 3 and 42 were). Measured on
+    these 4 x 4,000 bars: 81.4 % overall; recall bull 87.8 %, bear 90.0 %, sideways 65.8 %,
+    high volatility 76.5 % (`bench/regime_agreement.py --seeds 5 --symbols 4 --bars 4000`).
+    Each regime is found more often than not, and far more often than its base rate."""
     source = SyntheticSource(seed=5, n_symbols=4, n_bars=4000)
     bars = bars_panel({s: source.get_bars(s) for s in source.symbols()})
     out = compute_features(parse_feature_set("name: r\nfeatures:\n  - kind: regime\n", "r"), bars)
@@ -89,4 +90,6 @@ def test_regime_code_agrees_with_the_synthetic_sources_true_regime_most_of_the_t
     assert (predicted == truth).mean() > 0.78
     for code in codes.values():
         recall = (predicted[truth == code] == code).mean()
-        assert recall > max(0.6, (truth == code).mean()), code
+        precision = (truth[predicted == code] == code).mean()
+        assert recall > 0.6, code
+        assert precision > 2 * (truth == code).mean() or precision > 0.75, code

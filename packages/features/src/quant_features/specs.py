@@ -224,13 +224,14 @@ class Regime(_Spec):
     >= bear, else 0 (bull) when trend > band, else 2 (sideways) when calm_ratio < calm, else 0.
 
     The codes are those of quant_marketdata's synthetic Regime, so the two can be compared; the
-    defaults agree with its true regimes on ~84 % of bars (docs/benchmarks.md, ADR 0046).
+    defaults agree with its true regimes on ~82 % of bars, 83 % once the reference window is
+    full (bench/regime_agreement.py, docs/benchmarks.md, ADR 0046).
     """
 
     kind: Literal["regime"]
     range_window: int = Field(default=10, ge=1, le=2520)
     calm_window: int = Field(default=20, ge=1, le=2520)
-    reference_window: int = Field(default=1260, ge=2, le=5040)
+    reference_window: int = Field(default=2520, ge=2, le=5040)
     reference_min: int = Field(default=252, ge=1, le=5040)
     reference_quantile: float = Field(default=0.1, ge=0, le=1)
     calm: float = Field(default=1.2, gt=0)
