@@ -45,4 +45,5 @@ def test_a_missing_bar_in_the_windows_leaves_the_regime_undefined_as_batch_does(
     high, low, close = (frame[c].to_numpy(dtype=np.float64) for c in ("high", "low", "close"))
     points = regimes_at(high, low, close, np.arange(close.size, dtype=np.int64))
     assert points == [None if np.isnan(code) else REGIME_NAMES[int(code)] for code in batch]
-    assert points[400] is None and points[599] is not None
+    assert points[400] is None
+    assert points[599] is not None
