@@ -1,4 +1,5 @@
-"""Batch features: pandas-ta's numbers, hand-checked ranks and calendar parts, a useful regime."""
+"""Batch features: pandas-ta's numbers, hand-checked ranks and calendar parts, a regime that
+agrees with the synthetic source's true regimes."""
 
 from __future__ import annotations
 
@@ -71,17 +72,24 @@ def test_calendar_parts_are_those_of_the_utc_timestamp() -> None:
     assert out.to_numpy().tolist() == [[0.0, 1.0, 1.0], [1.0, 1.0, 1.0]]
 
 
-def test_regime_high_volatility_code_finds_the_synthetic_high_volatility_regime() -> None:
-    """On the regime-switching source, the causal high-volatility code is right several times as
-    often as a random bar (measured: 16 % against 4 %); bull given an up-trend beats its base."""
-    source = SyntheticSource(seed=3, n_symbols=4, n_bars=4000)
+def test_regime_code_agrees_with_the_synthetic_sources_true_regime_most_of_the_time() -> None:
+    """The causal regime code read at bar t (bars <= t only) against the regime that generated
+    bar t, on series the default parameters were not tuned on (seeds 3 and 42 were). Measured on
+    these 4 x 4,000 bars: 81.4 % overall; recall bull 87.8 %, bear 90.0 %, sideways 65.8 %,
+    high volatility 76.5 % (`bench/regime_agreement.py --seeds 5 --symbols 4 --bars 4000`).
+    Each regime is found more often than not, and far more often than its base rate."""
+    source = SyntheticSource(seed=5, n_symbols=4, n_bars=4000)
     bars = bars_panel({s: source.get_bars(s) for s in source.symbols()})
     out = compute_features(parse_feature_set("name: r\nfeatures:\n  - kind: regime\n", "r"), bars)
     codes = {"bull": 0, "bear": 1, "sideways": 2, "high_volatility": 3}
     truth = pd.concat([source.regimes(s).map(codes) for s in source.symbols()]).to_numpy()
     predicted = out["regime"].to_numpy()
     known = ~np.isnan(predicted)
+    assert known.mean() > 0.9  # defined after ~1 year of bars, not 5
     truth, predicted = truth[known], predicted[known]
-    base = (truth == 3).mean()
-    assert (truth[predicted == 3] == 3).mean() > 3 * base
-    assert (truth[predicted == 0] == 0).mean() > (truth == 0).mean()
+    assert (predicted == truth).mean() > 0.78
+    for code in codes.values():
+        recall = (predicted[truth == code] == code).mean()
+        precision = (truth[predicted == code] == code).mean()
+        assert recall > 0.6, code
+        assert precision > 2 * (truth == code).mean() or precision > 0.75, code

@@ -8,7 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from quant_features import FeatureUpdater, bars_panel, compute_features, load_feature_set
+from quant_features import (
+    FeatureUpdater,
+    bars_panel,
+    compute_features,
+    load_feature_set,
+    parse_feature_set,
+)
 from tests.unit.features.panels import synthetic_panel
 
 BUILT_IN = sorted(Path("configs/features").glob("*.yaml"))
@@ -90,3 +96,18 @@ def test_symbols_with_different_histories_rank_among_those_present_on_both_paths
         & ~((symbols == "SYN000") & (stamps > early_end))
     ]
     assert_same(compute_features(feature_set, ragged), FeatureUpdater(feature_set).replay(ragged))
+
+
+def test_the_regime_reference_window_slides_past_missing_bars_equal_on_both_paths() -> None:
+    # a short reference window, so the 700 bars slide it many times, and a missing high whose
+    # undefined gauges enter and later leave the window
+    feature_set = parse_feature_set(
+        "name: r\nfeatures:\n  - kind: regime\n    reference_window: 120\n"
+        "    reference_min: 60\n    reference_quantile: 0.25\n",
+        "r",
+    )
+    bars = synthetic_panel().copy()
+    bars.iloc[300, bars.columns.get_loc("high")] = np.nan
+    batch = compute_features(feature_set, bars)
+    assert batch["regime"].isna().sum() > feature_set.warmup_bars * 3  # the gap is undefined
+    assert_same(batch, FeatureUpdater(feature_set).replay(bars))

@@ -19,8 +19,8 @@ def test_regimes_at_every_bar_equal_the_batch_regime_feature(symbol: str) -> Non
         frame = SampleSource().get_bars(symbol)
     feature_set = parse_feature_set("name: r\nfeatures:\n  - kind: regime\n", "r")
     batch = compute_features(feature_set, bars_panel({symbol: frame}))["regime"].to_numpy()
-    close = frame["close"].to_numpy(dtype=np.float64)
-    points = regimes_at(close, np.arange(close.size, dtype=np.int64))
+    high, low, close = (frame[c].to_numpy(dtype=np.float64) for c in ("high", "low", "close"))
+    points = regimes_at(high, low, close, np.arange(close.size, dtype=np.int64))
     expected = [None if np.isnan(code) else REGIME_NAMES[int(code)] for code in batch]
     assert points == expected
     assert len({p for p in points if p is not None}) >= 3  # the sample sees several regimes
@@ -28,6 +28,22 @@ def test_regimes_at_every_bar_equal_the_batch_regime_feature(symbol: str) -> Non
 
 def test_a_point_inside_the_warm_up_or_past_the_end_has_no_regime() -> None:
     close = np.linspace(100.0, 200.0, 300)
-    # the first rank needs 252 volatilities of 20 returns: bar 271 is the first with a regime
-    assert regimes_at(close, np.array([0, 250, 270, 300], dtype=np.int64)) == [None] * 4
-    assert regimes_at(close, np.array([271], dtype=np.int64)) != [None]
+    high, low = close * 1.01, close * 0.99
+    # true ranges start at bar 1, the first 10-bar gauge at bar 10, and the reference needs
+    # 252 gauges: bar 261 is the first with a regime
+    at = np.array([0, 250, 260, 300], dtype=np.int64)
+    assert regimes_at(high, low, close, at) == [None] * 4
+    assert regimes_at(high, low, close, np.array([261], dtype=np.int64)) != [None]
+
+
+def test_a_missing_bar_in_the_windows_leaves_the_regime_undefined_as_batch_does() -> None:
+    source = SyntheticSource(seed=11, n_symbols=1, n_bars=600)
+    frame = source.get_bars(source.symbols()[0]).copy()
+    frame.iloc[400, frame.columns.get_loc("high")] = np.nan
+    feature_set = parse_feature_set("name: r\nfeatures:\n  - kind: regime\n", "r")
+    batch = compute_features(feature_set, bars_panel({"S": frame}))["regime"].to_numpy()
+    high, low, close = (frame[c].to_numpy(dtype=np.float64) for c in ("high", "low", "close"))
+    points = regimes_at(high, low, close, np.arange(close.size, dtype=np.int64))
+    assert points == [None if np.isnan(code) else REGIME_NAMES[int(code)] for code in batch]
+    assert points[400] is None
+    assert points[599] is not None

@@ -111,7 +111,7 @@ export function TradesByRegime({ runId }: { runId: string }) {
     <Card>
       <CardHeader
         title="Trades by regime at entry"
-        description="volatility rank and 200-bar trend of the symbol, from past bars only"
+        description="the symbol's true range against its calm level, and its trend, from past bars only"
       />
       {trades.error && !trades.data ? (
         <ErrorState what="trades" error={trades.error} onRetry={() => trades.mutate()} />

@@ -154,6 +154,7 @@ def with_excursions(
         result.append(dataclasses.replace(trade, fill_ids=list(trade.fill_ids), mfe=mfe, mae=mae))
     for symbol, places in known_at.items():
         at = np.array([known for _, known in places], dtype=np.int64)
-        for (place, _), regime in zip(places, regimes_at(bars[symbol].close, at), strict=True):
+        b = bars[symbol]
+        for (place, _), regime in zip(places, regimes_at(b.high, b.low, b.close, at), strict=True):
             result[place].regime = regime
     return result

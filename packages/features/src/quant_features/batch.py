@@ -134,34 +134,45 @@ def _calendar(spec: specs.Calendar, bars: pd.DataFrame) -> Columns:
     return [calendar_parts(index, name) for name in spec.fields]
 
 
-def trailing_rank(values: FloatArray, window: int) -> FloatArray:
-    """Share of the last `window` values (this one included) that are <= this one; NaN until
-    `window` defined values are in view."""
-    out = np.full(values.size, np.nan)
-    if values.size < window:
-        return out
-    view = np.lib.stride_tricks.sliding_window_view(values, window)
-    last = view[:, -1:]
-    ranks = (view <= last).sum(axis=1) / window
-    ranks[np.isnan(view).any(axis=1)] = np.nan
-    out[window - 1 :] = ranks
-    return out
+def log_true_range(high: FloatArray, low: FloatArray, close: FloatArray) -> FloatArray:
+    """log(max(high, previous close) / min(low, previous close)); NaN at the first bar and
+    wherever one of the three is missing."""
+    previous = np.concatenate(([np.nan], close[:-1]))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ranges = np.log(np.maximum(high, previous) / np.minimum(low, previous))
+    return np.asarray(ranges, dtype=np.float64)
 
 
 def regime_codes(
-    vol_rank: FloatArray, trend: FloatArray, high_vol: float, band: float
+    spec: specs.Regime, range_ratio: FloatArray, calm_ratio: FloatArray, trend: FloatArray
 ) -> FloatArray:
-    """The regime code per bar (see specs.Regime); NaN while either input is."""
-    codes = np.where(trend > band, 0.0, np.where(trend < -band, 1.0, 2.0))
-    codes = np.where(vol_rank >= high_vol, 3.0, codes)
-    return np.where(np.isnan(vol_rank) | np.isnan(trend), np.nan, codes)
+    """The regime code per bar (see specs.Regime.code, its scalar twin); NaN while an input is."""
+    codes = np.where(calm_ratio < spec.calm, 2.0, 0.0)
+    codes = np.where(trend > spec.band, 0.0, codes)
+    codes = np.where(range_ratio >= spec.bear, 1.0, codes)
+    codes = np.where(range_ratio >= spec.high_vol, 3.0, codes)
+    undefined = np.isnan(range_ratio) | np.isnan(calm_ratio) | np.isnan(trend)
+    return np.where(undefined, np.nan, codes)
 
 
 def _regime(spec: specs.Regime, bars: pd.DataFrame) -> Columns:
-    vol = _volatility(specs.Volatility(kind="volatility", window=spec.vol_window), bars)[0]
-    rank = trailing_rank(vol, spec.rank_window)
+    n = len(bars)
+    ranges = pd.Series(
+        log_true_range(
+            bars["high"].to_numpy(dtype=np.float64),
+            bars["low"].to_numpy(dtype=np.float64),
+            bars["close"].to_numpy(dtype=np.float64),
+        )
+    )
+    fast = ranges.rolling(spec.range_window, min_periods=spec.range_window).mean()
+    slow = ranges.rolling(spec.calm_window, min_periods=spec.calm_window).mean()
+    reference = fast.rolling(spec.reference_window, min_periods=spec.reference_min).quantile(
+        spec.reference_quantile, interpolation="lower"
+    )
+    range_ratio = _values(fast / reference, n)
+    calm_ratio = _values(slow / reference, n)
     trend = _ma_ratio(specs.MaRatio(kind="ma_ratio", length=spec.trend_window), bars)[0]
-    return [rank, trend, regime_codes(rank, trend, spec.high_vol, spec.band)]
+    return [range_ratio, calm_ratio, trend, regime_codes(spec, range_ratio, calm_ratio, trend)]
 
 
 BATCH: dict[str, Callable[[Any, pd.DataFrame], Columns]] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import math
 import sys
 from collections import deque
@@ -258,30 +259,54 @@ class CalendarUpdater:
         return [float(part(bar[0])) for part in self.parts]
 
 
+class TrailingOrder:
+    """The defined values among the last `size` pushed, kept sorted (O(size) per push)."""
+
+    def __init__(self, size: int) -> None:
+        self.recent: deque[float] = deque(maxlen=size)
+        self.ordered: list[float] = []
+
+    def push(self, x: float) -> None:
+        if len(self.recent) == self.recent.maxlen:
+            leaving = self.recent[0]
+            if not math.isnan(leaving):
+                del self.ordered[bisect.bisect_left(self.ordered, leaving)]
+        self.recent.append(x)
+        if not math.isnan(x):
+            bisect.insort(self.ordered, x)
+
+
 class RegimeUpdater:
     def __init__(self, spec: specs.Regime) -> None:
         self.spec = spec
-        self.vol = VolatilityUpdater(specs.Volatility(kind="volatility", window=spec.vol_window))
-        self.history = Window(spec.rank_window)
+        self.previous = NAN
+        self.fast = Window(spec.range_window)
+        self.slow = Window(spec.calm_window)
+        self.gauges = TrailingOrder(spec.reference_window)
         self.trend = Window(spec.trend_window)
 
     def update(self, bar: Bar) -> list[float]:
-        vol = self.vol.update(bar)[0]
-        self.history.push(vol)
-        rank = (
-            sum(1 for v in self.history.values if v <= vol) / self.spec.rank_window
-            if self.history.full
+        _, _, high, low, close, _ = bar
+        previous, self.previous = self.previous, close
+        if math.isnan(high) or math.isnan(low) or math.isnan(previous):
+            true_range = NAN
+        else:
+            true_range = log(div(max(high, previous), min(low, previous)))
+        self.fast.push(true_range)
+        self.slow.push(true_range)
+        fast = self.fast.mean()
+        self.gauges.push(fast)
+        held = self.gauges.ordered
+        reference = (
+            held[self.spec.reference_rank(len(held))]
+            if len(held) >= self.spec.reference_min
             else NAN
         )
-        self.trend.push(bar[4])
-        trend = div(bar[4], self.trend.mean()) - 1.0
-        if math.isnan(rank) or math.isnan(trend):
-            code = NAN
-        elif rank >= self.spec.high_vol:
-            code = 3.0
-        else:
-            code = 0.0 if trend > self.spec.band else 1.0 if trend < -self.spec.band else 2.0
-        return [rank, trend, code]
+        range_ratio = div(fast, reference)
+        calm_ratio = div(self.slow.mean(), reference)
+        self.trend.push(close)
+        trend = div(close, self.trend.mean()) - 1.0
+        return [range_ratio, calm_ratio, trend, self.spec.code(range_ratio, calm_ratio, trend)]
 
 
 class CrossRankSlot:

@@ -390,8 +390,9 @@ def regime_section(trades: Iterable[Trade]) -> str:
     return (
         "<h2>Trades by regime at entry</h2>"
         f"<table>{head}{''.join(rows)}</table>"
-        '<p class="sub">The regime of the symbol when each closed trade entered: volatility '
-        "rank and 200-bar trend, from past bars only (docs/backtest-assumptions.md, 31b).</p>"
+        '<p class="sub">The regime of the symbol when each closed trade entered: its true range '
+        "against its own calm level and its trend, from past bars only "
+        "(docs/backtest-assumptions.md, 31b).</p>"
     )
 
 

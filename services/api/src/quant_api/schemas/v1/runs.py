@@ -442,9 +442,10 @@ class TradePublic(BaseModel):
     regime: Literal["bull", "bear", "sideways", "high_volatility"] | None = Field(
         default=None,
         description=(
-            "the causal market regime at entry (volatility rank and 200-bar trend of the "
-            "symbol's closes up to the last bar known at entry); null while it warms up or "
-            "for trades stored before it was measured"
+            "the causal market regime at entry (the symbol's true range against its calm "
+            "level, and its trend, from bars up to the last known at entry; "
+            "docs/backtest-assumptions.md 31b); null while it warms up or for trades stored "
+            "before it was measured"
         ),
     )
 
