@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -168,3 +169,21 @@ def test_the_regime_at_entry_is_read_at_the_last_bar_known_when_the_trade_entere
         [trade(TradeDirection.LONG, early, None, mark="300")], [early], frames, FillTiming.CLOSE
     )
     assert warming.regime is None
+
+
+def test_bars_past_the_year_2262_are_measured_too() -> None:
+    # nanosecond timestamps end in 2262; a long synthetic daily history runs past it
+    index = pd.DatetimeIndex(
+        [datetime(2300, 1, 2, tzinfo=UTC), datetime(2300, 1, 3, tzinfo=UTC)]
+    ).as_unit("us")
+    frame = pd.DataFrame(
+        [(99, 100, 98, 100), (100, 105, 97, 102)],
+        columns=["open", "high", "low", "close"],
+        index=index,
+    )
+    entry = dataclasses.replace(fill("f-1", OrderSide.BUY, "100", 0), timestamp=index[0])
+    exit_ = dataclasses.replace(fill("f-2", OrderSide.SELL, "102", 0), timestamp=index[1])
+    t = measure(
+        trade(TradeDirection.LONG, entry, exit_), [entry, exit_], {"X": frame}, FillTiming.CLOSE
+    )
+    assert (t.mfe, t.mae) == (Decimal(5), Decimal(-3))

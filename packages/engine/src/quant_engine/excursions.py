@@ -49,9 +49,10 @@ class _Bars:
 
     def __init__(self, frame: pd.DataFrame) -> None:
         index = pd.DatetimeIndex(frame.index)
-        # nanoseconds whatever the index's unit (pandas may keep microseconds)
+        # microseconds whatever the index's unit: bars need no finer time, and nanoseconds
+        # end in 2262 (a long synthetic history of daily bars runs past it)
         utc = index if index.tz is None else index.tz_convert("UTC")
-        self.times = utc.as_unit("ns").asi8
+        self.times = utc.as_unit("us").asi8
         self.tz = index.tz
         self.open = frame["open"].to_numpy(dtype=np.float64)
         self.high = frame["high"].to_numpy(dtype=np.float64)
@@ -65,8 +66,9 @@ class _Bars:
             stamp = stamp.tz_convert("UTC").tz_localize(None)
         elif stamp.tz is None and self.tz is not None:
             stamp = stamp.tz_localize("UTC")
-        ns = stamp.as_unit("ns").value
-        return int(np.searchsorted(self.times, ns, side="right")) - 1
+        # Timestamp.value is nanoseconds whatever the unit: read microseconds from datetime64
+        micros = int(stamp.to_datetime64().astype("datetime64[us]").astype(np.int64))
+        return int(np.searchsorted(self.times, micros, side="right")) - 1
 
 
 def _reference(fill: Fill) -> float:
