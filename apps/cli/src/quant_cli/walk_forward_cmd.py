@@ -14,6 +14,7 @@ from rich.table import Table
 
 from quant_cli.data_options import DataOption, EndOption, StartOption
 from quant_cli.errors import fail, user_errors, validation_message
+from quant_cli.model_loading import loaded_models
 from quant_cli.options import (
     DEFAULT_CAPITAL,
     DEFAULT_COMMISSION,
@@ -194,7 +195,7 @@ def walk_forward_command(
                 tasks[phase] = bar.add_task(label, total=total)
             bar.update(tasks[phase], completed=done, total=total)
 
-        with dates_explained(config, source, bt, flag):
+        with dates_explained(config, source, bt, flag), loaded_models(config, per_window_ok=True):
             engine = WalkForwardEngine(source, bt, workers=workers)
             result = engine.run(config, wf, progress=report)
     folder = out or Path("reports") / f"{config.id}-walk-forward"
