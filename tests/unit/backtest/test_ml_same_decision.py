@@ -91,11 +91,12 @@ def test_each_walk_forward_window_trains_its_own_model_on_labels_known_by_its_en
 ) -> None:
     result, _ = walk_forward
     assert [w.status for w in result.windows] == ["ok"] * len(result.windows)
-    shas = [w.chosen_params["model_sha256"] for w in result.windows if w.chosen_params]
+    shas = [w.chosen_params["model"] for w in result.windows if w.chosen_params]
     assert len(set(shas)) == len(result.windows) >= 3
     model, data = window_model
     window = result.windows[WINDOW - 1]
-    assert model.model_hash() == shas[WINDOW - 1]  # the same bars retrain the same bytes
+    assert model.model_hash()[:12] == shas[WINDOW - 1]  # the same bars retrain the same bytes
+    assert f"model sha256 {model.model_hash()} trained on {len(data):,} rows" in window.note
     last_label = pd.to_datetime(data.t1, utc=True).max()
     assert last_label <= pd.Timestamp(window.window.in_sample_end, tz="UTC")
     assert data.window()[0] >= pd.Timestamp(window.window.in_sample_start, tz="UTC")

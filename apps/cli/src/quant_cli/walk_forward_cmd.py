@@ -224,7 +224,9 @@ def _walk_forward_config(
     elif param:
         fields["parameter_grid"] = _parse_params(param)
     fields.update({k: v for k, v in flags.items() if v is not None})
-    if not fields.get("parameter_grid"):
+    from quant_models.predictor import trains_per_window
+
+    if not fields.get("parameter_grid") and not trains_per_window(config):
         raise fail(
             f"{config_path}: no parameter grid; add walk_forward.parameter_grid or pass --param/--grid"
         )

@@ -126,6 +126,11 @@ class WalkForwardEngine:
             )
         ppy = bt.periods_per_year or periods_per_year(index)
         if trains_per_window(strategy_config):
+            if config.parameter_grid:
+                raise ConfigError(
+                    "train: per_window fits a model in each window; it takes no parameter grid",
+                    field="walk_forward.parameter_grid",
+                )
             clock["prepared"] = clock["grid"] = time.perf_counter()
             parts = self._per_window(strategy_config, config, windows, frames, ppy, bt, progress)
             clock["out_of_sample"] = time.perf_counter()
@@ -329,12 +334,12 @@ class WalkForwardEngine:
                     strategy_config, window, frames, history, capital, in_sample_bt, model
                 )
                 is_score = score(config.objective, in_sample.equity, in_sample.trade_pnls, ppy)
-                item.chosen_params = {
-                    "model_sha256": model.model_hash(),
-                    "train_rows": len(data),
-                    "train_from": str(data.window()[0].date()),
-                    "labels_known_by": str(until.date()),
-                }
+                sha = model.model_hash()
+                item.chosen_params = {"model": sha[:12]}
+                item.note = (
+                    f"model sha256 {sha} trained on {len(data):,} rows from "
+                    f"{data.window()[0].date()}, labels known by {until.date()}"
+                )
                 oos_equity = np.concatenate(([float(capital)], oos.equity["equity"].to_numpy()))
                 pnls = np.array([float(t.pnl) for t in oos.trades if not t.is_open])
                 item.out_of_sample_score = score(config.objective, oos_equity, pnls, ppy)
