@@ -20,7 +20,6 @@ from quant_execution.service import ExecutionService
 from quant_ingestion.bar_stream import publish_replay
 from quant_marketdata import SampleSource
 from quant_models.artifacts import ArtifactStore
-from quant_models.predictor import ModelPredictor
 from quant_strategy import StrategyConfig, build_strategy, load_strategy_config
 from quant_strategy.predictors import PredictionJournal, providing
 from tests.integration.test_execution_service import (  # noqa: F401 - url is a fixture
