@@ -87,7 +87,9 @@ def feature_set_path(config: StrategyConfig, name: str) -> Path:
 
 
 @cache
-def _feature_set(path: Path) -> FeatureSet:
+def _feature_set(path: Path, modified_ns: int) -> FeatureSet:
+    """One parse per file version: a long-running service sees an edited set at its next run."""
+    del modified_ns
     return load_feature_set(path)
 
 
@@ -95,7 +97,8 @@ def strategy_feature_set(config: StrategyConfig, name: str) -> FeatureSet:
     path = feature_set_path(config, name)
     if not path.exists():
         raise config.error("params.features", f"no feature set {name!r} (looked for {path})")
-    return _feature_set(path.resolve())
+    resolved = path.resolve()
+    return _feature_set(resolved, resolved.stat().st_mtime_ns)
 
 
 class XgbDirection(Strategy[XgbDirectionParams]):
