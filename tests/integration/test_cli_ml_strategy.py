@@ -83,6 +83,17 @@ def test_train_on_the_feature_store_then_backtest_the_model_from_the_registry(
     assert model["out_of_sample"]["bars"] > 1900  # 2011-2018
     assert "sp500_direction:2" in (tmp_path / "report" / "report.html").read_text()
 
+    # a paper replay of the same bars with the same model lines up with its backtest
+    code, out, err = quant(
+        capsys,
+        monkeypatch,
+        *("paper-replay", str(strategy), "--start", "2015-01-01", "--end", "2016-12-31"),
+        *("--speed", "max"),
+    )
+    assert (code, err) == (0, "")
+    assert "parity with the backtest of the same bars: identical" in out
+    assert "identical: 0 orders" not in out  # the model traded in the replay
+
     # a corrupt copy of the artifact is refused before a bar is traded
     artifact = tmp_path / "state" / "artifacts" / "models" / "sha256" / second.artifact_sha256[:2]
     (artifact / second.artifact_sha256).write_bytes(b"not the model")
