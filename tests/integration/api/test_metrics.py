@@ -43,6 +43,8 @@ def test_without_data_the_summary_lists_no_run_and_names_every_strategy(
         "buy_and_hold",
         "mean_reversion_v1",
         "momentum_v1",
+        "xgb_direction_v1",
+        "xgb_direction_wf_v1",
         "xsec_momentum_v1",
     ]
     assert "total_pnl" not in body
@@ -104,7 +106,12 @@ def test_the_benchmark_is_listed_apart_and_never_added_to_the_strategies(
         10,
     )
     assert (benchmark["closed_trades"], benchmark["win_rate"]) == (1, 1.0)
-    assert body["without_results"] == ["mean_reversion_v1", "xsec_momentum_v1"]
+    assert body["without_results"] == [
+        "mean_reversion_v1",
+        "xgb_direction_v1",
+        "xgb_direction_wf_v1",
+        "xsec_momentum_v1",
+    ]
 
 
 def test_sharpe_is_annualised_with_the_runs_own_periods_per_year(

@@ -23,6 +23,8 @@ def test_startup_syncs_every_yaml_strategy(client: TestClient, seed: Seeder) -> 
         ("buy_and_hold", "active", Mode.BACKTEST),
         ("mean_reversion_v1", "active", Mode.BACKTEST),
         ("momentum_v1", "active", Mode.BACKTEST),
+        ("xgb_direction_v1", "active", Mode.BACKTEST),
+        ("xgb_direction_wf_v1", "active", Mode.BACKTEST),
         ("xsec_momentum_v1", "active", Mode.BACKTEST),
     ]
 
@@ -227,7 +229,7 @@ def test_startup_migrates_an_empty_database(
     tmp_path: Path, empty_database_url: str, redis_url: str
 ) -> None:
     with TestClient(create_app(make_settings(tmp_path), empty_database_url, redis_url)) as client:
-        assert Seeder(client).count("strategies") == 4
+        assert Seeder(client).count("strategies") == 6
         assert client.get("/v1/health").json()["database"]["status"] == "ok"
 
 

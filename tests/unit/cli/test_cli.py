@@ -172,9 +172,16 @@ def test_strategies_list_shows_every_builtin(
         capsys, monkeypatch, "strategies", "list", "--dir", str(ROOT / "configs" / "strategies")
     )
     assert code == 0
-    for name in ("momentum_v1", "mean_reversion_v1", "xsec_momentum_v1", "buy_and_hold"):
+    for name in (
+        "momentum_v1",
+        "mean_reversion_v1",
+        "xsec_momentum_v1",
+        "buy_and_hold",
+        "xgb_direction_v1",
+        "xgb_direction_wf_v1",
+    ):
         assert name in out
-    assert "4 configs, 0 with problems" in out
+    assert "6 configs, 0 with problems" in out
 
 
 def test_strategies_list_flags_a_broken_config(

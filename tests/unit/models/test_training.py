@@ -63,5 +63,5 @@ def test_candidates_with_unknown_parameters_name_the_candidate() -> None:
     text = CONFIG.replace("max_depth: 2}", "max_depth: 2}\n  candidates: [{depth: 3}]")
     with pytest.raises(ConfigError, match=r"model: candidates.0.depth: unknown parameter"):
         parse_training_config(text, "t.yaml")
-    with pytest.raises(ConfigError, match="give exactly one of table or synthetic"):
+    with pytest.raises(ConfigError, match="give exactly one of table, synthetic or features"):
         parse_training_config(CONFIG.replace("{table: train.parquet,", "{"), "t.yaml")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -15,6 +16,7 @@ from rich.console import Console
 from quant_cli.data_options import DataOption, EndOption, StartOption
 from quant_cli.errors import fail, user_errors, validation_message
 from quant_cli.formatting import metrics_table
+from quant_cli.model_loading import loaded_models
 from quant_cli.options import (
     DEFAULT_CAPITAL,
     DEFAULT_COMMISSION,
@@ -154,7 +156,8 @@ def backtest(
     engine: EngineOption = EngineChoice.AUTO,
 ) -> None:
     """Backtest CONFIG; print a metrics table and write report.html and result.json."""
-    from quant_backtest.report_html import risk_line, write_html_report
+    from quant_backtest.model_link import model_metadata
+    from quant_backtest.report_html import model_line, risk_line, write_html_report
     from quant_backtest.report_json import write_json_report
     from quant_engine.risk_policy import load_risk_policy
     from quant_strategy import apply_overrides, load_strategy_config
@@ -181,11 +184,16 @@ def backtest(
         risk_free_rate=risk_free_rate,
         engine=engine,
     )
-    check_engine(config, bt)
-    try:
-        result = run_with_progress(config, data or config.data or "samples", bt, console, policy)
-    except CompiledUnavailable as exc:
-        raise fail(f"--engine: {exc}") from None
+    with loaded_models(config) as models:
+        check_engine(config, bt)
+        try:
+            result = run_with_progress(
+                config, data or config.data or "samples", bt, console, policy
+            )
+        except CompiledUnavailable as exc:
+            raise fail(f"--engine: {exc}") from None
+    if models:
+        result.metadata = replace(result.metadata, model=model_metadata(models, result))
     folder = out or Path("reports") / config.id
     html = write_html_report(result, folder / "report.html")
     js = write_json_report(result, folder / "result.json")
@@ -206,6 +214,8 @@ def backtest(
         console.print(f"[yellow]the risk gate refused {refused}[/yellow] (orders in result.json)")
     if result.metadata.risk is not None:
         console.print(f"risk policy: {risk_line(result.metadata.risk)}")
+    if result.metadata.model is not None:
+        console.print(f"model: {model_line(result.metadata.model)}")
     console.print(f"report: {html}\nresult: {js}")
 
 

@@ -11,6 +11,7 @@ from rich.console import Console
 
 from quant_cli.data_options import DataOption, EndOption, StartOption
 from quant_cli.errors import user_errors
+from quant_cli.model_loading import loaded_models
 from quant_cli.options import (
     DEFAULT_CAPITAL,
     DEFAULT_COMMISSION,
@@ -71,7 +72,10 @@ def paper_replay_command(
         seed=config.seed,
     )
     source = open_data(data or config.data or "samples")
-    with progress_bar(console, f"paper {config.id}", "steps") as report:
+    with (
+        loaded_models(config),
+        progress_bar(console, f"paper {config.id}", "steps") as report,
+    ):
         outcome = replay_paper(config, source, bt, speed=pace, on_step=report)
     paper = outcome.paper
     console.print(

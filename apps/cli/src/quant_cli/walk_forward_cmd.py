@@ -14,6 +14,7 @@ from rich.table import Table
 
 from quant_cli.data_options import DataOption, EndOption, StartOption
 from quant_cli.errors import fail, user_errors, validation_message
+from quant_cli.model_loading import loaded_models
 from quant_cli.options import (
     DEFAULT_CAPITAL,
     DEFAULT_COMMISSION,
@@ -194,7 +195,7 @@ def walk_forward_command(
                 tasks[phase] = bar.add_task(label, total=total)
             bar.update(tasks[phase], completed=done, total=total)
 
-        with dates_explained(config, source, bt, flag):
+        with dates_explained(config, source, bt, flag), loaded_models(config, per_window_ok=True):
             engine = WalkForwardEngine(source, bt, workers=workers)
             result = engine.run(config, wf, progress=report)
     folder = out or Path("reports") / f"{config.id}-walk-forward"
@@ -223,7 +224,9 @@ def _walk_forward_config(
     elif param:
         fields["parameter_grid"] = _parse_params(param)
     fields.update({k: v for k, v in flags.items() if v is not None})
-    if not fields.get("parameter_grid"):
+    from quant_models.predictor import trains_per_window
+
+    if not fields.get("parameter_grid") and not trains_per_window(config):
         raise fail(
             f"{config_path}: no parameter grid; add walk_forward.parameter_grid or pass --param/--grid"
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -11,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from quant_domain import ConfigError
 from quant_domain.errors import first_validation_error
+from quant_features import LabelSpec
 from quant_models.validation import Thresholds
 from quant_models.xgboost_model import XGBoostParams
 from quant_strategy.yaml_reader import read_yaml
@@ -31,6 +33,25 @@ class SyntheticInputs(_Strict):
     seed: int = Field(default=7, ge=0)
 
 
+class FeatureInputs(_Strict):
+    """Features from the feature store: a feature set (configs/features) over a data source's
+    bars, computed once per version and reused (quant_db.feature_store); labels from the same
+    bars by the config's `label`. Each symbol's bars are read from its first, as the strategy's
+    incremental features are; rows are kept from `start` to `end`."""
+
+    set: str = Field(min_length=1, description="a name in configs/features, or a YAML path")
+    data: str = Field(default="samples", min_length=1, description="a data source spec")
+    symbols: list[str] = Field(min_length=1, max_length=5_000)
+    start: date | None = None
+    end: date | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> FeatureInputs:
+        if self.start is not None and self.end is not None and self.start > self.end:
+            raise ValueError(f"start {self.start} is after end {self.end}")
+        return self
+
+
 class Inputs(_Strict):
     """Where features and labels come from: a table, or a synthetic panel.
 
@@ -40,12 +61,14 @@ class Inputs(_Strict):
 
     table: str | None = None
     synthetic: SyntheticInputs | None = None
+    features: FeatureInputs | None = None
     feature_set_version: str = Field(default="", max_length=64)
 
     @model_validator(mode="after")
     def _one_source(self) -> Inputs:
-        if (self.table is None) == (self.synthetic is None):
-            raise ValueError("give exactly one of table or synthetic")
+        given = [self.table, self.synthetic, self.features]
+        if sum(item is not None for item in given) != 1:
+            raise ValueError("give exactly one of table, synthetic or features")
         return self
 
 
@@ -58,6 +81,13 @@ class Label(_Strict):
     profit_take: float | None = Field(default=None, gt=0)
     stop_loss: float | None = Field(default=None, gt=0)
     max_holding: int | None = Field(default=None, ge=1)
+
+    def spec(self) -> LabelSpec:
+        """The label as quant_features computes it from bars (binary: 1 up, 0 otherwise)."""
+        if self.kind == "synthetic":
+            raise ValueError("a synthetic label comes with synthetic inputs only")
+        fields = self.model_dump(exclude_none=True)
+        return LabelSpec.model_validate({**fields, "binary": True})
 
 
 class ModelSpec(_Strict):
@@ -114,6 +144,18 @@ class TrainingConfig(_Strict):
     validation: ValidationSpec = Field(default_factory=ValidationSpec)
     source: str = Field(default="", exclude=True)
     """The file the config came from (paths in it are relative to its folder)."""
+
+    def feature_set_path(self) -> Path:
+        """inputs.features.set as a YAML path: given, else configs/features/<name>.yaml beside
+        the config's folder, else under the working directory."""
+        assert self.inputs.features is not None
+        name = self.inputs.features.set
+        here = Path(self.source).parent
+        if name.endswith((".yaml", ".yml")):
+            path = Path(name)
+            return path if path.is_absolute() or not (here / path).exists() else here / path
+        sibling = here.parent / "features" / f"{name}.yaml"
+        return sibling if sibling.exists() else Path("configs") / "features" / f"{name}.yaml"
 
     def table_path(self) -> Path:
         assert self.inputs.table is not None

@@ -136,6 +136,11 @@ class StrategyConfig(BaseModel):
             raise ValueError(exc.message) from None
         return value
 
+    @property
+    def source_file(self) -> str | None:
+        """The YAML file this config was read from, when it was read from one."""
+        return None if self._source is None else self._source.file
+
     def with_source(self, source: ConfigSource) -> StrategyConfig:
         self._source = source
         return self

@@ -166,10 +166,31 @@ def metadata_rows(meta: RunMetadata) -> list[tuple[str, str]]:
         ("Data source", meta.data_source or "not recorded"),
         ("Created at", meta.created_at.isoformat()),
         *([("Risk policy", risk_line(meta.risk))] if meta.risk is not None else []),
+        *([("Model", model_line(meta.model))] if meta.model is not None else []),
     ]
     if meta.engine:
         rows.append(("Engine", "compiled kernel" if meta.engine == "compiled" else "event loop"))
     return rows
+
+
+def model_line(model: dict[str, Any]) -> str:
+    """The registry model a run traded, its validation, and the run's out-of-sample part."""
+    parts = [
+        f"{model['name']}:{model['version']} (#{model['id']}, artifact {model['sha256'][:12]}), "
+        f"trained on data to {model['train_end']}"
+    ]
+    if model.get("validation_oos_sharpe") is not None:
+        parts.append(f"validation OOS Sharpe {model['validation_oos_sharpe']:.2f}")
+    oos = model.get("out_of_sample")
+    if oos:
+        parts.append(
+            f"this run after {model['train_end']}: Sharpe {oos['sharpe']:.2f}, return "
+            f"{oos['total_return']:.2%}, max drawdown {oos['max_drawdown_pct']:.2%}, "
+            f"{oos['bars']} bars"
+        )
+    else:
+        parts.append("this run lies inside the training window: no out-of-sample part")
+    return "; ".join(parts)
 
 
 def risk_line(risk: dict[str, Any]) -> str:

@@ -29,6 +29,9 @@ class RunMetadata:
     engine: str = ""  # the path that ran it: "event" or "compiled" ("" for runs made before)
     # with a risk policy (ADR 0038): the policy and where its breakers tripped; None without
     risk: dict[str, Any] | None = None
+    # with a registry model (ADR 0052): which one, its validation, and this run's metrics after
+    # its training window (the out-of-sample part); None for model-free strategies
+    model: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Every field by name, JSON-ready: created_at as an ISO 8601 string; `risk` only when
@@ -37,6 +40,8 @@ class RunMetadata:
         data["created_at"] = self.created_at.isoformat()
         if data["risk"] is None:
             del data["risk"]
+        if data["model"] is None:
+            del data["model"]
         return data
 
 

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from quant_backtest.grid_search import (
     ComboResult,
+    RunOutcome,
     Span,
     build_job,
     default_workers,
@@ -32,6 +33,8 @@ from quant_backtest.grid_search import (
     strategies_for,
 )
 from quant_backtest.metadata import build_metadata
+from quant_backtest.model_link import model_reference, trains_per_window
+from quant_backtest.result import BacktestResult
 from quant_backtest.runner import benchmark_curve, load_frames, run, universe_calendar
 from quant_backtest.walk_forward_model import (
     WalkForwardConfig,
@@ -43,12 +46,24 @@ from quant_backtest.walk_forward_stats import choose, pbo_or_none, plateau, stab
 from quant_domain import ConfigError, Fill, Trade
 from quant_domain.errors import first_validation_error
 from quant_engine import BacktestConfig, OrderRecord
-from quant_engine.metrics import compute_metrics, periods_per_year, simple_returns
+from quant_engine.metrics import (
+    compute_metrics,
+    periods_per_year,
+    sharpe_per_period,
+    simple_returns,
+)
 from quant_engine.objectives import score
 from quant_engine.overfitting import deflated_sharpe_ratio, degradation, efficiency_ratio
 from quant_engine.vectorised import unsupported_reason
+from quant_features import bars_panel
 from quant_marketdata import DataSource
-from quant_strategy import StrategyConfig
+from quant_models.errors import ModelError
+from quant_models.feature_training import train_until
+from quant_models.predictor import ModelPredictor
+from quant_models.xgboost_model import XGBoostModel, XGBoostParams
+from quant_strategy import StrategyConfig, resolve_class
+from quant_strategy.builtin.xgb_direction import XgbDirectionParams, strategy_feature_set
+from quant_strategy.predictors import PER_WINDOW, providing
 
 Progress = Callable[[str, int, int], None]
 CURVE_COLUMNS = ("equity", "cash", "positions_value", "gross_exposure")
@@ -89,6 +104,9 @@ class WalkForwardEngine:
                 field="walk_forward.parameter_grid",
             ) from None
         warmup = max(s.warmup_bars for s in strategies)
+        if model_reference(strategy_config) is not None:
+            # a provided model lives in this process (quant_strategy.predictors): no grid pool
+            self.workers = 1
         fast_path = unsupported_reason(strategies[0], bt) is None
         index = functools.reduce(
             pd.DatetimeIndex.union, (pd.DatetimeIndex(f.index) for f in frames.values())
@@ -107,6 +125,34 @@ class WalkForwardEngine:
                 field="walk_forward.in_sample_days",
             )
         ppy = bt.periods_per_year or periods_per_year(index)
+        if trains_per_window(strategy_config):
+            if config.parameter_grid:
+                raise ConfigError(
+                    "train: per_window fits a model in each window; it takes no parameter grid",
+                    field="walk_forward.parameter_grid",
+                )
+            clock["prepared"] = clock["grid"] = time.perf_counter()
+            parts = self._per_window(strategy_config, config, windows, frames, ppy, bt, progress)
+            clock["out_of_sample"] = time.perf_counter()
+            per_window = self._assemble(
+                strategy_config,
+                config,
+                combos,
+                parts.windows,
+                parts.equity,
+                parts.trades,
+                parts.fills,
+                [parts.combo],
+                frames,
+                benchmark_bars,
+                ppy,
+                clock,
+                warmup,
+                fast_path,
+                run_id,
+            )
+            per_window.orders = parts.orders
+            return per_window
         job = build_job(
             strategy_config,
             combos,
@@ -242,6 +288,114 @@ class WalkForwardEngine:
                 progress("out-of-sample", w + 1, len(windows))
         return window_results, parts, trades, fills, orders
 
+    def _per_window(
+        self,
+        strategy_config: StrategyConfig,
+        config: WalkForwardConfig,
+        windows: list[Any],
+        frames: dict[str, pd.DataFrame],
+        ppy: float,
+        in_sample_bt: BacktestConfig,
+        progress: Progress | None,
+    ) -> _PerWindow:
+        """Train a model on each in-sample window (labels purged at its end by t1), then trade
+        the out-of-sample window with it; every run feeds the features from each symbol's first
+        bar, as a backtest over the whole history does, so the model sees the same rows."""
+        params = resolve_class(strategy_config).parse_params(strategy_config)
+        if not isinstance(params, XgbDirectionParams):
+            raise ConfigError(
+                f"train: per_window is built for xgb_direction only, not {strategy_config.class_path}",
+                field="params.train",
+            )
+        feature_set = strategy_feature_set(strategy_config, params.features)
+        model_params = XGBoostParams.model_validate(params.model_params)
+        panel = bars_panel(frames)
+        history = max(len(f) for f in frames.values())
+        capital = Decimal(self.backtest.initial_capital)
+        out = _PerWindow()
+        for w, window in enumerate(windows):
+            until = pd.Timestamp(window.in_sample_end, tz="UTC")
+            start = pd.Timestamp(window.in_sample_start, tz="UTC")
+            item = WindowResult(window=window, scores=[None], trade_counts=[0], status="ok")
+            item.out_of_sample_start_equity = float(capital)
+            try:
+                model, data = train_until(
+                    feature_set,
+                    panel,
+                    params.label,
+                    until.to_pydatetime(),
+                    model_params,
+                    start=start.to_pydatetime(),
+                )
+            except ModelError as exc:
+                out.skip(item, frames, float(capital), f"no model for this window: {exc}")
+            else:
+                in_sample, oos = self._trade_window(
+                    strategy_config, window, frames, history, capital, in_sample_bt, model
+                )
+                is_score = score(config.objective, in_sample.equity, in_sample.trade_pnls, ppy)
+                sha = model.model_hash()
+                item.chosen_params = {"model": sha[:12]}
+                item.note = (
+                    f"model sha256 {sha} trained on {len(data):,} rows from "
+                    f"{data.window()[0].date()}, labels known by {until.date()}"
+                )
+                oos_equity = np.concatenate(([float(capital)], oos.equity["equity"].to_numpy()))
+                pnls = np.array([float(t.pnl) for t in oos.trades if not t.is_open])
+                item.out_of_sample_score = score(config.objective, oos_equity, pnls, ppy)
+                out.traded(item, in_sample, is_score, oos, ppy)
+            item.out_of_sample_end_equity = (
+                float(out.equity[-1]["equity"].iloc[-1]) if len(out.equity[-1]) else float(capital)
+            )
+            capital = Decimal(f"{item.out_of_sample_end_equity:.2f}")
+            out.windows.append(item)
+            if progress is not None:
+                progress("out-of-sample", w + 1, len(windows))
+        filled = [p["equity"] for p in out.equity if len(p)]
+        curve = pd.concat(filled).to_numpy(np.float64) if filled else np.zeros(0)
+        returns = simple_returns(np.concatenate(([float(self.backtest.initial_capital)], curve)))
+        out.combo = dataclasses.replace(
+            out.combo, full_returns=returns, full_sharpe=sharpe_per_period(returns)
+        )
+        return out
+
+    def _trade_window(
+        self,
+        strategy_config: StrategyConfig,
+        window: Any,
+        frames: dict[str, pd.DataFrame],
+        history: int,
+        capital: Decimal,
+        in_sample_bt: BacktestConfig,
+        model: XGBoostModel,
+    ) -> tuple[RunOutcome, BacktestResult]:
+        """The in-sample and out-of-sample runs of one window with the model trained on it."""
+        with providing({PER_WINDOW: ModelPredictor(model)}):
+            in_sample = run_span(
+                strategy_config,
+                slice_span(
+                    frames,
+                    Span(window.in_sample_start, window.in_sample_end),
+                    history,
+                    self._calendar,
+                ),
+                in_sample_bt,
+            )
+            oos = run(
+                strategy_config,
+                self.data,
+                self.backtest.model_copy(
+                    update={
+                        "start": window.out_of_sample_start,
+                        "end": window.out_of_sample_end,
+                        "warmup_bars": min(history, 100_000),
+                        "liquidate_at_end": True,
+                        "initial_capital": capital,
+                    }
+                ),
+            )
+        return in_sample, oos
+
     def _assemble(
         self,
         strategy_config: StrategyConfig,
@@ -323,6 +477,56 @@ class WalkForwardEngine:
                 "total_s": clock["done"] - clock["start"],
             },
         )
+
+
+@dataclasses.dataclass
+class _PerWindow:
+    """What a per-window-trained walk-forward produced, in the shapes _assemble takes."""
+
+    windows: list[WindowResult] = dataclasses.field(default_factory=list)
+    equity: list[pd.DataFrame] = dataclasses.field(default_factory=list)
+    trades: list[Trade] = dataclasses.field(default_factory=list)
+    fills: list[Fill] = dataclasses.field(default_factory=list)
+    orders: list[OrderRecord] = dataclasses.field(default_factory=list)
+    combo: ComboResult = dataclasses.field(
+        default_factory=lambda: ComboResult(0, [], [], [], np.zeros(0), 0.0)
+    )
+
+    def skip(
+        self, item: WindowResult, frames: dict[str, pd.DataFrame], capital: float, why: str
+    ) -> None:
+        """A window without a model: its out-of-sample period is spent in cash."""
+        window = item.window
+        item.status = "skipped"
+        item.note = f"{why}; out-of-sample spent in cash"
+        span = slice_span(frames, Span(window.out_of_sample_start, window.out_of_sample_end), 0)
+        self.equity.append(_in_cash(capital, span.prices.index[span.trade_from :]))
+        self.combo.scores.append(-np.inf)
+        self.combo.trades.append(0)
+        self.combo.sharpes.append(0.0)
+
+    def traded(
+        self,
+        item: WindowResult,
+        in_sample: RunOutcome,
+        is_score: float,
+        oos: BacktestResult,
+        ppy: float,
+    ) -> None:
+        """A window traded with its own model: its in-sample fit and its out-of-sample run."""
+        count = int(in_sample.trade_pnls.size)
+        item.scores, item.trade_counts, item.chosen_index = [is_score], [count], 0
+        item.in_sample_score = is_score
+        item.in_sample_metrics = compute_metrics(in_sample.equity, periods_per_year=ppy)
+        item.out_of_sample_metrics = oos.metrics
+        self.equity.append(oos.equity[list(CURVE_COLUMNS)])
+        trades, fills, orders = _relabel(item.window.number, oos.trades, oos.fills, oos.orders)
+        self.trades.extend(trades)
+        self.fills.extend(fills)
+        self.orders.extend(orders)
+        self.combo.scores.append(is_score if np.isfinite(is_score) else -np.inf)
+        self.combo.trades.append(count)
+        self.combo.sharpes.append(sharpe_per_period(simple_returns(in_sample.equity)))
 
 
 def _in_cash(capital: float, index: pd.DatetimeIndex) -> pd.DataFrame:

@@ -23,6 +23,7 @@ import structlog
 
 from quant_backtest.database_link import CONNECT_TIMEOUT_S, DatabaseLost, close_quietly
 from quant_backtest.db_source import DatabaseSource
+from quant_backtest.model_link import load_models_from, model_metadata, provided
 from quant_backtest.persist import save_results
 from quant_backtest.report_html import render_html_report
 from quant_backtest.runner import run
@@ -36,6 +37,7 @@ from quant_engine import BacktestConfig
 from quant_engine.risk_policy import RiskPolicy
 from quant_engine.walk_forward_config import WalkForwardConfig
 from quant_marketdata import DataSource, open_source
+from quant_models.predictor import LoadedModel
 from quant_strategy import StrategyConfig
 from quant_telemetry.metrics import RUN_DURATION
 
@@ -95,6 +97,7 @@ def compute(
     progress: Callable[[float, int, int, str], None],
     run_id: uuid.UUID | None = None,
     policy: QueuedPolicy | None = None,
+    models: dict[str, LoadedModel] | None = None,
 ) -> Outcome:
     """The CPU-bound part, run in a thread: a backtest or a walk-forward optimisation.
 
@@ -138,6 +141,8 @@ def compute(
         backtest.metadata = replace(
             backtest.metadata, risk={**(backtest.metadata.risk or {}), **policy.origin}
         )
+    if models:
+        backtest.metadata = replace(backtest.metadata, model=model_metadata(models, backtest))
     return Outcome(
         backtest.equity,
         backtest.trades,
@@ -322,7 +327,10 @@ class RunExecutor:
             # DatabaseSource drives its own event loop, so it must live off the worker's loop
             source = choose_source(config, self.url)
             try:
-                return compute(run_type, config, bt, source, progress, run_id, policy)
+                # a strategy's registry model, checksum verified, provided for this run only
+                models = load_models_from(self.url, config)
+                with provided(models):
+                    return compute(run_type, config, bt, source, progress, run_id, policy, models)
             finally:
                 if isinstance(source, DatabaseSource):
                     source.close()

@@ -87,7 +87,10 @@ from quant_execution.steps import Step
 from quant_marketdata import DataSource
 from quant_marketdata.base import run_calendar
 from quant_marketdata.replay import replay_steps
+from quant_models.predictor import load_models
+from quant_strategy import Strategy as QuantStrategy
 from quant_strategy import StrategyConfig, build_strategy
+from quant_strategy.predictors import Predictor, providing
 from quant_telemetry import log_context
 
 log = logging.getLogger("quant.execution")
@@ -100,6 +103,12 @@ TRADED = (Mode.PAPER, Mode.LIVE)
 
 # what "PostgreSQL is away" looks like from here: the driver's and SQLAlchemy's errors
 UNREACHABLE: tuple[type[BaseException], ...] = (OSError, SQLAlchemyError, TimeoutError)
+
+
+def _with_models(config: StrategyConfig, predictors: dict[str, Predictor]) -> QuantStrategy[Any]:
+    """The strategy `config` names, initialised with its registry models provided."""
+    with providing(predictors):
+        return build_strategy(config)
 
 
 class _NotTrading(Exception):
@@ -296,7 +305,9 @@ class ExecutionService:
         """Open a paper session for `row` (or, with `resume`, rebuild that run's session as it
         stood after its last finished step: ADR 0032) and start its runner."""
         try:
-            live, own, config, start, allocation, run_id = await self._open_run(row, resume)
+            (live, own, config, start, allocation, run_id), predictors = await self._open_with(
+                row, resume
+            )
         except _NotTrading:
             return
         calendar, instruments = await self._read(
@@ -310,7 +321,7 @@ class ExecutionService:
 
         def build(journal: OrderJournal) -> PaperSession:
             """The session as it stands before its first step (a rebuild starts here too)."""
-            strategy = build_strategy(config)
+            strategy = _with_models(config, predictors)
             daily = not config.parsed_timeframe.is_intraday
             session = (
                 PaperSession(
@@ -507,6 +518,30 @@ class ExecutionService:
         except UNREACHABLE as exc:
             self._database_down(exc)
         raise _NotTrading
+
+    async def _open_with(
+        self, row: Strategy, resume: uuid.UUID | None
+    ) -> tuple[
+        tuple[LiveBroker | None, StrategyConfig, StrategyConfig, int | None, Allocation, uuid.UUID],
+        dict[str, Predictor],
+    ]:
+        """_open_run's parts, and the registry models the strategy reads."""
+        opened = await self._open_run(row, resume)
+        return opened, await self._predictors(row, opened[2], opened[0])
+
+    async def _predictors(
+        self, row: Strategy, config: StrategyConfig, live: LiveBroker | None
+    ) -> dict[str, Predictor]:
+        """The registry models `config` names, artifact checksums verified (ADR 0052). Raises
+        _NotTrading, the strategy refused and its broker let go, when one cannot be loaded."""
+        try:
+            async with self._sessions() as db:
+                loaded = await load_models(db, config)
+        except ConfigError as exc:
+            self._refuse(row, f"its model cannot be loaded: {exc}")
+            await self._disconnect(live)
+            raise _NotTrading from exc
+        return {reference: model.predictor for reference, model in loaded.items()}
 
     def _refuse(self, row: Strategy, why: str) -> None:
         self.refused[row.id] = why
