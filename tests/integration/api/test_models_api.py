@@ -236,7 +236,8 @@ def test_a_running_train_run_stops_at_its_next_step_when_cancelled_and_registers
         if run["status"] == "running" and run["processed"] >= 1:
             break
         time.sleep(0.05)
-    assert run["status"] == "running" and 0 < run["progress"] < 1, run
+    assert run["status"] == "running", run
+    assert 0 < run["progress"] < 1, run
     cancelled = client.post(f"/v1/runs/{run_id}/cancel", headers=trader.headers)
     assert cancelled.json()["cancel_requested"] is True
     worker.join(180)

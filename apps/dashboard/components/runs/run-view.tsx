@@ -123,7 +123,7 @@ function RunHeader({ run, onChanged }: { run: Run; onChanged: () => void }) {
     <div className="flex flex-wrap items-start justify-between gap-3">
       <div>
         <h1 className="text-xl font-semibold">
-          {run.strategy_id} · {runTypeLabel(run.type)}
+          {run.strategy_id ?? "model training"} · {runTypeLabel(run.type)}
         </h1>
         <p className="mt-1 flex flex-wrap items-center gap-2 text-xs text-slate-500">
           <Badge tone={statusTone(run.status)} data-testid="run-status">
