@@ -70,7 +70,7 @@ export function ModelsTable() {
             </thead>
             <tbody>
               {data.items.map((model) => (
-                <tr key={model.id} className="hover:bg-slate-50">
+                <tr key={model.id} className="hover:bg-slate-50" data-testid="model-row" data-model-id={model.id}>
                   <Td>
                     <Link href={`/models/${model.id}`} className="font-medium text-sky-700 hover:underline">
                       {model.name} v{model.version}

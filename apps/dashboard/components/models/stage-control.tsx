@@ -73,7 +73,7 @@ export function StageControl({ model, onChanged }: { model: ModelDetail; onChang
         decision is audited with your name and reason.
       </p>
       {done ? (
-        <p role="status" className="text-xs text-emerald-700">
+        <p aria-live="polite" className="text-xs text-emerald-700" data-testid="stage-done">
           Stage changed: {done}.
         </p>
       ) : null}
