@@ -90,6 +90,8 @@ def test_a_train_run_registers_its_model_naming_the_run_with_lineage_folds_and_i
     queued = client.get(f"/v1/runs/{run_id}", headers=trader.headers).json()
     assert (queued["type"], queued["status"], queued["strategy_id"]) == ("train", "queued", None)
     assert queued["config"]["name"] == "tiny_direction"
+    listed = client.get("/v1/runs?type=train", headers=trader.headers).json()
+    assert [(r["id"], r["strategy_id"]) for r in listed["items"]] == [(str(run_id), None)]
 
     assert _execute(database_url, run_id) == "completed"
     run = client.get(f"/v1/runs/{run_id}", headers=trader.headers).json()
