@@ -1,7 +1,7 @@
 // The Models page on a real stack: a model trained by a queued train run (POST /v1/runs type
 // train, run by the stack's worker through quant_models), its registry row, its page (folds,
-// importances, lineage, stage history), a viewer told why they cannot change its stage, and an
-// admin's promotion through the server's gate with a reason.
+// importances, lineage, stage history), a viewer told why they cannot change its stage, an
+// admin's promotion through the server's gate with a reason, and the training run's page.
 import { expect, test, type APIRequestContext } from "@playwright/test";
 import { apiHeaders, screenshot, settled, signInAs } from "./fixtures";
 import { stackInfo } from "./stack-info";
@@ -86,7 +86,14 @@ test.describe("models", () => {
     await expect(page.getByRole("table", { name: "stage history" })).toContainText("e2e: walk-forward and CPCV agree");
     await expect(page.getByRole("table", { name: "stage history" })).toContainText("admin");
     await expect(page.getByTestId("stage-done")).toContainText("candidate → paper by admin");
-    await settled(page);
     await screenshot(page, "model-promoted");
+
+    // the run that trained it says so, and links back to the model
+    await page.getByRole("link", { name: `run ${runId.slice(0, 8)}` }).click();
+    await expect(page).toHaveURL(new RegExp(`/runs/${runId}$`));
+    await expect(page.getByRole("heading", { level: 1 })).toContainText("model training · train");
+    await expect(page.getByTestId("trained-model")).toContainText(`(#${modelId}) · paper`);
+    await settled(page);
+    await screenshot(page, "model-training-run");
   });
 });

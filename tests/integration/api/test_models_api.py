@@ -306,17 +306,23 @@ def test_an_admin_promotes_and_demotes_with_a_reason_and_each_decision_is_audite
 
 
 @pytest.mark.parametrize(
-    ("body", "field"),
-    [({}, "body.reason"), ({"reason": "   "}, "body.reason"), ({"why": "x"}, "body.reason")],
+    ("body", "words"),
+    [
+        ({}, "Field required"),
+        ({"reason": "   "}, "say why: the reason is recorded with the decision and audited"),
+        ({"why": "x"}, "Field required"),
+    ],
 )
 def test_a_stage_change_without_a_reason_is_422_and_changes_nothing(
-    client: TestClient, seed: Seeder, body: dict[str, Any], field: str
+    client: TestClient, seed: Seeder, body: dict[str, Any], words: str
 ) -> None:
     admin = seed.user("root", Role.ADMIN)
     model = seed.model()
     answer = client.post(f"/v1/models/{model}/promote", json=body, headers=admin.headers)
-    assert_error(answer, 422, "validation_error", field)
+    error = assert_error(answer, 422, "validation_error", "body.reason")
+    assert words in error["message"]
     assert seed.rows(select(RegisteredModel.stage))[0][0] == "candidate"
+    assert [action for action, _ in _audit(seed)] == ["model.register"]
 
 
 def test_only_an_admin_may_change_a_stage(client: TestClient, seed: Seeder) -> None:

@@ -83,6 +83,7 @@ describe("RunView", () => {
     expect(link).toHaveTextContent("synthetic_direction v3 (#7) · candidate");
     expect(screen.queryByRole("heading", { name: "Trades" })).toBeNull();
     expect(screen.queryByRole("region", { name: "metrics" })).toBeNull();
+    expect(screen.queryByText("Trades CSV")).toBeNull(); // nothing traded, nothing to export
   });
 
   it("test_run_page_shows_title_progress_and_a_cancel_for_traders", async () => {

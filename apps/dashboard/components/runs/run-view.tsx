@@ -173,7 +173,7 @@ function RunHeader({ run, onChanged }: { run: Run; onChanged: () => void }) {
             HTML report ↗
           </a>
         ) : null}
-        {run.status === "completed" ? <RunExports runId={run.id} /> : null}
+        {run.status === "completed" && run.type !== "train" ? <RunExports runId={run.id} /> : null}
         {canWrite && isActive(run.status) ? (
           <Button variant="danger" onClick={cancel} disabled={cancelling || run.cancel_requested}>
             {run.cancel_requested ? "Cancelling…" : "Cancel"}

@@ -43,7 +43,7 @@ def training_files(folder: Path) -> list[str]:
 
 
 def _from_file(folder: Path, name: str) -> TrainingConfig:
-    file = folder.resolve() / (name if name.endswith((".yaml", ".yml")) else f"{name}.yaml")
+    file = folder / (name if name.endswith((".yaml", ".yml")) else f"{name}.yaml")
     if not file.is_file():
         known = ", ".join(training_files(folder)) or "none"
         raise invalid("training.config", f"no training config {name!r} (known: {known})")
@@ -59,9 +59,7 @@ def _from_file(folder: Path, name: str) -> TrainingConfig:
 
 def _inline(folder: Path, fields: dict[str, Any]) -> TrainingConfig:
     try:
-        config = TrainingConfig.model_validate(
-            {**fields, "source": str(folder.resolve() / INLINE_SOURCE)}
-        )
+        config = TrainingConfig.model_validate({**fields, "source": str(folder / INLINE_SOURCE)})
     except ValidationError as exc:
         raise invalid_from(exc, "training.inline") from None
     table = getattr(config.inputs, "table", None)
