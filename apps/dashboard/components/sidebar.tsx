@@ -9,6 +9,7 @@ const LINKS = [
   { href: "/positions", label: "Positions" },
   { href: "/orders", label: "Orders" },
   { href: "/runs", label: "Runs" },
+  { href: "/models", label: "Models" },
   { href: "/risk", label: "Risk" },
   { href: "/alerts", label: "Alerts" },
   { href: "/health", label: "Health" },

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quant_api.api_keys import Actor, create_key
@@ -22,6 +22,7 @@ from quant_api.users import create_user
 from quant_db.schema import (
     Alert,
     EquityPoint,
+    ModelStage,
     Order,
     Position,
     Run,
@@ -31,6 +32,9 @@ from quant_db.schema import (
 )
 from quant_db.schema.identity import Role
 from quant_db.schema.runs import RunStatus, RunType
+from quant_models import registry
+from quant_models.artifacts import StoredArtifact
+from quant_models.registry import GatePolicy
 
 T = TypeVar("T")
 PASSWORD = "correct horse battery"
@@ -179,6 +183,55 @@ class Seeder:
             if report is not None:
                 session.add(RunReport(run_id=run.id, html_gzip=gzip.compress(report.encode())))
             return run.id
+
+        return self.call(body)
+
+    def model(
+        self,
+        name: str = "seeded_direction",
+        *,
+        oos_sharpe: float = 1.2,
+        dsr: float = 0.97,
+        stage: ModelStage = ModelStage.CANDIDATE,
+    ) -> int:
+        """A model registered through the registry (its artifact named, not stored), moved up
+        to `stage` by an admin through an open gate."""
+
+        async def body(session: AsyncSession) -> int:
+            model = await registry.register(
+                session,
+                name=name,
+                kind="xgboost",
+                feature_set_version="synthetic",
+                label_definition={"kind": "synthetic", "horizon": 5},
+                train_window=(datetime(2020, 1, 1, tzinfo=UTC), datetime(2021, 1, 1, tzinfo=UTC)),
+                data_fingerprint="f" * 64,
+                params={"max_depth": 3},
+                validation={"oos_sharpe": oos_sharpe, "dsr": dsr, "pbo": 0.1, "n_trials": 2},
+                artifact=StoredArtifact(sha256="a" * 64, uri="memory:///seeded", size=1),
+                code_version="seeded",
+                trained_via="seed",
+                request_id="seed",
+            )
+            if stage is not ModelStage.CANDIDATE:
+                decider = await session.scalar(select(User).where(User.role == Role.ADMIN))
+                if decider is None:
+                    decider = User(username="seed-admin", password_hash="x", role=Role.ADMIN)
+                    session.add(decider)
+                    await session.flush()
+                lax = GatePolicy(min_oos_sharpe=-100, min_dsr=0, min_paper_days=0)
+                while ModelStage(model.stage) is not stage:
+                    await registry.change_stage(
+                        session,
+                        ref=str(model.id),
+                        promote=True,
+                        reason="seeded",
+                        user=decider,
+                        policy=lax,
+                        request_id="seed",
+                        via="seed",
+                    )
+            return model.id
 
         return self.call(body)
 

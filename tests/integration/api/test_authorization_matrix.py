@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quant_db.reconciliation import save_reconciliation
+from quant_db.schema import ModelStage
 from quant_db.schema.execution import ReconciliationState
 from quant_db.schema.identity import Role
 from quant_db.schema.runs import RunStatus, RunType
@@ -96,6 +97,11 @@ def _blocked_account(seed: Seeder, _ids: dict[str, Any]) -> Call:
     return Call(f"/v1/reconciliation/{account}/resolve", {"action": "adopt", "reason": "drill"})
 
 
+def _fresh_model(stage: ModelStage, verb: str) -> Callable[[Seeder, dict[str, Any]], Call]:
+    # a promotion or demotion moves the model: every call gets a model of its own
+    return lambda seed, _ids: Call(f"/v1/models/{seed.model(stage=stage)}/{verb}", {"reason": "m"})
+
+
 MATRIX: dict[tuple[str, str], Entry] = {
     # the contract itself is public: the dashboard generates its client types from it
     ("GET", "/v1/openapi.json"): Entry(None, 200, _fixed("/v1/openapi.json")),
@@ -163,6 +169,17 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ),
     ("GET", "/v1/runs/{run_id}/equity.csv"): Entry(
         Role.VIEWER, 200, lambda _s, ids: Call(f"/v1/runs/{ids['run']}/equity.csv")
+    ),
+    ("GET", "/v1/models"): Entry(Role.VIEWER, 200, _fixed("/v1/models")),
+    ("GET", "/v1/models/{model_id}"): Entry(
+        Role.VIEWER, 200, lambda _s, ids: Call(f"/v1/models/{ids['model']}")
+    ),
+    # the seeded models pass the default gate (OOS Sharpe 1.2, DSR 0.97) into paper
+    ("POST", "/v1/models/{model_id}/promote"): Entry(
+        Role.ADMIN, 200, _fresh_model(ModelStage.CANDIDATE, "promote")
+    ),
+    ("POST", "/v1/models/{model_id}/demote"): Entry(
+        Role.ADMIN, 200, _fresh_model(ModelStage.PAPER, "demote")
     ),
     ("GET", "/v1/symbols"): Entry(Role.VIEWER, 200, _fixed("/v1/symbols")),
     ("GET", "/v1/positions"): Entry(Role.VIEWER, 200, _fixed("/v1/positions")),
@@ -237,6 +254,7 @@ def test_every_route_answers_each_role_as_the_matrix_says(client: TestClient, se
         "walk_forward_run": seed.run(run_type=RunType.WALK_FORWARD, status=RunStatus.RUNNING),
         "position": seed.position(run),
         "order": seed.order(run),
+        "model": seed.model(),
         "viewer": people[Role.VIEWER].id,
         "viewer_person": people[Role.VIEWER],
     }

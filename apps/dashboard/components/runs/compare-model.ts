@@ -63,7 +63,7 @@ function setupRows(items: CompareRun[]): CompareRow[] {
   const backtest = (r: Run) => asObject(r.backtest_config);
   const config = (r: Run) => asObject(r.config);
   return [
-    row("Strategy", items.map(({ run }) => run.strategy_id)),
+    row("Strategy", items.map(({ run }) => run.strategy_id ?? "— (a train run)")),
     row("Type", items.map(({ run }) => runTypeLabel(run.type))),
     row("Label", items.map(({ run }) => run.label ?? "—")),
     row("Reference run", items.map(({ run }) => (run.is_reference ? "★ yes" : "no"))),

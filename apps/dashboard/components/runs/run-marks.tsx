@@ -46,7 +46,9 @@ export function RunMarks({ run, canEdit, onChanged }: { run: Marked; canEdit: bo
           </Button>
         ) : null}
         {canEdit && !starrable && run.status === "completed" ? (
-          <span className="text-xs text-slate-500">Paper and live runs cannot be a strategy&apos;s reference.</span>
+          <span className="text-xs text-slate-500">
+            {run.type === "train" ? "A training run has no strategy to be the reference of." : "Paper and live runs cannot be a strategy's reference."}
+          </span>
         ) : null}
       </div>
       {editing ? (

@@ -49,6 +49,10 @@ function stubApi(role: string, run: Record<string, unknown> = RUNNING) {
     }
     if (url.pathname === "/api/v1/auth/me") return json({ id: 1, username: role, role });
     if (url.pathname === "/api/v1/runs/run-1") return json(run);
+    if (url.pathname === "/api/v1/models" && url.searchParams.get("run_id") === "run-1") {
+      const model = { id: 7, name: "synthetic_direction", version: 3, stage: "candidate" };
+      return json({ items: [model], total: 1, page: 1, per_page: 50 });
+    }
     if (url.pathname === "/api/v1/runs/run-1/windows") {
       return json({ run_id: "run-1", status: run.status, windows: [], pbo: null, deflated_sharpe: null, efficiency: null, parameter_stability: [], out_of_sample_metrics: null });
     }
@@ -69,6 +73,19 @@ function renderRun() {
 afterEach(() => vi.unstubAllGlobals());
 
 describe("RunView", () => {
+  it("test_run_page_of_a_completed_train_run_links_its_model_and_shows_no_backtest_results", async () => {
+    const train = { ...RUNNING, strategy_id: null, type: "train", status: "completed", progress: 1, message: "registered synthetic_direction v3 (#7) as a candidate", finished_at: "2024-03-01T10:01:00Z", config: { name: "synthetic_direction" } };
+    stubApi("viewer", train);
+    renderRun();
+    expect(await screen.findByRole("heading", { level: 1, name: "model training · train" })).toBeInTheDocument();
+    const link = await screen.findByTestId("trained-model");
+    expect(link).toHaveAttribute("href", "/models/7");
+    expect(link).toHaveTextContent("synthetic_direction v3 (#7) · candidate");
+    expect(screen.queryByRole("heading", { name: "Trades" })).toBeNull();
+    expect(screen.queryByRole("region", { name: "metrics" })).toBeNull();
+    expect(screen.queryByText("Trades CSV")).toBeNull(); // nothing traded, nothing to export
+  });
+
   it("test_run_page_shows_title_progress_and_a_cancel_for_traders", async () => {
     const posts = stubApi("trader");
     renderRun();

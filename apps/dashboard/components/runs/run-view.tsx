@@ -1,11 +1,12 @@
 "use client";
+import Link from "next/link";
 import { useState } from "react";
 import { ErrorState, LoadingRows } from "@/components/states";
 import { Badge, statusTone } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Card, CardBody, CardHeader } from "@/components/ui/card";
 import { api, type ApiError } from "@/lib/api/client";
-import { isActive, type Run, useMe, useRun } from "@/lib/api/hooks";
+import { isActive, type Run, useMe, useModels, useRun } from "@/lib/api/hooks";
 import { dateTime } from "@/lib/format";
 import { runTypeLabel } from "./run-format";
 import { RunExports, RunMarks, RunParams } from "./run-marks";
@@ -39,9 +40,30 @@ export function RunView({ id }: { id: string }) {
   return <RunDetail run={run.data} onChanged={() => run.mutate()} />;
 }
 
+/** What a completed train run produced: the model it registered (ADR 0053). */
+function TrainedModel({ runId }: { runId: string }) {
+  const { data } = useModels({ run_id: runId });
+  const model = data?.items[0];
+  return (
+    <Card>
+      <CardHeader title="Trained model" description="Registered as a candidate by this run." />
+      <CardBody className="text-sm">
+        {model ? (
+          <Link href={`/models/${model.id}`} className="font-medium text-sky-700 hover:underline" data-testid="trained-model">
+            {model.name} v{model.version} (#{model.id}) · {model.stage}
+          </Link>
+        ) : (
+          <span className="text-slate-500">{data ? "No model names this run." : "Loading the model…"}</span>
+        )}
+      </CardBody>
+    </Card>
+  );
+}
+
 function RunDetail({ run, onChanged }: { run: Run; onChanged: () => void }) {
   const active = isActive(run.status);
-  const completed = run.status === "completed";
+  const training = run.type === "train";
+  const completed = run.status === "completed" && !training;
   return (
     <div className="space-y-5">
       <RunHeader run={run} onChanged={onChanged} />
@@ -66,6 +88,8 @@ function RunDetail({ run, onChanged }: { run: Run; onChanged: () => void }) {
           The run was cancelled{run.finished_at ? ` at ${dateTime(run.finished_at)}` : ""}; it has no results.
         </p>
       ) : null}
+
+      {training && run.status === "completed" ? <TrainedModel runId={run.id} /> : null}
 
       {completed ? (
         <>
@@ -93,7 +117,7 @@ function RunDetail({ run, onChanged }: { run: Run; onChanged: () => void }) {
       {run.type === "walk_forward" && !completed ? <WalkForwardSection runId={run.id} status={run.status} /> : null}
 
       {/* a paper or live session is compared while it trades; a backtest once it has results */}
-      {run.type !== "walk_forward" && (completed || (run.type !== "backtest" && active)) ? <RunParity run={run} /> : null}
+      {run.type !== "walk_forward" && !training && (completed || (run.type !== "backtest" && active)) ? <RunParity run={run} /> : null}
 
       <RunRepro run={run} />
     </div>
@@ -123,7 +147,7 @@ function RunHeader({ run, onChanged }: { run: Run; onChanged: () => void }) {
     <div className="flex flex-wrap items-start justify-between gap-3">
       <div>
         <h1 className="text-xl font-semibold">
-          {run.strategy_id} · {runTypeLabel(run.type)}
+          {run.strategy_id ?? "model training"} · {runTypeLabel(run.type)}
         </h1>
         <p className="mt-1 flex flex-wrap items-center gap-2 text-xs text-slate-500">
           <Badge tone={statusTone(run.status)} data-testid="run-status">
@@ -149,7 +173,7 @@ function RunHeader({ run, onChanged }: { run: Run; onChanged: () => void }) {
             HTML report ↗
           </a>
         ) : null}
-        {run.status === "completed" ? <RunExports runId={run.id} /> : null}
+        {run.status === "completed" && run.type !== "train" ? <RunExports runId={run.id} /> : null}
         {canWrite && isActive(run.status) ? (
           <Button variant="danger" onClick={cancel} disabled={cancelling || run.cancel_requested}>
             {run.cancel_requested ? "Cancelling…" : "Cancel"}

@@ -152,7 +152,7 @@ function RunTableRow({ run, selection }: { run: RunRow; selection: Selection }) 
           </div>
         ) : null}
         <div className="whitespace-nowrap">
-          {run.strategy_id} <span className="text-xs text-slate-500">{runTypeLabel(run.type)}</span>
+          {run.strategy_id ?? "model training"} <span className="text-xs text-slate-500">{runTypeLabel(run.type)}</span>
         </div>
         {run.label ? <div className="max-w-48 text-xs break-words text-slate-700">{run.label}</div> : null}
       </Td>

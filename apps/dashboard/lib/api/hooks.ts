@@ -106,6 +106,9 @@ export type AlertRow = ResponseOf<"/v1/alerts">["items"][number];
 export type Risk = ResponseOf<"/v1/risk">;
 export type AlertCounts = ResponseOf<"/v1/alerts/counts">;
 export type ServiceBeat = ResponseOf<"/v1/health/services">["items"][number];
+export type ModelPage = ResponseOf<"/v1/models">;
+export type ModelRow = ModelPage["items"][number];
+export type ModelDetail = ResponseOf<"/v1/models/{model_id}">;
 
 /** Order statuses after which nothing changes an order (quant_domain.orders.TERMINAL_STATUSES). */
 export const FINAL_ORDER_STATUSES: readonly string[] = ["filled", "cancelled", "rejected", "expired"];
@@ -139,6 +142,13 @@ export const useAlerts = (query: QueryOf<"/v1/alerts"> = {}) =>
   useApi("/v1/alerts", { query }, { refreshInterval: FAST_POLL_MS });
 
 /** Unacknowledged alerts by severity, for the header on every page: polled every 5 s. */
+/** The model registry: stages change only by an admin's decision, so a slow poll is enough. */
+export const useModels = (query: QueryOf<"/v1/models"> = {}) =>
+  useApi("/v1/models", { query }, { refreshInterval: SLOW_POLL_MS });
+
+export const useModel = (id: number) =>
+  useApi("/v1/models/{model_id}", { path: { model_id: id } }, { refreshInterval: SLOW_POLL_MS });
+
 export const useAlertCounts = () => useApi("/v1/alerts/counts", {}, { refreshInterval: FAST_POLL_MS });
 
 /** The risk policy in force, its limits against their values now, the breakers and the mode

@@ -325,6 +325,83 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Registered models, newest first (filter by stage, name, or the train run) */
+        get: operations["list_models_v1_models_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{model_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A model: lineage, validation folds, importances, stage history
+         * @description Lineage: feature set version, label definition, training window, data fingerprint, parameters, code version, artifact checksum and the run that trained it (null when trained from the command line). Validation: the walk-forward folds, CPCV paths, DSR and PBO. The stage history lists every decision with its reason and who made it.
+         */
+        get: operations["get_model_v1_models__model_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{model_id}/demote": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Demote a model one stage: live -> paper -> candidate (admin; reason; audited)
+         * @description No gate: a demotion needs only its reason. A candidate cannot go lower (409).
+         */
+        post: operations["demote_model_v1_models__model_id__demote_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{model_id}/promote": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Promote a model one stage: candidate -> paper -> live (admin; reason; audited)
+         * @description A promotion passes the gate first: a least walk-forward OOS Sharpe and deflated Sharpe, and a least time in paper before live (the server's QUANT_MODEL_GATE_* settings; by default 0.5, 0.95 and 20 days, as `quant models promote` without flags; a request cannot loosen them). A refusal is 409 naming every failed check, changes no stage, and is audited (`model.promote_refused`); a model with no stage to move to is 409 too.
+         */
+        post: operations["promote_model_v1_models__model_id__promote_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/orders": {
         parameters: {
             query?: never;
@@ -511,8 +588,8 @@ export interface paths {
         get: operations["list_runs_v1_runs_get"];
         put?: never;
         /**
-         * Queue a backtest or walk-forward run (trader or admin)
-         * @description Everything is validated before anything is written; a 422 names the field at fault (`body.strategy_id`, `body.params.<name>`, `body.start` with the dates the data has, `body.backtest.initial_capital`, `body.backtest.risk_policy`, `body.walk_forward.parameter_grid`, ...). On success the run row and its job are written in one transaction and the answer is 202 with a Location header.
+         * Queue a backtest, walk-forward or train run (trader or admin)
+         * @description Everything is validated before anything is written; a 422 names the field at fault (`body.strategy_id`, `body.params.<name>`, `body.start` with the dates the data has, `body.backtest.initial_capital`, `body.backtest.risk_policy`, `body.walk_forward.parameter_grid`, ...). A `train` run names no strategy: it sends `training` (`config`: a file of configs/training, or `inline`: a training config), and its model is registered as a candidate naming the run (`body.training.config`, `body.training.inline.<field>` in a 422). On success the run row and its job are written in one transaction and the answer is 202 with a Location header.
          */
         post: operations["create_run_endpoint_v1_runs_post"];
         delete?: never;
@@ -1168,6 +1245,27 @@ export interface components {
          * @enum {string}
          */
         CommissionRounding: "cent" | "none";
+        /**
+         * CpcvScores
+         * @description Combinatorial purged cross-validation: a distribution of out-of-sample Sharpe ratios.
+         */
+        CpcvScores: {
+            /** Folds */
+            folds: components["schemas"]["ValidationFold"][];
+            /** N Groups */
+            n_groups: number;
+            /** N Test Groups */
+            n_test_groups: number;
+            /** Path Sharpes */
+            path_sharpes: (number | null)[];
+            /**
+             * Summary
+             * @description paths, mean, median, std, p05, share_positive of the path Sharpes
+             */
+            summary: {
+                [key: string]: number;
+            };
+        };
         /** CurvePoint */
         CurvePoint: {
             /** Equity */
@@ -1356,6 +1454,16 @@ export interface components {
             largest_symbol: string | null;
             /** Positions */
             positions: number;
+        };
+        /** FeatureImportance */
+        FeatureImportance: {
+            /** Feature */
+            feature: string;
+            /**
+             * Importance
+             * @description xgboost gain, normalised to sum to 1 over features
+             */
+            importance: number;
         };
         /** FillPublic */
         FillPublic: {
@@ -1658,6 +1766,173 @@ export interface components {
             strategy_id: string;
         };
         /**
+         * ModelDetail
+         * @description A model's lineage, validation and stage history.
+         */
+        ModelDetail: {
+            /** Artifact Sha256 */
+            artifact_sha256: string;
+            /**
+             * Candidate Sharpes
+             * @description the walk-forward OOS Sharpe of every candidate tried, in order
+             */
+            candidate_sharpes: (number | null)[];
+            /** Chosen Candidate */
+            chosen_candidate: number | null;
+            /** Code Version */
+            code_version: string;
+            cpcv: components["schemas"]["CpcvScores"] | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Data Fingerprint
+             * @description hash of the training rows and labels
+             */
+            data_fingerprint: string;
+            /** Feature Set Version */
+            feature_set_version: string;
+            /** Id */
+            id: number;
+            /**
+             * Importances
+             * @description largest first
+             */
+            importances: components["schemas"]["FeatureImportance"][];
+            /**
+             * Kind
+             * @description the model's implementation (xgboost)
+             */
+            kind: string;
+            /** Label Definition */
+            label_definition: {
+                [key: string]: unknown;
+            };
+            /** Name */
+            name: string;
+            /**
+             * Params
+             * @description the chosen candidate's parameters
+             */
+            params: {
+                [key: string]: unknown;
+            };
+            /**
+             * Rows
+             * @description training rows
+             */
+            rows: number | null;
+            scores: components["schemas"]["ModelScores"];
+            stage: components["schemas"]["ModelStage"];
+            /** Stage History */
+            stage_history: components["schemas"]["StageChange"][];
+            /**
+             * Stage Since
+             * Format: date-time
+             */
+            stage_since: string;
+            /**
+             * Thresholds
+             * @description probability thresholds scored by validation
+             */
+            thresholds: {
+                [key: string]: unknown;
+            };
+            /**
+             * Train End
+             * Format: date-time
+             */
+            train_end: string;
+            /**
+             * Train Start
+             * Format: date-time
+             */
+            train_start: string;
+            /**
+             * Trained By Run Id
+             * @description the train run that trained it; null when trained by `quant train`
+             */
+            trained_by_run_id: string | null;
+            /** Trained Via */
+            trained_via: string;
+            /** Version */
+            version: number;
+            /** Walk Forward Folds */
+            walk_forward_folds: components["schemas"]["ValidationFold"][];
+        };
+        /**
+         * ModelScores
+         * @description The headline validation figures of the chosen candidate.
+         */
+        ModelScores: {
+            /**
+             * Dsr
+             * @description deflated Sharpe ratio over every candidate tried, 0..1
+             */
+            dsr: number | null;
+            /**
+             * N Trials
+             * @description candidates tried (they deflate the Sharpe)
+             */
+            n_trials: number | null;
+            /**
+             * Oos Sharpe
+             * @description annualised Sharpe of the stitched purged walk-forward out-of-sample returns
+             */
+            oos_sharpe: number | null;
+            /**
+             * Pbo
+             * @description probability of backtest overfitting, 0..1
+             */
+            pbo: number | null;
+        };
+        /**
+         * ModelStage
+         * @description Where a model may act: nowhere yet, in paper trading, with real money; or retired.
+         * @enum {string}
+         */
+        ModelStage: "candidate" | "paper" | "live" | "retired";
+        /**
+         * ModelSummary
+         * @description One registered model in a listing.
+         */
+        ModelSummary: {
+            /** Artifact Sha256 */
+            artifact_sha256: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Feature Set Version */
+            feature_set_version: string;
+            /** Id */
+            id: number;
+            /**
+             * Kind
+             * @description the model's implementation (xgboost)
+             */
+            kind: string;
+            /** Name */
+            name: string;
+            scores: components["schemas"]["ModelScores"];
+            stage: components["schemas"]["ModelStage"];
+            /**
+             * Stage Since
+             * Format: date-time
+             */
+            stage_since: string;
+            /**
+             * Trained By Run Id
+             * @description the train run that trained it; null when trained by `quant train`
+             */
+            trained_by_run_id: string | null;
+            /** Version */
+            version: number;
+        };
+        /**
          * MonthlyReturnsYear
          * @description One row of the year x month table.
          */
@@ -1847,6 +2122,20 @@ export interface components {
         Page_FillPublic_: {
             /** Items */
             items: components["schemas"]["FillPublic"][];
+            /** Page */
+            page: number;
+            /** Per Page */
+            per_page: number;
+            /**
+             * Total
+             * @description items over all pages
+             */
+            total: number;
+        };
+        /** Page[ModelSummary] */
+        Page_ModelSummary_: {
+            /** Items */
+            items: components["schemas"]["ModelSummary"][];
             /** Page */
             page: number;
             /** Per Page */
@@ -2593,6 +2882,8 @@ export interface components {
         /**
          * RunCreate
          * @description A run to queue. `symbols` is the old name of `universe`, still accepted (ADR 0019).
+         *
+         *     A `train` run names no strategy: it sends `training` (and nothing about a backtest).
          */
         RunCreate: {
             backtest?: components["schemas"]["BacktestSettings"];
@@ -2613,14 +2904,19 @@ export interface components {
              * @description default: the strategy's start; a 422 gives the range the data has
              */
             start?: string | null;
-            /** Strategy Id */
-            strategy_id: string;
+            /**
+             * Strategy Id
+             * @description required for backtest and walk_forward; none for train
+             */
+            strategy_id?: string | null;
             /**
              * Symbols
              * @deprecated
              * @description old name of universe
              */
             symbols?: string[] | null;
+            /** @description only for type train */
+            training?: components["schemas"]["TrainingSettings"] | null;
             /** @default backtest */
             type: components["schemas"]["RunKind"];
             /**
@@ -2777,7 +3073,7 @@ export interface components {
          * RunKind
          * @enum {string}
          */
-        RunKind: "backtest" | "walk_forward";
+        RunKind: "backtest" | "walk_forward" | "train";
         /**
          * RunMetrics
          * @description quant_engine.metrics.Metrics of one backtest; null where a statistic is not finite.
@@ -2903,8 +3199,11 @@ export interface components {
             /** Started At */
             started_at: string | null;
             status: components["schemas"]["RunStatus"];
-            /** Strategy Id */
-            strategy_id: string;
+            /**
+             * Strategy Id
+             * @description null for a train run, which has no strategy
+             */
+            strategy_id: string | null;
             /** Total */
             total: number;
             type: components["schemas"]["RunType"];
@@ -3017,8 +3316,11 @@ export interface components {
             /** Started At */
             started_at: string | null;
             status: components["schemas"]["RunStatus"];
-            /** Strategy Id */
-            strategy_id: string;
+            /**
+             * Strategy Id
+             * @description null for a train run, which has no strategy
+             */
+            strategy_id: string | null;
             /**
              * Symbols
              * @description the universe the run traded
@@ -3032,7 +3334,7 @@ export interface components {
          * RunType
          * @enum {string}
          */
-        RunType: "backtest" | "walk_forward" | "paper" | "live";
+        RunType: "backtest" | "walk_forward" | "paper" | "live" | "train";
         /**
          * RunUpdate
          * @description Fields left out stay as they are. `label` null removes it. `is_reference` true makes the
@@ -3153,6 +3455,59 @@ export interface components {
          * @enum {string}
          */
         SortOrder: "asc" | "desc";
+        /**
+         * StageChange
+         * @description A stage decision: from, to, why, by whom, when, and the gate's checks for a promotion.
+         */
+        StageChange: {
+            /**
+             * Decided At
+             * Format: date-time
+             */
+            decided_at: string;
+            /**
+             * Decided By
+             * @description the admin's username; null when registered
+             */
+            decided_by: string | null;
+            /**
+             * From Stage
+             * @description null for the registration
+             */
+            from_stage: string | null;
+            /**
+             * Gate
+             * @description the policy and each check with its value
+             */
+            gate: {
+                [key: string]: unknown;
+            };
+            /** Reason */
+            reason: string;
+            /** To Stage */
+            to_stage: string;
+        };
+        /**
+         * StageDecisionCreate
+         * @description Why a model moves one stage (recorded with the decision and in the audit log).
+         */
+        StageDecisionCreate: {
+            /** Reason */
+            reason: string;
+        };
+        /** StageDecisionPublic */
+        StageDecisionPublic: {
+            change: components["schemas"]["StageChange"];
+            /** From Stage */
+            from_stage: string;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            stage: components["schemas"]["ModelStage"];
+            /** Version */
+            version: number;
+        };
         /**
          * StoredRunMetrics
          * @description What a run stored when it completed: the engine's figures (every one null before that,
@@ -3503,6 +3858,26 @@ export interface components {
             /** Trade Id */
             trade_id: string;
         };
+        /**
+         * TrainingSettings
+         * @description What a `train` run trains (ADR 0053): a training config of configs/training by file
+         *     name, or one written inline (the YAML's fields as JSON: name, inputs, label, model,
+         *     validation). Exactly one of the two.
+         */
+        TrainingSettings: {
+            /**
+             * Config
+             * @description a file of configs/training (`synthetic_direction` or `synthetic_direction.yaml`)
+             */
+            config?: string | null;
+            /**
+             * Inline
+             * @description a training config given in full; a table in its inputs is a file of configs/training (a relative path without `..`)
+             */
+            inline?: {
+                [key: string]: unknown;
+            } | null;
+        };
         /** TripPublic */
         TripPublic: {
             /**
@@ -3533,6 +3908,48 @@ export interface components {
             role: components["schemas"]["Role"];
             /** Username */
             username: string;
+        };
+        /**
+         * ValidationFold
+         * @description One out-of-sample fold: what it trained and tested on, what was purged, how it scored.
+         */
+        ValidationFold: {
+            /**
+             * Embargoed
+             * @description training rows dropped just after the test (embargo)
+             */
+            embargoed: number;
+            /**
+             * End
+             * @description last test date
+             */
+            end: string;
+            /**
+             * Hit Rate
+             * @description share of test rows whose direction was right
+             */
+            hit_rate: number | null;
+            /** N Test */
+            n_test: number;
+            /** N Train */
+            n_train: number;
+            /**
+             * Purged
+             * @description training rows dropped: their labels overlap the test
+             */
+            purged: number;
+            /**
+             * Sharpe
+             * @description annualised; null when not finite
+             */
+            sharpe: number | null;
+            /**
+             * Start
+             * @description first test date
+             */
+            start: string;
+            /** Test Groups */
+            test_groups: number[];
         };
         /**
          * WalkForwardSettings
@@ -5004,6 +5421,344 @@ export interface operations {
             };
             /** @description Rate limit exceeded; see the Retry-After header */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A backing service (Redis, PostgreSQL) is unreachable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    list_models_v1_models_get: {
+        parameters: {
+            query?: {
+                /** @description only models in this stage */
+                stage?: components["schemas"]["ModelStage"] | null;
+                /** @description only the versions of this model */
+                name?: string | null;
+                /** @description only the model this train run registered */
+                run_id?: string | null;
+                /** @description 1-based page number */
+                page?: number;
+                /** @description items per page */
+                per_page?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_ModelSummary_"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Rate limit exceeded; see the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A backing service (Redis, PostgreSQL) is unreachable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_model_v1_models__model_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelDetail"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Rate limit exceeded; see the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A backing service (Redis, PostgreSQL) is unreachable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    demote_model_v1_models__model_id__demote_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StageDecisionCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StageDecisionPublic"];
+                };
+            };
+            /** @description Malformed request (for example a body that is not JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Signed in, but the role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The resource is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request body is larger than this route accepts (refused before it is read) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A backing service (Redis, PostgreSQL) is unreachable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    promote_model_v1_models__model_id__promote_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StageDecisionCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StageDecisionPublic"];
+                };
+            };
+            /** @description Malformed request (for example a body that is not JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Signed in, but the role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The resource is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request body is larger than this route accepts (refused before it is read) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid input; `error.field` names the field at fault (`body.…`, `query.…` or `path.…`) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -19,7 +19,7 @@ RUN_ENTRYPOINT = "run"
 async def create_run(
     connection: asyncpg.Connection[Any],
     *,
-    strategy_id: str,
+    strategy_id: str | None,
     run_type: str,
     config: dict[str, Any],
     backtest_config: dict[str, Any],
@@ -90,7 +90,7 @@ async def requeue_orphans(connection: asyncpg.Connection[Any]) -> list[uuid.UUID
         rows = await connection.fetch(
             "UPDATE runs SET status = 'queued', message = CASE WHEN status = 'running' "
             "THEN 'queued again: its last attempt was interrupted' ELSE message END "
-            "WHERE status IN ('queued', 'running') AND type IN ('backtest', 'walk_forward') "
+            "WHERE status IN ('queued', 'running') AND type IN ('backtest', 'walk_forward', 'train') "
             "AND NOT EXISTS ("
             f"SELECT 1 FROM {table} q WHERE q.entrypoint = $1 AND q.payload = uuid_send(runs.id)"
             ") RETURNING id",

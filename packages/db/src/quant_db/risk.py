@@ -228,6 +228,8 @@ async def exposure(session: AsyncSession) -> dict[str, Any]:
             values[position.symbol] = abs(float(position.quantity)) * price
             net[position.symbol] = net.get(position.symbol, 0.0) + float(position.quantity)
             last[position.symbol] = price
+        if run.strategy_id is None:  # a paper run always has its strategy; never a train run
+            continue
         strategies[run.strategy_id] = {
             "run_id": str(run.id),
             "equity": equity,

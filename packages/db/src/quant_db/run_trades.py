@@ -63,9 +63,9 @@ class StoredRun:
 
 async def load_run_trades(session: AsyncSession, run_id: uuid.UUID) -> StoredRun | None:
     """The run's orders (by submission time, then id), fills, steps and final equity; None when
-    there is no such run."""
+    there is no such run, or it is a training run (it trades nothing, so has nothing to compare)."""
     run = await session.get(Run, run_id)
-    if run is None:
+    if run is None or run.strategy_id is None:
         return None
     fills: dict[str, list[tuple[Decimal, Decimal]]] = {}
     fees: dict[str, Decimal] = {}

@@ -117,6 +117,19 @@ class ApiSettings(BaseSettings):
         default=Path("configs/risk"),
         description="the risk policy files a queued backtest may name (backtest.risk_policy)",
     )
+    training_dir: Path = Field(
+        default=Path("configs/training"),
+        description="the training configs a queued train run may name (training.config)",
+    )
+    model_gate_min_oos_sharpe: float = Field(
+        default=0.5, description="promotion gate: least walk-forward OOS Sharpe (annualised)"
+    )
+    model_gate_min_dsr: float = Field(
+        default=0.95, ge=0, le=1, description="promotion gate: least deflated Sharpe ratio"
+    )
+    model_gate_min_paper_days: float = Field(
+        default=20.0, ge=0, description="promotion gate: least days in paper before live"
+    )
     password_time_cost: int = Field(default=3, ge=1, le=20, description="argon2 iterations")
     password_memory_cost: int = Field(default=65_536, ge=1024, description="argon2 KiB")
     password_parallelism: int = Field(default=4, ge=1, le=64, description="argon2 lanes")

@@ -27,6 +27,7 @@ from quant_backtest.model_link import load_models_from, model_metadata, provided
 from quant_backtest.persist import save_results
 from quant_backtest.report_html import render_html_report
 from quant_backtest.runner import run
+from quant_backtest.training_job import register_and_complete, train_in_thread
 from quant_backtest.walk_forward import WalkForwardEngine
 from quant_backtest.walk_forward_json import walk_forward_summary
 from quant_backtest.walk_forward_report import render_walk_forward_report
@@ -38,6 +39,7 @@ from quant_engine.risk_policy import RiskPolicy
 from quant_engine.walk_forward_config import WalkForwardConfig
 from quant_marketdata import DataSource, open_source
 from quant_models.predictor import LoadedModel
+from quant_models.training_config import TrainingConfig
 from quant_strategy import StrategyConfig
 from quant_telemetry.metrics import RUN_DURATION
 
@@ -223,6 +225,8 @@ class RunExecutor:
             )
             return status
 
+        if row["type"] == "train":
+            return finished(await self._train(connection, run_id, _json(row["config"]), bound))
         try:
             config = StrategyConfig.model_validate(_json(row["config"]))
             bt = BacktestConfig.model_validate(_json(row["backtest_config"]))
@@ -288,15 +292,39 @@ class RunExecutor:
         flag = await connection.fetchval("SELECT cancel_requested FROM runs WHERE id = $1", run_id)
         return bool(flag)
 
-    async def _compute(
+    async def _train(
         self,
         connection: asyncpg.Connection[Any],
         run_id: uuid.UUID,
-        run_type: str,
-        config: StrategyConfig,
-        bt: BacktestConfig,
-        policy: QueuedPolicy | None = None,
-    ) -> Outcome:
+        stored: dict[str, Any],
+        bound: Any,
+    ) -> str:
+        """A train run (ADR 0053): quant_models trains in a thread, then the model is
+        registered naming this run and the run completes, in one transaction."""
+        try:
+            config = TrainingConfig.model_validate(stored)
+            progress = self._progress_reporter(connection, run_id)
+            trained = await asyncio.to_thread(train_in_thread, config, progress)
+            model_id = await register_and_complete(self.url, run_id, trained)
+        except RunCancelled:
+            await self._finish(connection, run_id, "cancelled", "cancelled while running")
+            bound.info("run.cancelled")
+            return "cancelled"
+        except Exception as exc:
+            if database_unreachable(exc):  # not the run's fault: it is retried, not failed
+                raise DatabaseLost(outage_reason(exc)) from exc
+            reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            await self._finish(connection, run_id, "failed", "failed", error=reason)
+            bound.error("run.failed", error=reason)
+            return "failed"
+        bound.info("run.completed", model_id=model_id)
+        return "completed"
+
+    def _progress_reporter(
+        self, connection: asyncpg.Connection[Any], run_id: uuid.UUID
+    ) -> Callable[[float, int, int, str], None]:
+        """A progress callback for a computation in a thread: it writes the run row at most
+        every REPORT_EVERY_S (and at the end) and raises RunCancelled once a cancel is asked."""
         loop = asyncio.get_running_loop()
         last = [0.0]
 
@@ -322,6 +350,19 @@ class RunExecutor:
             ).result(30)
             if cancelled:
                 raise RunCancelled
+
+        return progress
+
+    async def _compute(
+        self,
+        connection: asyncpg.Connection[Any],
+        run_id: uuid.UUID,
+        run_type: str,
+        config: StrategyConfig,
+        bt: BacktestConfig,
+        policy: QueuedPolicy | None = None,
+    ) -> Outcome:
+        progress = self._progress_reporter(connection, run_id)
 
         def in_thread() -> Outcome:
             # DatabaseSource drives its own event loop, so it must live off the worker's loop

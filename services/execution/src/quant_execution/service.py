@@ -796,6 +796,8 @@ class ExecutionService:
             self._database_down(exc)
             return
         for run in runs:
+            if run.strategy_id is None:  # a training run (ADR 0053) has no session to resume
+                continue
             row = paper.get(run.strategy_id)
             on_sim = run.repro.get("broker", SIM) == SIM and run.type is RunType.PAPER
             if not on_sim:  # replaying its steps would send its orders to the broker again

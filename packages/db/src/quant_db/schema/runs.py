@@ -39,6 +39,7 @@ class RunType(StrEnum):
     WALK_FORWARD = "walk_forward"
     PAPER = "paper"
     LIVE = "live"
+    TRAIN = "train"  # trains a model from a training config (ADR 0053); no strategy
 
 
 class RunStatus(StrEnum):
@@ -110,7 +111,8 @@ class Run(Base):
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    strategy_id: Mapped[str] = mapped_column(ForeignKey("strategies.id", ondelete="CASCADE"))
+    # null for a training run, which trains a model rather than runs a strategy (ADR 0053)
+    strategy_id: Mapped[str | None] = mapped_column(ForeignKey("strategies.id", ondelete="CASCADE"))
     type: Mapped[RunType] = mapped_column(enum_column(RunType, "run_type"))
     status: Mapped[RunStatus] = mapped_column(
         enum_column(RunStatus, "run_status"), default=RunStatus.QUEUED, index=True

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal, cast
 
 from fastapi import APIRouter, Query, Request, Response
 
@@ -18,10 +18,12 @@ router = APIRouter(prefix="/runs", tags=["runs"])
 
 
 def _side(run: StoredRun) -> ParitySidePublic:
+    # load_run_trades gives no training runs (they trade nothing), so the type is one of these
+    kind = cast("Literal['backtest', 'walk_forward', 'paper', 'live']", run.type.value)
     return ParitySidePublic(
         id=run.id,
         name=run.name,
-        type=run.type.value,
+        type=kind,
         strategy_id=run.strategy_id,
         status=run.status.value,
         created_at=run.created_at,

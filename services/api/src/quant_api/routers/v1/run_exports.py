@@ -58,8 +58,9 @@ def csv_text(rows: Sequence[Sequence[object]]) -> str:
 
 
 def file_name(run: Run, series: str) -> str:
-    """`<strategy>_<first 8 of the run id>_<series>.csv`, safe in a header and on any disk."""
-    strategy = re.sub(r"[^A-Za-z0-9_.-]", "_", run.strategy_id)
+    """`<strategy>_<first 8 of the run id>_<series>.csv`, safe in a header and on any disk (a
+    training run, which has no strategy, is named `train`)."""
+    strategy = re.sub(r"[^A-Za-z0-9_.-]", "_", run.strategy_id or run.type.value)
     return f"{strategy}_{str(run.id)[:8]}_{series}.csv"
 
 

@@ -32,6 +32,7 @@ from quant_api.deps import (
 from quant_api.errors import ApiError, conflict, error_responses, not_found
 from quant_api.price_bars import ingested_spans
 from quant_api.rate_limits import LimitScope, rate_limited
+from quant_api.resources import AppResources
 from quant_api.run_listing import filters, order_by, summary_columns
 from quant_api.run_requests import plan_run
 from quant_api.run_risk_policy import REPRO_KEY, chosen_policy
@@ -41,12 +42,14 @@ from quant_api.schemas.v1.runs import (
     RunCancelled,
     RunCreate,
     RunKeyMetrics,
+    RunKind,
     RunPublic,
     RunSort,
     RunSummary,
     SortOrder,
     TradePublic,
 )
+from quant_api.training_requests import plan_training, refuse_training_fields
 from quant_db.jobs import create_run, request_cancel
 from quant_db.schema import Run, RunReport, Strategy, Trade
 from quant_db.schema.identity import Role
@@ -149,13 +152,16 @@ async def list_runs(
 @router.post(
     "",
     status_code=202,
-    summary="Queue a backtest or walk-forward run (trader or admin)",
+    summary="Queue a backtest, walk-forward or train run (trader or admin)",
     description=(
         "Everything is validated before anything is written; a 422 names the field at fault "
         "(`body.strategy_id`, `body.params.<name>`, `body.start` with the dates the data has, "
         "`body.backtest.initial_capital`, `body.backtest.risk_policy`, "
-        "`body.walk_forward.parameter_grid`, ...). On success the run row and its job are written "
-        "in one transaction and the answer is 202 with a Location header."
+        "`body.walk_forward.parameter_grid`, ...). A `train` run names no strategy: it sends "
+        "`training` (`config`: a file of configs/training, or `inline`: a training config), and "
+        "its model is registered as a candidate naming the run (`body.training.config`, "
+        "`body.training.inline.<field>` in a 422). On success the run row and its job are "
+        "written in one transaction and the answer is 202 with a Location header."
     ),
     responses={
         **error_responses(400, 401, 403, 422, 429),
@@ -171,6 +177,9 @@ async def create_run_endpoint(
     session: SessionDep,
     resources: ResourcesDep,
 ) -> RunAccepted:
+    if body.type is RunKind.TRAIN:
+        return await _queue_training(body, user.id, resources, response)
+    refuse_training_fields(body)
     await resources.catalog.refresh()  # a strategy file added since the last look is known
     stored = await session.scalar(select(Strategy.config).where(Strategy.id == body.strategy_id))
     ingested = await ingested_spans(session)
@@ -187,6 +196,24 @@ async def create_run_endpoint(
             created_by=user.id,
             params_overrides=body.params,
             repro=None if policy is None else {REPRO_KEY: policy},
+        )
+    response.headers["Location"] = f"/v1/runs/{run_id}"
+    return RunAccepted(id=run_id, status=RunStatus.QUEUED)
+
+
+async def _queue_training(
+    body: RunCreate, user_id: int, resources: AppResources, response: Response
+) -> RunAccepted:
+    config = await run_in_threadpool(plan_training, body, resources.settings.training_dir)
+    async with resources.engine.connect() as connection:
+        raw = await asyncpg_connection(connection)
+        run_id = await create_run(
+            raw,
+            strategy_id=None,
+            run_type=RunKind.TRAIN.value,
+            config=config,
+            backtest_config={},
+            created_by=user_id,
         )
     response.headers["Location"] = f"/v1/runs/{run_id}"
     return RunAccepted(id=run_id, status=RunStatus.QUEUED)

@@ -30,11 +30,14 @@ from quant_engine.walk_forward_config import WindowType
 class RunKind(StrEnum):
     BACKTEST = "backtest"
     WALK_FORWARD = "walk_forward"
+    TRAIN = "train"
 
 
 OLD_NAME: JsonDict = {"deprecated": True}
 """Marks a field kept for the old spelling of another (ADR 0019) in the OpenAPI schema."""
 RISK_POLICY_NAME = r"^[A-Za-z0-9_\-]+(\.ya?ml)?$"
+TRAINING_CONFIG_NAME = r"^[A-Za-z0-9_\-]+(\.ya?ml)?$"
+"""A file name in the training configs folder (no path: nothing outside it)."""
 """`in_force`, or a file name in the risk policies folder (no path: nothing outside it)."""
 
 
@@ -154,12 +157,43 @@ class WalkForwardSettings(BaseModel):
     windows: int | None = None
 
 
-class RunCreate(BaseModel):
-    """A run to queue. `symbols` is the old name of `universe`, still accepted (ADR 0019)."""
+class TrainingSettings(BaseModel):
+    """What a `train` run trains (ADR 0053): a training config of configs/training by file
+    name, or one written inline (the YAML's fields as JSON: name, inputs, label, model,
+    validation). Exactly one of the two."""
 
     model_config = ConfigDict(extra="forbid")
 
-    strategy_id: StrategyId
+    config: str | None = Field(
+        default=None,
+        max_length=100,
+        pattern=TRAINING_CONFIG_NAME,
+        description="a file of configs/training (`synthetic_direction` or "
+        "`synthetic_direction.yaml`)",
+    )
+    inline: dict[str, Any] | None = Field(
+        default=None,
+        description="a training config given in full; a table in its inputs is a file of "
+        "configs/training (a relative path without `..`)",
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> TrainingSettings:
+        if (self.config is None) == (self.inline is None):
+            raise ValueError("give exactly one of config (a file name) or inline (the fields)")
+        return self
+
+
+class RunCreate(BaseModel):
+    """A run to queue. `symbols` is the old name of `universe`, still accepted (ADR 0019).
+
+    A `train` run names no strategy: it sends `training` (and nothing about a backtest)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    strategy_id: StrategyId | None = Field(
+        default=None, description="required for backtest and walk_forward; none for train"
+    )
     type: RunKind = RunKind.BACKTEST
     universe: list[Symbol] | None = Field(
         default=None, min_length=1, max_length=500, description="replaces the strategy's universe"
@@ -177,6 +211,7 @@ class RunCreate(BaseModel):
     walk_forward: WalkForwardSettings | None = Field(
         default=None, description="only for type walk_forward"
     )
+    training: TrainingSettings | None = Field(default=None, description="only for type train")
     symbols: list[Symbol] | None = Field(
         default=None,
         min_length=1,
@@ -255,7 +290,7 @@ class RunBase(BaseModel):
     """What every view of a run shows: who, what, and where it is in its life."""
 
     id: uuid.UUID
-    strategy_id: str
+    strategy_id: str | None = Field(description="null for a train run, which has no strategy")
     type: RunType
     status: RunStatus
     progress: float = Field(description="0..1")
