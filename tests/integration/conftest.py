@@ -2,6 +2,14 @@
 and QUANT_TEST_REDIS_URL.
 
 The schema is migrated once into a template database; each test gets a fresh copy of it.
+
+Under pytest-xdist every worker is a process of its own with servers of its own: an embedded
+PostgreSQL in a folder of its own, an embedded Valkey on a port of its own. On external servers,
+shared by the workers, each worker migrates a template of its own (`quant_test_template_gw1`)
+and uses a Redis database of its own (the URL's number plus the worker's), so keys and streams
+with fixed names (`bars.closed`) and a test's FLUSHDB stay within the worker. Broadcast channels
+are server-wide in Redis whatever the database: see `pytest_collection_modifyitems` in
+tests/conftest.py for the tests that use them.
 """
 
 from __future__ import annotations
@@ -11,6 +19,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from sqlalchemy import text
@@ -21,7 +30,21 @@ from quant_db.embedded import embedded_postgres_url, embedded_redis_url
 from quant_db.migrate import upgrade
 from tests.integration.private_servers import server_folder
 
-TEMPLATE = "quant_test_template"
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+"""This process's pytest-xdist worker ("gw0", "gw1", ...), or "" in a run without workers."""
+
+TEMPLATE = f"quant_test_template_{WORKER}" if WORKER else "quant_test_template"
+
+
+def worker_redis_url(url: str, worker: str = WORKER) -> str:
+    """`url` in a run without workers; else the same server, database number (the URL's, 0 when
+    it names none) plus the worker's number. Redis refuses a number past its `databases`
+    setting (16 by default): at most that many workers on one external server."""
+    if not worker:
+        return url
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{base + int(worker.removeprefix('gw'))}"))
 
 
 def with_database(url: str, name: str) -> str:
@@ -57,7 +80,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A real Redis-protocol server: QUANT_TEST_REDIS_URL, else an embedded Valkey."""
     external = os.environ.get("QUANT_TEST_REDIS_URL")
     if external:
-        return external
+        return worker_redis_url(external)
     return embedded_redis_url(Path(tmp_path_factory.mktemp("valkey")))
 
 
