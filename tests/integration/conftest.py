@@ -4,12 +4,12 @@ and QUANT_TEST_REDIS_URL.
 The schema is migrated once into a template database; each test gets a fresh copy of it.
 
 Under pytest-xdist every worker is a process of its own with servers of its own: an embedded
-PostgreSQL in a folder of its own, an embedded Valkey on a port of its own. On external servers,
-shared by the workers, each worker migrates a template of its own (`quant_test_template_gw1`)
-and uses a Redis database of its own (the URL's number plus the worker's), so keys and streams
-with fixed names (`bars.closed`) and a test's FLUSHDB stay within the worker. Broadcast channels
-are server-wide in Redis whatever the database: see `pytest_collection_modifyitems` in
-tests/conftest.py for the tests that use them.
+PostgreSQL in a folder of its own, an embedded Valkey on a port of its own. On an external
+PostgreSQL, shared by the workers, each worker migrates a template of its own
+(`quant_test_template_gw1`; every test's database has a random name). On an external Redis the
+tests that use it run on one worker (see tests/conftest.py): streams with fixed names
+(`bars.closed`), a test's FLUSHDB and broadcast channels (server-wide whatever the database) would
+collide otherwise.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from sqlalchemy import text
@@ -34,17 +33,6 @@ WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 """This process's pytest-xdist worker ("gw0", "gw1", ...), or "" in a run without workers."""
 
 TEMPLATE = f"quant_test_template_{WORKER}" if WORKER else "quant_test_template"
-
-
-def worker_redis_url(url: str, worker: str = WORKER) -> str:
-    """`url` in a run without workers; else the same server, database number (the URL's, 0 when
-    it names none) plus the worker's number. Redis refuses a number past its `databases`
-    setting (16 by default): at most that many workers on one external server."""
-    if not worker:
-        return url
-    parts = urlsplit(url)
-    base = int(parts.path.strip("/") or 0)
-    return urlunsplit(parts._replace(path=f"/{base + int(worker.removeprefix('gw'))}"))
 
 
 def with_database(url: str, name: str) -> str:
@@ -80,7 +68,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A real Redis-protocol server: QUANT_TEST_REDIS_URL, else an embedded Valkey."""
     external = os.environ.get("QUANT_TEST_REDIS_URL")
     if external:
-        return worker_redis_url(external)
+        return external
     return embedded_redis_url(Path(tmp_path_factory.mktemp("valkey")))
 
 
