@@ -150,9 +150,20 @@ def url(redis_url: str) -> Iterator[str]:
     client.close()
 
 
-async def until(check: Callable[[], bool], timeout: float = 60.0) -> None:
-    async with asyncio.timeout(timeout):
+async def until(
+    check: Callable[[], bool], timeout: float = 60.0, progress: Callable[[], int] | None = None
+) -> None:
+    """Poll `check` until it holds, failing after `timeout` seconds without progress: with
+    `progress` (the steps run so far) each step restarts the clock. A day of minute bars waits
+    on PostgreSQL a few times a step, so on a loaded machine it takes minutes, not seconds,
+    while a stuck session still fails within `timeout`."""
+    loop = asyncio.get_running_loop()
+    last = progress() if progress is not None else None
+    async with asyncio.timeout(timeout) as limit:
         while not check():
+            if progress is not None and (now := progress()) != last:
+                last = now
+                limit.reschedule(loop.time() + timeout)
             await asyncio.sleep(0.005)
 
 
@@ -194,7 +205,9 @@ async def trade_day(
         frames = day()
         if set_price is None:
             await publish_replay(bus, frames, source=FEED, timeframe="1m")
-            await until(lambda: trading.runner.processed == DAY)
+            await until(
+                lambda: trading.runner.processed == DAY, progress=lambda: trading.runner.processed
+            )
         else:
             for k in range(DAY):  # the broker's price is the bar's close before the step
                 step = {s: f.iloc[[k]] for s, f in frames.items()}
