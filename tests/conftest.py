@@ -1,8 +1,8 @@
 """Every test starts with an empty strategies folder of its own, never the checkout's or a
 developer's (QUANT_STRATEGIES_PATH); tests about that folder point it where they need.
 
-The suite runs on pytest-xdist workers (`make test`: `-n 3 --dist loadgroup`, ADR 0050); the
-order and groups below are for them, and harmless in a run without workers.
+The suite runs on pytest-xdist workers (`make test`: `-n 3 --dist load`, ADR 0050); the hooks
+below are for them, and harmless in a run without workers.
 """
 
 from __future__ import annotations
@@ -24,30 +24,21 @@ def _own_strategies_folder(
     return folder
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Slow tests first, so that the workers start them early and none ends the run alone (a
-    stable sort: every worker must collect the same order). Under loadgroup a test that shares
-    a module-scoped fixture (a paper session, a PostgreSQL of the module's own) runs on the worker
-    that has it, instead of building it again on each; and on an external Redis
-    (QUANT_TEST_REDIS_URL) the tests that use it run on one worker, one at a time, as without
-    workers: streams of fixed names (`bars.closed`), a FLUSHDB and broadcast channels (server-wide
-    whatever the database) would collide. The embedded default gives each worker its own."""
-    del config
+def pytest_configure(config: pytest.Config) -> None:
+    """An external Redis (QUANT_TEST_REDIS_URL) is one server for every xdist worker: streams
+    of fixed names (`bars.closed`), a test's FLUSHDB and broadcast channels (server-wide whatever
+    the database) would collide between workers, so such a run is refused up front. The
+    embedded default gives each worker a Valkey of its own."""
+    workers = getattr(config.option, "numprocesses", None)
+    if workers and os.environ.get("QUANT_TEST_REDIS_URL"):
+        raise pytest.UsageError(
+            "QUANT_TEST_REDIS_URL is shared by all xdist workers and its tests would collide: "
+            "run them in one process (`-n 0`, or `make test TEST_WORKERS=0`), or unset it to "
+            "give each worker an embedded Valkey"
+        )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow tests first, so that the workers start them early and none ends the run alone. A
+    stable sort: every worker must collect the same order."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
-    external_redis = bool(os.environ.get("QUANT_TEST_REDIS_URL"))
-    for item in items:
-        if external_redis and "redis_url" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("external-redis"))
-        elif _shares_a_module_fixture(item):
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
-
-
-def _shares_a_module_fixture(item: pytest.Item) -> bool:
-    info = getattr(item, "_fixtureinfo", None)
-    if info is None:
-        return False
-    return any(
-        definition.scope in ("module", "package", "class")
-        for definitions in info.name2fixturedefs.values()
-        for definition in definitions
-    )

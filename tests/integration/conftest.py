@@ -6,10 +6,8 @@ The schema is migrated once into a template database; each test gets a fresh cop
 Under pytest-xdist every worker is a process of its own with servers of its own: an embedded
 PostgreSQL in a folder of its own, an embedded Valkey on a port of its own. On an external
 PostgreSQL, shared by the workers, each worker migrates a template of its own
-(`quant_test_template_gw1`; every test's database has a random name). On an external Redis the
-tests that use it run on one worker (see tests/conftest.py): streams with fixed names
-(`bars.closed`), a test's FLUSHDB and broadcast channels (server-wide whatever the database) would
-collide otherwise.
+(`quant_test_template_gw1`; every test's database has a random name). An external Redis cannot be
+shared by workers (tests/conftest.py refuses it).
 """
 
 from __future__ import annotations

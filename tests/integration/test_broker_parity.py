@@ -237,6 +237,10 @@ async def set_mode(sessions: async_sessionmaker[AsyncSession], strategy: str, mo
 
 
 @pytest.mark.slow  # a trading day per broker through the service: about a minute each here
+# two days of 390 steps, each waiting on PostgreSQL and the broker a few times: 5 to 6 minutes
+# measured on 3 workers at load 11-14, so the suite's 300 s would cut a test that was still
+# trading; a stuck one still fails within its waits' 60 s without progress
+@pytest.mark.timeout(900)
 @pytest.mark.parametrize("name", sorted(BROKERS))
 def test_broker_parity_a_replayed_day_sends_the_same_orders_and_ends_level(
     name: str, database_url: str, url: str
