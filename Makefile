@@ -43,7 +43,7 @@ backtest-demo: setup ## no servers: backtest momentum_v1 and buy_and_hold on the
 	@echo "  file://$(CURDIR)/$(REPORTS)/buy_and_hold/report.html"
 
 test: setup lint typecheck ## lint, type-check, the Python suite with coverage (floor in pyproject.toml) on pytest-xdist workers, then the dashboard's checks and browser tests
-	time $(VENV)/bin/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist load --cov --cov-report=html:.quant/coverage
+	time $(VENV)/bin/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist worksteal --cov --cov-report=html:.quant/coverage
 	$(MAKE) --no-print-directory dashboard-test
 
 test-fast: setup ## the inner loop: unit tests only (no servers), stop at the first failure
