@@ -8,8 +8,8 @@ BOOT := .quant/bootstrap
 REPORTS := reports
 DASH := apps/dashboard
 # pytest-xdist workers for `make test` (ADR 0050; the figures behind the default are in
-# docs/benchmarks.md, "Test suite wall time"): `make test TEST_WORKERS=2` to change it
-TEST_WORKERS ?= 3
+# docs/benchmarks.md, "Test suite wall time"): `make test TEST_WORKERS=3` to change it
+TEST_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
 

@@ -1,7 +1,7 @@
 """Every test starts with an empty strategies folder of its own, never the checkout's or a
 developer's (QUANT_STRATEGIES_PATH); tests about that folder point it where they need.
 
-The suite runs on pytest-xdist workers (`make test`: `-n 3 --dist worksteal`, ADR 0050); the
+The suite runs on pytest-xdist workers (`make test`: `-n 2 --dist worksteal`, ADR 0050); the
 hooks below are for them, and harmless in a run without workers.
 """
 
