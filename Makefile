@@ -7,6 +7,9 @@ UV := $(VENV)/bin/uv
 BOOT := .quant/bootstrap
 REPORTS := reports
 DASH := apps/dashboard
+# pytest-xdist workers for `make test` (ADR 0050; the figures behind the default are in
+# docs/benchmarks.md, "Test suite wall time"): `make test TEST_WORKERS=3` to change it
+TEST_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
 
@@ -39,8 +42,8 @@ backtest-demo: setup ## no servers: backtest momentum_v1 and buy_and_hold on the
 	@echo "  file://$(CURDIR)/$(REPORTS)/momentum_v1/report.html"
 	@echo "  file://$(CURDIR)/$(REPORTS)/buy_and_hold/report.html"
 
-test: setup lint typecheck ## lint, type-check, the Python suite with coverage (floor in pyproject.toml), then the dashboard's checks and browser tests
-	$(VENV)/bin/pytest -q -p no:cacheprovider --cov --cov-report=html:.quant/coverage
+test: setup lint typecheck ## lint, type-check, the Python suite with coverage (floor in pyproject.toml) on pytest-xdist workers, then the dashboard's checks and browser tests
+	time $(VENV)/bin/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist worksteal --cov --cov-report=html:.quant/coverage
 	$(MAKE) --no-print-directory dashboard-test
 
 test-fast: setup ## the inner loop: unit tests only (no servers), stop at the first failure

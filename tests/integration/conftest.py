@@ -2,6 +2,12 @@
 and QUANT_TEST_REDIS_URL.
 
 The schema is migrated once into a template database; each test gets a fresh copy of it.
+
+Under pytest-xdist every worker is a process of its own with servers of its own: an embedded
+PostgreSQL in a folder of its own, an embedded Valkey on a port of its own. On an external
+PostgreSQL, shared by the workers, each worker migrates a template of its own
+(`quant_test_template_gw1`; every test's database has a random name). An external Redis cannot be
+shared by workers (tests/conftest.py refuses it).
 """
 
 from __future__ import annotations
@@ -21,7 +27,10 @@ from quant_db.embedded import embedded_postgres_url, embedded_redis_url
 from quant_db.migrate import upgrade
 from tests.integration.private_servers import server_folder
 
-TEMPLATE = "quant_test_template"
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+"""This process's pytest-xdist worker ("gw0", "gw1", ...), or "" in a run without workers."""
+
+TEMPLATE = f"quant_test_template_{WORKER}" if WORKER else "quant_test_template"
 
 
 def with_database(url: str, name: str) -> str:

@@ -150,9 +150,20 @@ def url(redis_url: str) -> Iterator[str]:
     client.close()
 
 
-async def until(check: Callable[[], bool], timeout: float = 60.0) -> None:
-    async with asyncio.timeout(timeout):
+async def until(
+    check: Callable[[], bool], timeout: float = 60.0, progress: Callable[[], int] | None = None
+) -> None:
+    """Poll `check` until it holds, failing after `timeout` seconds without progress: with
+    `progress` (the steps run so far) each step restarts the clock. A day of minute bars waits
+    on PostgreSQL a few times a step, so on a loaded machine it takes minutes, not seconds,
+    while a stuck session still fails within `timeout`."""
+    loop = asyncio.get_running_loop()
+    last = progress() if progress is not None else None
+    async with asyncio.timeout(timeout) as limit:
         while not check():
+            if progress is not None and (now := progress()) != last:
+                last = now
+                limit.reschedule(loop.time() + timeout)
             await asyncio.sleep(0.005)
 
 
@@ -194,7 +205,9 @@ async def trade_day(
         frames = day()
         if set_price is None:
             await publish_replay(bus, frames, source=FEED, timeframe="1m")
-            await until(lambda: trading.runner.processed == DAY)
+            await until(
+                lambda: trading.runner.processed == DAY, progress=lambda: trading.runner.processed
+            )
         else:
             for k in range(DAY):  # the broker's price is the bar's close before the step
                 step = {s: f.iloc[[k]] for s, f in frames.items()}
@@ -224,6 +237,10 @@ async def set_mode(sessions: async_sessionmaker[AsyncSession], strategy: str, mo
 
 
 @pytest.mark.slow  # a trading day per broker through the service: about a minute each here
+# two days of 390 steps, each waiting on PostgreSQL and the broker a few times: 5 to 6 minutes
+# measured on 3 workers at load 11-14, so the suite's 300 s would cut a test that was still
+# trading; a stuck one still fails within its waits' 60 s without progress
+@pytest.mark.timeout(900)
 @pytest.mark.parametrize("name", sorted(BROKERS))
 def test_broker_parity_a_replayed_day_sends_the_same_orders_and_ends_level(
     name: str, database_url: str, url: str

@@ -16,6 +16,7 @@ import asyncpg
 import pytest
 import redis
 
+from quant_db import embedded_valkey
 from quant_db.embedded import (
     EmbeddedKeeper,
     database_url,
@@ -219,6 +220,27 @@ def test_a_process_using_the_embedded_valkey_brings_it_back_on_the_same_port(
     client = redis.Redis.from_url(url, socket_timeout=2)
     try:
         assert client.ping() is True
+    finally:
+        client.close()
+
+
+def test_a_new_embedded_valkey_that_loses_its_port_to_another_valkey_starts_on_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Test processes run side by side (pytest-xdist) each start a Valkey on a port found free a
+    moment before: one that another Valkey took meanwhile must not hand out the other's URL."""
+    other = embedded_redis_url(tmp_path / "other")
+    taken = urlsplit(other).port
+    ports = iter([taken])
+    real_free_port = embedded_valkey._free_port
+    monkeypatch.setattr(
+        embedded_valkey, "_free_port", lambda: next(ports, None) or real_free_port()
+    )
+    url = embedded_redis_url(tmp_path / "mine")
+    assert url != other
+    client = redis.Redis.from_url(url, decode_responses=True)
+    try:
+        assert client.config_get("dir")["dir"] == str((tmp_path / "mine" / "valkey").resolve())
     finally:
         client.close()
 

@@ -51,12 +51,26 @@ def momentum() -> StrategyConfig:
     )
 
 
-async def until(check: Callable[[], Awaitable[bool] | bool], timeout: float = 60.0) -> None:
-    async with asyncio.timeout(timeout):
+async def until(
+    check: Callable[[], Awaitable[bool] | bool],
+    timeout: float = 60.0,
+    progress: Callable[[], object] | None = None,
+) -> None:
+    """Poll `check` until it holds, failing after `timeout` seconds without progress. Every
+    step of a session waits on PostgreSQL a few times (the mode, the equity point, the step's
+    mark), so a replay of 750 steps takes seconds alone and minutes on a loaded machine: with
+    `progress` (the steps run so far) each change restarts the clock, so only a stuck session
+    fails."""
+    loop = asyncio.get_running_loop()
+    last = progress() if progress is not None else None
+    async with asyncio.timeout(timeout) as limit:
         while True:
             got = check()
             if got if isinstance(got, bool) else await got:
                 return
+            if progress is not None and (now := progress()) != last:
+                last = now
+                limit.reschedule(loop.time() + timeout)
             await asyncio.sleep(0.02)
 
 
@@ -125,7 +139,9 @@ def test_a_strategy_moved_to_paper_trades_the_feed_as_its_backtest_and_stops_whe
         await until(lambda: config.id in service.trading)
         trading = service.trading[config.id]
         steps = await publish_replay(bus, frames, source=FEED)  # the data service
-        await until(lambda: trading.runner.processed == steps)
+        await until(
+            lambda: trading.runner.processed == steps, progress=lambda: trading.runner.processed
+        )
         paper = trading.session.result()
         await until(lambda: points(sessions, trading.run_id, steps))
         async with sessions() as db:
@@ -223,7 +239,10 @@ def test_strategies_share_the_account_within_their_budgets_and_one_that_does_not
         await register(sessions, too_much, Mode.PAPER)
         await until(lambda: "momentum_big" in service.refused)
         steps = await publish_replay(bus, frames, source=FEED)
-        await until(lambda: all(t.runner.processed == steps for t in service.trading.values()))
+        await until(
+            lambda: all(t.runner.processed == steps for t in service.trading.values()),
+            progress=lambda: [t.runner.processed for t in service.trading.values()],
+        )
         async with sessions() as db:
             rows = (await db.execute(select(Position.strategy_id, Position.quantity))).all()
         return {

