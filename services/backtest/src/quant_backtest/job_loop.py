@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -60,12 +61,20 @@ async def serve(
     )
     heartbeat.start()
     try:
+        abandoned_at: float | None = None  # when this worker last abandoned a run
         with link.quiet_pgqueuer():
             while (connection := await link.connect(stop)) is not None:
                 try:
                     requeued = await requeue_orphans(connection)
                     if requeued:
                         log.info("worker.runs_requeued", runs=[str(r) for r in requeued])
+                    if drain and abandoned_at is not None:
+                        # the abandoned run's job stays picked until its heartbeat is stale:
+                        # a draining worker waits for that, or it would find the queue empty
+                        # and leave the run behind (a fast compiled run loses the database
+                        # between computing and storing, well inside the heartbeat timeout)
+                        left = heartbeat_timeout.total_seconds() + 0.5
+                        await asyncio.sleep(max(0.0, left - (time.monotonic() - abandoned_at)))
                     await _take_jobs(
                         connection, url, heartbeat_timeout, drain, concurrency, stop, beacon, link
                     )
@@ -73,6 +82,8 @@ async def serve(
                 except Exception as exc:
                     if not (isinstance(exc, DatabaseLost) or database_unreachable(exc)):
                         raise
+                    if isinstance(exc, DatabaseLost):
+                        abandoned_at = time.monotonic()
                     link.lost(exc)
                 finally:
                     await close_quietly(connection)

@@ -250,6 +250,11 @@ class RunExecutor:
             await self._finish(connection, run_id, "cancelled", "cancelled while running")
             bound.info("run.cancelled")
             return finished("cancelled")
+        except Exception as exc:
+            # the database went away between the computation and its results (a fast compiled
+            # run can finish first): the run is retried like one interrupted mid-computation
+            _raise_if_lost(exc)
+            raise
         bound.info("run.completed")
         return finished("completed")
 
