@@ -59,6 +59,7 @@ def _calls(seed: Seeder, people: dict[Role, Person]) -> dict[tuple[str, str], Ca
         "walk_forward_run": seed.run(run_type=RunType.WALK_FORWARD, status=RunStatus.RUNNING),
         "position": seed.position(run),
         "order": seed.order(run),
+        "model": seed.model(),
         "viewer": people[Role.VIEWER].id,
         "viewer_person": people[Role.VIEWER],
         "caller": people[Role.ADMIN],  # every call below is made as the admin
