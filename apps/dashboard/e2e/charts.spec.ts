@@ -125,7 +125,7 @@ test.describe("charts after a run completes", () => {
     await page.goto(`/runs/${runs.backtest}`);
     const scatter = page.getByRole("img", { name: "trade MAE against return" });
     await expect(scatter.locator(".recharts-symbols").first()).toBeVisible();
-    const trades = page.getByRole("table", { name: "trades" });
+    const trades = page.getByRole("table", { name: "trades", exact: true });
     await expect(trades.getByRole("columnheader", { name: "MFE / MAE" })).toBeVisible();
     await expect(trades.locator("tbody tr").first()).toContainText(/-?\d+\.\d% \/ -?\d+\.\d%/);
     const regimes = page.getByRole("table", { name: "trades by regime" });
