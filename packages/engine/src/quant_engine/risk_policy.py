@@ -14,7 +14,7 @@ from quant_domain import ConfigError
 from quant_domain.errors import first_validation_error
 from quant_engine.risk_gate import NO_NEW_POSITIONS, RiskGate
 from quant_strategy.config import RiskCaps, StrategyConfig
-from quant_strategy.yaml_reader import read_yaml
+from quant_strategy.yaml_reader import read_config_file, read_yaml
 
 Calendar = Literal[
     "XNYS", "XNAS", "XLON", "XPAR", "XFRA", "XSWX", "XTSE", "XASX", "XTKS", "XHKG", "CMES", "24H"
@@ -216,13 +216,4 @@ def parse_risk_policy(text: str, file: str) -> RiskPolicy:
 
 def load_risk_policy(path: str | Path) -> RiskPolicy:
     """Read and validate a risk policy YAML file (ConfigError with file, line and field)."""
-    file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError("no such file", file=str(path)) from None
-    except (IsADirectoryError, UnicodeDecodeError, PermissionError) as exc:
-        raise ConfigError(
-            f"cannot read risk policy: {exc.__class__.__name__}", file=str(path)
-        ) from None
-    return parse_risk_policy(text, str(path))
+    return parse_risk_policy(read_config_file(path, "risk policy"), str(path))

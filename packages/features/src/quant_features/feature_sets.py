@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from quant_domain import ConfigError
 from quant_domain.errors import first_validation_error
 from quant_features.specs import CODE_VERSIONS, CrossRank, FeatureSpec
-from quant_features.yaml_reader import line_map, read_yaml
+from quant_features.yaml_reader import line_map, read_config_file, read_yaml
 
 ENGINE_VERSION = "1"
 """The version of the code that runs every kind (panel assembly, NaN rules, float dtype)."""
@@ -118,13 +118,4 @@ def _raise(message: str, file: str, path: str, lines: dict[str, int]) -> Feature
 
 def load_feature_set(path: str | Path) -> FeatureSet:
     """Read and validate a feature-set YAML file (configs/features/*.yaml)."""
-    file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError("no such file", file=str(path)) from None
-    except (IsADirectoryError, UnicodeDecodeError, PermissionError) as exc:
-        raise ConfigError(
-            f"cannot read feature set: {exc.__class__.__name__}", file=str(path)
-        ) from None
-    return parse_feature_set(text, str(path))
+    return parse_feature_set(read_config_file(path, "feature set"), str(path))

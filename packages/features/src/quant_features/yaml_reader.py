@@ -9,6 +9,7 @@ document's expanded size is measured before anything is built from it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -166,3 +167,14 @@ def line_map(node: yaml.Node | None, prefix: str = "") -> dict[str, int]:
     if node is not None:
         walk(node, prefix)
     return out
+
+
+def read_config_file(path: str | Path, what: str) -> str:
+    """The text of a YAML config file; a ConfigError naming the file (and `what` it should have
+    been) when it is missing or cannot be read as UTF-8 text."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("no such file", file=str(path)) from None
+    except (IsADirectoryError, UnicodeDecodeError, PermissionError) as exc:
+        raise ConfigError(f"cannot read {what}: {exc.__class__.__name__}", file=str(path)) from None

@@ -16,7 +16,7 @@ from quant_domain.errors import first_validation_error
 from quant_strategy.base import Strategy
 from quant_strategy.config import ConfigSource, StrategyConfig
 from quant_strategy.strategy_folder import ENV_VAR, import_from_folder, strategies_path
-from quant_strategy.yaml_reader import read_yaml, yaml_value
+from quant_strategy.yaml_reader import read_config_file, read_yaml, yaml_value
 
 
 def _line_map(node: yaml.Node, prefix: str, out: dict[str, int]) -> None:
@@ -59,16 +59,7 @@ def load_strategy_config(
     path: str | Path, known_symbols: Collection[str] | None = None
 ) -> StrategyConfig:
     """Read and validate a strategy YAML file; with `known_symbols`, refuse symbols not in it."""
-    file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError("no such file", file=str(path)) from None
-    except (IsADirectoryError, UnicodeDecodeError, PermissionError) as exc:
-        raise ConfigError(
-            f"cannot read strategy config: {exc.__class__.__name__}", file=str(path)
-        ) from None
-    config = parse_strategy_config(text, str(path))
+    config = parse_strategy_config(read_config_file(path, "strategy config"), str(path))
     if known_symbols is not None:
         check_symbols(config, known_symbols)
     return config

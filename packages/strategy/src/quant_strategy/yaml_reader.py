@@ -5,8 +5,17 @@ from quant_features.yaml_reader import (
     MAX_DEPTH,
     MAX_NODES,
     YamlDocument,
+    read_config_file,
     read_yaml,
     yaml_value,
 )
 
-__all__ = ["MAX_ALIASES", "MAX_DEPTH", "MAX_NODES", "YamlDocument", "read_yaml", "yaml_value"]
+__all__ = [
+    "MAX_ALIASES",
+    "MAX_DEPTH",
+    "MAX_NODES",
+    "YamlDocument",
+    "read_config_file",
+    "read_yaml",
+    "yaml_value",
+]
